@@ -1,0 +1,63 @@
+"""Accounts and API keys: issuing a key, and finding the account behind a request's key."""
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Mapping
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from apkdrop.errors import InvalidRequest, Unauthenticated
+
+KEY_PREFIX = "apkd_"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Account(BaseModel):
+    id: str
+    email: str
+
+
+class AccountRepository(Protocol):
+    def account_for_key_hash(self, key_hash: str) -> Account | None: ...
+    def ensure_account(self, email: str, new_id: str) -> Account: ...
+    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None: ...
+
+
+def hash_api_key(key: str) -> str:
+    """Keys are 256 random bits, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_api_key(accounts: AccountRepository, email: str) -> str:
+    """Creates the account for `email` if it is new, and returns a new key for it."""
+    normalized = email.strip().lower()
+    if not EMAIL.match(normalized):
+        raise InvalidRequest(f"Invalid email address: {email!r}")
+    account = accounts.ensure_account(normalized, new_id=uuid.uuid4().hex)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    accounts.add_api_key(account.id, hash_api_key(key), key[: len(KEY_PREFIX) + 4])
+    return key
+
+
+def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
+    """`X-Api-Key: KEY`, or `Authorization: Bearer KEY`."""
+    if key := headers.get("X-Api-Key", "").strip():
+        return key
+    scheme, _, credentials = headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+def authenticate(accounts: AccountRepository, headers: Mapping[str, str]) -> Account:
+    """The account whose key the request carries."""
+    key = api_key_from_headers(headers)
+    if key is None:
+        raise Unauthenticated("Missing API Key")
+    account = accounts.account_for_key_hash(hash_api_key(key))
+    if account is None:
+        raise Unauthenticated("Invalid API Key")
+    return account

@@ -1,0 +1,1 @@
+"""Thin wrappers over Google Cloud clients, created once per instance and passed to services."""

@@ -1,0 +1,42 @@
+"""Turns a Google API or transport failure into the one error the HTTP layer maps to 503."""
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import requests
+from google.api_core import exceptions as api_exceptions
+from google.auth import exceptions as auth_exceptions
+
+from apkdrop.errors import ApkdropError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class BackendUnavailable(ApkdropError):
+    """A Google Cloud service failed or timed out; the caller may retry."""
+
+
+TRANSIENT = (
+    api_exceptions.GoogleAPIError,
+    auth_exceptions.TransportError,
+    auth_exceptions.RefreshError,
+    requests.RequestException,
+)
+
+
+def backend_call(service: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorates an adapter method so a backend failure surfaces as BackendUnavailable."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(method)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(*args, **kwargs)
+            except TRANSIENT as exc:
+                raise BackendUnavailable(f"{service} is unavailable, retry later") from exc
+
+        return wrapper
+
+    return decorate

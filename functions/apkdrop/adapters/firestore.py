@@ -1,0 +1,151 @@
+"""Firestore: accounts, API keys, id counters, upload contexts and builds."""
+
+from collections.abc import Callable
+
+from google.api_core import exceptions as api_exceptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+
+from apkdrop.accounts import Account
+from apkdrop.adapters.errors import backend_call
+from apkdrop.builds.models import StoredBuild, StoredContext
+from apkdrop.settings import Settings
+from apkdrop.timeutil import utc_now
+
+# Transactions here touch one build, so contention is rare; the emulator still aborts often.
+TRANSACTION_ATTEMPTS = 10
+
+
+def create_client(settings: Settings) -> firestore.Client:
+    """A client for the real database, or for the emulator when one is configured."""
+    if settings.firestore_emulator_host:
+        return firestore.Client(
+            project=settings.google_cloud_project, credentials=AnonymousCredentials()
+        )
+    return firestore.Client(project=settings.google_cloud_project)
+
+
+class AccountStore:
+    """Accounts by email, and API keys by the SHA-256 of the key (the key itself is never kept)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+
+    @backend_call("Firestore")
+    def account_for_key_hash(self, key_hash: str) -> Account | None:
+        key = self._db.collection("apiKeys").document(key_hash).get()
+        if not key.exists:
+            return None
+        account = self._db.collection("accounts").document(key.get("accountId")).get()
+        return Account(id=account.id, email=account.get("email")) if account.exists else None
+
+    @backend_call("Firestore")
+    def ensure_account(self, email: str, new_id: str) -> Account:
+        """Returns the account for `email`, creating it with `new_id` when there is none."""
+        index = self._db.collection("accountEmails").document(email)
+
+        @firestore.transactional
+        def claim(transaction: firestore.Transaction) -> str:
+            existing = index.get(transaction=transaction)
+            if existing.exists:
+                return existing.get("accountId")
+            transaction.create(index, {"accountId": new_id})
+            transaction.create(
+                self._db.collection("accounts").document(new_id),
+                {"email": email, "dateCreated": utc_now()},
+            )
+            return new_id
+
+        account_id = claim(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return Account(id=account_id, email=email)
+
+    @backend_call("Firestore")
+    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None:
+        self._db.collection("apiKeys").document(key_hash).create(
+            {"accountId": account_id, "prefix": key_prefix, "dateCreated": utc_now()}
+        )
+
+
+class BuildStore:
+    """Upload contexts and builds, each under a global integer id."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+
+    @backend_call("Firestore")
+    def next_id(self, sequence: str) -> int:
+        """Allocates the next id of `sequence` with an atomic server-side increment.
+
+        The increment commits as one transaction on the counter document, so ids stay unique
+        under any concurrency without the retries a read-modify-write transaction would need.
+        """
+        counter = self._db.collection("counters").document(sequence)
+        result = counter.set({"value": firestore.Increment(1)}, merge=True)
+        return result.transform_results[0].integer_value
+
+    @backend_call("Firestore")
+    def ensure_project(self, account_id: str, project_name: str) -> None:
+        project = (
+            self._db.collection("accounts").document(account_id).collection("projects")
+        ).document(project_name)
+        try:
+            project.create({"name": project_name, "dateCreated": utc_now()})
+        except api_exceptions.AlreadyExists:
+            pass
+
+    @backend_call("Firestore")
+    def create_context(self, context: StoredContext) -> None:
+        self._contexts.document(str(context.id)).create(context.model_dump())
+
+    @backend_call("Firestore")
+    def get_context(self, context_id: int) -> StoredContext | None:
+        snapshot = self._contexts.document(str(context_id)).get()
+        return StoredContext.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    @backend_call("Firestore")
+    def create_build(self, build: StoredBuild) -> None:
+        self._builds.document(str(build.id)).create(build.model_dump(mode="python"))
+
+    @backend_call("Firestore")
+    def get_build(self, build_id: int) -> StoredBuild | None:
+        snapshot = self._builds.document(str(build_id)).get()
+        return StoredBuild.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    @backend_call("Firestore")
+    def builds_of_context(self, context_id: int) -> list[StoredBuild]:
+        query = self._builds.where(filter=firestore.FieldFilter("contextId", "==", context_id))
+        builds = [StoredBuild.model_validate(doc.to_dict()) for doc in query.stream()]
+        return sorted(builds, key=lambda build: build.id)
+
+    @backend_call("Firestore")
+    def update_build(
+        self, build_id: int, decide: Callable[[StoredBuild], dict | None]
+    ) -> StoredBuild | None:
+        """Reads the build and writes what `decide` returns, in one transaction.
+
+        `decide` sees the current build and returns the fields to change, or None to leave it.
+        Returns the build as it is after the transaction (None when it does not exist).
+        """
+        reference = self._builds.document(str(build_id))
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> StoredBuild | None:
+            snapshot = reference.get(transaction=transaction)
+            if not snapshot.exists:
+                return None
+            current = StoredBuild.model_validate(snapshot.to_dict())
+            changes = decide(current)
+            if not changes:
+                return current
+            transaction.update(reference, changes)
+            return StoredBuild.model_validate({**current.model_dump(), **changes})
+
+        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+    @property
+    def _contexts(self) -> firestore.CollectionReference:
+        return self._db.collection("buildUploads")
+
+    @property
+    def _builds(self) -> firestore.CollectionReference:
+        return self._db.collection("builds")

@@ -1,0 +1,1 @@
+"""The build-upload API: upload contexts, builds, signed uploads and their settlement."""

@@ -1,0 +1,151 @@
+"""Requests, stored records and responses of the build-upload API."""
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+from apkdrop.apk_inspection import ApkInfo
+from apkdrop.timeutil import iso_millis
+
+PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+Timestamp = Annotated[AwareDatetime, PlainSerializer(iso_millis, return_type=str)]
+
+
+def _positive_int(value: Any) -> Any:
+    """Accepts 28 or "28" (the seed's example sends a string), never true/false or 28.5."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer")
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Id = Annotated[int, BeforeValidator(_positive_int), Field(gt=0, strict=True)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+FileName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f\x7f]+$"
+    ),
+]
+
+
+class BuildType(StrEnum):
+    APK = "APK"
+    INSTRUMENTED_APK = "INSTRUMENTED_APK"
+
+
+class UploadState(StrEnum):
+    UPLOADING = "UPLOADING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+
+
+class BuildRegistration(BaseModel):
+    """Body of `POST .../builds`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contextId: Id
+    buildType: Annotated[BuildType, BeforeValidator(_upper)]
+    buildFileName: FileName
+    name: Text | None = None
+    description: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    sourceControlId: Text | None = None
+    sourceControlIsoTimestamp: Timestamp | None = None
+
+
+class UploadContext(BaseModel):
+    """A build-upload context: what one CI run uploads together."""
+
+    id: int
+    dateCreated: Timestamp
+
+
+class StoredContext(UploadContext):
+    accountId: str
+    projectName: str
+
+
+class Build(BaseModel):
+    """A build as clients see it."""
+
+    id: int
+    contextId: int
+    buildType: BuildType
+    buildFileName: str
+    name: str | None = None
+    description: str | None = None
+    sourceControlId: str | None = None
+    sourceControlIsoTimestamp: Timestamp | None = None
+    uploadState: UploadState
+    dateCreated: Timestamp
+    dateSettled: Timestamp | None = None
+    fileSize: int | None = None
+    md5Hash: str | None = None
+    crc32c: str | None = None
+    apkInfo: ApkInfo | None = None
+    failureReason: str | None = None
+
+
+class StoredBuild(Build):
+    """A build with the fields only the backend uses."""
+
+    accountId: str
+    projectName: str
+    objectName: str
+    objectGeneration: int | None = None
+
+    def public(self) -> Build:
+        return Build.model_validate(self.model_dump(include=set(Build.model_fields)))
+
+    @property
+    def settled_by_object(self) -> bool:
+        """An object has already decided this build; later events for it change nothing."""
+        return self.objectGeneration is not None
+
+
+class UploadSpec(BaseModel):
+    method: str = "PUT"
+    url: str
+    headers: dict[str, str]
+
+
+class RegisteredBuild(BaseModel):
+    uploadSpec: UploadSpec
+    build: Build
+
+
+class ContextWithBuilds(UploadContext):
+    builds: list[Build]
+
+
+class StorageObject(BaseModel):
+    """The object resource a storage-finalize event carries (only what we use)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    bucket: str
+    name: str
+    generation: Annotated[int, BeforeValidator(_positive_int)]
+    size: Annotated[int, BeforeValidator(_positive_int), Field(ge=0)] = 0
+    md5Hash: str | None = None
+    crc32c: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    timeCreated: datetime | None = None

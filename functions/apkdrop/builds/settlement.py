@@ -1,0 +1,124 @@
+"""Closing a build: from the storage-finalize event, or from the expiry task when none came."""
+
+import datetime
+import logging
+
+from pydantic import BaseModel
+
+from apkdrop.apk_inspection import ApkError, inspect_apk
+from apkdrop.builds.models import BuildType, StorageObject, StoredBuild, UploadState
+from apkdrop.builds.service import BUILD_ID_METADATA
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import ObjectGone
+from apkdrop.logs import log_fields
+from apkdrop.timeutil import utc_now
+
+log = logging.getLogger(__name__)
+
+EXPIRED_REASON = "upload URL expired"
+
+
+class FinalizedEvent(BaseModel):
+    """A `google.cloud.storage.object.v1.finalized` CloudEvent."""
+
+    id: str
+    time: datetime.datetime
+    object: StorageObject
+
+
+def handle_finalized(deps: Dependencies, event: FinalizedEvent) -> StoredBuild | None:
+    """Settles the build an uploaded object belongs to; anything else is acknowledged."""
+    fields = log_fields(eventId=event.id, object=event.object.name)
+    age = utc_now() - event.time
+    if age > datetime.timedelta(seconds=deps.settings.max_event_age_seconds):
+        # Retrying an old event helps nobody; the build's expiry task reconciles it.
+        log.warning("dropping a stale storage event (%s old)", age, extra=fields)
+        return None
+    build_id = event.object.metadata.get(BUILD_ID_METADATA, "")
+    if event.object.bucket != deps.bucket.name or not build_id.isdigit():
+        log.info("ignoring an object that is not a build upload", extra=fields)
+        return None
+    try:
+        return settle_upload(deps, int(build_id), event.object)
+    except ObjectGone:
+        log.warning("object is gone; the expiry task will settle the build", extra=fields)
+        return None
+
+
+def settle_upload(deps: Dependencies, build_id: int, uploaded: StorageObject) -> StoredBuild | None:
+    """Inspects the uploaded APK and records FINISHED or FAILED, once per build."""
+    build = deps.builds.get_build(build_id)
+    if build is None or build.objectName != uploaded.name:
+        log.warning(
+            "no build %s waits for this object", build_id, extra=log_fields(object=uploaded.name)
+        )
+        return None
+    if build.settled_by_object:
+        return build
+    outcome = _inspection_outcome(deps, build, uploaded)
+
+    def record(current: StoredBuild) -> dict | None:
+        return None if current.settled_by_object else outcome
+
+    settled = deps.builds.update_build(build_id, record)
+    log.info(
+        "build %s is %s",
+        build_id,
+        settled.uploadState if settled else "gone",
+        extra=log_fields(buildId=build_id, failureReason=outcome.get("failureReason")),
+    )
+    return settled
+
+
+def expire_upload(deps: Dependencies, build_id: int) -> StoredBuild | None:
+    """Fails a build whose upload never arrived; settles it if the object did arrive."""
+    build = deps.builds.get_build(build_id)
+    if build is None or build.uploadState is not UploadState.UPLOADING:
+        return build
+    uploaded = deps.bucket.find_object(build.objectName)
+    if uploaded is not None:
+        return settle_upload(deps, build_id, uploaded)
+
+    def fail(current: StoredBuild) -> dict | None:
+        if current.uploadState is not UploadState.UPLOADING:
+            return None
+        return {
+            "uploadState": UploadState.FAILED.value,
+            "failureReason": EXPIRED_REASON,
+            "dateSettled": utc_now(),
+        }
+
+    return deps.builds.update_build(build_id, fail)
+
+
+def _inspection_outcome(deps: Dependencies, build: StoredBuild, uploaded: StorageObject) -> dict:
+    recorded = {
+        "fileSize": uploaded.size,
+        "md5Hash": uploaded.md5Hash,
+        "crc32c": uploaded.crc32c,
+        "objectGeneration": uploaded.generation,
+        "dateSettled": utc_now(),
+    }
+    limit = deps.settings.max_upload_bytes
+    if uploaded.size > limit:
+        return _failed(recorded, f"file is larger than the limit of {limit} bytes")
+    try:
+        with deps.bucket.open_object(uploaded.name, uploaded.generation) as reader:
+            info = inspect_apk(reader)
+    except ApkError as exc:
+        return _failed(recorded, exc.reason)
+    if build.buildType is BuildType.INSTRUMENTED_APK and not info.hasInstrumentation:
+        return _failed(
+            {**recorded, "apkInfo": info.model_dump()},
+            "an INSTRUMENTED_APK must declare <instrumentation> in its manifest",
+        )
+    return {
+        **recorded,
+        "uploadState": UploadState.FINISHED.value,
+        "apkInfo": info.model_dump(),
+        "failureReason": None,
+    }
+
+
+def _failed(recorded: dict, reason: str) -> dict:
+    return {**recorded, "uploadState": UploadState.FAILED.value, "failureReason": reason}

@@ -1,0 +1,29 @@
+"""Domain exceptions. They are raised where the problem is found and mapped to HTTP in `http`."""
+
+
+class ApkdropError(Exception):
+    """Base of every error a client can cause; `detail` is safe to show them."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidRequest(ApkdropError):
+    """The request is malformed or names a value that is not allowed."""
+
+
+class Unauthenticated(ApkdropError):
+    """No API key, or one that is not known."""
+
+
+class NotFound(ApkdropError):
+    """The resource does not exist for this account."""
+
+
+class Conflict(ApkdropError):
+    """The request clashes with the current state of a resource."""
+
+
+class ObjectGone(Exception):
+    """An object named by an event no longer exists; there is nothing left to inspect."""

@@ -1,0 +1,104 @@
+"""The one place where errors become HTTP answers, and the JSON plumbing of every endpoint."""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import flask
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
+
+from apkdrop import logs
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import ApkdropError, Conflict, InvalidRequest, NotFound, Unauthenticated
+
+log = logging.getLogger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
+
+ERROR_STATUS: dict[type[ApkdropError], int] = {
+    InvalidRequest: 400,
+    Unauthenticated: 401,
+    NotFound: 404,
+    Conflict: 409,
+    BackendUnavailable: 503,
+}
+RETRY_AFTER_SECONDS = "5"
+
+
+def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
+    payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return flask.Response(flask.json.dumps(payload), status=status, mimetype="application/json")
+
+
+def error_response(exc: ApkdropError) -> flask.Response:
+    status = next(code for kind, code in ERROR_STATUS.items() if isinstance(exc, kind))
+    response = json_response({"detail": exc.detail}, status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="apkdrop"'
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+def validation_detail(error: ValidationError) -> str:
+    """`contextId: Input should be a valid integer`: the first problem, naming its field."""
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{field}: {first['msg']}"
+
+
+def parse_json(request: flask.Request, model: type[Model]) -> Model:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidRequest("Request body must be a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidRequest(validation_detail(exc)) from exc
+
+
+def positive_id(value: str, field: str) -> int:
+    if not value.isdigit() or int(value) == 0 or len(value) > 18:
+        raise InvalidRequest(f"{field} must be a positive integer")
+    return int(value)
+
+
+def serve(
+    request: flask.Request,
+    routes: Map,
+    views: dict[str, Callable[..., flask.Response]],
+    deps: object,
+) -> flask.Response:
+    """Runs the view `routes` picks for the request, turning every client error into JSON."""
+    started = time.monotonic()
+    request_id = logs.bind_request_id(
+        request.headers.get("X-Request-Id") or request.headers.get("X-Cloud-Trace-Context")
+    )
+    try:
+        endpoint, arguments = routes.bind_to_environ(request.environ).match()
+        response = views[endpoint](request, deps, **arguments)
+    except ApkdropError as exc:
+        response = error_response(exc)
+    except HTTPException as exc:  # no such route, or method not allowed
+        response = json_response({"detail": exc.description}, exc.code or 400)
+        if exc.code == 405:
+            response.headers["Allow"] = ", ".join(exc.valid_methods or [])
+    response.headers["X-Request-Id"] = request_id
+    log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra=logs.log_fields(
+            httpRequest={
+                "requestMethod": request.method,
+                "requestUrl": request.path,
+                "status": response.status_code,
+                "latency": f"{time.monotonic() - started:.3f}s",
+            }
+        ),
+    )
+    return response

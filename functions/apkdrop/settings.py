@@ -1,0 +1,60 @@
+"""Every value the functions read from the environment, validated once at cold start."""
+
+from functools import cached_property
+
+from pydantic import Field, HttpUrl, PositiveInt, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ONE_GIB = 1024**3
+
+
+class Settings(BaseSettings):
+    """Terraform sets exactly these variables; `infra.stack` sets them for the local stack."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    google_cloud_project: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    upload_bucket: str = Field(min_length=3)
+
+    # V4 signed URLs: the host clients PUT to, and how long a URL stays valid.
+    signed_url_endpoint: HttpUrl = HttpUrl("https://storage.googleapis.com")
+    upload_url_ttl_seconds: PositiveInt = Field(default=3600, le=7 * 24 * 3600)
+    max_upload_bytes: PositiveInt = ONE_GIB
+    # Local dev signs with a key file; production has none and signs through IAM signBlob
+    # as the function's own service account.
+    signing_credentials_file: str | None = None
+    signing_service_account_email: str | None = None
+
+    # Cloud Tasks: the queue that fails uploads that never arrived, and who calls it.
+    upload_expiry_queue: str = Field(min_length=1)
+    upload_expiry_url: HttpUrl
+    upload_expiry_grace_seconds: PositiveInt = 600
+    tasks_invoker_service_account: str | None = None
+
+    # Storage events older than this are dropped; the expiry task reconciles their builds.
+    max_event_age_seconds: PositiveInt = 3600
+
+    # Local emulators (unset in production).
+    firestore_emulator_host: str | None = None
+    storage_emulator_host: str | None = None
+    cloud_tasks_emulator_host: str | None = None
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _one_way_to_sign(self) -> "Settings":
+        if bool(self.signing_credentials_file) == bool(self.signing_service_account_email):
+            raise ValueError(
+                "set exactly one of SIGNING_CREDENTIALS_FILE (local) and "
+                "SIGNING_SERVICE_ACCOUNT_EMAIL (production, signs through IAM)"
+            )
+        return self
+
+    @cached_property
+    def upload_expiry_queue_path(self) -> str:
+        """The queue's full resource name."""
+        return (
+            f"projects/{self.google_cloud_project}/locations/{self.region}"
+            f"/queues/{self.upload_expiry_queue}"
+        )

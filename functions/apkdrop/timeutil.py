@@ -1,0 +1,13 @@
+"""Timestamps as the API shows them: UTC, milliseconds, a trailing Z."""
+
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def iso_millis(moment: datetime) -> str:
+    """`2024-03-07T16:55:49.168Z`, the seed API's format."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

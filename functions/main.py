@@ -1,0 +1,60 @@
+"""Cloud Functions entry points. Each one parses its input, calls one service, maps the result."""
+
+import logging
+
+import flask
+import functions_framework
+from apkdrop import logs
+from apkdrop.builds import api as build_api_routes
+from apkdrop.builds import settlement
+from apkdrop.dependencies import Dependencies
+from apkdrop.http import json_response, parse_json, serve
+from apkdrop.settings import Settings
+from cloudevents.http import CloudEvent
+from pydantic import BaseModel, PositiveInt, ValidationError
+from werkzeug.routing import Map, Rule
+
+settings = Settings()
+logs.configure(settings.log_level)
+deps = Dependencies.from_settings(settings)
+log = logging.getLogger("apkdrop.main")
+
+
+@functions_framework.http
+def build_api(request: flask.Request) -> flask.Response:
+    """The build-upload API: upload contexts, builds and their signed upload URLs."""
+    return build_api_routes.handle(request, deps)
+
+
+@functions_framework.cloud_event
+def build_finalized(event: CloudEvent) -> None:
+    """Storage finalize trigger: inspects the uploaded APK and closes its build.
+
+    Returning acknowledges the event; a raised error (a backend outage) makes Eventarc retry.
+    """
+    logs.bind_request_id(event["id"])
+    try:
+        finalized = settlement.FinalizedEvent(id=event["id"], time=event["time"], object=event.data)
+    except ValidationError:
+        log.exception("acknowledging a malformed storage event it can never process")
+        return
+    settlement.handle_finalized(deps, finalized)
+
+
+class ExpiryTask(BaseModel):
+    buildId: PositiveInt
+
+
+EXPIRY_ROUTES = Map([Rule("/", methods=["POST"], endpoint="expire")])
+
+
+def _expire(request: flask.Request, deps: Dependencies) -> flask.Response:
+    task = parse_json(request, ExpiryTask)
+    build = settlement.expire_upload(deps, task.buildId)
+    return json_response({"buildId": task.buildId, "uploadState": build and build.uploadState})
+
+
+@functions_framework.http
+def expire_build_upload(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: fails a build whose upload never arrived (a 503 asks for a retry)."""
+    return serve(request, EXPIRY_ROUTES, {"expire": _expire}, deps)

@@ -1,0 +1,110 @@
+"""The local stand-in for the load balancer: one port, paths routed to functions by the table."""
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from infra.routes import RoutesTable
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+HealthCheck = Callable[[], bool]
+
+
+class Gateway:
+    """Proxies each request to the function its path routes to; answers /healthz itself."""
+
+    def __init__(
+        self,
+        table: RoutesTable,
+        function_urls: dict[str, str],
+        health_checks: dict[str, HealthCheck],
+    ) -> None:
+        self._table = table
+        self._function_urls = function_urls
+        self._health_checks = health_checks
+        self._http = httpx.Client(timeout=httpx.Timeout(300, connect=5))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterator[bytes]:
+        request = Request(environ)
+        if request.path == "/healthz":
+            response = self._health()
+        else:
+            response = self._forward(request)
+        return response(environ, start_response)
+
+    def _health(self) -> Response:
+        results = {name: check() for name, check in self._health_checks.items()}
+        healthy = all(results.values())
+        body = {
+            "status": "ok" if healthy else "unavailable",
+            "components": {name: "ok" if up else "down" for name, up in results.items()},
+        }
+        return Response(json.dumps(body), 200 if healthy else 503, mimetype="application/json")
+
+    def _forward(self, request: Request) -> Response:
+        function = self._table.function_for(request.path)
+        if function is None:
+            return Response(b'{"detail": "Not Found"}', 404, mimetype="application/json")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers.setdefault("X-Request-Id", uuid.uuid4().hex)
+        headers["X-Forwarded-For"] = request.remote_addr or ""
+        headers["X-Forwarded-Host"] = request.host
+        headers["X-Forwarded-Proto"] = request.scheme
+        upstream = self._http.build_request(
+            request.method,
+            self._function_urls[function] + request.full_path.rstrip("?"),
+            headers=headers,
+            content=request.get_data(),
+        )
+        try:
+            answer = self._http.send(upstream, stream=True)
+        except httpx.TransportError:
+            return Response(b'{"detail": "function unavailable"}', 502, mimetype="application/json")
+        passed = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in HOP_BY_HOP]
+        return Response(_stream(answer), answer.status_code, headers=passed)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _stream(answer: httpx.Response) -> Iterator[bytes]:
+    try:
+        yield from answer.iter_raw()
+    finally:
+        answer.close()
+
+
+class GatewayServer:
+    """A threaded WSGI server running the gateway in the background."""
+
+    def __init__(self, gateway: Gateway, host: str, port: int) -> None:
+        self._gateway = gateway
+        self._server: BaseWSGIServer = make_server(host, port, gateway, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="gateway", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._gateway.close()

