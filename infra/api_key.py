@@ -11,7 +11,7 @@ from apkdrop.errors import ApkdropError
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-STATE_FILE = Path(__file__).resolve().parents[1] / ".dev" / "stack.json"
+DEFAULT_STATE_FILE = Path(__file__).resolve().parents[1] / ".dev" / "stack.json"
 
 
 def issue_key_on_emulator(project: str, email: str) -> str:
@@ -21,8 +21,9 @@ def issue_key_on_emulator(project: str, email: str) -> str:
 
 
 def running_stack_env() -> dict[str, str]:
+    state_file = Path(os.environ.get("APKDROP_STACK_STATE", DEFAULT_STATE_FILE))
     try:
-        state = json.loads(STATE_FILE.read_text())
+        state = json.loads(state_file.read_text())
         os.kill(state["pid"], 0)
     except (FileNotFoundError, ProcessLookupError, json.JSONDecodeError, KeyError):
         sys.exit("The dev stack is not running: start it with `make dev` in another terminal.")

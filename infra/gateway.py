@@ -42,10 +42,7 @@ class Gateway:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterator[bytes]:
         request = Request(environ)
-        if request.path == "/healthz":
-            response = self._health()
-        else:
-            response = self._forward(request)
+        response = self._health() if request.path == "/healthz" else self._forward(request)
         return response(environ, start_response)
 
     def _health(self) -> Response:

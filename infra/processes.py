@@ -1,10 +1,12 @@
 """Child processes of the local stack: each in its own process group, so stopping kills all."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 STOP_GRACE_SECONDS = 5
@@ -49,17 +51,24 @@ class ManagedProcess:
     def stop(self) -> None:
         """SIGTERM to the whole group, then SIGKILL to whatever is left of it."""
         self._signal_group(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
         # The group can outlive its leader (gcloud's java child), so it always gets a SIGKILL.
         self._signal_group(signal.SIGKILL)
         self._process.wait()
+        self._wait_for_group_to_empty()
         self._pump.join(timeout=STOP_GRACE_SECONDS)
 
+    def _wait_for_group_to_empty(self) -> None:
+        """SIGKILL is delivered asynchronously; return once no member of the group is left."""
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self._process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
     def _signal_group(self, sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, sig)
-        except ProcessLookupError:
-            pass

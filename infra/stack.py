@@ -121,6 +121,7 @@ class Stack:
                     "pid": os.getpid(),
                     "env": self._emulator_env(),
                     "ports": self.ports,
+                    "processGroups": {child.name: child.pid for child in self._children},
                     "logDir": str(self.log_dir),
                     "devApiKey": dev_api_key,
                 },

@@ -29,8 +29,8 @@ RETRY_AFTER_SECONDS = "5"
 
 
 def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
-    payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
-    return flask.Response(flask.json.dumps(payload), status=status, mimetype="application/json")
+    text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body)
+    return flask.Response(text, status=status, mimetype="application/json")
 
 
 def error_response(exc: ApkdropError) -> flask.Response:

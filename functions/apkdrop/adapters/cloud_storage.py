@@ -12,7 +12,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.oauth2 import service_account
 
-from apkdrop.adapters.errors import backend_call
+from apkdrop.adapters.errors import TRANSIENT, BackendUnavailable, backend_call
 from apkdrop.builds.models import StorageObject
 from apkdrop.errors import ObjectGone
 from apkdrop.settings import Settings
@@ -112,6 +112,41 @@ class UploadBucket:
         blob = self._bucket.blob(object_name, generation=generation)
         try:
             with blob.open("rb", chunk_size=READ_CHUNK_BYTES) as reader:
-                yield reader
+                yield ObjectReader(reader)
         except api_exceptions.NotFound as exc:
             raise ObjectGone(f"gs://{self.name}/{object_name}#{generation}") from exc
+
+
+class ObjectReader:
+    """A blob reader whose failed reads raise BackendUnavailable.
+
+    A dropped connection surfaces from `requests` as an OSError, which the APK inspection would
+    otherwise report as a truncated file; this way the event is retried instead.
+    """
+
+    def __init__(self, reader: BinaryIO) -> None:
+        self._reader = reader
+
+    def read(self, size: int = -1) -> bytes:
+        with _storage_failures_are_transient():
+            return self._reader.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        with _storage_failures_are_transient():
+            return self._reader.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._reader.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+
+@contextmanager
+def _storage_failures_are_transient() -> Iterator[None]:
+    try:
+        yield
+    except api_exceptions.NotFound:
+        raise  # the object is gone: open_object reports that
+    except TRANSIENT as exc:
+        raise BackendUnavailable("Cloud Storage is unavailable, retry later") from exc

@@ -1,5 +1,6 @@
 """Cloud Tasks: HTTP tasks scheduled for later, named so that a retry does not enqueue twice."""
 
+import contextlib
 import datetime
 import json
 
@@ -50,7 +51,5 @@ class TaskQueue:
             http_request=request,
             schedule_time=schedule_time,
         )
-        try:
+        with contextlib.suppress(api_exceptions.AlreadyExists):
             self._client.create_task(parent=self._queue_path, task=task)
-        except api_exceptions.AlreadyExists:
-            pass

@@ -1,5 +1,6 @@
 """Firestore: accounts, API keys, id counters, upload contexts and builds."""
 
+import contextlib
 from collections.abc import Callable
 
 from google.api_core import exceptions as api_exceptions
@@ -88,10 +89,8 @@ class BuildStore:
         project = (
             self._db.collection("accounts").document(account_id).collection("projects")
         ).document(project_name)
-        try:
+        with contextlib.suppress(api_exceptions.AlreadyExists):
             project.create({"name": project_name, "dateCreated": utc_now()})
-        except api_exceptions.AlreadyExists:
-            pass
 
     @backend_call("Firestore")
     def create_context(self, context: StoredContext) -> None:

@@ -1,0 +1,110 @@
+"""One local stack (emulators, functions, gateway) per test session, on free ports."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.paths import ROOT
+
+STARTUP_SECONDS = 180
+# Short enough for the expiry test to wait for, long enough for every upload in the suite.
+UPLOAD_URL_TTL_SECONDS = 6
+EXPIRY_GRACE_SECONDS = 3
+
+
+@dataclass
+class RunningStack:
+    url: str
+    state: dict
+    state_file: Path
+    process: subprocess.Popen
+
+    def function_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.state['ports'][name]}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.state["env"]
+
+
+def start_stack(state_dir: Path, *extra_args: str) -> RunningStack:
+    """Starts `python -m infra.stack` as `make dev` does and waits for its ready state file."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_file = state_dir / "stack.json"
+    log = (state_dir / "stack.out").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infra.stack",
+            "--port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+            "--quiet",
+            *extra_args,
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the local stack did not start:\n{(state_dir / 'stack.out').read_text()}")
+        time.sleep(0.3)
+    state = json.loads(state_file.read_text())
+    return RunningStack(state["url"], state, state_file, process)
+
+
+def stop_stack(stack: RunningStack) -> int:
+    stack.process.send_signal(signal.SIGTERM)
+    return stack.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(
+        tmp_path_factory.mktemp("stack"),
+        "--upload-url-ttl",
+        str(UPLOAD_URL_TTL_SECONDS),
+        "--expiry-grace",
+        str(EXPIRY_GRACE_SECONDS),
+    )
+    # Test code talks to the same emulators (to issue keys and to look behind the API).
+    saved = dict(os.environ)
+    os.environ.update(running.env)
+    yield running
+    os.environ.clear()
+    os.environ.update(saved)
+    stop_stack(running)
+
+
+@pytest.fixture(scope="session")
+def api_keys(stack: RunningStack):
+    """Issues keys through the code `make api-key` runs."""
+    from infra.api_key import issue_key_on_emulator
+
+    def issue(email: str) -> str:
+        return issue_key_on_emulator(stack.env["GOOGLE_CLOUD_PROJECT"], email)
+
+    return issue
+
+
+@pytest.fixture
+def client(stack: RunningStack, api_keys) -> Iterator[httpx.Client]:
+    """A client of a fresh account, through the gateway."""
+    key = api_keys(f"ci-{time.monotonic_ns()}@example.com")
+    with httpx.Client(base_url=stack.url, headers={"X-Api-Key": key}, timeout=60) as http:
+        yield http
