@@ -6,6 +6,7 @@ SIGTERM. Tests start it the same way, on free ports, with a state file to find i
 
 import argparse
 import json
+import logging
 import os
 import signal
 import socket
@@ -346,8 +347,11 @@ def main() -> None:
     parser.add_argument("--quiet", action="store_true", help="function logs to files only")
     args = parser.parse_args()
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the functions log each request
     # SIGTERM stops the stack exactly as Ctrl-C does, even in the middle of starting it.
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
+    # A shell starting us in the background ignores SIGINT; Ctrl-C must still stop the stack.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     stack = Stack(
         StackConfig(
             gateway_port=args.port,

@@ -68,8 +68,8 @@ def start_stack(state_dir: Path, *extra_args: str) -> RunningStack:
     return RunningStack(state["url"], state, state_file, process)
 
 
-def stop_stack(stack: RunningStack) -> int:
-    stack.process.send_signal(signal.SIGTERM)
+def stop_stack(stack: RunningStack, sig: signal.Signals = signal.SIGTERM) -> int:
+    stack.process.send_signal(sig)
     return stack.process.wait(timeout=60)
 
 

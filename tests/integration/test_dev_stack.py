@@ -1,6 +1,7 @@
 """`make api-key` against a running stack, and a stack that leaves no process behind."""
 
 import os
+import signal
 import subprocess
 
 import httpx
@@ -43,12 +44,13 @@ def test_make_api_key_without_a_running_stack_says_so(tmp_path):
     assert "make dev" in run.stderr
 
 
-def test_sigterm_stops_every_child_process(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stopping_the_stack_stops_every_child_process(tmp_path, sig):
     running = start_stack(tmp_path / "stack")
     groups = running.state["processGroups"]
     assert set(groups) >= {"firestore", "pubsub", "storage", "tasks", "build-api"}
 
-    assert stop_stack(running) == 0
+    assert stop_stack(running, sig) == 0
 
     for name, group in groups.items():
         with pytest.raises(ProcessLookupError):

@@ -33,7 +33,7 @@ def deliver(stack, resource: dict, event_id: str) -> httpx.Response:
             "ce-id": event_id,
             "ce-type": "google.cloud.storage.object.v1.finalized",
             "ce-source": f"//storage.googleapis.com/projects/_/buckets/{resource['bucket']}",
-            "ce-subject": f"objects/{quote(resource['name'])}",
+            "ce-subject": f"objects/{quote(resource.get('name', 'unknown'))}",
             "ce-time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     )
