@@ -4,15 +4,16 @@ import logging
 
 import flask
 import functions_framework
+from cloudevents.http import CloudEvent
+from pydantic import BaseModel, PositiveInt, ValidationError
+from werkzeug.routing import Map, Rule
+
 from apkdrop import logs
 from apkdrop.builds import api as build_api_routes
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
 from apkdrop.settings import Settings
-from cloudevents.http import CloudEvent
-from pydantic import BaseModel, PositiveInt, ValidationError
-from werkzeug.routing import Map, Rule
 
 settings = Settings()
 logs.configure(settings.log_level)
@@ -34,7 +35,9 @@ def build_finalized(event: CloudEvent) -> None:
     """
     logs.bind_request_id(event["id"])
     try:
-        finalized = settlement.FinalizedEvent(id=event["id"], time=event["time"], object=event.data)
+        finalized = settlement.FinalizedEvent(
+            id=event["id"], time=event.get("time"), object=event.data
+        )
     except ValidationError:
         log.exception("acknowledging a malformed storage event it can never process")
         return

@@ -5,11 +5,12 @@ import os
 import sys
 from pathlib import Path
 
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+
 from apkdrop.accounts import issue_api_key
 from apkdrop.adapters.firestore import AccountStore
 from apkdrop.errors import ApkdropError
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import firestore
 
 DEFAULT_STATE_FILE = Path(__file__).resolve().parents[1] / ".dev" / "stack.json"
 

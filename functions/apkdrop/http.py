@@ -14,6 +14,7 @@ from werkzeug.routing import Map
 from apkdrop import logs
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.errors import ApkdropError, Conflict, InvalidRequest, NotFound, Unauthenticated
+from apkdrop.ids import parse_id
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -51,7 +52,10 @@ def validation_detail(error: ValidationError) -> str:
 
 
 def parse_json(request: flask.Request, model: type[Model]) -> Model:
-    body = request.get_json(silent=True)
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested input
+        raise InvalidRequest("Request body must be a JSON object") from exc
     if not isinstance(body, dict):
         raise InvalidRequest("Request body must be a JSON object")
     try:
@@ -61,9 +65,10 @@ def parse_json(request: flask.Request, model: type[Model]) -> Model:
 
 
 def positive_id(value: str, field: str) -> int:
-    if not value.isdigit() or int(value) == 0 or len(value) > 18:
+    parsed = parse_id(value)
+    if parsed is None:
         raise InvalidRequest(f"{field} must be a positive integer")
-    return int(value)
+    return parsed
 
 
 def serve(

@@ -35,7 +35,7 @@ def configure(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Client libraries are chatty at INFO; their warnings still come through.
-    for noisy in ("urllib3", "google", "grpc", "pyaxmlparser"):
+    for noisy in ("urllib3", "google", "grpc"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

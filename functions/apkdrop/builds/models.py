@@ -1,11 +1,12 @@
 """Requests, stored records and responses of the build-upload API."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -16,20 +17,34 @@ from pydantic import (
 )
 
 from apkdrop.apk_inspection import ApkInfo
+from apkdrop.ids import parse_id
 from apkdrop.timeutil import iso_millis
 
 PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-Timestamp = Annotated[AwareDatetime, PlainSerializer(iso_millis, return_type=str)]
 
 
 def _positive_int(value: Any) -> Any:
     """Accepts 28 or "28" (the seed's example sends a string), never true/false or 28.5."""
     if isinstance(value, bool):
         raise ValueError("must be an integer")
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        return parse_id(value) or value  # a string that is no id fails the int check
     return value
+
+
+def _utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # year 1 at +05:00, say
+        raise ValueError("is out of range") from exc
+
+
+# Stored as native timestamps; shown as `2024-03-07T16:55:49.168Z`.
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_utc),
+    PlainSerializer(iso_millis, return_type=str, when_used="json"),
+]
 
 
 def _upper(value: Any) -> Any:

@@ -1,15 +1,17 @@
 """Closing a build: from the storage-finalize event, or from the expiry task when none came."""
 
+import contextlib
 import datetime
 import logging
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from apkdrop.apk_inspection import ApkError, inspect_apk
 from apkdrop.builds.models import BuildType, StorageObject, StoredBuild, UploadState
 from apkdrop.builds.service import BUILD_ID_METADATA
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
+from apkdrop.ids import parse_id
 from apkdrop.logs import log_fields
 from apkdrop.timeutil import utc_now
 
@@ -22,7 +24,7 @@ class FinalizedEvent(BaseModel):
     """A `google.cloud.storage.object.v1.finalized` CloudEvent."""
 
     id: str
-    time: datetime.datetime
+    time: AwareDatetime
     object: StorageObject
 
 
@@ -34,12 +36,12 @@ def handle_finalized(deps: Dependencies, event: FinalizedEvent) -> StoredBuild |
         # Retrying an old event helps nobody; the build's expiry task reconciles it.
         log.warning("dropping a stale storage event (%s old)", age, extra=fields)
         return None
-    build_id = event.object.metadata.get(BUILD_ID_METADATA, "")
-    if event.object.bucket != deps.bucket.name or not build_id.isdigit():
+    build_id = parse_id(event.object.metadata.get(BUILD_ID_METADATA, ""))
+    if event.object.bucket != deps.bucket.name or build_id is None:
         log.info("ignoring an object that is not a build upload", extra=fields)
         return None
     try:
-        return settle_upload(deps, int(build_id), event.object)
+        return settle_upload(deps, build_id, event.object)
     except ObjectGone:
         log.warning("object is gone; the expiry task will settle the build", extra=fields)
         return None
@@ -77,7 +79,8 @@ def expire_upload(deps: Dependencies, build_id: int) -> StoredBuild | None:
         return build
     uploaded = deps.bucket.find_object(build.objectName)
     if uploaded is not None:
-        return settle_upload(deps, build_id, uploaded)
+        with contextlib.suppress(ObjectGone):  # deleted since: it did not arrive after all
+            return settle_upload(deps, build_id, uploaded)
 
     def fail(current: StoredBuild) -> dict | None:
         if current.uploadState is not UploadState.UPLOADING:

@@ -1,0 +1,95 @@
+"""The HTTP plumbing every endpoint shares: error statuses, validation details, path ids."""
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from apkdrop import errors, http
+from apkdrop.adapters import errors as adapter_errors
+from apkdrop.builds.models import BuildRegistration
+
+
+def subclasses(kind: type) -> set[type]:
+    found = set()
+    for child in kind.__subclasses__():
+        found |= {child} | subclasses(child)
+    return found
+
+
+def test_every_domain_error_has_a_status() -> None:
+    defined = {
+        kind
+        for kind in subclasses(errors.ApkdropError)
+        if kind.__module__ in {errors.__name__, adapter_errors.__name__}
+    }
+    assert {errors.InvalidRequest, adapter_errors.BackendUnavailable} <= defined
+    assert defined <= set(http.ERROR_STATUS)
+    for kind in defined:
+        assert http.error_response(kind("x")).status_code == http.ERROR_STATUS[kind]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (errors.InvalidRequest("bad"), 400),
+        (errors.Unauthenticated("who"), 401),
+        (errors.NotFound("gone"), 404),
+        (errors.Conflict("clash"), 409),
+        (adapter_errors.BackendUnavailable("down"), 503),
+    ],
+)
+def test_error_response(error: errors.ApkdropError, status: int) -> None:
+    response = http.error_response(error)
+    assert response.status_code == status
+    assert response.get_json() == {"detail": error.detail}
+    assert response.mimetype == "application/json"
+    assert ("WWW-Authenticate" in response.headers) == (status == 401)
+    assert ("Retry-After" in response.headers) == (status == 503)
+
+
+def validation_error(model: type[BaseModel], body: object) -> ValidationError:
+    with pytest.raises(ValidationError) as raised:
+        model.model_validate(body)
+    return raised.value
+
+
+def test_validation_detail_names_the_field() -> None:
+    error = validation_error(
+        BuildRegistration, {"contextId": "abc", "buildType": "APK", "buildFileName": "a.apk"}
+    )
+    assert http.validation_detail(error).startswith("contextId: ")
+
+
+def test_validation_detail_names_nested_fields() -> None:
+    class Inner(BaseModel):
+        size: int
+
+    class Outer(BaseModel):
+        items: list[Inner]
+
+    error = validation_error(Outer, {"items": [{"size": 1}, {"size": "big"}]})
+    assert http.validation_detail(error).startswith("items.1.size: ")
+
+
+def test_validation_detail_of_a_whole_body_error() -> None:
+    class Anything(BaseModel):
+        x: int
+
+    detail = http.validation_detail(validation_error(Anything, "not a dict"))
+    assert detail.startswith("body: ")
+
+
+@pytest.mark.parametrize("value", ["0", "00", "-1", "abc", "", " 1", "1.0", "1e3", "9" * 19])
+def test_positive_id_rejects(value: str) -> None:
+    with pytest.raises(errors.InvalidRequest) as raised:
+        http.positive_id(value, "buildId")
+    assert raised.value.detail == "buildId must be a positive integer"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("007", 7), ("9" * 18, 10**18 - 1)])
+def test_positive_id_accepts(value: str, expected: int) -> None:
+    assert http.positive_id(value, "buildId") == expected
+
+
+def test_positive_id_rejects_non_ascii_digits() -> None:
+    with pytest.raises(errors.InvalidRequest):
+        http.positive_id("²", "buildId")

@@ -1,0 +1,176 @@
+"""Production signs V4 URLs through IAM signBlob; local dev with a key file. Both must agree."""
+
+import base64
+import datetime
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import google.auth
+import google.auth.transport.requests
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+from google.cloud.storage import _signing
+
+from apkdrop.adapters import cloud_storage
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.builds.service import upload_headers
+from tests.fakes import make_settings
+
+FROZEN = ("20240307T165549Z", "20240307")
+TTL = datetime.timedelta(hours=1)
+OBJECT = "builds/acct/7/42.apk"
+SIGNED_HEADERS = (
+    "content-type;host;x-goog-content-length-range;x-goog-if-generation-match;x-goog-meta-build-id"
+)
+
+
+class FakeCredentials:
+    """The few members of google.auth credentials that IamSigner touches."""
+
+    def __init__(self, valid: bool = True, token: str = "t") -> None:
+        self.valid = valid
+        self.token = token
+        self.refreshed_with: list[object] = []
+
+    def refresh(self, request: object) -> None:
+        self.refreshed_with.append(request)
+        self.valid, self.token = True, "fresh-token"
+
+
+class FakeResponse:
+    def __init__(self, status: int, body: dict) -> None:
+        self.status = status
+        self.data = json.dumps(body).encode()
+        self.headers: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_signing, "get_v4_now_dtstamps", lambda: FROZEN)
+
+
+@pytest.fixture
+def key_info(signing_key_file: Path) -> dict:
+    return json.loads(signing_key_file.read_text())
+
+
+def upload_bucket(signer: object) -> cloud_storage.UploadBucket:
+    client = storage.Client(project="p", credentials=AnonymousCredentials())
+    return cloud_storage.UploadBucket(client, make_settings(), signer)
+
+
+def fake_sign_blob(
+    monkeypatch: pytest.MonkeyPatch, key_info: dict, status: int = 200
+) -> list[dict]:
+    """Answers the signBlob POST with the key file's own signature; returns the calls seen."""
+    private_key = serialization.load_pem_private_key(key_info["private_key"].encode(), None)
+    calls: list[dict] = []
+
+    def call(self, url, method="GET", body=None, headers=None, **kwargs):
+        calls.append({"url": url, "method": method, "headers": headers})
+        payload = base64.b64decode(json.loads(body)["payload"])
+        signature = private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
+        signed = {"keyId": "k", "signedBlob": base64.b64encode(signature).decode()}
+        return FakeResponse(status, signed if status == 200 else {"error": "denied"})
+
+    monkeypatch.setattr(google.auth.transport.requests.Request, "__call__", call)
+    return calls
+
+
+def test_iam_and_key_file_sign_identical_urls(
+    monkeypatch: pytest.MonkeyPatch, signing_key_file: Path, key_info: dict
+) -> None:
+    calls = fake_sign_blob(monkeypatch, key_info)
+    email = key_info["client_email"]
+    headers = upload_headers(42, 1024**3)
+
+    by_key_file = upload_bucket(cloud_storage.KeyFileSigner(str(signing_key_file)))
+    by_iam = upload_bucket(cloud_storage.IamSigner(email, FakeCredentials()))
+    key_file_url = by_key_file.signed_put_url(OBJECT, headers, TTL)
+    assert calls == []  # the key-file path never calls IAM
+    iam_url = by_iam.signed_put_url(OBJECT, headers, TTL)
+
+    assert iam_url == key_file_url
+    (call,) = calls
+    assert call["method"] == "POST"
+    assert f"/serviceAccounts/{email}:signBlob" in call["url"]
+    assert call["url"].startswith("https://iamcredentials.googleapis.com/")
+    assert call["headers"]["Authorization"] == "Bearer t"
+
+    url = urlsplit(iam_url)
+    query = {name: values[0] for name, values in parse_qs(url.query).items()}
+    assert (url.scheme, url.netloc) == ("https", "storage.googleapis.com")
+    assert url.path == f"/{make_settings().upload_bucket}/{OBJECT}"
+    assert query["X-Goog-SignedHeaders"] == SIGNED_HEADERS
+    assert query["X-Goog-Date"] == FROZEN[0]
+    assert query["X-Goog-Expires"] == "3600"
+    assert query["X-Goog-Credential"].startswith(f"{email}/{FROZEN[1]}/")
+    assert headers == upload_headers(42, 1024**3)  # the caller's dict is left as it was
+
+
+def test_signature_changes_with_the_signed_headers(
+    monkeypatch: pytest.MonkeyPatch, key_info: dict
+) -> None:
+    fake_sign_blob(monkeypatch, key_info)
+    bucket = upload_bucket(cloud_storage.IamSigner(key_info["client_email"], FakeCredentials()))
+    first = bucket.signed_put_url(OBJECT, upload_headers(42, 100), TTL)
+    second = bucket.signed_put_url(OBJECT, upload_headers(43, 100), TTL)
+    assert first != second
+
+
+def test_a_refused_sign_blob_is_backend_unavailable(
+    monkeypatch: pytest.MonkeyPatch, key_info: dict
+) -> None:
+    fake_sign_blob(monkeypatch, key_info, status=403)
+    bucket = upload_bucket(cloud_storage.IamSigner(key_info["client_email"], FakeCredentials()))
+    with pytest.raises(BackendUnavailable, match="IAM signBlob"):
+        bucket.signed_put_url(OBJECT, upload_headers(42, 100), TTL)
+
+
+def test_iam_signer_refreshes_stale_credentials() -> None:
+    credentials = FakeCredentials(valid=False, token="expired")
+    arguments = cloud_storage.IamSigner(
+        "sa@p.iam.gserviceaccount.com", credentials
+    ).signing_arguments()
+    assert arguments == {
+        "service_account_email": "sa@p.iam.gserviceaccount.com",
+        "access_token": "fresh-token",
+    }
+    (request,) = credentials.refreshed_with
+    assert isinstance(request, google.auth.transport.requests.Request)
+
+
+def test_iam_signer_keeps_valid_credentials() -> None:
+    credentials = FakeCredentials(valid=True, token="t")
+    arguments = cloud_storage.IamSigner(
+        "sa@p.iam.gserviceaccount.com", credentials
+    ).signing_arguments()
+    assert arguments["access_token"] == "t"
+    assert credentials.refreshed_with == []
+
+
+def test_create_signer_picks_the_configured_way(
+    monkeypatch: pytest.MonkeyPatch, signing_key_file: Path
+) -> None:
+    local = make_settings(
+        signing_credentials_file=str(signing_key_file), signing_service_account_email=None
+    )
+    assert isinstance(cloud_storage.create_signer(local), cloud_storage.KeyFileSigner)
+
+    credentials = FakeCredentials()
+    scopes_asked: list[object] = []
+
+    def default(scopes: object = None) -> tuple[FakeCredentials, str]:
+        scopes_asked.append(scopes)
+        return credentials, "p"
+
+    monkeypatch.setattr(google.auth, "default", default)
+    production = make_settings(signing_service_account_email="sa@p.iam.gserviceaccount.com")
+    signer = cloud_storage.create_signer(production)
+    assert isinstance(signer, cloud_storage.IamSigner)
+    assert signer.signing_arguments()["service_account_email"] == "sa@p.iam.gserviceaccount.com"
+    assert scopes_asked == [cloud_storage.IAM_SCOPES]
