@@ -36,7 +36,10 @@ def configure(level: str) -> None:
     root.setLevel(level.upper())
     # Client libraries are chatty at INFO; their warnings still come through.
     for noisy in ("urllib3", "google", "grpc"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        library = logging.getLogger(noisy)
+        library.setLevel(logging.WARNING)
+        # google-api-core cuts "google" off from the root logger when it finds it unconfigured.
+        library.propagate = True
 
 
 def bind_request_id(candidate: str | None) -> str:
