@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from apkdrop.accounts import AccountRepository
-from apkdrop.adapters import cloud_storage, cloud_tasks, firestore
+from apkdrop.adapters import cloud_storage, cloud_tasks, firestore, signing
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.settings import Settings
 
@@ -27,7 +27,7 @@ class Dependencies:
             bucket=cloud_storage.UploadBucket(
                 cloud_storage.create_client(settings),
                 settings,
-                cloud_storage.create_signer(settings),
+                signing.create_signer(settings),
             ),
             expiry_queue=cloud_tasks.TaskQueue(
                 cloud_tasks.create_client(settings),

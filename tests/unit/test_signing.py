@@ -15,7 +15,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage import _signing
 
-from apkdrop.adapters import cloud_storage
+from apkdrop.adapters import cloud_storage, signing
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.builds.service import upload_headers
 from tests.fakes import make_settings
@@ -88,8 +88,8 @@ def test_iam_and_key_file_sign_identical_urls(
     email = key_info["client_email"]
     headers = upload_headers(42, 1024**3)
 
-    by_key_file = upload_bucket(cloud_storage.KeyFileSigner(str(signing_key_file)))
-    by_iam = upload_bucket(cloud_storage.IamSigner(email, FakeCredentials()))
+    by_key_file = upload_bucket(signing.KeyFileSigner(str(signing_key_file)))
+    by_iam = upload_bucket(signing.IamSigner(email, FakeCredentials()))
     key_file_url = by_key_file.signed_put_url(OBJECT, headers, TTL)
     assert calls == []  # the key-file path never calls IAM
     iam_url = by_iam.signed_put_url(OBJECT, headers, TTL)
@@ -116,7 +116,7 @@ def test_signature_changes_with_the_signed_headers(
     monkeypatch: pytest.MonkeyPatch, key_info: dict
 ) -> None:
     fake_sign_blob(monkeypatch, key_info)
-    bucket = upload_bucket(cloud_storage.IamSigner(key_info["client_email"], FakeCredentials()))
+    bucket = upload_bucket(signing.IamSigner(key_info["client_email"], FakeCredentials()))
     first = bucket.signed_put_url(OBJECT, upload_headers(42, 100), TTL)
     second = bucket.signed_put_url(OBJECT, upload_headers(43, 100), TTL)
     assert first != second
@@ -126,14 +126,14 @@ def test_a_refused_sign_blob_is_backend_unavailable(
     monkeypatch: pytest.MonkeyPatch, key_info: dict
 ) -> None:
     fake_sign_blob(monkeypatch, key_info, status=403)
-    bucket = upload_bucket(cloud_storage.IamSigner(key_info["client_email"], FakeCredentials()))
+    bucket = upload_bucket(signing.IamSigner(key_info["client_email"], FakeCredentials()))
     with pytest.raises(BackendUnavailable, match="IAM signBlob"):
         bucket.signed_put_url(OBJECT, upload_headers(42, 100), TTL)
 
 
 def test_iam_signer_refreshes_stale_credentials() -> None:
     credentials = FakeCredentials(valid=False, token="expired")
-    arguments = cloud_storage.IamSigner(
+    arguments = signing.IamSigner(
         "sa@p.iam.gserviceaccount.com", credentials
     ).signing_arguments()
     assert arguments == {
@@ -146,7 +146,7 @@ def test_iam_signer_refreshes_stale_credentials() -> None:
 
 def test_iam_signer_keeps_valid_credentials() -> None:
     credentials = FakeCredentials(valid=True, token="t")
-    arguments = cloud_storage.IamSigner(
+    arguments = signing.IamSigner(
         "sa@p.iam.gserviceaccount.com", credentials
     ).signing_arguments()
     assert arguments["access_token"] == "t"
@@ -159,7 +159,7 @@ def test_create_signer_picks_the_configured_way(
     local = make_settings(
         signing_credentials_file=str(signing_key_file), signing_service_account_email=None
     )
-    assert isinstance(cloud_storage.create_signer(local), cloud_storage.KeyFileSigner)
+    assert isinstance(signing.create_signer(local), signing.KeyFileSigner)
 
     credentials = FakeCredentials()
     scopes_asked: list[object] = []
@@ -170,7 +170,7 @@ def test_create_signer_picks_the_configured_way(
 
     monkeypatch.setattr(google.auth, "default", default)
     production = make_settings(signing_service_account_email="sa@p.iam.gserviceaccount.com")
-    signer = cloud_storage.create_signer(production)
-    assert isinstance(signer, cloud_storage.IamSigner)
+    signer = signing.create_signer(production)
+    assert isinstance(signer, signing.IamSigner)
     assert signer.signing_arguments()["service_account_email"] == "sa@p.iam.gserviceaccount.com"
-    assert scopes_asked == [cloud_storage.IAM_SCOPES]
+    assert scopes_asked == [signing.IAM_SCOPES]

@@ -5,51 +5,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-import google.auth
-import google.auth.transport.requests
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
-from google.oauth2 import service_account
 
 from apkdrop.adapters.errors import TRANSIENT, BackendUnavailable, backend_call
+from apkdrop.adapters.signing import Signer
 from apkdrop.builds.models import StorageObject
 from apkdrop.errors import ObjectGone
 from apkdrop.settings import Settings
 
 # Each read of an upload is one HTTP range request of this size; inspection needs only a few.
 READ_CHUNK_BYTES = 256 * 1024
-IAM_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
-
-
-class KeyFileSigner:
-    """Signs with a service-account key file's private key (local development)."""
-
-    def __init__(self, key_file: str) -> None:
-        self._credentials = service_account.Credentials.from_service_account_file(key_file)
-
-    def signing_arguments(self) -> dict[str, object]:
-        return {"credentials": self._credentials}
-
-
-class IamSigner:
-    """Signs through IAM signBlob as `email`, with no private key on the instance."""
-
-    def __init__(self, email: str, credentials: google.auth.credentials.Credentials) -> None:
-        self._email = email
-        self._credentials = credentials
-
-    def signing_arguments(self) -> dict[str, object]:
-        if not self._credentials.valid:
-            self._credentials.refresh(google.auth.transport.requests.Request())
-        return {"service_account_email": self._email, "access_token": self._credentials.token}
-
-
-def create_signer(settings: Settings) -> KeyFileSigner | IamSigner:
-    if settings.signing_credentials_file:
-        return KeyFileSigner(settings.signing_credentials_file)
-    credentials, _ = google.auth.default(scopes=IAM_SCOPES)
-    return IamSigner(settings.signing_service_account_email, credentials)
 
 
 def create_client(settings: Settings) -> storage.Client:
@@ -65,9 +32,7 @@ def create_client(settings: Settings) -> storage.Client:
 class UploadBucket:
     """The bucket that receives uploads."""
 
-    def __init__(
-        self, client: storage.Client, settings: Settings, signer: KeyFileSigner | IamSigner
-    ) -> None:
+    def __init__(self, client: storage.Client, settings: Settings, signer: Signer) -> None:
         self._bucket = client.bucket(settings.upload_bucket)
         self._signer = signer
         self._endpoint = str(settings.signed_url_endpoint).rstrip("/")

@@ -1,0 +1,43 @@
+"""Who signs V4 URLs: a key file locally, IAM signBlob (no private key) in production."""
+
+import google.auth
+import google.auth.credentials
+import google.auth.transport.requests
+from google.oauth2 import service_account
+
+from apkdrop.settings import Settings
+
+IAM_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+
+
+class KeyFileSigner:
+    """Signs with a service-account key file's private key (local development)."""
+
+    def __init__(self, key_file: str) -> None:
+        self._credentials = service_account.Credentials.from_service_account_file(key_file)
+
+    def signing_arguments(self) -> dict[str, object]:
+        return {"credentials": self._credentials}
+
+
+class IamSigner:
+    """Signs through IAM signBlob as `email`, with no private key on the instance."""
+
+    def __init__(self, email: str, credentials: google.auth.credentials.Credentials) -> None:
+        self._email = email
+        self._credentials = credentials
+
+    def signing_arguments(self) -> dict[str, object]:
+        if not self._credentials.valid:
+            self._credentials.refresh(google.auth.transport.requests.Request())
+        return {"service_account_email": self._email, "access_token": self._credentials.token}
+
+
+Signer = KeyFileSigner | IamSigner
+
+
+def create_signer(settings: Settings) -> Signer:
+    if settings.signing_credentials_file:
+        return KeyFileSigner(settings.signing_credentials_file)
+    credentials, _ = google.auth.default(scopes=IAM_SCOPES)
+    return IamSigner(settings.signing_service_account_email, credentials)
