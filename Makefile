@@ -5,7 +5,7 @@ TASKS_VENV := .venv-tasks-emulator
 PY := $(VENV)/bin/python
 EMAIL ?=
 
-.PHONY: dev test unit lint api-key clean venvs
+.PHONY: dev test unit lint api-key clean venvs bench
 
 $(VENV)/.installed: requirements-dev.txt functions/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: venvs
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
+
+## Benchmark APK inspection against downloading whole APKs, on its own storage emulator.
+bench: $(VENV)/.installed
+	$(PY) -m bench.inspection
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ from pydantic import BaseModel, PositiveInt, ValidationError
 from werkzeug.routing import Map, Rule
 
 from apkdrop import logs
+from apkdrop.applications import api as application_api_routes
 from apkdrop.builds import api as build_api_routes
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
@@ -25,6 +26,12 @@ log = logging.getLogger("apkdrop.main")
 def build_api(request: flask.Request) -> flask.Response:
     """The build-upload API: upload contexts, builds and their signed upload URLs."""
     return build_api_routes.handle(request, deps)
+
+
+@functions_framework.http
+def application_api(request: flask.Request) -> flask.Response:
+    """The application upload API: uploads (file, URL or large upload), apps and versions."""
+    return application_api_routes.handle(request, deps)
 
 
 @functions_framework.cloud_event

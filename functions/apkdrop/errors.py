@@ -25,5 +25,17 @@ class Conflict(ApkdropError):
     """The request clashes with the current state of a resource."""
 
 
+class PayloadTooLarge(ApkdropError):
+    """The request body is larger than this path accepts."""
+
+
+class RateLimited(ApkdropError):
+    """Too many requests in the current window; `retry_after` says when the next one may go."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class ObjectGone(Exception):
     """An object named by an event no longer exists; there is nothing left to inspect."""

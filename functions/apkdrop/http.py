@@ -13,7 +13,15 @@ from werkzeug.routing import Map
 
 from apkdrop import logs
 from apkdrop.adapters.errors import BackendUnavailable
-from apkdrop.errors import ApkdropError, Conflict, InvalidRequest, NotFound, Unauthenticated
+from apkdrop.errors import (
+    ApkdropError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+)
 from apkdrop.ids import parse_id
 
 log = logging.getLogger(__name__)
@@ -24,6 +32,8 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     Unauthenticated: 401,
     NotFound: 404,
     Conflict: 409,
+    PayloadTooLarge: 413,
+    RateLimited: 429,
     BackendUnavailable: 503,
 }
 RETRY_AFTER_SECONDS = "5"
@@ -36,9 +46,16 @@ def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
 
 def error_response(exc: ApkdropError) -> flask.Response:
     status = next(code for kind, code in ERROR_STATUS.items() if isinstance(exc, kind))
-    response = json_response({"detail": exc.detail}, status)
+    body = {"detail": exc.detail}
+    if status >= 500:
+        # Worth quoting to support; the cause is in the logs under the same id.
+        body["requestId"] = logs.request_id.get()
+        log.warning("backend failure: %s", exc.__cause__ or exc, exc_info=exc.__cause__)
+    response = json_response(body, status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="apkdrop"'
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
     if status == 503:
         response.headers["Retry-After"] = RETRY_AFTER_SECONDS
     return response

@@ -2,7 +2,7 @@
 
 from functools import cached_property
 
-from pydantic import Field, HttpUrl, PositiveInt, model_validator
+from pydantic import Field, HttpUrl, PositiveFloat, PositiveInt, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ONE_GIB = 1024**3
@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     storage_emulator_host: str | None = None
     cloud_tasks_emulator_host: str | None = None
 
+    # Application upload API: where magic links point, and its limits.
+    public_base_url: HttpUrl
+    max_direct_upload_bytes: PositiveInt = 32 * 1024**2  # Cloud Functions' request limit
+    upload_rate_limit_per_minute: PositiveInt = 10
+    url_fetch_connect_timeout_seconds: PositiveFloat = 5.0
+    url_fetch_read_timeout_seconds: PositiveFloat = 30.0
+    # Tests only: lets `apkUrl` reach a server on this loopback port. Unset in production.
+    url_fetch_loopback_port: int | None = Field(default=None, ge=1, le=65535)
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -50,6 +59,11 @@ class Settings(BaseSettings):
                 "SIGNING_SERVICE_ACCOUNT_EMAIL (production, signs through IAM)"
             )
         return self
+
+    @cached_property
+    def magic_link_base(self) -> str:
+        """`https://host/app`: an app's magic link is this plus `/{id}`."""
+        return str(self.public_base_url).rstrip("/") + "/app"
 
     @cached_property
     def upload_expiry_queue_path(self) -> str:

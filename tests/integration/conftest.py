@@ -13,12 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.apk_server import ApkServer
 from tests.paths import ROOT
 
 STARTUP_SECONDS = 180
 # Short enough for the expiry test to wait for, long enough for every upload in the suite.
 UPLOAD_URL_TTL_SECONDS = 6
 EXPIRY_GRACE_SECONDS = 3
+TEST_RATE_LIMIT = 1000
 
 
 @dataclass
@@ -74,13 +76,26 @@ def stop_stack(stack: RunningStack, sig: signal.Signals = signal.SIGTERM) -> int
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def apk_server() -> Iterator[ApkServer]:
+    with ApkServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, apk_server: ApkServer
+) -> Iterator[RunningStack]:
     running = start_stack(
         tmp_path_factory.mktemp("stack"),
         "--upload-url-ttl",
         str(UPLOAD_URL_TTL_SECONDS),
         "--expiry-grace",
         str(EXPIRY_GRACE_SECONDS),
+        # Uploads are rate limited per key; each test has its own key, some upload a lot.
+        "--set",
+        f"UPLOAD_RATE_LIMIT_PER_MINUTE={TEST_RATE_LIMIT}",
+        "--set",
+        f"URL_FETCH_LOOPBACK_PORT={apk_server.port}",
     )
     # Test code talks to the same emulators (to issue keys and to look behind the API).
     saved = dict(os.environ)

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from infra.routes import load_routes
 from tests.fixtures.apk_builder import build_apk
 from tests.integration.conftest import EXPIRY_GRACE_SECONDS, UPLOAD_URL_TTL_SECONDS
 from tests.integration.flows import (
@@ -22,21 +23,19 @@ from tests.paths import INSTRUMENTATION_APK, SETTINGS_APK, real_apk
 
 pytestmark = pytest.mark.integration
 
+ISSUE_FIELDS = (
+    "packageName", "versionName", "versionCode", "minSdkVersion", "targetSdkVersion",
+    "hasInstrumentation",
+)  # fmt: skip
+
 
 def test_healthz_reports_every_function_and_emulator(stack):
     response = httpx.get(stack.url + "/healthz")
 
     assert response.status_code == 200
     components = response.json()["components"]
-    assert set(components) == {
-        "firestore",
-        "pubsub",
-        "storage",
-        "tasks",
-        "build-api",
-        "build-finalized",
-        "build-upload-expiry",
-    }
+    functions = set(load_routes().functions)
+    assert set(components) == {"firestore", "pubsub", "storage", "tasks"} | functions
     assert set(components.values()) == {"ok"}
 
 
@@ -60,7 +59,8 @@ def test_real_apk_goes_through_all_three_steps(client):
     build = wait_until_settled(client, "android-app", registered["build"]["id"])
 
     assert build["uploadState"] == "FINISHED", build
-    assert build["apkInfo"] == {
+    info = build["apkInfo"]
+    assert {name: info[name] for name in ISSUE_FIELDS} == {
         "packageName": "io.appium.settings",
         "versionName": "8.0.10",
         "versionCode": 192,
@@ -68,6 +68,9 @@ def test_real_apk_goes_through_all_three_steps(client):
         "targetSdkVersion": 35,
         "hasInstrumentation": False,
     }
+    assert info["appLabel"] == "Appium Settings"
+    assert len(info["permissions"]) == 27
+    assert info["icon"]["path"] == "res/drawable-xxxhdpi-v4/ic_launcher.png"
     assert build["fileSize"] == len(content)
     assert build["md5Hash"] == base64.b64encode(hashlib.md5(content).digest()).decode()
     assert build["crc32c"]

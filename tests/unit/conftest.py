@@ -26,6 +26,7 @@ MINIMAL_ENVIRONMENT = {
     "GOOGLE_CLOUD_PROJECT": PROJECT,
     "REGION": "europe-west1",
     "UPLOAD_BUCKET": "apkdrop-test-uploads",
+    "PUBLIC_BASE_URL": "https://apkdrop.example.test",
     "UPLOAD_EXPIRY_QUEUE": "upload-expiry",
     "UPLOAD_EXPIRY_URL": "https://expiry.example.test/expire",
 }

@@ -330,7 +330,8 @@ def test_backend_outage_is_a_503_with_retry_after(
     monkeypatch.setattr(deps.builds, "ensure_project", unavailable)
     response = api.post(f"{PROJECT_URL}/build-uploads", headers=auth)
     assert response.status_code == 503
-    assert response.json == {"detail": "Firestore is unavailable, retry later"}
+    assert response.json["detail"] == "Firestore is unavailable, retry later"
+    assert response.json["requestId"] == response.headers["X-Request-Id"]
     assert response.headers["Retry-After"] == "5"
 
 
@@ -588,4 +589,4 @@ def test_expiry_outage_asks_cloud_tasks_to_retry(
     response = expiry.post("/", json={"buildId": 1})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
-    assert response.json == {"detail": "Firestore is unavailable, retry later"}
+    assert response.json["detail"] == "Firestore is unavailable, retry later"

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from apkdrop import errors, http
+from apkdrop import logs, errors, http
 from apkdrop.adapters import errors as adapter_errors
 from apkdrop.builds.models import BuildRegistration
 
@@ -24,7 +24,8 @@ def test_every_domain_error_has_a_status() -> None:
     assert {errors.InvalidRequest, adapter_errors.BackendUnavailable} <= defined
     assert defined <= set(http.ERROR_STATUS)
     for kind in defined:
-        assert http.error_response(kind("x")).status_code == http.ERROR_STATUS[kind]
+        error = kind("x", retry_after=1) if kind is errors.RateLimited else kind("x")
+        assert http.error_response(error).status_code == http.ERROR_STATUS[kind]
 
 
 @pytest.mark.parametrize(
@@ -34,16 +35,23 @@ def test_every_domain_error_has_a_status() -> None:
         (errors.Unauthenticated("who"), 401),
         (errors.NotFound("gone"), 404),
         (errors.Conflict("clash"), 409),
+        (errors.PayloadTooLarge("big"), 413),
+        (errors.RateLimited("slow down", retry_after=7), 429),
         (adapter_errors.BackendUnavailable("down"), 503),
     ],
 )
 def test_error_response(error: errors.ApkdropError, status: int) -> None:
+    logs.bind_request_id("req-1")
     response = http.error_response(error)
     assert response.status_code == status
-    assert response.get_json() == {"detail": error.detail}
+    # A server-side failure names the request, so support can find its logs.
+    expected = {"detail": error.detail} | ({"requestId": "req-1"} if status >= 500 else {})
+    assert response.get_json() == expected
     assert response.mimetype == "application/json"
     assert ("WWW-Authenticate" in response.headers) == (status == 401)
-    assert ("Retry-After" in response.headers) == (status == 503)
+    assert ("Retry-After" in response.headers) == (status in {429, 503})
+    if status == 429:
+        assert response.headers["Retry-After"] == "7"
 
 
 def validation_error(model: type[BaseModel], body: object) -> ValidationError:

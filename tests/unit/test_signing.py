@@ -17,7 +17,7 @@ from google.cloud.storage import _signing
 
 from apkdrop.adapters import cloud_storage, signing
 from apkdrop.adapters.errors import BackendUnavailable
-from apkdrop.builds.service import upload_headers
+from apkdrop.signed_uploads import upload_headers
 from tests.fakes import make_settings
 
 FROZEN = ("20240307T165549Z", "20240307")
@@ -86,7 +86,7 @@ def test_iam_and_key_file_sign_identical_urls(
 ) -> None:
     calls = fake_sign_blob(monkeypatch, key_info)
     email = key_info["client_email"]
-    headers = upload_headers(42, 1024**3)
+    headers = upload_headers(1024**3, {"build-id": "42"})
 
     by_key_file = upload_bucket(signing.KeyFileSigner(str(signing_key_file)))
     by_iam = upload_bucket(signing.IamSigner(email, FakeCredentials()))
@@ -109,7 +109,7 @@ def test_iam_and_key_file_sign_identical_urls(
     assert query["X-Goog-Date"] == FROZEN[0]
     assert query["X-Goog-Expires"] == "3600"
     assert query["X-Goog-Credential"].startswith(f"{email}/{FROZEN[1]}/")
-    assert headers == upload_headers(42, 1024**3)  # the caller's dict is left as it was
+    assert headers == upload_headers(1024**3, {"build-id": "42"})  # the caller's dict is left as it was
 
 
 def test_signature_changes_with_the_signed_headers(
@@ -117,8 +117,8 @@ def test_signature_changes_with_the_signed_headers(
 ) -> None:
     fake_sign_blob(monkeypatch, key_info)
     bucket = upload_bucket(signing.IamSigner(key_info["client_email"], FakeCredentials()))
-    first = bucket.signed_put_url(OBJECT, upload_headers(42, 100), TTL)
-    second = bucket.signed_put_url(OBJECT, upload_headers(43, 100), TTL)
+    first = bucket.signed_put_url(OBJECT, upload_headers(100, {"build-id": "42"}), TTL)
+    second = bucket.signed_put_url(OBJECT, upload_headers(100, {"build-id": "43"}), TTL)
     assert first != second
 
 
@@ -128,7 +128,7 @@ def test_a_refused_sign_blob_is_backend_unavailable(
     fake_sign_blob(monkeypatch, key_info, status=403)
     bucket = upload_bucket(signing.IamSigner(key_info["client_email"], FakeCredentials()))
     with pytest.raises(BackendUnavailable, match="IAM signBlob"):
-        bucket.signed_put_url(OBJECT, upload_headers(42, 100), TTL)
+        bucket.signed_put_url(OBJECT, upload_headers(100, {"build-id": "42"}), TTL)
 
 
 def test_iam_signer_refreshes_stale_credentials() -> None:

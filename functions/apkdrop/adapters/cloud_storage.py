@@ -1,6 +1,8 @@
 """Cloud Storage: V4 signed upload URLs, object look-ups and ranged reads of uploads."""
 
+import contextlib
 import datetime
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -17,6 +19,9 @@ from apkdrop.settings import Settings
 
 # Each read of an upload is one HTTP range request of this size; inspection needs only a few.
 READ_CHUNK_BYTES = 256 * 1024
+# Streaming writes and whole-object reads go in chunks of this size (a multiple of 256 KiB).
+WRITE_CHUNK_BYTES = 8 * 1024 * 1024
+APK_MEDIA_TYPE = "application/vnd.android.package-archive"
 
 
 def create_client(settings: Settings) -> storage.Client:
@@ -71,6 +76,38 @@ class UploadBucket:
             timeCreated=blob.time_created,
         )
 
+    def start_object(self, object_name: str, limit: int, too_large: Exception) -> "HashingWriter":
+        """A resumable upload of a new object, created only when `finish()` is called.
+
+        Memory stays at one chunk whatever the size; an upload never finished leaves no object.
+        """
+        blob = self._bucket.blob(object_name, chunk_size=WRITE_CHUNK_BYTES)
+        with _storage_failures_are_transient():
+            writer = blob.open("wb", content_type=APK_MEDIA_TYPE, if_generation_match=0)
+        return HashingWriter(writer, limit, too_large)
+
+    @backend_call("Cloud Storage")
+    def delete_object(self, object_name: str) -> None:
+        with contextlib.suppress(api_exceptions.NotFound):
+            self._bucket.delete_blob(object_name)
+
+    @backend_call("Cloud Storage")
+    def move_object(self, source: str, destination: str) -> None:
+        """Server-side copy, then delete: the bytes never pass through the function."""
+        blob = self._bucket.blob(source)
+        self._bucket.copy_blob(blob, self._bucket, destination, if_generation_match=0)
+        blob.delete()
+
+    @backend_call("Cloud Storage")
+    def sha256_of(self, object_name: str, generation: int) -> str:
+        """Reads the object once, in large chunks, to hash it (Cloud Storage keeps no SHA-256)."""
+        digest = hashlib.sha256()
+        blob = self._bucket.blob(object_name, generation=generation)
+        with blob.open("rb", chunk_size=WRITE_CHUNK_BYTES) as reader:
+            while chunk := reader.read(WRITE_CHUNK_BYTES):
+                digest.update(chunk)
+        return digest.hexdigest()
+
     @contextmanager
     def open_object(self, object_name: str, generation: int) -> Iterator[BinaryIO]:
         """Opens one generation for reading; every read is a ranged request."""
@@ -115,3 +152,38 @@ def _storage_failures_are_transient() -> Iterator[None]:
         raise  # the object is gone: open_object reports that
     except TRANSIENT as exc:
         raise BackendUnavailable("Cloud Storage is unavailable, retry later") from exc
+
+
+class HashingWriter:
+    """Streams bytes into a new object while hashing them; more than `limit` bytes is refused."""
+
+    def __init__(self, writer: BinaryIO, limit: int, too_large: Exception) -> None:
+        self._writer = writer
+        self._limit = limit
+        self._too_large = too_large
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self._limit:
+            raise self._too_large
+        self.sha256.update(data)
+        with _storage_failures_are_transient():
+            self._writer.write(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Form parsers rewind a finished part; there is nothing to rewind to here."""
+        return 0
+
+    def finish(self) -> None:
+        """Completes the upload: the object exists from here on."""
+        with _storage_failures_are_transient():
+            self._writer.close()
+
+    def abandon(self) -> None:
+        """Cancels an unfinished upload (merely dropping the writer would finish it)."""
+        if not self._writer.closed:
+            with _storage_failures_are_transient():
+                self._writer.terminate()

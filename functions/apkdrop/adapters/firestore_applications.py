@@ -1,0 +1,153 @@
+"""Firestore: applications, their numbered versions, large-upload records, rate-limit windows."""
+
+import datetime
+import random
+import time
+from collections.abc import Callable
+
+from google.api_core import exceptions as api_exceptions
+from google.cloud import firestore
+
+from apkdrop.adapters.errors import BackendUnavailable, backend_call
+from apkdrop.applications.models import Application, Version
+
+# Versions are numbered optimistically: read the app, then create version N+1 and update the app
+# in one atomic commit that fails if the app changed meanwhile. Contention only costs a retry.
+VERSION_COMMIT_ATTEMPTS = 200
+MAX_BACKOFF_SECONDS = 0.25
+
+
+class ApplicationStore:
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+
+    @backend_call("Firestore")
+    def get_app(self, app_id: str) -> Application | None:
+        snapshot = self._apps.document(app_id).get()
+        return Application.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    @backend_call("Firestore")
+    def latest_app_for_package(self, account_id: str, package: str) -> Application | None:
+        """The most recently created app of `package` in the account."""
+        pointer = self._package_pointer(account_id, package).get()
+        return self.get_app(pointer.get("appId")) if pointer.exists else None
+
+    @backend_call("Firestore")
+    def create_app(self, app: Application, first: Version, claim_package: bool) -> bool:
+        """Creates the app with its version 1 in one commit.
+
+        With `claim_package`, only if no app of the package exists yet (False when another
+        request created one first); otherwise the new app becomes the package's latest.
+        """
+        batch = self._db.batch()
+        batch.create(self._apps.document(app.id), app.model_dump())
+        batch.create(self._version_ref(app.id, 1), first.model_dump())
+        pointer = self._package_pointer(app.accountId, app.packageName)
+        if claim_package:
+            batch.create(pointer, {"appId": app.id})
+        else:
+            batch.set(pointer, {"appId": app.id})
+        try:
+            batch.commit()
+        except api_exceptions.AlreadyExists:
+            if claim_package:
+                return False
+            raise
+        return True
+
+    @backend_call("Firestore")
+    def append_version(
+        self, app_id: str, make_version: Callable[[Application, int], tuple[Version, dict]]
+    ) -> tuple[Application, Version]:
+        """Adds version N+1; `make_version` returns it and the app fields that change with it."""
+        for attempt in range(VERSION_COMMIT_ATTEMPTS):
+            snapshot = self._apps.document(app_id).get()
+            app = Application.model_validate(snapshot.to_dict())
+            number = app.latest_application_version + 1
+            version, app_changes = make_version(app, number)
+            changes = {**app_changes, "latest_application_version": number}
+            batch = self._db.batch()
+            batch.create(self._version_ref(app_id, number), version.model_dump())
+            batch.update(
+                snapshot.reference,
+                changes,
+                option=self._db.write_option(last_update_time=snapshot.update_time),
+            )
+            try:
+                batch.commit()
+            except (
+                api_exceptions.FailedPrecondition,
+                api_exceptions.AlreadyExists,
+                api_exceptions.Aborted,
+            ):
+                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))
+                continue
+            return app.model_copy(update=changes), version
+        raise BackendUnavailable("too many concurrent uploads of this application, retry later")
+
+    @backend_call("Firestore")
+    def apps_of_account(self, account_id: str) -> list[Application]:
+        query = self._apps.where(filter=firestore.FieldFilter("accountId", "==", account_id))
+        apps = [Application.model_validate(doc.to_dict()) for doc in query.stream()]
+        return sorted(apps, key=lambda app: app.dateCreated, reverse=True)
+
+    @backend_call("Firestore")
+    def versions(self, app_id: str) -> list[Version]:
+        """Newest first."""
+        documents = self._apps.document(app_id).collection("versions").stream()
+        versions = [Version.model_validate(doc.to_dict()) for doc in documents]
+        return sorted(versions, key=lambda version: version.versionNumber, reverse=True)
+
+    @backend_call("Firestore")
+    def create_large_upload(self, upload_id: str, record: dict) -> None:
+        self._db.collection("applicationUploads").document(upload_id).create(record)
+
+    @backend_call("Firestore")
+    def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None:
+        """Marks the upload used, once: None when unknown, another account's, or used."""
+        reference = self._db.collection("applicationUploads").document(upload_id)
+        snapshot = reference.get()
+        if not snapshot.exists:
+            return None
+        record = snapshot.to_dict()
+        if record["accountId"] != account_id or record.get("claimed"):
+            return None
+        try:
+            reference.update(
+                {"claimed": True},
+                option=self._db.write_option(last_update_time=snapshot.update_time),
+            )
+        except api_exceptions.FailedPrecondition:
+            return None  # a concurrent request claimed it
+        return record
+
+    @backend_call("Firestore")
+    def release_large_upload(self, upload_id: str) -> None:
+        """Lets a failed request's upload be used again by a retry."""
+        self._db.collection("applicationUploads").document(upload_id).update({"claimed": False})
+
+    def _version_ref(self, app_id: str, number: int) -> firestore.DocumentReference:
+        return self._apps.document(app_id).collection("versions").document(str(number))
+
+    def _package_pointer(self, account_id: str, package: str) -> firestore.DocumentReference:
+        return (
+            self._db.collection("accounts").document(account_id).collection("packages")
+        ).document(package)
+
+    @property
+    def _apps(self) -> firestore.CollectionReference:
+        return self._db.collection("applications")
+
+
+class RateLimitWindows:
+    """Request counts per key and window, incremented atomically on the server."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._windows = client.collection("rateLimitWindows")
+
+    @backend_call("Firestore")
+    def increment(self, window_id: str, expires_at: datetime.datetime) -> int:
+        result = self._windows.document(window_id).set(
+            {"count": firestore.Increment(1), "expireAt": expires_at}, merge=True
+        )
+        return result.transform_results[0].integer_value

@@ -1,0 +1,11 @@
+"""APK inspection by ranged reads. The public names live in ``apkdrop.apk_inspection``.
+
+- ``limits``: every bound hostile input meets, in one place.
+- ``source``: positional, counted, capped reads of the uploaded file.
+- ``archive``: the zip's end records, central directory and entries.
+- ``manifest``: the binary AndroidManifest.xml.
+- ``resources``: the values of resource ids, from resources.arsc.
+- ``icon``: which launcher icon file to show.
+- ``signing``: signature schemes and the signer certificate's fingerprint.
+- ``inspection``: ties them together into ``ApkInspection``.
+"""

@@ -1,0 +1,69 @@
+"""What inspection reports: ApkInfo is stored on the build and returned by the API as apkInfo."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ApkIcon(BaseModel):
+    """Where the launcher icon is in the APK. Its bytes are not here (see ApkInspection)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    """The entry, e.g. ``res/mipmap-xxxhdpi-v4/ic_launcher.png``."""
+    mediaType: Literal["image/png", "image/webp"]
+    density: int | None
+    """Dots per inch of the file's configuration (160 mdpi ... 640 xxxhdpi); null without one."""
+    size: int
+    """Bytes of the file."""
+
+
+class ApkSigning(BaseModel):
+    """Which signature schemes the APK carries, and who signed it (not verified)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schemes: list[Literal["v1", "v2", "v3", "v3.1"]]
+    """Oldest first; empty for an unsigned APK."""
+    signerSha256: str | None
+    """SHA-256 of the signer's DER certificate as uppercase hex pairs joined by colons, the form
+    keytool, Gradle's signingReport and the Play Console print. From the newest scheme present
+    (v3.1, v3, v2, then v1); null when unsigned."""
+
+
+class ApkInfo(BaseModel):
+    """What an APK says about itself, named as the API reports it; absent values are null.
+
+    Builds stored before a field existed read back with its default.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    packageName: str
+    versionName: str | None
+    versionCode: int | None
+    minSdkVersion: int | None
+    targetSdkVersion: int | None
+    hasInstrumentation: bool
+    instrumentationTargetPackage: str | None = None
+    """The package an instrumentation (test) APK runs against."""
+    debuggable: bool = False
+    permissions: list[str] = []
+    """Requested permissions (uses-permission and uses-permission-sdk-23), in manifest order."""
+    nativeAbis: list[str] = []
+    """ABIs with native libraries under lib/, e.g. ``arm64-v8a``; empty for pure JVM apps."""
+    appLabel: str | None = None
+    """The application label, from resources.arsc when the manifest refers to a resource."""
+    icon: ApkIcon | None = None
+    signing: ApkSigning | None = None
+    """Always set by inspection; null only on builds stored before it was reported."""
+
+
+@dataclass(frozen=True)
+class ApkInspection:
+    """The result of inspect_apk: the info to store, and the launcher icon's bytes if any."""
+
+    info: ApkInfo
+    icon: bytes | None

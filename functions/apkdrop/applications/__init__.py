@@ -1,0 +1,1 @@
+"""The application upload API: one request uploads an APK and returns its magic links."""

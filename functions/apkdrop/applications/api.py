@@ -1,0 +1,93 @@
+"""HTTP endpoints of the application upload API."""
+
+import flask
+from werkzeug.formparser import parse_form_data
+from werkzeug.routing import Map, Rule
+
+from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
+from apkdrop.applications import queries, service
+from apkdrop.applications.form import read_upload_form
+from apkdrop.applications.rate_limit import enforce_rate_limit
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import InvalidRequest, PayloadTooLarge
+from apkdrop.http import json_response, serve
+from apkdrop.timeutil import utc_now
+
+MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
+MAX_FORM_PARTS = 200
+# Multipart framing on top of the file itself.
+FORM_OVERHEAD_BYTES = 256 * 1024
+# An empty body is an empty form ("Either file or apkUrl must be provided").
+FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", ""}
+
+ROUTES = Map(
+    [
+        Rule("/v1/application", methods=["POST"], endpoint="upload"),
+        Rule("/v1/application", methods=["GET"], endpoint="list_applications"),
+        Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
+        Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
+    ],
+    strict_slashes=False,
+)
+
+
+def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
+    account = _rate_limited_account(request, deps)
+    limit = deps.settings.max_direct_upload_bytes
+    if (request.content_length or 0) > limit + FORM_OVERHEAD_BYTES:
+        raise PayloadTooLarge(service.too_large_detail(limit))
+    if request.mimetype not in FORM_TYPES:
+        raise InvalidRequest("Send the upload as multipart/form-data")
+    with service.UploadSession(deps, account) as session:
+        try:
+            _, fields, files = parse_form_data(
+                request.environ,
+                stream_factory=lambda **_: session.file_writer(),
+                max_form_memory_size=MAX_FORM_FIELD_BYTES,
+                max_form_parts=MAX_FORM_PARTS,
+                silent=False,
+            )
+        except ValueError as exc:
+            raise InvalidRequest("The multipart/form-data body is malformed") from exc
+        if set(files) - {"file"}:
+            raise InvalidRequest("Send the APK in the field 'file'")
+        form = read_upload_form(fields, has_file="file" in files)
+        return json_response(session.publish(form))
+
+
+def create_large_upload(request: flask.Request, deps: Dependencies) -> flask.Response:
+    account = _rate_limited_account(request, deps)
+    return json_response(service.create_large_upload(deps, account))
+
+
+def list_applications(request: flask.Request, deps: Dependencies) -> flask.Response:
+    account = authenticate(deps.accounts, request.headers)
+    apps = queries.list_applications(deps, account)
+    return json_response({"data": [app.model_dump(mode="json") for app in apps]})
+
+
+def get_application(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+    account = authenticate(deps.accounts, request.headers)
+    app = queries.get_application(deps, account, app_id)
+    return json_response({"data": app.model_dump(mode="json")})
+
+
+def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account:
+    """Authenticates, then counts the request against the key's shared per-minute limit."""
+    account = authenticate(deps.accounts, request.headers)
+    key_id = hash_api_key(api_key_from_headers(request.headers))[:32]
+    enforce_rate_limit(
+        deps.rate_limits, key_id, deps.settings.upload_rate_limit_per_minute, utc_now()
+    )
+    return account
+
+
+VIEWS = {
+    view.__name__: view
+    for view in (upload, create_large_upload, list_applications, get_application)
+}
+
+
+def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
+    """Serves one request of the application upload API."""
+    return serve(request, ROUTES, VIEWS, deps)

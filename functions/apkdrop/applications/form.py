@@ -1,0 +1,110 @@
+"""The fields of `POST /v1/application`, read with the seed's leniencies and in its words."""
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import BaseModel
+from werkzeug.datastructures import MultiDict
+
+from apkdrop.accounts import EMAIL
+from apkdrop.applications.models import AccessType, VersionAction
+from apkdrop.errors import InvalidRequest
+
+MAX_RELEASE_NOTES_CHARS = 16_384
+# Ids we mint: 16 random bytes in URL-safe base64 (22 characters).
+OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
+TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+Choice = TypeVar("Choice", bound=StrEnum)
+
+
+class UploadForm(BaseModel):
+    apkUrl: str | None = None
+    uploadId: str | None = None
+    accessType: AccessType = AccessType.PUBLIC
+    allowedUsers: list[str] = []
+    versionAction: VersionAction = VersionAction.CREATE_NEW_VERSION
+    sendNotification: bool = False
+    notificationEmails: list[str] = []
+    releaseNotes: str | None = None
+    appId: str | None = None
+    warnings: list[str] = []
+
+
+def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
+    """Validates every field; raises InvalidRequest with the seed's message where it has one."""
+    apk_url = fields.get("apkUrl", "").strip() or None
+    upload_id = fields.get("uploadId", "").strip() or None
+    given = [has_file, apk_url is not None, upload_id is not None]
+    if not any(given):
+        raise InvalidRequest("Either file or apkUrl must be provided")
+    if sum(given) > 1:
+        raise InvalidRequest("Provide only one of file, apkUrl and uploadId")
+    if upload_id is not None and not OPAQUE_ID.match(upload_id):
+        raise InvalidRequest("uploadId is not one this API issued")
+
+    access = _choice(fields, "accessType", AccessType, AccessType.PUBLIC)
+    allowed, invalid_allowed = _emails(fields.getlist("allowedUsers"))
+    if invalid_allowed:
+        raise InvalidRequest("Invalid email format in allowed users")
+    if access is AccessType.PRIVATE and not allowed:
+        raise InvalidRequest("allowedUsers is required for PRIVATE applications")
+
+    notify, invalid_notify = _emails(fields.getlist("notificationEmails"))
+    release_notes = fields.get("releaseNotes", "").strip() or None
+    if release_notes and len(release_notes) > MAX_RELEASE_NOTES_CHARS:
+        raise InvalidRequest(f"releaseNotes must be at most {MAX_RELEASE_NOTES_CHARS} characters")
+    app_id = fields.get("appId", "").strip() or None
+    if app_id is not None and not OPAQUE_ID.match(app_id):
+        raise InvalidRequest("appId is not a valid application id")
+
+    return UploadForm(
+        apkUrl=apk_url,
+        uploadId=upload_id,
+        accessType=access,
+        allowedUsers=allowed if access is AccessType.PRIVATE else [],
+        versionAction=_choice(
+            fields, "versionAction", VersionAction, VersionAction.CREATE_NEW_VERSION
+        ),
+        sendNotification=_boolean(fields, "sendNotification"),
+        notificationEmails=notify,
+        releaseNotes=release_notes,
+        appId=app_id,
+        warnings=[f"Ignored invalid notification email: {address!r}" for address in invalid_notify],
+    )
+
+
+def _choice(fields: MultiDict, name: str, kind: type[Choice], default: Choice) -> Choice:
+    value = fields.get(name, "").strip().upper()
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError as exc:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidRequest(f"{name} must be one of {allowed}") from exc
+
+
+def _boolean(fields: MultiDict, name: str) -> bool:
+    value = fields.get(name, "").strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise InvalidRequest(f"{name} must be true or false")
+
+
+def _emails(values: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Repeated fields or comma-separated lists, empties dropped: (valid, invalid)."""
+    valid: list[str] = []
+    invalid: list[str] = []
+    for value in values:
+        for address in (part.strip() for part in value.split(",")):
+            if not address:
+                continue
+            bucket = valid if EMAIL.match(address) and len(address) <= 254 else invalid
+            normalized = address.lower() if bucket is valid else address
+            if normalized not in bucket:
+                bucket.append(normalized)
+    return valid, invalid

@@ -1,0 +1,118 @@
+"""Applications, their versions, and what the application upload API answers."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from apkdrop.apk_inspection import ApkInfo
+from apkdrop.builds.models import Timestamp, UploadSpec
+
+
+class AccessType(StrEnum):
+    PUBLIC = "PUBLIC"
+    PRIVATE = "PRIVATE"
+
+
+class VersionAction(StrEnum):
+    CREATE_NEW_VERSION = "CREATE_NEW_VERSION"
+    CREATE_NEW_APP = "CREATE_NEW_APP"
+    DO_NOTHING = "DO_NOTHING"
+
+
+class PackageInfo(BaseModel):
+    version_name: str | None
+    version_code: int | None
+
+
+class ApplicationMetaData(BaseModel):
+    package_info: PackageInfo
+
+
+class Version(BaseModel):
+    """One uploaded APK of an application, numbered 1, 2, … and shown as "1.0", "2.0", …."""
+
+    versionNumber: int
+    application_meta_data: ApplicationMetaData
+    apkInfo: ApkInfo
+    size: int
+    sha256: str
+    fileType: str = "apk"
+    uploaderEmail: str
+    uploadTime: Timestamp
+    accessType: AccessType
+    allowedUsers: list[str] = Field(default_factory=list)
+    releaseNotes: str | None = None
+    sendNotification: bool = False
+    notificationEmails: list[str] = Field(default_factory=list)
+    objectName: str
+
+    @property
+    def version(self) -> str:
+        return f"{self.versionNumber}.0"
+
+
+class Application(BaseModel):
+    """An app: one account's line of versions of a package."""
+
+    id: str
+    accountId: str
+    packageName: str
+    appLabel: str | None = None
+    dateCreated: Timestamp
+    latest_application_version: int
+    accessType: AccessType
+    allowedUsers: list[str] = Field(default_factory=list)
+
+
+class UploadedApplication(BaseModel):
+    """The `data` of a successful upload, in the seed's shape."""
+
+    id: str
+    magicLink: str
+    versionedMagicLink: str
+    accessType: str
+    version: str
+
+
+class UploadAnswer(BaseModel):
+    data: UploadedApplication
+    warnings: list[str] = Field(default_factory=list)
+
+
+class VersionView(BaseModel):
+    version: str
+    versionedMagicLink: str
+    application_meta_data: ApplicationMetaData
+    apkInfo: ApkInfo
+    size: int
+    sha256: str
+    fileType: str
+    uploaderEmail: str
+    uploadTime: Timestamp
+    accessType: str
+    allowedUsers: list[str]
+    releaseNotes: str | None
+    sendNotification: bool
+    notificationEmails: list[str]
+
+
+class ApplicationView(BaseModel):
+    id: str
+    packageName: str
+    appLabel: str | None
+    magicLink: str
+    latestVersion: str
+    accessType: str
+    dateCreated: Timestamp
+
+
+class ApplicationDetail(ApplicationView):
+    versions: list[VersionView]
+
+
+class LargeUpload(BaseModel):
+    """Where to PUT a file too large for one request, and the id that names it afterwards."""
+
+    uploadId: str
+    uploadSpec: UploadSpec
+    expiresInSeconds: int

@@ -1,0 +1,48 @@
+"""Reading an account's applications and their versions."""
+
+from apkdrop.accounts import Account
+from apkdrop.applications.models import (
+    Application,
+    ApplicationDetail,
+    ApplicationView,
+    Version,
+    VersionView,
+)
+from apkdrop.applications.service import magic_link
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import NotFound
+
+
+def list_applications(deps: Dependencies, account: Account) -> list[ApplicationView]:
+    """The account's apps, newest first."""
+    return [_view(deps, app) for app in deps.applications.apps_of_account(account.id)]
+
+
+def get_application(deps: Dependencies, account: Account, app_id: str) -> ApplicationDetail:
+    """One app with its versions, newest first; another account's app does not exist."""
+    app = deps.applications.get_app(app_id)
+    if app is None or app.accountId != account.id:
+        raise NotFound(f"Application {app_id} not found")
+    versions = [_version_view(deps, app, v) for v in deps.applications.versions(app.id)]
+    return ApplicationDetail(**_view(deps, app).model_dump(), versions=versions)
+
+
+def _view(deps: Dependencies, app: Application) -> ApplicationView:
+    return ApplicationView(
+        id=app.id,
+        packageName=app.packageName,
+        appLabel=app.appLabel,
+        magicLink=magic_link(deps, app.id),
+        latestVersion=f"{app.latest_application_version}.0",
+        accessType=app.accessType.lower(),
+        dateCreated=app.dateCreated,
+    )
+
+
+def _version_view(deps: Dependencies, app: Application, version: Version) -> VersionView:
+    return VersionView(
+        **version.model_dump(exclude={"versionNumber", "objectName", "accessType"}),
+        version=version.version,
+        versionedMagicLink=f"{magic_link(deps, app.id)}?version={version.version}",
+        accessType=version.accessType.lower(),
+    )

@@ -1,0 +1,148 @@
+"""Fetching `apkUrl` without letting a caller reach our network (SSRF).
+
+Every address a name resolves to must be public, the connection goes to that checked address
+(no second lookup a DNS rebinding could answer differently), and each redirect is checked again.
+"""
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from apkdrop.errors import InvalidRequest
+
+MAX_REDIRECTS = 5
+ALLOWED_PORTS = {"http": 80, "https": 443}
+BLOCKED_NAMES = {"metadata", "metadata.google.internal"}
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidRequest(f"apkUrl host {host!r} does not resolve") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public(address: IpAddress) -> bool:
+    """Public unicast only, looking through IPv4-mapped, 6to4 and Teredo forms."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        if any(inner is not None and not is_public(inner) for inner in embedded):
+            return False
+    return address.is_global and not address.is_multicast
+
+
+@dataclass(frozen=True)
+class Target:
+    """A URL whose host was resolved and checked, and the address to connect to."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    address: IpAddress
+
+    def pinned_url(self) -> str:
+        parts = urlsplit(self.url)
+        literal = f"[{self.address}]" if self.address.version == 6 else str(self.address)
+        path = parts.path or "/"
+        return f"{self.scheme}://{literal}:{self.port}{path}" + (
+            f"?{parts.query}" if parts.query else ""
+        )
+
+    def host_header(self) -> str:
+        default = ALLOWED_PORTS[self.scheme]
+        return self.host if self.port == default else f"{self.host}:{self.port}"
+
+
+@dataclass
+class UrlFetcher:
+    resolver: Resolver
+    connect_timeout: float
+    read_timeout: float
+    # Tests only: a loopback server on this port may be fetched. None in production.
+    loopback_port: int | None = None
+
+    @contextmanager
+    def download(self, url: str) -> Iterator[Iterator[bytes]]:
+        """Yields the body of `url` in chunks, after following at most 5 checked redirects."""
+        timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                target = self.check(url)
+                request = client.build_request(
+                    "GET",
+                    target.pinned_url(),
+                    headers={"Host": target.host_header()},
+                    extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+                )
+                try:
+                    response = client.send(request, stream=True)
+                except httpx.HTTPError as exc:
+                    raise InvalidRequest(f"apkUrl could not be fetched: {_reason(exc)}") from exc
+                try:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers.get("location", ""))
+                        continue
+                    if response.status_code != 200:
+                        raise InvalidRequest(f"apkUrl answered HTTP {response.status_code}")
+                    yield _chunks(response)
+                    return
+                finally:
+                    response.close()
+        raise InvalidRequest(f"apkUrl redirected more than {MAX_REDIRECTS} times")
+
+    def check(self, url: str) -> Target:
+        """Refuses anything but http(s) on 80/443 to public addresses; returns where to go."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise InvalidRequest("apkUrl is not a valid URL") from exc
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".").lower()
+        if scheme not in ALLOWED_PORTS or not host:
+            raise InvalidRequest("apkUrl must be an http or https URL")
+        if parts.username or parts.password:
+            raise InvalidRequest("apkUrl must not carry credentials")
+        port = port or ALLOWED_PORTS[scheme]
+        if port not in ALLOWED_PORTS.values() and port != self.loopback_port:
+            raise InvalidRequest("apkUrl must use port 80 or 443")
+        if host in BLOCKED_NAMES:
+            raise InvalidRequest("apkUrl points to a private or reserved address")
+        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in self._resolve(host, port)]
+        if not addresses:
+            raise InvalidRequest(f"apkUrl host {host!r} does not resolve")
+        test_loopback = port == self.loopback_port and all(a.is_loopback for a in addresses)
+        if port not in ALLOWED_PORTS.values() and not test_loopback:
+            raise InvalidRequest("apkUrl must use port 80 or 443")
+        if not test_loopback and not all(is_public(address) for address in addresses):
+            raise InvalidRequest("apkUrl points to a private or reserved address")
+        return Target(url, scheme, host, port, addresses[0])
+
+    def _resolve(self, host: str, port: int) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(host))]  # a literal address needs no lookup
+        except ValueError:
+            return self.resolver(host, port)
+
+
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes(DOWNLOAD_CHUNK_BYTES)
+    except httpx.HTTPError as exc:
+        raise InvalidRequest(f"apkUrl download failed: {_reason(exc)}") from exc
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    return "connection failed"
