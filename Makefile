@@ -5,7 +5,7 @@ TASKS_VENV := .venv-tasks-emulator
 PY := $(VENV)/bin/python
 EMAIL ?=
 
-.PHONY: dev test unit lint api-key clean venvs bench
+.PHONY: dev test unit lint api-key clean venvs bench chromium
 
 $(VENV)/.installed: requirements-dev.txt functions/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,19 @@ $(TASKS_VENV)/.installed: infra/requirements-tasks-emulator.txt
 
 venvs: $(VENV)/.installed $(TASKS_VENV)/.installed
 
+# Browser tests drive Debian's Chromium through Playwright (browser downloads do not work here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { \
+	    echo "the browser tests need Chromium: apt-get install chromium" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## Start the whole local stack; Ctrl-C stops it.
 dev: venvs
 	$(PY) -m infra.stack
 
 ## Run every test: unit, then integration against emulators started on free ports.
-test: venvs
+test: venvs chromium
 	$(PY) -m infra.prerequisites
 	$(PY) -m pytest
 

@@ -14,7 +14,10 @@ from apkdrop.builds import api as build_api_routes
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
+from apkdrop.notifications import delivery
+from apkdrop.notifications.models import UploadNotificationTask
 from apkdrop.settings import Settings
+from apkdrop.task_auth import verify_task_caller
 
 settings = Settings()
 logs.configure(settings.log_level)
@@ -51,14 +54,15 @@ def build_finalized(event: CloudEvent) -> None:
     settlement.handle_finalized(deps, finalized)
 
 
+TASK_ROUTES = Map([Rule("/", methods=["POST"], endpoint="task")])
+
+
 class ExpiryTask(BaseModel):
     buildId: PositiveInt
 
 
-EXPIRY_ROUTES = Map([Rule("/", methods=["POST"], endpoint="expire")])
-
-
 def _expire(request: flask.Request, deps: Dependencies) -> flask.Response:
+    verify_task_caller(request.headers, deps.settings, str(deps.settings.upload_expiry_url))
     task = parse_json(request, ExpiryTask)
     build = settlement.expire_upload(deps, task.buildId)
     return json_response({"buildId": task.buildId, "uploadState": build and build.uploadState})
@@ -67,4 +71,18 @@ def _expire(request: flask.Request, deps: Dependencies) -> flask.Response:
 @functions_framework.http
 def expire_build_upload(request: flask.Request) -> flask.Response:
     """Cloud Tasks target: fails a build whose upload never arrived (a 503 asks for a retry)."""
-    return serve(request, EXPIRY_ROUTES, {"expire": _expire}, deps)
+    return serve(request, TASK_ROUTES, {"task": _expire}, deps)
+
+
+def _send(request: flask.Request, deps: Dependencies) -> flask.Response:
+    verify_task_caller(request.headers, deps.settings, str(deps.settings.email_worker_url))
+    task = parse_json(request, UploadNotificationTask)
+    return json_response(
+        {"delivery": task.delivery_id, "outcome": delivery.deliver_upload_email(deps, task)}
+    )
+
+
+@functions_framework.http
+def send_email(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: emails one upload notification, once (a 503 asks for a retry)."""
+    return serve(request, TASK_ROUTES, {"task": _send}, deps)

@@ -51,9 +51,10 @@ def gcloud_emulator_command(emulator: str, port: int, project: str) -> list[str]
     ]  # fmt: skip
 
 
-def tasks_emulator_command(port: int, queue_path: str) -> list[str]:
+def tasks_emulator_command(port: int, queue_paths: list[str]) -> list[str]:
     """gcloud-tasks-emulator, from its own virtualenv (it pins protobuf<5)."""
-    return [str(TASKS_EMULATOR), "start", "--port", str(port), "--default-queue", queue_path]
+    queues = [argument for path in queue_paths for argument in ("--default-queue", path)]
+    return [str(TASKS_EMULATOR), "start", "--port", str(port), *queues]
 
 
 def fake_gcs_command(port: int, project: str) -> list[str]:
@@ -101,4 +102,3 @@ def tasks_emulator_answers(project: str, region: str) -> bool:
         return False
     finally:
         channel.close()
-

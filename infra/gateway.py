@@ -34,7 +34,9 @@ class Gateway:
         table: RoutesTable,
         function_urls: dict[str, str],
         health_checks: dict[str, HealthCheck],
+        dev_pages: dict[str, Callable[[], Response]],
     ) -> None:
+        self._dev_pages = dev_pages
         self._table = table
         self._function_urls = function_urls
         self._health_checks = health_checks
@@ -42,7 +44,12 @@ class Gateway:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterator[bytes]:
         request = Request(environ)
-        response = self._health() if request.path == "/healthz" else self._forward(request)
+        if request.path == "/healthz":
+            response = self._health()
+        elif request.path in self._dev_pages:
+            response = self._dev_pages[request.path]()
+        else:
+            response = self._forward(request)
         return response(environ, start_response)
 
     def _health(self) -> Response:

@@ -19,6 +19,7 @@ from pathlib import Path
 from google.api_core import exceptions as api_exceptions
 
 from infra.bridge import StorageEventBridge
+from infra.dev_mail import dev_mail_pages
 from infra.emulators import (
     ROOT,
     VENV_BIN,
@@ -32,6 +33,7 @@ from infra.emulators import (
     tasks_emulator_answers,
     tasks_emulator_command,
 )
+from infra.fake_sendgrid import FakeSendGrid
 from infra.gateway import Gateway, GatewayServer
 from infra.prerequisites import require_prerequisites
 from infra.processes import ManagedProcess
@@ -49,6 +51,7 @@ class StackConfig:
     region: str = "us-central1"
     bucket: str = "apkdrop-dev-uploads"
     expiry_queue: str = "upload-expiry"
+    email_queue: str = "emails"
     upload_url_ttl_seconds: int = 900
     upload_expiry_grace_seconds: int = 60
     max_event_age_seconds: int = 3600
@@ -67,6 +70,8 @@ class Stack:
         }
         self._children: list[ManagedProcess] = []
         self._bridge: StorageEventBridge | None = None
+        # Started first: its port goes into the functions' settings.
+        self.sendgrid = FakeSendGrid()
         self._gateway: GatewayServer | None = None
         self.log_dir = config.state_dir / "logs"
         self.gateway_port = config.gateway_port or free_port()
@@ -82,6 +87,7 @@ class Stack:
             )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         os.environ.update(self._emulator_env())  # for the clients this process uses
+        self.sendgrid.start()
         self._start_emulators()
         self._start_functions()
         self._bridge = StorageEventBridge(
@@ -93,6 +99,7 @@ class Stack:
             self.routes,
             {name: self._local_url(self.ports[name]) for name in self.routes.functions},
             self._health_checks(),
+            dev_mail_pages(self.sendgrid),
         )
         self._gateway = GatewayServer(gateway, "127.0.0.1", self.gateway_port)
         self._gateway.start()
@@ -108,6 +115,7 @@ class Stack:
         for child in reversed(self._children):
             child.stop()
         self._children.clear()
+        self.sendgrid.stop()
 
     @property
     def url(self) -> str:
@@ -161,6 +169,13 @@ class Stack:
             "UPLOAD_EXPIRY_GRACE_SECONDS": str(config.upload_expiry_grace_seconds),
             "MAX_EVENT_AGE_SECONDS": str(config.max_event_age_seconds),
             "PUBLIC_BASE_URL": self.url,
+            "EMAIL_QUEUE": config.email_queue,
+            "EMAIL_WORKER_URL": self._local_url(self.ports["email-worker"]) + "/",
+            "EMAIL_FROM": "apkdrop <notifications@apkdrop.local>",
+            "SENDGRID_API_KEY": "SG.local-dev-key",
+            "SENDGRID_HOST": self.sendgrid.url,
+            # The tasks emulator cannot mint OIDC tokens; production never sets this.
+            "DEV_ALLOW_UNAUTHENTICATED_TASKS": "true",
             **config.function_settings,
         }
 
@@ -177,8 +192,9 @@ class Stack:
             self._spawn(
                 emulator, gcloud_emulator_command(emulator, ports[emulator], config.project)
             )
-        queue = f"projects/{config.project}/locations/{config.region}/queues/{config.expiry_queue}"
-        self._spawn("tasks", tasks_emulator_command(ports["tasks"], queue))
+        location = f"projects/{config.project}/locations/{config.region}"
+        queues = [f"{location}/queues/{name}" for name in (config.expiry_queue, config.email_queue)]
+        self._spawn("tasks", tasks_emulator_command(ports["tasks"], queues))
         self._wait_for("the Pub/Sub emulator", lambda: answers(self._local_url(ports["pubsub"])))
         self.storage_subscription = create_notification_topic(config.project)
         self._spawn("storage", fake_gcs_command(ports["storage"], config.project))

@@ -1,10 +1,12 @@
-"""In-memory stand-ins for the adapters, matching the Protocols in `apkdrop.builds.ports`.
+"""In-memory stand-ins for the adapters, matching the Protocols in `apkdrop.builds.ports`,
+`apkdrop.applications.ports` and `apkdrop.applications.rate_limit`.
 
 They keep records as plain dicts and validate on every read, as the Firestore adapter does, so a
 service that forgets to write a change back cannot pass by mutating a shared object.
 """
 
 import base64
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -13,10 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import httpx
+import pytest
+from google.api_core import exceptions as api_exceptions
+
 from apkdrop.accounts import Account
+from apkdrop.adapters.cloud_storage import HashingWriter
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.applications import url_fetch
+from apkdrop.applications.models import Application, Version
+from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.builds.models import StorageObject, StoredBuild, StoredContext
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import ObjectGone
+from apkdrop.errors import InvalidRequest, ObjectGone
+from apkdrop.notifications.models import Notification, RenderedEmail
+from apkdrop.notifications.ports import Claim
 from apkdrop.settings import Settings
 from apkdrop.timeutil import utc_now
 
@@ -114,6 +127,11 @@ class FakeBucket:
         self._name = name
         self.objects: dict[str, tuple[bytes, StorageObject]] = {}
         self.signed: list[SignedUrlCall] = []
+        self.started: list[MemoryUpload] = []
+        self.deleted: list[str] = []
+        self.moved: list[tuple[str, str]] = []
+        self.content_types: dict[str, str] = {}
+        self.signed_gets: list[tuple[str, datetime.timedelta, str | None]] = []
         self._generation = 1_700_000_000_000_000
 
     @property
@@ -156,6 +174,256 @@ class FakeBucket:
             raise ObjectGone(f"gs://{self._name}/{object_name}#{generation}")
         yield io.BytesIO(found[0])
 
+    def data(self, object_name: str) -> bytes:
+        return self.objects[object_name][0]
+
+    def put_object(self, object_name: str, data: bytes, content_type: str) -> None:
+        self.put(object_name, data)
+        self.content_types[object_name] = content_type
+
+    def signed_get_url(
+        self, object_name: str, ttl: datetime.timedelta, download_name: str | None = None
+    ) -> str:
+        self.signed_gets.append((object_name, ttl, download_name))
+        return (
+            f"https://storage.example.test/{self._name}/{object_name}?get={len(self.signed_gets)}"
+        )
+
+    def start_object(self, object_name: str, limit: int, too_large: Exception) -> HashingWriter:
+        """The real HashingWriter over an upload that creates the object only when closed."""
+        upload = MemoryUpload(self, object_name)
+        self.started.append(upload)
+        return HashingWriter(upload, limit, too_large)  # type: ignore[arg-type]
+
+    def delete_object(self, object_name: str) -> None:
+        """Like the adapter: deleting what is not there is not an error."""
+        self.deleted.append(object_name)
+        self.objects.pop(object_name, None)
+
+    def move_object(self, source: str, destination: str) -> None:
+        """Copy (only if the destination does not exist yet), then delete the source."""
+        if source not in self.objects:
+            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # NotFound
+        if destination in self.objects:
+            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # generation 0
+        data, stored = self.objects.pop(source)
+        self.put(destination, data, stored.metadata)
+        self.moved.append((source, destination))
+
+    def sha256_of(self, object_name: str, generation: int) -> str:
+        found = self.objects.get(object_name)
+        if found is None or found[1].generation != generation:
+            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # NotFound
+        return hashlib.sha256(found[0]).hexdigest()
+
+
+class MemoryUpload:
+    """What `blob.open("wb", if_generation_match=0)` returns: the object exists once closed.
+
+    `terminate()` cancels it and leaves nothing; closing over an existing object fails as the
+    generation precondition does.
+    """
+
+    def __init__(self, bucket: FakeBucket, object_name: str) -> None:
+        self._bucket = bucket
+        self.object_name = object_name
+        self._buffer = io.BytesIO()
+        self._closed = False
+        self.terminated = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def write(self, data: bytes) -> int:
+        if self._closed:
+            raise ValueError("I/O operation on closed upload")
+        return self._buffer.write(data)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._bucket.find_object(self.object_name) is not None:
+            raise api_exceptions.PreconditionFailed(f"{self.object_name} exists")
+        self._bucket.put(self.object_name, self._buffer.getvalue())
+
+    def terminate(self) -> None:
+        if self._closed:
+            raise ValueError("cannot terminate a closed upload")
+        self._closed = True
+        self.terminated = True
+
+
+class FakeApplicationStore:
+    """Apps, numbered versions, package pointers and large uploads, like `ApplicationStore`.
+
+    Records are stored as `model_dump()` dicts and validated on every read.
+    """
+
+    def __init__(self) -> None:
+        self.apps: dict[str, dict[str, Any]] = {}
+        self.version_docs: dict[str, dict[int, dict[str, Any]]] = {}
+        self.package_pointers: dict[tuple[str, str], str] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.claims: list[str] = []
+        self.releases: list[str] = []
+
+    def get_app(self, app_id: str) -> Application | None:
+        stored = self.apps.get(app_id)
+        return None if stored is None else Application.model_validate(stored)
+
+    def latest_app_for_package(self, account_id: str, package: str) -> Application | None:
+        app_id = self.package_pointers.get((account_id, package))
+        return None if app_id is None else self.get_app(app_id)
+
+    def create_app(self, app: Application, first: Version, claim_package: bool) -> bool:
+        """One commit: the app, its version 1 and the package pointer (created or replaced)."""
+        pointer = (app.accountId, app.packageName)
+        if app.id in self.apps or (claim_package and pointer in self.package_pointers):
+            if claim_package:
+                return False
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
+        self.apps[app.id] = app.model_dump()
+        self.version_docs[app.id] = {1: first.model_dump()}
+        self.package_pointers[pointer] = app.id
+        return True
+
+    def append_version(
+        self, app_id: str, make_version: Callable[[Application, int], tuple[Version, dict]]
+    ) -> tuple[Application, Version]:
+        app = self.get_app(app_id)
+        if app is None:
+            raise AssertionError(f"append_version to unknown app {app_id}")
+        number = app.latest_application_version + 1
+        version, app_changes = make_version(app, number)
+        changes = {**app_changes, "latest_application_version": number}
+        versions = self.version_docs.setdefault(app_id, {})
+        if number in versions:
+            raise AssertionError(f"version {number} of {app_id} written twice")
+        versions[number] = version.model_dump()
+        self.apps[app_id] = {**self.apps[app_id], **changes}
+        return Application.model_validate(self.apps[app_id]), version
+
+    def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None:
+        app = self.get_app(app_id)
+        stored = self.version_docs.get(app_id, {}).get(number)
+        if app is None or stored is None:
+            return None
+        return app, Version.model_validate(stored)
+
+    def set_notification(self, app_id: str, number: int, notification: Notification) -> None:
+        stored = self.version_docs.get(app_id, {}).get(number)
+        if stored is None:
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
+        stored["notification"] = notification.model_dump()
+
+    def apps_of_account(self, account_id: str) -> list[Application]:
+        apps = [Application.model_validate(a) for a in self.apps.values()]
+        mine = [app for app in apps if app.accountId == account_id]
+        return sorted(mine, key=lambda app: app.dateCreated, reverse=True)
+
+    def versions(self, app_id: str) -> list[Version]:
+        """Newest first."""
+        found = [Version.model_validate(v) for v in self.version_docs.get(app_id, {}).values()]
+        return sorted(found, key=lambda version: version.versionNumber, reverse=True)
+
+    def create_large_upload(self, upload_id: str, record: dict) -> None:
+        if upload_id in self.uploads:
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
+        self.uploads[upload_id] = dict(record)
+
+    def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None:
+        """Marks the upload used, once: None when unknown, another account's, or used."""
+        record = self.uploads.get(upload_id)
+        if record is None or record["accountId"] != account_id or record.get("claimed"):
+            return None
+        self.uploads[upload_id] = {**record, "claimed": True}
+        self.claims.append(upload_id)
+        return dict(record)
+
+    def release_large_upload(self, upload_id: str) -> None:
+        if upload_id not in self.uploads:
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
+        self.uploads[upload_id] = {**self.uploads[upload_id], "claimed": False}
+        self.releases.append(upload_id)
+
+
+@dataclass(frozen=True)
+class WindowIncrement:
+    window_id: str
+    expires_at: datetime.datetime
+    count: int
+
+
+class FakeRateLimitWindows:
+    """Per-window request counters, like `RateLimitWindows` (an atomic server-side increment)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.calls: list[WindowIncrement] = []
+
+    def increment(self, window_id: str, expires_at: datetime.datetime) -> int:
+        self.counts[window_id] = self.counts.get(window_id, 0) + 1
+        self.calls.append(WindowIncrement(window_id, expires_at, self.counts[window_id]))
+        return self.counts[window_id]
+
+
+class FakeResolver:
+    """A DNS for `UrlFetcher`: names map to address lists; any other name does not resolve."""
+
+    def __init__(self, names: dict[str, list[str]] | None = None) -> None:
+        self.names: dict[str, list[str]] = dict(names or {})
+        self.calls: list[tuple[str, int]] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append((host, port))
+        if host not in self.names:
+            raise InvalidRequest(f"apkUrl host {host!r} does not resolve")  # as system_resolver
+        return list(self.names[host])
+
+
+class FakeWeb:
+    """HTTP servers behind `httpx.MockTransport`, for the real `UrlFetcher`.
+
+    Routes are keyed by (Host header, path), so a request only lands if the fetcher connected to
+    the pinned address with the right Host; `install` makes every `httpx.Client` the fetcher
+    builds use this transport, so nothing touches a socket.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = {}
+        self.requests: list[httpx.Request] = []
+
+    def serve(self, url: str, content: bytes, status: int = 200) -> str:
+        self.route(url, lambda request: httpx.Response(status, content=content))
+        return url
+
+    def redirect(self, url: str, location: str, status: int = 302) -> str:
+        self.route(url, lambda request: httpx.Response(status, headers={"Location": location}))
+        return url
+
+    def route(self, url: str, answer: Callable[[httpx.Request], httpx.Response]) -> None:
+        parts = httpx.URL(url)
+        default = {"http": 80, "https": 443}[parts.scheme]
+        host = parts.host if parts.port in (None, default) else f"{parts.host}:{parts.port}"
+        self.routes[(host, parts.raw_path.decode())] = answer
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.routes.get((request.headers["Host"], request.url.raw_path.decode()))
+        return httpx.Response(404) if answer is None else answer(request)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        transport = httpx.MockTransport(self.handle)
+        real_client = httpx.Client
+
+        class MockedClient(real_client):  # type: ignore[misc, valid-type]
+            def __init__(self, **options: Any) -> None:
+                super().__init__(transport=transport, **options)
+
+        monkeypatch.setattr(url_fetch.httpx, "Client", MockedClient)
+
 
 @dataclass(frozen=True)
 class ScheduledTask:
@@ -178,6 +446,40 @@ class FakeScheduler:
         self.tasks.setdefault(task_id, task)
 
 
+class FakeDeliveries:
+    """Once-only markers of email deliveries, like `firestore_notifications.DeliveryLedger`."""
+
+    def __init__(self) -> None:
+        self.deliveries: dict[str, dict[str, Any]] = {}
+
+    def claim(self, delivery_id: str, lease: datetime.timedelta) -> Claim:
+        now = utc_now()
+        current = self.deliveries.get(delivery_id)
+        if current is not None:
+            if current["status"] not in ("sending", "retry"):
+                return Claim.DONE
+            if current["status"] == "sending" and current["leaseUntil"] > now:
+                return Claim.BUSY
+        self.deliveries[delivery_id] = {"status": "sending", "leaseUntil": now + lease}
+        return Claim.CLAIMED
+
+    def finish(self, delivery_id: str, status: str) -> None:
+        self.deliveries[delivery_id] = {"status": status, "finishedAt": utc_now()}
+
+    def release(self, delivery_id: str) -> None:
+        self.deliveries[delivery_id] = {"status": "retry", "releasedAt": utc_now()}
+
+
+class FakeMailer:
+    """Records every email instead of sending it."""
+
+    def __init__(self) -> None:
+        self.sent: list[RenderedEmail] = []
+
+    def send(self, email: RenderedEmail) -> None:
+        self.sent.append(email)
+
+
 def make_settings(**overrides: Any) -> Settings:
     """A valid Settings whose values all come from here, never from the environment."""
     values: dict[str, Any] = {
@@ -191,18 +493,42 @@ def make_settings(**overrides: Any) -> Settings:
         "firestore_emulator_host": None,
         "storage_emulator_host": None,
         "cloud_tasks_emulator_host": None,
+        "public_base_url": "https://apkdrop.example.test",
+        "tasks_invoker_service_account": "tasks@apkdrop-test.iam.gserviceaccount.com",
+        # Notification settings (ignored, as any unknown key, by a Settings without them).
+        "email_queue": "notification-email",
+        "email_worker_url": "https://email.example.test/send",
+        "email_from": "apkdrop@example.test",
     }
     values.update(overrides)
     return Settings(**values)
 
 
 def fake_dependencies(**settings_overrides: Any) -> Dependencies:
-    """Dependencies over fresh fakes; the bucket takes its name from the settings."""
+    """Dependencies over fresh fakes; the bucket takes its name from the settings.
+
+    The URL fetcher is the real one over a `FakeResolver` (no name resolves until a test adds
+    it to `deps.url_fetcher.resolver.names`); pair it with `FakeWeb.install` to fetch.
+    """
     settings = make_settings(**settings_overrides)
-    return Dependencies(
-        settings=settings,
-        accounts=FakeAccounts(),
-        builds=FakeBuildStore(),
-        bucket=FakeBucket(settings.upload_bucket),
-        expiry_queue=FakeScheduler(),
-    )
+    fakes: dict[str, Any] = {
+        "settings": settings,
+        "accounts": FakeAccounts(),
+        "builds": FakeBuildStore(),
+        "bucket": FakeBucket(settings.upload_bucket),
+        "expiry_queue": FakeScheduler(),
+        "applications": FakeApplicationStore(),
+        "rate_limits": FakeRateLimitWindows(),
+        "url_fetcher": UrlFetcher(
+            FakeResolver(),
+            settings.url_fetch_connect_timeout_seconds,
+            settings.url_fetch_read_timeout_seconds,
+            settings.url_fetch_loopback_port,
+        ),
+        "email_queue": FakeScheduler(),
+        "deliveries": FakeDeliveries(),
+        "mailer": FakeMailer(),
+    }
+    # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.
+    wanted = {field.name for field in dataclasses.fields(Dependencies)}
+    return Dependencies(**{name: fake for name, fake in fakes.items() if name in wanted})

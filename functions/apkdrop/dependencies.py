@@ -8,12 +8,15 @@ from apkdrop.adapters import (
     cloud_tasks,
     firestore,
     firestore_applications,
+    firestore_notifications,
     signing,
 )
+from apkdrop.adapters.sendgrid_mail import SendGridMailer
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
 from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
+from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import Settings
 
 
@@ -27,11 +30,22 @@ class Dependencies:
     applications: ApplicationRepository
     rate_limits: WindowCounter
     url_fetcher: UrlFetcher
+    email_queue: Scheduler
+    deliveries: DeliveryRepository
+    mailer: Mailer | None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Dependencies":
         """Clients connect lazily, so building them costs no network round trip."""
         database = firestore.create_client(settings)
+        tasks_client = cloud_tasks.create_client(settings)
+        mailer = None
+        if settings.sendgrid_api_key:
+            mailer = SendGridMailer(
+                settings.sendgrid_api_key.get_secret_value(),
+                str(settings.sendgrid_host),
+                settings.email_from,
+            )
         return cls(
             settings=settings,
             accounts=firestore.AccountStore(database),
@@ -42,8 +56,8 @@ class Dependencies:
                 signing.create_signer(settings),
             ),
             expiry_queue=cloud_tasks.TaskQueue(
-                cloud_tasks.create_client(settings),
-                settings.upload_expiry_queue_path,
+                tasks_client,
+                settings.queue_path(settings.upload_expiry_queue),
                 settings.tasks_invoker_service_account,
             ),
             applications=firestore_applications.ApplicationStore(database),
@@ -54,4 +68,11 @@ class Dependencies:
                 settings.url_fetch_read_timeout_seconds,
                 settings.url_fetch_loopback_port,
             ),
+            email_queue=cloud_tasks.TaskQueue(
+                tasks_client,
+                settings.queue_path(settings.email_queue),
+                settings.tasks_invoker_service_account,
+            ),
+            deliveries=firestore_notifications.DeliveryLedger(database),
+            mailer=mailer,
         )

@@ -17,6 +17,10 @@ class Unauthenticated(ApkdropError):
     """No API key, or one that is not known."""
 
 
+class Forbidden(ApkdropError):
+    """The caller is known but may not do this."""
+
+
 class NotFound(ApkdropError):
     """The resource does not exist for this account."""
 

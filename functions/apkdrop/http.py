@@ -16,6 +16,7 @@ from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.errors import (
     ApkdropError,
     Conflict,
+    Forbidden,
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
@@ -30,6 +31,7 @@ Model = TypeVar("Model", bound=BaseModel)
 ERROR_STATUS: dict[type[ApkdropError], int] = {
     InvalidRequest: 400,
     Unauthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,

@@ -2,7 +2,7 @@
 
 from functools import cached_property
 
-from pydantic import Field, HttpUrl, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, HttpUrl, PositiveFloat, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ONE_GIB = 1024**3
@@ -30,7 +30,18 @@ class Settings(BaseSettings):
     upload_expiry_queue: str = Field(min_length=1)
     upload_expiry_url: HttpUrl
     upload_expiry_grace_seconds: PositiveInt = 600
+    # Tasks carry an OIDC token of this account; task handlers accept no other caller.
     tasks_invoker_service_account: str | None = None
+    # Local only: the tasks emulator cannot mint OIDC tokens.
+    dev_allow_unauthenticated_tasks: bool = False
+
+    # Notifications: the email queue, the worker it calls, and SendGrid.
+    email_queue: str = Field(min_length=1)
+    email_worker_url: HttpUrl
+    email_from: str = Field(min_length=3)
+    # Only the email worker is given the secret; other functions never send mail.
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: HttpUrl = HttpUrl("https://api.sendgrid.com")
 
     # Storage events older than this are dropped; the expiry task reconciles their builds.
     max_event_age_seconds: PositiveInt = 3600
@@ -65,10 +76,15 @@ class Settings(BaseSettings):
         """`https://host/app`: an app's magic link is this plus `/{id}`."""
         return str(self.public_base_url).rstrip("/") + "/app"
 
-    @cached_property
-    def upload_expiry_queue_path(self) -> str:
-        """The queue's full resource name."""
-        return (
-            f"projects/{self.google_cloud_project}/locations/{self.region}"
-            f"/queues/{self.upload_expiry_queue}"
-        )
+    @model_validator(mode="after")
+    def _tasks_are_authenticated(self) -> "Settings":
+        if not (self.tasks_invoker_service_account or self.dev_allow_unauthenticated_tasks):
+            raise ValueError(
+                "set TASKS_INVOKER_SERVICE_ACCOUNT (production) or, for the local stack only, "
+                "DEV_ALLOW_UNAUTHENTICATED_TASKS=true"
+            )
+        return self
+
+    def queue_path(self, queue: str) -> str:
+        """A queue's full resource name."""
+        return f"projects/{self.google_cloud_project}/locations/{self.region}/queues/{queue}"

@@ -29,6 +29,10 @@ MINIMAL_ENVIRONMENT = {
     "PUBLIC_BASE_URL": "https://apkdrop.example.test",
     "UPLOAD_EXPIRY_QUEUE": "upload-expiry",
     "UPLOAD_EXPIRY_URL": "https://expiry.example.test/expire",
+    "TASKS_INVOKER_SERVICE_ACCOUNT": "tasks@apkdrop-test.iam.gserviceaccount.com",
+    "EMAIL_QUEUE": "emails",
+    "EMAIL_WORKER_URL": "https://email-worker.example.test/",
+    "EMAIL_FROM": "apkdrop <notifications@apkdrop.example.test>",
 }
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
+from apkdrop import task_auth
 from apkdrop.accounts import issue_api_key
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.builds.models import UploadState
@@ -542,9 +543,19 @@ def test_event_with_a_unicode_digit_build_id_is_acknowledged(
 # --- the expiry task target -------------------------------------------------------------------
 
 
+INVOKER_CLAIMS = {
+    "email": "tasks@apkdrop-test.iam.gserviceaccount.com",
+    "email_verified": True,
+}
+
+
 @pytest.fixture
-def expiry(load) -> FlaskClient:
-    return load("expire_build_upload", "http")
+def expiry(load, monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+    """The expiry handler, called as Cloud Tasks calls it: with the queue account's token."""
+    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: INVOKER_CLAIMS)
+    client = load("expire_build_upload", "http")
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
+    return client
 
 
 def test_expiry_fails_a_build_without_upload(

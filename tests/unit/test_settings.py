@@ -51,12 +51,12 @@ def test_production_signs_through_iam(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().signing_service_account_email == "sa@p.iam.gserviceaccount.com"
 
 
-def test_upload_expiry_queue_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_queue_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "proj-1")
     monkeypatch.setenv("REGION", "us-central1")
     monkeypatch.setenv("UPLOAD_EXPIRY_QUEUE", "expiry")
     assert (
-        Settings().upload_expiry_queue_path == "projects/proj-1/locations/us-central1/queues/expiry"
+        Settings().queue_path("expiry") == "projects/proj-1/locations/us-central1/queues/expiry"
     )
 
 

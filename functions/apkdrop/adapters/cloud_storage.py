@@ -87,6 +87,28 @@ class UploadBucket:
         return HashingWriter(writer, limit, too_large)
 
     @backend_call("Cloud Storage")
+    def put_object(self, object_name: str, data: bytes, content_type: str) -> None:
+        """A small object in one request (icons)."""
+        self._bucket.blob(object_name).upload_from_string(data, content_type=content_type)
+
+    @backend_call("IAM signBlob")
+    def signed_get_url(
+        self, object_name: str, ttl: datetime.timedelta, download_name: str | None = None
+    ) -> str:
+        """A V4 URL that reads the object, optionally saving it as `download_name`."""
+        disposition = None
+        if download_name:
+            disposition = f'attachment; filename="{download_name}"'
+        return self._bucket.blob(object_name).generate_signed_url(
+            version="v4",
+            method="GET",
+            expiration=ttl,
+            response_disposition=disposition,
+            api_access_endpoint=self._endpoint,
+            **self._signer.signing_arguments(),
+        )
+
+    @backend_call("Cloud Storage")
     def delete_object(self, object_name: str) -> None:
         with contextlib.suppress(api_exceptions.NotFound):
             self._bucket.delete_blob(object_name)

@@ -10,6 +10,7 @@ from google.cloud import firestore
 
 from apkdrop.adapters.errors import BackendUnavailable, backend_call
 from apkdrop.applications.models import Application, Version
+from apkdrop.notifications.models import Notification
 
 # Versions are numbered optimistically: read the app, then create version N+1 and update the app
 # in one atomic commit that fails if the app changed meanwhile. Contention only costs a retry.
@@ -84,6 +85,18 @@ class ApplicationStore:
                 continue
             return app.model_copy(update=changes), version
         raise BackendUnavailable("too many concurrent uploads of this application, retry later")
+
+    @backend_call("Firestore")
+    def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None:
+        app = self.get_app(app_id)
+        snapshot = self._version_ref(app_id, number).get()
+        if app is None or not snapshot.exists:
+            return None
+        return app, Version.model_validate(snapshot.to_dict())
+
+    @backend_call("Firestore")
+    def set_notification(self, app_id: str, number: int, notification: Notification) -> None:
+        self._version_ref(app_id, number).update({"notification": notification.model_dump()})
 
     @backend_call("Firestore")
     def apps_of_account(self, account_id: str) -> list[Application]:

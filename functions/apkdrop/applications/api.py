@@ -1,7 +1,7 @@
 """HTTP endpoints of the application upload API."""
 
 import flask
-from werkzeug.formparser import parse_form_data
+from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Map, Rule
 
 from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
@@ -39,13 +39,16 @@ def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
     if request.mimetype not in FORM_TYPES:
         raise InvalidRequest("Send the upload as multipart/form-data")
     with service.UploadSession(deps, account) as session:
+        parser = FormDataParser(
+            stream_factory=lambda **_: session.file_writer(),
+            max_form_memory_size=MAX_FORM_FIELD_BYTES,
+            max_form_parts=MAX_FORM_PARTS,
+            silent=False,
+        )
         try:
-            _, fields, files = parse_form_data(
-                request.environ,
-                stream_factory=lambda **_: session.file_writer(),
-                max_form_memory_size=MAX_FORM_FIELD_BYTES,
-                max_form_parts=MAX_FORM_PARTS,
-                silent=False,
+            # request.stream, not the raw input: the framework reads it again after us.
+            _, fields, files = parser.parse(
+                request.stream, request.mimetype, request.content_length, request.mimetype_params
             )
         except ValueError as exc:
             raise InvalidRequest("The multipart/form-data body is malformed") from exc

@@ -30,6 +30,8 @@ class UploadForm(BaseModel):
     releaseNotes: str | None = None
     appId: str | None = None
     warnings: list[str] = []
+    # Addresses were given for the notification, but none of them is valid.
+    noValidNotificationEmail: bool = False
 
 
 def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
@@ -72,6 +74,7 @@ def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
         releaseNotes=release_notes,
         appId=app_id,
         warnings=[f"Ignored invalid notification email: {address!r}" for address in invalid_notify],
+        noValidNotificationEmail=bool(invalid_notify) and not notify,
     )
 
 

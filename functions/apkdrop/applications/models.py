@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from apkdrop.apk_inspection import ApkInfo
 from apkdrop.builds.models import Timestamp, UploadSpec
+from apkdrop.notifications.models import Notification
 
 
 class AccessType(StrEnum):
@@ -44,7 +45,9 @@ class Version(BaseModel):
     releaseNotes: str | None = None
     sendNotification: bool = False
     notificationEmails: list[str] = Field(default_factory=list)
+    notification: Notification | None = None
     objectName: str
+    iconObject: str | None = None
 
     @property
     def version(self) -> str:
@@ -94,6 +97,7 @@ class VersionView(BaseModel):
     releaseNotes: str | None
     sendNotification: bool
     notificationEmails: list[str]
+    notification: Notification | None
 
 
 class ApplicationView(BaseModel):

@@ -1,6 +1,7 @@
 """Reading an account's applications and their versions."""
 
 from apkdrop.accounts import Account
+from apkdrop.applications.form import OPAQUE_ID
 from apkdrop.applications.models import (
     Application,
     ApplicationDetail,
@@ -20,7 +21,7 @@ def list_applications(deps: Dependencies, account: Account) -> list[ApplicationV
 
 def get_application(deps: Dependencies, account: Account, app_id: str) -> ApplicationDetail:
     """One app with its versions, newest first; another account's app does not exist."""
-    app = deps.applications.get_app(app_id)
+    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
     if app is None or app.accountId != account.id:
         raise NotFound(f"Application {app_id} not found")
     versions = [_version_view(deps, app, v) for v in deps.applications.versions(app.id)]
@@ -41,7 +42,7 @@ def _view(deps: Dependencies, app: Application) -> ApplicationView:
 
 def _version_view(deps: Dependencies, app: Application, version: Version) -> VersionView:
     return VersionView(
-        **version.model_dump(exclude={"versionNumber", "objectName", "accessType"}),
+        **version.model_dump(exclude={"versionNumber", "objectName", "iconObject", "accessType"}),
         version=version.version,
         versionedMagicLink=f"{magic_link(deps, app.id)}?version={version.version}",
         accessType=version.accessType.lower(),

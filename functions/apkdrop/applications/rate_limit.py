@@ -1,6 +1,7 @@
 """A per-key request limit shared by every instance: fixed one-minute windows in Firestore."""
 
 import datetime
+import math
 from typing import Protocol
 
 from apkdrop.errors import RateLimited
@@ -23,5 +24,5 @@ def enforce_rate_limit(
     window_end = datetime.datetime.fromtimestamp((window + 1) * WINDOW_SECONDS, datetime.UTC)
     count = counter.increment(f"{key_id}-{window}", expires_at=window_end + WINDOW_RETENTION)
     if count > limit:
-        retry_after = max(1, int((window_end - now).total_seconds() + 0.999))
+        retry_after = max(1, math.ceil((window_end - now).total_seconds()))
         raise RateLimited(RATE_LIMITED, retry_after=retry_after)

@@ -3,12 +3,13 @@
 import contextlib
 import datetime
 import secrets
+from collections.abc import Callable
 from types import TracebackType
 
 from apkdrop.accounts import Account
 from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.adapters.errors import BackendUnavailable
-from apkdrop.apk_inspection import ApkError, ApkInfo, inspect_apk
+from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.models import (
     Application,
@@ -23,6 +24,8 @@ from apkdrop.applications.models import (
 from apkdrop.builds.models import UploadSpec
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.notifications.delivery import queue_upload_email
+from apkdrop.notifications.models import Notification, NotificationState
 from apkdrop.signed_uploads import upload_headers
 from apkdrop.timeutil import utc_now
 
@@ -51,9 +54,12 @@ class UploadSession:
     def __init__(self, deps: Dependencies, account: Account) -> None:
         self._deps = deps
         self._account = account
-        self.object_name = f"applications/{account.id}/{new_id()}.apk"
+        upload_key = new_id()
+        self.object_name = f"applications/{account.id}/{upload_key}.apk"
+        self._icon_name = f"icons/{account.id}/{upload_key}"
         self._writers: list[HashingWriter] = []
-        self._claimed_upload: str | None = None
+        # What to take back, in reverse order, if the upload is not published.
+        self._undo: list[Callable[[], None]] = []
         self._published = False
 
     def __enter__(self) -> "UploadSession":
@@ -62,13 +68,10 @@ class UploadSession:
     def __exit__(self, kind: type | None, error: BaseException | None, tb: TracebackType) -> None:
         if self._published:
             return
-        # Best effort: the original error is what the client must see.
-        with contextlib.suppress(BackendUnavailable):
-            for writer in self._writers:
-                writer.abandon()
-            if self._claimed_upload:
-                self._deps.applications.release_large_upload(self._claimed_upload)
-            self._deps.bucket.delete_object(self.object_name)
+        for step in reversed(self._undo):
+            # Each step on its own, best effort: the original error is what the client sees.
+            with contextlib.suppress(BackendUnavailable):
+                step()
 
     def file_writer(self) -> HashingWriter:
         """Where the request's `file` part streams to (one file per request)."""
@@ -78,8 +81,10 @@ class UploadSession:
         return self._start_writer(limit, PayloadTooLarge(too_large_detail(limit)))
 
     def _start_writer(self, limit: int, too_large: Exception) -> HashingWriter:
-        writer = self._deps.bucket.start_object(self.object_name, limit, too_large)
+        bucket = self._deps.bucket
+        writer = bucket.start_object(self.object_name, limit, too_large)
         self._writers.append(writer)
+        self._undo += [lambda: bucket.delete_object(self.object_name), writer.abandon]
         return writer
 
     def publish(self, form: UploadForm) -> UploadAnswer:
@@ -87,10 +92,36 @@ class UploadSession:
         size, sha256 = self._receive(form)
         if size == 0:
             raise InvalidRequest("The uploaded file is empty")
-        info = self._inspect()
-        app, version = self._add_version(form, info, size, sha256)
+        inspection = self._inspect()
+        recipients, warnings = self._recipients(form)
+        app, version = self._add_version(
+            form, inspection.info, size, sha256, self._store_icon(inspection), recipients
+        )
         self._published = True
-        return UploadAnswer(data=self._answer(app, version), warnings=form.warnings)
+        # The version is published: a queue outage is reported, not an upload failure.
+        if recipients and not queue_upload_email(self._deps, app, version):
+            warnings.append("The notification email could not be queued")
+        return UploadAnswer(data=self._answer(app, version), warnings=form.warnings + warnings)
+
+    def _recipients(self, form: UploadForm) -> tuple[list[str], list[str]]:
+        """Who the email goes to, and a warning when nobody valid was named."""
+        if not form.sendNotification:
+            return [], []
+        if form.notificationEmails:
+            return form.notificationEmails, []
+        if form.noValidNotificationEmail:
+            return [], ["No valid notification email was given: no notification was sent"]
+        return [self._account.email], []
+
+    def _store_icon(self, inspection: ApkInspection) -> str | None:
+        """Keeps the launcher icon beside the APK, for emails and install pages."""
+        icon = inspection.info.icon
+        if inspection.icon is None or icon is None:
+            return None
+        self._icon_name += "." + icon.mediaType.split("/")[1]
+        self._deps.bucket.put_object(self._icon_name, inspection.icon, icon.mediaType)
+        self._undo.append(lambda: self._deps.bucket.delete_object(self._icon_name))
+        return self._icon_name
 
     def _receive(self, form: UploadForm) -> tuple[int, str]:
         settings = self._deps.settings
@@ -114,29 +145,44 @@ class UploadSession:
         record = self._deps.applications.claim_large_upload(upload_id, self._account.id)
         if record is None:
             raise NotFound(f"Upload {upload_id} not found (or already used)")
-        self._claimed_upload = upload_id
-        uploaded = self._deps.bucket.find_object(record["objectName"])
+        self._undo.append(lambda: self._deps.applications.release_large_upload(upload_id))
+        pending = record["objectName"]
+        uploaded = self._deps.bucket.find_object(pending)
         if uploaded is None:
             raise InvalidRequest(f"Upload {upload_id} has no file yet: PUT it to its uploadSpec")
         if uploaded.size > self._deps.settings.max_upload_bytes:
             raise InvalidRequest("The uploaded file is larger than the limit")
-        self._deps.bucket.move_object(record["objectName"], self.object_name)
+        self._deps.bucket.move_object(pending, self.object_name)
+        # Put back where a retry with the same uploadId finds it.
+        self._undo.append(lambda: self._deps.bucket.move_object(self.object_name, pending))
         found = self._deps.bucket.find_object(self.object_name)
         return found.size, self._deps.bucket.sha256_of(self.object_name, found.generation)
 
-    def _inspect(self) -> ApkInfo:
+    def _inspect(self) -> ApkInspection:
         found = self._deps.bucket.find_object(self.object_name)
         try:
             with self._deps.bucket.open_object(self.object_name, found.generation) as reader:
-                return inspect_apk(reader).info
+                return inspect_apk(reader)
         except ApkError as exc:
             raise InvalidRequest(f"Invalid APK: {exc.reason}") from exc
 
     def _add_version(
-        self, form: UploadForm, info: ApkInfo, size: int, sha256: str
+        self,
+        form: UploadForm,
+        info: ApkInfo,
+        size: int,
+        sha256: str,
+        icon_object: str | None,
+        recipients: list[str],
     ) -> tuple[Application, Version]:
         store, account, package = self._deps.applications, self._account, info.packageName
         now = utc_now()
+        # Stored with the version, before its task exists, so the worker always finds it.
+        notification = (
+            Notification(status=NotificationState.QUEUED, recipients=recipients, queuedAt=now)
+            if recipients
+            else None
+        )
 
         def version(number: int) -> Version:
             return Version(
@@ -156,7 +202,9 @@ class UploadSession:
                 releaseNotes=form.releaseNotes,
                 sendNotification=form.sendNotification,
                 notificationEmails=form.notificationEmails,
+                notification=notification,
                 objectName=self.object_name,
+                iconObject=icon_object,
             )
 
         app_fields = {

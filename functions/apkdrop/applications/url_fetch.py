@@ -16,10 +16,13 @@ import httpx
 from apkdrop.errors import InvalidRequest
 
 MAX_REDIRECTS = 5
+MAX_URL_CHARS = 2048  # what browsers and CDNs reliably accept
 ALLOWED_PORTS = {"http": 80, "https": 443}
 BLOCKED_NAMES = {"metadata", "metadata.google.internal"}
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -36,6 +39,8 @@ def is_public(address: IpAddress) -> bool:
     """Public unicast only, looking through IPv4-mapped, 6to4 and Teredo forms."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        if address in NAT64 or address in IPV4_COMPATIBLE:  # the last 32 bits are IPv4
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if any(inner is not None and not is_public(inner) for inner in embedded):
             return False
     return address.is_global and not address.is_multicast
@@ -79,19 +84,25 @@ class UrlFetcher:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 target = self.check(url)
-                request = client.build_request(
-                    "GET",
-                    target.pinned_url(),
-                    headers={"Host": target.host_header()},
-                    extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
-                )
+                try:
+                    request = client.build_request(
+                        "GET",
+                        target.pinned_url(),
+                        headers={"Host": target.host_header()},
+                        extensions={"sni_hostname": target.host}
+                        if target.scheme == "https"
+                        else {},
+                    )
+                except httpx.InvalidURL as exc:
+                    raise InvalidRequest("apkUrl is not a valid URL") from exc
                 try:
                     response = client.send(request, stream=True)
                 except httpx.HTTPError as exc:
                     raise InvalidRequest(f"apkUrl could not be fetched: {_reason(exc)}") from exc
                 try:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("location", ""))
+                    location = response.headers.get("location")
+                    if response.is_redirect and location:
+                        url = urljoin(url, location)
                         continue
                     if response.status_code != 200:
                         raise InvalidRequest(f"apkUrl answered HTTP {response.status_code}")
@@ -103,16 +114,24 @@ class UrlFetcher:
 
     def check(self, url: str) -> Target:
         """Refuses anything but http(s) on 80/443 to public addresses; returns where to go."""
+        if len(url) > MAX_URL_CHARS:
+            raise InvalidRequest(f"apkUrl must be at most {MAX_URL_CHARS} characters")
+        if not url.isprintable():
+            raise InvalidRequest("apkUrl is not a valid URL")
         try:
             parts = urlsplit(url)
             port = parts.port
-        except ValueError as exc:
+            # Internationalised names travel as their ASCII (punycode) form.
+            host = (parts.hostname or "").rstrip(".").lower().encode("idna").decode("ascii")
+        except (ValueError, UnicodeError) as exc:
             raise InvalidRequest("apkUrl is not a valid URL") from exc
-        scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".").lower()
+        scheme = parts.scheme.lower()
         if scheme not in ALLOWED_PORTS or not host:
             raise InvalidRequest("apkUrl must be an http or https URL")
         if parts.username or parts.password:
             raise InvalidRequest("apkUrl must not carry credentials")
+        if port == 0:
+            raise InvalidRequest("apkUrl must use port 80 or 443")
         port = port or ALLOWED_PORTS[scheme]
         if port not in ALLOWED_PORTS.values() and port != self.loopback_port:
             raise InvalidRequest("apkUrl must use port 80 or 443")

@@ -1,0 +1,40 @@
+"""SendGrid: sending one rendered email, and telling a retryable refusal from a final one."""
+
+import urllib.error
+
+from python_http_client import exceptions as http_errors
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Content, Mail, To
+
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.notifications.models import RenderedEmail
+
+
+class MailRefused(Exception):
+    """SendGrid refused the message for good (a 4xx other than 429): retrying cannot help."""
+
+
+class SendGridMailer:
+    def __init__(self, api_key: str, host: str, sender: str) -> None:
+        self._client = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._sender = sender
+
+    def send(self, email: RenderedEmail) -> None:
+        """Raises BackendUnavailable for 429, 5xx and network failures, MailRefused for the rest."""
+        message = Mail(
+            from_email=self._sender,
+            to_emails=[To(address) for address in email.to],
+            subject=email.subject,
+        )
+        message.add_content(Content("text/plain", email.text))
+        message.add_content(Content("text/html", email.html))
+        try:
+            self._client.send(message)
+        except http_errors.HTTPError as exc:
+            if exc.status_code == 429 or exc.status_code >= 500:
+                raise BackendUnavailable(
+                    f"SendGrid answered {exc.status_code}, retry later"
+                ) from exc
+            raise MailRefused(f"SendGrid refused the message ({exc.status_code})") from exc
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            raise BackendUnavailable("SendGrid is unreachable, retry later") from exc

@@ -1,0 +1,1 @@
+"""Upload notifications: a Cloud Task per upload, and the worker that emails it once."""

@@ -1,0 +1,96 @@
+"""Queueing an upload's email, and the worker that sends it exactly once."""
+
+import datetime
+import logging
+
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.adapters.sendgrid_mail import MailRefused
+from apkdrop.applications.models import Application, Version
+from apkdrop.dependencies import Dependencies
+from apkdrop.logs import log_fields
+from apkdrop.notifications import render
+from apkdrop.notifications.models import Notification, NotificationState, UploadNotificationTask
+from apkdrop.notifications.ports import Claim
+from apkdrop.timeutil import utc_now
+
+log = logging.getLogger(__name__)
+
+# Long enough for one SendGrid call; a worker that dies mid-send frees the delivery after it.
+SEND_LEASE = datetime.timedelta(seconds=60)
+ICON_URL_TTL = datetime.timedelta(days=7)  # the longest a V4 signed URL may live
+
+
+def queue_upload_email(deps: Dependencies, app: Application, version: Version) -> bool:
+    """Enqueues the version's email (a retried enqueue is a no-op); False if it could not."""
+    task = UploadNotificationTask(appId=app.id, version=version.versionNumber)
+    try:
+        deps.email_queue.schedule(
+            task.delivery_id, str(deps.settings.email_worker_url), task.model_dump(), utc_now()
+        )
+    except BackendUnavailable as exc:
+        log.warning("could not queue %s: %s", task.delivery_id, exc.__cause__ or exc)
+        _record(
+            deps,
+            task,
+            version.notification,
+            NotificationState.FAILED,
+            "the email could not be queued",
+        )
+        return False
+    return True
+
+
+def deliver_upload_email(deps: Dependencies, task: UploadNotificationTask) -> str:
+    """Sends the email of one version once; returns what happened (for the log and the answer).
+
+    Raises BackendUnavailable when SendGrid or Firestore fail in a way a retry may fix.
+    """
+    fields = log_fields(delivery=task.delivery_id)
+    found = deps.applications.get_version(task.appId, task.version)
+    if found is None or found[1].notification is None:
+        log.warning("no notification waits for this task", extra=fields)
+        return "unknown"
+    app, version = found
+    claim = deps.deliveries.claim(task.delivery_id, SEND_LEASE)
+    if claim is Claim.DONE:
+        log.info("duplicate delivery: the email went out already", extra=fields)
+        return "duplicate"
+    if claim is Claim.BUSY:
+        raise BackendUnavailable("another worker is sending this email")
+    if deps.mailer is None:
+        deps.deliveries.release(task.delivery_id)
+        raise BackendUnavailable("email is not configured (SENDGRID_API_KEY is unset)")
+
+    icon_url = None
+    if version.iconObject:
+        icon_url = deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL)
+    link = f"{deps.settings.magic_link_base}/{app.id}"
+    email = render.upload_email(app, version, version.notification.recipients, link, icon_url)
+    try:
+        deps.mailer.send(email)
+    except BackendUnavailable:
+        deps.deliveries.release(task.delivery_id)
+        raise
+    except MailRefused as exc:
+        deps.deliveries.finish(task.delivery_id, NotificationState.FAILED)
+        _record(deps, task, version.notification, NotificationState.FAILED, str(exc))
+        log.error("SendGrid refused the email for good: %s", exc, extra=fields)
+        return "failed"
+    deps.deliveries.finish(task.delivery_id, NotificationState.SENT)
+    _record(deps, task, version.notification, NotificationState.SENT, None)
+    log.info("email sent to %d recipient(s)", len(email.to), extra=fields)
+    return "sent"
+
+
+def _record(
+    deps: Dependencies,
+    task: UploadNotificationTask,
+    notification: Notification,
+    state: NotificationState,
+    reason: str | None,
+) -> None:
+    now = utc_now()
+    changes = {"status": state, "failureReason": reason}
+    changes["sentAt" if state is NotificationState.SENT else "failedAt"] = now
+    updated = notification.model_copy(update=changes)
+    deps.applications.set_notification(task.appId, task.version, updated)

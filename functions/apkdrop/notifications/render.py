@@ -1,0 +1,50 @@
+"""Rendering the upload email from Jinja2 templates; HTML escapes everything it is given."""
+
+from datetime import UTC
+from pathlib import Path
+
+import jinja2
+
+from apkdrop.applications.models import Application, Version
+from apkdrop.notifications.models import RenderedEmail
+
+TEMPLATES = Path(__file__).parent / "templates"
+_html = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+)
+_text = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=False,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def upload_email(
+    app: Application, version: Version, recipients: list[str], link: str, icon_url: str | None
+) -> RenderedEmail:
+    """The seed's upload email, as an HTML part and a plain-text part."""
+    name = version.apkInfo.appLabel or app.packageName
+    values = {
+        "app_name": name,
+        "package_name": app.packageName,
+        "version_name": version.apkInfo.versionName,
+        "version_code": version.apkInfo.versionCode,
+        "version": version.version,
+        "file_type": version.fileType.upper(),
+        "access_type": version.accessType.lower(),
+        "versioned_link": f"{link}?version={version.version}",
+        "app_id": app.id,
+        "upload_time": version.uploadTime.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC"),
+        "uploader_email": version.uploaderEmail,
+        "release_notes": version.releaseNotes,
+        "icon_url": icon_url,
+    }
+    # A label is APK-supplied text: no line breaks may reach a mail header.
+    subject = f"🚀 {' '.join(name.split())} - Successfully Uploaded to apkdrop"
+    return RenderedEmail(
+        to=recipients,
+        subject=subject,
+        html=_html.get_template("upload_email.html").render(subject=subject, **values),
+        text=_text.get_template("upload_email.txt").render(**values),
+    )

@@ -1,0 +1,35 @@
+"""Task handlers accept only Cloud Tasks' OIDC token of the queue's account, for their own URL."""
+
+from collections.abc import Mapping
+
+import google.auth.transport.requests
+from google.auth import exceptions as auth_exceptions
+from google.oauth2 import id_token
+
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import Forbidden, Unauthenticated
+from apkdrop.settings import Settings
+
+# Tests replace this; production verifies against Google's published certificates.
+verify_token = id_token.verify_oauth2_token
+
+
+def verify_task_caller(headers: Mapping[str, str], settings: Settings, audience: str) -> None:
+    """Raises unless the request carries a valid token of TASKS_INVOKER_SERVICE_ACCOUNT."""
+    if settings.dev_allow_unauthenticated_tasks:
+        return  # the local tasks emulator cannot mint tokens
+    scheme, _, token = headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Missing task token")
+    try:
+        claims = verify_token(
+            token.strip(), google.auth.transport.requests.Request(), audience=audience
+        )
+    except auth_exceptions.TransportError as exc:
+        raise BackendUnavailable("Google's token certificates are unreachable") from exc
+    except (ValueError, auth_exceptions.GoogleAuthError) as exc:
+        raise Unauthenticated("Invalid task token") from exc
+    if not claims.get("email_verified") or claims.get("email") != (
+        settings.tasks_invoker_service_account
+    ):
+        raise Forbidden("This task token is not the queue's")

@@ -1,0 +1,113 @@
+"""A loopback stand-in for SendGrid's `/v3/mail/send` that keeps what it receives.
+
+It answers as SendGrid does (202; 400 on a malformed payload; 401 without a key) and, when a
+test asks (`POST /_control/failures {"status": 429, "count": 1}`), fails the next sends.
+"""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def mail_errors(payload: object) -> list[dict[str, str]]:
+    """What SendGrid would say is wrong with a v3 mail payload (the parts we rely on)."""
+    if not isinstance(payload, dict):
+        return [{"field": None, "message": "Bad Request"}]
+    errors = []
+    personalizations = payload.get("personalizations")
+    if not isinstance(personalizations, list) or not personalizations:
+        errors.append({"field": "personalizations", "message": "required"})
+    elif not all(
+        isinstance(p, dict)
+        and p.get("to")
+        and all(isinstance(t, dict) and "@" in t.get("email", "") for t in p["to"])
+        for p in personalizations
+    ):
+        errors.append({"field": "personalizations.to", "message": "a valid email is required"})
+    if "@" not in (payload.get("from") or {}).get("email", ""):
+        errors.append({"field": "from.email", "message": "required"})
+    if not payload.get("subject"):
+        errors.append({"field": "subject", "message": "required"})
+    if not payload.get("content"):
+        errors.append({"field": "content", "message": "required"})
+    return errors
+
+
+class FakeSendGrid:
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self._failures: list[int] = []
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path == "/_control/failures":
+                    order = json.loads(body)
+                    with fake._lock:
+                        fake._failures.extend([int(order["status"])] * int(order.get("count", 1)))
+                    return self._answer(204, None)
+                if self.path != "/v3/mail/send":
+                    return self._answer(404, {"errors": [{"message": "not found"}]})
+                if not self.headers.get("Authorization", "").startswith("Bearer "):
+                    return self._answer(401, {"errors": [{"message": "authorization required"}]})
+                self._answer(*fake.receive(body))
+
+            def do_GET(self) -> None:
+                if self.path == "/_messages":
+                    return self._answer(200, fake.messages)
+                self._answer(404, {"errors": [{"message": "not found"}]})
+
+            def _answer(self, status: int, payload: object) -> None:
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-sendgrid", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def receive(self, body: bytes) -> tuple[int, object]:
+        with self._lock:
+            if self._failures:
+                status = self._failures.pop(0)
+                return status, {"errors": [{"message": f"simulated {status}"}]}
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        errors = mail_errors(payload)
+        if errors:
+            return 400, {"errors": errors}
+        content = {part["type"]: part["value"] for part in payload["content"]}
+        with self._lock:
+            self.messages.append(
+                {
+                    "to": [t["email"] for p in payload["personalizations"] for t in p["to"]],
+                    "from": payload["from"]["email"],
+                    "subject": payload["subject"],
+                    "html": content.get("text/html", ""),
+                    "text": content.get("text/plain", ""),
+                }
+            )
+        return 202, None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,662 @@
+"""UploadSession, large uploads and the read queries, over the in-memory fakes.
+
+The APK goes through `session.file_writer()` as werkzeug's multipart parser sends it.
+"""
+
+import datetime
+import functools
+import hashlib
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from apkdrop.accounts import Account
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.applications import queries, service
+from apkdrop.applications.form import read_upload_form
+from apkdrop.applications.models import AccessType, UploadAnswer
+from apkdrop.applications.service import UploadSession, create_large_upload, too_large_detail
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.signed_uploads import upload_headers
+from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
+from tests.fixtures.apk_builder import build_apk, build_zip
+
+CONFLICT = (
+    "Application with package name '{}' already exists. Use versionAction='create_new_version' "
+    "to create a new version or 'create_new_app' to create a separate app entry."
+)
+CHUNK = 64 * 1024
+ALICE = Account(id="acct-alice", email="alice@example.com")
+BOB = Account(id="acct-bob", email="bob@example.com")
+
+
+@functools.cache
+def apk(package: str = "com.example.app", name: str = "1.0", code: int = 1, **kw) -> bytes:
+    return build_apk(package, name, code, **kw)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime.datetime]:
+    """Every call to the service's clock is one second after the previous one."""
+    ticks = [datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)]
+
+    def now() -> datetime.datetime:
+        ticks.append(ticks[-1] + datetime.timedelta(seconds=1))
+        return ticks[-1]
+
+    monkeypatch.setattr(service, "utc_now", now)
+    return ticks
+
+
+@pytest.fixture
+def deps() -> Dependencies:
+    return fake_dependencies()
+
+
+def store(deps: Dependencies) -> FakeApplicationStore:
+    assert isinstance(deps.applications, FakeApplicationStore)
+    return deps.applications
+
+
+def bucket(deps: Dependencies) -> FakeBucket:
+    assert isinstance(deps.bucket, FakeBucket)
+    return deps.bucket
+
+
+def app_objects(deps: Dependencies) -> set[str]:
+    return {name for name in bucket(deps).objects if name.startswith("applications/")}
+
+
+def upload(
+    deps: Dependencies, account: Account, content: bytes | None = None, **fields: str
+) -> UploadAnswer:
+    """One request: the file (if any) streamed in chunks, then the fields read and published."""
+    with UploadSession(deps, account) as session:
+        if content is not None:
+            writer = session.file_writer()
+            for start in range(0, len(content), CHUNK):
+                writer.write(content[start : start + CHUNK])
+        form = read_upload_form(MultiDict(fields), has_file=content is not None)
+        return session.publish(form)
+
+
+def refused(deps: Dependencies, account: Account, content: bytes | None = None, **fields):
+    """The error an upload raises; its session has cleaned up by the time this returns."""
+    with pytest.raises((InvalidRequest, NotFound, Conflict, PayloadTooLarge)) as caught:
+        upload(deps, account, content, **fields)
+    return caught.value
+
+
+# --- the seed's flows ---------------------------------------------------------------------------
+
+
+def test_first_upload_creates_version_1(deps: Dependencies) -> None:
+    content = apk("com.example.flow", "1.2.3", 123, label="Flow")
+
+    answer = upload(deps, ALICE, content, releaseNotes="First!")
+
+    data = answer.data
+    assert (data.version, data.accessType) == ("1.0", "public")
+    assert data.magicLink == f"https://apkdrop.example.test/app/{data.id}"
+    assert data.versionedMagicLink == f"{data.magicLink}?version=1.0"
+    assert len(data.id) == 22 and answer.warnings == []
+
+    app = deps.applications.get_app(data.id)
+    assert (app.accountId, app.packageName, app.appLabel) == (ALICE.id, "com.example.flow", "Flow")
+    assert (app.latest_application_version, app.accessType) == (1, AccessType.PUBLIC)
+    (version,) = deps.applications.versions(data.id)
+    assert version.versionNumber == 1
+    assert version.size == len(content)
+    assert version.sha256 == hashlib.sha256(content).hexdigest()
+    assert version.uploaderEmail == "alice@example.com"
+    assert version.releaseNotes == "First!"
+    assert version.apkInfo.packageName == "com.example.flow"
+    assert version.application_meta_data.package_info.model_dump() == {
+        "version_name": "1.2.3",
+        "version_code": 123,
+    }
+    assert version.objectName.startswith(f"applications/{ALICE.id}/")
+    assert app_objects(deps) == {version.objectName}
+    assert bucket(deps).data(version.objectName) == content
+
+
+def test_second_upload_is_version_2_of_the_same_app(deps: Dependencies) -> None:
+    first = upload(deps, ALICE, apk()).data
+    second = upload(deps, ALICE, apk(name="1.1", code=2)).data
+
+    assert (second.id, second.version) == (first.id, "2.0")
+    assert second.versionedMagicLink.endswith(f"/app/{first.id}?version=2.0")
+    versions = deps.applications.versions(first.id)
+    assert [v.versionNumber for v in versions] == [2, 1]
+    assert [v.apkInfo.versionCode for v in versions] == [2, 1]
+    assert deps.applications.get_app(first.id).latest_application_version == 2
+    assert app_objects(deps) == {v.objectName for v in versions} and len(app_objects(deps)) == 2
+
+
+def test_create_new_app_and_where_later_versions_go(deps: Dependencies) -> None:
+    first = upload(deps, ALICE, apk()).data
+    upload(deps, ALICE, apk())
+
+    separate = upload(deps, ALICE, apk(), versionAction="create_new_app").data
+    assert separate.id != first.id
+    assert separate.version == "1.0"
+
+    # Without appId a new version goes to the package's most recent app...
+    latest = upload(deps, ALICE, apk()).data
+    assert (latest.id, latest.version) == (separate.id, "2.0")
+    # ...and appId picks an older one.
+    older = upload(deps, ALICE, apk(), appId=first.id).data
+    assert (older.id, older.version) == (first.id, "3.0")
+
+
+def test_do_nothing_creates_a_new_package(deps: Dependencies) -> None:
+    created = upload(deps, ALICE, apk("com.example.nothing"), versionAction="DO_NOTHING").data
+    assert created.version == "1.0"
+
+
+def test_do_nothing_refuses_an_existing_package_and_stores_nothing(deps: Dependencies) -> None:
+    created = upload(deps, ALICE, apk("com.example.nothing")).data
+    before = dict(bucket(deps).objects)
+
+    error = refused(deps, ALICE, apk("com.example.nothing"), versionAction="do_nothing")
+
+    assert isinstance(error, Conflict)
+    assert error.detail == CONFLICT.format("com.example.nothing")
+    assert bucket(deps).objects == before
+    assert [v.versionNumber for v in deps.applications.versions(created.id)] == [1]
+    assert len(bucket(deps).deleted) == 1  # the streamed copy was removed
+
+
+def test_do_nothing_with_an_app_id_is_refused_too(deps: Dependencies) -> None:
+    created = upload(deps, ALICE, apk()).data
+    error = refused(deps, ALICE, apk(), versionAction="DO_NOTHING", appId=created.id)
+    assert isinstance(error, Conflict)
+
+
+def test_another_accounts_package_is_a_new_app(deps: Dependencies) -> None:
+    mine = upload(deps, ALICE, apk()).data
+    theirs = upload(deps, BOB, apk(), versionAction="do_nothing").data
+    assert theirs.id != mine.id and theirs.version == "1.0"
+
+
+def test_private_upload_and_a_public_update(deps: Dependencies) -> None:
+    private = upload(
+        deps,
+        ALICE,
+        apk(),
+        accessType="private",
+        allowedUsers="QA@example.com, lead@example.com",
+        sendNotification="yes",
+        notificationEmails="dev@example.com,broken@",
+    )
+    assert private.data.accessType == "private"
+    assert private.warnings == ["Ignored invalid notification email: 'broken@'"]
+    app = deps.applications.get_app(private.data.id)
+    assert app.accessType is AccessType.PRIVATE
+    assert app.allowedUsers == ["qa@example.com", "lead@example.com"]
+    (version,) = deps.applications.versions(app.id)
+    assert version.sendNotification is True
+    assert version.notificationEmails == ["dev@example.com"]
+
+    public = upload(deps, ALICE, apk()).data
+    assert public.accessType == "public"
+    app = deps.applications.get_app(app.id)
+    assert (app.accessType, app.allowedUsers) == (AccessType.PUBLIC, [])
+
+
+def test_a_concurrently_created_app_gets_the_version(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request claimed the package between our look-up and our create_app."""
+    first = upload(deps, ALICE, apk()).data
+    real_lookup = store(deps).latest_app_for_package
+    answers = iter([None])
+    monkeypatch.setattr(
+        store(deps),
+        "latest_app_for_package",
+        lambda *args: next(answers, None) or real_lookup(*args),
+    )
+
+    second = upload(deps, ALICE, apk()).data
+
+    assert (second.id, second.version) == (first.id, "2.0")
+    assert len(store(deps).apps) == 1
+
+
+def test_a_concurrently_created_app_conflicts_with_do_nothing(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload(deps, ALICE, apk())
+    real_lookup = store(deps).latest_app_for_package
+    answers = iter([None])
+    monkeypatch.setattr(
+        store(deps),
+        "latest_app_for_package",
+        lambda *args: next(answers, None) or real_lookup(*args),
+    )
+    assert isinstance(refused(deps, ALICE, apk(), versionAction="do_nothing"), Conflict)
+    assert len(app_objects(deps)) == 1
+
+
+# --- appId ---------------------------------------------------------------------------------------
+
+
+def test_another_accounts_app_id_is_not_found(deps: Dependencies) -> None:
+    theirs = upload(deps, BOB, apk()).data
+    before = dict(bucket(deps).objects)
+
+    error = refused(deps, ALICE, apk(), appId=theirs.id)
+
+    assert isinstance(error, NotFound)
+    assert error.detail == f"Application {theirs.id} not found"
+    assert bucket(deps).objects == before
+    assert [v.versionNumber for v in deps.applications.versions(theirs.id)] == [1]
+
+
+def test_unknown_app_id_is_not_found(deps: Dependencies) -> None:
+    error = refused(deps, ALICE, apk(), appId="A" * 22)
+    assert isinstance(error, NotFound) and error.detail == f"Application {'A' * 22} not found"
+    assert app_objects(deps) == set()
+
+
+def test_app_id_of_another_package_is_refused(deps: Dependencies) -> None:
+    other = upload(deps, ALICE, apk("com.example.other")).data
+
+    error = refused(deps, ALICE, apk("com.example.app"), appId=other.id)
+
+    assert isinstance(error, InvalidRequest)
+    assert error.detail == (
+        f"appId {other.id} is an app of package 'com.example.other', "
+        "not of this APK's 'com.example.app'"
+    )
+    assert len(app_objects(deps)) == 1
+
+
+# --- files that are refused ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (b"not an apk at all", "Invalid APK: not a zip archive"),
+        (build_zip({"classes.dex": b"dex"}), "Invalid APK: AndroidManifest.xml is missing"),
+    ],
+)
+def test_an_invalid_apk_is_refused_and_deleted(
+    deps: Dependencies, content: bytes, detail: str
+) -> None:
+    error = refused(deps, ALICE, content)
+
+    assert isinstance(error, InvalidRequest)
+    assert error.detail == detail
+    (started,) = bucket(deps).started
+    assert bucket(deps).deleted == [started.object_name]
+    assert bucket(deps).objects == {}
+    assert store(deps).apps == {}
+
+
+def test_an_empty_file_is_refused(deps: Dependencies) -> None:
+    error = refused(deps, ALICE, b"")
+    assert (type(error), error.detail) == (InvalidRequest, "The uploaded file is empty")
+    assert bucket(deps).objects == {}
+
+
+def test_a_file_over_the_direct_limit_is_too_large() -> None:
+    deps = fake_dependencies(max_direct_upload_bytes=1000)
+    with pytest.raises(PayloadTooLarge) as caught, UploadSession(deps, ALICE) as session:
+        writer = session.file_writer()
+        writer.write(b"x" * 600)
+        writer.write(b"x" * 600)
+    assert caught.value.detail == too_large_detail(1000)
+    assert "POST /v1/application/uploads" in caught.value.detail
+    (started,) = bucket(deps).started
+    assert started.terminated
+    assert bucket(deps).objects == {}
+
+
+def test_a_file_at_the_direct_limit_is_accepted() -> None:
+    content = apk()
+    deps = fake_dependencies(max_direct_upload_bytes=len(content))
+    assert upload(deps, ALICE, content).data.version == "1.0"
+
+
+def test_one_file_per_request(deps: Dependencies) -> None:
+    with pytest.raises(InvalidRequest) as caught, UploadSession(deps, ALICE) as session:
+        session.file_writer().write(apk())
+        session.file_writer()
+    assert caught.value.detail == "Send exactly one file, in the field 'file'"
+    assert bucket(deps).started[0].terminated
+    assert bucket(deps).objects == {}
+
+
+def test_a_request_that_fails_before_publishing_abandons_the_upload(deps: Dependencies) -> None:
+    """A bad field after the file: the streamed upload is cancelled, never finished."""
+    with pytest.raises(InvalidRequest), UploadSession(deps, ALICE) as session:
+        session.file_writer().write(apk())
+        read_upload_form(MultiDict({"accessType": "secret"}), has_file=True)
+    (started,) = bucket(deps).started
+    assert started.terminated
+    assert bucket(deps).objects == {}
+
+
+def test_a_backend_failure_while_publishing_removes_the_object(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*args: object) -> bool:
+        raise BackendUnavailable("Firestore is unavailable, retry later")
+
+    monkeypatch.setattr(store(deps), "create_app", unavailable)
+    with pytest.raises(BackendUnavailable):
+        upload(deps, ALICE, apk())
+    assert bucket(deps).objects == {}
+    assert len(bucket(deps).deleted) == 1
+
+
+def test_a_failed_cleanup_does_not_hide_the_original_error(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*args: object) -> None:
+        raise BackendUnavailable("Cloud Storage is unavailable, retry later")
+
+    monkeypatch.setattr(bucket(deps), "delete_object", unavailable)
+    error = refused(deps, ALICE, b"junk")
+    assert error.detail == "Invalid APK: not a zip archive"
+
+
+def test_a_published_upload_is_kept(deps: Dependencies) -> None:
+    answer = upload(deps, ALICE, apk())
+    assert bucket(deps).deleted == []
+    assert not bucket(deps).started[0].terminated
+    assert app_objects(deps) == {deps.applications.versions(answer.data.id)[0].objectName}
+
+
+# --- large uploads ------------------------------------------------------------------------------
+
+
+def start_large(deps: Dependencies, account: Account, content: bytes | None) -> str:
+    """Creates a large upload and, given content, PUTs it to the pending object."""
+    started = create_large_upload(deps, account)
+    if content is not None:
+        record = store(deps).uploads[started.uploadId]
+        bucket(deps).put(record["objectName"], content)
+    return started.uploadId
+
+
+def test_create_large_upload(deps: Dependencies) -> None:
+    started = create_large_upload(deps, ALICE)
+
+    (call,) = bucket(deps).signed
+    assert call.object_name == f"uploads/pending/{ALICE.id}/{started.uploadId}.apk"
+    assert call.headers == upload_headers(deps.settings.max_upload_bytes)
+    assert call.ttl == datetime.timedelta(seconds=deps.settings.upload_url_ttl_seconds)
+    assert started.uploadSpec.url == call.url
+    assert started.uploadSpec.method == "PUT"
+    assert started.uploadSpec.headers == call.headers
+    assert started.expiresInSeconds == deps.settings.upload_url_ttl_seconds
+    assert store(deps).uploads[started.uploadId] == {
+        "accountId": ALICE.id,
+        "objectName": call.object_name,
+        "dateCreated": store(deps).uploads[started.uploadId]["dateCreated"],
+    }
+    assert read_upload_form(MultiDict({"uploadId": started.uploadId}), False).uploadId
+
+
+def test_large_upload_is_moved_and_hashed(deps: Dependencies) -> None:
+    content = apk("com.example.large", "9.0", 900, padding_bytes=300 * 1024)
+    upload_id = start_large(deps, ALICE, content)
+    pending = store(deps).uploads[upload_id]["objectName"]
+
+    answer = upload(deps, ALICE, uploadId=upload_id)
+
+    assert answer.data.version == "1.0"
+    (version,) = deps.applications.versions(answer.data.id)
+    assert version.size == len(content)
+    assert version.sha256 == hashlib.sha256(content).hexdigest()
+    assert bucket(deps).moved == [(pending, version.objectName)]
+    assert pending not in bucket(deps).objects
+    assert bucket(deps).data(version.objectName) == content
+    assert version.objectName.startswith(f"applications/{ALICE.id}/")
+    assert (store(deps).claims, store(deps).releases) == ([upload_id], [])
+
+
+def test_large_upload_can_be_used_once(deps: Dependencies) -> None:
+    upload_id = start_large(deps, ALICE, apk())
+    upload(deps, ALICE, uploadId=upload_id)
+
+    error = refused(deps, ALICE, uploadId=upload_id)
+
+    assert isinstance(error, NotFound)
+    assert error.detail == f"Upload {upload_id} not found (or already used)"
+    assert store(deps).releases == []
+
+
+def test_another_accounts_large_upload_is_not_found(deps: Dependencies) -> None:
+    upload_id = start_large(deps, BOB, apk())
+    assert isinstance(refused(deps, ALICE, uploadId=upload_id), NotFound)
+    assert upload(deps, BOB, uploadId=upload_id).data.version == "1.0"
+
+
+def test_unknown_large_upload_is_not_found(deps: Dependencies) -> None:
+    error = refused(deps, ALICE, uploadId="B" * 22)
+    assert isinstance(error, NotFound)
+    assert error.detail == f"Upload {'B' * 22} not found (or already used)"
+
+
+def test_large_upload_without_its_file_is_released_for_a_retry(deps: Dependencies) -> None:
+    upload_id = start_large(deps, ALICE, None)
+
+    error = refused(deps, ALICE, uploadId=upload_id)
+
+    assert isinstance(error, InvalidRequest)
+    assert error.detail == f"Upload {upload_id} has no file yet: PUT it to its uploadSpec"
+    assert store(deps).releases == [upload_id]
+    bucket(deps).put(store(deps).uploads[upload_id]["objectName"], apk())
+    assert upload(deps, ALICE, uploadId=upload_id).data.version == "1.0"
+
+
+def test_large_upload_over_the_limit_is_refused_and_released() -> None:
+    deps = fake_dependencies(max_upload_bytes=1000)
+    upload_id = start_large(deps, ALICE, b"x" * 1001)
+
+    error = refused(deps, ALICE, uploadId=upload_id)
+
+    assert (type(error), error.detail) == (
+        InvalidRequest,
+        "The uploaded file is larger than the limit",
+    )
+    assert store(deps).releases == [upload_id]
+    assert app_objects(deps) == set()
+
+
+def test_invalid_large_upload_is_released_and_its_object_removed(deps: Dependencies) -> None:
+    upload_id = start_large(deps, ALICE, b"definitely not a zip")
+
+    error = refused(deps, ALICE, uploadId=upload_id)
+
+    assert error.detail == "Invalid APK: not a zip archive"
+    assert store(deps).claims == [upload_id]
+    assert store(deps).releases == [upload_id]
+    assert app_objects(deps) == set()
+    assert store(deps).apps == {}
+
+
+def test_do_nothing_conflict_releases_the_large_upload(deps: Dependencies) -> None:
+    upload(deps, ALICE, apk())
+    upload_id = start_large(deps, ALICE, apk())
+
+    error = refused(deps, ALICE, uploadId=upload_id, versionAction="DO_NOTHING")
+
+    assert isinstance(error, Conflict)
+    assert store(deps).releases == [upload_id]
+    assert len(app_objects(deps)) == 1
+
+
+def test_a_transient_failure_after_the_move_can_be_retried(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload_id = start_large(deps, ALICE, apk())
+    real_create = store(deps).create_app
+    failures = iter([BackendUnavailable("Firestore is unavailable, retry later")])
+
+    def flaky_create(*args: object) -> bool:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real_create(*args)
+
+    monkeypatch.setattr(store(deps), "create_app", flaky_create)
+    with pytest.raises(BackendUnavailable):
+        upload(deps, ALICE, uploadId=upload_id)
+    assert store(deps).releases == [upload_id]
+
+    assert upload(deps, ALICE, uploadId=upload_id).data.version == "1.0"
+
+
+def test_a_failed_release_still_removes_the_moved_object(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload_id = start_large(deps, ALICE, b"not a zip")
+
+    def unavailable(*args: object) -> None:
+        raise BackendUnavailable("Firestore is unavailable, retry later")
+
+    monkeypatch.setattr(store(deps), "release_large_upload", unavailable)
+    assert refused(deps, ALICE, uploadId=upload_id).detail == "Invalid APK: not a zip archive"
+    assert app_objects(deps) == set()
+
+
+# --- apkUrl -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(deps: Dependencies, monkeypatch: pytest.MonkeyPatch) -> FakeWeb:
+    served = FakeWeb()
+    served.install(monkeypatch)
+    deps.url_fetcher.resolver.names["files.example.com"] = ["93.184.216.34"]
+    deps.url_fetcher.resolver.names["intranet.example.com"] = ["10.0.0.9"]
+    return served
+
+
+def test_url_import(deps: Dependencies, web: FakeWeb) -> None:
+    content = apk("com.example.fetched", "2.0", 20)
+    url = web.serve("https://files.example.com/builds/app.apk", content)
+
+    answer = upload(deps, ALICE, apkUrl=url)
+
+    (version,) = deps.applications.versions(answer.data.id)
+    assert version.apkInfo.packageName == "com.example.fetched"
+    assert (version.size, version.sha256) == (len(content), hashlib.sha256(content).hexdigest())
+    assert bucket(deps).data(version.objectName) == content
+
+
+def test_url_import_over_the_limit_is_refused() -> None:
+    deps = fake_dependencies(max_upload_bytes=1000)
+    deps.url_fetcher.resolver.names["files.example.com"] = ["93.184.216.34"]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        web = FakeWeb()
+        web.install(monkeypatch)
+        url = web.serve("https://files.example.com/big.apk", b"x" * 5000)
+        error = refused(deps, ALICE, apkUrl=url)
+    assert error.detail == "apkUrl is larger than 1000 bytes"
+    (started,) = bucket(deps).started
+    assert started.terminated
+    assert bucket(deps).objects == {}
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("http://intranet.example.com/app.apk", "apkUrl points to a private or reserved address"),
+        ("https://files.example.com/missing.apk", "apkUrl answered HTTP 404"),
+        ("https://files.example.com/page.html", "Invalid APK: not a zip archive"),
+    ],
+)
+def test_url_import_failures_leave_nothing(
+    deps: Dependencies, web: FakeWeb, url: str, detail: str
+) -> None:
+    web.serve("https://files.example.com/page.html", b"<html>hello</html>")
+    assert refused(deps, ALICE, apkUrl=url).detail == detail
+    assert bucket(deps).objects == {}
+    assert store(deps).apps == {}
+
+
+# --- magic links --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("https://apps.example.org", "https://apps.example.org/app/"),
+        ("https://apps.example.org/", "https://apps.example.org/app/"),
+        ("https://apps.example.org/share/", "https://apps.example.org/share/app/"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/app/"),
+    ],
+)
+def test_magic_links_follow_the_public_base_url(base: str, expected: str) -> None:
+    deps = fake_dependencies(public_base_url=base)
+    data = upload(deps, ALICE, apk()).data
+    assert data.magicLink == expected + data.id
+    assert data.versionedMagicLink == f"{expected}{data.id}?version=1.0"
+    detail = queries.get_application(deps, ALICE, data.id)
+    assert detail.magicLink == data.magicLink
+    assert detail.versions[0].versionedMagicLink == data.versionedMagicLink
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def test_list_applications_newest_first(deps: Dependencies) -> None:
+    first = upload(deps, ALICE, apk("com.example.one", label="One")).data
+    second = upload(deps, ALICE, apk("com.example.two")).data
+    upload(deps, ALICE, apk("com.example.one", label="One"))  # no reordering by versions
+    upload(deps, BOB, apk("com.example.bob"))
+
+    listed = queries.list_applications(deps, ALICE)
+
+    assert [(a.id, a.latestVersion) for a in listed] == [(second.id, "1.0"), (first.id, "2.0")]
+    one = listed[1]
+    assert (one.packageName, one.appLabel, one.accessType) == ("com.example.one", "One", "public")
+    assert one.magicLink == first.magicLink
+    assert listed[0].dateCreated > one.dateCreated
+
+
+def test_get_application_versions_newest_first(deps: Dependencies) -> None:
+    content = apk("com.example.read", "4.5", 45)
+    app = upload(deps, ALICE, content, releaseNotes="First!").data
+    upload(
+        deps,
+        ALICE,
+        apk("com.example.read", "4.6", 46),
+        accessType="PRIVATE",
+        allowedUsers="qa@example.com",
+    )
+
+    detail = queries.get_application(deps, ALICE, app.id)
+
+    assert (detail.id, detail.latestVersion, detail.accessType) == (app.id, "2.0", "private")
+    assert [v.version for v in detail.versions] == ["2.0", "1.0"]
+    newest, oldest = detail.versions
+    assert (newest.accessType, newest.allowedUsers) == ("private", ["qa@example.com"])
+    assert newest.versionedMagicLink == f"{app.magicLink}?version=2.0"
+    assert oldest.releaseNotes == "First!"
+    assert oldest.size == len(content)
+    assert oldest.fileType == "apk"
+    assert oldest.application_meta_data.package_info.version_code == 45
+    dumped = detail.model_dump(mode="json")
+    assert "objectName" not in dumped["versions"][0]
+    assert "versionNumber" not in dumped["versions"][0]
+    assert dumped["dateCreated"].endswith("Z")
+
+
+def test_another_accounts_app_does_not_exist(deps: Dependencies) -> None:
+    theirs = upload(deps, BOB, apk()).data
+    with pytest.raises(NotFound) as caught:
+        queries.get_application(deps, ALICE, theirs.id)
+    assert caught.value.detail == f"Application {theirs.id} not found"
+    assert queries.list_applications(deps, ALICE) == []
+
+
+def test_unknown_app_does_not_exist(deps: Dependencies) -> None:
+    with pytest.raises(NotFound):
+        queries.get_application(deps, ALICE, "nope")
