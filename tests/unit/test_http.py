@@ -3,7 +3,7 @@
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from apkdrop import logs, errors, http
+from apkdrop import errors, http, logs
 from apkdrop.adapters import errors as adapter_errors
 from apkdrop.builds.models import BuildRegistration
 

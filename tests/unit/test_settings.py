@@ -55,9 +55,7 @@ def test_queue_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "proj-1")
     monkeypatch.setenv("REGION", "us-central1")
     monkeypatch.setenv("UPLOAD_EXPIRY_QUEUE", "expiry")
-    assert (
-        Settings().queue_path("expiry") == "projects/proj-1/locations/us-central1/queues/expiry"
-    )
+    assert Settings().queue_path("expiry") == "projects/proj-1/locations/us-central1/queues/expiry"
 
 
 @pytest.mark.parametrize(

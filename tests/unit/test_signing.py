@@ -109,7 +109,9 @@ def test_iam_and_key_file_sign_identical_urls(
     assert query["X-Goog-Date"] == FROZEN[0]
     assert query["X-Goog-Expires"] == "3600"
     assert query["X-Goog-Credential"].startswith(f"{email}/{FROZEN[1]}/")
-    assert headers == upload_headers(1024**3, {"build-id": "42"})  # the caller's dict is left as it was
+    assert headers == upload_headers(
+        1024**3, {"build-id": "42"}
+    )  # the caller's dict is left as it was
 
 
 def test_signature_changes_with_the_signed_headers(
@@ -133,9 +135,7 @@ def test_a_refused_sign_blob_is_backend_unavailable(
 
 def test_iam_signer_refreshes_stale_credentials() -> None:
     credentials = FakeCredentials(valid=False, token="expired")
-    arguments = signing.IamSigner(
-        "sa@p.iam.gserviceaccount.com", credentials
-    ).signing_arguments()
+    arguments = signing.IamSigner("sa@p.iam.gserviceaccount.com", credentials).signing_arguments()
     assert arguments == {
         "service_account_email": "sa@p.iam.gserviceaccount.com",
         "access_token": "fresh-token",
@@ -146,9 +146,7 @@ def test_iam_signer_refreshes_stale_credentials() -> None:
 
 def test_iam_signer_keeps_valid_credentials() -> None:
     credentials = FakeCredentials(valid=True, token="t")
-    arguments = signing.IamSigner(
-        "sa@p.iam.gserviceaccount.com", credentials
-    ).signing_arguments()
+    arguments = signing.IamSigner("sa@p.iam.gserviceaccount.com", credentials).signing_arguments()
     assert arguments["access_token"] == "t"
     assert credentials.refreshed_with == []
 
