@@ -14,8 +14,9 @@ from apkdrop.builds import api as build_api_routes
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
+from apkdrop.install_pages import views as install_pages_views
 from apkdrop.notifications import delivery
-from apkdrop.notifications.models import UploadNotificationTask
+from apkdrop.notifications.models import EmailTaskBody
 from apkdrop.settings import Settings
 from apkdrop.task_auth import verify_task_caller
 
@@ -35,6 +36,12 @@ def build_api(request: flask.Request) -> flask.Response:
 def application_api(request: flask.Request) -> flask.Response:
     """The application upload API: uploads (file, URL or large upload), apps and versions."""
     return application_api_routes.handle(request, deps)
+
+
+@functions_framework.http
+def install_pages(request: flask.Request) -> flask.Response:
+    """The pages behind the magic links, and email sign-in for private apps."""
+    return install_pages_views.handle(request, deps)
 
 
 @functions_framework.cloud_event
@@ -76,13 +83,16 @@ def expire_build_upload(request: flask.Request) -> flask.Response:
 
 def _send(request: flask.Request, deps: Dependencies) -> flask.Response:
     verify_task_caller(request.headers, deps.settings, str(deps.settings.email_worker_url))
-    task = parse_json(request, UploadNotificationTask)
+    task = parse_json(request, EmailTaskBody).root
     return json_response(
-        {"delivery": task.delivery_id, "outcome": delivery.deliver_upload_email(deps, task)}
+        {"delivery": task.delivery_id, "outcome": delivery.deliver_email(deps, task)}
     )
 
 
 @functions_framework.http
 def send_email(request: flask.Request) -> flask.Response:
-    """Cloud Tasks target: emails one upload notification, once (a 503 asks for a retry)."""
+    """Cloud Tasks target: sends one email (an upload's, or a sign-in link), once.
+
+    A 503 asks Cloud Tasks for a retry.
+    """
     return serve(request, TASK_ROUTES, {"task": _send}, deps)

@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -75,6 +76,7 @@ class Stack:
         self._gateway: GatewayServer | None = None
         self.log_dir = config.state_dir / "logs"
         self.gateway_port = config.gateway_port or free_port()
+        self.session_signing_key = secrets.token_urlsafe(32)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -176,6 +178,8 @@ class Stack:
             "SENDGRID_HOST": self.sendgrid.url,
             # The tasks emulator cannot mint OIDC tokens; production never sets this.
             "DEV_ALLOW_UNAUTHENTICATED_TASKS": "true",
+            "SESSION_SIGNING_KEY": self.session_signing_key,
+            "SESSION_COOKIE_SECURE": "false",  # the local stack serves plain http
             **config.function_settings,
         }
 

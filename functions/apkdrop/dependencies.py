@@ -9,6 +9,7 @@ from apkdrop.adapters import (
     firestore,
     firestore_applications,
     firestore_notifications,
+    firestore_sign_in,
     signing,
 )
 from apkdrop.adapters.sendgrid_mail import SendGridMailer
@@ -16,6 +17,7 @@ from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
 from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
+from apkdrop.install_pages.ports import TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import Settings
 
@@ -33,6 +35,7 @@ class Dependencies:
     email_queue: Scheduler
     deliveries: DeliveryRepository
     mailer: Mailer | None
+    sign_in_tokens: TokenRepository
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Dependencies":
@@ -75,4 +78,5 @@ class Dependencies:
             ),
             deliveries=firestore_notifications.DeliveryLedger(database),
             mailer=mailer,
+            sign_in_tokens=firestore_sign_in.SignInTokens(database),
         )

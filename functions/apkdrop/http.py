@@ -9,6 +9,7 @@ from typing import TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as NotFoundRoute
 from werkzeug.routing import Map
 
 from apkdrop import logs
@@ -39,6 +40,7 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     BackendUnavailable: 503,
 }
 RETRY_AFTER_SECONDS = "5"
+ErrorRenderer = Callable[[ApkdropError, dict], flask.Response]
 
 
 def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
@@ -46,20 +48,20 @@ def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
     return flask.Response(text, status=status, mimetype="application/json")
 
 
-def error_response(exc: ApkdropError) -> flask.Response:
-    status = next(code for kind, code in ERROR_STATUS.items() if isinstance(exc, kind))
+def status_of(exc: ApkdropError) -> int:
+    return next(code for kind, code in ERROR_STATUS.items() if isinstance(exc, kind))
+
+
+def error_response(exc: ApkdropError, _arguments: dict | None = None) -> flask.Response:
+    """`{"detail": ...}` with the error's status (and `requestId` on a server-side failure)."""
+    status = status_of(exc)
     body = {"detail": exc.detail}
     if status >= 500:
         # Worth quoting to support; the cause is in the logs under the same id.
         body["requestId"] = logs.request_id.get()
-        log.warning("backend failure: %s", exc.__cause__ or exc, exc_info=exc.__cause__)
     response = json_response(body, status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="apkdrop"'
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    if status == 503:
-        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
     return response
 
 
@@ -95,18 +97,26 @@ def serve(
     routes: Map,
     views: dict[str, Callable[..., flask.Response]],
     deps: object,
+    render_error: ErrorRenderer = error_response,
 ) -> flask.Response:
-    """Runs the view `routes` picks for the request, turning every client error into JSON."""
+    """Runs the view `routes` picks for the request; `render_error` answers every client error
+    (JSON by default), given the error and the route's arguments."""
     started = time.monotonic()
     request_id = logs.bind_request_id(
         request.headers.get("X-Request-Id") or request.headers.get("X-Cloud-Trace-Context")
     )
+    arguments: dict = {}
     try:
         endpoint, arguments = routes.bind_to_environ(request.environ).match()
         response = views[endpoint](request, deps, **arguments)
     except ApkdropError as exc:
-        response = error_response(exc)
-    except HTTPException as exc:  # no such route, or method not allowed
+        if status_of(exc) >= 500:
+            log.warning("backend failure: %s", exc.__cause__ or exc, exc_info=exc.__cause__)
+        response = render_error(exc, arguments)
+        _retry_after(response, exc)
+    except NotFoundRoute:
+        response = render_error(NotFound("Not Found"), arguments)
+    except HTTPException as exc:  # method not allowed
         response = json_response({"detail": exc.description}, exc.code or 400)
         if exc.code == 405:
             response.headers["Allow"] = ", ".join(exc.valid_methods or [])
@@ -126,3 +136,10 @@ def serve(
         ),
     )
     return response
+
+
+def _retry_after(response: flask.Response, exc: ApkdropError) -> None:
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    elif status_of(exc) == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # Tests only: lets `apkUrl` reach a server on this loopback port. Unset in production.
     url_fetch_loopback_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Install pages: the session cookie of private apps and sign-in limits.
+    # Only the install pages are given the secret (Secret Manager in production).
+    session_signing_key: SecretStr | None = Field(default=None, min_length=32)
+    # Local dev serves plain http, where a Secure cookie would never come back.
+    session_cookie_secure: bool = True
+    sign_in_rate_limit_per_address: PositiveInt = 3  # per minute
+    sign_in_rate_limit_per_client: PositiveInt = 10  # per minute
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

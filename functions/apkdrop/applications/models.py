@@ -59,6 +59,8 @@ class Application(BaseModel):
 
     id: str
     accountId: str
+    # The uploader may always see a private app.
+    ownerEmail: str | None = None
     packageName: str
     appLabel: str | None = None
     dateCreated: Timestamp

@@ -249,6 +249,7 @@ class UploadSession:
         app = Application(
             id=new_id(),
             accountId=self._account.id,
+            ownerEmail=self._account.email,
             packageName=package,
             dateCreated=now,
             latest_application_version=1,

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+from collections.abc import Callable
 
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.adapters.sendgrid_mail import MailRefused
@@ -9,7 +10,14 @@ from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.logs import log_fields
 from apkdrop.notifications import render
-from apkdrop.notifications.models import Notification, NotificationState, UploadNotificationTask
+from apkdrop.notifications.models import (
+    EmailTask,
+    Notification,
+    NotificationState,
+    RenderedEmail,
+    SignInEmailTask,
+    UploadNotificationTask,
+)
 from apkdrop.notifications.ports import Claim
 from apkdrop.timeutil import utc_now
 
@@ -40,45 +48,64 @@ def queue_upload_email(deps: Dependencies, app: Application, version: Version) -
     return True
 
 
-def deliver_upload_email(deps: Dependencies, task: UploadNotificationTask) -> str:
-    """Sends the email of one version once; returns what happened (for the log and the answer).
+def deliver_email(deps: Dependencies, task: EmailTask) -> str:
+    """Sends one task's email once; returns what happened (for the log and the answer).
 
     Raises BackendUnavailable when SendGrid or Firestore fail in a way a retry may fix.
     """
-    fields = log_fields(delivery=task.delivery_id)
+    if isinstance(task, SignInEmailTask):
+        return _send_once(deps, task.delivery_id, lambda: render.sign_in_email(task), None)
     found = deps.applications.get_version(task.appId, task.version)
     if found is None or found[1].notification is None:
-        log.warning("no notification waits for this task", extra=fields)
+        log.warning("no notification waits for this task", extra=log_fields(task=task.delivery_id))
         return "unknown"
     app, version = found
-    claim = deps.deliveries.claim(task.delivery_id, SEND_LEASE)
+
+    def email() -> RenderedEmail:
+        icon_url = None
+        if version.iconObject:
+            icon_url = deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL)
+        link = f"{deps.settings.magic_link_base}/{app.id}"
+        return render.upload_email(app, version, version.notification.recipients, link, icon_url)
+
+    def record(state: NotificationState, reason: str | None) -> None:
+        _record(deps, task, version.notification, state, reason)
+
+    return _send_once(deps, task.delivery_id, email, record)
+
+
+def _send_once(
+    deps: Dependencies,
+    delivery_id: str,
+    email: Callable[[], RenderedEmail],
+    record: Callable[[NotificationState, str | None], None] | None,
+) -> str:
+    """Claims the delivery, sends, and marks it done; a retryable failure frees the claim."""
+    fields = log_fields(delivery=delivery_id)
+    claim = deps.deliveries.claim(delivery_id, SEND_LEASE)
     if claim is Claim.DONE:
         log.info("duplicate delivery: the email went out already", extra=fields)
         return "duplicate"
     if claim is Claim.BUSY:
         raise BackendUnavailable("another worker is sending this email")
-    if deps.mailer is None:
-        deps.deliveries.release(task.delivery_id)
-        raise BackendUnavailable("email is not configured (SENDGRID_API_KEY is unset)")
-
-    icon_url = None
-    if version.iconObject:
-        icon_url = deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL)
-    link = f"{deps.settings.magic_link_base}/{app.id}"
-    email = render.upload_email(app, version, version.notification.recipients, link, icon_url)
     try:
-        deps.mailer.send(email)
+        if deps.mailer is None:
+            raise BackendUnavailable("email is not configured (SENDGRID_API_KEY is unset)")
+        message = email()
+        deps.mailer.send(message)
     except BackendUnavailable:
-        deps.deliveries.release(task.delivery_id)
+        deps.deliveries.release(delivery_id)
         raise
     except MailRefused as exc:
-        deps.deliveries.finish(task.delivery_id, NotificationState.FAILED)
-        _record(deps, task, version.notification, NotificationState.FAILED, str(exc))
+        deps.deliveries.finish(delivery_id, NotificationState.FAILED)
+        if record:
+            record(NotificationState.FAILED, str(exc))
         log.error("SendGrid refused the email for good: %s", exc, extra=fields)
         return "failed"
-    deps.deliveries.finish(task.delivery_id, NotificationState.SENT)
-    _record(deps, task, version.notification, NotificationState.SENT, None)
-    log.info("email sent to %d recipient(s)", len(email.to), extra=fields)
+    deps.deliveries.finish(delivery_id, NotificationState.SENT)
+    if record:
+        record(NotificationState.SENT, None)
+    log.info("email sent to %d recipient(s)", len(message.to), extra=fields)
     return "sent"
 
 

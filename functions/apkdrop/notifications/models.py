@@ -2,8 +2,9 @@
 
 import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PositiveInt
+from pydantic import BaseModel, Discriminator, Field, PositiveInt, RootModel, Tag
 
 from apkdrop.builds.models import Timestamp
 
@@ -26,8 +27,9 @@ class Notification(BaseModel):
 
 
 class UploadNotificationTask(BaseModel):
-    """The body of an email task: which version to announce."""
+    """An email task announcing one uploaded version."""
 
+    kind: Literal["upload"] = "upload"
     appId: str = Field(min_length=1, max_length=64)
     version: PositiveInt
 
@@ -35,6 +37,37 @@ class UploadNotificationTask(BaseModel):
     def delivery_id(self) -> str:
         """One id per version: the task's name and the worker's once-only marker."""
         return f"upload-{self.appId}-{self.version}"
+
+
+class SignInEmailTask(BaseModel):
+    """An email task carrying a one-time sign-in link for a private app."""
+
+    kind: Literal["sign-in"] = "sign-in"
+    email: str = Field(min_length=3, max_length=254)
+    appName: str = Field(max_length=1000)
+    link: str = Field(min_length=1, max_length=2048)
+    tokenId: str = Field(min_length=8, max_length=64)
+
+    @property
+    def delivery_id(self) -> str:
+        return f"sign-in-{self.tokenId}"
+
+
+def _task_kind(value: object) -> str:
+    """Tasks queued before sign-in emails existed carry no kind: they announce uploads."""
+    if isinstance(value, dict):
+        return value.get("kind", "upload")
+    return getattr(value, "kind", "upload")
+
+
+EmailTask = Annotated[
+    Annotated[UploadNotificationTask, Tag("upload")] | Annotated[SignInEmailTask, Tag("sign-in")],
+    Discriminator(_task_kind),
+]
+
+
+class EmailTaskBody(RootModel[EmailTask]):
+    """The body of any email task."""
 
 
 class RenderedEmail(BaseModel):

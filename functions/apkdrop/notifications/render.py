@@ -6,9 +6,10 @@ from pathlib import Path
 import jinja2
 
 from apkdrop.applications.models import Application, Version
-from apkdrop.notifications.models import RenderedEmail
+from apkdrop.notifications.models import RenderedEmail, SignInEmailTask
 
 TEMPLATES = Path(__file__).parent / "templates"
+SIGN_IN_LINK_MINUTES = 15
 _html = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
 )
@@ -47,4 +48,17 @@ def upload_email(
         subject=subject,
         html=_html.get_template("upload_email.html").render(subject=subject, **values),
         text=_text.get_template("upload_email.txt").render(**values),
+    )
+
+
+def sign_in_email(task: SignInEmailTask) -> RenderedEmail:
+    """A one-time sign-in link for a private app."""
+    name = " ".join(task.appName.split())
+    values = {"app_name": name, "link": task.link, "minutes": SIGN_IN_LINK_MINUTES}
+    subject = f"Your sign-in link for {name} on apkdrop"
+    return RenderedEmail(
+        to=[task.email],
+        subject=subject,
+        html=_html.get_template("sign_in_email.html").render(subject=subject, **values),
+        text=_text.get_template("sign_in_email.txt").render(**values),
     )

@@ -1,0 +1,1 @@
+"""The pages behind the magic links, with email sign-in for private apps."""

@@ -1,0 +1,41 @@
+"""Jinja2 pages (autoescaped) and the HTML answer for every error the pages can meet."""
+
+from pathlib import Path
+
+import flask
+import jinja2
+
+from apkdrop.errors import ApkdropError
+from apkdrop.http import status_of
+
+_pages = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+_pages.filters["size"] = lambda n: (
+    f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else (f"{n / 1024:.0f} KB")
+)
+_pages.filters["when"] = lambda moment: moment.strftime("%d %b %Y, %H:%M UTC")
+
+
+def page(template: str, status: int = 200, **values: object) -> flask.Response:
+    html = _pages.get_template(template).render(**values)
+    response = flask.Response(html, status=status, mimetype="text/html")
+    # Pages carry signed URLs and private details: nobody should keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self' https: http: data:; style-src 'unsafe-inline'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
+def error_page(exc: ApkdropError, arguments: dict) -> flask.Response:
+    """The friendly page for an error; a private app's page offers the sign-in form."""
+    status = status_of(exc)
+    return page(
+        "error.html", status, detail=exc.detail, code=status, app_id=arguments.get("app_id")
+    )

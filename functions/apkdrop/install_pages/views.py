@@ -1,0 +1,133 @@
+"""The install pages: an app's page, its download, and the sign-in flow of private apps."""
+
+import datetime
+import re
+
+import flask
+import segno
+from werkzeug.routing import Map, Rule
+from werkzeug.utils import redirect
+
+from apkdrop.applications.form import OPAQUE_ID
+from apkdrop.applications.models import Application, Version
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import Forbidden, NotFound, Unauthenticated
+from apkdrop.http import serve
+from apkdrop.ids import parse_id
+from apkdrop.install_pages import session, sign_in
+from apkdrop.install_pages.rendering import error_page, page
+
+ROUTES = Map(
+    [
+        Rule("/app/<app_id>", methods=["GET"], endpoint="app_page"),
+        Rule("/app/<app_id>/download", methods=["GET"], endpoint="download"),
+        Rule("/auth/sign-in", methods=["POST"], endpoint="ask_for_link"),
+        Rule("/auth/verify", methods=["GET"], endpoint="verify_link"),
+        Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
+    ],
+    strict_slashes=False,
+)
+DOWNLOAD_URL_TTL = datetime.timedelta(minutes=5)
+ICON_URL_TTL = datetime.timedelta(hours=1)
+UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+    app, version, versions, email = _visible_version(request, deps, app_id)
+    link = f"{deps.settings.magic_link_base}/{app.id}"
+    own_link = link if "version" not in request.args else f"{link}?version={version.version}"
+    icon_url = (
+        deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL) if version.iconObject else None
+    )
+    return page(
+        "app.html",
+        app=app,
+        name=app.appLabel or app.packageName,
+        version=version,
+        versions=versions,
+        link=link,
+        own_link=own_link,
+        qr_svg=segno.make(own_link, error="m").svg_inline(scale=4, border=2),
+        icon_url=icon_url,
+        download_url=f"/app/{app.id}/download?version={version.version}",
+        signed_in_as=email,
+        is_latest=version.versionNumber == app.latest_application_version,
+    )
+
+
+def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+    """A short-lived signed URL, so the bytes come straight from the bucket."""
+    app, version, _, _ = _visible_version(request, deps, app_id)
+    url = deps.bucket.signed_get_url(
+        version.objectName, DOWNLOAD_URL_TTL, download_name=download_name(app, version)
+    )
+    return redirect(url, code=302)
+
+
+def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
+    app = _app(deps, request.form.get("app", ""))
+    client = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0]
+    sign_in.request_link(deps, app, request.form.get("email", ""), client.strip())
+    # The same answer whether or not the address has access: nobody learns who does.
+    return page("check_email.html", app=app, name=app.appLabel or app.packageName)
+
+
+def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
+    email, app_id = sign_in.redeem_link(deps, request.args.get("token", ""))
+    response = redirect(f"/app/{app_id}", code=303)
+    session.start_session(response, email, deps.settings)
+    return response
+
+
+def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
+    target = request.args.get("next", "")
+    response = redirect(target if re.fullmatch(r"/app/[A-Za-z0-9_-]+", target) else "/app/", 303)
+    session.end_session(response, deps.settings)
+    return response
+
+
+VIEWS = {view.__name__: view for view in (app_page, download, ask_for_link, verify_link, sign_out)}
+
+
+def download_name(app: Application, version: Version) -> str:
+    """`Label-1.2.3.apk`, with anything unsafe in a file name replaced."""
+    label = app.appLabel or app.packageName
+    stem = f"{label}-{version.apkInfo.versionName or version.version}"
+    return UNSAFE_FILE_CHARACTERS.sub("_", stem).strip("._")[:120] + ".apk"
+
+
+def _app(deps: Dependencies, app_id: str) -> Application:
+    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
+    if app is None:
+        raise NotFound("This app does not exist, or its link is mistyped.")
+    return app
+
+
+def _visible_version(
+    request: flask.Request, deps: Dependencies, app_id: str
+) -> tuple[Application, Version, list[Version], str | None]:
+    """The app and the requested version, if the visitor may see them."""
+    app = _app(deps, app_id)
+    email = session.signed_in_email(request, deps.settings)
+    if not sign_in.may_view(app, email):
+        if email is None:
+            raise Unauthenticated("This app is private: sign in to see it.")
+        raise Forbidden(f"{email} is not on this app's list of testers.")
+    versions = deps.applications.versions(app.id)
+    wanted = request.args.get("version")
+    number = app.latest_application_version if wanted is None else _version_number(wanted)
+    version = next((v for v in versions if v.versionNumber == number), None)
+    if version is None:
+        raise NotFound(f"This app has no version {wanted}.")
+    return app, version, versions, email
+
+
+def _version_number(text: str) -> int | None:
+    """`3.0` or `3` → 3."""
+    whole, _, fraction = text.partition(".")
+    return parse_id(whole) if fraction in ("", "0") else None
+
+
+def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
+    """Serves one install page (errors as friendly HTML pages)."""
+    return serve(request, ROUTES, VIEWS, deps, render_error=error_page)
