@@ -1,11 +1,14 @@
 # apkdrop developer commands. Everything a fresh clone needs is installed from here.
 PYTHON ?= python3
 VENV := .venv
+# These two pin dependencies that clash with ours (protobuf<5; packaging<24): venvs of their own.
 TASKS_VENV := .venv-tasks-emulator
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 EMAIL ?=
+PROJECT ?=
 
-.PHONY: dev test unit lint api-key clean venvs bench chromium
+.PHONY: dev test unit lint api-key revoke-key clean venvs bench chromium terraform-check
 
 $(VENV)/.installed: requirements-dev.txt functions/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +18,11 @@ $(VENV)/.installed: requirements-dev.txt functions/requirements.txt
 $(TASKS_VENV)/.installed: infra/requirements-tasks-emulator.txt
 	$(PYTHON) -m venv $(TASKS_VENV)
 	$(TASKS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements-tasks-emulator.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
 	touch $@
 
 venvs: $(VENV)/.installed $(TASKS_VENV)/.installed
@@ -30,13 +38,24 @@ chromium:
 dev: venvs
 	$(PY) -m infra.stack
 
-## Run every test: unit, then integration against emulators started on free ports.
-test: venvs chromium
+## Run every test: Terraform checks, unit tests, then integration tests against emulators
+## started on free ports.
+test: venvs chromium terraform-check
 	$(PY) -m infra.prerequisites
 	$(PY) -m pytest
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
+
+## Terraform checks that need no Google Cloud: formatting, and checkov offline (no update
+## check, no platform download, no external modules) with zero failed checks.
+terraform-check: $(CHECKOV_VENV)/.installed
+	@command -v terraform >/dev/null || { \
+	  echo "terraform-check needs the terraform CLI: https://developer.hashicorp.com/terraform/install" >&2; exit 1; }
+	terraform fmt -check -recursive terraform
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov \
+		-d terraform --framework terraform --skip-download --download-external-modules false \
+		--compact --quiet
 
 ## Benchmark APK inspection against downloading whole APKs, on its own storage emulator.
 bench: $(VENV)/.installed
@@ -46,10 +65,17 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## Create (or reuse) the account for EMAIL on the running dev stack and print a new API key.
+## A new API key for EMAIL (its account is created if new), printed as the last line: on the
+## running dev stack, or with PROJECT=my-project on that project's Firestore (gcloud's
+## application-default credentials).
 api-key: $(VENV)/.installed
-	@test -n "$(EMAIL)" || { echo "usage: make api-key EMAIL=you@example.com" >&2; exit 2; }
-	@$(PY) -m infra.api_key "$(EMAIL)"
+	@test -n "$(EMAIL)" || { echo "usage: make api-key EMAIL=you@example.com [PROJECT=id]" >&2; exit 2; }
+	@$(PY) -m infra.api_key "$(EMAIL)" $(if $(PROJECT),--project "$(PROJECT)")
+
+## Revoke a key: make revoke-key KEY=apkd_... [PROJECT=id]
+revoke-key: $(VENV)/.installed
+	@test -n "$(KEY)" || { echo "usage: make revoke-key KEY=apkd_... [PROJECT=id]" >&2; exit 2; }
+	@$(PY) -m infra.api_key --revoke "$(KEY)" $(if $(PROJECT),--project "$(PROJECT)")
 
 clean:
-	rm -rf $(VENV) $(TASKS_VENV) .dev
+	rm -rf $(VENV) $(TASKS_VENV) $(CHECKOV_VENV) .dev test-artifacts

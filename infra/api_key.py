@@ -1,14 +1,21 @@
-"""`make api-key EMAIL=...`: a new API key on the running dev stack; the key is the last line."""
+"""`make api-key EMAIL=...`: a new API key, printed alone as the last line of stdout.
 
+Against the running dev stack by default; with `--project ID`, against that project's Firestore
+(gcloud's application-default credentials), the same code either way. `--revoke KEY` deletes a
+key instead (only its hash is stored, so the key itself names it).
+"""
+
+import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
+from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-from apkdrop.accounts import issue_api_key
+from apkdrop.accounts import hash_api_key, issue_api_key
 from apkdrop.adapters.firestore import AccountStore
 from apkdrop.errors import ApkdropError
 
@@ -31,16 +38,37 @@ def running_stack_env() -> dict[str, str]:
     return state["env"]
 
 
-def main() -> None:
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m infra.api_key EMAIL")
-    env = running_stack_env()
-    os.environ.update(env)
+def database(project: str | None) -> firestore.Client:
+    if project is None:
+        env = running_stack_env()
+        os.environ.update(env)
+        return firestore.Client(
+            project=env["GOOGLE_CLOUD_PROJECT"], credentials=AnonymousCredentials()
+        )
     try:
-        key = issue_key_on_emulator(env["GOOGLE_CLOUD_PROJECT"], sys.argv[1])
+        return firestore.Client(project=project)
+    except auth_exceptions.DefaultCredentialsError:
+        sys.exit("No Google credentials: run `gcloud auth application-default login` first.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Issue or revoke an apkdrop API key.")
+    parser.add_argument("email", nargs="?", help="the account's email (created if new)")
+    parser.add_argument("--project", help="a deployed project (default: the dev stack)")
+    parser.add_argument("--revoke", metavar="KEY", help="delete this key instead")
+    args = parser.parse_args()
+    if bool(args.email) == bool(args.revoke):
+        parser.error("give an EMAIL to issue a key, or --revoke KEY")
+    client = database(args.project)
+    if args.revoke:
+        client.collection("apiKeys").document(hash_api_key(args.revoke.strip())).delete()
+        print("Key revoked: requests that carry it now get 401 Invalid API Key.")
+        return
+    try:
+        key = issue_api_key(AccountStore(client), args.email)
     except ApkdropError as exc:
         sys.exit(exc.detail)
-    print(f"New API key for {sys.argv[1].strip().lower()} (shown once; only its hash is stored):")
+    print(f"New API key for {args.email.strip().lower()} (shown once; only its hash is stored):")
     print(key)
 
 

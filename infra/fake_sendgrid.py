@@ -9,6 +9,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def _is_address(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("email"), str) and "@" in value["email"]
+
+
 def mail_errors(payload: object) -> list[dict[str, str]]:
     """What SendGrid would say is wrong with a v3 mail payload (the parts we rely on)."""
     if not isinstance(payload, dict):
@@ -19,17 +23,28 @@ def mail_errors(payload: object) -> list[dict[str, str]]:
         errors.append({"field": "personalizations", "message": "required"})
     elif not all(
         isinstance(p, dict)
-        and p.get("to")
-        and all(isinstance(t, dict) and "@" in t.get("email", "") for t in p["to"])
+        and isinstance(p.get("to"), list)
+        and p["to"]
+        and all(_is_address(to) for to in p["to"])
         for p in personalizations
     ):
         errors.append({"field": "personalizations.to", "message": "a valid email is required"})
-    if "@" not in (payload.get("from") or {}).get("email", ""):
+    if not _is_address(payload.get("from")):
         errors.append({"field": "from.email", "message": "required"})
-    if not payload.get("subject"):
+    if not isinstance(payload.get("subject"), str) or not payload["subject"]:
         errors.append({"field": "subject", "message": "required"})
-    if not payload.get("content"):
-        errors.append({"field": "content", "message": "required"})
+    content = payload.get("content")
+    if (
+        not isinstance(content, list)
+        or not content
+        or not all(
+            isinstance(part, dict)
+            and isinstance(part.get("type"), str)
+            and isinstance(part.get("value"), str)
+            for part in content
+        )
+    ):
+        errors.append({"field": "content", "message": "a list of {type, value} is required"})
     return errors
 
 

@@ -1,5 +1,6 @@
 """The local stand-in for the load balancer: one port, paths routed to functions by the table."""
 
+import http.cookiejar
 import json
 import threading
 import uuid
@@ -40,7 +41,11 @@ class Gateway:
         self._table = table
         self._function_urls = function_urls
         self._health_checks = health_checks
-        self._http = httpx.Client(timeout=httpx.Timeout(300, connect=5))
+        # A proxy must not keep cookies: one visitor's session would go out with everyone's.
+        no_cookies = http.cookiejar.CookieJar(
+            http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+        )
+        self._http = httpx.Client(timeout=httpx.Timeout(300, connect=5), cookies=no_cookies)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterator[bytes]:
         request = Request(environ)

@@ -1,11 +1,15 @@
-# Placeholder until the Terraform issue; the functions' settings model lists every variable
-# the deployment will have to set (functions/apkdrop/settings.py).
+# The Terraform and provider versions this configuration is written for. `archive` zips
+# functions/ into the one source archive every function is built from (build.tf).
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.6.0, < 2.0.0"
   required_providers {
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.5.0, < 3.0.0"
+    }
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.0.0, < 8.0.0"
     }
   }
 }

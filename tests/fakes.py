@@ -463,8 +463,12 @@ class FakeDeliveries:
         self.deliveries[delivery_id] = {"status": "sending", "leaseUntil": now + lease}
         return Claim.CLAIMED
 
-    def finish(self, delivery_id: str, status: str) -> None:
-        self.deliveries[delivery_id] = {"status": status, "finishedAt": utc_now()}
+    def finish(self, delivery_id: str, status: str, reason: str | None = None) -> None:
+        self.deliveries[delivery_id] = {"status": status, "reason": reason, "finishedAt": utc_now()}
+
+    def outcome(self, delivery_id: str) -> tuple[str, str | None]:
+        delivery = self.deliveries[delivery_id]
+        return delivery["status"], delivery["reason"]
 
     def release(self, delivery_id: str) -> None:
         self.deliveries[delivery_id] = {"status": "retry", "releasedAt": utc_now()}
@@ -504,6 +508,32 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
+class FakeSignInTokens:
+    """One-time sign-in tokens by hash, like `firestore_sign_in.SignInTokens`."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, dict[str, Any]] = {}
+
+    def create(
+        self, token_hash: str, email: str, app_id: str, expire_at: datetime.datetime
+    ) -> None:
+        if token_hash in self.tokens:
+            raise AssertionError(f"sign-in token {token_hash} stored twice")
+        self.tokens[token_hash] = {
+            "email": email,
+            "appId": app_id,
+            "expireAt": expire_at,
+            "used": False,
+        }
+
+    def redeem(self, token_hash: str) -> tuple[str, str] | None:
+        token = self.tokens.get(token_hash)
+        if token is None or token["used"] or token["expireAt"] <= utc_now():
+            return None
+        token["used"] = True
+        return token["email"], token["appId"]
+
+
 def fake_dependencies(**settings_overrides: Any) -> Dependencies:
     """Dependencies over fresh fakes; the bucket takes its name from the settings.
 
@@ -528,7 +558,26 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
         "email_queue": FakeScheduler(),
         "deliveries": FakeDeliveries(),
         "mailer": FakeMailer(),
+        "sign_in_tokens": FakeSignInTokens(),
     }
     # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.
     wanted = {field.name for field in dataclasses.fields(Dependencies)}
     return Dependencies(**{name: fake for name, fake in fakes.items() if name in wanted})
+
+
+class ScriptedMailer(FakeMailer):
+    """A FakeMailer whose next sends raise the queued errors, in order, before it succeeds.
+
+    `attempts` counts every call, `sent` (inherited) only the emails that went out.
+    """
+
+    def __init__(self, *failures: Exception) -> None:
+        super().__init__()
+        self.failures: list[Exception] = list(failures)
+        self.attempts: list[RenderedEmail] = []
+
+    def send(self, email: RenderedEmail) -> None:
+        self.attempts.append(email)
+        if self.failures:
+            raise self.failures.pop(0)
+        super().send(email)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = True
     sign_in_rate_limit_per_address: PositiveInt = 3  # per minute
     sign_in_rate_limit_per_client: PositiveInt = 10  # per minute
+    # How many proxies in front append to X-Forwarded-For; the client is the entry they added
+    # (anything further left was sent by the client and may be forged).
+    trusted_proxy_hops: PositiveInt = 1
 
     log_level: str = "INFO"
 

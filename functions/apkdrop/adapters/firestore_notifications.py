@@ -40,8 +40,16 @@ class DeliveryLedger:
         return take(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
     @backend_call("Firestore")
-    def finish(self, delivery_id: str, status: str) -> None:
-        self._deliveries.document(delivery_id).set({"status": status, "finishedAt": utc_now()})
+    def finish(self, delivery_id: str, status: str, reason: str | None = None) -> None:
+        self._deliveries.document(delivery_id).set(
+            {"status": status, "reason": reason, "finishedAt": utc_now()}
+        )
+
+    @backend_call("Firestore")
+    def outcome(self, delivery_id: str) -> tuple[str, str | None]:
+        """How a finished delivery ended: its status and the reason of a failure."""
+        delivery = self._deliveries.document(delivery_id).get().to_dict()
+        return delivery["status"], delivery.get("reason")
 
     @backend_call("Firestore")
     def release(self, delivery_id: str) -> None:

@@ -1,6 +1,6 @@
 """SendGrid: sending one rendered email, and telling a retryable refusal from a final one."""
 
-import urllib.error
+import http.client
 
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
@@ -36,5 +36,6 @@ class SendGridMailer:
                     f"SendGrid answered {exc.status_code}, retry later"
                 ) from exc
             raise MailRefused(f"SendGrid refused the message ({exc.status_code})") from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        # URLError and SSL errors are OSErrors; a reply cut short is an HTTPException.
+        except (OSError, http.client.HTTPException) as exc:
             raise BackendUnavailable("SendGrid is unreachable, retry later") from exc

@@ -66,8 +66,8 @@ def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
 
 def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     app = _app(deps, request.form.get("app", ""))
-    client = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0]
-    sign_in.request_link(deps, app, request.form.get("email", ""), client.strip())
+    client = client_address(request, deps.settings.trusted_proxy_hops)
+    sign_in.request_link(deps, app, request.form.get("email", ""), client)
     # The same answer whether or not the address has access: nobody learns who does.
     return page("check_email.html", app=app, name=app.appLabel or app.packageName)
 
@@ -87,6 +87,15 @@ def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
 
 
 VIEWS = {view.__name__: view for view in (app_page, download, ask_for_link, verify_link, sign_out)}
+
+
+def client_address(request: flask.Request, trusted_hops: int) -> str:
+    """The address the nearest trusted proxy saw; what the client itself claims is ignored."""
+    forwarded = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = [hop for hop in forwarded if hop]
+    if len(forwarded) >= trusted_hops:
+        return forwarded[-trusted_hops]
+    return request.remote_addr or "unknown"
 
 
 def download_name(app: Application, version: Version) -> str:

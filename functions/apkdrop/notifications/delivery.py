@@ -71,7 +71,8 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
     def record(state: NotificationState, reason: str | None) -> None:
         _record(deps, task, version.notification, state, reason)
 
-    return _send_once(deps, task.delivery_id, email, record)
+    unrecorded = version.notification.status is NotificationState.QUEUED
+    return _send_once(deps, task.delivery_id, email, record, unrecorded)
 
 
 def _send_once(
@@ -79,12 +80,19 @@ def _send_once(
     delivery_id: str,
     email: Callable[[], RenderedEmail],
     record: Callable[[NotificationState, str | None], None] | None,
+    unrecorded: bool = False,
 ) -> str:
-    """Claims the delivery, sends, and marks it done; a retryable failure frees the claim."""
+    """Claims the delivery, sends, and marks it done; a retryable failure frees the claim.
+
+    `record` writes the outcome where users see it; `unrecorded` says it is not written yet.
+    """
     fields = log_fields(delivery=delivery_id)
     claim = deps.deliveries.claim(delivery_id, SEND_LEASE)
     if claim is Claim.DONE:
         log.info("duplicate delivery: the email went out already", extra=fields)
+        if record and unrecorded:
+            status, reason = deps.deliveries.outcome(delivery_id)
+            record(NotificationState(status), reason)
         return "duplicate"
     if claim is Claim.BUSY:
         raise BackendUnavailable("another worker is sending this email")
@@ -97,16 +105,26 @@ def _send_once(
         deps.deliveries.release(delivery_id)
         raise
     except MailRefused as exc:
-        deps.deliveries.finish(delivery_id, NotificationState.FAILED)
-        if record:
-            record(NotificationState.FAILED, str(exc))
+        _finish(deps, delivery_id, NotificationState.FAILED, str(exc), record)
         log.error("SendGrid refused the email for good: %s", exc, extra=fields)
         return "failed"
-    deps.deliveries.finish(delivery_id, NotificationState.SENT)
-    if record:
-        record(NotificationState.SENT, None)
+    _finish(deps, delivery_id, NotificationState.SENT, None, record)
     log.info("email sent to %d recipient(s)", len(message.to), extra=fields)
     return "sent"
+
+
+def _finish(
+    deps: Dependencies,
+    delivery_id: str,
+    state: NotificationState,
+    reason: str | None,
+    record: Callable[[NotificationState, str | None], None] | None,
+) -> None:
+    # Done first: the email went out (or was refused) and must never go out again. If the
+    # record then fails, the retry finds the delivery done and records it (see _send_once).
+    deps.deliveries.finish(delivery_id, state, reason)
+    if record:
+        record(state, reason)
 
 
 def _record(

@@ -1,0 +1,38 @@
+# The Firestore (native mode) database the functions use, the project's (default) one.
+resource "google_firestore_database" "main" {
+  delete_protection_state           = var.deletion_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  deletion_policy                   = "DELETE"
+  location_id                       = coalesce(var.firestore_location, var.region)
+  name                              = "(default)"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED" # 7 days of recovery
+  project                           = var.project_id
+  type                              = "FIRESTORE_NATIVE"
+
+  depends_on = [google_project_service.api]
+}
+
+# No composite index: every query is one equality filter (builds by contextId, applications by
+# accountId) sorted in code, which Firestore's automatic single-field indexes serve. A query
+# that combines filters or orders on another field needs a google_firestore_index here.
+
+# Documents that expire: Firestore deletes each one (within about a day) once its expireAt has
+# passed. expireAt is never queried, so it is not indexed either (no write hot-spot on it).
+locals {
+  ttl_collections = {
+    rateLimitWindows = "per-key upload counts of one minute"
+    signInTokens     = "install-pages' one-time sign-in tokens"
+  }
+}
+
+resource "google_firestore_field" "expire_at" {
+  for_each = local.ttl_collections
+
+  collection = each.key
+  database   = google_firestore_database.main.name
+  field      = "expireAt"
+  project    = var.project_id
+
+  index_config {}
+
+  ttl_config {}
+}

@@ -1,0 +1,154 @@
+locals {
+  # The one routes table: the functions (entry point, signature, who invokes them) and the public
+  # routes. infra/gateway.py reads the same file for the local stack.
+  routes_table = jsondecode(file("${path.module}/../functions/routes.json"))
+
+  # What each function needs beyond routes.json. Adding a function is one entry in routes.json
+  # plus one entry here; an entry whose function is not in routes.json yet is not deployed.
+  #   bucket_roles     roles on the upload bucket (its V4 signed URLs act as the function too)
+  #   concurrency      requests one instance serves at once
+  #   enqueues         keys of local.queues it creates tasks on
+  #   firestore        roles/datastore.user
+  #   memory           memory of one instance (each gets one vCPU)
+  #   secrets          environment variable => key of local.secrets
+  #   signs_urls       signs V4 URLs through IAM signBlob as itself
+  #   timeout_seconds  longest request
+  function_needs = {
+    application-api = {
+      bucket_roles    = ["roles/storage.objectUser"] # streams uploads in, then moves, hashes or deletes them
+      concurrency     = 1                            # holds up to 32 MiB bodies and 8 MiB chunks
+      enqueues        = ["emails"]                   # upload notifications
+      firestore       = true
+      memory          = "1Gi"
+      secrets         = {}
+      signs_urls      = true # large-file upload URLs
+      timeout_seconds = 540  # an apkUrl import streams up to 1 GiB
+    }
+    build-api = {
+      bucket_roles    = ["roles/storage.objectCreator"] # its create-only upload URLs
+      concurrency     = 4
+      enqueues        = ["upload-expiry"]
+      firestore       = true
+      memory          = "512Mi"
+      secrets         = {}
+      signs_urls      = true
+      timeout_seconds = 60
+    }
+    build-finalized = {
+      bucket_roles    = ["roles/storage.objectViewer"] # ranged reads of the uploaded APK
+      concurrency     = 1
+      enqueues        = []
+      firestore       = true
+      memory          = "1Gi"
+      secrets         = {}
+      signs_urls      = false
+      timeout_seconds = 300
+    }
+    build-upload-expiry = {
+      bucket_roles    = ["roles/storage.objectViewer"] # settles a build whose file came without its event
+      concurrency     = 4
+      enqueues        = []
+      firestore       = true
+      memory          = "512Mi"
+      secrets         = {}
+      signs_urls      = false
+      timeout_seconds = 300
+    }
+    email-worker = {
+      bucket_roles    = ["roles/storage.objectViewer"] # app icons behind signed GET URLs
+      concurrency     = 4
+      enqueues        = []
+      firestore       = true
+      memory          = "512Mi"
+      secrets         = { SENDGRID_API_KEY = "sendgrid-api-key" }
+      signs_urls      = true
+      timeout_seconds = 60
+    }
+    install-pages = {
+      bucket_roles    = ["roles/storage.objectViewer"] # APKs and icons behind signed GET URLs
+      concurrency     = 4
+      enqueues        = ["emails"] # sign-in links
+      firestore       = true
+      memory          = "512Mi"
+      secrets         = { SESSION_SIGNING_KEY = "session-signing-key" }
+      signs_urls      = true
+      timeout_seconds = 60
+    }
+  }
+
+  # The deployed functions: routes.json joined with their needs (a function of routes.json
+  # without an entry in function_needs fails the plan, by design).
+  functions = {
+    for name, spec in local.routes_table.functions : name => merge(spec, local.function_needs[name])
+  }
+
+  # A 2nd gen function's URL is known before it exists. Computing it lets every function's
+  # environment name every other function (and itself) without a dependency cycle; the
+  # function_urls check in functions.tf compares it with what the API reports.
+  function_urls = {
+    for name in keys(local.function_needs) :
+    name => "https://${var.region}-${var.project_id}.cloudfunctions.net/${name}"
+  }
+
+  load_balancer_enabled = var.load_balancer != null
+  load_balancer_url     = local.load_balancer_enabled ? "https://${var.load_balancer.domain}" : null
+
+  # Magic links are {PUBLIC_BASE_URL}/app/{id}, served by install-pages: the load balancer's
+  # domain routes /app/* there; without it, install-pages' own URL.
+  public_base_url = coalesce(local.load_balancer_url, local.function_urls["install-pages"])
+
+  # Every variable functions/apkdrop/settings.py reads in production, the same for every function
+  # (each builds the whole Settings at cold start). Per function (functions.tf): its own
+  # SIGNING_SERVICE_ACCOUNT_EMAIL and its secrets. Never set in a deployment, being for the local
+  # stack and tests only: SIGNING_CREDENTIALS_FILE, URL_FETCH_LOOPBACK_PORT,
+  # DEV_ALLOW_UNAUTHENTICATED_TASKS and the *_EMULATOR_HOST variables.
+  function_env = {
+    EMAIL_FROM                     = var.email_from
+    EMAIL_QUEUE                    = google_cloud_tasks_queue.queue["emails"].name
+    EMAIL_WORKER_URL               = local.function_urls["email-worker"]
+    GOOGLE_CLOUD_PROJECT           = var.project_id
+    LOG_LEVEL                      = var.log_level
+    MAX_DIRECT_UPLOAD_BYTES        = tostring(var.max_direct_upload_bytes)
+    MAX_EVENT_AGE_SECONDS          = tostring(var.max_event_age_seconds)
+    MAX_UPLOAD_BYTES               = tostring(var.max_upload_bytes)
+    PUBLIC_BASE_URL                = local.public_base_url
+    REGION                         = var.region
+    SENDGRID_HOST                  = "https://api.sendgrid.com"
+    SESSION_COOKIE_SECURE          = "true" # false only for the local stack's plain http
+    SIGN_IN_RATE_LIMIT_PER_ADDRESS = tostring(var.sign_in_rate_limit_per_address)
+    SIGN_IN_RATE_LIMIT_PER_CLIENT  = tostring(var.sign_in_rate_limit_per_client)
+    SIGNED_URL_ENDPOINT            = "https://storage.googleapis.com"
+    TASKS_INVOKER_SERVICE_ACCOUNT  = google_service_account.tasks_invoker.email
+    # Proxies that append to X-Forwarded-For: Google's front end, and the load balancer if on.
+    TRUSTED_PROXY_HOPS                = local.load_balancer_enabled ? "2" : "1"
+    UPLOAD_BUCKET                     = google_storage_bucket.uploads.name
+    UPLOAD_EXPIRY_GRACE_SECONDS       = tostring(var.upload_expiry_grace_seconds)
+    UPLOAD_EXPIRY_QUEUE               = google_cloud_tasks_queue.queue["upload-expiry"].name
+    UPLOAD_EXPIRY_URL                 = local.function_urls["build-upload-expiry"]
+    UPLOAD_RATE_LIMIT_PER_MINUTE      = tostring(var.upload_rate_limit_per_minute)
+    UPLOAD_URL_TTL_SECONDS            = tostring(var.upload_url_ttl_seconds)
+    URL_FETCH_CONNECT_TIMEOUT_SECONDS = tostring(var.url_fetch_connect_timeout_seconds)
+    URL_FETCH_READ_TIMEOUT_SECONDS    = tostring(var.url_fetch_read_timeout_seconds)
+  }
+
+  # Whom each kind of function (routes.json "invokers") lets call it: anyone for the public
+  # APIs (they check API keys themselves), only the tasks' OIDC account for task handlers, only
+  # the trigger's account for event handlers.
+  invoker_members = {
+    eventarc = "serviceAccount:${google_service_account.eventarc.email}"
+    public   = "allUsers"
+    tasks    = "serviceAccount:${google_service_account.tasks_invoker.email}"
+  }
+
+  # Task and event handlers are reached only from inside Google Cloud (Cloud Tasks and Eventarc
+  # of this project count as internal); with the load balancer, the public functions answer
+  # only through it.
+  ingress_settings = {
+    eventarc = "ALLOW_INTERNAL_ONLY"
+    public   = local.load_balancer_enabled ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"
+    tasks    = "ALLOW_INTERNAL_ONLY"
+  }
+
+  # Service account ids are at most 30 characters: "apkdrop-" leaves 22 for a function's name.
+  name_prefix = "apkdrop"
+}

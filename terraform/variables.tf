@@ -1,0 +1,205 @@
+variable "abandoned_upload_retention_days" {
+  description = "Days after which a large-file upload (uploads/pending/) that was never published is deleted."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.abandoned_upload_retention_days >= 1
+    error_message = "Keep abandoned uploads at least one day: a client publishes right after uploading."
+  }
+}
+
+variable "build_upload_retention_days" {
+  description = "Days after which build uploads (builds/, finished or failed) are deleted; null keeps them."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.build_upload_retention_days == null || try(var.build_upload_retention_days >= 1, false)
+    error_message = "Set at least one day, or null to keep build uploads."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Protects the Firestore database and the non-empty upload bucket from terraform destroy; set false (and apply) before tearing down."
+  type        = bool
+  default     = true
+}
+
+variable "email_from" {
+  description = "Sender of notification and sign-in emails (EMAIL_FROM), e.g. \"apkdrop <noreply@example.com>\"; SendGrid must have it verified."
+  type        = string
+
+  validation {
+    condition     = can(regex("@", var.email_from))
+    error_message = "email_from must contain an email address."
+  }
+}
+
+variable "email_queue" {
+  description = "Rate and retry settings of the emails queue (Cloud Tasks); keep the rate within the SendGrid plan's."
+  type = object({
+    max_attempts              = optional(number, 10)
+    max_backoff_seconds       = optional(number, 3600)
+    max_concurrent_dispatches = optional(number, 5)
+    max_dispatches_per_second = optional(number, 5)
+    min_backoff_seconds       = optional(number, 10)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database (a region or a multi-region such as eur3 or nam5); null means var.region. Cannot change once created."
+  type        = string
+  default     = null
+}
+
+variable "labels" {
+  description = "Labels added to every resource that takes them."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "load_balancer" {
+  description = "null (the default): clients call each function's own URL. Set to serve every route of functions/routes.json on https://DOMAIN through a global external Application Load Balancer with a Google-managed certificate."
+  type = object({
+    domain = string
+  })
+  default = null
+
+  validation {
+    condition     = var.load_balancer == null || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.load_balancer.domain))
+    error_message = "load_balancer.domain must be a lower-case host name such as apkdrop.example.com."
+  }
+}
+
+variable "log_level" {
+  description = "Level of the functions' logs (LOG_LEVEL)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "max_direct_upload_bytes" {
+  description = "Largest application upload accepted in one request (MAX_DIRECT_UPLOAD_BYTES); larger files take the large-file path. Cloud Functions caps a request at 32 MiB."
+  type        = number
+  default     = 33554432
+}
+
+variable "max_event_age_seconds" {
+  description = "Storage events older than this are dropped (MAX_EVENT_AGE_SECONDS); the expiry task settles their builds."
+  type        = number
+  default     = 3600
+}
+
+variable "max_instance_count" {
+  description = "Most instances of each function at once."
+  type        = number
+  default     = 20
+}
+
+variable "max_upload_bytes" {
+  description = "Largest upload through a signed URL (MAX_UPLOAD_BYTES)."
+  type        = number
+  default     = 1073741824
+}
+
+variable "project_id" {
+  description = "Project to deploy into; it needs billing. Bucket names derive from it."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, the upload bucket, the queues and (unless firestore_location says otherwise) the database, e.g. europe-west1."
+  type        = string
+}
+
+variable "runtime" {
+  description = "Cloud Functions runtime the functions are built for."
+  type        = string
+  default     = "python312"
+}
+
+variable "secret_versions" {
+  description = "Secret version each function reads, by key of local.secrets (sendgrid-api-key, session-signing-key); absent means \"latest\". Pin one to roll every instance onto it."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "sign_in_rate_limit_per_address" {
+  description = "Sign-in emails per email address and minute (SIGN_IN_RATE_LIMIT_PER_ADDRESS)."
+  type        = number
+  default     = 3
+}
+
+variable "sign_in_rate_limit_per_client" {
+  description = "Sign-in requests per client address and minute (SIGN_IN_RATE_LIMIT_PER_CLIENT)."
+  type        = number
+  default     = 10
+}
+
+variable "soft_delete_retention_days" {
+  description = "Days a deleted upload stays restorable (the bucket's soft delete); 0 turns soft delete off."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.soft_delete_retention_days == 0 || (var.soft_delete_retention_days >= 7 && var.soft_delete_retention_days <= 90)
+    error_message = "Cloud Storage allows 0 (off) or 7 to 90 days."
+  }
+}
+
+variable "upload_expiry_grace_seconds" {
+  description = "How long after a signed URL expires its build is failed if no file arrived (UPLOAD_EXPIRY_GRACE_SECONDS)."
+  type        = number
+  default     = 600
+}
+
+variable "upload_expiry_queue" {
+  description = "Rate and retry settings of the upload-expiry queue (Cloud Tasks)."
+  type = object({
+    max_attempts              = optional(number, 20)
+    max_backoff_seconds       = optional(number, 600)
+    max_concurrent_dispatches = optional(number, 10)
+    max_dispatches_per_second = optional(number, 10)
+    min_backoff_seconds       = optional(number, 10)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "upload_rate_limit_per_minute" {
+  description = "Application upload requests per API key and minute (UPLOAD_RATE_LIMIT_PER_MINUTE)."
+  type        = number
+  default     = 10
+}
+
+variable "upload_url_ttl_seconds" {
+  description = "How long a signed upload URL stays valid (UPLOAD_URL_TTL_SECONDS), at most 7 days."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.upload_url_ttl_seconds >= 1 && var.upload_url_ttl_seconds <= 604800
+    error_message = "A V4 signed URL lives 1 second to 7 days."
+  }
+}
+
+variable "url_fetch_connect_timeout_seconds" {
+  description = "Connect timeout of apkUrl imports (URL_FETCH_CONNECT_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 5
+}
+
+variable "url_fetch_read_timeout_seconds" {
+  description = "Read timeout of apkUrl imports (URL_FETCH_READ_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 30
+}

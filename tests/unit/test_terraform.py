@@ -1,0 +1,302 @@
+"""The Terraform deployment agrees with the code, read with python-hcl2 (no provider, no cloud).
+
+The google provider cannot be downloaded here, so `terraform validate` cannot run; these tests
+check what can be checked from the text: every function, route and setting is wired, no
+primitive role is granted, and the configuration follows its own conventions.
+"""
+
+import ast
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from apkdrop.settings import Settings
+from tests.paths import ROOT
+
+TERRAFORM = ROOT / "terraform"
+FUNCTIONS = ROOT / "functions"
+ROUTES = json.loads((FUNCTIONS / "routes.json").read_text())
+
+# Settings only the local stack and the tests set. A deployment never sets them; the ones that
+# would weaken production (unauthenticated tasks, loopback fetches) must never be set there.
+LOCAL_ONLY_SETTINGS = {
+    "CLOUD_TASKS_EMULATOR_HOST",
+    "DEV_ALLOW_UNAUTHENTICATED_TASKS",
+    "FIRESTORE_EMULATOR_HOST",
+    "SIGNING_CREDENTIALS_FILE",
+    "STORAGE_EMULATOR_HOST",
+    "URL_FETCH_LOOPBACK_PORT",
+}
+SETTINGS = {name.upper(): field for name, field in Settings.model_fields.items()}
+PRIMITIVE_ROLE = re.compile(r"roles/(owner|editor|viewer)\b")
+SERVICE_ACCOUNT_PREFIX = "apkdrop-"
+FRAMEWORK_DECORATORS = {"http", "cloud_event"}
+OPTIONS = hcl2.SerializationOptions(
+    with_comments=False, explicit_blocks=False, strip_string_quotes=True
+)
+
+
+@cache
+def parsed(path: Path) -> dict:
+    with path.open() as source:
+        return hcl2.load(source, serialization_options=OPTIONS)
+
+
+def tf_files() -> list[Path]:
+    return sorted(TERRAFORM.glob("*.tf"))
+
+
+def blocks(kind: str) -> list[tuple[Path, dict]]:
+    """Every top-level block of a kind, with the file it is in."""
+    return [(path, block) for path in tf_files() for block in parsed(path).get(kind, [])]
+
+
+def resource(kind: str, name: str) -> dict:
+    found = [block[kind][name] for _, block in blocks("resource") if name in block.get(kind, {})]
+    assert len(found) == 1, f"expected one resource {kind}.{name}, found {len(found)}"
+    return found[0]
+
+
+def local(name: str):
+    found = [block[name] for _, block in blocks("locals") if name in block]
+    assert len(found) == 1, f"expected one local {name!r}, found {len(found)}"
+    return found[0]
+
+
+def nested(block: dict, name: str) -> dict:
+    """The one nested block `name` of a block (a list of one with explicit_blocks=False)."""
+    value = block[name]
+    return value[0] if isinstance(value, list) else value
+
+
+def dynamic(block: dict, name: str) -> dict:
+    found = [entry[name] for entry in block.get("dynamic", []) if name in entry]
+    assert len(found) == 1, f"expected one dynamic {name!r} block, found {len(found)}"
+    return found[0]
+
+
+def main_entry_points() -> set[str]:
+    """Functions in functions/main.py decorated with @functions_framework.http/cloud_event."""
+    tree = ast.parse((FUNCTIONS / "main.py").read_text())
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any(
+            isinstance(decorator, ast.Attribute)
+            and isinstance(decorator.value, ast.Name)
+            and decorator.value.id == "functions_framework"
+            and decorator.attr in FRAMEWORK_DECORATORS
+            for decorator in node.decorator_list
+        )
+    }
+
+
+def deployed_functions() -> dict[str, dict]:
+    """routes.json's functions joined with their needs, as local.functions does."""
+    needs = local("function_needs")
+    return {name: {**spec, **needs[name]} for name, spec in ROUTES["functions"].items()}
+
+
+def function_resource() -> dict:
+    return resource("google_cloudfunctions2_function", "function")
+
+
+def per_function_env_names() -> set[str]:
+    """Variables each function gets beside local.function_env (its own signing account)."""
+    expression = nested(function_resource(), "service_config")["environment_variables"]
+    assert "local.function_env" in expression, "the functions' env must build on function_env"
+    return set(re.findall(r"\b([A-Z][A-Z0-9_]*)\s*=", expression))
+
+
+def secret_env_names() -> set[str]:
+    return {
+        variable for function in deployed_functions().values() for variable in function["secrets"]
+    }
+
+
+def environment_names() -> set[str]:
+    """Every variable a deployed function is given, plain or from Secret Manager."""
+    return set(local("function_env")) | per_function_env_names() | secret_env_names()
+
+
+# -- functions and routes ----------------------------------------------------------------------
+
+
+def test_every_entry_point_in_main_is_a_function_of_the_routes_table():
+    entry_points = {spec["entryPoint"] for spec in ROUTES["functions"].values()}
+    assert main_entry_points(), "no entry point found in functions/main.py"
+    assert main_entry_points() - entry_points == set(), "entry points routes.json does not deploy"
+    assert entry_points - main_entry_points() == set(), "routes.json names missing entry points"
+
+
+def test_the_routes_table_is_read_from_routes_json():
+    expression = local("routes_table")
+    match = re.fullmatch(r'\$\{jsondecode\(file\("\$\{path\.module\}/([^"]+)"\)\)\}', expression)
+    assert match, f"routes_table must be jsondecode(file(...routes.json)): {expression}"
+    assert (TERRAFORM / match.group(1)).resolve() == (FUNCTIONS / "routes.json").resolve()
+
+
+def test_every_function_of_the_routes_table_has_its_function_resource():
+    assert set(ROUTES["functions"]) - set(local("function_needs")) == set(), (
+        "add an entry to function_needs in terraform/locals.tf for each new function"
+    )
+    assert "local.routes_table.functions" in local("functions")
+    function = function_resource()
+    assert function["for_each"] == "${local.functions}"
+    assert function["name"] == "${each.key}"
+    assert nested(function, "build_config")["entry_point"] == "${each.value.entryPoint}"
+
+
+def test_every_invoker_kind_has_a_member_and_an_ingress():
+    kinds = {spec["invokers"] for spec in ROUTES["functions"].values()}
+    assert kinds <= set(local("invoker_members"))
+    assert kinds <= set(local("ingress_settings"))
+    assert resource("google_cloud_run_v2_service_iam_member", "invoker")["member"] == (
+        "${local.invoker_members[each.value.invokers]}"
+    )
+
+
+def test_event_functions_get_a_retried_trigger_of_their_event_type():
+    trigger = dynamic(function_resource(), "event_trigger")
+    assert '"eventarc"' in trigger["for_each"] and "each.value.eventType" in trigger["for_each"]
+    content = nested(trigger, "content")
+    assert content["retry_policy"] == "RETRY_POLICY_RETRY"
+    assert content["service_account_email"] == "${google_service_account.eventarc.email}"
+    for name, spec in ROUTES["functions"].items():
+        assert (spec["invokers"] == "eventarc") == ("eventType" in spec), name
+
+
+def test_every_route_is_served_by_the_url_map_from_the_routes_table():
+    needs = local("function_needs")
+    for route in ROUTES["routes"]:
+        assert route["function"] in needs, route
+        assert ROUTES["functions"][route["function"]]["invokers"] == "public", route
+    assert "local.routes_table.routes" in local("lb_paths")
+    assert local("lb_default_function") == "${local.routes_table.routes[0].function}"
+    url_map = resource("google_compute_url_map", "lb")
+    path_rule = dynamic(nested(url_map, "path_matcher"), "path_rule")
+    assert path_rule["for_each"] == "${local.lb_paths}"
+    assert "path_rule.key" in nested(path_rule, "content")["service"]
+
+
+def test_function_names_fit_in_service_account_ids():
+    for name in local("function_needs"):
+        account_id = SERVICE_ACCOUNT_PREFIX + name
+        assert re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", account_id), account_id
+
+
+def test_queues_and_secrets_that_functions_name_exist():
+    queues, secrets = set(local("queues")), set(local("secrets"))
+    for name, needs in local("function_needs").items():
+        assert set(needs["enqueues"]) <= queues, name
+        assert set(needs["secrets"].values()) <= secrets, name
+
+
+# -- settings and environment ------------------------------------------------------------------
+
+
+def test_every_setting_is_set_and_nothing_else():
+    expected = set(SETTINGS) - LOCAL_ONLY_SETTINGS
+    assert expected - environment_names() == set(), (
+        "settings Terraform does not set: add them to function_env (terraform/locals.tf), or "
+        "as a secret, or to LOCAL_ONLY_SETTINGS here if production must never set them"
+    )
+    assert environment_names() - expected == set(), "variables set that Settings does not read"
+
+
+def test_local_only_settings_exist_and_are_never_set():
+    assert set(SETTINGS) >= LOCAL_ONLY_SETTINGS, "LOCAL_ONLY_SETTINGS names unknown settings"
+    assert environment_names() & LOCAL_ONLY_SETTINGS == set()
+
+
+def test_every_function_gets_every_required_setting():
+    """Each function builds the whole Settings at cold start, so each needs every required one."""
+    required = {name for name, field in SETTINGS.items() if field.is_required()}
+    assert required - set(local("function_env")) - per_function_env_names() == set()
+
+
+def test_secrets_come_from_secret_manager_only():
+    assert secret_env_names() & set(local("function_env")) == set()
+    block = dynamic(nested(function_resource(), "service_config"), "secret_environment_variables")
+    assert block["for_each"] == "${each.value.secrets}"
+    for name in secret_env_names() & set(SETTINGS):
+        assert "SecretStr" in str(SETTINGS[name].annotation), f"{name} should be a SecretStr"
+
+
+def test_the_load_balancer_decides_the_public_base_url():
+    assert local("function_env")["PUBLIC_BASE_URL"] == "${local.public_base_url}"
+    expression = local("public_base_url")
+    assert "local.load_balancer_url" in expression
+    assert 'local.function_urls["install-pages"]' in expression
+
+
+def test_each_function_signs_as_itself():
+    service = nested(function_resource(), "service_config")
+    own_account = "google_service_account.function[each.key].email"
+    assert re.search(
+        rf"SIGNING_SERVICE_ACCOUNT_EMAIL = {re.escape(own_account)}",
+        service["environment_variables"],
+    )
+    assert service["service_account_email"] == f"${{{own_account}}}"
+    signer = resource("google_service_account_iam_member", "url_signer")
+    assert signer["role"] == "roles/iam.serviceAccountTokenCreator"
+    assert signer["service_account_id"] == "${google_service_account.function[each.key].name}"
+
+
+def test_collections_with_expiring_documents_have_a_ttl_policy():
+    """Adapter classes that write an `expireAt` field name the collections TTL policies cover."""
+    expiring = set()
+    for adapter in (FUNCTIONS / "apkdrop" / "adapters").glob("*.py"):
+        source = adapter.read_text()
+        for node in ast.parse(source).body:
+            code = ast.get_source_segment(source, node) or ""
+            if isinstance(node, ast.ClassDef) and '"expireAt"' in code:
+                expiring |= set(re.findall(r'collection\("([A-Za-z]+)"\)', code))
+    assert expiring, "no adapter writes expireAt any more: update this test"
+    assert set(local("ttl_collections")) == expiring
+    field = resource("google_firestore_field", "expire_at")
+    assert field["field"] == "expireAt" and "ttl_config" in field
+
+
+# -- IAM and conventions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", tf_files(), ids=lambda path: path.name)
+def test_no_primitive_role_is_granted(path: Path):
+    assert PRIMITIVE_ROLE.findall(path.read_text()) == []
+
+
+def test_checkov_skips_are_justified_in_place():
+    for path in tf_files():
+        for skip in re.findall(r"checkov:skip=(.*)", path.read_text()):
+            assert re.fullmatch(r"CKV2?_[A-Z]+_\d+:\S.{15,}", skip), f"{path.name}: {skip}"
+
+
+@pytest.mark.parametrize(
+    ("kind", "file_name"), [("variable", "variables.tf"), ("output", "outputs.tf")]
+)
+def test_variables_and_outputs_are_described_and_sorted(kind: str, file_name: str):
+    found = blocks(kind)
+    assert {path.name for path, _ in found} == {file_name}, f"{kind} blocks belong in {file_name}"
+    names = [name for _, block in found for name in block]
+    assert names == sorted(names), f"{file_name} is not in alphabetical order"
+    for _, block in found:
+        for name, body in block.items():
+            assert body.get("description"), f"{kind} {name} has no description"
+            if kind == "variable":
+                assert body.get("type"), f"variable {name} has no type"
+
+
+def test_versions_pin_terraform_and_the_providers():
+    (settings,) = parsed(TERRAFORM / "versions.tf")["terraform"]
+    assert re.fullmatch(r">= ?[\d.]+, ?< ?[\d.]+", settings["required_version"])
+    providers = settings["required_providers"]
+    providers = providers[0] if isinstance(providers, list) else providers
+    assert providers["google"]["source"] == "hashicorp/google"
+    for name, provider in providers.items():
+        assert re.fullmatch(r">= ?[\d.]+, ?< ?[\d.]+", provider["version"]), name
