@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 EMAIL ?=
 PROJECT ?=
 
-.PHONY: dev test unit lint api-key revoke-key clean venvs bench chromium terraform-check
+.PHONY: dev test unit lint openapi api-key revoke-key clean venvs bench chromium terraform-check
 
 $(VENV)/.installed: requirements-dev.txt functions/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ terraform-check: $(CHECKOV_VENV)/.installed
 ## Benchmark APK inspection against downloading whole APKs, on its own storage emulator.
 bench: $(VENV)/.installed
 	$(PY) -m bench.inspection
+
+## Regenerate docs/openapi.json from the pydantic models (a unit test fails when it is stale).
+openapi: $(VENV)/.installed
+	PYTHONPATH=functions $(PY) -m apkdrop.openapi > docs/openapi.json
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

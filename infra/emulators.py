@@ -1,6 +1,7 @@
 """The emulators of the local stack: how each is started, set up and asked whether it is up."""
 
 import os
+import random
 import socket
 import sys
 from pathlib import Path
@@ -19,10 +20,15 @@ STORAGE_TOPIC = "storage-events"
 STORAGE_SUBSCRIPTION = "storage-events-to-finalize"
 
 
+# Below Linux's ephemeral range (32768-60999), which every outgoing connection draws from: a
+# port found free there can be taken by a client socket before our server binds it.
+PORT_RANGE = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    while not port_is_free(port := random.choice(PORT_RANGE)):
+        pass
+    return port
 
 
 def port_is_free(port: int) -> bool:

@@ -75,14 +75,19 @@ class Gateway:
         headers["X-Forwarded-For"] = request.remote_addr or ""
         headers["X-Forwarded-Host"] = request.host
         headers["X-Forwarded-Proto"] = request.scheme
-        upstream = self._http.build_request(
-            request.method,
-            self._function_urls[function] + request.full_path.rstrip("?"),
-            headers=headers,
-            content=request.get_data(),
-        )
+        # The request line as the client sent it (still percent-encoded), like a load balancer.
+        target = request.environ.get("RAW_URI") or request.full_path.rstrip("?")
         try:
+            upstream = self._http.build_request(
+                request.method,
+                self._function_urls[function] + target,
+                headers=headers,
+                content=request.get_data(),
+            )
             answer = self._http.send(upstream, stream=True)
+        except (httpx.InvalidURL, httpx.LocalProtocolError):
+            # Google's front end refuses such requests before any function sees them.
+            return Response(b'{"detail": "Malformed request"}', 400, mimetype="application/json")
         except httpx.TransportError:
             return Response(b'{"detail": "function unavailable"}', 502, mimetype="application/json")
         passed = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in HOP_BY_HOP]

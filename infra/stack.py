@@ -234,16 +234,24 @@ class Stack:
             )
 
     def _health_checks(self) -> dict[str, Callable[[], bool]]:
+        """Each part is up when its own process runs and its port answers (a port answered by
+        another program, after ours failed to bind it, does not count)."""
         ports = self.ports
-        checks: dict[str, Callable[[], bool]] = {
+        probes: dict[str, Callable[[], bool]] = {
             "firestore": lambda: answers(self._local_url(ports["firestore"])),
             "pubsub": lambda: answers(self._local_url(ports["pubsub"])),
             "storage": lambda: answers(self._local_url(ports["storage"]) + "/storage/v1/b"),
             "tasks": lambda: tasks_emulator_answers(self.config.project, self.config.region),
         }
         for name in self.routes.functions:
-            checks[name] = lambda n=name: answers(self._local_url(ports[n]))
-        return checks
+            probes[name] = lambda n=name: answers(self._local_url(ports[n]))
+        return {
+            name: lambda n=name, probe=probe: self._running(n) and probe()
+            for name, probe in probes.items()
+        }
+
+    def _running(self, name: str) -> bool:
+        return any(c.name == name and c.exited() is None for c in self._children)
 
     def _wait_for(self, what: str, ready: Callable[[], bool]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS

@@ -581,3 +581,89 @@ class ScriptedMailer(FakeMailer):
         if self.failures:
             raise self.failures.pop(0)
         super().send(email)
+
+
+INSTALL_PAGE_TIME = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def install_page_app(
+    store: FakeApplicationStore,
+    app_id: str = "AppForInstallPages0001",
+    *,
+    package: str = "com.example.install",
+    label: str | None = "Install Demo",
+    access: str = "PUBLIC",
+    allowed_users: tuple[str, ...] = (),
+    owner_email: str | None = "owner@example.com",
+    version_names: tuple[str | None, ...] = ("1.0",),
+    release_notes: str | None = None,
+    icon_object: str | None = None,
+) -> Application:
+    """An app in `store` with one version per entry of `version_names` (numbered 1, 2, …),
+    written as the upload service writes them (`create_app`, then `append_version`)."""
+    from apkdrop.apk.models import ApkInfo
+    from apkdrop.applications.models import (
+        AccessType,
+        ApplicationMetaData,
+        PackageInfo,
+    )
+
+    access_type = AccessType(access)
+
+    def version(number: int, version_name: str | None) -> Version:
+        info = ApkInfo(
+            packageName=package,
+            versionName=version_name,
+            versionCode=number,
+            minSdkVersion=24,
+            targetSdkVersion=34,
+            hasInstrumentation=False,
+            appLabel=label,
+        )
+        return Version(
+            versionNumber=number,
+            application_meta_data=ApplicationMetaData(
+                package_info=PackageInfo(version_name=version_name, version_code=number)
+            ),
+            apkInfo=info,
+            size=3 * 1024 * 1024,
+            sha256="ab" * 32,
+            uploaderEmail=owner_email or "uploader@example.com",
+            uploadTime=INSTALL_PAGE_TIME + datetime.timedelta(hours=number),
+            accessType=access_type,
+            allowedUsers=list(allowed_users),
+            releaseNotes=release_notes,
+            objectName=f"applications/acct-install/{app_id}/{number}.apk",
+            iconObject=icon_object,
+        )
+
+    first, *later = version_names
+    app = Application(
+        id=app_id,
+        accountId="acct-install",
+        ownerEmail=owner_email,
+        packageName=package,
+        appLabel=label,
+        dateCreated=INSTALL_PAGE_TIME,
+        latest_application_version=1,
+        accessType=access_type,
+        allowedUsers=list(allowed_users),
+    )
+    assert store.create_app(app, version(1, first), claim_package=False)
+    for name in later:
+        app, _ = store.append_version(
+            app_id, lambda _, number, name=name: (version(number, name), {})
+        )
+    return app
+
+
+def install_session_cookie(settings: Settings, email: str) -> str:
+    """The value of the session cookie the install pages set for `email`."""
+    import flask
+
+    from apkdrop.install_pages import session
+
+    response = flask.Response()
+    session.start_session(response, email, settings)
+    header = response.headers["Set-Cookie"]
+    return header.split(";", 1)[0].split("=", 1)[1]

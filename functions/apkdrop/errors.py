@@ -25,6 +25,14 @@ class NotFound(ApkdropError):
     """The resource does not exist for this account."""
 
 
+class MethodNotAllowed(ApkdropError):
+    """The path exists, but not with this method; `allowed` lists the ones it takes."""
+
+    def __init__(self, detail: str, allowed: list[str]) -> None:
+        super().__init__(detail)
+        self.allowed = allowed
+
+
 class Conflict(ApkdropError):
     """The request clashes with the current state of a resource."""
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as MethodNotAllowedRoute
 from werkzeug.exceptions import NotFound as NotFoundRoute
 from werkzeug.routing import Map
 
@@ -19,6 +19,7 @@ from apkdrop.errors import (
     Conflict,
     Forbidden,
     InvalidRequest,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -34,6 +35,7 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
+    MethodNotAllowed: 405,
     Conflict: 409,
     PayloadTooLarge: 413,
     RateLimited: 429,
@@ -116,10 +118,10 @@ def serve(
         _retry_after(response, exc)
     except NotFoundRoute:
         response = render_error(NotFound("Not Found"), arguments)
-    except HTTPException as exc:  # method not allowed
-        response = json_response({"detail": exc.description}, exc.code or 400)
-        if exc.code == 405:
-            response.headers["Allow"] = ", ".join(exc.valid_methods or [])
+    except MethodNotAllowedRoute as exc:
+        allowed = sorted(exc.valid_methods or [])
+        response = render_error(MethodNotAllowed("Method Not Allowed", allowed), arguments)
+        response.headers["Allow"] = ", ".join(allowed)
     response.headers["X-Request-Id"] = request_id
     log.info(
         "%s %s %s",

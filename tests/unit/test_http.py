@@ -24,7 +24,11 @@ def test_every_domain_error_has_a_status() -> None:
     assert {errors.InvalidRequest, adapter_errors.BackendUnavailable} <= defined
     assert defined <= set(http.ERROR_STATUS)
     for kind in defined:
-        error = kind("x", retry_after=1) if kind is errors.RateLimited else kind("x")
+        arguments = {
+            errors.RateLimited: {"retry_after": 1},
+            errors.MethodNotAllowed: {"allowed": []},
+        }
+        error = kind("x", **arguments.get(kind, {}))
         assert http.error_response(error).status_code == http.ERROR_STATUS[kind]
 
 

@@ -11,6 +11,7 @@ from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, PayloadTooLarge
 from apkdrop.http import json_response, serve
+from apkdrop.openapi import openapi_document
 from apkdrop.timeutil import utc_now
 
 MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
@@ -20,12 +21,14 @@ FORM_OVERHEAD_BYTES = 256 * 1024
 # An empty body is an empty form ("Either file or apkUrl must be provided").
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", ""}
 
+OPENAPI = openapi_document()
 ROUTES = Map(
     [
         Rule("/v1/application", methods=["POST"], endpoint="upload"),
         Rule("/v1/application", methods=["GET"], endpoint="list_applications"),
         Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
         Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
+        Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
     ],
     strict_slashes=False,
 )
@@ -75,6 +78,10 @@ def get_application(request: flask.Request, deps: Dependencies, app_id: str) -> 
     return json_response({"data": app.model_dump(mode="json")})
 
 
+def openapi(request: flask.Request, deps: Dependencies) -> flask.Response:
+    return json_response(OPENAPI)
+
+
 def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account:
     """Authenticates, then counts the request against the key's shared per-minute limit."""
     account = authenticate(deps.accounts, request.headers)
@@ -87,7 +94,7 @@ def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account
 
 VIEWS = {
     view.__name__: view
-    for view in (upload, create_large_upload, list_applications, get_application)
+    for view in (upload, create_large_upload, list_applications, get_application, openapi)
 }
 
 

@@ -145,6 +145,9 @@ class UrlFetcher:
             raise InvalidRequest("apkUrl must use port 80 or 443")
         if not test_loopback and not all(is_public(address) for address in addresses):
             raise InvalidRequest("apkUrl points to a private or reserved address")
+        if self.loopback_port is not None and not test_loopback:
+            # Test stacks must never send traffic beyond this machine.
+            raise InvalidRequest("apkUrl may only reach the loopback test server here")
         return Target(url, scheme, host, port, addresses[0])
 
     def _resolve(self, host: str, port: int) -> list[str]:

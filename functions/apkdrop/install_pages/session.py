@@ -19,6 +19,11 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.session_signing_key.get_secret_value(), salt=SALT)
 
 
+def require_configured(settings: Settings) -> None:
+    """Raises BackendUnavailable when sessions cannot be signed."""
+    _serializer(settings)
+
+
 def signed_in_email(request: flask.Request, settings: Settings) -> str | None:
     """The address the request's cookie vouches for, if it is genuine and not expired."""
     cookie = request.cookies.get(COOKIE_NAME)

@@ -73,6 +73,8 @@ def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
 
 
 def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
+    # Checked before the link is spent, so a misconfiguration does not waste it.
+    session.require_configured(deps.settings)
     email, app_id = sign_in.redeem_link(deps, request.args.get("token", ""))
     response = redirect(f"/app/{app_id}", code=303)
     session.start_session(response, email, deps.settings)
@@ -81,7 +83,10 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
 
 def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
     target = request.args.get("next", "")
-    response = redirect(target if re.fullmatch(r"/app/[A-Za-z0-9_-]+", target) else "/app/", 303)
+    if re.fullmatch(r"/app/[A-Za-z0-9_-]+", target):
+        response = redirect(target, 303)
+    else:  # only our own pages: never an open redirect
+        response = page("signed_out.html")
     session.end_session(response, deps.settings)
     return response
 
@@ -100,9 +105,12 @@ def client_address(request: flask.Request, trusted_hops: int) -> str:
 
 def download_name(app: Application, version: Version) -> str:
     """`Label-1.2.3.apk`, with anything unsafe in a file name replaced."""
-    label = app.appLabel or app.packageName
-    stem = f"{label}-{version.apkInfo.versionName or version.version}"
-    return UNSAFE_FILE_CHARACTERS.sub("_", stem).strip("._")[:120] + ".apk"
+    label = UNSAFE_FILE_CHARACTERS.sub("_", app.appLabel or "").strip("._-")
+    version_name = UNSAFE_FILE_CHARACTERS.sub(
+        "_", version.apkInfo.versionName or version.version
+    ).strip("._-")
+    stem = f"{label or app.packageName}-{version_name or version.version}"
+    return stem.replace("..", "_")[:120] + ".apk"
 
 
 def _app(deps: Dependencies, app_id: str) -> Application:

@@ -1,0 +1,212 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models the endpoints use.
+
+`python -m apkdrop.openapi` prints it; docs/openapi.json is that output, kept in the repository
+(a test fails when it drifts from the code).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
+
+from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
+from apkdrop.applications.models import (
+    AccessType,
+    ApplicationDetail,
+    ApplicationView,
+    LargeUpload,
+    UploadAnswer,
+    VersionAction,
+)
+from apkdrop.builds.models import (
+    Build,
+    BuildRegistration,
+    ContextWithBuilds,
+    RegisteredBuild,
+    UploadContext,
+)
+
+VERSION = "1.0.0"
+
+
+class ErrorBody(BaseModel):
+    """Every error: what went wrong, and for a server-side failure the request to quote."""
+
+    detail: str
+    requestId: str | None = None
+
+
+class ApplicationList(BaseModel):
+    data: list[ApplicationView]
+
+
+class ApplicationDetailAnswer(BaseModel):
+    data: ApplicationDetail
+
+
+class ApplicationUploadForm(BaseModel):
+    """`multipart/form-data`: exactly one of file, apkUrl and uploadId."""
+
+    file: bytes | None = Field(default=None, json_schema_extra={"format": "binary"})
+    apkUrl: str | None = Field(default=None, max_length=2048)
+    uploadId: str | None = None
+    accessType: AccessType = AccessType.PUBLIC
+    allowedUsers: str | None = Field(default=None, description="comma-separated, or repeated")
+    versionAction: VersionAction = VersionAction.CREATE_NEW_VERSION
+    sendNotification: bool = False
+    notificationEmails: str | None = Field(default=None, description="comma-separated, or repeated")
+    releaseNotes: str | None = Field(default=None, max_length=MAX_RELEASE_NOTES_CHARS)
+    appId: str | None = None
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    summary: str
+    answer: type[BaseModel]
+    errors: tuple[int, ...]
+    body: type[BaseModel] | None = None
+    body_type: str = "application/json"
+    parameters: list[dict] = field(default_factory=list)
+
+
+def _path_parameter(name: str, schema: dict, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": description,
+    }
+
+
+PROJECT = _path_parameter(
+    "projectName",
+    {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},
+    "a namespace inside the key's account, created on first use",
+)
+ID = {"type": "integer", "minimum": 1}
+BUILDS = "/api/v1/projects/{projectName}"
+OPERATIONS = [
+    Operation(
+        "post",
+        f"{BUILDS}/build-uploads",
+        "Create an upload context",
+        UploadContext,
+        (400, 401),
+        parameters=[PROJECT],
+    ),
+    Operation(
+        "get",
+        f"{BUILDS}/build-uploads/{{contextId}}",
+        "A context with its builds",
+        ContextWithBuilds,
+        (400, 401, 404),
+        parameters=[PROJECT, _path_parameter("contextId", ID, "the context's id")],
+    ),
+    Operation(
+        "post",
+        f"{BUILDS}/builds",
+        "Register a build; get its signed upload",
+        RegisteredBuild,
+        (400, 401, 404),
+        body=BuildRegistration,
+        parameters=[PROJECT],
+    ),
+    Operation(
+        "get",
+        f"{BUILDS}/builds/{{buildId}}",
+        "A build and its upload state",
+        Build,
+        (400, 401, 404),
+        parameters=[PROJECT, _path_parameter("buildId", ID, "the build's id")],
+    ),
+    Operation(
+        "post",
+        "/v1/application",
+        "Upload an APK (file, URL or large upload)",
+        UploadAnswer,
+        (400, 401, 404, 409, 413, 429),
+        body=ApplicationUploadForm,
+        body_type="multipart/form-data",
+    ),
+    Operation(
+        "post",
+        "/v1/application/uploads",
+        "A signed URL for a file over 32 MiB",
+        LargeUpload,
+        (401, 429),
+    ),
+    Operation("get", "/v1/application", "The account's applications", ApplicationList, (401,)),
+    Operation(
+        "get",
+        "/v1/application/{appId}",
+        "An application with its versions",
+        ApplicationDetailAnswer,
+        (401, 404),
+        parameters=[_path_parameter("appId", {"type": "string"}, "the app's id")],
+    ),
+]
+ERROR_DESCRIPTIONS = {
+    400: "Bad input: the detail names the field",
+    401: "Missing or invalid API key",
+    404: "Unknown (or another account's) resource",
+    409: "Conflicts with an existing app",
+    413: "Too large for one request: use /v1/application/uploads",
+    429: "Rate limit exceeded (see Retry-After)",
+    503: "A Google service failed; retry after Retry-After",
+}
+
+
+def openapi_document() -> dict:
+    answers = {op.answer for op in OPERATIONS} | {ErrorBody}
+    bodies = {op.body for op in OPERATIONS if op.body}
+    _, schemas = models_json_schema(
+        [(model, "serialization") for model in sorted(answers, key=str)]
+        + [(model, "validation") for model in sorted(bodies, key=str)],
+        ref_template="#/components/schemas/{model}",
+    )
+    paths: dict[str, dict] = {}
+    for op in OPERATIONS:
+        responses = {"200": _content(op.answer, "OK")}
+        # 400: any request can be malformed (the front end refuses bad headers); 503: outages.
+        for status in sorted({400, *op.errors, 503}):
+            responses[str(status)] = _content(ErrorBody, ERROR_DESCRIPTIONS[status])
+        operation = {"summary": op.summary, "parameters": op.parameters, "responses": responses}
+        if op.body:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {op.body_type: {"schema": _ref(op.body)}},
+            }
+        paths.setdefault(op.path, {})[op.method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "apkdrop",
+            "version": VERSION,
+            "description": "Upload Android builds from CI and share them.",
+        },
+        "security": [{"apiKey": []}, {"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
+    }
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _content(model: type[BaseModel], description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+if __name__ == "__main__":
+    print(json.dumps(openapi_document(), indent=2, sort_keys=True))

@@ -1,0 +1,798 @@
+"""`install_pages` from functions/main.py, served by functions_framework, over the fakes."""
+
+import datetime
+import hashlib
+import re
+import string
+import sys
+import urllib.parse
+from pathlib import Path
+
+import flask
+import pytest
+from flask.testing import FlaskClient
+from functions_framework import create_app
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import EnvironBuilder
+
+from apkdrop.accounts import Account
+from apkdrop.applications.form import read_upload_form
+from apkdrop.applications.models import Application
+from apkdrop.applications.service import UploadSession
+from apkdrop.dependencies import Dependencies
+from apkdrop.install_pages import session, sign_in, views
+from tests import fakes
+from tests.fakes import (
+    FakeBucket,
+    FakeScheduler,
+    fake_dependencies,
+    install_page_app,
+    install_session_cookie,
+)
+from tests.fixtures.apk_builder import build_apk
+
+MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
+NOW = datetime.datetime(2026, 3, 1, 12, 0, 5, tzinfo=datetime.UTC)
+APP_ID = "AppForInstallPages0001"
+OWNER = "owner@example.com"
+TESTER = "tester@example.com"
+STRANGER = "stranger@example.com"
+EXPIRED = "already used or has expired"
+CHECK_EMAIL = "Check your email"
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"session_signing_key": "k" * 40}
+
+
+@pytest.fixture
+def deps(settings_overrides: dict, monkeypatch: pytest.MonkeyPatch) -> Dependencies:
+    # One rate-limit window and one token clock for the whole test.
+    monkeypatch.setattr(sign_in, "utc_now", lambda: NOW)
+    monkeypatch.setattr(fakes, "utc_now", lambda: NOW)
+    return fake_dependencies(**settings_overrides)
+
+
+@pytest.fixture
+def pages(monkeypatch: pytest.MonkeyPatch, deps: Dependencies) -> FlaskClient:
+    """main.py loaded as functions_framework does, for install_pages, given the fakes."""
+    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
+    monkeypatch.setitem(sys.modules, "main", None)  # create_app's module goes when we do
+    app = create_app("install_pages", str(MAIN), "http")
+    monkeypatch.setattr(sys.modules["main"], "deps", deps)
+    return app.test_client()
+
+
+@pytest.fixture
+def public_app(deps: Dependencies) -> Application:
+    return install_page_app(
+        deps.applications,
+        APP_ID,
+        label="Appium Settings",
+        package="io.appium.settings",
+        version_names=("8.0.9", "8.0.10"),
+        release_notes="Fixes things",
+    )
+
+
+@pytest.fixture
+def private_app(deps: Dependencies) -> Application:
+    return install_page_app(
+        deps.applications,
+        "PrivateInstallPage0001",
+        label="Secret App",
+        access="PRIVATE",
+        allowed_users=(TESTER,),
+        owner_email=OWNER,
+    )
+
+
+def bucket(deps: Dependencies) -> FakeBucket:
+    assert isinstance(deps.bucket, FakeBucket)
+    return deps.bucket
+
+
+def email_queue(deps: Dependencies) -> FakeScheduler:
+    assert isinstance(deps.email_queue, FakeScheduler)
+    return deps.email_queue
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def heading(response) -> str:
+    match = re.search(r"<h1>(.*?)</h1>", text(response), re.S)
+    assert match, text(response)
+    return match.group(1).strip()
+
+
+def sign_in_as(pages: FlaskClient, deps: Dependencies, email: str) -> None:
+    pages.set_cookie(session.COOKIE_NAME, install_session_cookie(deps.settings, email))
+
+
+def assert_html_page(response, status: int) -> None:
+    assert response.status_code == status, text(response)
+    assert response.mimetype == "text/html"
+    assert text(response).startswith("<!doctype html>")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src" not in csp  # no scripts at all
+    assert response.headers["X-Request-Id"]
+
+
+def emailed_token(deps: Dependencies) -> str:
+    link = email_queue(deps).calls[-1].payload["link"]
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["token"][0]
+
+
+# --- a public app's page ------------------------------------------------------------------------
+
+
+def test_public_app_page(pages: FlaskClient, public_app: Application) -> None:
+    response = pages.get(f"/app/{APP_ID}")
+
+    assert_html_page(response, 200)
+    page = text(response)
+    assert heading(response) == "Appium Settings"
+    assert "<title>Appium Settings 2.0 · apkdrop</title>" in page
+    assert "io.appium.settings" in page
+    assert '<dd id="platform-version">2.0</dd>' in page
+    assert "8.0.10 (2)" in page
+    assert "3.0 MB" in page and "01 Mar 2026, 14:00 UTC" in page
+    assert "Fixes things" in page
+    assert f'href="/app/{APP_ID}/download?version=2.0"' in page
+    assert "Download APK" in page
+    assert "<svg" in page and 'class="qr"' in page
+    link = f"https://apkdrop.example.test/app/{APP_ID}"
+    assert f'href="{link}?version=1.0"' in page and f'href="{link}?version=2.0"' in page
+    assert "This is an older version" not in page
+    assert "Sign out" not in page  # nobody is signed in
+
+
+@pytest.mark.parametrize("wanted", ["1.0", "1", "01"])
+def test_a_version_by_number(pages: FlaskClient, public_app: Application, wanted: str) -> None:
+    response = pages.get(f"/app/{APP_ID}", query_string={"version": wanted})
+
+    assert_html_page(response, 200)
+    page = text(response)
+    assert '<dd id="platform-version">1.0</dd>' in page
+    assert "8.0.9 (1)" in page
+    assert "This is an older version" in page
+    assert f'href="/app/{APP_ID}/download?version=1.0"' in page
+
+
+def test_the_latest_version_by_number_is_not_called_older(
+    pages: FlaskClient, public_app: Application
+) -> None:
+    response = pages.get(f"/app/{APP_ID}?version=2.0")
+    assert response.status_code == 200
+    assert "This is an older version" not in text(response)
+
+
+@pytest.mark.parametrize(
+    "wanted", ["9.0", "abc", "1.5", "", "0", "0.0", "-1", "1.00", "1.0.0", "²", " 1", "1e0", "3"]
+)
+def test_a_missing_version_is_a_friendly_404(
+    pages: FlaskClient, deps: Dependencies, public_app: Application, wanted: str
+) -> None:
+    response = pages.get(f"/app/{APP_ID}", query_string={"version": wanted})
+    assert_html_page(response, 404)
+    assert heading(response) == "Not found"
+    assert bucket(deps).signed_gets == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/app/NoSuchApp0123456789AB",
+        "/app/short",
+        "/app/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/app/" + "A" * 44,
+        "/app/AppForInstallPages0001%00",
+        "/app/AppForInstallPages0001.json",
+        "/app/..%2F..%2Fetc",
+        "/app/",
+        "/app",
+        "/",
+        "/nothing/here",
+        "/app/NoSuchApp0123456789AB/download",
+        "/app/short/download",
+        "/app/AppForInstallPages0001/download/more",
+    ],
+)
+def test_unknown_or_malformed_apps_are_a_friendly_404(
+    pages: FlaskClient, public_app: Application, path: str
+) -> None:
+    response = pages.get(path)
+    assert_html_page(response, 404)
+    assert heading(response) == "Not found"
+    assert "<script>" not in text(response)
+
+
+def test_a_trailing_slash_is_the_same_page(pages: FlaskClient, public_app: Application) -> None:
+    assert pages.get(f"/app/{APP_ID}/").status_code == 200
+
+
+def test_html_in_labels_and_notes_is_shown_as_text(pages: FlaskClient, deps: Dependencies) -> None:
+    install_page_app(
+        deps.applications,
+        APP_ID,
+        label='<script>alert("label")</script>',
+        package="com.example.html",
+        version_names=('<img src=x onerror="v()">',),
+        release_notes="Line one\n<b>not bold</b> & <a href='javascript:x'>x</a>",
+    )
+    response = pages.get(f"/app/{APP_ID}")
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "<script>alert" not in page and "<b>not bold</b>" not in page
+    assert "<img src=x" not in page and "<a href='javascript" not in page
+    assert escape('<script>alert("label")</script>') in page
+    assert "&lt;b&gt;not bold&lt;/b&gt; &amp; &lt;a href=&#39;javascript:x&#39;&gt;" in page
+    assert escape('<img src=x onerror="v()">') in page
+
+
+def test_an_icon_is_a_short_lived_signed_url(pages: FlaskClient, deps: Dependencies) -> None:
+    install_page_app(deps.applications, APP_ID, icon_object="icons/app.png")
+    response = pages.get(f"/app/{APP_ID}")
+
+    assert response.status_code == 200
+    (icon_call,) = bucket(deps).signed_gets
+    assert icon_call == ("icons/app.png", datetime.timedelta(hours=1), None)
+    assert 'src="https://storage.example.test/apkdrop-test-uploads/icons/app.png?get=1"' in text(
+        response
+    )
+
+
+def test_an_app_without_a_label_is_named_by_its_package(
+    pages: FlaskClient, deps: Dependencies
+) -> None:
+    install_page_app(deps.applications, APP_ID, label=None, package="com.example.nameless")
+    response = pages.get(f"/app/{APP_ID}")
+    assert heading(response) == "com.example.nameless"
+
+
+def test_a_page_for_an_app_published_by_the_upload_service(
+    pages: FlaskClient, deps: Dependencies
+) -> None:
+    content = build_apk("com.example.real", "4.5.6", 456, label="Real App")
+    account = Account(id="acct-real", email="uploader@example.com")
+    with UploadSession(deps, account) as upload:
+        upload.file_writer().write(content)
+        answer = upload.publish(read_upload_form(MultiDict({"releaseNotes": "hi"}), True))
+
+    response = pages.get(
+        urllib.parse.urlsplit(answer.data.versionedMagicLink).path + "?version=1.0"
+    )
+
+    assert response.status_code == 200, text(response)
+    assert heading(response) == "Real App"
+    assert "4.5.6 (456)" in text(response)
+    assert hashlib.sha256(content).hexdigest() in text(response)
+
+    download = pages.get(f"/app/{answer.data.id}/download?version=1.0")
+    assert download.status_code == 302
+    (version,) = deps.applications.versions(answer.data.id)
+    assert bucket(deps).signed_gets[-1] == (
+        version.objectName,
+        datetime.timedelta(minutes=5),
+        "Real_App-4.5.6.apk",
+    )
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+def test_download_redirects_to_a_five_minute_signed_url(
+    pages: FlaskClient, deps: Dependencies, public_app: Application
+) -> None:
+    response = pages.get(f"/app/{APP_ID}/download")
+
+    assert response.status_code == 302
+    (call,) = bucket(deps).signed_gets
+    object_name, ttl, name = call
+    assert object_name == f"applications/acct-install/{APP_ID}/2.apk"
+    assert ttl == datetime.timedelta(minutes=5)
+    assert name == "Appium_Settings-8.0.10.apk"
+    assert response.headers["Location"] == (
+        f"https://storage.example.test/apkdrop-test-uploads/{object_name}?get=1"
+    )
+
+
+@pytest.mark.parametrize("wanted", ["1.0", "1"])
+def test_download_of_an_older_version(
+    pages: FlaskClient, deps: Dependencies, public_app: Application, wanted: str
+) -> None:
+    response = pages.get(f"/app/{APP_ID}/download", query_string={"version": wanted})
+    assert response.status_code == 302
+    assert bucket(deps).signed_gets == [
+        (
+            f"applications/acct-install/{APP_ID}/1.apk",
+            datetime.timedelta(minutes=5),
+            "Appium_Settings-8.0.9.apk",
+        )
+    ]
+
+
+def test_download_of_a_missing_version_is_a_404_page(
+    pages: FlaskClient, deps: Dependencies, public_app: Application
+) -> None:
+    response = pages.get(f"/app/{APP_ID}/download?version=7.0")
+    assert_html_page(response, 404)
+    assert bucket(deps).signed_gets == []
+
+
+def name_for(label: str | None, version_name: str | None, package: str = "com.example.x") -> str:
+    store = fakes.FakeApplicationStore()
+    app = install_page_app(store, label=label, package=package, version_names=(version_name,))
+    (version,) = store.versions(app.id)
+    return views.download_name(app, version)
+
+
+@pytest.mark.parametrize(
+    ("label", "version_name", "expected"),
+    [
+        ("Appium Settings", "8.0.10", "Appium_Settings-8.0.10.apk"),
+        ("My/App", "1.0", "My_App-1.0.apk"),
+        ("../../etc/passwd", "1", "etc_passwd-1.apk"),
+        ('Say "hi"', "2.0", "Say_hi-2.0.apk"),
+        ("a\\b", "1.0", "a_b-1.0.apk"),
+        ("Café ☕", "1.0", "Caf-1.0.apk"),
+        ("☕☕", "1.0", "com.example.x-1.0.apk"),  # nothing usable left: the package name
+        ("App", None, "App-1.0.apk"),  # no versionName: the platform version
+        ("App", "1.0/../../x", "App-1.0_____x.apk"),
+        (None, "3.2", "com.example.x-3.2.apk"),
+        ("", "3.2", "com.example.x-3.2.apk"),
+        ("A\r\nContent-Type: text/html", "1", "A_Content-Type_text_html-1.apk"),
+    ],
+)
+def test_download_name(label: str | None, version_name: str | None, expected: str) -> None:
+    assert name_for(label, version_name) == expected
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.apk$")
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    label=st.none() | st.text(max_size=300),
+    version_name=st.none() | st.text(max_size=300),
+)
+def test_any_download_name_is_a_safe_file_name(label: str | None, version_name: str | None) -> None:
+    name = name_for(label, version_name)
+    assert SAFE_NAME.match(name), name
+    assert not name.startswith(".")
+    assert "/" not in name and "\\" not in name and '"' not in name
+
+
+# --- private apps -------------------------------------------------------------------------------
+
+
+def test_a_private_app_asks_an_anonymous_visitor_to_sign_in(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    response = pages.get(f"/app/{private_app.id}")
+
+    assert_html_page(response, 401)
+    page = text(response)
+    assert heading(response) == "Private app"
+    assert "This app is private: sign in to see it." in page
+    assert '<form method="post" action="/auth/sign-in">' in page
+    assert 'name="email"' in page and 'type="email"' in page
+    assert f'<input type="hidden" name="app" value="{private_app.id}">' in page
+    assert "Secret App" not in page and "com.example.install" not in page  # nothing leaks
+    assert bucket(deps).signed_gets == []
+
+
+def test_a_private_download_needs_a_session(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    response = pages.get(f"/app/{private_app.id}/download")
+    assert_html_page(response, 401)
+    assert "Location" not in response.headers
+    assert f'name="app" value="{private_app.id}"' in text(response)
+    assert bucket(deps).signed_gets == []
+
+
+@pytest.mark.parametrize("email", [TESTER, OWNER])
+def test_a_signed_in_tester_or_owner_sees_the_app(
+    pages: FlaskClient, deps: Dependencies, private_app: Application, email: str
+) -> None:
+    sign_in_as(pages, deps, email)
+
+    response = pages.get(f"/app/{private_app.id}")
+
+    assert_html_page(response, 200)
+    assert heading(response) == "Secret App"
+    assert email in text(response)
+    assert f'href="/auth/sign-out?next=/app/{private_app.id}">Sign out</a>' in text(response)
+    download = pages.get(f"/app/{private_app.id}/download")
+    assert download.status_code == 302
+    assert bucket(deps).signed_gets[-1][1] == datetime.timedelta(minutes=5)
+
+
+def test_a_signed_in_visitor_not_on_the_list_is_refused(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    sign_in_as(pages, deps, STRANGER)
+
+    response = pages.get(f"/app/{private_app.id}")
+
+    assert_html_page(response, 403)
+    assert heading(response) == "No access"
+    assert f"{STRANGER} is not on this app&#39;s list of testers." in text(response)
+    assert f'href="/auth/sign-out?next=/app/{private_app.id}"' in text(response)
+    assert "Secret App" not in text(response)
+    assert pages.get(f"/app/{private_app.id}/download").status_code == 403
+    assert bucket(deps).signed_gets == []
+
+
+def test_a_session_of_a_public_app_visitor_is_shown(
+    pages: FlaskClient, deps: Dependencies, public_app: Application
+) -> None:
+    sign_in_as(pages, deps, STRANGER)
+    response = pages.get(f"/app/{APP_ID}")
+    assert response.status_code == 200
+    assert STRANGER in text(response)
+
+
+def test_a_forged_session_is_anonymous(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    other = fake_dependencies(session_signing_key="o" * 40).settings
+    pages.set_cookie(session.COOKIE_NAME, install_session_cookie(other, TESTER))
+    assert pages.get(f"/app/{private_app.id}").status_code == 401
+    pages.set_cookie(session.COOKIE_NAME, "not-a-cookie")
+    assert pages.get(f"/app/{private_app.id}").status_code == 401
+
+
+@pytest.mark.parametrize("settings_overrides", [{}])
+def test_without_a_signing_key_private_apps_stay_closed(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    pages.set_cookie(
+        session.COOKIE_NAME,
+        install_session_cookie(fakes.make_settings(session_signing_key="k" * 40), TESTER),
+    )
+    assert pages.get(f"/app/{private_app.id}").status_code == 401
+
+
+# --- asking for a link --------------------------------------------------------------------------
+
+
+def test_the_answer_is_the_same_for_allowed_and_unknown_addresses(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    allowed = pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    unknown = pages.post("/auth/sign-in", data={"app": private_app.id, "email": STRANGER})
+
+    assert_html_page(allowed, 200)
+    assert_html_page(unknown, 200)
+    assert allowed.get_data() == unknown.get_data()
+    assert heading(allowed) == CHECK_EMAIL
+    assert "Set-Cookie" not in allowed.headers and "Set-Cookie" not in unknown.headers
+    assert [task.payload["email"] for task in email_queue(deps).calls] == [TESTER]
+
+
+def test_an_invalid_address_is_a_400_page(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    for form in ({"app": private_app.id, "email": "nope"}, {"app": private_app.id}):
+        response = pages.post("/auth/sign-in", data=form)
+        assert_html_page(response, 400)
+        assert "Enter a valid email address" in text(response)
+    assert email_queue(deps).calls == []
+
+
+@pytest.mark.parametrize("app", ["", "NoSuchApp0123456789AB", "<b>x</b>", "a" * 100])
+def test_asking_for_an_unknown_app_is_a_404_page(pages: FlaskClient, app: str) -> None:
+    response = pages.post("/auth/sign-in", data={"app": app, "email": TESTER})
+    assert_html_page(response, 404)
+    assert "<b>x</b>" not in text(response)
+
+
+def test_too_many_requests_are_a_429_page(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    form = {"app": private_app.id, "email": TESTER}
+    for _ in range(3):
+        assert pages.post("/auth/sign-in", data=form).status_code == 200
+
+    response = pages.post("/auth/sign-in", data=form)
+
+    assert_html_page(response, 429)
+    assert heading(response) == "Too many attempts"
+    assert response.headers["Retry-After"] == "55"  # the minute's window ends at 12:01:00
+    assert len(email_queue(deps).calls) == 3
+
+
+def test_the_client_limit_counts_the_address_the_proxy_saw(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    """Ten a minute per client; a client rotating a forged X-Forwarded-For gains nothing."""
+    for n in range(10):
+        forged = {"X-Forwarded-For": f"10.0.0.{n}, 198.51.100.7"}
+        form = {"app": private_app.id, "email": f"p{n}@example.com"}
+        assert pages.post("/auth/sign-in", data=form, headers=forged).status_code == 200
+    response = pages.post(
+        "/auth/sign-in",
+        data={"app": private_app.id, "email": TESTER},
+        headers={"X-Forwarded-For": "10.9.9.9, 198.51.100.7"},
+    )
+    assert response.status_code == 429
+    other = pages.post(
+        "/auth/sign-in",
+        data={"app": private_app.id, "email": TESTER},
+        headers={"X-Forwarded-For": "198.51.100.8"},
+    )
+    assert other.status_code == 200
+    key = "sign-in-client-" + hashlib.sha256(b"198.51.100.7").hexdigest()[:32]
+    assert any(window.startswith(key) for window in deps.rate_limits.counts)
+
+
+# --- following the link -------------------------------------------------------------------------
+
+
+def test_the_emailed_link_signs_in_once(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": " Tester@Example.com "})
+    token = emailed_token(deps)
+
+    response = pages.get("/auth/verify", query_string={"token": token})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/app/{private_app.id}"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("apkdrop_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    page = pages.get(f"/app/{private_app.id}")  # the client kept the cookie
+    assert page.status_code == 200
+    assert TESTER in text(page)
+
+    again = pages.get("/auth/verify", query_string={"token": token})
+    assert_html_page(again, 400)
+    assert EXPIRED in text(again)
+    assert "Set-Cookie" not in again.headers
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"session_signing_key": "k" * 40, "session_cookie_secure": False}]
+)
+def test_local_dev_cookies_are_not_secure(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    response = pages.get("/auth/verify", query_string={"token": emailed_token(deps)})
+    assert response.status_code == 303
+    assert "Secure" not in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=abc", "?token=" + "A" * 43, "?x=1"])
+def test_a_bad_token_is_a_400_page(pages: FlaskClient, query: str) -> None:
+    response = pages.get("/auth/verify" + query)
+    assert_html_page(response, 400)
+    assert EXPIRED in text(response)
+
+
+@pytest.mark.parametrize("settings_overrides", [{}])
+def test_a_failure_to_start_a_session_does_not_spend_the_link(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    token = emailed_token(deps)
+    first = pages.get("/auth/verify", query_string={"token": token})
+    assert first.status_code == 503
+    retry = pages.get("/auth/verify", query_string={"token": token})
+    assert retry.status_code != 400
+
+
+# --- signing out --------------------------------------------------------------------------------
+
+
+def test_sign_out_clears_the_cookie(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    sign_in_as(pages, deps, TESTER)
+    assert pages.get(f"/app/{private_app.id}").status_code == 200
+
+    response = pages.get("/auth/sign-out", query_string={"next": f"/app/{private_app.id}"})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/app/{private_app.id}"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("apkdrop_session=;") and "Max-Age=0" in cookie
+    assert pages.get_cookie(session.COOKIE_NAME) is None
+    assert pages.get(f"/app/{private_app.id}").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "",
+        "https://evil.example/app/x",
+        "//evil.example",
+        "//evil.example/app/abc",
+        "/\\evil.example",
+        "/app/../../evil",
+        "/app/abc/../../x",
+        "/app/abc?x=//evil.example",
+        "/app/abc\r\nSet-Cookie: a=b",
+        "https:/evil.example",
+        "javascript:alert(1)",
+        "/auth/sign-out",
+    ],
+)
+def test_sign_out_only_follows_app_pages(pages: FlaskClient, target: str) -> None:
+    response = pages.get("/auth/sign-out", query_string={"next": target})
+    # Anything but one of our app pages: no redirect at all, a "Signed out" page instead.
+    assert response.status_code == 200
+    assert "Location" not in response.headers
+    assert "Signed out" in response.get_data(as_text=True)
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("apkdrop_session=;") and "a=b" not in cookie
+
+
+# --- the client's address -----------------------------------------------------------------------
+
+
+def request(forwarded: str | None, remote: str = "192.0.2.1") -> flask.Request:
+    headers = {} if forwarded is None else {"X-Forwarded-For": forwarded}
+    builder = EnvironBuilder(
+        path="/auth/sign-in", headers=headers, environ_base={"REMOTE_ADDR": remote}
+    )
+    return flask.Request(builder.get_environ())
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "hops", "expected"),
+    [
+        (None, 1, "192.0.2.1"),
+        ("", 1, "192.0.2.1"),
+        (" , ,", 1, "192.0.2.1"),
+        ("203.0.113.5", 1, "203.0.113.5"),
+        ("1.1.1.1, 203.0.113.5", 1, "203.0.113.5"),  # the left entry was the client's own
+        ("1.1.1.1,2.2.2.2 ,203.0.113.5", 1, "203.0.113.5"),
+        ("203.0.113.5, 10.0.0.2", 2, "203.0.113.5"),
+        ("6.6.6.6, 7.7.7.7, 203.0.113.5, 10.0.0.2", 2, "203.0.113.5"),
+        ("10.0.0.2", 2, "192.0.2.1"),  # fewer entries than proxies: the peer
+        ("2001:db8::1", 1, "2001:db8::1"),
+    ],
+)
+def test_client_address(forwarded: str | None, hops: int, expected: str) -> None:
+    assert views.client_address(request(forwarded), hops) == expected
+
+
+@pytest.mark.parametrize("settings_overrides", [{"trusted_proxy_hops": 2}])
+def test_two_trusted_hops_through_the_entry_point(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    pages.post(
+        "/auth/sign-in",
+        data={"app": private_app.id, "email": TESTER},
+        headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.5, 10.0.0.2"},
+    )
+    key = "sign-in-client-" + hashlib.sha256(b"203.0.113.5").hexdigest()[:32]
+    assert any(window.startswith(key) for window in deps.rate_limits.counts)
+
+
+# --- methods ------------------------------------------------------------------------------------
+
+
+def test_a_wrong_method_is_an_html_page(pages: FlaskClient) -> None:
+    response = pages.get("/auth/sign-in")
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+
+
+def test_a_wrong_method_is_refused(pages: FlaskClient, public_app: Application) -> None:
+    for response in (
+        pages.get("/auth/sign-in"),
+        pages.post(f"/app/{APP_ID}"),
+        pages.delete(f"/app/{APP_ID}/download"),
+        pages.post("/auth/verify"),
+    ):
+        assert response.status_code == 405
+        assert response.headers["Allow"]
+
+
+def test_head_requests_are_answered(pages: FlaskClient, public_app: Application) -> None:
+    response = pages.head(f"/app/{APP_ID}")
+    assert response.status_code == 200
+    assert response.get_data() == b""
+
+
+# --- nothing a visitor sends is a server error --------------------------------------------------
+
+SEGMENT = st.text(max_size=50).map(lambda s: urllib.parse.quote(s, safe=""))
+PATHS = st.one_of(
+    st.builds("/app/{}".format, SEGMENT),
+    st.builds("/app/{}/download".format, SEGMENT),
+    st.builds("/app/{}/{}".format, SEGMENT, SEGMENT),
+    st.sampled_from([f"/app/{APP_ID}", f"/app/{APP_ID}/download", "/app/PrivateInstallPage0001"]),
+    st.builds("/auth/{}".format, SEGMENT),
+    st.sampled_from(["/auth/verify", "/auth/sign-out", "/auth/sign-in"]),
+)
+QUERY_VALUES = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["1.0", "2.0", "1", "0", "-1", "1.5", "9" * 30, "//evil.example", "/app/x"]),
+)
+QUERIES = st.one_of(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["version", "token", "next", "x"]) | st.text(max_size=8), QUERY_VALUES
+        ),
+        max_size=4,
+    ).map(urllib.parse.urlencode),
+    st.text(string.printable, max_size=60),
+)
+COOKIES = (
+    st.none()
+    | st.text(string.ascii_letters + string.digits + "-_.=!~*'()", max_size=120)
+    | st.just("valid")
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(path=PATHS, query=QUERIES, cookie=COOKIES)
+def test_no_request_is_a_server_error(
+    pages: FlaskClient,
+    deps: Dependencies,
+    public_app: Application,
+    private_app: Application,
+    path: str,
+    query: str,
+    cookie: str | None,
+) -> None:
+    pages.delete_cookie(session.COOKIE_NAME)
+    if cookie == "valid":
+        sign_in_as(pages, deps, TESTER)
+    elif cookie is not None:
+        pages.set_cookie(session.COOKIE_NAME, cookie)
+    response = pages.get(path, query_string=query)
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, text(response)
+    if response.status_code in (200, 400, 401, 403, 404):
+        assert response.mimetype == "text/html"
+    if response.status_code in (302, 303):
+        location = response.headers["Location"]
+        assert location.startswith(("/app/", "https://storage.example.test/")), location
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    app=st.sampled_from([APP_ID, "PrivateInstallPage0001", ""]) | st.text(max_size=50),
+    email=st.sampled_from([TESTER, STRANGER, "", "x@y"]) | st.text(max_size=300),
+    extra=st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=3),
+)
+def test_no_sign_in_form_is_a_server_error(
+    pages: FlaskClient,
+    public_app: Application,
+    private_app: Application,
+    app: str,
+    email: str,
+    extra: dict[str, str],
+) -> None:
+    response = pages.post("/auth/sign-in", data={**extra, "app": app, "email": email})
+    event(f"status {response.status_code}")
+    assert response.status_code in {200, 400, 404, 429}, text(response)
+    assert response.mimetype == "text/html"

@@ -1,0 +1,50 @@
+"""The OpenAPI document is generated from the code; the committed copy must not drift."""
+
+import json
+
+from apkdrop.applications import api as application_api
+from apkdrop.builds import api as build_api
+from apkdrop.openapi import openapi_document
+from tests.paths import ROOT
+
+SNAPSHOT = ROOT / "docs" / "openapi.json"
+
+
+def test_the_committed_document_matches_the_code() -> None:
+    assert json.loads(SNAPSHOT.read_text()) == openapi_document(), (
+        "docs/openapi.json is stale: run `make openapi` and commit it"
+    )
+
+
+def test_every_api_route_is_documented_and_nothing_else() -> None:
+    documented = {
+        (method.upper(), path)
+        for path, operations in openapi_document()["paths"].items()
+        for method in operations
+    }
+    routed = {
+        (
+            method,
+            rule.rule.replace("<project>", "{projectName}")
+            .replace("<context_id>", "{contextId}")
+            .replace("<build_id>", "{buildId}")
+            .replace("<app_id>", "{appId}"),
+        )
+        for routes in (build_api.ROUTES, application_api.ROUTES)
+        for rule in routes.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+        if rule.rule != "/openapi.json"
+    }
+    assert documented == routed
+
+
+def test_errors_share_one_documented_body() -> None:
+    document = openapi_document()
+    assert document["openapi"] == "3.1.0"
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                schema = response["content"]["application/json"]["schema"]["$ref"]
+                expected = "ErrorBody" if status != "200" else schema.rsplit("/", 1)[1]
+                assert schema.endswith(expected)
+                assert status in {"200", "400", "503"} or int(status) in range(401, 430)
