@@ -30,6 +30,11 @@ def sign_in_link(stack, email: str, app_name: str) -> str:
     return SIGN_IN_LINK.search(message["text"]).group(0)
 
 
+def private_app(client, package: str, label: str, tester: str) -> dict:
+    apk = build_apk(package, label=label)
+    return uploaded(upload(client, apk, accessType="private", allowedUsers=tester))
+
+
 def ask_for_link(page, email: str) -> None:
     assert page.locator("#email").count() == 1, page.content()
     page.fill("#email", email)
@@ -123,14 +128,7 @@ def test_private_app_sign_in_flow(stack, client):
 
 
 def test_the_answer_does_not_reveal_who_has_access(stack, client):
-    app = uploaded(
-        upload(
-            client,
-            build_apk("com.example.quietly", label="Quiet App"),
-            accessType="private",
-            allowedUsers="member@example.com",
-        )
-    )
+    app = private_app(client, "com.example.quietly", "Quiet App", "member@example.com")
     with chromium() as browser:
         texts = []
         for email in ("member@example.com", "stranger@example.com"):
@@ -144,22 +142,8 @@ def test_the_answer_does_not_reveal_who_has_access(stack, client):
 
 
 def test_a_signed_in_user_without_access_is_refused(stack, client):
-    mine = uploaded(
-        upload(
-            client,
-            build_apk("com.example.mine", label="Mine"),
-            accessType="private",
-            allowedUsers="outsider@example.com",
-        )
-    )
-    theirs = uploaded(
-        upload(
-            client,
-            build_apk("com.example.theirs", label="Theirs"),
-            accessType="private",
-            allowedUsers="insider@example.com",
-        )
-    )
+    mine = private_app(client, "com.example.mine", "Mine", "outsider@example.com")
+    theirs = private_app(client, "com.example.theirs", "Theirs", "insider@example.com")
     with chromium() as browser:
         page = browser.new_page()
         page.goto(mine["magicLink"])
@@ -174,14 +158,7 @@ def test_a_signed_in_user_without_access_is_refused(stack, client):
 
 
 def test_an_expired_sign_in_link_is_refused(stack, client):
-    app = uploaded(
-        upload(
-            client,
-            build_apk("com.example.stale", label="Stale App"),
-            accessType="private",
-            allowedUsers="late@example.com",
-        )
-    )
+    app = private_app(client, "com.example.stale", "Stale App", "late@example.com")
     with chromium() as browser:
         page = browser.new_page()
         page.goto(app["magicLink"])
