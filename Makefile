@@ -10,7 +10,7 @@ PROJECT ?=
 
 .PHONY: dev test unit lint openapi api-key revoke-key clean venvs bench chromium terraform-check
 
-$(VENV)/.installed: requirements-dev.txt functions/requirements.txt
+$(VENV)/.installed: requirements-dev.txt functions/requirements.txt cli/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@

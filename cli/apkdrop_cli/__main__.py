@@ -1,0 +1,5 @@
+"""`python -m apkdrop_cli` is the `apkdrop` command."""
+
+from apkdrop_cli.main import main
+
+main()

@@ -1,0 +1,199 @@
+"""`apkdrop app upload | list | show`: the application upload API."""
+
+import argparse
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from apkdrop_cli.errors import Refused, UsageError
+from apkdrop_cli.output import Result, human_size
+from apkdrop_cli.session import Session
+from apkdrop_cli.storage import ProgressFile, file_size
+
+# The API takes 32 MiB in one request (multipart framing included): larger files, and any the
+# server answers 413 for, take the large-file path (a signed URL, then publish by uploadId).
+DIRECT_UPLOAD_LIMIT_BYTES = 31 * 1024 * 1024
+ACTIONS = {
+    "new-version": "CREATE_NEW_VERSION",
+    "new-app": "CREATE_NEW_APP",
+    "do-nothing": "DO_NOTHING",
+}
+APK_MEDIA_TYPE = "application/vnd.android.package-archive"
+
+
+def upload(session: Session, args: argparse.Namespace) -> Result:
+    if bool(args.file) == bool(args.url):
+        raise UsageError("Give the APK as FILE or --url URL (exactly one)")
+    fields = form_fields(args)
+    api, out = session.api, session.output
+    if args.url:
+        out.note(f"importing {args.url}")
+        answer = api.post(
+            "/v1/application", "importing the APK", data={**fields, "apkUrl": args.url}
+        )
+        return upload_result(answer, "url")
+    path = Path(args.file)
+    size = file_size(path, "APK")
+    if args.large or size > DIRECT_UPLOAD_LIMIT_BYTES:
+        return upload_result(_large_upload(session, path, size, fields), "large-file")
+    try:
+        return upload_result(_direct_upload(session, path, size, fields), "direct")
+    except Refused as exc:
+        if exc.status != 413:
+            raise
+        out.note("the server takes smaller files in one request: using the large-file path")
+        return upload_result(_large_upload(session, path, size, fields), "large-file")
+
+
+def form_fields(args: argparse.Namespace) -> dict[str, str | list[str]]:
+    """The upload's form fields from the flags; UsageError for combinations that make no sense."""
+    allowed = _split(args.allow)
+    emails = _split(args.email)
+    if allowed and not args.private:
+        raise UsageError("--allow applies to private apps: add --private")
+    if args.private and not allowed:
+        raise UsageError("A private app needs at least one --allow EMAIL")
+    fields: dict[str, str | list[str]] = {
+        "accessType": "PRIVATE" if args.private else "PUBLIC",
+        "versionAction": ACTIONS[args.action],
+    }
+    if allowed:
+        fields["allowedUsers"] = allowed
+    if args.notify or emails:
+        fields["sendNotification"] = "true"
+    if emails:
+        fields["notificationEmails"] = emails
+    notes = release_notes(args.release_notes)
+    if notes:
+        fields["releaseNotes"] = notes
+    if args.app_id:
+        fields["appId"] = args.app_id
+    return fields
+
+
+def release_notes(value: str | None) -> str | None:
+    """TEXT, or @FILE for a file's contents (@- for stdin)."""
+    if not value or not value.startswith("@"):
+        return value
+    name = value[1:]
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UsageError(f"No such release notes file: {name}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read the release notes file {name}: {exc}") from exc
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeated flags, each of which may be a comma-separated list."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _direct_upload(session: Session, path: Path, size: int, fields: dict) -> dict:
+    with path.open("rb") as file, session.output.transfers() as transfers:
+        tracker = transfers.track(path.name, size)
+        answer = session.api.post(
+            "/v1/application",
+            f"uploading {path.name}",
+            data=fields,
+            files={"file": (path.name, ProgressFile(file, tracker), APK_MEDIA_TYPE)},
+        )
+        tracker.finish()
+    return answer
+
+
+def _large_upload(session: Session, path: Path, size: int, fields: dict) -> dict:
+    api = session.api
+    started = api.post("/v1/application/uploads", "starting a large-file upload")
+    with session.output.transfers() as transfers:
+        tracker = transfers.track(path.name, size)
+        session.storage.put(started["uploadSpec"], path, tracker, f"uploading {path.name}")
+        tracker.finish()
+    return api.post(
+        "/v1/application",
+        f"publishing {path.name}",
+        data={**fields, "uploadId": started["uploadId"]},
+    )
+
+
+def upload_result(answer: dict, path_taken: str) -> Result:
+    app = answer["data"]
+    warnings = answer.get("warnings") or []
+    data = {**app, "warnings": warnings, "uploadPath": path_taken}
+    return Result(
+        data=data,
+        lines=[
+            f"app {app['id']} version {app['version']} ({app['accessType']})",
+            f"magic link: {app['magicLink']}",
+            f"this version: {app['versionedMagicLink']}",
+        ],
+        outputs={
+            "app-id": app["id"],
+            "version": app["version"],
+            "access-type": app["accessType"],
+            "magic-link": app["magicLink"],
+            "versioned-magic-link": app["versionedMagicLink"],
+        },
+        summary=(
+            f"### apkdrop: version {app['version']} uploaded\n\n"
+            f"[{app['versionedMagicLink']}]({app['versionedMagicLink']}) ({app['accessType']})\n"
+        ),
+        warnings=warnings,
+    )
+
+
+def list_apps(session: Session, args: argparse.Namespace) -> Result:
+    apps = session.api.get("/v1/application", "listing the applications").get("data", [])
+    if not apps:
+        session.output.note("no applications yet")
+    rows = [
+        [
+            app["id"],
+            app["packageName"],
+            app.get("appLabel") or "",
+            app["latestVersion"],
+            app["accessType"],
+            app["magicLink"],
+        ]
+        for app in apps
+    ]
+    return Result(
+        data=apps,
+        outputs={"count": str(len(apps))},
+        table=(["id", "package", "label", "latest", "access", "magic link"], rows),
+    )
+
+
+def show_app(session: Session, args: argparse.Namespace) -> Result:
+    what = f"reading application {args.id}"
+    app = session.api.get(f"/v1/application/{quote(args.id, safe='')}", what)["data"]
+    label = app.get("appLabel") or app["packageName"]
+    rows = [
+        [
+            version["version"],
+            str(version["apkInfo"].get("versionName") or ""),
+            str(version["apkInfo"].get("versionCode") or ""),
+            version["uploadTime"],
+            human_size(version["size"]),
+            version["uploaderEmail"],
+        ]
+        for version in app.get("versions", [])
+    ]
+    return Result(
+        data=app,
+        lines=[
+            f"{label} ({app['packageName']}): app {app['id']}, {app['accessType']}, "
+            f"latest version {app['latestVersion']}",
+            f"magic link: {app['magicLink']}",
+        ],
+        outputs={
+            "app-id": app["id"],
+            "package-name": app["packageName"],
+            "latest-version": app["latestVersion"],
+            "access-type": app["accessType"],
+            "magic-link": app["magicLink"],
+        },
+        table=(["version", "name", "code", "uploaded", "size", "uploader"], rows),
+    )

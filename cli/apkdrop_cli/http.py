@@ -1,0 +1,195 @@
+"""HTTP with retries: exponential backoff with jitter on connection errors, 429 and 5xx.
+
+A 429 or 503 waits as long as its `Retry-After` says. Reads are retried after any transport
+error; a POST only when the request cannot have been processed (it never connected, or the
+body was not fully sent), or when the answer was 429/5xx, which the API documents as having
+written nothing. So a lost answer never turns one upload into two.
+"""
+
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from apkdrop_cli import __version__
+from apkdrop_cli.config import Config
+from apkdrop_cli.errors import Refused, Unavailable
+
+USER_AGENT = f"apkdrop-cli/{__version__}"
+CONNECT_TIMEOUT_SECONDS = 15.0
+# Errors after which the server may or may not have acted on the request.
+AMBIGUOUS = (httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.CloseError)
+RETRYABLE = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 5
+    base_seconds: float = 1.0
+    cap_seconds: float = 30.0
+    # A longer Retry-After is cut to this, so a confused server cannot stall a pipeline.
+    max_retry_after_seconds: float = 300.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Attempt 0, 1, 2…: half of 1 s, 2 s, 4 s… (capped) plus up to as much again."""
+        ceiling = min(self.cap_seconds, self.base_seconds * 2**attempt)
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds from now: delta-seconds or an HTTP date; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def retryable_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+@dataclass
+class Retrier:
+    policy: RetryPolicy
+    notify: Notify
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def send(
+        self, what: str, attempt_once: Callable[[int], httpx.Response], *, idempotent: bool
+    ) -> httpx.Response:
+        """Calls `attempt_once(attempt)` until an answer that is not 429/5xx, or retries run
+        out (then the last answer is returned). Raises Unavailable when no answer came."""
+        attempt = 0
+        while True:
+            try:
+                response = attempt_once(attempt)
+            except httpx.TransportError as exc:
+                retry = isinstance(exc, RETRYABLE) and (
+                    idempotent or not isinstance(exc, AMBIGUOUS)
+                )
+                if not retry or attempt >= self.policy.retries:
+                    tries = f" after {attempt + 1} attempts" if attempt else ""
+                    raise Unavailable(f"{what} failed{tries}: {describe_error(exc)}") from exc
+                delay, reason = self.policy.backoff(attempt, self.rng), describe_error(exc)
+            else:
+                if not retryable_status(response.status_code) or attempt >= self.policy.retries:
+                    return response
+                response.read()
+                waited = retry_after_seconds(response.headers.get("Retry-After"))
+                delay = (
+                    min(waited, self.policy.max_retry_after_seconds)
+                    if waited is not None
+                    else self.policy.backoff(attempt, self.rng)
+                )
+                reason = f"{response.status_code} {response.reason_phrase}".strip()
+            attempt += 1
+            self.notify(f"{what}: {reason}; retry {attempt}/{self.policy.retries} in {delay:.1f}s")
+            self.sleep(delay)
+
+
+def describe_error(exc: httpx.TransportError) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+
+
+def server_detail(response: httpx.Response) -> str:
+    """The API's `detail` (with its `requestId`), storage's XML message, or the status line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        detail = body["detail"]
+        if body.get("requestId"):
+            detail += f" (requestId {body['requestId']})"
+        return detail
+    match = re.search(r"<Message>(.*?)</Message>", response.text or "", re.S)
+    if match:
+        return match.group(1).strip()
+    text = (response.text or "").strip()
+    return text[:300] if text and len(text) < 300 else response.reason_phrase or "no detail"
+
+
+def check(response: httpx.Response, what: str) -> httpx.Response:
+    """A 2xx answer, else Refused (4xx, exit 1) or Unavailable (429/5xx left after retries)."""
+    if response.is_success:
+        return response
+    detail = server_detail(response)
+    message = f"{what}: {response.status_code} {detail}"
+    if retryable_status(response.status_code):
+        raise Unavailable(message)
+    raise Refused(message, response.status_code, detail)
+
+
+def public_url(url: str) -> str:
+    """A URL fit for a log: without its query (a signed URL's query is a credential)."""
+    parts = urlsplit(str(url))
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+class ApiClient:
+    """The apkdrop API: the key on every request, JSON answers, retries, 4xx as Refused."""
+
+    def __init__(
+        self,
+        config: Config,
+        retrier: Retrier,
+        *,
+        log: Notify | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._retrier = retrier
+        self._log = log
+        self._http = httpx.Client(
+            base_url=config.api_url,
+            headers={"X-Api-Key": config.api_key, "User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(config.timeout, connect=CONNECT_TIMEOUT_SECONDS),
+            transport=transport,
+        )
+
+    def __enter__(self) -> "ApiClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+    def get(self, path: str, what: str) -> dict:
+        return self.request("GET", path, what, idempotent=True)
+
+    def post(self, path: str, what: str, **kwargs: object) -> dict:
+        return self.request("POST", path, what, idempotent=False, **kwargs)
+
+    def request(self, method: str, path: str, what: str, *, idempotent: bool, **kwargs) -> dict:
+        def attempt_once(attempt: int) -> httpx.Response:
+            started = time.monotonic()
+            response = self._http.request(method, path, **kwargs)
+            if self._log:
+                elapsed = time.monotonic() - started
+                self._log(f"{method} {path} -> {response.status_code} ({elapsed:.2f}s)")
+            return response
+
+        response = check(self._retrier.send(what, attempt_once, idempotent=idempotent), what)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise Unavailable(f"{what}: the server's answer is not JSON") from exc
+        if not isinstance(body, dict):
+            raise Unavailable(f"{what}: the server's answer is not a JSON object")
+        return body

@@ -1,0 +1,21 @@
+"""What every command works with: the API, storage, the output, and the clock."""
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apkdrop_cli.http import ApiClient
+from apkdrop_cli.output import Output
+from apkdrop_cli.storage import Storage
+
+
+@dataclass
+class Session:
+    api: ApiClient
+    storage: Storage
+    output: Output
+    environ: Mapping[str, str]
+    cwd: Path | None = None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = field(default=time.monotonic)
