@@ -33,6 +33,9 @@ _PAIR = struct.Struct("<QL")  # value length (with the id), id
 _LENGTH = struct.Struct("<L")
 _CORRUPT = "APK Signing Block is corrupt"
 
+# An unsupported X.509 version is not a ValueError in cryptography.
+CERTIFICATE_ERRORS = (ValueError, x509.InvalidVersion)
+
 
 @dataclass(frozen=True)
 class SigningBlock:
@@ -112,7 +115,7 @@ def scheme_certificate(value: bytes) -> bytes:
     certificate, _ = _prefixed(certificates, 0)
     try:
         x509.load_der_x509_certificate(certificate)
-    except ValueError as exc:
+    except CERTIFICATE_ERRORS as exc:
         raise ApkError("signer certificate is not a valid X.509 certificate") from exc
     return certificate
 
@@ -130,10 +133,11 @@ def v1_certificate(archive: Archive) -> bytes:
     data = archive.read(archive.entries[name], MAX_SIGNATURE_FILE_BYTES)
     try:
         certificates = pkcs7.load_der_pkcs7_certificates(data)
-    except ValueError as exc:
+        # cryptography parses names lazily: a malformed one fails here, not at load.
+        issuers = {c.issuer for c in certificates if not _self_signed(c)}
+        leaves = [c for c in certificates if c.subject not in issuers]
+    except CERTIFICATE_ERRORS as exc:
         raise ApkError("v1 signature is not valid PKCS#7") from exc
-    issuers = {certificate.issuer for certificate in certificates if not _self_signed(certificate)}
-    leaves = [certificate for certificate in certificates if certificate.subject not in issuers]
     if not leaves:
         raise ApkError("v1 signature has no certificate")
     return leaves[0].public_bytes(Encoding.DER)
