@@ -122,9 +122,11 @@ def _describe(build: dict) -> str:
     line += f": {build['uploadState']}"
     info = build.get("apkInfo") or {}
     if info:
-        line += (
-            f" - {info.get('packageName')} {info.get('versionName')} ({info.get('versionCode')})"
-        )
+        line += f" - {info.get('packageName')}"
+        if info.get("versionName") or info.get("versionCode") is not None:
+            line += f" {info.get('versionName') or '?'} ({info.get('versionCode')})"
+        else:
+            line += " (no version in its manifest)"
     if build.get("failureReason"):
         line += f" - {build['failureReason']}"
     return line
