@@ -1,7 +1,5 @@
 """Every value the functions read from the environment, validated once at cold start."""
 
-from functools import cached_property
-
 from pydantic import Field, HttpUrl, PositiveFloat, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -82,10 +80,9 @@ class Settings(BaseSettings):
             )
         return self
 
-    @cached_property
-    def magic_link_base(self) -> str:
-        """`https://host/app`: an app's magic link is this plus `/{id}`."""
-        return str(self.public_base_url).rstrip("/") + "/app"
+    def magic_link(self, app_id: str) -> str:
+        """`{PUBLIC_BASE_URL}/app/{id}`: the install page of an app's latest version."""
+        return f"{str(self.public_base_url).rstrip('/')}/app/{app_id}"
 
     @model_validator(mode="after")
     def _tasks_are_authenticated(self) -> "Settings":

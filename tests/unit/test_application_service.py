@@ -14,8 +14,9 @@ from apkdrop.accounts import Account
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications import queries, service
 from apkdrop.applications.form import read_upload_form
+from apkdrop.applications.large_uploads import create_large_upload, too_large_detail
 from apkdrop.applications.models import AccessType, UploadAnswer
-from apkdrop.applications.service import UploadSession, create_large_upload, too_large_detail
+from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.signed_uploads import upload_headers

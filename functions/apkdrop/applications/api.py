@@ -5,7 +5,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Map, Rule
 
 from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
-from apkdrop.applications import queries, service
+from apkdrop.applications import large_uploads, queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
@@ -38,7 +38,7 @@ def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
     account = _rate_limited_account(request, deps)
     limit = deps.settings.max_direct_upload_bytes
     if (request.content_length or 0) > limit + FORM_OVERHEAD_BYTES:
-        raise PayloadTooLarge(service.too_large_detail(limit))
+        raise PayloadTooLarge(large_uploads.too_large_detail(limit))
     if request.mimetype not in FORM_TYPES:
         raise InvalidRequest("Send the upload as multipart/form-data")
     with service.UploadSession(deps, account) as session:
@@ -63,7 +63,7 @@ def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
 
 def create_large_upload(request: flask.Request, deps: Dependencies) -> flask.Response:
     account = _rate_limited_account(request, deps)
-    return json_response(service.create_large_upload(deps, account))
+    return json_response(large_uploads.create_large_upload(deps, account))
 
 
 def list_applications(request: flask.Request, deps: Dependencies) -> flask.Response:

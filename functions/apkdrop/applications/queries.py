@@ -9,7 +9,6 @@ from apkdrop.applications.models import (
     Version,
     VersionView,
 )
-from apkdrop.applications.service import magic_link
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 
@@ -33,7 +32,7 @@ def _view(deps: Dependencies, app: Application) -> ApplicationView:
         id=app.id,
         packageName=app.packageName,
         appLabel=app.appLabel,
-        magicLink=magic_link(deps, app.id),
+        magicLink=deps.settings.magic_link(app.id),
         latestVersion=f"{app.latest_application_version}.0",
         accessType=app.accessType.lower(),
         dateCreated=app.dateCreated,
@@ -44,6 +43,6 @@ def _version_view(deps: Dependencies, app: Application, version: Version) -> Ver
     return VersionView(
         **version.model_dump(exclude={"versionNumber", "objectName", "iconObject", "accessType"}),
         version=version.version,
-        versionedMagicLink=f"{magic_link(deps, app.id)}?version={version.version}",
+        versionedMagicLink=f"{deps.settings.magic_link(app.id)}?version={version.version}",
         accessType=version.accessType.lower(),
     )

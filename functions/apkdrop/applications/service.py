@@ -1,8 +1,6 @@
 """Publishing an uploaded APK as a new application or a new version of one."""
 
 import contextlib
-import datetime
-import secrets
 from collections.abc import Callable
 from types import TracebackType
 
@@ -11,37 +9,21 @@ from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
 from apkdrop.applications.form import UploadForm
+from apkdrop.applications.large_uploads import too_large_detail
 from apkdrop.applications.models import (
     Application,
     ApplicationMetaData,
-    LargeUpload,
     PackageInfo,
     UploadAnswer,
     UploadedApplication,
     Version,
-    VersionAction,
 )
-from apkdrop.builds.models import UploadSpec
+from apkdrop.applications.versions import new_id, publish_version
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.errors import InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
-from apkdrop.signed_uploads import upload_headers
 from apkdrop.timeutil import utc_now
-
-ID_BYTES = 16  # 128 random bits, URL-safe
-
-
-def new_id() -> str:
-    return secrets.token_urlsafe(ID_BYTES)
-
-
-def already_exists(package: str) -> str:
-    return (
-        f"Application with package name '{package}' already exists. "
-        "Use versionAction='create_new_version' to create a new version or "
-        "'create_new_app' to create a separate app entry."
-    )
 
 
 class UploadSession:
@@ -175,7 +157,7 @@ class UploadSession:
         icon_object: str | None,
         recipients: list[str],
     ) -> tuple[Application, Version]:
-        store, account, package = self._deps.applications, self._account, info.packageName
+        account, package = self._account, info.packageName
         now = utc_now()
         # Stored with the version, before its task exists, so the worker always finds it.
         notification = (
@@ -212,55 +194,10 @@ class UploadSession:
             "accessType": form.accessType,
             "allowedUsers": form.allowedUsers,
         }
-        if form.versionAction is VersionAction.CREATE_NEW_APP:
-            return self._new_app(package, now, app_fields, version(1), claim_package=False)
-        app = self._target_app(package, form.appId)
-        if app is None:
-            created = self._new_app(package, now, app_fields, version(1), claim_package=True)
-            if created is not None:
-                return created
-            app = store.latest_app_for_package(account.id, package)  # created concurrently
-        if form.versionAction is VersionAction.DO_NOTHING:
-            raise Conflict(already_exists(package))
-        return store.append_version(app.id, lambda _, number: (version(number), app_fields))
-
-    def _target_app(self, package: str, app_id: str | None) -> Application | None:
-        store = self._deps.applications
-        if app_id is None:
-            return store.latest_app_for_package(self._account.id, package)
-        app = store.get_app(app_id)
-        if app is None or app.accountId != self._account.id:
-            raise NotFound(f"Application {app_id} not found")
-        if app.packageName != package:
-            raise InvalidRequest(
-                f"appId {app_id} is an app of package '{app.packageName}', "
-                f"not of this APK's '{package}'"
-            )
-        return app
-
-    def _new_app(
-        self,
-        package: str,
-        now: datetime.datetime,
-        fields: dict,
-        first: Version,
-        claim_package: bool,
-    ) -> tuple[Application, Version] | None:
-        app = Application(
-            id=new_id(),
-            accountId=self._account.id,
-            ownerEmail=self._account.email,
-            packageName=package,
-            dateCreated=now,
-            latest_application_version=1,
-            **fields,
-        )
-        if not self._deps.applications.create_app(app, first, claim_package):
-            return None
-        return app, first
+        return publish_version(self._deps, self._account, form, package, now, version, app_fields)
 
     def _answer(self, app: Application, version: Version) -> UploadedApplication:
-        link = magic_link(self._deps, app.id)
+        link = self._deps.settings.magic_link(app.id)
         return UploadedApplication(
             id=app.id,
             magicLink=link,
@@ -268,33 +205,3 @@ class UploadSession:
             accessType=version.accessType.lower(),
             version=version.version,
         )
-
-
-def magic_link(deps: Dependencies, app_id: str) -> str:
-    return f"{deps.settings.magic_link_base}/{app_id}"
-
-
-def too_large_detail(limit: int) -> str:
-    return (
-        f"The file is larger than {limit} bytes, the most one request can carry: "
-        "POST /v1/application/uploads for a signed upload URL, PUT the file there, "
-        "then POST /v1/application with its uploadId"
-    )
-
-
-def create_large_upload(deps: Dependencies, account: Account) -> LargeUpload:
-    """A signed URL for a file too large for one request, and the id that publishes it."""
-    settings = deps.settings
-    upload_id = new_id()
-    object_name = f"uploads/pending/{account.id}/{upload_id}.apk"
-    ttl = datetime.timedelta(seconds=settings.upload_url_ttl_seconds)
-    headers = upload_headers(settings.max_upload_bytes)
-    url = deps.bucket.signed_put_url(object_name, headers, ttl)
-    deps.applications.create_large_upload(
-        upload_id, {"accountId": account.id, "objectName": object_name, "dateCreated": utc_now()}
-    )
-    return LargeUpload(
-        uploadId=upload_id,
-        uploadSpec=UploadSpec(url=url, headers=headers),
-        expiresInSeconds=settings.upload_url_ttl_seconds,
-    )

@@ -34,7 +34,7 @@ UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
     app, version, versions, email = _visible_version(request, deps, app_id)
-    link = f"{deps.settings.magic_link_base}/{app.id}"
+    link = deps.settings.magic_link(app.id)
     own_link = link if "version" not in request.args else f"{link}?version={version.version}"
     icon_url = (
         deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL) if version.iconObject else None

@@ -65,7 +65,7 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
         icon_url = None
         if version.iconObject:
             icon_url = deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL)
-        link = f"{deps.settings.magic_link_base}/{app.id}"
+        link = deps.settings.magic_link(app.id)
         return render.upload_email(app, version, version.notification.recipients, link, icon_url)
 
     def record(state: NotificationState, reason: str | None) -> None:

@@ -1,0 +1,37 @@
+"""The large-file path: a signed PUT for a file too big for one request, published later."""
+
+import datetime
+
+from apkdrop.accounts import Account
+from apkdrop.applications.models import LargeUpload
+from apkdrop.applications.versions import new_id
+from apkdrop.builds.models import UploadSpec
+from apkdrop.dependencies import Dependencies
+from apkdrop.signed_uploads import upload_headers
+from apkdrop.timeutil import utc_now
+
+
+def too_large_detail(limit: int) -> str:
+    return (
+        f"The file is larger than {limit} bytes, the most one request can carry: "
+        "POST /v1/application/uploads for a signed upload URL, PUT the file there, "
+        "then POST /v1/application with its uploadId"
+    )
+
+
+def create_large_upload(deps: Dependencies, account: Account) -> LargeUpload:
+    """A signed URL for a file too large for one request, and the id that publishes it."""
+    settings = deps.settings
+    upload_id = new_id()
+    object_name = f"uploads/pending/{account.id}/{upload_id}.apk"
+    ttl = datetime.timedelta(seconds=settings.upload_url_ttl_seconds)
+    headers = upload_headers(settings.max_upload_bytes)
+    url = deps.bucket.signed_put_url(object_name, headers, ttl)
+    deps.applications.create_large_upload(
+        upload_id, {"accountId": account.id, "objectName": object_name, "dateCreated": utc_now()}
+    )
+    return LargeUpload(
+        uploadId=upload_id,
+        uploadSpec=UploadSpec(url=url, headers=headers),
+        expiresInSeconds=settings.upload_url_ttl_seconds,
+    )

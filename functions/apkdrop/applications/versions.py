@@ -1,0 +1,97 @@
+"""Which app an upload becomes a version of (per versionAction), and the app it creates."""
+
+import datetime
+import secrets
+from collections.abc import Callable
+
+from apkdrop.accounts import Account
+from apkdrop.applications.form import UploadForm
+from apkdrop.applications.models import Application, Version, VersionAction
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import Conflict, InvalidRequest, NotFound
+
+ID_BYTES = 16  # 128 random bits, URL-safe
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(ID_BYTES)
+
+
+def already_exists(package: str) -> str:
+    """The seed's words for DO_NOTHING when an app of the package exists."""
+    return (
+        f"Application with package name '{package}' already exists. "
+        "Use versionAction='create_new_version' to create a new version or "
+        "'create_new_app' to create a separate app entry."
+    )
+
+
+def publish_version(
+    deps: Dependencies,
+    account: Account,
+    form: UploadForm,
+    package: str,
+    now: datetime.datetime,
+    version: Callable[[int], Version],
+    app_fields: dict,
+) -> tuple[Application, Version]:
+    """Stores version `version(N)` of the right app; N comes from one atomic commit.
+
+    CREATE_NEW_APP always starts a new app at 1. Otherwise the app named by `appId`, else the
+    package's newest app, gets N+1; with no app yet, one is created at 1 (concurrent first
+    uploads create one app: the package is claimed by a create-only write).
+    """
+    store = deps.applications
+    if form.versionAction is VersionAction.CREATE_NEW_APP:
+        return _new_app(deps, account, package, now, app_fields, version(1), claim_package=False)
+    app = _target_app(deps, account, package, form.appId)
+    if app is None:
+        created = _new_app(deps, account, package, now, app_fields, version(1), claim_package=True)
+        if created is not None:
+            return created
+        app = store.latest_app_for_package(account.id, package)  # created concurrently
+    if form.versionAction is VersionAction.DO_NOTHING:
+        raise Conflict(already_exists(package))
+    return store.append_version(app.id, lambda _, number: (version(number), app_fields))
+
+
+def _target_app(
+    deps: Dependencies, account: Account, package: str, app_id: str | None
+) -> Application | None:
+    """The app named by `appId` (the account's, of this package), else the package's newest."""
+    store = deps.applications
+    if app_id is None:
+        return store.latest_app_for_package(account.id, package)
+    app = store.get_app(app_id)
+    if app is None or app.accountId != account.id:
+        raise NotFound(f"Application {app_id} not found")
+    if app.packageName != package:
+        raise InvalidRequest(
+            f"appId {app_id} is an app of package '{app.packageName}', "
+            f"not of this APK's '{package}'"
+        )
+    return app
+
+
+def _new_app(
+    deps: Dependencies,
+    account: Account,
+    package: str,
+    now: datetime.datetime,
+    fields: dict,
+    first: Version,
+    claim_package: bool,
+) -> tuple[Application, Version] | None:
+    """None when `claim_package` lost to a concurrent upload that created the app first."""
+    app = Application(
+        id=new_id(),
+        accountId=account.id,
+        ownerEmail=account.email,
+        packageName=package,
+        dateCreated=now,
+        latest_application_version=1,
+        **fields,
+    )
+    if not deps.applications.create_app(app, first, claim_package):
+        return None
+    return app, first
