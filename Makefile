@@ -36,7 +36,7 @@ chromium:
 
 ## Start the whole local stack; Ctrl-C stops it.
 dev: venvs
-	$(PY) -m infra.stack
+	$(PY) -m infra.dev
 
 ## Run every test: Terraform checks, unit tests, then integration tests against emulators
 ## started on free ports.

@@ -1,23 +1,16 @@
 """The whole system on this machine: real emulators, one process per function, a gateway.
 
-`python -m infra.stack` (what `make dev` runs) starts it and stops every child on Ctrl-C or
+`python -m infra.dev` (what `make dev` runs) starts it and stops every child on Ctrl-C or
 SIGTERM. Tests start it the same way, on free ports, with a state file to find it.
 """
 
-import argparse
 import json
-import logging
 import os
 import secrets
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from google.api_core import exceptions as api_exceptions
 
 from infra.bridge import StorageEventBridge
 from infra.dev_mail import dev_mail_pages
@@ -42,7 +35,6 @@ from infra.routes import load_routes
 from infra.signing_key import write_dev_signing_key
 
 START_TIMEOUT_SECONDS = 90
-DEV_EMAIL = "dev@apkdrop.local"
 
 
 @dataclass
@@ -85,7 +77,7 @@ class Stack:
         if not port_is_free(self.gateway_port):
             raise RuntimeError(
                 f"port {self.gateway_port} is in use (another `make dev`?); "
-                "choose another with `python -m infra.stack --port N`"
+                "choose another with `python -m infra.dev --port N`"
             )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         os.environ.update(self._emulator_env())  # for the clients this process uses
@@ -268,78 +260,3 @@ class Stack:
     @staticmethod
     def _local_url(port: int) -> str:
         return f"http://127.0.0.1:{port}"
-
-
-def issue_dev_key(project: str, email: str) -> str:
-    """A key for `email`, through the same code `make api-key` uses."""
-    from infra.api_key import issue_key_on_emulator
-
-    return issue_key_on_emulator(project, email)
-
-
-def _setting(text: str) -> tuple[str, str]:
-    name, equals, value = text.partition("=")
-    if not equals or not name.isidentifier():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name.upper(), value
-
-
-def _interrupt() -> None:
-    raise KeyboardInterrupt
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Run apkdrop's local stack.")
-    parser.add_argument("--port", type=int, default=8080, help="gateway port (0: any free one)")
-    parser.add_argument("--state-dir", type=Path, default=ROOT / ".dev")
-    parser.add_argument("--upload-url-ttl", type=int, default=900)
-    parser.add_argument("--expiry-grace", type=int, default=60)
-    parser.add_argument("--quiet", action="store_true", help="function logs to files only")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        type=_setting,
-        help="a function setting, e.g. UPLOAD_RATE_LIMIT_PER_MINUTE=100 (repeatable)",
-    )
-    args = parser.parse_args()
-    function_settings = dict(args.set)
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the functions log each request
-    # SIGTERM stops the stack exactly as Ctrl-C does, even in the middle of starting it.
-    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
-    # A shell starting us in the background ignores SIGINT; Ctrl-C must still stop the stack.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    stack = Stack(
-        StackConfig(
-            gateway_port=args.port,
-            state_dir=args.state_dir,
-            upload_url_ttl_seconds=args.upload_url_ttl,
-            upload_expiry_grace_seconds=args.expiry_grace,
-            echo_function_logs=not args.quiet,
-            function_settings=function_settings,
-        )
-    )
-    try:
-        stack.start()
-        dev_key = issue_dev_key(stack.config.project, DEV_EMAIL)
-        state = stack.write_state(dev_key)
-        print(
-            f"apkdrop dev stack ready on {stack.url} - dev API key ({DEV_EMAIL}): {dev_key}"
-            f" - state in {state}",
-            flush=True,
-        )
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("apkdrop dev stack stopping", flush=True)
-    except (RuntimeError, OSError, api_exceptions.GoogleAPIError) as exc:
-        print(f"apkdrop dev stack failed to start: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(1) from exc
-    finally:
-        stack.stop()
-        (args.state_dir / "stack.json").unlink(missing_ok=True)
-
-
-if __name__ == "__main__":
-    main()

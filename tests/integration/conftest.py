@@ -39,7 +39,7 @@ class RunningStack:
 
 
 def start_stack(state_dir: Path, *extra_args: str) -> RunningStack:
-    """Starts `python -m infra.stack` as `make dev` does and waits for its ready state file."""
+    """Starts `python -m infra.dev` as `make dev` does and waits for its ready state file."""
     state_dir.mkdir(parents=True, exist_ok=True)
     state_file = state_dir / "stack.json"
     log = (state_dir / "stack.out").open("wb")
@@ -47,7 +47,7 @@ def start_stack(state_dir: Path, *extra_args: str) -> RunningStack:
         [
             sys.executable,
             "-m",
-            "infra.stack",
+            "infra.dev",
             "--port",
             "0",
             "--state-dir",
