@@ -36,6 +36,7 @@ class Gateway:
         function_urls: dict[str, str],
         health_checks: dict[str, HealthCheck],
         dev_pages: dict[str, Callable[[], Response]],
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._dev_pages = dev_pages
         self._table = table
@@ -45,7 +46,9 @@ class Gateway:
         no_cookies = http.cookiejar.CookieJar(
             http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
         )
-        self._http = httpx.Client(timeout=httpx.Timeout(300, connect=5), cookies=no_cookies)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(300, connect=5), cookies=no_cookies, transport=transport
+        )
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterator[bytes]:
         request = Request(environ)
