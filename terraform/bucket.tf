@@ -33,6 +33,17 @@ resource "google_storage_bucket" "uploads" {
     }
   }
 
+  # Files of FAILED builds: the finalize trigger sets their customTime when it fails them.
+  lifecycle_rule {
+    action {
+      type = "Delete"
+    }
+    condition {
+      days_since_custom_time = var.failed_upload_retention_days
+      matches_prefix         = ["builds/"]
+    }
+  }
+
   # Build uploads, whatever their outcome (a failed build keeps its file), when a retention is set.
   dynamic "lifecycle_rule" {
     for_each = var.build_upload_retention_days == null ? [] : [var.build_upload_retention_days]

@@ -49,6 +49,17 @@ variable "email_queue" {
   nullable = false
 }
 
+variable "failed_upload_retention_days" {
+  description = "Days after which the file of a FAILED build upload (marked by its customTime) is deleted."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.failed_upload_retention_days >= 1
+    error_message = "Keep failed uploads at least one day, so their owners can look into them."
+  }
+}
+
 variable "firestore_location" {
   description = "Location of the Firestore database (a region or a multi-region such as eur3 or nam5); null means var.region. Cannot change once created."
   type        = string

@@ -132,6 +132,7 @@ class FakeBucket:
         self.moved: list[tuple[str, str]] = []
         self.content_types: dict[str, str] = {}
         self.signed_gets: list[tuple[str, datetime.timedelta, str | None]] = []
+        self.marked_failed: list[tuple[str, int]] = []
         self._generation = 1_700_000_000_000_000
 
     @property
@@ -176,6 +177,9 @@ class FakeBucket:
 
     def data(self, object_name: str) -> bytes:
         return self.objects[object_name][0]
+
+    def mark_failed(self, object_name: str, generation: int) -> None:
+        self.marked_failed.append((object_name, generation))
 
     def put_object(self, object_name: str, data: bytes, content_type: str) -> None:
         self.put(object_name, data)

@@ -112,12 +112,19 @@ def test_synthetic_apk_of_any_package_and_version(client):
     assert (build["apkInfo"]["versionName"], build["apkInfo"]["versionCode"]) == ("3.1.4", 314)
 
 
-def test_garbage_upload_fails_with_a_reason(client):
+def test_garbage_upload_fails_with_a_reason(stack, client):
     build = upload_build(client, "android-app", b"this is not an apk" * 100)
 
     assert build["uploadState"] == "FAILED"
     assert build["failureReason"] == "not a zip archive"
     assert build["fileSize"] == 1800
+    # Marked for the bucket's lifecycle rule that deletes failed uploads.
+    storage = stack.env["STORAGE_EMULATOR_HOST"]
+    listing = httpx.get(
+        f"{storage}/storage/v1/b/apkdrop-dev-uploads/o", params={"prefix": "builds/"}
+    )
+    (stored,) = [o for o in listing.json()["items"] if o["name"].endswith(f"/{build['id']}.apk")]
+    assert stored.get("customTime")
 
 
 def test_instrumented_build_must_declare_instrumentation(client):

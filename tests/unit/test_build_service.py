@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from apkdrop.accounts import Account, authenticate, issue_api_key
+from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.apk_inspection import ApkError, inspect_apk
 from apkdrop.builds import service, settlement
 from apkdrop.builds.models import BuildRegistration, BuildType, StorageObject, UploadState
@@ -400,3 +401,33 @@ def test_expiry_runs_once(deps: Dependencies) -> None:
     build_id = register(deps, new_account(deps)).build.id
     first = settlement.expire_upload(deps, build_id)
     assert settlement.expire_upload(deps, build_id) == first
+
+
+def test_a_failed_upload_is_marked_for_the_lifecycle_rule(deps: Dependencies) -> None:
+    build_id = register(deps, new_account(deps)).build.id
+    uploaded = upload(deps, build_id, GARBAGE)
+
+    settlement.handle_finalized(deps, finalized(uploaded))
+
+    assert deps.bucket.marked_failed == [(uploaded.name, uploaded.generation)]
+
+
+def test_a_finished_upload_is_not_marked(deps: Dependencies) -> None:
+    build_id = register(deps, new_account(deps)).build.id
+    settlement.handle_finalized(deps, finalized(upload(deps, build_id, build_apk())))
+    assert deps.bucket.marked_failed == []
+
+
+def test_a_storage_outage_while_marking_leaves_the_build_for_the_retry(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_id = register(deps, new_account(deps)).build.id
+    uploaded = upload(deps, build_id, GARBAGE)
+
+    def unavailable(*args: object) -> None:
+        raise BackendUnavailable("Cloud Storage is unavailable, retry later")
+
+    monkeypatch.setattr(deps.bucket, "mark_failed", unavailable)
+    with pytest.raises(BackendUnavailable):
+        settlement.handle_finalized(deps, finalized(uploaded))
+    assert deps.builds.get_build(build_id).uploadState is UploadState.UPLOADING

@@ -87,6 +87,15 @@ class UploadBucket:
         return HashingWriter(writer, limit, too_large)
 
     @backend_call("Cloud Storage")
+    def mark_failed(self, object_name: str, generation: int) -> None:
+        """Sets the object's customTime, which the bucket's lifecycle rule for failed uploads
+        counts from (a file that is gone already needs nothing)."""
+        blob = self._bucket.blob(object_name, generation=generation)
+        blob.custom_time = datetime.datetime.now(datetime.UTC)
+        with contextlib.suppress(api_exceptions.NotFound):
+            blob.patch(if_generation_match=generation)
+
+    @backend_call("Cloud Storage")
     def put_object(self, object_name: str, data: bytes, content_type: str) -> None:
         """A small object in one request (icons)."""
         self._bucket.blob(object_name).upload_from_string(data, content_type=content_type)

@@ -58,6 +58,10 @@ def settle_upload(deps: Dependencies, build_id: int, uploaded: StorageObject) ->
     if build.settled_by_object:
         return build
     outcome = _inspection_outcome(deps, build, uploaded)
+    if outcome["uploadState"] == UploadState.FAILED.value:
+        # Marked before the build is recorded, so a failure here is retried with the event;
+        # the bucket's lifecycle deletes marked files after FAILED_UPLOAD_RETENTION days.
+        deps.bucket.mark_failed(uploaded.name, uploaded.generation)
 
     def record(current: StoredBuild) -> dict | None:
         return None if current.settled_by_object else outcome
