@@ -8,10 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
+from functions_framework import create_app
 
 from apkdrop import logs
+from apkdrop.dependencies import Dependencies
 from apkdrop.settings import Settings
 from infra.signing_key import write_dev_signing_key
+from tests.fakes import fake_dependencies
+from tests.paths import MAIN
 
 PROJECT = "apkdrop-test"
 # Read by functions_framework's create_app; it also writes the first two back.
@@ -99,3 +104,24 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture
+def deps() -> Dependencies:
+    """Fakes for every adapter; a test module overrides this to change them."""
+    return fake_dependencies()
+
+
+@pytest.fixture
+def load(monkeypatch: pytest.MonkeyPatch, deps: Dependencies):
+    """Loads main.py as functions_framework does, for one target, and gives it `deps`."""
+    # main.py builds its clients at import; hand it the fakes so nothing ever connects.
+    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
+    monkeypatch.setitem(sys.modules, "main", None)  # create_app's module goes when we do
+
+    def client(target: str, signature_type: str = "http") -> FlaskClient:
+        app = create_app(target, str(MAIN), signature_type)
+        monkeypatch.setattr(sys.modules["main"], "deps", deps)
+        return app.test_client()
+
+    return client

@@ -2,14 +2,10 @@
 
 import datetime
 import io
-import os
 import string
-import sys
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from functions_framework import create_app
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -20,17 +16,9 @@ from apkdrop.dependencies import Dependencies
 from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
 
-MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 20, tzinfo=datetime.UTC)
 APK_TYPE = "application/vnd.android.package-archive"
 RATE_LIMITED = "Rate limit exceeded. Please try again later."
-# Settings main.py reads at import that the unit conftest may not set (yet).
-EXTRA_ENVIRONMENT = {
-    "TASKS_INVOKER_SERVICE_ACCOUNT": "tasks@apkdrop-test.iam.gserviceaccount.com",
-    "EMAIL_QUEUE": "notification-email",
-    "EMAIL_WORKER_URL": "https://email.example.test/send",
-    "EMAIL_FROM": "apkdrop@example.test",
-}
 
 
 @pytest.fixture
@@ -55,17 +43,10 @@ def web(monkeypatch: pytest.MonkeyPatch) -> FakeWeb:
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch, deps: Dependencies, web: FakeWeb) -> FlaskClient:
-    """main.py loaded as functions_framework does, for application_api, given the fakes."""
-    for name, value in EXTRA_ENVIRONMENT.items():
-        if not os.environ.get(name):
-            monkeypatch.setenv(name, value)
-    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
-    monkeypatch.setitem(sys.modules, "main", None)  # create_app's module goes when we do
+def api(monkeypatch: pytest.MonkeyPatch, load, web: FakeWeb) -> FlaskClient:
+    """application_api over the fakes (and the fake web for apkUrl)."""
     monkeypatch.setattr(application_api, "utc_now", lambda: NOW)  # one rate-limit window
-    app = create_app("application_api", str(MAIN), "http")
-    monkeypatch.setattr(sys.modules["main"], "deps", deps)
-    client = app.test_client()
+    client = load("application_api")
     # As gunicorn (functions-framework's server) does: the input stream ends where the body
     # does. See test_a_server_that_does_not_terminate_the_input for what happens otherwise.
     client.environ_base["wsgi.input_terminated"] = True

@@ -50,11 +50,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime.datetime]:
     return ticks
 
 
-@pytest.fixture
-def deps() -> Dependencies:
-    return fake_dependencies()
-
-
 def store(deps: Dependencies) -> FakeApplicationStore:
     assert isinstance(deps.applications, FakeApplicationStore)
     return deps.applications

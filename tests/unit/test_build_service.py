@@ -20,11 +20,6 @@ from tests.fixtures.apk_builder import build_apk
 GARBAGE = b"this is not an APK at all, just some bytes" * 10
 
 
-@pytest.fixture
-def deps() -> Dependencies:
-    return fake_dependencies()
-
-
 def new_account(deps: Dependencies, email: str = "dev@example.com") -> Account:
     return authenticate(deps.accounts, {"X-Api-Key": issue_api_key(deps.accounts, email)})
 

@@ -2,12 +2,9 @@
 
 import datetime
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from functions_framework import create_app
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -18,31 +15,10 @@ from apkdrop.builds.models import UploadState
 from apkdrop.dependencies import Dependencies
 from apkdrop.timeutil import iso_millis, utc_now
 from infra.bridge import cloud_event_headers
-from tests.fakes import FakeBucket, fake_dependencies
+from tests.fakes import FakeBucket
 from tests.fixtures.apk_builder import build_apk
 
-MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 PROJECT_URL = "/api/v1/projects/demo"
-
-
-@pytest.fixture
-def deps() -> Dependencies:
-    return fake_dependencies()
-
-
-@pytest.fixture
-def load(monkeypatch: pytest.MonkeyPatch, deps: Dependencies):
-    """Loads main.py as functions_framework does, for one target, and gives it the fakes."""
-    # main.py builds its clients at import; hand it the fakes so nothing ever connects.
-    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
-    monkeypatch.setitem(sys.modules, "main", None)  # create_app's module goes when we do
-
-    def client(target: str, signature_type: str) -> FlaskClient:
-        app = create_app(target, str(MAIN), signature_type)
-        monkeypatch.setattr(sys.modules["main"], "deps", deps)
-        return app.test_client()
-
-    return client
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ import datetime
 import hashlib
 import re
 import string
-import sys
 import urllib.parse
-from pathlib import Path
 
 import flask
 import pytest
 from flask.testing import FlaskClient
-from functions_framework import create_app
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
@@ -34,7 +31,6 @@ from tests.fakes import (
 )
 from tests.fixtures.apk_builder import build_apk
 
-MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 5, tzinfo=datetime.UTC)
 APP_ID = "AppForInstallPages0001"
 OWNER = "owner@example.com"
@@ -58,13 +54,8 @@ def deps(settings_overrides: dict, monkeypatch: pytest.MonkeyPatch) -> Dependenc
 
 
 @pytest.fixture
-def pages(monkeypatch: pytest.MonkeyPatch, deps: Dependencies) -> FlaskClient:
-    """main.py loaded as functions_framework does, for install_pages, given the fakes."""
-    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
-    monkeypatch.setitem(sys.modules, "main", None)  # create_app's module goes when we do
-    app = create_app("install_pages", str(MAIN), "http")
-    monkeypatch.setattr(sys.modules["main"], "deps", deps)
-    return app.test_client()
+def pages(load) -> FlaskClient:
+    return load("install_pages")
 
 
 @pytest.fixture
@@ -796,3 +787,4 @@ def test_no_sign_in_form_is_a_server_error(
     event(f"status {response.status_code}")
     assert response.status_code in {200, 400, 404, 429}, text(response)
     assert response.mimetype == "text/html"
+

@@ -27,7 +27,6 @@ from tests.fakes import (
     FakeMailer,
     FakeScheduler,
     ScriptedMailer,
-    fake_dependencies,
 )
 from tests.fixtures.apk_builder import (
     ICON_ID,
@@ -67,11 +66,6 @@ def apk_with_icon(media: str = "png") -> bytes:
 
 def icon_bytes(media: str) -> bytes:
     return png(4, 4) if media == "png" else webp()
-
-
-@pytest.fixture
-def deps() -> Dependencies:
-    return fake_dependencies()
 
 
 def queue(deps: Dependencies) -> FakeScheduler:

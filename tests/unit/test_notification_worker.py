@@ -5,12 +5,9 @@ are the payloads a publish queued.
 """
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from functions_framework import create_app
 from werkzeug.datastructures import MultiDict
 
 from apkdrop import task_auth
@@ -25,7 +22,6 @@ from apkdrop.notifications.models import NotificationState
 from tests.fakes import ScriptedMailer, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
 
-MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 ALICE = Account(id="acct-alice", email="alice@example.com")
 INVOKER_CLAIMS = {"email": "tasks@apkdrop-test.iam.gserviceaccount.com", "email_verified": True}
 APK = build_apk("com.example.worker", "1.0", 1, label="Worker App")
@@ -42,14 +38,10 @@ def deps(mailer: ScriptedMailer) -> Dependencies:
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, deps: Dependencies) -> FlaskClient:
+def worker(monkeypatch: pytest.MonkeyPatch, load) -> FlaskClient:
     """main.send_email over the fakes, called with the queue account's (patched) token."""
-    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
-    monkeypatch.setitem(sys.modules, "main", None)
     monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(INVOKER_CLAIMS))
-    app = create_app("send_email", str(MAIN), "http")
-    monkeypatch.setattr(sys.modules["main"], "deps", deps)
-    client = app.test_client()
+    client = load("send_email")
     client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
     return client
 

@@ -1,13 +1,12 @@
 """functions/routes.json, which Terraform and the local gateway both read."""
 
 import ast
-from pathlib import Path
 
 import pytest
 
 from infra.routes import ROUTES_FILE, Route, load_routes
+from tests.paths import MAIN
 
-MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 DECORATOR_SIGNATURE = {"http": "http", "cloud_event": "cloudevent"}
 
 

@@ -5,10 +5,8 @@ expire_build_upload, loaded by functions_framework) and the Settings that switch
 """
 
 import sys
-from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 from functions_framework import create_app
 from google.auth import exceptions as auth_exceptions
 from pydantic import ValidationError
@@ -19,8 +17,8 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Forbidden, Unauthenticated
 from apkdrop.settings import Settings
 from tests.fakes import EXPIRY_URL, fake_dependencies, make_settings
+from tests.paths import MAIN
 
-MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 INVOKER = "tasks@apkdrop-test.iam.gserviceaccount.com"
 AUDIENCE = "https://email.example.test/send"
 INVOKER_CLAIMS = {"email": INVOKER, "email_verified": True, "aud": AUDIENCE}
@@ -205,20 +203,6 @@ def dev_tasks() -> bool:
 @pytest.fixture
 def deps(dev_tasks: bool) -> Dependencies:
     return fake_dependencies(dev_allow_unauthenticated_tasks=dev_tasks)
-
-
-@pytest.fixture
-def load(monkeypatch: pytest.MonkeyPatch, deps: Dependencies):
-    """Loads main.py as functions_framework does, for one target, and gives it the fakes."""
-    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
-    monkeypatch.setitem(sys.modules, "main", None)
-
-    def client(target: str) -> FlaskClient:
-        app = create_app(target, str(MAIN), "http")
-        monkeypatch.setattr(sys.modules["main"], "deps", deps)
-        return app.test_client()
-
-    return client
 
 
 TARGETS = {

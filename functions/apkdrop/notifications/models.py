@@ -1,6 +1,5 @@
 """What a notification task carries, what the worker renders, and the status an app shows."""
 
-import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -75,10 +74,3 @@ class RenderedEmail(BaseModel):
     subject: str
     html: str
     text: str
-
-
-class DeliveryClaim(BaseModel):
-    """The worker's marker for one delivery; `sending` holds a lease against duplicates."""
-
-    status: str
-    leaseUntil: datetime.datetime | None = None
