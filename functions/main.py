@@ -6,14 +6,14 @@ import flask
 import functions_framework
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, PositiveInt, ValidationError
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Rule
 
 from apkdrop import logs
 from apkdrop.applications import api as application_api_routes
 from apkdrop.builds import api as build_api_routes
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
-from apkdrop.http import json_response, parse_json, serve
+from apkdrop.http import json_response, parse_json, route_map, serve
 from apkdrop.install_pages import views as install_pages_views
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import EmailTaskBody
@@ -61,7 +61,7 @@ def build_finalized(event: CloudEvent) -> None:
     settlement.handle_finalized(deps, finalized)
 
 
-TASK_ROUTES = Map([Rule("/", methods=["POST"], endpoint="task")])
+TASK_ROUTES = route_map(Rule("/", methods=["POST"], endpoint="task"))
 
 
 class ExpiryTask(BaseModel):

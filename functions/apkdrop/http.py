@@ -10,7 +10,7 @@ import flask
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import MethodNotAllowed as MethodNotAllowedRoute
 from werkzeug.exceptions import NotFound as NotFoundRoute
-from werkzeug.routing import Map
+from werkzeug.routing import Map, Rule
 
 from apkdrop import logs
 from apkdrop.adapters.errors import BackendUnavailable
@@ -43,6 +43,13 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
 }
 RETRY_AFTER_SECONDS = "5"
 ErrorRenderer = Callable[[ApkdropError, dict], flask.Response]
+
+
+def route_map(*rules: Rule) -> Map:
+    """Routes that never answer with a redirect: werkzeug would otherwise merge `//` or add a
+    missing slash by redirecting to a URL rebuilt from the raw query, which breaks on a
+    newline in it."""
+    return Map(list(rules), strict_slashes=False, merge_slashes=False)
 
 
 def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:

@@ -2,7 +2,7 @@
 
 import flask
 from werkzeug.formparser import FormDataParser
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Rule
 
 from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
 from apkdrop.applications import large_uploads, queries, service
@@ -10,7 +10,7 @@ from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, PayloadTooLarge
-from apkdrop.http import json_response, serve
+from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
 from apkdrop.timeutil import utc_now
 
@@ -22,15 +22,12 @@ FORM_OVERHEAD_BYTES = 256 * 1024
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", ""}
 
 OPENAPI = openapi_document()
-ROUTES = Map(
-    [
-        Rule("/v1/application", methods=["POST"], endpoint="upload"),
-        Rule("/v1/application", methods=["GET"], endpoint="list_applications"),
-        Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
-        Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
-        Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
-    ],
-    strict_slashes=False,
+ROUTES = route_map(
+    Rule("/v1/application", methods=["POST"], endpoint="upload"),
+    Rule("/v1/application", methods=["GET"], endpoint="list_applications"),
+    Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
+    Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
+    Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
 )
 
 

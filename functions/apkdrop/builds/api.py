@@ -1,23 +1,20 @@
 """HTTP endpoints of the build-upload API; each parses, calls one service function, answers."""
 
 import flask
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Rule
 
 from apkdrop.accounts import authenticate
 from apkdrop.builds import service
 from apkdrop.builds.models import BuildRegistration
 from apkdrop.dependencies import Dependencies
-from apkdrop.http import json_response, parse_json, positive_id, serve
+from apkdrop.http import json_response, parse_json, positive_id, route_map, serve
 
 PROJECT = "/api/v1/projects/<project>"
-ROUTES = Map(
-    [
-        Rule(f"{PROJECT}/build-uploads", methods=["POST"], endpoint="create_context"),
-        Rule(f"{PROJECT}/build-uploads/<context_id>", methods=["GET"], endpoint="get_context"),
-        Rule(f"{PROJECT}/builds", methods=["POST"], endpoint="register_build"),
-        Rule(f"{PROJECT}/builds/<build_id>", methods=["GET"], endpoint="get_build"),
-    ],
-    strict_slashes=False,
+ROUTES = route_map(
+    Rule(f"{PROJECT}/build-uploads", methods=["POST"], endpoint="create_context"),
+    Rule(f"{PROJECT}/build-uploads/<context_id>", methods=["GET"], endpoint="get_context"),
+    Rule(f"{PROJECT}/builds", methods=["POST"], endpoint="register_build"),
+    Rule(f"{PROJECT}/builds/<build_id>", methods=["GET"], endpoint="get_build"),
 )
 
 

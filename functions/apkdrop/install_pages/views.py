@@ -5,27 +5,24 @@ import re
 
 import flask
 import segno
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Rule
 from werkzeug.utils import redirect
 
 from apkdrop.applications.form import OPAQUE_ID
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Forbidden, NotFound, Unauthenticated
-from apkdrop.http import serve
+from apkdrop.http import route_map, serve
 from apkdrop.ids import parse_id
 from apkdrop.install_pages import session, sign_in
 from apkdrop.install_pages.rendering import error_page, page
 
-ROUTES = Map(
-    [
-        Rule("/app/<app_id>", methods=["GET"], endpoint="app_page"),
-        Rule("/app/<app_id>/download", methods=["GET"], endpoint="download"),
-        Rule("/auth/sign-in", methods=["POST"], endpoint="ask_for_link"),
-        Rule("/auth/verify", methods=["GET"], endpoint="verify_link"),
-        Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
-    ],
-    strict_slashes=False,
+ROUTES = route_map(
+    Rule("/app/<app_id>", methods=["GET"], endpoint="app_page"),
+    Rule("/app/<app_id>/download", methods=["GET"], endpoint="download"),
+    Rule("/auth/sign-in", methods=["POST"], endpoint="ask_for_link"),
+    Rule("/auth/verify", methods=["GET"], endpoint="verify_link"),
+    Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
 )
 DOWNLOAD_URL_TTL = datetime.timedelta(minutes=5)
 ICON_URL_TTL = datetime.timedelta(hours=1)
