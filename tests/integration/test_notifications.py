@@ -155,8 +155,10 @@ def test_apk_supplied_text_is_escaped(stack, client):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_email_renders_in_a_browser(stack, client, scheme):
-    upload(client, build_apk("com.example.render", label="Render Check"), sendNotification="true")
-    (message,) = wait_for_mail(stack, "com.example.render")
+    # A package per scheme: the fake SendGrid keeps the other run's email too.
+    package = f"com.example.render.{scheme}"
+    upload(client, build_apk(package, label="Render Check"), sendNotification="true")
+    (message,) = wait_for_mail(stack, package)
     shot = artifact(f"upload-email-{scheme}.png")
 
     with chromium() as browser:
