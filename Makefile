@@ -47,8 +47,14 @@ test: venvs chromium terraform-check
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
 
-## Terraform checks that need no Google Cloud: formatting, and checkov offline (no update
-## check, no platform download, no external modules) with zero failed checks.
+## Terraform checks that need no Google Cloud: formatting, checkov offline (no update check, no
+## platform download, no external modules) with zero failed checks, then the real `terraform
+## validate` and `plan` (with and without the load balancer) against stand-in providers serving
+## the google provider's published schema (../shared/tools/terraform-offline; its README says what
+## that proves). Without that folder: the real `terraform init -backend=false && validate`, which
+## needs registry.terraform.io.
+TF_OFFLINE_CHECK := ../shared/tools/terraform-offline/check
+TF_PLAN_VARS := -var project_id=apkdrop-check -var region=europe-west1 -var email_from=apkdrop@example.com
 terraform-check: $(CHECKOV_VENV)/.installed
 	@command -v terraform >/dev/null || { \
 	  echo "terraform-check needs the terraform CLI: https://developer.hashicorp.com/terraform/install" >&2; exit 1; }
@@ -56,6 +62,13 @@ terraform-check: $(CHECKOV_VENV)/.installed
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov \
 		-d terraform --framework terraform --skip-download --download-external-modules false \
 		--compact --quiet
+	@if [ -x $(TF_OFFLINE_CHECK) ]; then \
+	  $(TF_OFFLINE_CHECK) terraform --plan -- $(TF_PLAN_VARS) && \
+	  $(TF_OFFLINE_CHECK) terraform --plan -- $(TF_PLAN_VARS) -var 'load_balancer={domain="apkdrop.example.com"}'; \
+	else \
+	  echo "$(TF_OFFLINE_CHECK) is absent: the real terraform init and validate (needs the registry)"; \
+	  cd terraform && terraform init -backend=false -input=false && terraform validate; \
+	fi
 
 ## Benchmark APK inspection against downloading whole APKs, on its own storage emulator.
 bench: $(VENV)/.installed

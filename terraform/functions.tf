@@ -47,8 +47,8 @@ resource "google_cloudfunctions2_function" "function" {
   }
 
   # Event handlers: the upload bucket's events of the type routes.json names, delivered by
-  # Eventarc as its own account and retried (with backoff, for up to 7 days) while the handler
-  # fails, which it does only when a backend is down.
+  # Eventarc as its own account and retried (with backoff, for up to 24 hours: 2nd gen
+  # functions' limit) while the handler fails, which it does only when a backend is down.
   dynamic "event_trigger" {
     for_each = each.value.invokers == "eventarc" ? [each.value.eventType] : []
     content {

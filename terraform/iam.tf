@@ -41,6 +41,18 @@ locals {
   ]...)
 }
 
+resource "google_project_iam_custom_role" "bucket" {
+  for_each = local.custom_bucket_roles
+
+  description = each.value.description
+  permissions = each.value.permissions
+  project     = var.project_id
+  role_id     = each.key
+  title       = each.value.title
+
+  depends_on = [google_project_service.api]
+}
+
 # Object access on the upload bucket. A V4 signed URL acts as its signer, so a function that
 # signs upload URLs holds the object create permission those uploads use.
 resource "google_storage_bucket_iam_member" "function" {
@@ -48,7 +60,7 @@ resource "google_storage_bucket_iam_member" "function" {
 
   bucket = google_storage_bucket.uploads.name
   member = google_service_account.function[each.value.function].member
-  role   = each.value.role
+  role   = contains(keys(local.custom_bucket_roles), each.value.role) ? google_project_iam_custom_role.bucket[each.value.role].id : each.value.role
 }
 
 # Firestore access can only be granted on the project (its database has no IAM policy).
@@ -109,4 +121,11 @@ resource "google_cloud_run_v2_service_iam_member" "invoker" {
   name     = google_cloudfunctions2_function.function[each.key].name
   project  = var.project_id
   role     = "roles/run.invoker"
+
+  # A replaced function is a new Cloud Run service without this grant, while Terraform still
+  # holds the old one in state: callers would get 403 until a second apply. The service name is
+  # computed, so it changes only on replacement; an in-place deploy keeps the grant untouched.
+  lifecycle {
+    replace_triggered_by = [google_cloudfunctions2_function.function[each.key].service_config[0].service]
+  }
 }

@@ -5,7 +5,9 @@ locals {
 
   # What each function needs beyond routes.json. Adding a function is one entry in routes.json
   # plus one entry here; an entry whose function is not in routes.json yet is not deployed.
-  #   bucket_roles     roles on the upload bucket (its V4 signed URLs act as the function too)
+  #   bucket_roles     roles on the upload bucket (its V4 signed URLs act as the function too): a
+  #                    predefined role, or a key of custom_bucket_roles. tests/unit/test_iam.py
+  #                    checks them against the permissions the function's code needs.
   #   concurrency      requests one instance serves at once
   #   enqueues         keys of local.queues it creates tasks on
   #   firestore        roles/datastore.user
@@ -35,7 +37,7 @@ locals {
       timeout_seconds = 60
     }
     build-finalized = {
-      bucket_roles    = ["roles/storage.objectViewer"] # ranged reads of the uploaded APK
+      bucket_roles    = ["apkdropUploadSettler"] # ranged reads of the APK; customTime on failure
       concurrency     = 1
       enqueues        = []
       firestore       = true
@@ -45,7 +47,7 @@ locals {
       timeout_seconds = 300
     }
     build-upload-expiry = {
-      bucket_roles    = ["roles/storage.objectViewer"] # settles a build whose file came without its event
+      bucket_roles    = ["apkdropUploadSettler"] # settles a build whose file came without its event
       concurrency     = 4
       enqueues        = []
       firestore       = true
@@ -73,6 +75,17 @@ locals {
       secrets         = { SESSION_SIGNING_KEY = "session-signing-key" }
       signs_urls      = true
       timeout_seconds = 60
+    }
+  }
+
+  # Roles no predefined one matches without granting more: the settling functions read uploads
+  # and mark failed ones (customTime, which the lifecycle rule counts from), nothing else;
+  # objectUser would also let them create and delete objects.
+  custom_bucket_roles = {
+    apkdropUploadSettler = {
+      title       = "apkdrop upload settler"
+      description = "Reads uploaded APKs and marks failed uploads for deletion (customTime)."
+      permissions = ["storage.objects.get", "storage.objects.update"]
     }
   }
 

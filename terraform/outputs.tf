@@ -35,6 +35,16 @@ output "secret_ids" {
   value       = { for key, secret in google_secret_manager_secret.secret : key => secret.secret_id }
 }
 
+output "service_account_emails" {
+  description = "Each function's own service account (its identity in IAM policies and audit logs), by function name."
+  value       = { for name, account in google_service_account.function : name => account.email }
+}
+
+output "service_account_ids" {
+  description = "Each function's service account resource id (projects/P/serviceAccounts/EMAIL), by function name, for grants made outside this configuration."
+  value       = { for name, account in google_service_account.function : name => account.id }
+}
+
 output "upload_bucket" {
   description = "The bucket uploads go to (UPLOAD_BUCKET)."
   value       = google_storage_bucket.uploads.name

@@ -5,11 +5,11 @@ terraform {
   required_providers {
     archive = {
       source  = "hashicorp/archive"
-      version = ">= 2.5.0, < 3.0.0"
+      version = ">= 2.7.0, < 3.0.0"
     }
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0.0, < 8.0.0"
+      version = ">= 7.46.0, < 8.0.0" # what make terraform-check plans against (7.46.1)
     }
   }
 }

@@ -6,20 +6,25 @@ primitive role is granted, and the configuration follows its own conventions.
 """
 
 import ast
-import json
 import re
-from functools import cache
 from pathlib import Path
 
-import hcl2
 import pytest
 
 from apkdrop.settings import Settings
-from tests.paths import ROOT
-
-TERRAFORM = ROOT / "terraform"
-FUNCTIONS = ROOT / "functions"
-ROUTES = json.loads((FUNCTIONS / "routes.json").read_text())
+from tests.terraform_hcl import (
+    FUNCTIONS,
+    ROUTES,
+    TERRAFORM,
+    blocks,
+    deployed_functions,
+    dynamic,
+    local,
+    nested,
+    parsed,
+    resource,
+    tf_files,
+)
 
 # Settings only the local stack and the tests set. A deployment never sets them; the ones that
 # would weaken production (unauthenticated tasks, loopback fetches) must never be set there.
@@ -35,48 +40,6 @@ SETTINGS = {name.upper(): field for name, field in Settings.model_fields.items()
 PRIMITIVE_ROLE = re.compile(r"roles/(owner|editor|viewer)\b")
 SERVICE_ACCOUNT_PREFIX = "apkdrop-"
 FRAMEWORK_DECORATORS = {"http", "cloud_event"}
-OPTIONS = hcl2.SerializationOptions(
-    with_comments=False, explicit_blocks=False, strip_string_quotes=True
-)
-
-
-@cache
-def parsed(path: Path) -> dict:
-    with path.open() as source:
-        return hcl2.load(source, serialization_options=OPTIONS)
-
-
-def tf_files() -> list[Path]:
-    return sorted(TERRAFORM.glob("*.tf"))
-
-
-def blocks(kind: str) -> list[tuple[Path, dict]]:
-    """Every top-level block of a kind, with the file it is in."""
-    return [(path, block) for path in tf_files() for block in parsed(path).get(kind, [])]
-
-
-def resource(kind: str, name: str) -> dict:
-    found = [block[kind][name] for _, block in blocks("resource") if name in block.get(kind, {})]
-    assert len(found) == 1, f"expected one resource {kind}.{name}, found {len(found)}"
-    return found[0]
-
-
-def local(name: str):
-    found = [block[name] for _, block in blocks("locals") if name in block]
-    assert len(found) == 1, f"expected one local {name!r}, found {len(found)}"
-    return found[0]
-
-
-def nested(block: dict, name: str) -> dict:
-    """The one nested block `name` of a block (a list of one with explicit_blocks=False)."""
-    value = block[name]
-    return value[0] if isinstance(value, list) else value
-
-
-def dynamic(block: dict, name: str) -> dict:
-    found = [entry[name] for entry in block.get("dynamic", []) if name in entry]
-    assert len(found) == 1, f"expected one dynamic {name!r} block, found {len(found)}"
-    return found[0]
 
 
 def main_entry_points() -> set[str]:
@@ -94,12 +57,6 @@ def main_entry_points() -> set[str]:
             for decorator in node.decorator_list
         )
     }
-
-
-def deployed_functions() -> dict[str, dict]:
-    """routes.json's functions joined with their needs, as local.functions does."""
-    needs = local("function_needs")
-    return {name: {**spec, **needs[name]} for name, spec in ROUTES["functions"].items()}
 
 
 def function_resource() -> dict:
@@ -300,3 +257,23 @@ def test_versions_pin_terraform_and_the_providers():
     assert providers["google"]["source"] == "hashicorp/google"
     for name, provider in providers.items():
         assert re.fullmatch(r">= ?[\d.]+, ?< ?[\d.]+", provider["version"]), name
+
+
+def test_grants_on_a_function_are_remade_when_the_function_is_replaced():
+    """A replaced function is a new Cloud Run service without the old one's IAM: a grant that is
+    not replaced with it leaves callers with 403 until a second apply."""
+    grants_on_functions = [
+        (kind, name, body)
+        for _, block in blocks("resource")
+        for kind, named in block.items()
+        if kind.endswith(("_iam_member", "_iam_binding"))
+        for name, body in named.items()
+        if "google_cloudfunctions2_function.function" in str(body.get("name", ""))
+    ]
+    assert grants_on_functions, "no IAM grant on the functions found"
+    for kind, name, body in grants_on_functions:
+        lifecycle = nested(body, "lifecycle") if "lifecycle" in body else {}
+        triggers = " ".join(lifecycle.get("replace_triggered_by", []))
+        assert "google_cloudfunctions2_function.function[each.key]" in triggers, (
+            f"{kind}.{name} needs lifecycle.replace_triggered_by on its function"
+        )

@@ -98,7 +98,9 @@ class UploadBucket:
     @backend_call("Cloud Storage")
     def put_object(self, object_name: str, data: bytes, content_type: str) -> None:
         """A small object in one request (icons)."""
-        self._bucket.blob(object_name).upload_from_string(data, content_type=content_type)
+        self._bucket.blob(object_name).upload_from_string(
+            data, content_type=content_type, if_generation_match=0
+        )
 
     @backend_call("IAM signBlob")
     def signed_get_url(

@@ -1,0 +1,92 @@
+"""The IAM permissions each adapter method needs, and on which resource.
+
+The emulators enforce no IAM, so a grant that is too narrow shows only in production.
+tests/unit/test_iam.py follows each entry point to the adapter methods it can reach and checks
+what this table says they need against the roles Terraform grants that function.
+"""
+
+from enum import StrEnum
+
+
+class On(StrEnum):
+    """Where a permission must be granted."""
+
+    BUCKET = "the upload bucket"
+    PROJECT = "the project"  # Firestore has no IAM of its own
+    QUEUE = "the adapter's queue"
+    OWN_ACCOUNT = "the function's own service account"
+    TASKS_INVOKER = "the tasks invoker account"
+
+
+Need = tuple[On, str]
+
+OBJECT_READ = frozenset({(On.BUCKET, "storage.objects.get")})
+# A new object, never an overwrite (every write sets ifGenerationMatch=0, which needs no delete).
+OBJECT_CREATE = frozenset({(On.BUCKET, "storage.objects.create")})
+OBJECT_DELETE = frozenset({(On.BUCKET, "storage.objects.delete")})
+OBJECT_UPDATE = frozenset({(On.BUCKET, "storage.objects.update")})
+# V4 URLs are signed through IAM signBlob as the function itself, and act as their signer.
+SIGN = frozenset({(On.OWN_ACCOUNT, "iam.serviceAccounts.signBlob")})
+
+ENTITY_GET = frozenset({(On.PROJECT, "datastore.entities.get")})
+ENTITY_LIST = frozenset({(On.PROJECT, "datastore.entities.list")})
+ENTITY_CREATE = frozenset({(On.PROJECT, "datastore.entities.create")})
+ENTITY_UPDATE = frozenset({(On.PROJECT, "datastore.entities.update")})
+# An increment is a set with merge: it creates the document or updates it.
+ENTITY_UPSERT = ENTITY_CREATE | ENTITY_UPDATE
+NO_GOOGLE_CALL: frozenset[Need] = frozenset()
+
+PERMISSIONS: dict[str, frozenset[Need]] = {
+    # cloud_storage.UploadBucket
+    "UploadBucket.signed_put_url": SIGN | OBJECT_CREATE,
+    "UploadBucket.find_object": OBJECT_READ,
+    "UploadBucket.start_object": OBJECT_CREATE,  # a resumable upload with ifGenerationMatch=0
+    "UploadBucket.mark_failed": OBJECT_UPDATE,  # blob.patch of customTime
+    "UploadBucket.put_object": OBJECT_CREATE,  # icons, under names never used before
+    "UploadBucket.signed_get_url": SIGN | OBJECT_READ,
+    "UploadBucket.delete_object": OBJECT_DELETE,
+    "UploadBucket.move_object": OBJECT_READ | OBJECT_CREATE | OBJECT_DELETE,  # copy, then delete
+    "UploadBucket.sha256_of": OBJECT_READ,
+    "UploadBucket.open_object": OBJECT_READ,  # ranged reads
+    # cloud_tasks.TaskQueue: the task carries an OIDC token of the invoker, which needs actAs.
+    "TaskQueue.schedule": frozenset(
+        {(On.QUEUE, "cloudtasks.tasks.create"), (On.TASKS_INVOKER, "iam.serviceAccounts.actAs")}
+    ),
+    # firestore.AccountStore
+    "AccountStore.account_for_key_hash": ENTITY_GET,
+    "AccountStore.ensure_account": ENTITY_GET | ENTITY_CREATE,
+    "AccountStore.add_api_key": ENTITY_CREATE,
+    # firestore.BuildStore
+    "BuildStore.next_id": ENTITY_UPSERT,
+    "BuildStore.ensure_project": ENTITY_CREATE,
+    "BuildStore.create_context": ENTITY_CREATE,
+    "BuildStore.get_context": ENTITY_GET,
+    "BuildStore.create_build": ENTITY_CREATE,
+    "BuildStore.get_build": ENTITY_GET,
+    "BuildStore.builds_of_context": ENTITY_LIST,
+    "BuildStore.update_build": ENTITY_GET | ENTITY_UPDATE,
+    # firestore_applications.ApplicationStore
+    "ApplicationStore.get_app": ENTITY_GET,
+    "ApplicationStore.latest_app_for_package": ENTITY_GET,
+    "ApplicationStore.create_app": ENTITY_CREATE | ENTITY_UPDATE,  # the package pointer
+    "ApplicationStore.append_version": ENTITY_GET | ENTITY_CREATE | ENTITY_UPDATE,
+    "ApplicationStore.get_version": ENTITY_GET,
+    "ApplicationStore.set_notification": ENTITY_UPDATE,
+    "ApplicationStore.apps_of_account": ENTITY_LIST,
+    "ApplicationStore.versions": ENTITY_LIST,
+    "ApplicationStore.create_large_upload": ENTITY_CREATE,
+    "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,
+    "ApplicationStore.release_large_upload": ENTITY_UPDATE,
+    # firestore_applications.RateLimitWindows
+    "RateLimitWindows.increment": ENTITY_UPSERT,
+    # firestore_notifications.DeliveryLedger
+    "DeliveryLedger.claim": ENTITY_GET | ENTITY_UPSERT,
+    "DeliveryLedger.finish": ENTITY_UPSERT,
+    "DeliveryLedger.outcome": ENTITY_GET,
+    "DeliveryLedger.release": ENTITY_UPSERT,
+    # firestore_sign_in.SignInTokens
+    "SignInTokens.create": ENTITY_CREATE,
+    "SignInTokens.redeem": ENTITY_GET | ENTITY_UPDATE,
+    # sendgrid_mail.SendGridMailer
+    "SendGridMailer.send": NO_GOOGLE_CALL,
+}
