@@ -95,4 +95,4 @@ revoke-key: $(VENV)/.installed
 	@$(PY) -m infra.api_key --revoke "$(KEY)" $(if $(PROJECT),--project "$(PROJECT)")
 
 clean:
-	rm -rf $(VENV) $(TASKS_VENV) $(CHECKOV_VENV) .dev test-artifacts
+	rm -rf $(VENV) $(TASKS_VENV) $(CHECKOV_VENV) .venv-functions .dev test-artifacts

@@ -1,0 +1,161 @@
+"""Every entry point starts and answers from functions/requirements.txt alone, the way Cloud
+Functions runs it: a fresh virtualenv on Terraform's runtime, `functions-framework --target NAME
+--signature-type ...` from the source folder, the local stack's settings, no dev packages.
+
+The dev venv has everything the tests and the CLI need, so a module missing from the
+requirements (httpx once was) passes every other test and kills every function in production.
+"""
+
+import datetime
+import json
+import os
+import subprocess
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.emulators import free_port
+from infra.functions_venv import FunctionsVenv, ensure_functions_venv
+from infra.routes import load_routes
+from tests.paths import ROOT
+
+pytestmark = pytest.mark.integration
+
+START_SECONDS = 90
+# Variables of this process that would let the function see the dev venv's packages.
+LEAKY_VARIABLES = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")
+
+
+@pytest.fixture(scope="module")
+def functions_venv() -> FunctionsVenv:
+    built = ensure_functions_venv()
+    if built.version_note:
+        warnings.warn(built.version_note, stacklevel=1)
+    return built
+
+
+def clean_env(stack, venv: FunctionsVenv) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in LEAKY_VARIABLES}
+    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if ".venv" not in entry]
+    env["PATH"] = os.pathsep.join([str(venv.bin), *path])
+    return {**env, **stack.state["functionEnv"]}
+
+
+@pytest.fixture(scope="module")
+def deployed(stack, functions_venv, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Each function of routes.json in its own functions-framework process: name -> base URL."""
+    logs = tmp_path_factory.mktemp("packaging")
+    env = clean_env(stack, functions_venv)
+    processes: dict[str, tuple[subprocess.Popen, str, Path]] = {}
+    for name, spec in load_routes().functions.items():
+        port = free_port()
+        log = logs / f"{name}.log"
+        processes[name] = (
+            subprocess.Popen(
+                [
+                    str(functions_venv.bin / "functions-framework"),
+                    *("--target", spec.entryPoint, "--signature-type", spec.signature),
+                    *("--host", "127.0.0.1", "--port", str(port)),
+                ],
+                cwd=ROOT / "functions",  # the buildpack runs main.py from the source root
+                env=env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            ),
+            f"http://127.0.0.1:{port}",
+            log,
+        )
+    try:
+        for name, (process, url, log) in processes.items():
+            wait_until_listening(name, process, url, log)
+        yield {name: url for name, (_, url, _) in processes.items()}
+    finally:
+        for process, _, _ in processes.values():
+            process.terminate()
+        for process, _, _ in processes.values():
+            process.wait(timeout=30)
+
+
+def wait_until_listening(name: str, process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited at start-up:\n{log.read_text()[-4000:]}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, f"{name} did not listen:\n{log.read_text()}"
+            time.sleep(0.2)
+
+
+def test_the_venv_holds_only_the_functions_requirements(functions_venv):
+    listed = subprocess.run(
+        [str(functions_venv.python), "-m", "pip", "list", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    installed = {package["name"].lower() for package in json.loads(listed)}
+    assert "functions-framework" in installed
+    assert {"pytest", "apkdrop-cli", "hypothesis", "schemathesis"} & installed == set()
+
+
+def test_the_build_api_answers(deployed):
+    answer = httpx.post(
+        deployed["build-api"] + "/api/v1/projects/demo/build-uploads",
+        headers={"X-Api-Key": "apkd_not-a-key"},
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["detail"]
+
+
+def test_the_application_api_answers(deployed):
+    answer = httpx.get(
+        deployed["application-api"] + "/v1/application", headers={"X-Api-Key": "apkd_not-a-key"}
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["detail"]
+
+
+def test_the_install_pages_answer(deployed):
+    answer = httpx.get(deployed["install-pages"] + "/app/" + "A" * 22)
+    assert answer.status_code == 404, answer.text
+    assert "text/html" in answer.headers["content-type"]
+
+
+def test_the_expiry_task_handler_answers(deployed):
+    answer = httpx.post(deployed["build-upload-expiry"] + "/", json={"buildId": 999_999_999})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"buildId": 999_999_999, "uploadState": None}
+
+
+def test_the_email_worker_answers(deployed):
+    task = {"kind": "upload", "appId": "no-such-app", "version": 1}
+    answer = httpx.post(deployed["email-worker"] + "/", json=task)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] == "unknown"
+
+
+def test_the_finalize_trigger_acknowledges_a_cloud_event(deployed, stack):
+    bucket = stack.state["functionEnv"]["UPLOAD_BUCKET"]
+    answer = httpx.post(
+        deployed["build-finalized"],
+        headers={
+            "ce-specversion": "1.0",
+            "ce-id": uuid.uuid4().hex,
+            "ce-type": "google.cloud.storage.object.v1.finalized",
+            "ce-source": f"//storage.googleapis.com/projects/_/buckets/{bucket}",
+            "ce-subject": "objects/not-a-build.apk",
+            "ce-time": datetime.datetime.now(datetime.UTC).isoformat(),
+            "content-type": "application/json",
+        },
+        json={"bucket": bucket, "name": "not-a-build.apk", "generation": "1", "size": "1"},
+    )
+    assert answer.status_code == 200, answer.text
