@@ -272,6 +272,8 @@ class FakeApplicationStore:
         self.uploads: dict[str, dict[str, Any]] = {}
         self.claims: list[str] = []
         self.releases: list[str] = []
+        # Runs once between an append's read and its commit, as a concurrent request would.
+        self.before_commit: Callable[[], None] | None = None
 
     def get_app(self, app_id: str) -> Application | None:
         stored = self.apps.get(app_id)
@@ -294,13 +296,28 @@ class FakeApplicationStore:
         return True
 
     def append_version(
-        self, app_id: str, make_version: Callable[[Application, int], tuple[Version, dict]]
+        self,
+        app_id: str,
+        make_version: Callable[[Version | None, int], Version],
+        app_changes: dict,
     ) -> tuple[Application, Version]:
-        app = self.get_app(app_id)
-        if app is None:
-            raise AssertionError(f"append_version to unknown app {app_id}")
-        number = app.latest_application_version + 1
-        version, app_changes = make_version(app, number)
+        """Like the optimistic commit: made from the latest version, retried if the app changed
+        before the commit (`before_commit` plays a concurrent upload in between)."""
+        while True:
+            app = self.get_app(app_id)
+            if app is None:
+                raise AssertionError(f"append_version to unknown app {app_id}")
+            read = self.apps[app_id]
+            latest = self.version_docs.get(app_id, {}).get(app.latest_application_version)
+            number = app.latest_application_version + 1
+            version = make_version(
+                None if latest is None else Version.model_validate(latest), number
+            )
+            if self.before_commit is not None:
+                concurrent, self.before_commit = self.before_commit, None
+                concurrent()
+            if self.apps[app_id] is read:
+                break
         changes = {**app_changes, "latest_application_version": number}
         versions = self.version_docs.setdefault(app_id, {})
         if number in versions:
@@ -331,6 +348,13 @@ class FakeApplicationStore:
         """Newest first."""
         found = [Version.model_validate(v) for v in self.version_docs.get(app_id, {}).values()]
         return sorted(found, key=lambda version: version.versionNumber, reverse=True)
+
+    def latest_versions(self, apps: list[Application]) -> dict[str, Version]:
+        found = {
+            app.id: self.version_docs.get(app.id, {}).get(app.latest_application_version)
+            for app in apps
+        }
+        return {app_id: Version.model_validate(v) for app_id, v in found.items() if v is not None}
 
     def create_large_upload(self, upload_id: str, record: dict) -> None:
         if upload_id in self.uploads:
@@ -598,13 +622,16 @@ def install_page_app(
     label: str | None = "Install Demo",
     access: str = "PUBLIC",
     allowed_users: tuple[str, ...] = (),
+    accesses: tuple[tuple[str, tuple[str, ...]], ...] = (),
     owner_email: str | None = "owner@example.com",
     version_names: tuple[str | None, ...] = ("1.0",),
     release_notes: str | None = None,
     icon_object: str | None = None,
 ) -> Application:
     """An app in `store` with one version per entry of `version_names` (numbered 1, 2, …),
-    written as the upload service writes them (`create_app`, then `append_version`)."""
+    written as the upload service writes them (`create_app`, then `append_version`).
+
+    Every version has `access` and `allowed_users`, unless `accesses` gives each its own."""
     from apkdrop.apk.models import ApkInfo
     from apkdrop.applications.models import (
         AccessType,
@@ -612,9 +639,10 @@ def install_page_app(
         PackageInfo,
     )
 
-    access_type = AccessType(access)
+    each_access = accesses or ((access, allowed_users),) * len(version_names)
 
     def version(number: int, version_name: str | None) -> Version:
+        access_type, allowed = each_access[number - 1]
         info = ApkInfo(
             packageName=package,
             versionName=version_name,
@@ -634,8 +662,8 @@ def install_page_app(
             sha256="ab" * 32,
             uploaderEmail=owner_email or "uploader@example.com",
             uploadTime=INSTALL_PAGE_TIME + datetime.timedelta(hours=number),
-            accessType=access_type,
-            allowedUsers=list(allowed_users),
+            accessType=AccessType(access_type),
+            allowedUsers=list(allowed),
             releaseNotes=release_notes,
             objectName=f"applications/acct-install/{app_id}/{number}.apk",
             iconObject=icon_object,
@@ -650,13 +678,11 @@ def install_page_app(
         appLabel=label,
         dateCreated=INSTALL_PAGE_TIME,
         latest_application_version=1,
-        accessType=access_type,
-        allowedUsers=list(allowed_users),
     )
     assert store.create_app(app, version(1, first), claim_package=False)
     for name in later:
         app, _ = store.append_version(
-            app_id, lambda _, number, name=name: (version(number, name), {})
+            app_id, lambda _, number, name=name: version(number, name), {}
         )
     return app
 

@@ -51,7 +51,11 @@ class ApplicationUploadForm(BaseModel):
     file: bytes | None = Field(default=None, json_schema_extra={"format": "binary"})
     apkUrl: str | None = Field(default=None, max_length=2048)
     uploadId: str | None = None
-    accessType: AccessType = AccessType.PUBLIC
+    accessType: AccessType | None = Field(
+        default=None,
+        description="omitted: the latest version's access (allowedUsers given: PRIVATE; "
+        "a new app: PUBLIC)",
+    )
     allowedUsers: str | None = Field(default=None, description="comma-separated, or repeated")
     versionAction: VersionAction = VersionAction.CREATE_NEW_VERSION
     sendNotification: bool = False

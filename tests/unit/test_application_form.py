@@ -26,7 +26,7 @@ def refused(*pairs: tuple[str, str], has_file: bool = True) -> str:
 def test_defaults_with_only_a_file() -> None:
     form = read()
     assert form == UploadForm()
-    assert form.accessType is AccessType.PUBLIC
+    assert form.accessType is None  # omitted: the version inherits (versions.upload_access)
     assert form.versionAction is VersionAction.CREATE_NEW_VERSION
     assert (form.sendNotification, form.warnings, form.appId) == (False, [], None)
 
@@ -95,12 +95,12 @@ def test_version_action_is_case_insensitive(value: str, expected: VersionAction)
     [
         ((("accessType", "public"),), AccessType.PUBLIC),
         ((("accessType", " Public "),), AccessType.PUBLIC),
-        ((("accessType", ""),), AccessType.PUBLIC),
+        ((("accessType", ""),), None),
         ((("accessType", "private"), ("allowedUsers", "qa@example.com")), AccessType.PRIVATE),
         ((("accessType", "PRIVATE"), ("allowedUsers", "qa@example.com")), AccessType.PRIVATE),
     ],
 )
-def test_access_type_is_case_insensitive(pairs: tuple, expected: AccessType) -> None:
+def test_access_type_is_case_insensitive(pairs: tuple, expected: AccessType | None) -> None:
     assert read(*pairs).accessType is expected
 
 
@@ -166,8 +166,15 @@ def test_private_needs_allowed_users(users: list[str]) -> None:
     assert refused(*pairs) == "allowedUsers is required for PRIVATE applications"
 
 
-def test_public_app_keeps_no_allowed_users() -> None:
-    assert read(("allowedUsers", "qa@example.com")).allowedUsers == []
+def test_a_public_version_keeps_no_allowed_users() -> None:
+    form = read(("accessType", "public"), ("allowedUsers", "qa@example.com"))
+    assert (form.accessType, form.allowedUsers) == (AccessType.PUBLIC, [])
+
+
+def test_allowed_users_without_an_access_type_make_the_version_private() -> None:
+    """Fails closed: naming testers never leaves the version open (nor inherits PUBLIC)."""
+    form = read(("allowedUsers", "QA@example.com"))
+    assert (form.accessType, form.allowedUsers) == (AccessType.PRIVATE, ["qa@example.com"])
 
 
 # --- notifications ------------------------------------------------------------------------------

@@ -100,9 +100,9 @@ def test_first_upload_creates_version_1(deps: Dependencies) -> None:
 
     app = deps.applications.get_app(data.id)
     assert (app.accountId, app.packageName, app.appLabel) == (ALICE.id, "com.example.flow", "Flow")
-    assert (app.latest_application_version, app.accessType) == (1, AccessType.PUBLIC)
+    assert app.latest_application_version == 1
     (version,) = deps.applications.versions(data.id)
-    assert version.versionNumber == 1
+    assert (version.versionNumber, version.accessType) == (1, AccessType.PUBLIC)
     assert version.size == len(content)
     assert version.sha256 == hashlib.sha256(content).hexdigest()
     assert version.uploaderEmail == "alice@example.com"
@@ -188,17 +188,18 @@ def test_private_upload_and_a_public_update(deps: Dependencies) -> None:
     )
     assert private.data.accessType == "private"
     assert private.warnings == ["Ignored invalid notification email: 'broken@'"]
-    app = deps.applications.get_app(private.data.id)
-    assert app.accessType is AccessType.PRIVATE
-    assert app.allowedUsers == ["qa@example.com", "lead@example.com"]
-    (version,) = deps.applications.versions(app.id)
+    (version,) = deps.applications.versions(private.data.id)
+    assert version.accessType is AccessType.PRIVATE
+    assert version.allowedUsers == ["qa@example.com", "lead@example.com"]
     assert version.sendNotification is True
     assert version.notificationEmails == ["dev@example.com"]
 
-    public = upload(deps, ALICE, apk()).data
+    # Public only when asked for: an upload that omits accessType inherits (see below).
+    public = upload(deps, ALICE, apk(), accessType="public").data
     assert public.accessType == "public"
-    app = deps.applications.get_app(app.id)
-    assert (app.accessType, app.allowedUsers) == (AccessType.PUBLIC, [])
+    newest, older = deps.applications.versions(private.data.id)
+    assert (newest.accessType, newest.allowedUsers) == (AccessType.PUBLIC, [])
+    assert (older.accessType, older.allowedUsers) == (version.accessType, version.allowedUsers)
 
 
 def test_a_concurrently_created_app_gets_the_version(

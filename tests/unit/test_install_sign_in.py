@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from apkdrop.applications.models import AccessType, Application
+from apkdrop.applications.models import Application
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, RateLimited
 from apkdrop.install_pages import sign_in
@@ -63,60 +63,12 @@ def queue(deps: Dependencies) -> FakeScheduler:
     return deps.email_queue
 
 
-def app_of(access: AccessType, allowed: list[str], owner: str | None = OWNER) -> Application:
-    return Application(
-        id="AppForInstallPages0001",
-        accountId="acct",
-        ownerEmail=owner,
-        packageName="com.example.x",
-        dateCreated=NOW,
-        latest_application_version=1,
-        accessType=access,
-        allowedUsers=allowed,
-    )
-
-
 def emailed_token(deps: Dependencies) -> str:
     """The raw token of the only email queued so far."""
     (task,) = queue(deps).calls
     match = LINK.match(task.payload["link"])
     assert match, task.payload["link"]
     return match.group(1)
-
-
-# --- may_view -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("access", "email", "expected"),
-    [
-        (AccessType.PUBLIC, None, True),
-        (AccessType.PUBLIC, STRANGER, True),
-        (AccessType.PUBLIC, OWNER, True),
-        (AccessType.PRIVATE, OWNER, True),
-        (AccessType.PRIVATE, TESTER, True),
-        (AccessType.PRIVATE, STRANGER, False),
-        (AccessType.PRIVATE, None, False),
-        (AccessType.PRIVATE, "", False),
-        (AccessType.PRIVATE, "TESTER@example.com", False),  # sessions hold normalised addresses
-        (AccessType.PRIVATE, "tester@example.co", False),
-        (AccessType.PRIVATE, "ester@example.com", False),
-    ],
-)
-def test_may_view(access: AccessType, email: str | None, expected: bool) -> None:
-    assert sign_in.may_view(app_of(access, [TESTER]), email) is expected
-
-
-def test_an_app_without_an_owner_is_not_visible_to_none() -> None:
-    """`ownerEmail` is None on old apps: an anonymous visitor (None) must not match it."""
-    app = app_of(AccessType.PRIVATE, [TESTER], owner=None)
-    assert sign_in.may_view(app, None) is False
-    assert sign_in.may_view(app, TESTER) is True
-
-
-def test_a_private_app_with_no_allowed_users_is_visible_to_its_owner_only() -> None:
-    app = app_of(AccessType.PRIVATE, [])
-    assert [sign_in.may_view(app, e) for e in (OWNER, TESTER, None)] == [True, False, False]
 
 
 # --- request_link -------------------------------------------------------------------------------
@@ -228,6 +180,21 @@ def test_the_address_is_normalised(
     (stored,) = tokens(deps).tokens.values()
     assert stored["email"] == TESTER
     assert queue(deps).calls[0].payload["email"] == TESTER
+
+
+def test_a_tester_of_an_older_private_version_gets_a_link(deps: Dependencies) -> None:
+    """The latest version is public, but the tester's own version is private to them."""
+    install_page_app(
+        deps.applications,
+        version_names=("1.0", "2.0"),
+        accesses=(("PRIVATE", (TESTER,)), ("PUBLIC", ())),
+    )
+    app = deps.applications.get_app("AppForInstallPages0001")
+    sign_in.request_link(deps, app, STRANGER, CLIENT)
+    assert queue(deps).calls == []
+    sign_in.request_link(deps, app, TESTER, CLIENT)
+    (task,) = queue(deps).calls
+    assert task.payload["email"] == TESTER
 
 
 def test_a_public_app_never_sends_a_sign_in_email(deps: Dependencies) -> None:

@@ -58,14 +58,24 @@ class ApplicationStore:
 
     @backend_call("Firestore")
     def append_version(
-        self, app_id: str, make_version: Callable[[Application, int], tuple[Version, dict]]
+        self,
+        app_id: str,
+        make_version: Callable[[Version | None, int], Version],
+        app_changes: dict,
     ) -> tuple[Application, Version]:
-        """Adds version N+1; `make_version` returns it and the app fields that change with it."""
+        """Adds version N+1, made from version N (None if its document is missing).
+
+        Version N is read after the app, and the commit fails if the app changed meanwhile, so
+        N is the version the new one is committed after.
+        """
         for attempt in range(VERSION_COMMIT_ATTEMPTS):
             snapshot = self._apps.document(app_id).get()
             app = Application.model_validate(snapshot.to_dict())
+            latest = self._version_ref(app_id, app.latest_application_version).get()
             number = app.latest_application_version + 1
-            version, app_changes = make_version(app, number)
+            version = make_version(
+                Version.model_validate(latest.to_dict()) if latest.exists else None, number
+            )
             changes = {**app_changes, "latest_application_version": number}
             batch = self._db.batch()
             batch.create(self._version_ref(app_id, number), version.model_dump())
@@ -110,6 +120,18 @@ class ApplicationStore:
         documents = self._apps.document(app_id).collection("versions").stream()
         versions = [Version.model_validate(doc.to_dict()) for doc in documents]
         return sorted(versions, key=lambda version: version.versionNumber, reverse=True)
+
+    @backend_call("Firestore")
+    def latest_versions(self, apps: list[Application]) -> dict[str, Version]:
+        """Each app's latest version, by app id, in one round trip."""
+        references = [self._version_ref(app.id, app.latest_application_version) for app in apps]
+        if not references:
+            return {}  # an empty batch read is an error
+        return {
+            snapshot.reference.parent.parent.id: Version.model_validate(snapshot.to_dict())
+            for snapshot in self._db.get_all(references)
+            if snapshot.exists
+        }
 
     @backend_call("Firestore")
     def create_large_upload(self, upload_id: str, record: dict) -> None:

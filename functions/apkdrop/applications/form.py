@@ -22,7 +22,8 @@ Choice = TypeVar("Choice", bound=StrEnum)
 class UploadForm(BaseModel):
     apkUrl: str | None = None
     uploadId: str | None = None
-    accessType: AccessType = AccessType.PUBLIC
+    # None when omitted: the version then inherits the app's latest access (see versions.py).
+    accessType: AccessType | None = None
     allowedUsers: list[str] = []
     versionAction: VersionAction = VersionAction.CREATE_NEW_VERSION
     sendNotification: bool = False
@@ -46,10 +47,12 @@ def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
     if upload_id is not None and not OPAQUE_ID.match(upload_id):
         raise InvalidRequest("uploadId is not one this API issued")
 
-    access = _choice(fields, "accessType", AccessType, AccessType.PUBLIC)
+    access = _choice(fields, "accessType", AccessType, None)
     allowed, invalid_allowed = _emails(fields.getlist("allowedUsers"))
     if invalid_allowed:
         raise InvalidRequest("Invalid email format in allowed users")
+    if access is None and allowed:
+        access = AccessType.PRIVATE  # naming testers never leaves a version open to everyone
     if access is AccessType.PRIVATE and not allowed:
         raise InvalidRequest("allowedUsers is required for PRIVATE applications")
 
@@ -78,7 +81,9 @@ def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
     )
 
 
-def _choice(fields: MultiDict, name: str, kind: type[Choice], default: Choice) -> Choice:
+def _choice(
+    fields: MultiDict, name: str, kind: type[Choice], default: Choice | None
+) -> Choice | None:
     value = fields.get(name, "").strip().upper()
     if not value:
         return default

@@ -40,7 +40,8 @@ class Version(BaseModel):
     fileType: str = "apk"
     uploaderEmail: str
     uploadTime: Timestamp
-    accessType: AccessType
+    # Who may open this version. A document without it opens to the uploader only (fail closed).
+    accessType: AccessType = AccessType.PRIVATE
     allowedUsers: list[str] = Field(default_factory=list)
     releaseNotes: str | None = None
     sendNotification: bool = False
@@ -55,18 +56,20 @@ class Version(BaseModel):
 
 
 class Application(BaseModel):
-    """An app: one account's line of versions of a package."""
+    """An app: one account's line of versions of a package.
+
+    Access is each version's own: older app documents still hold an `accessType` and
+    `allowedUsers`, which are ignored when read and grant nothing.
+    """
 
     id: str
     accountId: str
-    # The uploader may always see a private app.
+    # The uploader may always open every version.
     ownerEmail: str | None = None
     packageName: str
     appLabel: str | None = None
     dateCreated: Timestamp
     latest_application_version: int
-    accessType: AccessType
-    allowedUsers: list[str] = Field(default_factory=list)
 
 
 class UploadedApplication(BaseModel):
@@ -108,7 +111,7 @@ class ApplicationView(BaseModel):
     appLabel: str | None
     magicLink: str
     latestVersion: str
-    accessType: str
+    accessType: str = Field(description="the latest version's access")
     dateCreated: Timestamp
 
 

@@ -3,6 +3,7 @@
 from apkdrop.accounts import Account
 from apkdrop.applications.form import OPAQUE_ID
 from apkdrop.applications.models import (
+    AccessType,
     Application,
     ApplicationDetail,
     ApplicationView,
@@ -15,7 +16,9 @@ from apkdrop.errors import NotFound
 
 def list_applications(deps: Dependencies, account: Account) -> list[ApplicationView]:
     """The account's apps, newest first."""
-    return [_view(deps, app) for app in deps.applications.apps_of_account(account.id)]
+    apps = deps.applications.apps_of_account(account.id)
+    latest = deps.applications.latest_versions(apps)
+    return [_view(deps, app, latest.get(app.id)) for app in apps]
 
 
 def get_application(deps: Dependencies, account: Account, app_id: str) -> ApplicationDetail:
@@ -23,18 +26,22 @@ def get_application(deps: Dependencies, account: Account, app_id: str) -> Applic
     app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
     if app is None or app.accountId != account.id:
         raise NotFound(f"Application {app_id} not found")
-    versions = [_version_view(deps, app, v) for v in deps.applications.versions(app.id)]
-    return ApplicationDetail(**_view(deps, app).model_dump(), versions=versions)
+    versions = deps.applications.versions(app.id)
+    return ApplicationDetail(
+        **_view(deps, app, versions[0] if versions else None).model_dump(),
+        versions=[_version_view(deps, app, version) for version in versions],
+    )
 
 
-def _view(deps: Dependencies, app: Application) -> ApplicationView:
+def _view(deps: Dependencies, app: Application, latest: Version | None) -> ApplicationView:
+    """`accessType` is the latest version's (private without it, as a version without one)."""
     return ApplicationView(
         id=app.id,
         packageName=app.packageName,
         appLabel=app.appLabel,
         magicLink=deps.settings.magic_link(app.id),
         latestVersion=f"{app.latest_application_version}.0",
-        accessType=app.accessType.lower(),
+        accessType=(latest.accessType if latest else AccessType.PRIVATE).lower(),
         dateCreated=app.dateCreated,
     )
 

@@ -18,7 +18,7 @@ from apkdrop.applications.models import (
     UploadedApplication,
     Version,
 )
-from apkdrop.applications.versions import new_id, publish_version
+from apkdrop.applications.versions import Access, new_id, publish_version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.notifications.delivery import queue_upload_email
@@ -166,7 +166,8 @@ class UploadSession:
             else None
         )
 
-        def version(number: int) -> Version:
+        def version(number: int, access: Access) -> Version:
+            access_type, allowed_users = access
             return Version(
                 versionNumber=number,
                 application_meta_data=ApplicationMetaData(
@@ -179,8 +180,8 @@ class UploadSession:
                 sha256=sha256,
                 uploaderEmail=account.email,
                 uploadTime=now,
-                accessType=form.accessType,
-                allowedUsers=form.allowedUsers,
+                accessType=access_type,
+                allowedUsers=allowed_users,
                 releaseNotes=form.releaseNotes,
                 sendNotification=form.sendNotification,
                 notificationEmails=form.notificationEmails,
@@ -189,11 +190,7 @@ class UploadSession:
                 iconObject=icon_object,
             )
 
-        app_fields = {
-            "appLabel": info.appLabel,
-            "accessType": form.accessType,
-            "allowedUsers": form.allowedUsers,
-        }
+        app_fields = {"appLabel": info.appLabel}
         return publish_version(self._deps, self._account, form, package, now, version, app_fields)
 
     def _answer(self, app: Application, version: Version) -> UploadedApplication:

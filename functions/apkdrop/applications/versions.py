@@ -6,11 +6,14 @@ from collections.abc import Callable
 
 from apkdrop.accounts import Account
 from apkdrop.applications.form import UploadForm
-from apkdrop.applications.models import Application, Version, VersionAction
+from apkdrop.applications.models import AccessType, Application, Version, VersionAction
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, InvalidRequest, NotFound
 
 ID_BYTES = 16  # 128 random bits, URL-safe
+Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
+# An app's first version, when the upload names no access, is public (as the seed says).
+FIRST_VERSION_ACCESS: Access = (AccessType.PUBLIC, [])
 
 
 def new_id() -> str:
@@ -32,27 +35,47 @@ def publish_version(
     form: UploadForm,
     package: str,
     now: datetime.datetime,
-    version: Callable[[int], Version],
+    version: Callable[[int, Access], Version],
     app_fields: dict,
 ) -> tuple[Application, Version]:
-    """Stores version `version(N)` of the right app; N comes from one atomic commit.
+    """Stores version `version(N, access)` of the right app; N comes from one atomic commit.
 
     CREATE_NEW_APP always starts a new app at 1. Otherwise the app named by `appId`, else the
     package's newest app, gets N+1; with no app yet, one is created at 1 (concurrent first
     uploads create one app: the package is claimed by a create-only write).
     """
     store = deps.applications
+    first = version(1, upload_access(form, FIRST_VERSION_ACCESS))
     if form.versionAction is VersionAction.CREATE_NEW_APP:
-        return _new_app(deps, account, package, now, app_fields, version(1), claim_package=False)
+        return _new_app(deps, account, package, now, app_fields, first, claim_package=False)
     app = _target_app(deps, account, package, form.appId)
     if app is None:
-        created = _new_app(deps, account, package, now, app_fields, version(1), claim_package=True)
+        created = _new_app(deps, account, package, now, app_fields, first, claim_package=True)
         if created is not None:
             return created
         app = store.latest_app_for_package(account.id, package)  # created concurrently
     if form.versionAction is VersionAction.DO_NOTHING:
         raise Conflict(already_exists(package))
-    return store.append_version(app.id, lambda _, number: (version(number), app_fields))
+    # Inherited from the version the commit follows, so a concurrent upload is never skipped.
+    return store.append_version(
+        app.id,
+        lambda latest, number: version(number, upload_access(form, inherited_access(latest))),
+        app_fields,
+    )
+
+
+def upload_access(form: UploadForm, inherited: Access) -> Access:
+    """The access the upload names, else `inherited`: omitting it never widens anything."""
+    if form.accessType is None:
+        return inherited
+    return form.accessType, form.allowedUsers
+
+
+def inherited_access(latest: Version | None) -> Access:
+    """An existing app's latest version's access; without that document, the uploader only."""
+    if latest is None:
+        return AccessType.PRIVATE, []
+    return latest.accessType, list(latest.allowedUsers)
 
 
 def _target_app(

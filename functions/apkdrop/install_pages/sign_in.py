@@ -10,6 +10,7 @@ from apkdrop.applications.models import AccessType, Application
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
+from apkdrop.install_pages.access import openable
 from apkdrop.notifications.models import SignInEmailTask
 from apkdrop.notifications.render import SIGN_IN_LINK_MINUTES
 from apkdrop.timeutil import utc_now
@@ -19,15 +20,9 @@ LINK_LIFETIME = datetime.timedelta(minutes=SIGN_IN_LINK_MINUTES)
 LINK_EXPIRED = "This sign-in link was already used or has expired. Ask for a new one."
 
 
-def may_view(app: Application, email: str | None) -> bool:
-    """Public apps: anyone. Private apps: the uploader and the allowed users."""
-    if app.accessType is AccessType.PUBLIC:
-        return True
-    return email is not None and (email == app.ownerEmail or email in app.allowedUsers)
-
-
 def request_link(deps: Dependencies, app: Application, address: str, client: str) -> None:
-    """Emails a one-time link if `address` may see the app; silently does nothing otherwise."""
+    """Emails a one-time link if `address` may open a private version of the app; silently does
+    nothing otherwise."""
     email = address.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
         raise InvalidRequest("Enter a valid email address")
@@ -36,8 +31,9 @@ def request_link(deps: Dependencies, app: Application, address: str, client: str
     client_key = "sign-in-client-" + hashlib.sha256(client.encode()).hexdigest()[:32]
     enforce_rate_limit(deps.rate_limits, address_key, settings.sign_in_rate_limit_per_address, now)
     enforce_rate_limit(deps.rate_limits, client_key, settings.sign_in_rate_limit_per_client, now)
-    if app.accessType is AccessType.PUBLIC or not may_view(app, email):
-        # Public apps need no session: sending links for them would mail anyone anything.
+    versions = openable(app, deps.applications.versions(app.id), email)
+    if not any(version.accessType is AccessType.PRIVATE for version in versions):
+        # Public versions need no session: sending links for them would mail anyone anything.
         log.info("no sign-in link sent for %s", app.id)
         return
     token = secrets.token_urlsafe(32)

@@ -15,6 +15,7 @@ from apkdrop.errors import Forbidden, NotFound, Unauthenticated
 from apkdrop.http import route_map, serve
 from apkdrop.ids import parse_id
 from apkdrop.install_pages import session, sign_in
+from apkdrop.install_pages.access import may_open, openable
 from apkdrop.install_pages.rendering import error_page, page
 
 ROUTES = route_map(
@@ -32,6 +33,12 @@ UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
     app, version, versions, email = _visible_version(request, deps, app_id)
     link = deps.settings.magic_link(app.id)
+    newest = versions[0]  # the newest this visitor may open: never name one they may not
+    newest_link = (
+        link
+        if newest.versionNumber == app.latest_application_version
+        else f"{link}?version={newest.version}"
+    )
     own_link = link if "version" not in request.args else f"{link}?version={version.version}"
     icon_url = (
         deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL) if version.iconObject else None
@@ -43,12 +50,13 @@ def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
         version=version,
         versions=versions,
         link=link,
+        newest_link=newest_link,
         own_link=own_link,
         qr_svg=segno.make(own_link, error="m").svg_inline(scale=4, border=2),
         icon_url=icon_url,
         download_url=f"/app/{app.id}/download?version={version.version}",
         signed_in_as=email,
-        is_latest=version.versionNumber == app.latest_application_version,
+        is_newest=version.versionNumber == newest.versionNumber,
     )
 
 
@@ -120,20 +128,21 @@ def _app(deps: Dependencies, app_id: str) -> Application:
 def _visible_version(
     request: flask.Request, deps: Dependencies, app_id: str
 ) -> tuple[Application, Version, list[Version], str | None]:
-    """The app and the requested version, if the visitor may see them."""
+    """The app, the requested version (else the latest) if the visitor may open it, and the
+    versions they may open, newest first."""
     app = _app(deps, app_id)
-    email = session.signed_in_email(request, deps.settings)
-    if not sign_in.may_view(app, email):
-        if email is None:
-            raise Unauthenticated("This app is private: sign in to see it.")
-        raise Forbidden(f"{email} is not on this app's list of testers.")
     versions = deps.applications.versions(app.id)
     wanted = request.args.get("version")
     number = app.latest_application_version if wanted is None else _version_number(wanted)
     version = next((v for v in versions if v.versionNumber == number), None)
     if version is None:
         raise NotFound(f"This app has no version {wanted}.")
-    return app, version, versions, email
+    email = session.signed_in_email(request, deps.settings)
+    if not may_open(app, version, email):
+        if email is None:
+            raise Unauthenticated("This app is private: sign in to see it.")
+        raise Forbidden(f"{email} is not on this app's list of testers.")
+    return app, version, openable(app, versions, email), email
 
 
 def _version_number(text: str) -> int | None:
