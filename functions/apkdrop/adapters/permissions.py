@@ -74,6 +74,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.set_notification": ENTITY_UPDATE,
     "ApplicationStore.apps_of_account": ENTITY_LIST,
     "ApplicationStore.versions": ENTITY_LIST,
+    "ApplicationStore.latest_versions": ENTITY_GET,  # a batch get
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,
     "ApplicationStore.release_large_upload": ENTITY_UPDATE,
