@@ -53,10 +53,11 @@ def form_fields(args: argparse.Namespace) -> dict[str, str | list[str]]:
         raise UsageError("--allow applies to private apps: add --private")
     if args.private and not allowed:
         raise UsageError("A private app needs at least one --allow EMAIL")
-    fields: dict[str, str | list[str]] = {
-        "accessType": "PRIVATE" if args.private else "PUBLIC",
-        "versionAction": ACTIONS[args.action],
-    }
+    fields: dict[str, str | list[str]] = {"versionAction": ACTIONS[args.action]}
+    # Neither flag: the server keeps the access of the app's latest version (a new app is public),
+    # so a CI job that never names the access cannot make a private app public.
+    if args.private or args.public:
+        fields["accessType"] = "PRIVATE" if args.private else "PUBLIC"
     if allowed:
         fields["allowedUsers"] = allowed
     if args.notify or emails:

@@ -136,7 +136,16 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     put.set_defaults(run=apps.upload)
     put.add_argument("file", nargs="?", metavar="FILE", help="the APK")
     put.add_argument("--url", help="let the server fetch the APK from this http(s) URL instead")
-    put.add_argument("--private", action="store_true", help="only --allow'ed users may install it")
+    access = put.add_mutually_exclusive_group()
+    access.add_argument(
+        "--private", action="store_true", help="only --allow'ed users may install it"
+    )
+    access.add_argument(
+        "--public",
+        action="store_true",
+        help="anyone with the link may install it (default: the latest version's access; public "
+        "for a new app)",
+    )
     put.add_argument(
         "--allow", action="append", metavar="EMAIL", help="repeatable, or comma-separated"
     )

@@ -117,3 +117,13 @@ def test_an_unknown_mode_fails_the_step(action, tmp_path):
     done = run_upload(action, tmp_path, mode="apps")
     assert done.returncode == 2
     assert "mode must be app or build" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("private", "flags"), [("", []), ("false", ["--public"]), ("TRUE", ["--private"])]
+)
+def test_app_mode_access_is_sent_only_when_named(action, tmp_path, private, flags):
+    done = run_upload(action, tmp_path, url="https://example.com/a.apk", private=private)
+    assert done.returncode == 0, done.stderr
+    arguments = done.stdout.splitlines()
+    assert [flag for flag in arguments if flag in ("--public", "--private")] == flags

@@ -426,12 +426,22 @@ def test_app_upload_sends_the_form(cli, fake, apk, tmp_path):
 def test_app_upload_defaults(cli, fake, apk):
     assert cli("app", "upload", str(apk), "--notify", "--release-notes", "Hello") == 0
     ((fields, _),) = fake.forms
+    # No accessType: the server keeps the latest version's access, never widening it.
     assert fields == {
-        "accessType": ["PUBLIC"],
         "versionAction": ["CREATE_NEW_VERSION"],
         "sendNotification": ["true"],
         "releaseNotes": ["Hello"],
     }
+
+
+def test_app_upload_public_names_the_access(cli, fake, apk):
+    assert cli("app", "upload", str(apk), "--public") == 0
+    ((fields, _),) = fake.forms
+    assert fields["accessType"] == ["PUBLIC"]
+
+
+def test_app_upload_private_and_public_exclude_each_other(cli, apk):
+    assert cli("app", "upload", str(apk), "--public", "--private", "--allow", "a@b.co") == 2
 
 
 @pytest.mark.parametrize(
