@@ -88,8 +88,9 @@ class Gateway:
                 content=request.get_data(),
             )
             answer = self._http.send(upstream, stream=True)
-        except (httpx.InvalidURL, httpx.LocalProtocolError):
-            # Google's front end refuses such requests before any function sees them.
+        except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeEncodeError):
+            # Google's front end refuses such requests (a non-ASCII header value among them)
+            # before any function sees them.
             return Response(b'{"detail": "Malformed request"}', 400, mimetype="application/json")
         except httpx.TransportError:
             return Response(b'{"detail": "function unavailable"}', 502, mimetype="application/json")
