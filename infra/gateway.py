@@ -123,6 +123,9 @@ class GatewayServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
+        """Safe before start (shutdown() would wait forever for a loop that never ran)."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
         self._gateway.close()
