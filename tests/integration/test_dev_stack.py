@@ -149,3 +149,29 @@ def test_sigterm_while_starting_stops_what_was_started(tmp_path: Path) -> None:
 def test_the_gateway_answers_a_non_ascii_header_value_with_400(stack) -> None:
     response = httpx.get(stack.url + "/v1/application", headers={"X-Name": "café".encode()})
     assert (response.status_code, response.json()) == (400, {"detail": "Malformed request"})
+
+
+def test_a_killed_parent_stops_the_stack(tmp_path: Path) -> None:
+    """As when `make dev` or `make test` is killed: the stack stops as on SIGTERM."""
+    starter = "import subprocess, sys, time; subprocess.Popen(sys.argv[1:]); time.sleep(600)"
+    dev_command = ["-m", "infra.dev", "--port", "0", "--state-dir", str(tmp_path), "--quiet"]
+    with (tmp_path / "stack.out").open("wb") as out:
+        parent = subprocess.Popen(
+            [sys.executable, "-c", starter, sys.executable, *dev_command],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 180
+    while not (state := read_state(tmp_path / "stack.json")).get("ready"):
+        assert time.monotonic() < deadline, (tmp_path / "stack.out").read_text()
+        time.sleep(0.3)
+
+    parent.kill()
+    parent.wait()
+
+    assert wait_until_gone(recorded_groups(state), 30) == set()
+    deadline = time.monotonic() + 30
+    while "stopped" not in (tmp_path / "stack.out").read_text():
+        assert time.monotonic() < deadline, (tmp_path / "stack.out").read_text()
+        time.sleep(0.1)
