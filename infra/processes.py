@@ -1,5 +1,6 @@
 """Child processes of the local stack: each in its own process group, marked with the stack's
-id (see infra/process_groups.py), and killed by the kernel when the stack's main thread dies."""
+id (see infra/process_groups.py), and sent SIGTERM by the kernel when the stack's main thread
+dies (the watchdog, infra/watchdog.py, follows up with SIGKILL for the whole group)."""
 
 import ctypes
 import signal
