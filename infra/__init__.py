@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
-FUNCTIONS_DIR = str(Path(__file__).resolve().parents[1] / "functions")
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS_DIR = str(ROOT / "functions")
 if FUNCTIONS_DIR not in sys.path:
     sys.path.insert(0, FUNCTIONS_DIR)

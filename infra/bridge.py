@@ -73,5 +73,6 @@ class StorageEventBridge(threading.Thread):
 
     def stop(self) -> None:
         self._stopping.set()
-        self.join(timeout=PULL_TIMEOUT_SECONDS + 5)
+        if self.ident is not None:  # started
+            self.join(timeout=PULL_TIMEOUT_SECONDS + 5)
         self._http.close()

@@ -1,8 +1,6 @@
 """The emulators of the local stack: how each is started, set up and asked whether it is up."""
 
 import os
-import random
-import socket
 import sys
 from pathlib import Path
 
@@ -13,31 +11,12 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import pubsub_v1, storage, tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
-ROOT = Path(__file__).resolve().parents[1]
+from infra import ROOT
+
 VENV_BIN = Path(sys.executable).parent
 TASKS_EMULATOR = ROOT / ".venv-tasks-emulator" / "bin" / "gcloud-tasks-emulator"
 STORAGE_TOPIC = "storage-events"
 STORAGE_SUBSCRIPTION = "storage-events-to-finalize"
-
-
-# Below Linux's ephemeral range (32768-60999), which every outgoing connection draws from: a
-# port found free there can be taken by a client socket before our server binds it.
-PORT_RANGE = range(20000, 32768)
-
-
-def free_port() -> int:
-    while not port_is_free(port := random.choice(PORT_RANGE)):
-        pass
-    return port
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def answers(url: str, healthy_only: bool = False) -> bool:

@@ -124,5 +124,8 @@ class FakeSendGrid:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Safe before start (shutdown() would wait forever for a loop that never ran) and twice."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
         self._server.server_close()

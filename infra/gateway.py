@@ -88,8 +88,9 @@ class Gateway:
                 content=request.get_data(),
             )
             answer = self._http.send(upstream, stream=True)
-        except (httpx.InvalidURL, httpx.LocalProtocolError):
-            # Google's front end refuses such requests before any function sees them.
+        except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeEncodeError):
+            # Google's front end refuses such requests (a non-ASCII header value among them)
+            # before any function sees them.
             return Response(b'{"detail": "Malformed request"}', 400, mimetype="application/json")
         except httpx.TransportError:
             return Response(b'{"detail": "function unavailable"}', 502, mimetype="application/json")
@@ -122,6 +123,9 @@ class GatewayServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
+        """Safe before start (shutdown() would wait forever for a loop that never ran)."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
         self._gateway.close()

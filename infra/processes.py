@@ -1,74 +1,81 @@
-"""Child processes of the local stack: each in its own process group, so stopping kills all."""
+"""Child processes of the local stack: each in its own process group, marked with the stack's
+id (see infra/process_groups.py), and sent SIGTERM by the kernel when the stack's main thread
+dies (the watchdog, infra/watchdog.py, follows up with SIGKILL for the whole group)."""
 
-import contextlib
-import os
+import ctypes
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
-STOP_GRACE_SECONDS = 5
+from infra.capped_log import CappedLog
+from infra.process_groups import STACK_ID_VARIABLE, STOP_GRACE_SECONDS
+
+PR_SET_PDEATHSIG = 1
+_PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
+
+
+def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> None:
+    """The kernel sends `sig` to this process when the thread that started it exits; Linux only.
+    Safe between fork and exec: the C function was looked up before the fork."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, int(sig))
 
 
 class ManagedProcess:
-    """A child whose output goes to a log file and, when `echo` is set, to our stdout."""
+    """A child whose output goes to a capped log file and, when `echo` is set, to our stdout.
+
+    Started from the main thread: PR_SET_PDEATHSIG follows the thread that forked the child.
+    """
 
     def __init__(
-        self, name: str, command: list[str], log_dir: Path, env: dict[str, str], echo: bool = False
+        self,
+        name: str,
+        command: list[str],
+        log_dir: Path,
+        env: dict[str, str],
+        stack_id: str,
+        echo: bool = False,
     ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._echo = echo
         self._process = subprocess.Popen(
             command,
-            env=env,
+            env={**env, STACK_ID_VARIABLE: stack_id},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a process group of its own: gcloud's java child too
+            preexec_fn=die_with_parent,
         )
         self._pump = threading.Thread(target=self._copy_output, name=f"log-{name}", daemon=True)
         self._pump.start()
 
     @property
     def pid(self) -> int:
+        """Also its process group's id."""
         return self._process.pid
 
     def exited(self) -> int | None:
         return self._process.poll()
 
     def _copy_output(self) -> None:
-        with self.log_path.open("wb") as log:
+        log = CappedLog(self.log_path)
+        try:
             for line in self._process.stdout:
                 log.write(line)
-                log.flush()
                 if self._echo:
                     sys.stdout.buffer.write(line)
                     sys.stdout.flush()
+        finally:
+            log.close()
 
-    def stop(self) -> None:
-        """SIGTERM to the whole group, then SIGKILL to whatever is left of it."""
-        self._signal_group(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
+    def reap(self) -> None:
+        """After its group was stopped (infra.process_groups.stop_groups)."""
+        try:
             self._process.wait(STOP_GRACE_SECONDS)
-        # The group can outlive its leader (gcloud's java child), so it always gets a SIGKILL.
-        self._signal_group(signal.SIGKILL)
-        self._process.wait()
-        self._wait_for_group_to_empty()
+        except subprocess.TimeoutExpired:
+            self._process.kill()
         self._pump.join(timeout=STOP_GRACE_SECONDS)
-
-    def _wait_for_group_to_empty(self) -> None:
-        """SIGKILL is delivered asynchronously; return once no member of the group is left."""
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(self._process.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-
-    def _signal_group(self, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._process.pid, sig)

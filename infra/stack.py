@@ -1,10 +1,10 @@
 """The whole system on this machine: real emulators, one process per function, a gateway.
 
 `python -m infra.dev` (what `make dev` runs) starts it and stops every child on Ctrl-C or
-SIGTERM. Tests start it the same way, on free ports, with a state file to find it.
+SIGTERM; its watchdog (infra/watchdog.py) stops them when the main process dies any other way.
+Tests start it the same way, on free ports, with a state file to find it (infra/stack_state.py).
 """
 
-import json
 import os
 import secrets
 import time
@@ -21,18 +21,20 @@ from infra.emulators import (
     create_bucket,
     create_notification_topic,
     fake_gcs_command,
-    free_port,
     gcloud_emulator_command,
-    port_is_free,
     tasks_emulator_answers,
     tasks_emulator_command,
 )
 from infra.fake_sendgrid import FakeSendGrid
 from infra.gateway import Gateway, GatewayServer
+from infra.ports import free_port
 from infra.prerequisites import require_prerequisites
+from infra.process_groups import stop_groups
 from infra.processes import ManagedProcess
 from infra.routes import load_routes
 from infra.signing_key import write_dev_signing_key
+from infra.stack_state import StackState
+from infra.watchdog import Watchdog
 
 START_TIMEOUT_SECONDS = 90
 
@@ -54,32 +56,35 @@ class StackConfig:
 
 
 class Stack:
-    def __init__(self, config: StackConfig) -> None:
+    """Its gateway port must be free and `state` claimed (infra.dev checks both first)."""
+
+    def __init__(self, config: StackConfig, state: StackState) -> None:
         self.config = config
+        self._state = state
         self.routes = load_routes()
         self.ports = {
             name: free_port()
             for name in ("firestore", "pubsub", "storage", "tasks", *self.routes.functions)
         }
         self._children: list[ManagedProcess] = []
+        self._watchdog: Watchdog | None = None
         self._bridge: StorageEventBridge | None = None
         # Started first: its port goes into the functions' settings.
         self.sendgrid = FakeSendGrid()
         self._gateway: GatewayServer | None = None
         self.log_dir = config.state_dir / "logs"
-        self.gateway_port = config.gateway_port or free_port()
+        self.gateway_port = config.gateway_port
         self.session_signing_key = secrets.token_urlsafe(32)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         require_prerequisites()
-        if not port_is_free(self.gateway_port):
-            raise RuntimeError(
-                f"port {self.gateway_port} is in use (another `make dev`?); "
-                "choose another with `python -m infra.dev --port N`"
-            )
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._watchdog = Watchdog(
+            self._state.stack_id, self._state.path, self.log_dir / "watchdog.log"
+        )
+        self._state.update(watchdog=self._watchdog.pid)
         os.environ.update(self._emulator_env())  # for the clients this process uses
         self.sendgrid.start()
         self._start_emulators()
@@ -102,13 +107,20 @@ class Stack:
         )
 
     def stop(self) -> None:
+        """Safe in any state: nothing started, half started, or already stopped."""
         if self._gateway:
             self._gateway.stop()
+            self._gateway = None
         if self._bridge:
             self._bridge.stop()
-        for child in reversed(self._children):
-            child.stop()
+            self._bridge = None
+        stop_groups([child.pid for child in self._children], self._state.stack_id)
+        for child in self._children:
+            child.reap()
         self._children.clear()
+        if self._watchdog:
+            self._watchdog.close()
+            self._watchdog = None
         self.sendgrid.stop()
 
     @property
@@ -116,24 +128,16 @@ class Stack:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def write_state(self, dev_api_key: str) -> Path:
-        """What `make api-key` and the tests need to find this stack."""
-        state = self.config.state_dir / "stack.json"
-        state.write_text(
-            json.dumps(
-                {
-                    "url": self.url,
-                    "pid": os.getpid(),
-                    "env": self._emulator_env(),
-                    "ports": self.ports,
-                    "processGroups": {child.name: child.pid for child in self._children},
-                    "functionEnv": self.function_env(),
-                    "logDir": str(self.log_dir),
-                    "devApiKey": dev_api_key,
-                },
-                indent=2,
-            )
+        """What `make api-key` and the tests need to find this stack, once it is ready."""
+        self._state.update(
+            ready=True,
+            env=self._emulator_env(),
+            ports=self.ports,
+            functionEnv=self.function_env(),
+            logDir=str(self.log_dir),
+            devApiKey=dev_api_key,
         )
-        return state
+        return self._state.path
 
     # -- parts -----------------------------------------------------------------------------
 
@@ -178,8 +182,12 @@ class Stack:
     def _spawn(
         self, name: str, command: list[str], env: dict[str, str] | None = None, echo: bool = False
     ) -> ManagedProcess:
-        child = ManagedProcess(name, command, self.log_dir, env or dict(os.environ), echo)
+        child = ManagedProcess(
+            name, command, self.log_dir, env or dict(os.environ), self._state.stack_id, echo
+        )
         self._children.append(child)
+        self._watchdog.watch(child.pid)
+        self._state.record_group(name, child.pid)
         return child
 
     def _start_emulators(self) -> None:

@@ -38,12 +38,20 @@ class RunningStack:
         return self.state["env"]
 
 
-def start_stack(state_dir: Path, *extra_args: str) -> RunningStack:
-    """Starts `python -m infra.dev` as `make dev` does and waits for its ready state file."""
+def read_state(state_file: Path) -> dict:
+    """The stack's state file, or {} before it exists (it is always replaced whole)."""
+    try:
+        return json.loads(state_file.read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def launch_stack(state_dir: Path, *extra_args: str) -> subprocess.Popen:
+    """`python -m infra.dev` as `make dev` runs it. It stops as on SIGTERM if this process dies,
+    and its watchdog stops its children if it dies itself (see infra/watchdog.py)."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    state_file = state_dir / "stack.json"
     log = (state_dir / "stack.out").open("wb")
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -60,13 +68,18 @@ def start_stack(state_dir: Path, *extra_args: str) -> RunningStack:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
+
+
+def start_stack(state_dir: Path, *extra_args: str) -> RunningStack:
+    """Starts the stack and waits until its state file says it is ready."""
+    process = launch_stack(state_dir, *extra_args)
+    state_file = state_dir / "stack.json"
     deadline = time.monotonic() + STARTUP_SECONDS
-    while not state_file.exists():
+    while not (state := read_state(state_file)).get("ready"):
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            stop_stack(RunningStack("", state, state_file, process))
             pytest.fail(f"the local stack did not start:\n{(state_dir / 'stack.out').read_text()}")
         time.sleep(0.3)
-    state = json.loads(state_file.read_text())
     return RunningStack(state["url"], state, state_file, process)
 
 

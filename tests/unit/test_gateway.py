@@ -98,3 +98,16 @@ def test_dev_pages_are_served_by_the_gateway_itself() -> None:
     pages = {"/_dev/mail.json": lambda: Response("[]", mimetype="application/json")}
     response = gateway(lambda request: httpx.Response(500), pages=pages).get("/_dev/mail.json")
     assert response.json == []
+
+
+def test_a_non_ascii_header_value_is_a_400_json() -> None:
+    seen: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return reply(200, {})
+
+    # werkzeug's server decodes header bytes as latin-1, so any byte over 0x7f arrives so.
+    response = gateway(upstream).get("/v1/application", headers={"X-Name": "caf\xe9"})
+    assert (response.status_code, response.json) == (400, {"detail": "Malformed request"})
+    assert seen == []
