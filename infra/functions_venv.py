@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.emulators import ROOT
+from infra import ROOT
 
 VENV = ROOT / ".venv-functions"
 REQUIREMENTS = ROOT / "functions" / "requirements.txt"
