@@ -97,6 +97,17 @@ variable "log_level" {
   }
 }
 
+variable "max_allowed_users" {
+  description = "Most distinct addresses an upload's allowedUsers may list (MAX_ALLOWED_USERS); more answer 400."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.max_allowed_users >= 1
+    error_message = "max_allowed_users must be at least 1."
+  }
+}
+
 variable "max_direct_upload_bytes" {
   description = "Largest application upload accepted in one request (MAX_DIRECT_UPLOAD_BYTES); larger files take the large-file path. Cloud Functions caps a request at 32 MiB."
   type        = number
@@ -113,6 +124,17 @@ variable "max_instance_count" {
   description = "Most instances of each function at once."
   type        = number
   default     = 20
+}
+
+variable "max_notification_recipients" {
+  description = "Most distinct addresses an upload's notificationEmails may list (MAX_NOTIFICATION_RECIPIENTS); more answer 400. SendGrid takes at most 1000 personalizations per message."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.max_notification_recipients >= 1 && var.max_notification_recipients <= 1000
+    error_message = "max_notification_recipients must be between 1 and 1000."
+  }
 }
 
 variable "max_upload_bytes" {

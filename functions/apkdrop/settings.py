@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     public_base_url: HttpUrl
     max_direct_upload_bytes: PositiveInt = 32 * 1024**2  # Cloud Functions' request limit
     upload_rate_limit_per_minute: PositiveInt = 10
+    max_allowed_users: PositiveInt = 1000
+    # SendGrid takes at most 1000 personalizations (one per recipient) in one request.
+    max_notification_recipients: PositiveInt = Field(default=100, le=1000)
     url_fetch_connect_timeout_seconds: PositiveFloat = 5.0
     url_fetch_read_timeout_seconds: PositiveFloat = 30.0
     # Tests only: lets `apkUrl` reach a server on this loopback port. Unset in production.
