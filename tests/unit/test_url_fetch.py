@@ -268,6 +268,44 @@ def test_is_public(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
 
 
+# Ranges `is_global` calls global: the first, a middle and the last address of each.
+DENIED_RANGES = {
+    "64:ff9b:1::/48": [
+        "64:ff9b:1::",
+        "64:ff9b:1:0:1::808:808",
+        "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+    ],
+    "::ffff:0:0:0/96": ["::ffff:0:0:0", "::ffff:0:808:808", "::ffff:0:ffff:ffff"],
+    "fec0::/10": ["fec0::", "fec0::1", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    "192.0.0.0/24": ["192.0.0.0", "192.0.0.9", "192.0.0.10", "192.0.0.255"],
+    "3fff::/20": ["3fff::", "3fff:1::1", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff"],
+}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [address for addresses in DENIED_RANGES.values() for address in addresses],
+)
+def test_ranges_is_global_lets_through_are_refused(address: str) -> None:
+    assert is_public(ipaddress.ip_address(address)) is False
+    fetch = fetcher({"files.example.com": [address]})
+    assert refusal(fetch, "https://files.example.com/app.apk") == PRIVATE
+    literal = f"[{address}]" if ":" in address else address
+    assert refusal(fetcher(), f"https://{literal}/app.apk") == PRIVATE
+
+
+@pytest.mark.parametrize("network", DENIED_RANGES)
+def test_the_denied_ranges_are_the_ones_listed(network: str) -> None:
+    assert ipaddress.ip_network(network) in url_fetch.DENIED_NETWORKS
+
+
+@pytest.mark.parametrize(
+    "address", ["192.0.1.1", "191.255.255.255", "3fff:1000::1", "2001:4860:4860::8888"]
+)
+def test_neighbours_of_the_denied_ranges_stay_public(address: str) -> None:
+    assert is_public(ipaddress.ip_address(address)) is True
+
+
 # --- the system resolver ------------------------------------------------------------------------
 
 

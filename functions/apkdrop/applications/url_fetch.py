@@ -23,6 +23,17 @@ DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# Not public, yet `is_global` lets them through (as of Python 3.11-3.13): refused by name.
+DENIED_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+        "fec0::/10",  # site-local (deprecated by RFC 3879)
+        "192.0.0.0/24",  # IETF protocol assignments (RFC 6890)
+        "3fff::/20",  # documentation (RFC 9637)
+    )
+)
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -37,6 +48,8 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 def is_public(address: IpAddress) -> bool:
     """Public unicast only, looking through IPv4-mapped, 6to4 and Teredo forms."""
+    if any(address in network for network in DENIED_NETWORKS):
+        return False
     if isinstance(address, ipaddress.IPv6Address):
         embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
         if address in NAT64 or address in IPV4_COMPATIBLE:  # the last 32 bits are IPv4
