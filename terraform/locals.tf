@@ -130,7 +130,10 @@ locals {
     UPLOAD_RATE_LIMIT_PER_MINUTE      = tostring(var.upload_rate_limit_per_minute)
     UPLOAD_URL_TTL_SECONDS            = tostring(var.upload_url_ttl_seconds)
     URL_FETCH_CONNECT_TIMEOUT_SECONDS = tostring(var.url_fetch_connect_timeout_seconds)
+    URL_FETCH_MIN_BYTES_PER_SECOND    = tostring(var.url_fetch_min_bytes_per_second)
+    URL_FETCH_MIN_RATE_GRACE_SECONDS  = tostring(var.url_fetch_min_rate_grace_seconds)
     URL_FETCH_READ_TIMEOUT_SECONDS    = tostring(var.url_fetch_read_timeout_seconds)
+    URL_FETCH_TOTAL_TIMEOUT_SECONDS   = tostring(var.url_fetch_total_timeout_seconds)
   }
 
   # Whom each kind of function (routes.json "invokers") lets call it: anyone for the public

@@ -231,8 +231,41 @@ variable "url_fetch_connect_timeout_seconds" {
   default     = 5
 }
 
+variable "url_fetch_min_bytes_per_second" {
+  description = "Slowest average rate of an apkUrl download once the grace period is over (URL_FETCH_MIN_BYTES_PER_SECOND); slower answers 400."
+  type        = number
+  default     = 65536
+
+  validation {
+    condition     = var.url_fetch_min_bytes_per_second >= 1
+    error_message = "url_fetch_min_bytes_per_second must be at least 1."
+  }
+}
+
+variable "url_fetch_min_rate_grace_seconds" {
+  description = "How long an apkUrl download may ramp up before its rate counts (URL_FETCH_MIN_RATE_GRACE_SECONDS)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.url_fetch_min_rate_grace_seconds > 0
+    error_message = "url_fetch_min_rate_grace_seconds must be positive."
+  }
+}
+
 variable "url_fetch_read_timeout_seconds" {
   description = "Read timeout of apkUrl imports (URL_FETCH_READ_TIMEOUT_SECONDS)."
   type        = number
   default     = 30
+}
+
+variable "url_fetch_total_timeout_seconds" {
+  description = "Deadline of a whole apkUrl download, redirects included (URL_FETCH_TOTAL_TIMEOUT_SECONDS); later answers 400. Keep it below the function's timeout."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.url_fetch_total_timeout_seconds > 0
+    error_message = "url_fetch_total_timeout_seconds must be positive."
+  }
 }

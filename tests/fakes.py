@@ -553,12 +553,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
         "expiry_queue": FakeScheduler(),
         "applications": FakeApplicationStore(),
         "rate_limits": FakeRateLimitWindows(),
-        "url_fetcher": UrlFetcher(
-            FakeResolver(),
-            settings.url_fetch_connect_timeout_seconds,
-            settings.url_fetch_read_timeout_seconds,
-            settings.url_fetch_loopback_port,
-        ),
+        "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
         "deliveries": FakeDeliveries(),
         "mailer": FakeMailer(),

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     max_notification_recipients: PositiveInt = Field(default=100, le=1000)
     url_fetch_connect_timeout_seconds: PositiveFloat = 5.0
     url_fetch_read_timeout_seconds: PositiveFloat = 30.0
+    # A whole `apkUrl` download (redirects included), and its slowest average rate once the
+    # grace period is over: a server that trickles bytes cannot hold an instance.
+    url_fetch_total_timeout_seconds: PositiveFloat = 300.0
+    url_fetch_min_bytes_per_second: PositiveInt = 64 * 1024
+    url_fetch_min_rate_grace_seconds: PositiveFloat = 10.0
     # Tests only: lets `apkUrl` reach a server on this loopback port. Unset in production.
     url_fetch_loopback_port: int | None = Field(default=None, ge=1, le=65535)
 
