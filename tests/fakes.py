@@ -60,6 +60,10 @@ class FakeAccounts:
         self.key_hashes[key_hash] = account_id
         self.key_prefixes[key_hash] = key_prefix
 
+    def delete_api_key(self, key_hash: str) -> bool:
+        self.key_prefixes.pop(key_hash, None)
+        return self.key_hashes.pop(key_hash, None) is not None
+
 
 class FakeBuildStore:
     """Id counters, projects, contexts and builds, like `firestore.BuildStore`."""
