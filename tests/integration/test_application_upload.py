@@ -370,6 +370,25 @@ def test_two_apk_urls_are_refused(client, apk_server):
     assert response.json() == {"detail": "apkUrl must be given at most once"}
 
 
+def test_a_version_too_large_for_firestore_is_a_400_not_a_503(client):
+    # 1000 of the longest addresses, almost all four-byte characters, and the longest notes.
+    wide = "\U0001d51e"
+    users = [f"{n:04d}{wide * 245}@x.io" for n in range(1000)]
+    response = client.post(
+        "/v1/application",
+        files={"file": ("app.apk", build_apk("com.example.huge"), "application/octet-stream")},
+        data={
+            "accessType": "private",
+            "allowedUsers": [",".join(users[n : n + 100]) for n in range(0, 1000, 100)],
+            "releaseNotes": wide * 16_384,
+        },
+        timeout=120,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"].startswith("The version is too large to store")
+    assert client.get("/v1/application").json()["data"] == []  # nothing was stored
+
+
 def test_fifty_concurrent_uploads_of_a_new_package(client):
     apk = build_apk("com.example.rush", "1.0", 1)
     with ThreadPoolExecutor(max_workers=50) as pool:

@@ -5,6 +5,7 @@ import secrets
 from collections.abc import Callable
 
 from apkdrop.accounts import Account
+from apkdrop.applications.document_size import ensure_fits
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.models import Application, Version, VersionAction
 from apkdrop.dependencies import Dependencies
@@ -42,6 +43,7 @@ def publish_version(
     uploads create one app: the package is claimed by a create-only write).
     """
     store = deps.applications
+    version = _checked(version)
     if form.versionAction is VersionAction.CREATE_NEW_APP:
         return _new_app(deps, account, package, now, app_fields, version(1), claim_package=False)
     app = _target_app(deps, account, package, form.appId)
@@ -52,7 +54,23 @@ def publish_version(
         app = store.latest_app_for_package(account.id, package)  # created concurrently
     if form.versionAction is VersionAction.DO_NOTHING:
         raise Conflict(already_exists(package))
-    return store.append_version(app.id, lambda _, number: (version(number), app_fields))
+
+    def next_version(current: Application, number: int) -> tuple[Version, dict]:
+        ensure_fits("The application", {**current.model_dump(), **app_fields})
+        return version(number), app_fields
+
+    return store.append_version(app.id, next_version)
+
+
+def _checked(version: Callable[[int], Version]) -> Callable[[int], Version]:
+    """`version`, refusing (400) a version too large for its Firestore document."""
+
+    def checked(number: int) -> Version:
+        made = version(number)
+        ensure_fits("The version", made.model_dump())
+        return made
+
+    return checked
 
 
 def _target_app(
@@ -92,6 +110,7 @@ def _new_app(
         latest_application_version=1,
         **fields,
     )
+    ensure_fits("The application", app.model_dump())
     if not deps.applications.create_app(app, first, claim_package):
         return None
     return app, first
