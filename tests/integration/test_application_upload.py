@@ -255,6 +255,12 @@ def test_url_import_of_something_that_is_not_an_apk(client, apk_server):
         lambda server: server.redirect(
             "/to-metadata", "http://169.254.169.254/computeMetadata/v1/"
         ),
+        # Ranges Python's is_global calls global.
+        lambda server: "http://[64:ff9b:1::a00:1]/app.apk",
+        lambda server: "http://[::ffff:0:808:808]/app.apk",
+        lambda server: "http://[fec0::1]/app.apk",
+        lambda server: "http://192.0.0.9/app.apk",
+        lambda server: "http://[3fff::1]/app.apk",
     ],
     ids=[
         "loopback",
@@ -271,6 +277,11 @@ def test_url_import_of_something_that_is_not_an_apk(client, apk_server):
         "reserved",
         "redirect-to-loopback",
         "redirect-to-metadata",
+        "local-nat64",
+        "ipv4-translated",
+        "site-local",
+        "ietf-protocol",
+        "documentation-3fff",
     ],
 )
 def test_url_import_refuses_internal_addresses(client, apk_server, make_url):
