@@ -2,7 +2,8 @@
 
 Against the running dev stack by default; with `--project ID`, against that project's Firestore
 (gcloud's application-default credentials), the same code either way. `--revoke KEY` deletes a
-key instead (only its hash is stored, so the key itself names it).
+key instead (only its hash is stored, so the key itself names it); a key that does not exist
+is reported, with a non-zero exit.
 """
 
 import argparse
@@ -15,7 +16,7 @@ from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-from apkdrop.accounts import hash_api_key, issue_api_key
+from apkdrop.accounts import issue_api_key, revoke_api_key
 from apkdrop.adapters.firestore import AccountStore
 from apkdrop.errors import ApkdropError
 
@@ -61,7 +62,8 @@ def main() -> None:
         parser.error("give an EMAIL to issue a key, or --revoke KEY")
     client = database(args.project)
     if args.revoke:
-        client.collection("apiKeys").document(hash_api_key(args.revoke.strip())).delete()
+        if not revoke_api_key(AccountStore(client), args.revoke):
+            sys.exit("Key not found: nothing was revoked (check the key, and PROJECT).")
         print("Key revoked: requests that carry it now get 401 Invalid API Key.")
         return
     try:

@@ -8,9 +8,20 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# SendGrid's limits per request: 1000 personalizations, 1000 recipients, each address once.
+MAX_RECIPIENTS = 1000
+
 
 def _is_address(value: object) -> bool:
     return isinstance(value, dict) and isinstance(value.get("email"), str) and "@" in value["email"]
+
+
+def _recipient_errors(addresses: list[str]) -> list[dict[str, str]]:
+    if len(addresses) > MAX_RECIPIENTS:
+        return [{"field": "personalizations", "message": "at most 1000 recipients"}]
+    if len({address.lower() for address in addresses}) < len(addresses):
+        return [{"field": "personalizations", "message": "each address only once"}]
+    return []
 
 
 def mail_errors(payload: object) -> list[dict[str, str]]:
@@ -29,6 +40,8 @@ def mail_errors(payload: object) -> list[dict[str, str]]:
         for p in personalizations
     ):
         errors.append({"field": "personalizations.to", "message": "a valid email is required"})
+    else:
+        errors += _recipient_errors([to["email"] for p in personalizations for to in p["to"]])
     if not _is_address(payload.get("from")):
         errors.append({"field": "from.email", "message": "required"})
     if not isinstance(payload.get("subject"), str) or not payload["subject"]:
@@ -108,15 +121,17 @@ class FakeSendGrid:
         if errors:
             return 400, {"errors": errors}
         content = {part["type"]: part["value"] for part in payload["content"]}
+        # One entry per personalization: what each envelope's recipients receive.
         with self._lock:
-            self.messages.append(
+            self.messages.extend(
                 {
-                    "to": [t["email"] for p in payload["personalizations"] for t in p["to"]],
+                    "to": [to["email"] for to in personalization["to"]],
                     "from": payload["from"]["email"],
                     "subject": payload["subject"],
                     "html": content.get("text/html", ""),
                     "text": content.get("text/plain", ""),
                 }
+                for personalization in payload["personalizations"]
             )
         return 202, None
 

@@ -121,8 +121,10 @@ locals {
     EMAIL_WORKER_URL               = local.function_urls["email-worker"]
     GOOGLE_CLOUD_PROJECT           = var.project_id
     LOG_LEVEL                      = var.log_level
+    MAX_ALLOWED_USERS              = tostring(var.max_allowed_users)
     MAX_DIRECT_UPLOAD_BYTES        = tostring(var.max_direct_upload_bytes)
     MAX_EVENT_AGE_SECONDS          = tostring(var.max_event_age_seconds)
+    MAX_NOTIFICATION_RECIPIENTS    = tostring(var.max_notification_recipients)
     MAX_UPLOAD_BYTES               = tostring(var.max_upload_bytes)
     PUBLIC_BASE_URL                = local.public_base_url
     REGION                         = var.region
@@ -141,7 +143,10 @@ locals {
     UPLOAD_RATE_LIMIT_PER_MINUTE      = tostring(var.upload_rate_limit_per_minute)
     UPLOAD_URL_TTL_SECONDS            = tostring(var.upload_url_ttl_seconds)
     URL_FETCH_CONNECT_TIMEOUT_SECONDS = tostring(var.url_fetch_connect_timeout_seconds)
+    URL_FETCH_MIN_BYTES_PER_SECOND    = tostring(var.url_fetch_min_bytes_per_second)
+    URL_FETCH_MIN_RATE_GRACE_SECONDS  = tostring(var.url_fetch_min_rate_grace_seconds)
     URL_FETCH_READ_TIMEOUT_SECONDS    = tostring(var.url_fetch_read_timeout_seconds)
+    URL_FETCH_TOTAL_TIMEOUT_SECONDS   = tostring(var.url_fetch_total_timeout_seconds)
   }
 
   # Whom each kind of function (routes.json "invokers") lets call it: anyone for the public

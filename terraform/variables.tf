@@ -97,6 +97,17 @@ variable "log_level" {
   }
 }
 
+variable "max_allowed_users" {
+  description = "Most distinct addresses an upload's allowedUsers may list (MAX_ALLOWED_USERS); more answer 400."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.max_allowed_users >= 1
+    error_message = "max_allowed_users must be at least 1."
+  }
+}
+
 variable "max_direct_upload_bytes" {
   description = "Largest application upload accepted in one request (MAX_DIRECT_UPLOAD_BYTES); larger files take the large-file path. Cloud Functions caps a request at 32 MiB."
   type        = number
@@ -113,6 +124,17 @@ variable "max_instance_count" {
   description = "Most instances of each function at once."
   type        = number
   default     = 20
+}
+
+variable "max_notification_recipients" {
+  description = "Most distinct addresses an upload's notificationEmails may list (MAX_NOTIFICATION_RECIPIENTS); more answer 400. SendGrid takes at most 1000 personalizations per message."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.max_notification_recipients >= 1 && var.max_notification_recipients <= 1000
+    error_message = "max_notification_recipients must be between 1 and 1000."
+  }
 }
 
 variable "max_upload_bytes" {
@@ -209,8 +231,41 @@ variable "url_fetch_connect_timeout_seconds" {
   default     = 5
 }
 
+variable "url_fetch_min_bytes_per_second" {
+  description = "Slowest average rate of an apkUrl download once the grace period is over (URL_FETCH_MIN_BYTES_PER_SECOND); slower answers 400."
+  type        = number
+  default     = 65536
+
+  validation {
+    condition     = var.url_fetch_min_bytes_per_second >= 1
+    error_message = "url_fetch_min_bytes_per_second must be at least 1."
+  }
+}
+
+variable "url_fetch_min_rate_grace_seconds" {
+  description = "How long an apkUrl download may ramp up before its rate counts (URL_FETCH_MIN_RATE_GRACE_SECONDS)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.url_fetch_min_rate_grace_seconds > 0
+    error_message = "url_fetch_min_rate_grace_seconds must be positive."
+  }
+}
+
 variable "url_fetch_read_timeout_seconds" {
   description = "Read timeout of apkUrl imports (URL_FETCH_READ_TIMEOUT_SECONDS)."
   type        = number
   default     = 30
+}
+
+variable "url_fetch_total_timeout_seconds" {
+  description = "Deadline of a whole apkUrl download, redirects included (URL_FETCH_TOTAL_TIMEOUT_SECONDS); later answers 400. Keep it below the function's timeout."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.url_fetch_total_timeout_seconds > 0
+    error_message = "url_fetch_total_timeout_seconds must be positive."
+  }
 }

@@ -60,6 +60,10 @@ class FakeAccounts:
         self.key_hashes[key_hash] = account_id
         self.key_prefixes[key_hash] = key_prefix
 
+    def delete_api_key(self, key_hash: str) -> bool:
+        self.key_prefixes.pop(key_hash, None)
+        return self.key_hashes.pop(key_hash, None) is not None
+
 
 class FakeBuildStore:
     """Id counters, projects, contexts and builds, like `firestore.BuildStore`."""
@@ -577,12 +581,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
         "expiry_queue": FakeScheduler(),
         "applications": FakeApplicationStore(),
         "rate_limits": FakeRateLimitWindows(),
-        "url_fetcher": UrlFetcher(
-            FakeResolver(),
-            settings.url_fetch_connect_timeout_seconds,
-            settings.url_fetch_read_timeout_seconds,
-            settings.url_fetch_loopback_port,
-        ),
+        "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
         "deliveries": FakeDeliveries(),
         "mailer": FakeMailer(),

@@ -24,6 +24,7 @@ class AccountRepository(Protocol):
     def account_for_key_hash(self, key_hash: str) -> Account | None: ...
     def ensure_account(self, email: str, new_id: str) -> Account: ...
     def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None: ...
+    def delete_api_key(self, key_hash: str) -> bool: ...
 
 
 def hash_api_key(key: str) -> str:
@@ -40,6 +41,11 @@ def issue_api_key(accounts: AccountRepository, email: str) -> str:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     accounts.add_api_key(account.id, hash_api_key(key), key[: len(KEY_PREFIX) + 4])
     return key
+
+
+def revoke_api_key(accounts: AccountRepository, key: str) -> bool:
+    """Deletes the key; False if no such key exists (only hashes are stored: the key names it)."""
+    return accounts.delete_api_key(hash_api_key(key.strip()))
 
 
 def api_key_from_headers(headers: Mapping[str, str]) -> str | None:

@@ -65,12 +65,7 @@ class Dependencies:
             ),
             applications=firestore_applications.ApplicationStore(database),
             rate_limits=firestore_applications.RateLimitWindows(database),
-            url_fetcher=UrlFetcher(
-                system_resolver,
-                settings.url_fetch_connect_timeout_seconds,
-                settings.url_fetch_read_timeout_seconds,
-                settings.url_fetch_loopback_port,
-            ),
+            url_fetcher=UrlFetcher.from_settings(settings, system_resolver),
             email_queue=cloud_tasks.TaskQueue(
                 tasks_client,
                 settings.queue_path(settings.email_queue),

@@ -4,6 +4,8 @@ from pydantic import Field, HttpUrl, PositiveFloat, PositiveInt, SecretStr, mode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ONE_GIB = 1024**3
+# SendGrid's limit per request; every recipient is a personalization of their own.
+SENDGRID_MAX_PERSONALIZATIONS = 1000
 
 
 class Settings(BaseSettings):
@@ -53,8 +55,15 @@ class Settings(BaseSettings):
     public_base_url: HttpUrl
     max_direct_upload_bytes: PositiveInt = 32 * 1024**2  # Cloud Functions' request limit
     upload_rate_limit_per_minute: PositiveInt = 10
+    max_allowed_users: PositiveInt = 1000
+    max_notification_recipients: PositiveInt = Field(default=100, le=SENDGRID_MAX_PERSONALIZATIONS)
     url_fetch_connect_timeout_seconds: PositiveFloat = 5.0
     url_fetch_read_timeout_seconds: PositiveFloat = 30.0
+    # A whole `apkUrl` download (redirects included), and its slowest average rate once the
+    # grace period is over: a server that trickles bytes cannot hold an instance.
+    url_fetch_total_timeout_seconds: PositiveFloat = 300.0
+    url_fetch_min_bytes_per_second: PositiveInt = 64 * 1024
+    url_fetch_min_rate_grace_seconds: PositiveFloat = 10.0
     # Tests only: lets `apkUrl` reach a server on this loopback port. Unset in production.
     url_fetch_loopback_port: int | None = Field(default=None, ge=1, le=65535)
 

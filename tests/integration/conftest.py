@@ -21,6 +21,9 @@ STARTUP_SECONDS = 180
 UPLOAD_URL_TTL_SECONDS = 6
 EXPIRY_GRACE_SECONDS = 3
 TEST_RATE_LIMIT = 1000
+# apkUrl deadlines short enough to test, long enough for every other import in the suite.
+URL_FETCH_TOTAL_TIMEOUT_SECONDS = 8
+URL_FETCH_MIN_RATE_GRACE_SECONDS = 2
 
 
 @dataclass
@@ -109,6 +112,10 @@ def stack(
         f"UPLOAD_RATE_LIMIT_PER_MINUTE={TEST_RATE_LIMIT}",
         "--set",
         f"URL_FETCH_LOOPBACK_PORT={apk_server.port}",
+        "--set",
+        f"URL_FETCH_TOTAL_TIMEOUT_SECONDS={URL_FETCH_TOTAL_TIMEOUT_SECONDS}",
+        "--set",
+        f"URL_FETCH_MIN_RATE_GRACE_SECONDS={URL_FETCH_MIN_RATE_GRACE_SECONDS}",
     )
     # Test code talks to the same emulators (to issue keys and to look behind the API).
     saved = dict(os.environ)

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.fixtures.apk_builder import build_apk, build_zip
+from tests.integration.conftest import URL_FETCH_TOTAL_TIMEOUT_SECONDS
 from tests.paths import SETTINGS_APK, real_apk
 
 pytestmark = pytest.mark.integration
@@ -254,6 +255,12 @@ def test_url_import_of_something_that_is_not_an_apk(client, apk_server):
         lambda server: server.redirect(
             "/to-metadata", "http://169.254.169.254/computeMetadata/v1/"
         ),
+        # Ranges Python's is_global calls global.
+        lambda server: "http://[64:ff9b:1::a00:1]/app.apk",
+        lambda server: "http://[::ffff:0:808:808]/app.apk",
+        lambda server: "http://[fec0::1]/app.apk",
+        lambda server: "http://192.0.0.9/app.apk",
+        lambda server: "http://[3fff::1]/app.apk",
     ],
     ids=[
         "loopback",
@@ -270,6 +277,11 @@ def test_url_import_of_something_that_is_not_an_apk(client, apk_server):
         "reserved",
         "redirect-to-loopback",
         "redirect-to-metadata",
+        "local-nat64",
+        "ipv4-translated",
+        "site-local",
+        "ietf-protocol",
+        "documentation-3fff",
     ],
 )
 def test_url_import_refuses_internal_addresses(client, apk_server, make_url):
@@ -301,6 +313,91 @@ def test_url_import_stops_after_five_redirects(client, apk_server):
         apk_server.redirect(f"/loop/{hop}", apk_server.url(f"/loop/{hop + 1}"))
     response = upload(client, apkUrl=apk_server.url("/loop/0"))
     assert response.json() == {"detail": "apkUrl redirected more than 5 times"}
+
+
+def test_url_import_that_trickles_bytes_is_refused_after_the_grace_period(client, apk_server):
+    url = apk_server.trickle("/trickle.apk", pieces=10_000, piece=b"x", pause=0.25)
+    response = upload(client, apkUrl=url)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "apkUrl download was slower than 65536 bytes per second"}
+
+
+def test_url_import_past_the_total_deadline_is_refused(client, apk_server):
+    # About 320 KiB a second, five times the minimum rate, for longer than the deadline.
+    url = apk_server.trickle("/steady.apk", pieces=200, piece=b"x" * 32 * 1024, pause=0.1)
+    response = upload(client, apkUrl=url)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"apkUrl download took longer than {URL_FETCH_TOTAL_TIMEOUT_SECONDS} seconds"
+    }
+
+
+@pytest.mark.parametrize(("name", "cap"), [("allowedUsers", 1000), ("notificationEmails", 100)])
+def test_an_address_list_over_its_cap_is_refused(client, name, cap):
+    addresses = ",".join(f"user{n}@example.com" for n in range(cap + 1))
+    access = {"accessType": "private"} if name == "allowedUsers" else {}
+    response = upload(client, build_apk("com.example.capped"), **access, **{name: addresses})
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"{name} may list at most {cap} addresses"}
+
+
+def test_sixty_thousand_addresses_are_refused(client):
+    addresses = [f"u{n}@example.io" for n in range(60_000)]
+    # Comma-separated in fields within the form's per-field limit.
+    fields = [",".join(addresses[n : n + 5000]) for n in range(0, 60_000, 5000)]
+    response = client.post(
+        "/v1/application",
+        files={"file": ("app.apk", build_apk("com.example.many"), "application/octet-stream")},
+        data={"accessType": "private", "allowedUsers": fields},
+        timeout=120,
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "allowedUsers may list at most 1000 addresses"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("accessType", "public"),
+        ("versionAction", "create_new_app"),
+        ("sendNotification", "false"),
+        ("releaseNotes", "notes"),
+    ],
+)
+def test_a_single_valued_field_given_twice_is_refused(client, name, value):
+    response = client.post(
+        "/v1/application",
+        files={"file": ("app.apk", build_apk("com.example.twice"), "application/octet-stream")},
+        data={name: [value, value]},
+        timeout=120,
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"{name} must be given at most once"}
+
+
+def test_two_apk_urls_are_refused(client, apk_server):
+    url = apk_server.serve("/twice.apk", build_apk("com.example.twice.url"))
+    response = client.post("/v1/application", data={"apkUrl": [url, url]})
+    assert response.json() == {"detail": "apkUrl must be given at most once"}
+
+
+def test_a_version_too_large_for_firestore_is_a_400_not_a_503(client):
+    # 1000 of the longest addresses, almost all four-byte characters, and the longest notes.
+    wide = "\U0001d51e"
+    users = [f"{n:04d}{wide * 245}@x.io" for n in range(1000)]
+    response = client.post(
+        "/v1/application",
+        files={"file": ("app.apk", build_apk("com.example.huge"), "application/octet-stream")},
+        data={
+            "accessType": "private",
+            "allowedUsers": [",".join(users[n : n + 100]) for n in range(0, 1000, 100)],
+            "releaseNotes": wide * 16_384,
+        },
+        timeout=120,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"].startswith("The version is too large to store")
+    assert client.get("/v1/application").json()["data"] == []  # nothing was stored
 
 
 def test_fifty_concurrent_uploads_of_a_new_package(client):

@@ -38,6 +38,38 @@ def test_make_api_key_prints_a_working_key_last(stack):
     assert created.status_code == 200
 
 
+def make_revoke_key(stack, key: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "-s", "revoke-key", f"KEY={key}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "APKDROP_STACK_STATE": str(stack.state_file)},
+        check=False,
+    )
+
+
+def test_make_revoke_key_revokes_a_key_once(stack, api_keys):
+    key = api_keys("revoked@example.com")
+    url = stack.url + "/api/v1/projects/p/build-uploads"
+
+    revoked = make_revoke_key(stack, key)
+
+    assert revoked.returncode == 0, revoked.stderr
+    assert "Key revoked" in revoked.stdout
+    assert httpx.post(url, headers={"X-Api-Key": key}).json() == {"detail": "Invalid API Key"}
+    again = make_revoke_key(stack, key)
+    assert again.returncode != 0
+    assert "Key not found" in again.stderr
+
+
+def test_make_revoke_key_of_a_key_that_never_existed_says_not_found(stack):
+    run = make_revoke_key(stack, "apkd_never-issued")
+    assert run.returncode != 0
+    assert "Key not found: nothing was revoked" in run.stderr
+    assert "revoked." not in run.stdout
+
+
 def test_make_api_key_without_a_running_stack_says_so(tmp_path):
     run = subprocess.run(
         ["make", "-s", "api-key", "EMAIL=ci@example.com"],

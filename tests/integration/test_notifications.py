@@ -72,6 +72,24 @@ def test_upload_email_reaches_the_uploader(stack, client):
     assert status["sentAt"] >= status["queuedAt"]
 
 
+def test_each_of_a_hundred_recipients_sees_only_their_own_address(stack, client):
+    recipients = [f"tester{n}@example.com" for n in range(100)]
+    app = uploaded(
+        upload(
+            client,
+            build_apk("com.example.hundred"),
+            sendNotification="true",
+            notificationEmails=",".join(recipients),
+        )
+    )
+    messages = wait_for_mail(stack, "com.example.hundred", count=100)
+    assert sorted(message["to"] for message in messages) == sorted([r] for r in recipients)
+    for message in messages:
+        others = set(recipients) - set(message["to"])
+        assert not any(other in message["html"] + message["text"] for other in others)
+    assert wait_for_status(client, app["id"], "sent")["recipients"] == recipients
+
+
 def test_named_recipients_and_the_rules_for_invalid_ones(stack, client):
     named = uploaded(
         upload(
@@ -81,9 +99,13 @@ def test_named_recipients_and_the_rules_for_invalid_ones(stack, client):
             notificationEmails="qa@example.com, broken, lead@example.com",
         )
     )
-    (message,) = wait_for_mail(stack, "com.example.named")
-    assert message["to"] == ["qa@example.com", "lead@example.com"]
-    assert wait_for_status(client, named["id"], "sent")["recipients"] == message["to"]
+    # One entry per recipient (one personalization each): nobody sees the other's address.
+    messages = wait_for_mail(stack, "com.example.named", count=2)
+    assert [message["to"] for message in messages] == [["qa@example.com"], ["lead@example.com"]]
+    assert wait_for_status(client, named["id"], "sent")["recipients"] == [
+        "qa@example.com",
+        "lead@example.com",
+    ]
 
     response = upload(
         client,

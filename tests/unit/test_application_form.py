@@ -3,15 +3,23 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS, UploadForm, read_upload_form
+from apkdrop.applications import form as form_module
+from apkdrop.applications.form import (
+    MAX_RELEASE_NOTES_CHARS,
+    SINGLE_VALUED,
+    UploadForm,
+    read_upload_form,
+)
 from apkdrop.applications.models import AccessType, VersionAction
 from apkdrop.errors import InvalidRequest
+from tests.fakes import make_settings
 
 OPAQUE = "AbCdEfGhIjKlMnOpQrStUv"  # 22 characters, like the ids the service mints
+SETTINGS = make_settings()
 
 
 def read(*pairs: tuple[str, str], has_file: bool = True) -> UploadForm:
-    return read_upload_form(MultiDict(list(pairs)), has_file=has_file)
+    return read_upload_form(MultiDict(list(pairs)), has_file=has_file, settings=SETTINGS)
 
 
 def refused(*pairs: tuple[str, str], has_file: bool = True) -> str:
@@ -250,3 +258,133 @@ def test_app_id_format(app_id: str) -> None:
 def test_app_id_accepted() -> None:
     assert read(("appId", f" {OPAQUE} ")).appId == OPAQUE
     assert read(("appId", "")).appId is None
+
+
+# --- duplicated fields --------------------------------------------------------------------------
+
+ONE_VALUE = {
+    "apkUrl": "https://example.com/a.apk",
+    "uploadId": OPAQUE,
+    "accessType": "public",
+    "versionAction": "create_new_app",
+    "sendNotification": "true",
+    "releaseNotes": "notes",
+    "appId": OPAQUE,
+}
+
+
+@pytest.mark.parametrize("name", SINGLE_VALUED)
+@pytest.mark.parametrize("second", ["same", "other", ""])
+def test_a_single_valued_field_given_twice_is_refused(name: str, second: str) -> None:
+    value = ONE_VALUE[name]
+    again = {"same": value, "other": value + "x", "": ""}[second]
+    assert refused((name, value), (name, again)) == f"{name} must be given at most once"
+
+
+def test_every_field_read_once_is_single_valued() -> None:
+    assert set(SINGLE_VALUED) == set(ONE_VALUE)
+
+
+def test_repeatable_fields_stay_repeatable() -> None:
+    form = read(
+        ("accessType", "private"),
+        ("allowedUsers", "qa@example.com"),
+        ("allowedUsers", "lead@example.com"),
+        ("notificationEmails", "team@example.com"),
+        ("notificationEmails", "dev@example.com"),
+    )
+    assert form.allowedUsers == ["qa@example.com", "lead@example.com"]
+    assert form.notificationEmails == ["team@example.com", "dev@example.com"]
+
+
+# --- address caps -------------------------------------------------------------------------------
+
+CAPS = [
+    ("allowedUsers", SETTINGS.max_allowed_users),
+    ("notificationEmails", SETTINGS.max_notification_recipients),
+]
+
+
+def addresses(count: int) -> list[str]:
+    return [f"user{n}@example.com" for n in range(count)]
+
+
+def listing(name: str, *values: str) -> list[tuple[str, str]]:
+    """The field given with each of `values`; allowedUsers on a private app, where it counts."""
+    access = [("accessType", "private")] if name == "allowedUsers" else []
+    return [*access, *((name, value) for value in values)]
+
+
+@pytest.mark.parametrize(("name", "cap"), CAPS)
+def test_as_many_addresses_as_the_cap_are_accepted(name: str, cap: int) -> None:
+    form = read(*listing(name, ",".join(addresses(cap))))
+    assert getattr(form, name) == addresses(cap)
+
+
+@pytest.mark.parametrize(("name", "cap"), CAPS)
+@pytest.mark.parametrize("split", ["one field", "repeated"])
+def test_one_address_beyond_the_cap_is_refused(name: str, cap: int, split: str) -> None:
+    given = addresses(cap + 1)
+    pairs = listing(name, ",".join(given)) if split == "one field" else listing(name, *given)
+    assert refused(*pairs) == (f"{name} may list at most {cap} addresses")
+
+
+@pytest.mark.parametrize(("name", "cap"), CAPS)
+def test_invalid_addresses_count_towards_the_cap(name: str, cap: int) -> None:
+    given = ",".join(f"not-an-address-{n}" for n in range(cap + 1))
+    assert refused((name, given)) == f"{name} may list at most {cap} addresses"
+
+
+@pytest.mark.parametrize(("name", "cap"), CAPS)
+def test_duplicates_count_once(name: str, cap: int) -> None:
+    given = ",".join(addresses(cap) * 3 + [a.upper() for a in addresses(cap)])
+    form = read(*listing(name, given))
+    assert getattr(form, name) == addresses(cap)
+
+
+class CountingPattern:
+    """Stands in for the address pattern and counts how often it is asked."""
+
+    def __init__(self, pattern) -> None:
+        self.pattern = pattern
+        self.calls = 0
+
+    def match(self, value: str):
+        self.calls += 1
+        return self.pattern.match(value)
+
+
+@pytest.fixture
+def email_pattern(monkeypatch: pytest.MonkeyPatch) -> CountingPattern:
+    counting = CountingPattern(form_module.EMAIL)
+    monkeypatch.setattr(form_module, "EMAIL", counting)
+    return counting
+
+
+@pytest.mark.parametrize(("name", "cap"), CAPS)
+def test_sixty_thousand_addresses_stop_at_the_cap(
+    name: str, cap: int, email_pattern: CountingPattern
+) -> None:
+    assert refused((name, ",".join(addresses(60_000)))) == (
+        f"{name} may list at most {cap} addresses"
+    )
+    assert email_pattern.calls == cap + 1
+
+
+@pytest.mark.parametrize("name", ["allowedUsers", "notificationEmails"])
+def test_a_repeated_address_is_checked_once(name: str, email_pattern: CountingPattern) -> None:
+    form = read(*listing(name, ",".join(["qa@example.com"] * 60_000)))
+    assert getattr(form, name) == ["qa@example.com"]
+    assert email_pattern.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "setting"),
+    [("allowedUsers", "max_allowed_users"), ("notificationEmails", "max_notification_recipients")],
+)
+def test_the_caps_are_settings(name: str, setting: str) -> None:
+    settings = make_settings(**{setting: 2})
+    pairs = listing(name, ",".join(addresses(3)))
+    with pytest.raises(InvalidRequest) as caught:
+        read_upload_form(MultiDict(pairs), has_file=True, settings=settings)
+    assert caught.value.detail == f"{name} may list at most 2 addresses"

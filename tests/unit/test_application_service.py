@@ -73,7 +73,9 @@ def upload(
             writer = session.file_writer()
             for start in range(0, len(content), CHUNK):
                 writer.write(content[start : start + CHUNK])
-        form = read_upload_form(MultiDict(fields), has_file=content is not None)
+        form = read_upload_form(
+            MultiDict(fields), has_file=content is not None, settings=deps.settings
+        )
         return session.publish(form)
 
 
@@ -331,7 +333,7 @@ def test_a_request_that_fails_before_publishing_abandons_the_upload(deps: Depend
     """A bad field after the file: the streamed upload is cancelled, never finished."""
     with pytest.raises(InvalidRequest), UploadSession(deps, ALICE) as session:
         session.file_writer().write(apk())
-        read_upload_form(MultiDict({"accessType": "secret"}), has_file=True)
+        read_upload_form(MultiDict({"accessType": "secret"}), True, deps.settings)
     (started,) = bucket(deps).started
     assert started.terminated
     assert bucket(deps).objects == {}
@@ -396,7 +398,9 @@ def test_create_large_upload(deps: Dependencies) -> None:
         "objectName": call.object_name,
         "dateCreated": store(deps).uploads[started.uploadId]["dateCreated"],
     }
-    assert read_upload_form(MultiDict({"uploadId": started.uploadId}), False).uploadId
+    assert read_upload_form(
+        MultiDict({"uploadId": started.uploadId}), False, deps.settings
+    ).uploadId
 
 
 def test_large_upload_is_moved_and_hashed(deps: Dependencies) -> None:

@@ -137,12 +137,36 @@ def test_messages_are_kept_in_order(fake: FakeSendGrid) -> None:
     assert [message["subject"] for message in fake.messages] == ["first", "second", "third"]
 
 
-def test_recipients_of_every_personalization_are_kept(fake: FakeSendGrid) -> None:
+def test_each_personalization_is_kept_as_its_own_entry(fake: FakeSendGrid) -> None:
     payload = changed(
         personalizations=[{"to": [{"email": "a@example.com"}]}, {"to": [{"email": "b@x.y"}]}]
     )
     fake.receive(json.dumps(payload).encode())
-    assert fake.messages[0]["to"] == ["a@example.com", "b@x.y"]
+    assert [message["to"] for message in fake.messages] == [["a@example.com"], ["b@x.y"]]
+    assert {message["subject"] for message in fake.messages} == {VALID["subject"]}
+
+
+def one_each(count: int) -> list[dict]:
+    return [{"to": [{"email": f"user{n}@example.com"}]} for n in range(count)]
+
+
+def test_a_thousand_personalizations_are_accepted() -> None:
+    assert mail_errors(changed(personalizations=one_each(1000))) == []
+
+
+@pytest.mark.parametrize(
+    "personalizations",
+    [
+        one_each(1001),
+        [{"to": [{"email": f"user{n}@example.com"} for n in range(1001)]}],
+        [{"to": [{"email": "a@example.com"}]}, {"to": [{"email": "A@example.com"}]}],
+        [{"to": [{"email": "a@example.com"}, {"email": "a@example.com"}]}],
+    ],
+    ids=["1001-personalizations", "1001-in-one", "same-address-twice", "twice-in-one"],
+)
+def test_sendgrid_limits_on_recipients(personalizations: list) -> None:
+    fields = [error["field"] for error in mail_errors(changed(personalizations=personalizations))]
+    assert fields == ["personalizations"]
 
 
 def test_a_part_missing_is_kept_empty(fake: FakeSendGrid) -> None:

@@ -259,7 +259,9 @@ def test_a_page_for_an_app_published_by_the_upload_service(
     account = Account(id="acct-real", email="uploader@example.com")
     with UploadSession(deps, account) as upload:
         upload.file_writer().write(content)
-        answer = upload.publish(read_upload_form(MultiDict({"releaseNotes": "hi"}), True))
+        answer = upload.publish(
+            read_upload_form(MultiDict({"releaseNotes": "hi"}), True, deps.settings)
+        )
 
     response = pages.get(
         urllib.parse.urlsplit(answer.data.versionedMagicLink).path + "?version=1.0"

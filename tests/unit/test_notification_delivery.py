@@ -93,7 +93,9 @@ def upload(deps: Dependencies, content: bytes | None = None, **fields: str) -> U
     with UploadSession(deps, ALICE) as session:
         writer = session.file_writer()
         writer.write(content or apk())
-        return session.publish(read_upload_form(MultiDict(fields), has_file=True))
+        return session.publish(
+            read_upload_form(MultiDict(fields), has_file=True, settings=deps.settings)
+        )
 
 
 def version_of(deps: Dependencies, app_id: str, number: int = 1) -> Version:

@@ -21,6 +21,7 @@ from python_http_client import exceptions as http_errors
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.adapters.sendgrid_mail import MailRefused, SendGridMailer
 from apkdrop.notifications.models import RenderedEmail
+from apkdrop.settings import SENDGRID_MAX_PERSONALIZATIONS
 from infra.fake_sendgrid import mail_errors
 
 HOST = "https://sendgrid.example.test/"
@@ -193,8 +194,8 @@ def test_message_has_sender_recipients_subject_and_both_parts(transport: Transpo
     mailer().send(EMAIL)
     payload = transport.payload()
     assert payload["from"] == {"email": "notifications@apkdrop.example.test", "name": "apkdrop"}
-    (personalization,) = payload["personalizations"]
-    assert [to["email"] for to in personalization["to"]] == EMAIL.to
+    # One personalization per recipient, in order: nobody sees another recipient's address.
+    assert payload["personalizations"] == [{"to": [{"email": address}]} for address in EMAIL.to]
     assert payload["subject"] == EMAIL.subject
     # SendGrid wants text/plain before text/html.
     assert payload["content"] == [
@@ -222,7 +223,7 @@ def test_message_from_a_plain_sender_address(monkeypatch: pytest.MonkeyPatch) ->
     assert message["personalizations"] == [{"to": [{"email": "only@example.com"}]}]
 
 
-def test_one_message_per_send_whatever_the_number_of_recipients(
+def test_one_message_per_send_with_one_personalization_per_recipient(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sent: list[object] = []
@@ -230,4 +231,17 @@ def test_one_message_per_send_whatever_the_number_of_recipients(
     mailer().send(EMAIL)
     (message,) = sent
     assert isinstance(message, sendgrid.Mail)
-    assert len(message.get()["personalizations"]) == 1
+    personalizations = message.get()["personalizations"]
+    assert [len(p["to"]) for p in personalizations] == [1, 1, 1]
+    assert all(set(p) == {"to"} for p in personalizations)  # no cc or bcc either
+
+
+def test_as_many_recipients_as_the_cap_make_a_message_sendgrid_accepts(
+    transport: Transport,
+) -> None:
+    transport.answers.append(202)
+    many = [f"user{n}@example.com" for n in range(SENDGRID_MAX_PERSONALIZATIONS)]
+    mailer().send(EMAIL.model_copy(update={"to": many}))
+    payload = transport.payload()
+    assert [p["to"][0]["email"] for p in payload["personalizations"]] == many
+    assert mail_errors(payload) == []

@@ -51,7 +51,7 @@ def queued_task(deps: Dependencies, **fields: str) -> dict:
     with UploadSession(deps, ALICE) as session:
         session.file_writer().write(APK)
         form = {"sendNotification": "true", **fields}
-        session.publish(read_upload_form(MultiDict(form), has_file=True))
+        session.publish(read_upload_form(MultiDict(form), has_file=True, settings=deps.settings))
     return deps.email_queue.calls[-1].payload
 
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from apkdrop.applications import url_fetch
+from apkdrop.applications.download_pace import DownloadPace
 from apkdrop.applications.url_fetch import (
     MAX_REDIRECTS,
     Target,
@@ -16,15 +17,31 @@ from apkdrop.applications.url_fetch import (
     system_resolver,
 )
 from apkdrop.errors import InvalidRequest
-from tests.fakes import FakeResolver, FakeWeb
+from tests.fakes import FakeResolver, FakeWeb, make_settings
 
 PRIVATE = "apkUrl points to a private or reserved address"
 PUBLIC_V4 = "93.184.216.34"
 PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946"
 
 
-def fetcher(names: dict[str, list[str]] | None = None, loopback_port: int | None = None):
-    return UrlFetcher(FakeResolver(names), 1.0, 1.0, loopback_port)
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# Generous enough that no test here meets them unless it means to.
+LENIENT_PACE = DownloadPace(total_seconds=60, min_bytes_per_second=1, grace_seconds=30)
+
+
+def fetcher(
+    names: dict[str, list[str]] | None = None,
+    loopback_port: int | None = None,
+    pace: DownloadPace = LENIENT_PACE,
+):
+    return UrlFetcher(FakeResolver(names), 1.0, 1.0, pace, loopback_port)
 
 
 def refusal(fetch: UrlFetcher, url: str) -> str:
@@ -268,6 +285,44 @@ def test_is_public(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
 
 
+# Ranges `is_global` calls global: the first, a middle and the last address of each.
+DENIED_RANGES = {
+    "64:ff9b:1::/48": [
+        "64:ff9b:1::",
+        "64:ff9b:1:0:1::808:808",
+        "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+    ],
+    "::ffff:0:0:0/96": ["::ffff:0:0:0", "::ffff:0:808:808", "::ffff:0:ffff:ffff"],
+    "fec0::/10": ["fec0::", "fec0::1", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    "192.0.0.0/24": ["192.0.0.0", "192.0.0.9", "192.0.0.10", "192.0.0.255"],
+    "3fff::/20": ["3fff::", "3fff:1::1", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff"],
+}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [address for addresses in DENIED_RANGES.values() for address in addresses],
+)
+def test_ranges_is_global_lets_through_are_refused(address: str) -> None:
+    assert is_public(ipaddress.ip_address(address)) is False
+    fetch = fetcher({"files.example.com": [address]})
+    assert refusal(fetch, "https://files.example.com/app.apk") == PRIVATE
+    literal = f"[{address}]" if ":" in address else address
+    assert refusal(fetcher(), f"https://{literal}/app.apk") == PRIVATE
+
+
+@pytest.mark.parametrize("network", DENIED_RANGES)
+def test_the_denied_ranges_are_the_ones_listed(network: str) -> None:
+    assert ipaddress.ip_network(network) in url_fetch.DENIED_NETWORKS
+
+
+@pytest.mark.parametrize(
+    "address", ["192.0.1.1", "191.255.255.255", "3fff:1000::1", "2001:4860:4860::8888"]
+)
+def test_neighbours_of_the_denied_ranges_stay_public(address: str) -> None:
+    assert is_public(ipaddress.ip_address(address)) is True
+
+
 # --- the system resolver ------------------------------------------------------------------------
 
 
@@ -505,6 +560,130 @@ def test_the_client_ignores_proxies_and_does_not_follow_redirects_itself(
     assert options["follow_redirects"] is False
     assert options["trust_env"] is False
     assert options["timeout"] == httpx.Timeout(1.0, connect=1.0)
+
+
+# --- download pace: a total deadline and a minimum rate ----------------------------------------
+
+
+class Trickle(httpx.SyncByteStream):
+    """A body sent `piece` by `piece`, the clock moving `seconds` before each."""
+
+    def __init__(self, clock: FakeClock, pieces: int, piece: bytes, seconds: float) -> None:
+        self.clock, self.pieces, self.piece, self.seconds = clock, pieces, piece, seconds
+        self.sent = 0
+
+    def __iter__(self):
+        for _ in range(self.pieces):
+            self.clock.now += self.seconds
+            self.sent += 1
+            yield self.piece
+
+
+def paced(clock: FakeClock, total: float, rate: int, grace: float) -> UrlFetcher:
+    pace = DownloadPace(
+        total_seconds=total, min_bytes_per_second=rate, grace_seconds=grace, clock=clock
+    )
+    return fetcher({"files.example.com": [PUBLIC_V4]}, pace=pace)
+
+
+def trickled(web: FakeWeb, stream: Trickle) -> str:
+    url = "https://files.example.com/slow.apk"
+    web.route(url, lambda request: httpx.Response(200, stream=stream))
+    return url
+
+
+def test_a_download_past_the_total_deadline_is_refused(web: FakeWeb) -> None:
+    clock = FakeClock()
+    # 1 KiB a second: well above the minimum rate, but 100 seconds in all.
+    stream = Trickle(clock, pieces=100, piece=b"x" * 1024, seconds=1)
+    fetch = paced(clock, total=30, rate=10, grace=5)
+
+    detail = downloaded_refusal(fetch, trickled(web, stream))
+
+    assert detail == "apkUrl download took longer than 30 seconds"
+    assert stream.sent == 31  # it stopped at the first read past the deadline
+
+
+def test_a_download_below_the_minimum_rate_is_refused_after_the_grace_period(
+    web: FakeWeb,
+) -> None:
+    clock = FakeClock()
+    stream = Trickle(clock, pieces=1000, piece=b"x", seconds=0.5)  # 2 bytes a second
+    fetch = paced(clock, total=300, rate=1024, grace=10)
+
+    detail = downloaded_refusal(fetch, trickled(web, stream))
+
+    assert detail == "apkUrl download was slower than 1024 bytes per second"
+    assert stream.sent == 21  # the first read after 10 seconds
+
+
+def test_a_slow_download_that_ends_within_the_grace_period_is_accepted(web: FakeWeb) -> None:
+    clock = FakeClock()
+    stream = Trickle(clock, pieces=9, piece=b"x", seconds=1)
+    fetch = paced(clock, total=300, rate=1024, grace=10)
+    assert download(fetch, trickled(web, stream)) == b"x" * 9
+
+
+def test_a_long_download_at_the_minimum_rate_is_accepted(web: FakeWeb) -> None:
+    clock = FakeClock()
+    stream = Trickle(clock, pieces=60, piece=b"x" * 1024, seconds=1)
+    fetch = paced(clock, total=300, rate=1024, grace=10)
+    assert len(download(fetch, trickled(web, stream))) == 60 * 1024
+
+
+def test_slow_redirects_count_towards_the_deadline(web: FakeWeb) -> None:
+    clock = FakeClock()
+    fetch = paced(clock, total=30, rate=1, grace=5)
+
+    def slow_redirect(request: httpx.Request) -> httpx.Response:
+        clock.now += 10
+        return httpx.Response(302, headers={"Location": "/loop"})
+
+    web.route("https://files.example.com/loop", slow_redirect)
+    detail = downloaded_refusal(fetch, "https://files.example.com/loop")
+    assert detail == "apkUrl download took longer than 30 seconds"
+    assert len(web.requests) == 4
+
+
+def test_no_single_read_may_wait_longer_than_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[dict] = []
+    real_client = httpx.Client
+
+    class RecordingClient(real_client):  # type: ignore[misc, valid-type]
+        def __init__(self, **options: object) -> None:
+            built.append(options)
+            super().__init__(
+                transport=httpx.MockTransport(lambda r: httpx.Response(200)), **options
+            )
+
+    monkeypatch.setattr(url_fetch.httpx, "Client", RecordingClient)
+    pace = DownloadPace(total_seconds=0.5, min_bytes_per_second=1, grace_seconds=0.1)
+    fetch = UrlFetcher(FakeResolver({"files.example.com": [PUBLIC_V4]}), 5.0, 30.0, pace)
+    assert download(fetch, "https://files.example.com/a.apk") == b""
+    assert built[0]["timeout"] == httpx.Timeout(0.5, connect=0.5)
+
+
+def test_the_fetcher_takes_its_limits_from_the_settings() -> None:
+    settings = make_settings(
+        url_fetch_connect_timeout_seconds=2,
+        url_fetch_read_timeout_seconds=3,
+        url_fetch_total_timeout_seconds=40,
+        url_fetch_min_bytes_per_second=500,
+        url_fetch_min_rate_grace_seconds=6,
+        url_fetch_loopback_port=8123,
+    )
+    fetch = UrlFetcher.from_settings(settings, FakeResolver())
+    assert (fetch.connect_timeout, fetch.read_timeout, fetch.loopback_port) == (2, 3, 8123)
+    assert (fetch.pace.total_seconds, fetch.pace.min_bytes_per_second) == (40, 500)
+    assert fetch.pace.grace_seconds == 6
+
+
+def test_the_default_pace() -> None:
+    fetch = UrlFetcher.from_settings(make_settings(), FakeResolver())
+    assert fetch.pace.total_seconds == 300
+    assert fetch.pace.min_bytes_per_second == 64 * 1024
 
 
 # --- bugs: client input that ends in a server error ---------------------------------------------

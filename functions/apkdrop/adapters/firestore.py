@@ -66,6 +66,17 @@ class AccountStore:
             {"accountId": account_id, "prefix": key_prefix, "dateCreated": utc_now()}
         )
 
+    @backend_call("Firestore")
+    def delete_api_key(self, key_hash: str) -> bool:
+        """Deletes the key in one write that requires it to exist: False when it did not."""
+        try:
+            self._db.collection("apiKeys").document(key_hash).delete(
+                option=self._db.write_option(exists=True)
+            )
+        except api_exceptions.NotFound:
+            return False
+        return True
+
 
 class BuildStore:
     """Upload contexts and builds, each under a global integer id."""

@@ -32,6 +32,7 @@ ENTITY_GET = frozenset({(On.PROJECT, "datastore.entities.get")})
 ENTITY_LIST = frozenset({(On.PROJECT, "datastore.entities.list")})
 ENTITY_CREATE = frozenset({(On.PROJECT, "datastore.entities.create")})
 ENTITY_UPDATE = frozenset({(On.PROJECT, "datastore.entities.update")})
+ENTITY_DELETE = frozenset({(On.PROJECT, "datastore.entities.delete")})
 # An increment is a set with merge: it creates the document or updates it.
 ENTITY_UPSERT = ENTITY_CREATE | ENTITY_UPDATE
 NO_GOOGLE_CALL: frozenset[Need] = frozenset()
@@ -56,6 +57,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "AccountStore.account_for_key_hash": ENTITY_GET,
     "AccountStore.ensure_account": ENTITY_GET | ENTITY_CREATE,
     "AccountStore.add_api_key": ENTITY_CREATE,
+    "AccountStore.delete_api_key": ENTITY_DELETE,
     # firestore.BuildStore
     "BuildStore.next_id": ENTITY_UPSERT,
     "BuildStore.ensure_project": ENTITY_CREATE,

@@ -4,7 +4,7 @@ import http.client
 
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import Content, Mail, To
+from sendgrid.helpers.mail import Content, Mail, Personalization, To
 
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.notifications.models import RenderedEmail
@@ -20,12 +20,15 @@ class SendGridMailer:
         self._sender = sender
 
     def send(self, email: RenderedEmail) -> None:
-        """Raises BackendUnavailable for 429, 5xx and network failures, MailRefused for the rest."""
-        message = Mail(
-            from_email=self._sender,
-            to_emails=[To(address) for address in email.to],
-            subject=email.subject,
-        )
+        """Raises BackendUnavailable for 429, 5xx and network failures, MailRefused for the rest.
+
+        One message, one personalization per recipient: each sees only their own address.
+        """
+        message = Mail(from_email=self._sender, subject=email.subject)
+        for index, address in enumerate(email.to):
+            personalization = Personalization()
+            personalization.add_to(To(address))
+            message.add_personalization(personalization, index)  # keeps the recipients' order
         message.add_content(Content("text/plain", email.text))
         message.add_content(Content("text/html", email.html))
         try:

@@ -54,7 +54,7 @@ def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
             raise InvalidRequest("The multipart/form-data body is malformed") from exc
         if set(files) - {"file"}:
             raise InvalidRequest("Send the APK in the field 'file'")
-        form = read_upload_form(fields, has_file="file" in files)
+        form = read_upload_form(fields, has_file="file" in files, settings=deps.settings)
         return json_response(session.publish(form))
 
 

@@ -1,7 +1,7 @@
 """The fields of `POST /v1/application`, read with the seed's leniencies and in its words."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import TypeVar
 
@@ -11,11 +11,24 @@ from werkzeug.datastructures import MultiDict
 from apkdrop.accounts import EMAIL
 from apkdrop.applications.models import AccessType, VersionAction
 from apkdrop.errors import InvalidRequest
+from apkdrop.settings import Settings
 
 MAX_RELEASE_NOTES_CHARS = 16_384
 # Ids we mint: 16 random bytes in URL-safe base64 (22 characters).
 OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+MAX_EMAIL_CHARS = 254
+# Fields read once: a second copy would be silently ignored. allowedUsers and
+# notificationEmails are the repeatable ones.
+SINGLE_VALUED = (
+    "apkUrl",
+    "uploadId",
+    "accessType",
+    "versionAction",
+    "sendNotification",
+    "releaseNotes",
+    "appId",
+)
 Choice = TypeVar("Choice", bound=StrEnum)
 
 
@@ -35,8 +48,11 @@ class UploadForm(BaseModel):
     noValidNotificationEmail: bool = False
 
 
-def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
+def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> UploadForm:
     """Validates every field; raises InvalidRequest with the seed's message where it has one."""
+    for name in SINGLE_VALUED:
+        if len(fields.getlist(name)) > 1:
+            raise InvalidRequest(f"{name} must be given at most once")
     apk_url = fields.get("apkUrl", "").strip() or None
     upload_id = fields.get("uploadId", "").strip() or None
     given = [has_file, apk_url is not None, upload_id is not None]
@@ -48,7 +64,7 @@ def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
         raise InvalidRequest("uploadId is not one this API issued")
 
     access = _choice(fields, "accessType", AccessType, None)
-    allowed, invalid_allowed = _emails(fields.getlist("allowedUsers"))
+    allowed, invalid_allowed = _emails(fields, "allowedUsers", settings.max_allowed_users)
     if invalid_allowed:
         raise InvalidRequest("Invalid email format in allowed users")
     if access is None and allowed:
@@ -56,7 +72,9 @@ def read_upload_form(fields: MultiDict, has_file: bool) -> UploadForm:
     if access is AccessType.PRIVATE and not allowed:
         raise InvalidRequest("allowedUsers is required for PRIVATE applications")
 
-    notify, invalid_notify = _emails(fields.getlist("notificationEmails"))
+    notify, invalid_notify = _emails(
+        fields, "notificationEmails", settings.max_notification_recipients
+    )
     release_notes = fields.get("releaseNotes", "").strip() or None
     if release_notes and len(release_notes) > MAX_RELEASE_NOTES_CHARS:
         raise InvalidRequest(f"releaseNotes must be at most {MAX_RELEASE_NOTES_CHARS} characters")
@@ -103,16 +121,30 @@ def _boolean(fields: MultiDict, name: str) -> bool:
     raise InvalidRequest(f"{name} must be true or false")
 
 
-def _emails(values: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Repeated fields or comma-separated lists, empties dropped: (valid, invalid)."""
-    valid: list[str] = []
-    invalid: list[str] = []
+def _emails(fields: MultiDict, name: str, cap: int) -> tuple[list[str], list[str]]:
+    """Repeated fields or comma-separated lists, empties and duplicates dropped: (valid, invalid).
+
+    Linear in the input, and it stops at the first address beyond `cap` distinct ones.
+    """
+    seen: set[str] = set()
+    # Dicts as ordered sets: the first spelling of each address, in the order given.
+    valid: dict[str, None] = {}
+    invalid: dict[str, None] = {}
+    for address in _parts(fields.getlist(name)):
+        if address in seen:
+            continue
+        seen.add(address)
+        if len(address) <= MAX_EMAIL_CHARS and EMAIL.match(address):
+            valid[address.lower()] = None
+        else:
+            invalid[address] = None
+        if len(valid) + len(invalid) > cap:
+            raise InvalidRequest(f"{name} may list at most {cap} addresses")
+    return list(valid), list(invalid)
+
+
+def _parts(values: Iterable[str]) -> Iterator[str]:
     for value in values:
-        for address in (part.strip() for part in value.split(",")):
-            if not address:
-                continue
-            bucket = valid if EMAIL.match(address) and len(address) <= 254 else invalid
-            normalized = address.lower() if bucket is valid else address
-            if normalized not in bucket:
-                bucket.append(normalized)
-    return valid, invalid
+        for part in value.split(","):
+            if address := part.strip():
+                yield address

@@ -13,16 +13,28 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from apkdrop.applications.download_pace import DownloadPace, PaceWatch
 from apkdrop.errors import InvalidRequest
+from apkdrop.settings import Settings
 
 MAX_REDIRECTS = 5
 MAX_URL_CHARS = 2048  # what browsers and CDNs reliably accept
 ALLOWED_PORTS = {"http": 80, "https": 443}
 BLOCKED_NAMES = {"metadata", "metadata.google.internal"}
-DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# Not public, yet `is_global` lets them through (as of Python 3.11-3.13): refused by name.
+DENIED_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+        "fec0::/10",  # site-local (deprecated by RFC 3879)
+        "192.0.0.0/24",  # IETF protocol assignments (RFC 6890)
+        "3fff::/20",  # documentation (RFC 9637)
+    )
+)
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -37,6 +49,8 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 def is_public(address: IpAddress) -> bool:
     """Public unicast only, looking through IPv4-mapped, 6to4 and Teredo forms."""
+    if any(address in network for network in DENIED_NETWORKS):
+        return False
     if isinstance(address, ipaddress.IPv6Address):
         embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
         if address in NAT64 or address in IPV4_COMPATIBLE:  # the last 32 bits are IPv4
@@ -74,13 +88,37 @@ class UrlFetcher:
     resolver: Resolver
     connect_timeout: float
     read_timeout: float
+    pace: DownloadPace
     # Tests only: a loopback server on this port may be fetched. None in production.
     loopback_port: int | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings, resolver: Resolver) -> "UrlFetcher":
+        pace = DownloadPace(
+            settings.url_fetch_total_timeout_seconds,
+            settings.url_fetch_min_bytes_per_second,
+            settings.url_fetch_min_rate_grace_seconds,
+        )
+        return cls(
+            resolver,
+            settings.url_fetch_connect_timeout_seconds,
+            settings.url_fetch_read_timeout_seconds,
+            pace,
+            settings.url_fetch_loopback_port,
+        )
+
     @contextmanager
     def download(self, url: str) -> Iterator[Iterator[bytes]]:
-        """Yields the body of `url` in chunks, after following at most 5 checked redirects."""
-        timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+        """Yields the body of `url` as it arrives, after following at most 5 checked redirects.
+
+        Refused past the total deadline or below the minimum rate; one read may overrun the
+        deadline by at most the read timeout, itself no longer than the deadline.
+        """
+        watch = self.pace.start()
+        total = self.pace.total_seconds
+        timeout = httpx.Timeout(
+            min(self.read_timeout, total), connect=min(self.connect_timeout, total)
+        )
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 target = self.check(url)
@@ -100,13 +138,14 @@ class UrlFetcher:
                 except httpx.HTTPError as exc:
                     raise InvalidRequest(f"apkUrl could not be fetched: {_reason(exc)}") from exc
                 try:
+                    watch.check_deadline()
                     location = response.headers.get("location")
                     if response.is_redirect and location:
                         url = urljoin(url, location)
                         continue
                     if response.status_code != 200:
                         raise InvalidRequest(f"apkUrl answered HTTP {response.status_code}")
-                    yield _chunks(response)
+                    yield _chunks(response, watch)
                     return
                 finally:
                     response.close()
@@ -157,9 +196,14 @@ class UrlFetcher:
             return self.resolver(host, port)
 
 
-def _chunks(response: httpx.Response) -> Iterator[bytes]:
+def _chunks(response: httpx.Response, watch: PaceWatch) -> Iterator[bytes]:
+    received = 0
     try:
-        yield from response.iter_bytes(DOWNLOAD_CHUNK_BYTES)
+        # Each piece as it is read, so the pace is checked after every read.
+        for piece in response.iter_bytes():
+            received += len(piece)
+            watch.check(received)
+            yield piece
     except httpx.HTTPError as exc:
         raise InvalidRequest(f"apkUrl download failed: {_reason(exc)}") from exc
 

@@ -5,6 +5,7 @@ import secrets
 from collections.abc import Callable
 
 from apkdrop.accounts import Account
+from apkdrop.applications.document_size import ensure_fits
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.models import AccessType, Application, Version, VersionAction
 from apkdrop.dependencies import Dependencies
@@ -45,6 +46,7 @@ def publish_version(
     uploads create one app: the package is claimed by a create-only write).
     """
     store = deps.applications
+    version = _checked(version)
     first = version(1, upload_access(form, FIRST_VERSION_ACCESS))
     if form.versionAction is VersionAction.CREATE_NEW_APP:
         return _new_app(deps, account, package, now, app_fields, first, claim_package=False)
@@ -76,6 +78,17 @@ def inherited_access(latest: Version | None) -> Access:
     if latest is None:
         return AccessType.PRIVATE, []
     return latest.accessType, list(latest.allowedUsers)
+
+
+def _checked(version: Callable[[int, Access], Version]) -> Callable[[int, Access], Version]:
+    """`version`, refusing (400) a version too large for its Firestore document."""
+
+    def checked(number: int, access: Access) -> Version:
+        made = version(number, access)
+        ensure_fits("The version", made.model_dump())
+        return made
+
+    return checked
 
 
 def _target_app(
@@ -115,6 +128,7 @@ def _new_app(
         latest_application_version=1,
         **fields,
     )
+    ensure_fits("The application", app.model_dump())
     if not deps.applications.create_app(app, first, claim_package):
         return None
     return app, first
