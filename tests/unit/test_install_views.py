@@ -596,6 +596,19 @@ def test_too_many_requests_are_a_429_page(
     assert len(email_queue(deps).calls) == 3
 
 
+def test_a_stranger_cannot_use_up_a_testers_limit(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    form = {"app": private_app.id, "email": TESTER}
+    attacker, tester = {"X-Forwarded-For": "198.51.100.66"}, {"X-Forwarded-For": "203.0.113.9"}
+    for _ in range(3):
+        assert pages.post("/auth/sign-in", data=form, headers=attacker).status_code == 200
+    assert pages.post("/auth/sign-in", data=form, headers=attacker).status_code == 429
+
+    assert_html_page(pages.post("/auth/sign-in", data=form, headers=tester), 200)
+    assert len(email_queue(deps).calls) == 4
+
+
 def test_the_client_limit_counts_the_address_the_proxy_saw(
     pages: FlaskClient, deps: Dependencies, private_app: Application
 ) -> None:
