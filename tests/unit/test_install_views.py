@@ -935,6 +935,26 @@ def test_no_sign_in_form_is_a_server_error(
     assert response.mimetype == "text/html"
 
 
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    token=st.text(max_size=200)
+    | st.builds("{}.{}".format, st.text("0123456789abcdef", max_size=40), st.text(max_size=50)),
+    extra=st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=3),
+)
+def test_no_confirmation_is_a_server_error(
+    pages: FlaskClient, private_app: Application, token: str, extra: dict[str, str]
+) -> None:
+    response = pages.post("/auth/verify", data={**extra, "token": token})
+    event(f"status {response.status_code}")
+    assert response.status_code == 400, text(response)
+    assert response.mimetype == "text/html"
+
+
 @pytest.mark.parametrize("path", ["/app//download", "//app/x", "/auth//verify"])
 def test_doubled_slashes_are_not_found_not_redirected(pages: FlaskClient, path: str) -> None:
     # Found by the fuzz test above: werkzeug's merge-slashes redirect rebuilt the URL from a
