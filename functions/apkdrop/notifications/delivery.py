@@ -1,4 +1,4 @@
-"""Queueing an upload's email, and the worker that sends it exactly once."""
+"""Queueing an upload's email, and the worker that sends it (or a sign-in link) exactly once."""
 
 import datetime
 import logging
