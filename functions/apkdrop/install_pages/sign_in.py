@@ -23,7 +23,7 @@ LINK_MINUTES = 15
 LINK_LIFETIME = datetime.timedelta(minutes=LINK_MINUTES)
 LINK_EXPIRED = "This sign-in link was already used or has expired. Ask for a new one."
 # `{request id}.{secret}`: the id finds the request's token, the secret proves the email.
-TOKEN = re.compile(rf"({REQUEST_ID})\.([A-Za-z0-9_-]{{43}})")
+TOKEN = re.compile(rf"{REQUEST_ID}\.[A-Za-z0-9_-]{{43}}")
 
 
 def _digest(text: str) -> str:
