@@ -19,6 +19,7 @@ resource "google_firestore_database" "main" {
 # passed. expireAt is never queried, so it is not indexed either (no write hot-spot on it).
 locals {
   ttl_collections = {
+    installSessions  = "install-pages' sessions of signed-in visitors"
     rateLimitWindows = "per-key upload counts of one minute"
     signInTokens     = "install-pages' one-time sign-in tokens"
   }

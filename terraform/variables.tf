@@ -167,7 +167,7 @@ variable "secret_versions" {
 }
 
 variable "sign_in_rate_limit_per_address" {
-  description = "Sign-in emails per email address and minute (SIGN_IN_RATE_LIMIT_PER_ADDRESS)."
+  description = "Sign-in requests per email address and client, per minute (SIGN_IN_RATE_LIMIT_PER_ADDRESS)."
   type        = number
   default     = 3
 }

@@ -28,6 +28,7 @@ from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.builds.models import StorageObject, StoredBuild, StoredContext
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, ObjectGone
+from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim
 from apkdrop.settings import Settings
@@ -541,29 +542,60 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 class FakeSignInTokens:
-    """One-time sign-in tokens by hash, like `firestore_sign_in.SignInTokens`."""
+    """The token of each sign-in request, by hash, like `firestore_sign_in.SignInTokens`."""
 
     def __init__(self) -> None:
         self.tokens: dict[str, dict[str, Any]] = {}
 
-    def create(
-        self, token_hash: str, email: str, app_id: str, expire_at: datetime.datetime
+    def issue(
+        self, request_id: str, token_hash: str, target: LinkTarget, expire_at: datetime.datetime
     ) -> None:
-        if token_hash in self.tokens:
-            raise AssertionError(f"sign-in token {token_hash} stored twice")
-        self.tokens[token_hash] = {
-            "email": email,
-            "appId": app_id,
+        self.tokens[request_id] = {
+            "tokenHash": token_hash,
+            "email": target.email,
+            "appId": target.app_id,
+            "version": target.version,
             "expireAt": expire_at,
             "used": False,
         }
 
-    def redeem(self, token_hash: str) -> tuple[str, str] | None:
-        token = self.tokens.get(token_hash)
-        if token is None or token["used"] or token["expireAt"] <= utc_now():
+    def redeem(self, request_id: str, token_hash: str) -> LinkTarget | None:
+        token = self.tokens.get(request_id)
+        if token is None or token["tokenHash"] != token_hash:
+            return None
+        if token["used"] or token["expireAt"] <= utc_now():
             return None
         token["used"] = True
-        return token["email"], token["appId"]
+        return LinkTarget(token["email"], token["appId"], token["version"])
+
+
+class FakeSessions:
+    """Session records by the hash of their id, like `firestore_sessions.Sessions`."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.reads = 0
+
+    def create(self, session_hash: str, email: str, expire_at: datetime.datetime) -> None:
+        if session_hash in self.sessions:
+            raise AssertionError(f"session {session_hash} stored twice")
+        self.sessions[session_hash] = {
+            "email": email,
+            "createdAt": utc_now(),
+            "expireAt": expire_at,
+            "revoked": False,
+        }
+
+    def email_of(self, session_hash: str) -> str | None:
+        self.reads += 1
+        record = self.sessions.get(session_hash)
+        if record is None or record["revoked"] or record["expireAt"] <= utc_now():
+            return None
+        return record["email"]
+
+    def revoke(self, session_hash: str) -> None:
+        if session_hash in self.sessions:
+            self.sessions[session_hash]["revoked"] = True
 
 
 def fake_dependencies(**settings_overrides: Any) -> Dependencies:
@@ -586,6 +618,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
         "deliveries": FakeDeliveries(),
         "mailer": FakeMailer(),
         "sign_in_tokens": FakeSignInTokens(),
+        "sessions": FakeSessions(),
     }
     # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.
     wanted = {field.name for field in dataclasses.fields(Dependencies)}
@@ -686,13 +719,14 @@ def install_page_app(
     return app
 
 
-def install_session_cookie(settings: Settings, email: str) -> str:
-    """The value of the session cookie the install pages set for `email`."""
+def install_session_cookie(settings: Settings, sessions: SessionRepository, email: str) -> str:
+    """The value of the session cookie the install pages set for `email` (its record is in
+    `sessions`)."""
     import flask
 
     from apkdrop.install_pages import session
 
     response = flask.Response()
-    session.start_session(response, email, settings)
+    session.start_session(response, email, settings, sessions)
     header = response.headers["Set-Cookie"]
     return header.split(";", 1)[0].split("=", 1)[1]

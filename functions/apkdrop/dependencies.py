@@ -9,6 +9,7 @@ from apkdrop.adapters import (
     firestore,
     firestore_applications,
     firestore_notifications,
+    firestore_sessions,
     firestore_sign_in,
     signing,
 )
@@ -17,7 +18,7 @@ from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
 from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
-from apkdrop.install_pages.ports import TokenRepository
+from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import Settings
 
@@ -36,6 +37,7 @@ class Dependencies:
     deliveries: DeliveryRepository
     mailer: Mailer | None
     sign_in_tokens: TokenRepository
+    sessions: SessionRepository
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Dependencies":
@@ -74,4 +76,5 @@ class Dependencies:
             deliveries=firestore_notifications.DeliveryLedger(database),
             mailer=mailer,
             sign_in_tokens=firestore_sign_in.SignInTokens(database),
+            sessions=firestore_sessions.Sessions(database),
         )

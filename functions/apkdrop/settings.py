@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     session_signing_key: SecretStr | None = Field(default=None, min_length=32)
     # Local dev serves plain http, where a Secure cookie would never come back.
     session_cookie_secure: bool = True
-    sign_in_rate_limit_per_address: PositiveInt = 3  # per minute
+    sign_in_rate_limit_per_address: PositiveInt = 3  # per minute, per address and client together
     sign_in_rate_limit_per_client: PositiveInt = 10  # per minute
     # How many proxies in front append to X-Forwarded-For; the client is the entry they added
     # (anything further left was sent by the client and may be forged).

@@ -143,7 +143,9 @@ def visit(pages: FlaskClient, deps: Dependencies, email: str | None, query: str 
     if email is None:
         pages.delete_cookie(session.COOKIE_NAME)
     else:
-        pages.set_cookie(session.COOKIE_NAME, install_session_cookie(deps.settings, email))
+        pages.set_cookie(
+            session.COOKIE_NAME, install_session_cookie(deps.settings, deps.sessions, email)
+        )
     page = pages.get(f"/app/{APP_ID}{query}")
     download = pages.get(f"/app/{APP_ID}/download{query}")
     html = page.get_data(as_text=True)

@@ -10,6 +10,7 @@ from apkdrop.applications.models import Application
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, RateLimited
 from apkdrop.install_pages import sign_in
+from apkdrop.install_pages.ports import LinkTarget
 from apkdrop.notifications.models import EmailTaskBody, SignInEmailTask
 from tests import fakes
 from tests.fakes import (
@@ -25,7 +26,9 @@ TESTER = "tester@example.com"
 STRANGER = "stranger@example.com"
 CLIENT = "203.0.113.7"
 EXPIRED = "This sign-in link was already used or has expired. Ask for a new one."
-LINK = re.compile(r"^https://apkdrop\.example\.test/auth/verify\?token=([A-Za-z0-9_-]{43})$")
+LINK = re.compile(
+    r"^https://apkdrop\.example\.test/auth/verify\?token=([0-9a-f]{32}\.[A-Za-z0-9_-]{43})$"
+)
 
 
 @pytest.fixture
@@ -63,15 +66,21 @@ def queue(deps: Dependencies) -> FakeScheduler:
     return deps.email_queue
 
 
-def emailed_token(deps: Dependencies) -> str:
-    """The raw token of the only email queued so far."""
-    (task,) = queue(deps).calls
-    match = LINK.match(task.payload["link"])
-    assert match, task.payload["link"]
+def queued_task(deps: Dependencies) -> SignInEmailTask:
+    """The last sign-in task queued, as the worker reads it."""
+    task = EmailTaskBody.model_validate(queue(deps).calls[-1].payload).root
+    assert isinstance(task, SignInEmailTask)
+    return task
+
+
+def issued_token(deps: Dependencies, version: str | None = None) -> str:
+    """What the worker does for the last queued task: mints its link; returns the token."""
+    match = LINK.match(sign_in.issue_link(deps, queued_task(deps), version))
+    assert match
     return match.group(1)
 
 
-# --- request_link -------------------------------------------------------------------------------
+# --- request_link: the same work for every address ---------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -91,83 +100,62 @@ def test_an_invalid_address_is_refused(
     deps: Dependencies, private_app: Application, address: str
 ) -> None:
     with pytest.raises(InvalidRequest, match="Enter a valid email address"):
-        sign_in.request_link(deps, private_app, address, CLIENT)
+        sign_in.request_link(deps, private_app, address, CLIENT, None)
     assert tokens(deps).tokens == {} and queue(deps).calls == []
 
 
 def test_an_overlong_address_is_refused(deps: Dependencies, private_app: Application) -> None:
     address = "a" * 245 + "@example.com"  # 257 characters
     with pytest.raises(InvalidRequest):
-        sign_in.request_link(deps, private_app, address, CLIENT)
+        sign_in.request_link(deps, private_app, address, CLIENT, None)
     assert queue(deps).calls == []
 
 
-def test_an_allowed_address_gets_a_one_time_link(
+def test_a_request_queues_a_task_that_carries_no_secret(
     deps: Dependencies, private_app: Application
 ) -> None:
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, 1)
 
     (task,) = queue(deps).calls
-    token = emailed_token(deps)
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
-    # Stored by hash only: whoever reads the database cannot sign in.
-    assert list(tokens(deps).tokens) == [token_hash]
-    stored = tokens(deps).tokens[token_hash]
-    assert stored == {
-        "email": TESTER,
-        "appId": private_app.id,
-        "expireAt": NOW + datetime.timedelta(minutes=15),
-        "used": False,
-    }
-    assert token not in repr(tokens(deps).tokens)
-
-    assert task.url == "https://email.example.test/send"
-    assert task.at == NOW
-    assert task.task_id == f"sign-in-{token_hash[:32]}"
+    request_id = task.payload["requestId"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
     assert task.payload == {
         "kind": "sign-in",
+        "requestId": request_id,
         "email": TESTER,
-        "appName": "Secret App",
-        "link": f"https://apkdrop.example.test/auth/verify?token={token}",
-        "tokenId": token_hash[:32],
+        "appId": private_app.id,
+        "version": 1,
     }
-    # The worker can read what was queued.
-    parsed = EmailTaskBody.model_validate(task.payload).root
-    assert isinstance(parsed, SignInEmailTask) and parsed.delivery_id == task.task_id
+    assert task.url == "https://email.example.test/send"
+    assert task.at == NOW
+    assert task.task_id == f"sign-in-{request_id}" == queued_task(deps).delivery_id
+    assert tokens(deps).tokens == {}  # the worker mints the token, not the request
 
 
-def test_the_owner_gets_a_link_too(deps: Dependencies, private_app: Application) -> None:
-    sign_in.request_link(deps, private_app, OWNER, CLIENT)
-    assert queue(deps).calls[0].payload["email"] == OWNER
-
-
-def test_the_app_name_falls_back_to_the_package(deps: Dependencies) -> None:
-    app = install_page_app(deps.applications, access="PRIVATE", allowed_users=(TESTER,), label=None)
-    sign_in.request_link(deps, app, TESTER, CLIENT)
-    assert queue(deps).calls[0].payload["appName"] == "com.example.install"
-
-
-def test_the_link_has_no_double_slash_when_the_base_url_ends_with_one(clock) -> None:
-    deps = fake_dependencies(public_base_url="https://apkdrop.example.test/")
-    app = install_page_app(deps.applications, access="PRIVATE", allowed_users=(TESTER,))
-    sign_in.request_link(deps, app, TESTER, CLIENT)
-    assert LINK.match(queue(deps).calls[0].payload["link"])
-
-
-def test_each_request_makes_a_new_token(deps: Dependencies, private_app: Application) -> None:
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
-    assert len(tokens(deps).tokens) == 2
-    assert len({task.task_id for task in queue(deps).calls}) == 2
-
-
-@pytest.mark.parametrize("address", [STRANGER, "owner@example.org", "tester@example.com.evil"])
-def test_an_address_without_access_gets_nothing_and_learns_nothing(
-    deps: Dependencies, private_app: Application, address: str
+@pytest.mark.parametrize(
+    ("access_type", "address"),
+    [
+        ("PRIVATE", TESTER),
+        ("PRIVATE", OWNER),
+        ("PRIVATE", STRANGER),
+        ("PRIVATE", "tester@example.com.evil"),
+        ("PUBLIC", "victim@example.com"),
+    ],
+)
+def test_every_address_takes_the_same_path(
+    deps: Dependencies, access_type: str, address: str
 ) -> None:
-    assert sign_in.request_link(deps, private_app, address, CLIENT) is None
+    """Allowed or not, public or private: one task of the same shape, and nothing else, so
+    neither the answer nor its timing tells who has access."""
+    app = install_page_app(
+        deps.applications, access=access_type, allowed_users=(TESTER,), owner_email=OWNER
+    )
+    assert sign_in.request_link(deps, app, address, CLIENT, None) is None
+    (task,) = queue(deps).calls
+    assert set(task.payload) == {"kind", "requestId", "email", "appId", "version"}
+    assert task.payload["email"] == address and task.payload["version"] is None
     assert tokens(deps).tokens == {}
-    assert queue(deps).calls == []
+    assert len(deps.rate_limits.counts) == 2
 
 
 @pytest.mark.parametrize(
@@ -176,92 +164,95 @@ def test_an_address_without_access_gets_nothing_and_learns_nothing(
 def test_the_address_is_normalised(
     deps: Dependencies, private_app: Application, address: str
 ) -> None:
-    sign_in.request_link(deps, private_app, address, CLIENT)
-    (stored,) = tokens(deps).tokens.values()
-    assert stored["email"] == TESTER
-    assert queue(deps).calls[0].payload["email"] == TESTER
+    sign_in.request_link(deps, private_app, address, CLIENT, None)
+    assert queued_task(deps).email == TESTER
 
 
-def test_a_tester_of_an_older_private_version_gets_a_link(deps: Dependencies) -> None:
-    """The latest version is public, but the tester's own version is private to them."""
-    install_page_app(
-        deps.applications,
-        version_names=("1.0", "2.0"),
-        accesses=(("PRIVATE", (TESTER,)), ("PUBLIC", ())),
-    )
-    app = deps.applications.get_app("AppForInstallPages0001")
-    sign_in.request_link(deps, app, STRANGER, CLIENT)
-    assert queue(deps).calls == []
-    sign_in.request_link(deps, app, TESTER, CLIENT)
-    (task,) = queue(deps).calls
-    assert task.payload["email"] == TESTER
-
-
-def test_a_public_app_never_sends_a_sign_in_email(deps: Dependencies) -> None:
-    app = install_page_app(deps.applications, access="PUBLIC")
-    sign_in.request_link(deps, app, "victim@example.com", CLIENT)
-    assert queue(deps).calls == []
+def test_each_request_is_its_own_task(deps: Dependencies, private_app: Application) -> None:
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    assert len({task.task_id for task in queue(deps).calls}) == 2
 
 
 # --- rate limits ----------------------------------------------------------------------------------
 
 
-def test_requests_per_address_are_limited(deps: Dependencies, private_app: Application) -> None:
+def test_requests_per_address_and_client_are_limited(
+    deps: Dependencies, private_app: Application
+) -> None:
     """Three a minute by default, counted for allowed and unknown addresses alike."""
-    for n in range(3):
-        sign_in.request_link(deps, private_app, TESTER, f"198.51.100.{n}")
+    for _ in range(3):
+        sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     with pytest.raises(RateLimited) as caught:
-        sign_in.request_link(deps, private_app, " TESTER@example.com", "198.51.100.9")
+        sign_in.request_link(deps, private_app, " TESTER@example.com", CLIENT, None)
     assert caught.value.retry_after == 55  # the window ends at 12:01:00
     assert len(queue(deps).calls) == 3
 
-    for n in range(3):
-        sign_in.request_link(deps, private_app, STRANGER, f"198.51.100.{n}")
+    for _ in range(3):
+        sign_in.request_link(deps, private_app, STRANGER, CLIENT, None)
     with pytest.raises(RateLimited):
-        sign_in.request_link(deps, private_app, STRANGER, "198.51.100.9")
+        sign_in.request_link(deps, private_app, STRANGER, CLIENT, None)
+
+
+def test_a_stranger_cannot_use_up_a_testers_limit(
+    deps: Dependencies, private_app: Application
+) -> None:
+    """The per-address limit is keyed with the client: another client's requests for the
+    tester's address leave the tester's own requests alone."""
+    attacker = "198.51.100.66"
+    for _ in range(3):
+        sign_in.request_link(deps, private_app, TESTER, attacker, None)
+    with pytest.raises(RateLimited):
+        sign_in.request_link(deps, private_app, TESTER, attacker, None)
+
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    assert queued_task(deps).email == TESTER
+    assert len(queue(deps).calls) == 4
 
 
 def test_requests_per_client_are_limited(deps: Dependencies, private_app: Application) -> None:
     for n in range(10):
-        sign_in.request_link(deps, private_app, f"person{n}@example.com", CLIENT)
+        sign_in.request_link(deps, private_app, f"person{n}@example.com", CLIENT, None)
     with pytest.raises(RateLimited):
-        sign_in.request_link(deps, private_app, TESTER, CLIENT)
-    assert queue(deps).calls == []  # a limited request sends nothing
-    sign_in.request_link(deps, private_app, TESTER, "198.51.100.1")  # another client may
-    assert len(queue(deps).calls) == 1
+        sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    assert len(queue(deps).calls) == 10  # a limited request queues nothing
+    sign_in.request_link(deps, private_app, TESTER, "198.51.100.1", None)  # another client may
+    assert len(queue(deps).calls) == 11
 
 
 def test_the_limits_follow_the_settings(clock) -> None:
     deps = fake_dependencies(sign_in_rate_limit_per_address=1, sign_in_rate_limit_per_client=2)
     app = install_page_app(deps.applications, access="PRIVATE", allowed_users=(TESTER,))
-    sign_in.request_link(deps, app, TESTER, "198.51.100.1")
+    sign_in.request_link(deps, app, TESTER, "198.51.100.1", None)
     with pytest.raises(RateLimited):
-        sign_in.request_link(deps, app, TESTER, "198.51.100.2")
-    sign_in.request_link(deps, app, "a@example.com", "198.51.100.3")
-    sign_in.request_link(deps, app, "b@example.com", "198.51.100.3")
+        sign_in.request_link(deps, app, TESTER, "198.51.100.1", None)
+    sign_in.request_link(deps, app, "a@example.com", "198.51.100.3", None)
+    sign_in.request_link(deps, app, "b@example.com", "198.51.100.3", None)
     with pytest.raises(RateLimited):
-        sign_in.request_link(deps, app, "c@example.com", "198.51.100.3")
+        sign_in.request_link(deps, app, "c@example.com", "198.51.100.3", None)
 
 
 def test_the_limit_resets_the_next_minute(
     deps: Dependencies, private_app: Application, clock
 ) -> None:
     for _ in range(3):
-        sign_in.request_link(deps, private_app, TESTER, CLIENT)
+        sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     with pytest.raises(RateLimited):
-        sign_in.request_link(deps, private_app, TESTER, CLIENT)
+        sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     clock[0] += datetime.timedelta(minutes=1)
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     assert len(queue(deps).calls) == 4
 
 
 def test_rate_limit_keys_do_not_hold_the_address_or_the_client(
     deps: Dependencies, private_app: Application
 ) -> None:
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     windows = " ".join(deps.rate_limits.counts)
     assert "tester" not in windows and CLIENT not in windows
-    assert "sign-in-address-" in windows and "sign-in-client-" in windows
+    pair = "sign-in-address-" + hashlib.sha256(f"{TESTER}\n{CLIENT}".encode()).hexdigest()[:32]
+    assert any(window.startswith(pair) for window in deps.rate_limits.counts)
+    assert "sign-in-client-" in windows
 
 
 def test_an_invalid_address_does_not_use_up_the_limit(
@@ -269,58 +260,133 @@ def test_an_invalid_address_does_not_use_up_the_limit(
 ) -> None:
     for _ in range(20):
         with pytest.raises(InvalidRequest):
-            sign_in.request_link(deps, private_app, "nonsense", CLIENT)
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
+            sign_in.request_link(deps, private_app, "nonsense", CLIENT, None)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     assert len(queue(deps).calls) == 1
 
 
-# --- redeem_link --------------------------------------------------------------------------------
+# --- issue_link and redeem_link -----------------------------------------------------------------
+
+
+def test_the_link_carries_a_token_stored_by_hash_only(
+    deps: Dependencies, private_app: Application
+) -> None:
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, 1)
+    request_id = queued_task(deps).requestId
+    token = issued_token(deps, "1.0")
+
+    assert token.startswith(f"{request_id}.")
+    secret = token.split(".", 1)[1]
+    assert tokens(deps).tokens == {
+        request_id: {
+            "tokenHash": hashlib.sha256(secret.encode()).hexdigest(),
+            "email": TESTER,
+            "appId": private_app.id,
+            "version": "1.0",
+            "expireAt": NOW + datetime.timedelta(minutes=15),
+            "used": False,
+        }
+    }
+    assert secret not in repr(tokens(deps).tokens)
+    assert secret not in repr(queue(deps).calls)
+
+
+def test_the_link_has_no_double_slash_when_the_base_url_ends_with_one(clock) -> None:
+    deps = fake_dependencies(public_base_url="https://apkdrop.example.test/")
+    app = install_page_app(deps.applications, access="PRIVATE", allowed_users=(TESTER,))
+    sign_in.request_link(deps, app, TESTER, CLIENT, None)
+    assert issued_token(deps)
 
 
 def test_a_link_works_once(deps: Dependencies, private_app: Application) -> None:
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
-    token = emailed_token(deps)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    token = issued_token(deps)
 
-    assert sign_in.redeem_link(deps, token) == (TESTER, private_app.id)
+    assert sign_in.redeem_link(deps, token) == LinkTarget(TESTER, private_app.id, None)
     with pytest.raises(InvalidRequest) as caught:
         sign_in.redeem_link(deps, token)
     assert caught.value.detail == EXPIRED
-    assert "already used or has expired" in caught.value.detail
+
+
+def test_a_link_remembers_the_version(deps: Dependencies, private_app: Application) -> None:
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, 1)
+    target = sign_in.redeem_link(deps, issued_token(deps, "1.0"))
+    assert target == LinkTarget(TESTER, private_app.id, "1.0")
+
+
+def test_a_reissued_link_replaces_the_earlier_one(
+    deps: Dependencies, private_app: Application
+) -> None:
+    """A retried send mints again: only the newest link of a request works."""
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    first, second = issued_token(deps), issued_token(deps)
+    assert first != second
+    with pytest.raises(InvalidRequest):
+        sign_in.redeem_link(deps, first)
+    assert sign_in.redeem_link(deps, second).email == TESTER
 
 
 def test_a_link_works_until_its_fifteen_minutes_are_up(
     deps: Dependencies, private_app: Application, clock
 ) -> None:
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    token = issued_token(deps)
     clock[0] += datetime.timedelta(minutes=14, seconds=59)
-    assert sign_in.redeem_link(deps, emailed_token(deps)) == (TESTER, private_app.id)
+    assert sign_in.redeem_link(deps, token).email == TESTER
 
 
 def test_an_expired_link_is_refused(deps: Dependencies, private_app: Application, clock) -> None:
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    token = issued_token(deps)
     clock[0] += datetime.timedelta(minutes=15)
-    with pytest.raises(InvalidRequest) as caught:
-        sign_in.redeem_link(deps, emailed_token(deps))
-    assert caught.value.detail == EXPIRED
-
-
-@pytest.mark.parametrize(
-    "token",
-    ["", "short", "x" * 15, "x" * 16, "A" * 43, "x" * 128, "x" * 129, "y" * 5000, "../../etc"],
-)
-def test_unknown_tokens_are_refused_alike(
-    deps: Dependencies, private_app: Application, token: str
-) -> None:
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
     with pytest.raises(InvalidRequest) as caught:
         sign_in.redeem_link(deps, token)
     assert caught.value.detail == EXPIRED
 
 
-def test_the_stored_hash_is_not_a_token(deps: Dependencies, private_app: Application) -> None:
-    """Someone who read the token collection cannot use what is stored as a link."""
-    sign_in.request_link(deps, private_app, TESTER, CLIENT)
-    (token_hash,) = tokens(deps).tokens
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "short",
+        "x" * 16,
+        "A" * 43,
+        "0" * 32 + "." + "A" * 43,  # the right shape, no such request
+        "x" * 128,
+        "y" * 5000,
+        "../../etc",
+        "0" * 32 + ".." + "A" * 42,
+    ],
+)
+def test_unknown_tokens_are_refused_alike(
+    deps: Dependencies, private_app: Application, token: str
+) -> None:
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    issued_token(deps)
+    with pytest.raises(InvalidRequest) as caught:
+        sign_in.redeem_link(deps, token)
+    assert caught.value.detail == EXPIRED
+
+
+def test_the_request_id_alone_or_with_the_stored_hash_is_no_token(
+    deps: Dependencies, private_app: Application
+) -> None:
+    """Whoever reads the task or the token collection cannot make a working link."""
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    token = issued_token(deps)
+    request_id = queued_task(deps).requestId
+    stored_hash = tokens(deps).tokens[request_id]["tokenHash"]
+    for forged in (request_id, f"{request_id}.{stored_hash}", f"{request_id}.{stored_hash[:43]}"):
+        with pytest.raises(InvalidRequest):
+            sign_in.redeem_link(deps, forged)
+    assert sign_in.redeem_link(deps, token).email == TESTER
+
+
+def test_check_link_spends_nothing(deps: Dependencies, private_app: Application) -> None:
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    token = issued_token(deps)
+    for _ in range(3):
+        sign_in.check_link(token)
+    assert sign_in.redeem_link(deps, token).email == TESTER
     with pytest.raises(InvalidRequest):
-        sign_in.redeem_link(deps, token_hash)
-    assert sign_in.redeem_link(deps, emailed_token(deps)) == (TESTER, private_app.id)
+        sign_in.check_link("nonsense")

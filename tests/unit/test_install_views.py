@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import json
 import re
 import string
 import urllib.parse
@@ -21,10 +22,14 @@ from apkdrop.applications.models import Application
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
 from apkdrop.install_pages import session, sign_in, views
+from apkdrop.notifications import delivery
+from apkdrop.notifications.models import EmailTaskBody
 from tests import fakes
 from tests.fakes import (
     FakeBucket,
+    FakeMailer,
     FakeScheduler,
+    FakeSessions,
     fake_dependencies,
     install_page_app,
     install_session_cookie,
@@ -38,6 +43,7 @@ TESTER = "tester@example.com"
 STRANGER = "stranger@example.com"
 EXPIRED = "already used or has expired"
 CHECK_EMAIL = "Check your email"
+SIGN_IN_LINK = re.compile(r"https://\S+/auth/verify\?token=(\S+)")
 
 
 @pytest.fixture
@@ -47,8 +53,9 @@ def settings_overrides() -> dict:
 
 @pytest.fixture
 def deps(settings_overrides: dict, monkeypatch: pytest.MonkeyPatch) -> Dependencies:
-    # One rate-limit window and one token clock for the whole test.
+    # One rate-limit window and one token and session clock for the whole test.
     monkeypatch.setattr(sign_in, "utc_now", lambda: NOW)
+    monkeypatch.setattr(session, "utc_now", lambda: NOW)
     monkeypatch.setattr(fakes, "utc_now", lambda: NOW)
     return fake_dependencies(**settings_overrides)
 
@@ -92,6 +99,16 @@ def email_queue(deps: Dependencies) -> FakeScheduler:
     return deps.email_queue
 
 
+def sessions(deps: Dependencies) -> FakeSessions:
+    assert isinstance(deps.sessions, FakeSessions)
+    return deps.sessions
+
+
+def mailer(deps: Dependencies) -> FakeMailer:
+    assert isinstance(deps.mailer, FakeMailer)
+    return deps.mailer
+
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 
@@ -103,7 +120,9 @@ def heading(response) -> str:
 
 
 def sign_in_as(pages: FlaskClient, deps: Dependencies, email: str) -> None:
-    pages.set_cookie(session.COOKIE_NAME, install_session_cookie(deps.settings, email))
+    pages.set_cookie(
+        session.COOKIE_NAME, install_session_cookie(deps.settings, deps.sessions, email)
+    )
 
 
 def assert_html_page(response, status: int) -> None:
@@ -119,8 +138,19 @@ def assert_html_page(response, status: int) -> None:
     assert response.headers["X-Request-Id"]
 
 
+def deliver_queued(deps: Dependencies) -> list[str]:
+    """Runs the email worker on every queued task, as Cloud Tasks would; the outcomes."""
+    return [
+        delivery.deliver_email(deps, EmailTaskBody.model_validate(task.payload).root)
+        for task in email_queue(deps).calls
+    ]
+
+
 def emailed_token(deps: Dependencies) -> str:
-    link = email_queue(deps).calls[-1].payload["link"]
+    """The worker sends the last queued task's link; the token in it."""
+    task = EmailTaskBody.model_validate(email_queue(deps).calls[-1].payload).root
+    assert delivery.deliver_email(deps, task) == "sent"
+    link = SIGN_IN_LINK.search(mailer(deps).sent[-1].text).group(0)
     return urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["token"][0]
 
 
@@ -442,7 +472,7 @@ def test_a_forged_session_is_anonymous(
     pages: FlaskClient, deps: Dependencies, private_app: Application
 ) -> None:
     other = fake_dependencies(session_signing_key="o" * 40).settings
-    pages.set_cookie(session.COOKIE_NAME, install_session_cookie(other, TESTER))
+    pages.set_cookie(session.COOKIE_NAME, install_session_cookie(other, deps.sessions, TESTER))
     assert pages.get(f"/app/{private_app.id}").status_code == 401
     pages.set_cookie(session.COOKIE_NAME, "not-a-cookie")
     assert pages.get(f"/app/{private_app.id}").status_code == 401
@@ -454,7 +484,9 @@ def test_without_a_signing_key_private_apps_stay_closed(
 ) -> None:
     pages.set_cookie(
         session.COOKIE_NAME,
-        install_session_cookie(fakes.make_settings(session_signing_key="k" * 40), TESTER),
+        install_session_cookie(
+            fakes.make_settings(session_signing_key="k" * 40), deps.sessions, TESTER
+        ),
     )
     assert pages.get(f"/app/{private_app.id}").status_code == 401
 
@@ -473,7 +505,65 @@ def test_the_answer_is_the_same_for_allowed_and_unknown_addresses(
     assert allowed.get_data() == unknown.get_data()
     assert heading(allowed) == CHECK_EMAIL
     assert "Set-Cookie" not in allowed.headers and "Set-Cookie" not in unknown.headers
-    assert [task.payload["email"] for task in email_queue(deps).calls] == [TESTER]
+    # The same work for both: a task each; the worker decides, and mails only the tester.
+    assert [task.payload["email"] for task in email_queue(deps).calls] == [TESTER, STRANGER]
+    assert deliver_queued(deps) == ["sent", "not sent"]
+    assert [email.to for email in mailer(deps).sent] == [[TESTER]]
+
+
+def test_the_answer_names_no_app(
+    pages: FlaskClient, deps: Dependencies, private_app: Application, public_app: Application
+) -> None:
+    """An anonymous visitor learns nothing about the app from the answer."""
+    answers = [
+        pages.post("/auth/sign-in", data={"app": app.id, "email": STRANGER})
+        for app in (private_app, public_app)
+    ]
+    for answer, app in zip(answers, (private_app, public_app), strict=True):
+        assert_html_page(answer, 200)
+        assert "If this address may open the app, a sign-in link is on its way." in text(answer)
+        assert app.appLabel not in text(answer) and app.packageName not in text(answer)
+    generic = [
+        text(answer).replace(app.id, "ID")
+        for answer, app in zip(answers, (private_app, public_app), strict=True)
+    ]
+    assert generic[0] == generic[1]
+
+
+def test_the_task_holds_no_token(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    (task,) = email_queue(deps).calls
+    token = emailed_token(deps)
+
+    body = json.dumps(task.payload)
+    assert token not in body and token.split(".")[1] not in body
+    assert "verify" not in body
+
+
+def test_the_sign_in_form_carries_the_version_to_the_link(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    blocked = pages.get(f"/app/{private_app.id}?version=1.0")
+    assert_html_page(blocked, 401)
+    assert '<input type="hidden" name="version" value="1.0">' in text(blocked)
+    assert 'name="version"' not in text(pages.get(f"/app/{private_app.id}"))
+
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER, "version": "1.0"})
+    assert email_queue(deps).calls[-1].payload["version"] == 1
+    confirmed = pages.post("/auth/verify", data={"token": emailed_token(deps)})
+    assert confirmed.status_code == 303
+    assert confirmed.headers["Location"] == f"/app/{private_app.id}?version=1.0"
+
+
+@pytest.mark.parametrize("version", ["abc", "1.5", "", "0"])
+def test_a_malformed_version_in_the_form_is_a_404_page(
+    pages: FlaskClient, deps: Dependencies, private_app: Application, version: str
+) -> None:
+    form = {"app": private_app.id, "email": TESTER, "version": version}
+    assert_html_page(pages.post("/auth/sign-in", data=form), 404)
+    assert email_queue(deps).calls == []
 
 
 def test_an_invalid_address_is_a_400_page(
@@ -508,6 +598,19 @@ def test_too_many_requests_are_a_429_page(
     assert len(email_queue(deps).calls) == 3
 
 
+def test_a_stranger_cannot_use_up_a_testers_limit(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    form = {"app": private_app.id, "email": TESTER}
+    attacker, tester = {"X-Forwarded-For": "198.51.100.66"}, {"X-Forwarded-For": "203.0.113.9"}
+    for _ in range(3):
+        assert pages.post("/auth/sign-in", data=form, headers=attacker).status_code == 200
+    assert pages.post("/auth/sign-in", data=form, headers=attacker).status_code == 429
+
+    assert_html_page(pages.post("/auth/sign-in", data=form, headers=tester), 200)
+    assert len(email_queue(deps).calls) == 4
+
+
 def test_the_client_limit_counts_the_address_the_proxy_saw(
     pages: FlaskClient, deps: Dependencies, private_app: Application
 ) -> None:
@@ -535,27 +638,55 @@ def test_the_client_limit_counts_the_address_the_proxy_saw(
 # --- following the link -------------------------------------------------------------------------
 
 
-def test_the_emailed_link_signs_in_once(
+def test_the_emailed_link_opens_a_confirm_page_and_spends_nothing(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    token = emailed_token(deps)
+
+    for _ in range(2):  # a mail scanner prefetching the link, then the tester
+        response = pages.get("/auth/verify", query_string={"token": token})
+        assert_html_page(response, 200)
+        assert heading(response) == "Sign in"
+        assert '<form method="post" action="/auth/verify">' in text(response)
+        assert f'<input type="hidden" name="token" value="{token}">' in text(response)
+        assert "Set-Cookie" not in response.headers
+    assert pages.head("/auth/verify", query_string={"token": token}).status_code == 200
+    assert sign_in.redeem_link(deps, token).email == TESTER  # still valid
+
+
+def test_confirming_signs_in_once(
     pages: FlaskClient, deps: Dependencies, private_app: Application
 ) -> None:
     pages.post("/auth/sign-in", data={"app": private_app.id, "email": " Tester@Example.com "})
     token = emailed_token(deps)
 
-    response = pages.get("/auth/verify", query_string={"token": token})
+    response = pages.post("/auth/verify", data={"token": token})
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/app/{private_app.id}"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("apkdrop_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    (record,) = sessions(deps).sessions.values()
+    assert record["email"] == TESTER
     page = pages.get(f"/app/{private_app.id}")  # the client kept the cookie
     assert page.status_code == 200
     assert TESTER in text(page)
 
-    again = pages.get("/auth/verify", query_string={"token": token})
+    again = pages.post("/auth/verify", data={"token": token})
     assert_html_page(again, 400)
     assert EXPIRED in text(again)
     assert "Set-Cookie" not in again.headers
+
+
+def test_each_page_view_reads_the_session_once(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    sign_in_as(pages, deps, TESTER)
+    for n in range(1, 3):
+        assert pages.get(f"/app/{private_app.id}").status_code == 200
+        assert sessions(deps).reads == n
 
 
 @pytest.mark.parametrize(
@@ -565,7 +696,7 @@ def test_local_dev_cookies_are_not_secure(
     pages: FlaskClient, deps: Dependencies, private_app: Application
 ) -> None:
     pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
-    response = pages.get("/auth/verify", query_string={"token": emailed_token(deps)})
+    response = pages.post("/auth/verify", data={"token": emailed_token(deps)})
     assert response.status_code == 303
     assert "Secure" not in response.headers["Set-Cookie"]
 
@@ -575,6 +706,10 @@ def test_a_bad_token_is_a_400_page(pages: FlaskClient, query: str) -> None:
     response = pages.get("/auth/verify" + query)
     assert_html_page(response, 400)
     assert EXPIRED in text(response)
+    token = urllib.parse.parse_qs(query.lstrip("?")).get("token", [""])[0]
+    confirmed = pages.post("/auth/verify", data={"token": token})
+    assert_html_page(confirmed, 400)
+    assert EXPIRED in text(confirmed)
 
 
 @pytest.mark.parametrize("settings_overrides", [{}])
@@ -583,10 +718,9 @@ def test_a_failure_to_start_a_session_does_not_spend_the_link(
 ) -> None:
     pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
     token = emailed_token(deps)
-    first = pages.get("/auth/verify", query_string={"token": token})
+    first = pages.post("/auth/verify", data={"token": token})
     assert first.status_code == 503
-    retry = pages.get("/auth/verify", query_string={"token": token})
-    assert retry.status_code != 400
+    assert sign_in.redeem_link(deps, token).email == TESTER
 
 
 # --- signing out --------------------------------------------------------------------------------
@@ -606,6 +740,18 @@ def test_sign_out_clears_the_cookie(
     assert cookie.startswith("apkdrop_session=;") and "Max-Age=0" in cookie
     assert pages.get_cookie(session.COOKIE_NAME) is None
     assert pages.get(f"/app/{private_app.id}").status_code == 401
+
+
+def test_a_cookie_replayed_after_sign_out_signs_nobody_in(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    sign_in_as(pages, deps, TESTER)
+    copied = pages.get_cookie(session.COOKIE_NAME).value
+    assert pages.get("/auth/sign-out").status_code == 200
+
+    pages.set_cookie(session.COOKIE_NAME, copied)
+    assert_html_page(pages.get(f"/app/{private_app.id}"), 401)
+    assert pages.get(f"/app/{private_app.id}/download").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -692,7 +838,7 @@ def test_a_wrong_method_is_refused(pages: FlaskClient, public_app: Application) 
         pages.get("/auth/sign-in"),
         pages.post(f"/app/{APP_ID}"),
         pages.delete(f"/app/{APP_ID}/download"),
-        pages.post("/auth/verify"),
+        pages.put("/auth/verify"),
     ):
         assert response.status_code == 405
         assert response.headers["Allow"]
@@ -788,6 +934,26 @@ def test_no_sign_in_form_is_a_server_error(
     response = pages.post("/auth/sign-in", data={**extra, "app": app, "email": email})
     event(f"status {response.status_code}")
     assert response.status_code in {200, 400, 404, 429}, text(response)
+    assert response.mimetype == "text/html"
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    token=st.text(max_size=200)
+    | st.builds("{}.{}".format, st.text("0123456789abcdef", max_size=40), st.text(max_size=50)),
+    extra=st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=3),
+)
+def test_no_confirmation_is_a_server_error(
+    pages: FlaskClient, private_app: Application, token: str, extra: dict[str, str]
+) -> None:
+    response = pages.post("/auth/verify", data={**extra, "token": token})
+    event(f"status {response.status_code}")
+    assert response.status_code == 400, text(response)
     assert response.mimetype == "text/html"
 
 

@@ -88,8 +88,12 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "DeliveryLedger.outcome": ENTITY_GET,
     "DeliveryLedger.release": ENTITY_UPSERT,
     # firestore_sign_in.SignInTokens
-    "SignInTokens.create": ENTITY_CREATE,
+    "SignInTokens.issue": ENTITY_UPSERT,  # a set: a retried send replaces the request's token
     "SignInTokens.redeem": ENTITY_GET | ENTITY_UPDATE,
+    # firestore_sessions.Sessions
+    "Sessions.create": ENTITY_CREATE,
+    "Sessions.email_of": ENTITY_GET,
+    "Sessions.revoke": ENTITY_UPDATE,
     # sendgrid_mail.SendGridMailer
     "SendGridMailer.send": NO_GOOGLE_CALL,
 }

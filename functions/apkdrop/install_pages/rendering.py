@@ -33,9 +33,15 @@ def page(template: str, status: int = 200, **values: object) -> flask.Response:
     return response
 
 
-def error_page(exc: ApkdropError, arguments: dict) -> flask.Response:
-    """The friendly page for an error; a private app's page offers the sign-in form."""
+def error_page(exc: ApkdropError, arguments: dict, version: str | None) -> flask.Response:
+    """The friendly page for an error; a private app's page offers the sign-in form, for the
+    `version` the visitor asked for (None: the latest)."""
     status = status_of(exc)
     return page(
-        "error.html", status, detail=exc.detail, code=status, app_id=arguments.get("app_id")
+        "error.html",
+        status,
+        detail=exc.detail,
+        code=status,
+        app_id=arguments.get("app_id"),
+        version=version,
     )

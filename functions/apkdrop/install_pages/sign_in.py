@@ -1,60 +1,82 @@
-"""Email sign-in for private apps: one-time links that never reveal who has access."""
+"""Email sign-in for private apps: one-time links that never reveal who has access.
+
+A request queues the same task whatever the address; the email worker decides, at send time,
+whether the address gets a link, and mints its token (the task carries no secret).
+"""
 
 import datetime
 import hashlib
-import logging
+import re
 import secrets
 
 from apkdrop.accounts import EMAIL
-from apkdrop.applications.models import AccessType, Application
+from apkdrop.applications.models import Application, Version
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
-from apkdrop.install_pages.access import openable
-from apkdrop.notifications.models import SignInEmailTask
-from apkdrop.notifications.render import SIGN_IN_LINK_MINUTES
+from apkdrop.install_pages.access import may_open
+from apkdrop.install_pages.ports import LinkTarget
+from apkdrop.notifications.models import REQUEST_ID, SignInEmailTask
 from apkdrop.timeutil import utc_now
 
-log = logging.getLogger(__name__)
-LINK_LIFETIME = datetime.timedelta(minutes=SIGN_IN_LINK_MINUTES)
+LINK_MINUTES = 15
+LINK_LIFETIME = datetime.timedelta(minutes=LINK_MINUTES)
 LINK_EXPIRED = "This sign-in link was already used or has expired. Ask for a new one."
+# `{request id}.{secret}`: the id finds the request's token, the secret proves the email.
+TOKEN = re.compile(rf"{REQUEST_ID}\.[A-Za-z0-9_-]{{43}}")
 
 
-def request_link(deps: Dependencies, app: Application, address: str, client: str) -> None:
-    """Emails a one-time link if `address` may open a private version of the app; silently does
-    nothing otherwise."""
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def request_link(
+    deps: Dependencies, app: Application, address: str, client: str, version: int | None
+) -> None:
+    """Queues a sign-in task for `version` (None: the latest), whoever the address is."""
     email = address.strip().lower()
     if not EMAIL.match(email) or len(email) > 254:
         raise InvalidRequest("Enter a valid email address")
     settings, now = deps.settings, utc_now()
-    address_key = "sign-in-address-" + hashlib.sha256(email.encode()).hexdigest()[:32]
-    client_key = "sign-in-client-" + hashlib.sha256(client.encode()).hexdigest()[:32]
+    # With the client: a stranger asking for a tester's links cannot use up the tester's limit.
+    address_key = "sign-in-address-" + _digest(f"{email}\n{client}")[:32]
+    client_key = "sign-in-client-" + _digest(client)[:32]
     enforce_rate_limit(deps.rate_limits, address_key, settings.sign_in_rate_limit_per_address, now)
     enforce_rate_limit(deps.rate_limits, client_key, settings.sign_in_rate_limit_per_client, now)
-    versions = openable(app, deps.applications.versions(app.id), email)
-    if not any(version.accessType is AccessType.PRIVATE for version in versions):
-        # Public versions need no session: sending links for them would mail anyone anything.
-        log.info("no sign-in link sent for %s", app.id)
-        return
-    token = secrets.token_urlsafe(32)
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
-    deps.sign_in_tokens.create(token_hash, email, app.id, now + LINK_LIFETIME)
     task = SignInEmailTask(
-        email=email,
-        appName=app.appLabel or app.packageName,
-        link=f"{str(settings.public_base_url).rstrip('/')}/auth/verify?token={token}",
-        tokenId=token_hash[:32],
+        requestId=secrets.token_hex(16), email=email, appId=app.id, version=version
     )
     deps.email_queue.schedule(
         task.delivery_id, str(settings.email_worker_url), task.model_dump(), now
     )
 
 
-def redeem_link(deps: Dependencies, token: str) -> tuple[str, str]:
-    """The (email, appId) a valid, unused link was issued for; it cannot be used again."""
-    if not 16 <= len(token) <= 128:
+def deserves_link(app: Application, version: Version, email: str) -> bool:
+    """A version anyone may open needs no link (sending one would mail anyone anything)."""
+    return not may_open(app, version, None) and may_open(app, version, email)
+
+
+def issue_link(deps: Dependencies, task: SignInEmailTask, version_label: str | None) -> str:
+    """Mints the request's one-time token, stores its hash (replacing an earlier attempt's), and
+    returns the link that carries it."""
+    secret = secrets.token_urlsafe(32)
+    target = LinkTarget(task.email, task.appId, version_label)
+    deps.sign_in_tokens.issue(task.requestId, _digest(secret), target, utc_now() + LINK_LIFETIME)
+    base = str(deps.settings.public_base_url).rstrip("/")
+    return f"{base}/auth/verify?token={task.requestId}.{secret}"
+
+
+def check_link(token: str) -> None:
+    """Refuses a token that cannot be one of ours, without spending anything."""
+    if TOKEN.fullmatch(token) is None:
         raise InvalidRequest(LINK_EXPIRED)
-    redeemed = deps.sign_in_tokens.redeem(hashlib.sha256(token.encode()).hexdigest())
+
+
+def redeem_link(deps: Dependencies, token: str) -> LinkTarget:
+    """What a valid, unused link was issued for; it cannot be used again."""
+    check_link(token)
+    request_id, secret = token.split(".")
+    redeemed = deps.sign_in_tokens.redeem(request_id, _digest(secret))
     if redeemed is None:
         raise InvalidRequest(LINK_EXPIRED)
     return redeemed

@@ -11,7 +11,7 @@ from werkzeug.utils import redirect
 from apkdrop.applications.form import OPAQUE_ID
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Forbidden, NotFound, Unauthenticated
+from apkdrop.errors import ApkdropError, Forbidden, NotFound, Unauthenticated
 from apkdrop.http import route_map, serve
 from apkdrop.ids import parse_id
 from apkdrop.install_pages import session, sign_in
@@ -22,7 +22,8 @@ ROUTES = route_map(
     Rule("/app/<app_id>", methods=["GET"], endpoint="app_page"),
     Rule("/app/<app_id>/download", methods=["GET"], endpoint="download"),
     Rule("/auth/sign-in", methods=["POST"], endpoint="ask_for_link"),
-    Rule("/auth/verify", methods=["GET"], endpoint="verify_link"),
+    Rule("/auth/verify", methods=["GET"], endpoint="confirm_link"),
+    Rule("/auth/verify", methods=["POST"], endpoint="verify_link"),
     Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
 )
 DOWNLOAD_URL_TTL = datetime.timedelta(minutes=5)
@@ -71,18 +72,32 @@ def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
 
 def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     app = _app(deps, request.form.get("app", ""))
+    wanted = request.form.get("version")
+    number = None if wanted is None else _version_number(wanted)
+    if wanted is not None and number is None:
+        raise NotFound(f"This app has no version {wanted}.")
     client = client_address(request, deps.settings.trusted_proxy_hops)
-    sign_in.request_link(deps, app, request.form.get("email", ""), client)
-    # The same answer whether or not the address has access: nobody learns who does.
-    return page("check_email.html", app=app, name=app.appLabel or app.packageName)
+    sign_in.request_link(deps, app, request.form.get("email", ""), client, number)
+    # The same answer for every address and every app: nobody learns who has access, or what.
+    return page("check_email.html", app_id=app.id, minutes=sign_in.LINK_MINUTES)
+
+
+def confirm_link(request: flask.Request, deps: Dependencies) -> flask.Response:
+    """The emailed link only shows a button: a mail scanner that opens it spends nothing."""
+    token = request.args.get("token", "")
+    sign_in.check_link(token)
+    return page("confirm_sign_in.html", token=token)
 
 
 def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     # Checked before the link is spent, so a misconfiguration does not waste it.
     session.require_configured(deps.settings)
-    email, app_id = sign_in.redeem_link(deps, request.args.get("token", ""))
-    response = redirect(f"/app/{app_id}", code=303)
-    session.start_session(response, email, deps.settings)
+    target = sign_in.redeem_link(deps, request.form.get("token", ""))
+    location = f"/app/{target.app_id}"
+    if target.version is not None:
+        location += f"?version={target.version}"
+    response = redirect(location, code=303)
+    session.start_session(response, target.email, deps.settings, deps.sessions)
     return response
 
 
@@ -92,11 +107,14 @@ def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
         response = redirect(target, 303)
     else:  # only our own pages: never an open redirect
         response = page("signed_out.html")
-    session.end_session(response, deps.settings)
+    session.end_session(request, response, deps.settings, deps.sessions)
     return response
 
 
-VIEWS = {view.__name__: view for view in (app_page, download, ask_for_link, verify_link, sign_out)}
+VIEWS = {
+    view.__name__: view
+    for view in (app_page, download, ask_for_link, confirm_link, verify_link, sign_out)
+}
 
 
 def client_address(request: flask.Request, trusted_hops: int) -> str:
@@ -137,7 +155,7 @@ def _visible_version(
     version = next((v for v in versions if v.versionNumber == number), None)
     if version is None:
         raise NotFound(f"This app has no version {wanted}.")
-    email = session.signed_in_email(request, deps.settings)
+    email = session.signed_in_email(request, deps.settings, deps.sessions)
     if not may_open(app, version, email):
         if email is None:
             raise Unauthenticated("This app is private: sign in to see it.")
@@ -153,4 +171,8 @@ def _version_number(text: str) -> int | None:
 
 def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
     """Serves one install page (errors as friendly HTML pages)."""
-    return serve(request, ROUTES, VIEWS, deps, render_error=error_page)
+
+    def render_error(exc: ApkdropError, arguments: dict) -> flask.Response:
+        return error_page(exc, arguments, request.args.get("version"))
+
+    return serve(request, ROUTES, VIEWS, deps, render_error=render_error)

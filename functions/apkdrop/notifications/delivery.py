@@ -1,4 +1,4 @@
-"""Queueing an upload's email, and the worker that sends it exactly once."""
+"""Queueing an upload's email, and the worker that sends it (or a sign-in link) exactly once."""
 
 import datetime
 import logging
@@ -8,6 +8,7 @@ from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.adapters.sendgrid_mail import MailRefused
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
+from apkdrop.install_pages import sign_in
 from apkdrop.logs import log_fields
 from apkdrop.notifications import render
 from apkdrop.notifications.models import (
@@ -54,7 +55,7 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
     Raises BackendUnavailable when SendGrid or Firestore fail in a way a retry may fix.
     """
     if isinstance(task, SignInEmailTask):
-        return _send_once(deps, task.delivery_id, lambda: render.sign_in_email(task), None)
+        return _deliver_sign_in(deps, task)
     found = deps.applications.get_version(task.appId, task.version)
     if found is None or found[1].notification is None:
         log.warning("no notification waits for this task", extra=log_fields(task=task.delivery_id))
@@ -73,6 +74,37 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
 
     unrecorded = version.notification.status is NotificationState.QUEUED
     return _send_once(deps, task.delivery_id, email, record, unrecorded)
+
+
+def _deliver_sign_in(deps: Dependencies, task: SignInEmailTask) -> str:
+    """Decided here, at send time, so that a request costs the same whoever asks."""
+    found = _version_to_open(deps, task)
+    if found is None or not sign_in.deserves_link(*found, task.email):
+        log.info("no sign-in link for this request", extra=log_fields(delivery=task.delivery_id))
+        return "not sent"
+    app, version = found
+
+    def email() -> RenderedEmail:
+        # Minted by the one worker that claimed the delivery; a retry replaces the token.
+        label = None if task.version is None else version.version
+        link = sign_in.issue_link(deps, task, label)
+        return render.sign_in_email(
+            task.email, app.appLabel or app.packageName, link, sign_in.LINK_MINUTES
+        )
+
+    return _send_once(deps, task.delivery_id, email, None)
+
+
+def _version_to_open(
+    deps: Dependencies, task: SignInEmailTask
+) -> tuple[Application, Version] | None:
+    number = task.version
+    if number is None:
+        app = deps.applications.get_app(task.appId)
+        if app is None:
+            return None
+        number = app.latest_application_version
+    return deps.applications.get_version(task.appId, number)
 
 
 def _send_once(

@@ -38,18 +38,22 @@ class UploadNotificationTask(BaseModel):
         return f"upload-{self.appId}-{self.version}"
 
 
+REQUEST_ID = "[0-9a-f]{32}"
+
+
 class SignInEmailTask(BaseModel):
-    """An email task carrying a one-time sign-in link for a private app."""
+    """A sign-in request for a version of an app. It carries no secret: the worker decides
+    whether the address may have a link, and mints the token."""
 
     kind: Literal["sign-in"] = "sign-in"
+    requestId: str = Field(pattern=f"^{REQUEST_ID}$")
     email: str = Field(min_length=3, max_length=254)
-    appName: str = Field(max_length=1000)
-    link: str = Field(min_length=1, max_length=2048)
-    tokenId: str = Field(min_length=8, max_length=64)
+    appId: str = Field(min_length=1, max_length=64)
+    version: PositiveInt | None = None  # None: the latest
 
     @property
     def delivery_id(self) -> str:
-        return f"sign-in-{self.tokenId}"
+        return f"sign-in-{self.requestId}"
 
 
 def _task_kind(value: object) -> str:

@@ -6,10 +6,9 @@ from pathlib import Path
 import jinja2
 
 from apkdrop.applications.models import Application, Version
-from apkdrop.notifications.models import RenderedEmail, SignInEmailTask
+from apkdrop.notifications.models import RenderedEmail
 
 TEMPLATES = Path(__file__).parent / "templates"
-SIGN_IN_LINK_MINUTES = 15
 _html = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
 )
@@ -51,13 +50,13 @@ def upload_email(
     )
 
 
-def sign_in_email(task: SignInEmailTask) -> RenderedEmail:
-    """A one-time sign-in link for a private app."""
-    name = " ".join(task.appName.split())
-    values = {"app_name": name, "link": task.link, "minutes": SIGN_IN_LINK_MINUTES}
+def sign_in_email(email: str, app_name: str, link: str, minutes: int) -> RenderedEmail:
+    """A one-time sign-in link for a private app, valid for `minutes`."""
+    name = " ".join(app_name.split())
+    values = {"app_name": name, "link": link, "minutes": minutes}
     subject = f"Your sign-in link for {name} on apkdrop"
     return RenderedEmail(
-        to=[task.email],
+        to=[email],
         subject=subject,
         html=_html.get_template("sign_in_email.html").render(subject=subject, **values),
         text=_text.get_template("sign_in_email.txt").render(**values),
