@@ -5,6 +5,7 @@ from pathlib import Path
 import flask
 import jinja2
 
+from apkdrop import logs
 from apkdrop.errors import ApkdropError
 from apkdrop.http import status_of
 
@@ -37,5 +38,11 @@ def error_page(exc: ApkdropError, arguments: dict) -> flask.Response:
     """The friendly page for an error; a private app's page offers the sign-in form."""
     status = status_of(exc)
     return page(
-        "error.html", status, detail=exc.detail, code=status, app_id=arguments.get("app_id")
+        "error.html",
+        status,
+        detail=exc.detail,
+        code=status,
+        app_id=arguments.get("app_id"),
+        # Worth quoting to support; the cause is in the logs under the same id.
+        request_id=logs.request_id.get() if status >= 500 else None,
     )
