@@ -4,10 +4,8 @@ import logging
 
 import flask
 import functions_framework
-from cloudevents.exceptions import GenericException as MalformedCloudEvent
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, PositiveInt, ValidationError
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
 from apkdrop import logs
@@ -15,7 +13,6 @@ from apkdrop.applications import api as application_api_routes
 from apkdrop.builds import api as build_api_routes
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import InvalidRequest
 from apkdrop.http import framework_error, json_response, parse_json, route_map, serve
 from apkdrop.install_pages import views as install_pages_views
 from apkdrop.notifications import delivery
@@ -30,16 +27,6 @@ log = logging.getLogger("apkdrop.main")
 # On the app functions_framework is loading this module for: what it refuses before a function
 # runs (a GET on the event function, /favicon.ico), and what escapes one, answers JSON too.
 functions_framework.errorhandler(Exception)(framework_error)
-
-
-@functions_framework.errorhandler(HTTPException)
-def refused_by_framework(exc: HTTPException) -> flask.Response:
-    return framework_error(exc, before_function=True)
-
-
-@functions_framework.errorhandler(MalformedCloudEvent)
-def malformed_event(exc: MalformedCloudEvent) -> flask.Response:
-    return framework_error(InvalidRequest("The request is not a CloudEvent"), before_function=True)
 
 
 @functions_framework.http

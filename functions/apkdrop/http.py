@@ -63,6 +63,7 @@ FRAMEWORK_ERRORS: dict[int, type[ApkdropError]] = {
     413: PayloadTooLarge,
 }
 RETRY_AFTER_SECONDS = "5"
+OUR_MODULES = {"main", "apkdrop"}
 ErrorRenderer = Callable[[ApkdropError, dict], flask.Response]
 
 
@@ -194,17 +195,32 @@ def protect(response: flask.Response) -> flask.Response:
     return response
 
 
-def framework_error(exc: Exception, before_function: bool = False) -> flask.Response:
-    """What functions-framework refuses before a function runs (a GET on the event function, a
-    malformed CloudEvent, /favicon.ico), or what escapes the event function: JSON too."""
-    if before_function:  # no function bound this request's id
+def framework_error(exc: Exception) -> flask.Response:
+    """What functions-framework refuses or fails on before a function runs (a GET on the event
+    function, a malformed event, /favicon.ico), and what escapes the event function: JSON too.
+    """
+    if isinstance(exc, HTTPException) or not _raised_through_our_code(exc):
+        # No function bound this request's id; the input is what failed.
         logs.bind_request_id(
             flask.request.headers.get("X-Request-Id")
             or flask.request.headers.get("X-Cloud-Trace-Context")
         )
+        if not isinstance(exc, HTTPException):
+            log.info("malformed request: %r", exc)
+            exc = InvalidRequest("Malformed request")
     response = protect(answer_error(exc, {}))
     response.headers["X-Request-Id"] = logs.request_id.get()
     return response
+
+
+def _raised_through_our_code(exc: Exception) -> bool:
+    """Whether a function of ours was running (functions_framework loads main.py as `main`)."""
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").partition(".")[0] in OUR_MODULES:
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _as_error(exc: Exception) -> ApkdropError:
