@@ -195,7 +195,7 @@ def protect(response: flask.Response) -> flask.Response:
     return response
 
 
-def framework_error(exc: Exception) -> flask.Response:
+def framework_error(exc: Exception, render_error: ErrorRenderer = error_response) -> flask.Response:
     """What functions-framework refuses or fails on before a function runs (a GET on the event
     function, a malformed event, /favicon.ico), and what escapes the event function: JSON too.
     """
@@ -208,7 +208,7 @@ def framework_error(exc: Exception) -> flask.Response:
         if not isinstance(exc, HTTPException):
             log.info("malformed request: %r", exc)
             exc = InvalidRequest("Malformed request")
-    response = protect(answer_error(exc, {}))
+    response = protect(answer_error(exc, {}, render_error))
     response.headers["X-Request-Id"] = logs.request_id.get()
     return response
 

@@ -18,13 +18,7 @@ from infra.bridge import cloud_event_headers
 from tests.fakes import install_page_app
 
 APP_ID = "AppForInstallPages0001"
-HTTP_TARGETS = [
-    "build_api",
-    "application_api",
-    "install_pages",
-    "expire_build_upload",
-    "send_email",
-]
+JSON_TARGETS = ["build_api", "application_api", "expire_build_upload", "send_email"]
 
 
 @pytest.fixture
@@ -148,12 +142,21 @@ def test_werkzeug_errors_on_the_install_pages_are_their_page(
 # --- what functions_framework answers before our code runs -------------------------------------
 
 
-@pytest.mark.parametrize("target", HTTP_TARGETS)
+@pytest.mark.parametrize("target", JSON_TARGETS)
 @pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt"])
 def test_the_frameworks_own_routes_answer_json(load, target: str, path: str) -> None:
     response = load(target).get(path)
     assert assert_json_error(response, 404) == {"detail": "Not Found"}
     assert response.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt"])
+def test_the_frameworks_own_routes_on_the_install_pages_are_their_page(load, path: str) -> None:
+    response = load("install_pages").get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Not found" in response.text
+    assert_safe_headers(response)
 
 
 @pytest.fixture
