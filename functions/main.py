@@ -13,8 +13,16 @@ from apkdrop.applications import api as application_api_routes
 from apkdrop.builds import api as build_api_routes
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
-from apkdrop.http import json_response, parse_json, route_map, serve
+from apkdrop.http import (
+    error_response,
+    framework_error,
+    json_response,
+    parse_json,
+    route_map,
+    serve,
+)
 from apkdrop.install_pages import views as install_pages_views
+from apkdrop.install_pages.rendering import error_page
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import EmailTaskBody
 from apkdrop.settings import Settings
@@ -24,6 +32,16 @@ settings = Settings()
 logs.configure(settings.log_level)
 deps = Dependencies.from_settings(settings)
 log = logging.getLogger("apkdrop.main")
+# The install pages answer errors with their page, every other function with JSON.
+ERROR_RENDERERS = {"install_pages": error_page}
+
+
+# On the app functions_framework is loading this module for.
+@functions_framework.errorhandler(Exception)
+def framework_errors(exc: Exception) -> flask.Response:
+    """What functions_framework refuses before a function runs (a GET on the event function,
+    /favicon.ico) or what escapes one answers as the function's own errors do."""
+    return framework_error(exc, ERROR_RENDERERS.get(flask.current_app.name, error_response))
 
 
 @functions_framework.http

@@ -120,10 +120,32 @@ variable "max_event_age_seconds" {
   default     = 3600
 }
 
+variable "max_form_body_bytes" {
+  description = "Largest urlencoded (or non-upload multipart) request body (MAX_FORM_BODY_BYTES); larger ones are refused with 413 before they are parsed."
+  type        = number
+  default     = 16384
+
+  validation {
+    condition     = var.max_form_body_bytes >= 1024 && var.max_form_body_bytes <= 33554432
+    error_message = "max_form_body_bytes must be between 1 KiB (a sign-in form) and 32 MiB (the request limit)."
+  }
+}
+
 variable "max_instance_count" {
   description = "Most instances of each function at once."
   type        = number
   default     = 20
+}
+
+variable "max_json_body_bytes" {
+  description = "Largest request body other than a form or an upload, JSON above all (MAX_JSON_BODY_BYTES); larger ones are refused with 413 before they are parsed."
+  type        = number
+  default     = 65536
+
+  validation {
+    condition     = var.max_json_body_bytes >= 4096 && var.max_json_body_bytes <= 33554432
+    error_message = "max_json_body_bytes must be between 4 KiB (a build registration or a task) and 32 MiB (the request limit)."
+  }
 }
 
 variable "max_notification_recipients" {

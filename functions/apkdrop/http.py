@@ -8,11 +8,11 @@ from typing import TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as MethodNotAllowedRoute
-from werkzeug.exceptions import NotFound as NotFoundRoute
 from werkzeug.routing import Map, Rule
 
-from apkdrop import logs
+from apkdrop import logs, request_body
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.errors import (
     ApkdropError,
@@ -26,9 +26,23 @@ from apkdrop.errors import (
     Unauthenticated,
 )
 from apkdrop.ids import parse_id
+from apkdrop.request_body import BodyLimit
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class InternalError(ApkdropError):
+    """A bug: the answer names the request, whose log has the traceback."""
+
+
+class ProtocolError(ApkdropError):
+    """werkzeug's own refusal with a status no domain error has (a 415, a 431, ...)."""
+
+    def __init__(self, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.status = status
+
 
 ERROR_STATUS: dict[type[ApkdropError], int] = {
     InvalidRequest: 400,
@@ -39,9 +53,17 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
     RateLimited: 429,
+    InternalError: 500,
     BackendUnavailable: 503,
 }
+# werkzeug's own refusals, by status, as the domain error that answers them.
+FRAMEWORK_ERRORS: dict[int, type[ApkdropError]] = {
+    400: InvalidRequest,
+    404: NotFound,
+    413: PayloadTooLarge,
+}
 RETRY_AFTER_SECONDS = "5"
+OUR_MODULES = {"main", "apkdrop"}
 ErrorRenderer = Callable[[ApkdropError, dict], flask.Response]
 
 
@@ -58,6 +80,8 @@ def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
 
 
 def status_of(exc: ApkdropError) -> int:
+    if isinstance(exc, ProtocolError):
+        return exc.status
     return next(code for kind, code in ERROR_STATUS.items() if isinstance(exc, kind))
 
 
@@ -107,9 +131,11 @@ def serve(
     views: dict[str, Callable[..., flask.Response]],
     deps: object,
     render_error: ErrorRenderer = error_response,
+    uploads: dict[str, BodyLimit] | None = None,
 ) -> flask.Response:
-    """Runs the view `routes` picks for the request; `render_error` answers every client error
-    (JSON by default), given the error and the route's arguments."""
+    """Runs the view `routes` picks for the request; `render_error` answers every error (JSON
+    by default), given the error and the route's arguments. The body is bounded first:
+    `uploads` names the endpoints that take a multipart file, and its limit."""
     started = time.monotonic()
     request_id = logs.bind_request_id(
         request.headers.get("X-Request-Id") or request.headers.get("X-Cloud-Trace-Context")
@@ -117,18 +143,13 @@ def serve(
     arguments: dict = {}
     try:
         endpoint, arguments = routes.bind_to_environ(request.environ).match()
+        upload = (uploads or {}).get(endpoint)
+        request_body.bound(request, request_body.body_limit(request, deps.settings, upload))
         response = views[endpoint](request, deps, **arguments)
-    except ApkdropError as exc:
-        if status_of(exc) >= 500:
-            log.warning("backend failure: %s", exc.__cause__ or exc, exc_info=exc.__cause__)
-        response = render_error(exc, arguments)
-        _retry_after(response, exc)
-    except NotFoundRoute:
-        response = render_error(NotFound("Not Found"), arguments)
-    except MethodNotAllowedRoute as exc:
-        allowed = sorted(exc.valid_methods or [])
-        response = render_error(MethodNotAllowed("Method Not Allowed", allowed), arguments)
-        response.headers["Allow"] = ", ".join(allowed)
+    except Exception as exc:  # every answer is ours: never the framework's HTML
+        response = answer_error(exc, arguments, render_error)
+    request_body.leave_unread(request)
+    protect(response)
     response.headers["X-Request-Id"] = request_id
     log.info(
         "%s %s %s",
@@ -147,8 +168,68 @@ def serve(
     return response
 
 
-def _retry_after(response: flask.Response, exc: ApkdropError) -> None:
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    elif status_of(exc) == 503:
+def answer_error(
+    exc: Exception, arguments: dict, render_error: ErrorRenderer = error_response
+) -> flask.Response:
+    """Ours with its status, werkzeug's own with theirs, anything else a logged 500."""
+    error = _as_error(exc)
+    if isinstance(error, InternalError):
+        log.error("unexpected error: %r", exc, exc_info=exc)
+    elif status_of(error) >= 500:
+        log.warning("backend failure: %s", exc.__cause__ or exc, exc_info=exc.__cause__)
+    response = render_error(error, arguments)
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(error.allowed)
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    elif status_of(error) == 503:
         response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+def protect(response: flask.Response) -> flask.Response:
+    """No answer is kept by a cache (they carry keys' data, private pages, signed URLs), and
+    none is sniffed into another type."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def framework_error(exc: Exception, render_error: ErrorRenderer = error_response) -> flask.Response:
+    """What functions-framework refuses or fails on before a function runs (a GET on the event
+    function, a malformed event, /favicon.ico), and what escapes the event function: JSON too.
+    """
+    if isinstance(exc, HTTPException) or not _raised_through_our_code(exc):
+        # No function bound this request's id; the input is what failed.
+        logs.bind_request_id(
+            flask.request.headers.get("X-Request-Id")
+            or flask.request.headers.get("X-Cloud-Trace-Context")
+        )
+        if not isinstance(exc, HTTPException):
+            log.info("malformed request: %r", exc)
+            exc = InvalidRequest("Malformed request")
+    response = protect(answer_error(exc, {}, render_error))
+    response.headers["X-Request-Id"] = logs.request_id.get()
+    return response
+
+
+def _raised_through_our_code(exc: Exception) -> bool:
+    """Whether a function of ours was running (functions_framework loads main.py as `main`)."""
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").partition(".")[0] in OUR_MODULES:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def _as_error(exc: Exception) -> ApkdropError:
+    if isinstance(exc, ApkdropError):
+        return exc
+    if isinstance(exc, MethodNotAllowedRoute):
+        return MethodNotAllowed(exc.name, sorted(exc.valid_methods or []))
+    if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+        # Its name, not its description, which may echo the request.
+        kind = FRAMEWORK_ERRORS.get(exc.code)
+        return kind(exc.name) if kind else ProtocolError(exc.name, exc.code)
+    return InternalError("Internal error")

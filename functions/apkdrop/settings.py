@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: HttpUrl = HttpUrl("https://api.sendgrid.com")
 
+    # Request bodies larger than these are refused (413) before anything parses them; a
+    # multipart upload is held to max_direct_upload_bytes instead.
+    max_json_body_bytes: PositiveInt = 64 * 1024
+    max_form_body_bytes: PositiveInt = 16 * 1024
+
     # Storage events older than this are dropped; the expiry task reconciles their builds.
     max_event_age_seconds: PositiveInt = 3600
 

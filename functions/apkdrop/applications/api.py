@@ -4,14 +4,16 @@ import flask
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Rule
 
+from apkdrop import request_body
 from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
 from apkdrop.applications import large_uploads, queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import InvalidRequest, PayloadTooLarge
+from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
+from apkdrop.request_body import BodyLimit
 from apkdrop.timeutil import utc_now
 
 MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
@@ -19,7 +21,7 @@ MAX_FORM_PARTS = 200
 # Multipart framing on top of the file itself.
 FORM_OVERHEAD_BYTES = 256 * 1024
 # An empty body is an empty form ("Either file or apkUrl must be provided").
-FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", ""}
+FORM_TYPES = {*request_body.FORM_TYPES, ""}
 
 OPENAPI = openapi_document()
 ROUTES = route_map(
@@ -33,9 +35,6 @@ ROUTES = route_map(
 
 def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
     account = _rate_limited_account(request, deps)
-    limit = deps.settings.max_direct_upload_bytes
-    if (request.content_length or 0) > limit + FORM_OVERHEAD_BYTES:
-        raise PayloadTooLarge(large_uploads.too_large_detail(limit))
     if request.mimetype not in FORM_TYPES:
         raise InvalidRequest("Send the upload as multipart/form-data")
     with service.UploadSession(deps, account) as session:
@@ -97,4 +96,6 @@ VIEWS = {
 
 def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
     """Serves one request of the application upload API."""
-    return serve(request, ROUTES, VIEWS, deps)
+    limit = deps.settings.max_direct_upload_bytes
+    upload = BodyLimit(limit + FORM_OVERHEAD_BYTES, large_uploads.too_large_detail(limit))
+    return serve(request, ROUTES, VIEWS, deps, uploads={"upload": upload})

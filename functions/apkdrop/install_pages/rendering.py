@@ -5,6 +5,7 @@ from pathlib import Path
 import flask
 import jinja2
 
+from apkdrop import logs
 from apkdrop.errors import ApkdropError
 from apkdrop.http import status_of
 
@@ -33,7 +34,7 @@ def page(template: str, status: int = 200, **values: object) -> flask.Response:
     return response
 
 
-def error_page(exc: ApkdropError, arguments: dict, version: str | None) -> flask.Response:
+def error_page(exc: ApkdropError, arguments: dict, version: str | None = None) -> flask.Response:
     """The friendly page for an error; a private app's page offers the sign-in form, for the
     `version` the visitor asked for (None: the latest)."""
     status = status_of(exc)
@@ -44,4 +45,6 @@ def error_page(exc: ApkdropError, arguments: dict, version: str | None) -> flask
         code=status,
         app_id=arguments.get("app_id"),
         version=version,
+        # Worth quoting to support; the cause is in the logs under the same id.
+        request_id=logs.request_id.get() if status >= 500 else None,
     )
