@@ -49,5 +49,11 @@ class RateLimited(ApkdropError):
         self.retry_after = retry_after
 
 
+class Misconfigured(ApkdropError):
+    """The deployment lacks a setting or secret this request needs: no retry helps until an
+    operator fixes it, so it answers 500 without Retry-After (a task queue gives up after its
+    max attempts) and is logged as CRITICAL."""
+
+
 class ObjectGone(Exception):
     """An object named by an event no longer exists; there is nothing left to inspect."""

@@ -20,6 +20,7 @@ from apkdrop.errors import (
     Forbidden,
     InvalidRequest,
     MethodNotAllowed,
+    Misconfigured,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -54,6 +55,7 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     PayloadTooLarge: 413,
     RateLimited: 429,
     InternalError: 500,
+    Misconfigured: 500,
     BackendUnavailable: 503,
 }
 # werkzeug's own refusals, by status, as the domain error that answers them.
@@ -175,6 +177,8 @@ def answer_error(
     error = _as_error(exc)
     if isinstance(error, InternalError):
         log.error("unexpected error: %r", exc, exc_info=exc)
+    elif isinstance(error, Misconfigured):
+        log.critical("this deployment is misconfigured: %s", error.detail)
     elif status_of(error) >= 500:
         log.warning("backend failure: %s", exc.__cause__ or exc, exc_info=exc.__cause__)
     response = render_error(error, arguments)

@@ -41,6 +41,7 @@ def test_every_domain_error_has_a_status() -> None:
         (errors.Conflict("clash"), 409),
         (errors.PayloadTooLarge("big"), 413),
         (errors.RateLimited("slow down", retry_after=7), 429),
+        (errors.Misconfigured("no key"), 500),
         (adapter_errors.BackendUnavailable("down"), 503),
     ],
 )
@@ -103,3 +104,17 @@ def test_positive_id_accepts(value: str, expected: int) -> None:
 def test_positive_id_rejects_non_ascii_digits() -> None:
     with pytest.raises(errors.InvalidRequest):
         http.positive_id("²", "buildId")
+
+
+def test_a_misconfiguration_is_loud_and_asks_for_no_retry(caplog: pytest.LogCaptureFixture) -> None:
+    """A missing secret is no outage: a 503 with Retry-After would have clients and task queues
+    retry what only an operator can fix."""
+    response = http.answer_error(errors.Misconfigured("email is not configured"), {})
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+    assert response.get_json()["detail"] == "email is not configured"
+    (record,) = [r for r in caplog.records if r.name == http.__name__]
+    assert record.levelname == "CRITICAL"
+
+    outage = http.answer_error(adapter_errors.BackendUnavailable("down"), {})
+    assert outage.headers["Retry-After"] == http.RETRY_AFTER_SECONDS

@@ -12,7 +12,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import EnvironBuilder
 
-from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import Misconfigured
 from apkdrop.install_pages import session
 from apkdrop.settings import Settings
 from tests import fakes
@@ -287,7 +287,7 @@ def test_without_a_key_nobody_is_signed_in(sessions: FakeSessions) -> None:
 
 def test_without_a_key_no_session_can_start(sessions: FakeSessions) -> None:
     response = flask.Response()
-    with pytest.raises(BackendUnavailable, match="SESSION_SIGNING_KEY"):
+    with pytest.raises(Misconfigured, match="SESSION_SIGNING_KEY"):
         session.start_session(response, "tester@example.com", make_settings(), sessions)
     assert "Set-Cookie" not in response.headers
     assert sessions.sessions == {}

@@ -18,7 +18,7 @@ from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import UploadAnswer, Version
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict
+from apkdrop.errors import Conflict, Misconfigured
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import NotificationState, UploadNotificationTask
 from tests.fakes import (
@@ -329,7 +329,7 @@ def test_a_task_for_a_version_without_notification_is_acknowledged(deps: Depende
 def test_without_a_mailer_the_delivery_is_released(deps: Dependencies) -> None:
     app_id = upload(deps, sendNotification="true").data.id
 
-    with pytest.raises(BackendUnavailable, match="SENDGRID_API_KEY"):
+    with pytest.raises(Misconfigured, match="SENDGRID_API_KEY"):
         deliver(with_mailer(deps, None), app_id)
     assert ledger(deps).deliveries[f"upload-{app_id}-1"]["status"] == "retry"
     assert version_of(deps, app_id).notification.status is NotificationState.QUEUED

@@ -8,7 +8,7 @@ import secrets
 import flask
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import Misconfigured
 from apkdrop.install_pages.ports import SessionRepository
 from apkdrop.settings import Settings
 from apkdrop.timeutil import utc_now
@@ -20,12 +20,12 @@ SALT = "apkdrop-session"
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     if settings.session_signing_key is None:
-        raise BackendUnavailable("sign-in is not configured (SESSION_SIGNING_KEY is unset)")
+        raise Misconfigured("sign-in is not configured (SESSION_SIGNING_KEY is unset)")
     return URLSafeTimedSerializer(settings.session_signing_key.get_secret_value(), salt=SALT)
 
 
 def require_configured(settings: Settings) -> None:
-    """Raises BackendUnavailable when sessions cannot be signed."""
+    """Raises Misconfigured when sessions cannot be signed."""
     _serializer(settings)
 
 

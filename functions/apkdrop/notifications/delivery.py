@@ -8,6 +8,7 @@ from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.adapters.sendgrid_mail import MailRefused
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
+from apkdrop.errors import Misconfigured
 from apkdrop.install_pages import sign_in
 from apkdrop.logs import log_fields
 from apkdrop.notifications import render
@@ -52,7 +53,8 @@ def queue_upload_email(deps: Dependencies, app: Application, version: Version) -
 def deliver_email(deps: Dependencies, task: EmailTask) -> str:
     """Sends one task's email once; returns what happened (for the log and the answer).
 
-    Raises BackendUnavailable when SendGrid or Firestore fail in a way a retry may fix.
+    Raises BackendUnavailable when SendGrid or Firestore fail in a way a retry may fix, and
+    Misconfigured when the worker has no SendGrid key.
     """
     if isinstance(task, SignInEmailTask):
         return _deliver_sign_in(deps, task)
@@ -130,11 +132,11 @@ def _send_once(
         raise BackendUnavailable("another worker is sending this email")
     try:
         if deps.mailer is None:
-            raise BackendUnavailable("email is not configured (SENDGRID_API_KEY is unset)")
+            raise Misconfigured("email is not configured (SENDGRID_API_KEY is unset)")
         message = email()
         deps.mailer.send(message)
-    except BackendUnavailable:
-        deps.deliveries.release(delivery_id)
+    except (BackendUnavailable, Misconfigured):
+        deps.deliveries.release(delivery_id)  # a later attempt may send, once it is fixed
         raise
     except MailRefused as exc:
         _finish(deps, delivery_id, NotificationState.FAILED, str(exc), record)
