@@ -92,10 +92,9 @@ def test_stopping_the_stack_stops_every_child_process(tmp_path, sig):
 
     assert stop_stack(running, sig) == 0
 
-    for name, group in groups.items():
-        with pytest.raises(ProcessLookupError):
-            os.killpg(group, 0)
-            pytest.fail(f"{name} (process group {group}) is still running")
+    # A member may linger a moment as a zombie until init reaps it: dead, holding nothing.
+    left = wait_until_gone(set(groups.values()), 10)
+    assert left == set(), {name: group for name, group in groups.items() if group in left}
 
 
 def recorded_groups(state: dict) -> set[int]:
