@@ -173,7 +173,7 @@ def test_sigterm_while_starting_stops_what_was_started(tmp_path: Path) -> None:
     output = (tmp_path / "stack.out").read_text()
     assert "Traceback" not in output
     assert output.strip().endswith("apkdrop dev stack stopped")
-    assert live_groups(recorded_groups(state), None) == set()
+    assert wait_until_gone(recorded_groups(state), 10) == set()
     assert not (tmp_path / "stack.json").exists()
 
 
