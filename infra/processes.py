@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from infra.capped_log import CappedLog
@@ -16,11 +18,36 @@ PR_SET_PDEATHSIG = 1
 _PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
 
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> None:
     """The kernel sends `sig` to this process when the thread that started it exits; Linux only.
     Safe between fork and exec: the C function was looked up before the fork."""
     if _PRCTL is not None:
         _PRCTL(PR_SET_PDEATHSIG, int(sig))
+
+
+@contextmanager
+def stop_signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done, then arrive as usual.
+
+    With a `preexec_fn`, Popen runs the at-fork hooks, where the KeyboardInterrupt of a stop
+    signal is swallowed ("Exception ignored"): the stack then went on starting. Held, the
+    signal lands after the child is started and recorded, so stopping finds it.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _prepare_child() -> None:
+    """Between fork and exec: the child gets the stop signals back (a blocked mask is
+    inherited), and dies with its parent."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    die_with_parent()
 
 
 class ManagedProcess:
@@ -48,7 +75,7 @@ class ManagedProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a process group of its own: gcloud's java child too
-            preexec_fn=die_with_parent,
+            preexec_fn=_prepare_child,
         )
         self._pump = threading.Thread(target=self._copy_output, name=f"log-{name}", daemon=True)
         self._pump.start()

@@ -30,7 +30,7 @@ from infra.gateway import Gateway, GatewayServer
 from infra.ports import free_port
 from infra.prerequisites import require_prerequisites
 from infra.process_groups import stop_groups
-from infra.processes import ManagedProcess
+from infra.processes import ManagedProcess, stop_signals_held
 from infra.routes import load_routes
 from infra.signing_key import write_dev_signing_key
 from infra.stack_state import StackState
@@ -182,12 +182,13 @@ class Stack:
     def _spawn(
         self, name: str, command: list[str], env: dict[str, str] | None = None, echo: bool = False
     ) -> ManagedProcess:
-        child = ManagedProcess(
-            name, command, self.log_dir, env or dict(os.environ), self._state.stack_id, echo
-        )
-        self._children.append(child)
-        self._watchdog.watch(child.pid)
-        self._state.record_group(name, child.pid)
+        with stop_signals_held():  # a child is started and recorded, or not started at all
+            child = ManagedProcess(
+                name, command, self.log_dir, env or dict(os.environ), self._state.stack_id, echo
+            )
+            self._children.append(child)
+            self._watchdog.watch(child.pid)
+            self._state.record_group(name, child.pid)
         return child
 
     def _start_emulators(self) -> None:

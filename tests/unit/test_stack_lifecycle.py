@@ -3,6 +3,8 @@ hang, and capped logs. Real processes (`sleep`), no network."""
 
 import json
 import os
+import re
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ import pytest
 from infra.capped_log import CappedLog
 from infra.fake_sendgrid import FakeSendGrid
 from infra.process_groups import STACK_ID_VARIABLE, live_groups
+from infra.processes import ManagedProcess, stop_signals_held
 from infra.stack_state import AlreadyRunning, StackState
 from infra.watchdog import Watchdog
 
@@ -123,3 +126,29 @@ def test_a_capped_log_keeps_at_most_two_files_of_the_cap(tmp_path: Path) -> None
     assert len(current) <= 100 and len(previous) <= 100
     assert previous + current == b"".join(lines)[-len(previous + current) :]
     assert sorted(p.name for p in logs.iterdir()) == ["tasks.log", "tasks.log.1"]
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_stop_signal_during_a_spawn_lands_once_the_child_is_recorded(tmp_path: Path) -> None:
+    """A SIGTERM that reached Popen's at-fork hooks was swallowed, and the stack went on
+    starting (seen as a 30 s hang of a SIGTERM during start-up): it is held until the child is
+    started and recorded, and the child itself gets the stop signals unblocked."""
+    recorded: list[ManagedProcess] = []
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt), stop_signals_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            child = ManagedProcess("sleeper", ["sleep", "60"], tmp_path, dict(os.environ), "s1")
+            recorded.append(child)
+        assert recorded, "the signal landed before the child was recorded"
+        status = Path(f"/proc/{child.pid}/status").read_text()
+        blocked = int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", status, re.MULTILINE).group(1), 16)
+        assert not blocked & (1 << (signal.SIGTERM - 1) | 1 << (signal.SIGINT - 1))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for process in recorded:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.reap()
