@@ -124,9 +124,9 @@ locals {
     MAX_ALLOWED_USERS              = tostring(var.max_allowed_users)
     MAX_DIRECT_UPLOAD_BYTES        = tostring(var.max_direct_upload_bytes)
     MAX_EVENT_AGE_SECONDS          = tostring(var.max_event_age_seconds)
-    MAX_NOTIFICATION_RECIPIENTS    = tostring(var.max_notification_recipients)
     MAX_FORM_BODY_BYTES            = tostring(var.max_form_body_bytes)
     MAX_JSON_BODY_BYTES            = tostring(var.max_json_body_bytes)
+    MAX_NOTIFICATION_RECIPIENTS    = tostring(var.max_notification_recipients)
     MAX_UPLOAD_BYTES               = tostring(var.max_upload_bytes)
     PUBLIC_BASE_URL                = local.public_base_url
     REGION                         = var.region

@@ -139,9 +139,7 @@ def serve(
     by default), given the error and the route's arguments. The body is bounded first:
     `uploads` names the endpoints that take a multipart file, and its limit."""
     started = time.monotonic()
-    request_id = logs.bind_request_id(
-        request.headers.get("X-Request-Id") or request.headers.get("X-Cloud-Trace-Context")
-    )
+    request_id = _bind_request_id(request)
     arguments: dict = {}
     try:
         endpoint, arguments = routes.bind_to_environ(request.environ).match()
@@ -205,16 +203,20 @@ def framework_error(exc: Exception, render_error: ErrorRenderer = error_response
     """
     if isinstance(exc, HTTPException) or not _raised_through_our_code(exc):
         # No function bound this request's id; the input is what failed.
-        logs.bind_request_id(
-            flask.request.headers.get("X-Request-Id")
-            or flask.request.headers.get("X-Cloud-Trace-Context")
-        )
+        _bind_request_id(flask.request)
         if not isinstance(exc, HTTPException):
             log.info("malformed request: %r", exc)
             exc = InvalidRequest("Malformed request")
     response = protect(answer_error(exc, {}, render_error))
     response.headers["X-Request-Id"] = logs.request_id.get()
     return response
+
+
+def _bind_request_id(request: flask.Request) -> str:
+    """The caller's request id, else Google's trace id, else a new one."""
+    return logs.bind_request_id(
+        request.headers.get("X-Request-Id") or request.headers.get("X-Cloud-Trace-Context")
+    )
 
 
 def _raised_through_our_code(exc: Exception) -> bool:

@@ -72,10 +72,7 @@ def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
 
 def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     app = _app(deps, request.form.get("app", ""))
-    wanted = request.form.get("version")
-    number = None if wanted is None else _version_number(wanted)
-    if wanted is not None and number is None:
-        raise NotFound(f"This app has no version {wanted}.")
+    number = _requested_version(request.form.get("version"))
     client = client_address(request, deps.settings.trusted_proxy_hops)
     sign_in.request_link(deps, app, request.form.get("email", ""), client, number)
     # The same answer for every address and every app: nobody learns who has access, or what.
@@ -151,7 +148,8 @@ def _visible_version(
     app = _app(deps, app_id)
     versions = deps.applications.versions(app.id)
     wanted = request.args.get("version")
-    number = app.latest_application_version if wanted is None else _version_number(wanted)
+    requested = _requested_version(wanted)
+    number = app.latest_application_version if requested is None else requested
     version = next((v for v in versions if v.versionNumber == number), None)
     if version is None:
         raise NotFound(f"This app has no version {wanted}.")
@@ -163,10 +161,15 @@ def _visible_version(
     return app, version, openable(app, versions, email), email
 
 
-def _version_number(text: str) -> int | None:
-    """`3.0` or `3` → 3."""
+def _requested_version(text: str | None) -> int | None:
+    """`3.0` or `3` → 3; None when no version is asked for. Anything else names no version."""
+    if text is None:
+        return None
     whole, _, fraction = text.partition(".")
-    return parse_id(whole) if fraction in ("", "0") else None
+    number = parse_id(whole) if fraction in ("", "0") else None
+    if number is None:
+        raise NotFound(f"This app has no version {text}.")
+    return number
 
 
 def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
