@@ -21,13 +21,12 @@ from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account
 from apkdrop.adapters.cloud_storage import HashingWriter
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.builds.models import StorageObject, StoredBuild, StoredContext
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import InvalidRequest, ObjectGone
+from apkdrop.errors import BackendUnavailable, InvalidRequest, ObjectGone
 from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim

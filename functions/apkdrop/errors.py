@@ -49,6 +49,10 @@ class RateLimited(ApkdropError):
         self.retry_after = retry_after
 
 
+class BackendUnavailable(ApkdropError):
+    """A Google Cloud service (or SendGrid) failed or timed out; the caller may retry."""
+
+
 class Misconfigured(ApkdropError):
     """The deployment lacks a setting or secret this request needs: no retry helps until an
     operator fixes it, so it answers 500 without Retry-After (a task queue gives up after its

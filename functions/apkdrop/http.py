@@ -13,9 +13,9 @@ from werkzeug.exceptions import MethodNotAllowed as MethodNotAllowedRoute
 from werkzeug.routing import Map, Rule
 
 from apkdrop import logs, request_body
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.errors import (
     ApkdropError,
+    BackendUnavailable,
     Conflict,
     Forbidden,
     InvalidRequest,

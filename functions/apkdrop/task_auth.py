@@ -6,8 +6,7 @@ import google.auth.transport.requests
 from google.auth import exceptions as auth_exceptions
 from google.oauth2 import id_token
 
-from apkdrop.adapters.errors import BackendUnavailable
-from apkdrop.errors import Forbidden, Unauthenticated
+from apkdrop.errors import BackendUnavailable, Forbidden, Unauthenticated
 from apkdrop.settings import Settings
 
 # Tests replace this; production verifies against Google's published certificates.

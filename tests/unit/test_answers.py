@@ -8,10 +8,10 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import BadRequest, RequestHeaderFieldsTooLarge, UnsupportedMediaType
 
 from apkdrop.accounts import issue_api_key
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.builds import service as build_service
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
+from apkdrop.errors import BackendUnavailable
 from apkdrop.install_pages import views as install_views
 from apkdrop.timeutil import iso_millis, utc_now
 from infra.bridge import cloud_event_headers

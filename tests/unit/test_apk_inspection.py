@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from pyaxmlparser.core import APK
 
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.apk import archive as zip_archive
 from apkdrop.apk import inspection, limits, source
 from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
+from apkdrop.errors import BackendUnavailable
 from tests.fixtures.apk_builder import (
     ICON_ID,
     LABEL_ID,

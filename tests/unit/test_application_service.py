@@ -11,14 +11,13 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.accounts import Account
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications import queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.large_uploads import create_large_upload, too_large_detail
 from apkdrop.applications.models import AccessType, UploadAnswer
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.signed_uploads import upload_headers
 from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
 from tests.fixtures.apk_builder import build_apk, build_zip

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from apkdrop import task_auth
 from apkdrop.accounts import issue_api_key
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.builds.models import UploadState
 from apkdrop.dependencies import Dependencies
+from apkdrop.errors import BackendUnavailable
 from apkdrop.timeutil import iso_millis, utc_now
 from infra.bridge import cloud_event_headers
 from tests.fakes import FakeBucket

@@ -4,7 +4,6 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from apkdrop import errors, http, logs
-from apkdrop.adapters import errors as adapter_errors
 from apkdrop.builds.models import BuildRegistration
 
 
@@ -19,9 +18,9 @@ def test_every_domain_error_has_a_status() -> None:
     defined = {
         kind
         for kind in subclasses(errors.ApkdropError)
-        if kind.__module__ in {errors.__name__, adapter_errors.__name__}
+        if kind.__module__ == errors.__name__
     }
-    assert {errors.InvalidRequest, adapter_errors.BackendUnavailable} <= defined
+    assert {errors.InvalidRequest, errors.BackendUnavailable} <= defined
     assert defined <= set(http.ERROR_STATUS)
     for kind in defined:
         arguments = {
@@ -42,7 +41,7 @@ def test_every_domain_error_has_a_status() -> None:
         (errors.PayloadTooLarge("big"), 413),
         (errors.RateLimited("slow down", retry_after=7), 429),
         (errors.Misconfigured("no key"), 500),
-        (adapter_errors.BackendUnavailable("down"), 503),
+        (errors.BackendUnavailable("down"), 503),
     ],
 )
 def test_error_response(error: errors.ApkdropError, status: int) -> None:
@@ -116,5 +115,5 @@ def test_a_misconfiguration_is_loud_and_asks_for_no_retry(caplog: pytest.LogCapt
     (record,) = [r for r in caplog.records if r.name == http.__name__]
     assert record.levelname == "CRITICAL"
 
-    outage = http.answer_error(adapter_errors.BackendUnavailable("down"), {})
+    outage = http.answer_error(errors.BackendUnavailable("down"), {})
     assert outage.headers["Retry-After"] == http.RETRY_AFTER_SECONDS

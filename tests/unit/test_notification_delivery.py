@@ -12,13 +12,12 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.accounts import Account
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.adapters.sendgrid_mail import MailRefused
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import UploadAnswer, Version
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict, Misconfigured
+from apkdrop.errors import BackendUnavailable, Conflict, Misconfigured
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import NotificationState, UploadNotificationTask
 from tests.fakes import (

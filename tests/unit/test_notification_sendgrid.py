@@ -18,8 +18,8 @@ import pytest
 import sendgrid
 from python_http_client import exceptions as http_errors
 
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.adapters.sendgrid_mail import MailRefused, SendGridMailer
+from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications.models import RenderedEmail
 from apkdrop.settings import SENDGRID_MAX_PERSONALIZATIONS
 from infra.fake_sendgrid import mail_errors

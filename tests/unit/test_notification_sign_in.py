@@ -10,10 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from apkdrop import task_auth
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications.models import Application
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import InvalidRequest
+from apkdrop.errors import BackendUnavailable, InvalidRequest
 from apkdrop.install_pages import sign_in
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import EmailTaskBody, SignInEmailTask

@@ -16,7 +16,7 @@ from google.cloud import storage
 from google.cloud.storage import _signing
 
 from apkdrop.adapters import cloud_storage, signing
-from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import BackendUnavailable
 from apkdrop.signed_uploads import upload_headers
 from tests.fakes import make_settings
 

@@ -12,9 +12,8 @@ from google.auth import exceptions as auth_exceptions
 from pydantic import ValidationError
 
 from apkdrop import task_auth
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Forbidden, Unauthenticated
+from apkdrop.errors import BackendUnavailable, Forbidden, Unauthenticated
 from apkdrop.settings import Settings
 from tests.fakes import EXPIRY_URL, fake_dependencies, make_settings
 from tests.paths import MAIN

@@ -11,10 +11,10 @@ from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from apkdrop.adapters.errors import TRANSIENT, BackendUnavailable, backend_call
+from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.signing import Signer
 from apkdrop.builds.models import StorageObject
-from apkdrop.errors import ObjectGone
+from apkdrop.errors import BackendUnavailable, ObjectGone
 from apkdrop.settings import Settings
 
 # Each read of an upload is one HTTP range request of this size; inspection needs only a few.

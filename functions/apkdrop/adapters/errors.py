@@ -8,14 +8,10 @@ import requests
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 
-from apkdrop.errors import ApkdropError
+from apkdrop.errors import BackendUnavailable
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class BackendUnavailable(ApkdropError):
-    """A Google Cloud service failed or timed out; the caller may retry."""
 
 
 TRANSIENT = (

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from google.api_core import exceptions as api_exceptions
 from google.cloud import firestore
 
-from apkdrop.adapters.errors import BackendUnavailable, backend_call
+from apkdrop.adapters.errors import backend_call
 from apkdrop.applications.models import Application, Version
+from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications.models import Notification
 
 # Versions are numbered optimistically: read the app, then create version N+1 and update the app

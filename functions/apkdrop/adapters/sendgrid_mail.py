@@ -6,7 +6,7 @@ from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Content, Mail, Personalization, To
 
-from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications.models import RenderedEmail
 
 

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from apkdrop.apk_inspection import ApkInfo
+from apkdrop.apk.models import ApkInfo
 from apkdrop.builds.models import Timestamp, UploadSpec
 from apkdrop.notifications.models import Notification
 

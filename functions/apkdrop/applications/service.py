@@ -6,7 +6,6 @@ from types import TracebackType
 
 from apkdrop.accounts import Account
 from apkdrop.adapters.cloud_storage import HashingWriter
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.large_uploads import too_large_detail
@@ -20,7 +19,7 @@ from apkdrop.applications.models import (
 )
 from apkdrop.applications.versions import Access, new_id, publish_version
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
 from apkdrop.timeutil import utc_now

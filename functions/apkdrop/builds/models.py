@@ -16,7 +16,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from apkdrop.apk_inspection import ApkInfo
+from apkdrop.apk.models import ApkInfo
 from apkdrop.ids import parse_id
 from apkdrop.timeutil import iso_millis
 

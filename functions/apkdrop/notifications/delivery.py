@@ -4,11 +4,10 @@ import datetime
 import logging
 from collections.abc import Callable
 
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.adapters.sendgrid_mail import MailRefused
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Misconfigured
+from apkdrop.errors import BackendUnavailable, Misconfigured
 from apkdrop.install_pages import sign_in
 from apkdrop.logs import log_fields
 from apkdrop.notifications import render
