@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-WIRING = ("apkdrop.adapters", "apkdrop.dependencies")
+WIRING = ("apkdrop.adapters", "apkdrop.dependencies", "apkdrop.wiring")
 DEPENDENCIES_NAMES = {"deps", "_deps"}
 
 
@@ -40,17 +40,24 @@ class Source:
         for module in self.modules.values():
             self._index(module)
 
-    def _index(self, module: Module) -> None:
-        for node in module.tree.body:
+    def imports_of(self, nodes: list[ast.stmt] | Iterator[ast.AST]) -> dict:
+        """local name -> (module, attribute or None) for the import statements among `nodes`."""
+        imports: dict[str, tuple[str, str | None]] = {}
+        for node in nodes:
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 for alias in node.names:
                     whole = f"{node.module}.{alias.name}"
                     target = (whole, None) if whole in self.modules else (node.module, alias.name)
-                    module.imports[alias.asname or alias.name] = target
+                    imports[alias.asname or alias.name] = target
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    module.imports[alias.asname or alias.name.split(".")[0]] = (alias.name, None)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    imports[alias.asname or alias.name.split(".")[0]] = (alias.name, None)
+        return imports
+
+    def _index(self, module: Module) -> None:
+        module.imports.update(self.imports_of(module.tree.body))
+        for node in module.tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 module.definitions[node.name] = node
             elif isinstance(node, ast.ClassDef):
                 module.definitions[node.name] = node
@@ -65,11 +72,17 @@ class Source:
                     if isinstance(target, ast.Name):
                         module.definitions[target.id] = node.value
 
-    def resolve(self, module_name: str, name: str, seen: frozenset = frozenset()) -> list[str]:
-        """`module:qualname` keys that `name` means in `module_name` (following re-exports)."""
+    def resolve(
+        self, module_name: str, name: str, seen: frozenset = frozenset(), local: dict | None = None
+    ) -> list[str]:
+        """`module:qualname` keys that `name` means in `module_name` (following re-exports);
+        `local` holds the imports made inside the function being read."""
         module = self.modules.get(module_name)
         if module is None or (module_name, name) in seen:
             return []
+        if local and name in local:
+            target, attribute = local[name]
+            return [] if attribute is None else self.resolve(target, attribute, seen)
         if name in module.definitions:
             node = module.definitions[name]
             if isinstance(node, ast.ClassDef):  # naming a class reaches all its methods
@@ -115,13 +128,17 @@ class Reach:
         return calls
 
     def _references(self, module: Module, node: ast.AST) -> Iterator[str]:
-        scope = [module.name, *self.source.imported_modules(module)]
+        # Imports inside the function too: entry points import their feature on first call.
+        local = self.source.imports_of(ast.walk(node))
+        imports = {**module.imports, **local}
+        local_modules = {target for target, _ in local.values() if target in self.source.modules}
+        scope = [module.name, *self.source.imported_modules(module), *local_modules]
         for child in ast.walk(node):
             if isinstance(child, ast.Name):
-                yield from self.source.resolve(module.name, child.id)
+                yield from self.source.resolve(module.name, child.id, local=local)
             elif isinstance(child, ast.Attribute):
-                if isinstance(child.value, ast.Name) and child.value.id in module.imports:
-                    target, attribute = module.imports[child.value.id]
+                if isinstance(child.value, ast.Name) and child.value.id in imports:
+                    target, attribute = imports[child.value.id]
                     if attribute is None:
                         yield from self.source.resolve(target, child.attr)
                 for name in scope:

@@ -5,9 +5,14 @@ from collections.abc import Mapping
 import google.auth.transport.requests
 from google.auth import exceptions as auth_exceptions
 from google.oauth2 import id_token
+from werkzeug.routing import Rule
 
 from apkdrop.errors import BackendUnavailable, Forbidden, Unauthenticated
+from apkdrop.http import route_map
 from apkdrop.settings import Settings
+
+# A task handler's one route: Cloud Tasks POSTs the task to the function's URL.
+TASK_ROUTES = route_map(Rule("/", methods=["POST"], endpoint="task"))
 
 # Tests replace this; production verifies against Google's published certificates.
 verify_token = id_token.verify_oauth2_token

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
-from apkdrop import logs
+from apkdrop import logs, wiring
 from apkdrop.dependencies import Dependencies
 from apkdrop.settings import Settings
 from infra.signing_key import write_dev_signing_key
@@ -115,13 +115,11 @@ def deps() -> Dependencies:
 @pytest.fixture
 def load(monkeypatch: pytest.MonkeyPatch, deps: Dependencies):
     """Loads main.py as functions_framework does, for one target, and gives it `deps`."""
-    # main.py builds its clients at import; hand it the fakes so nothing ever connects.
-    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, settings: deps))
+    # Each function wires its adapters on first use: hand it the fakes so nothing connects.
+    monkeypatch.setattr(wiring, "dependencies_for", lambda function, settings: deps)
     monkeypatch.setitem(sys.modules, "main", None)  # create_app's module goes when we do
 
     def client(target: str, signature_type: str = "http") -> FlaskClient:
-        app = create_app(target, str(MAIN), signature_type)
-        monkeypatch.setattr(sys.modules["main"], "deps", deps)
-        return app.test_client()
+        return create_app(target, str(MAIN), signature_type).test_client()
 
     return client

@@ -16,9 +16,7 @@ def subclasses(kind: type) -> set[type]:
 
 def test_every_domain_error_has_a_status() -> None:
     defined = {
-        kind
-        for kind in subclasses(errors.ApkdropError)
-        if kind.__module__ == errors.__name__
+        kind for kind in subclasses(errors.ApkdropError) if kind.__module__ == errors.__name__
     }
     assert {errors.InvalidRequest, errors.BackendUnavailable} <= defined
     assert defined <= set(http.ERROR_STATUS)

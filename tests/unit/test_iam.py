@@ -9,11 +9,14 @@ compared with the permissions of the roles terraform/ grants that function.
 """
 
 import ast
+import dataclasses
 from functools import cache
 
 import pytest
 
 from apkdrop.adapters.permissions import PERMISSIONS, Need, On
+from apkdrop.dependencies import Dependencies
+from apkdrop.wiring import FUNCTION_ADAPTERS
 from tests.call_graph import AdapterCall, Reach, Source
 from tests.iam_roles import PREDEFINED_ROLES
 from tests.terraform_hcl import FUNCTIONS, ROUTES, deployed_functions, local, resource
@@ -30,31 +33,21 @@ def source() -> Source:
 
 @cache
 def adapter_of_field() -> dict[str, str]:
-    """Dependencies field -> the adapter class `Dependencies.from_settings` puts in it."""
-    build = source().modules["apkdrop.dependencies"].definitions["Dependencies.from_settings"]
-    built = {  # local variables built before the constructor call, e.g. the optional mailer
-        target.id: node.value
-        for node in ast.walk(build)
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    constructor = next(
-        node
-        for node in ast.walk(build)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cls"
-    )
+    """Dependencies field -> the adapter class its factory in `wiring.ADAPTERS` builds."""
+    wiring = source().modules["apkdrop.wiring"]
+    table = wiring.definitions["ADAPTERS"]
+    assert isinstance(table, ast.Dict)
     classes = {}
-    for keyword in constructor.keywords:
-        value = keyword.value
-        if isinstance(value, ast.Name):
-            value = built.get(value.id)
-        if isinstance(value, ast.Call):
-            function = value.func
-            name = function.attr if isinstance(function, ast.Attribute) else function.id
-            if name in adapter_classes():
-                classes[keyword.arg] = name
-    return classes
+    for key, factory in zip(table.keys, table.values, strict=True):
+        assert isinstance(key, ast.Constant) and isinstance(factory, ast.Name)
+        built = [
+            node.value.func
+            for node in ast.walk(wiring.definitions[factory.id])
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call)
+        ]
+        names = {f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "") for f in built}
+        classes[key.value] = next((n for n in names if n in adapter_classes()), None)
+    return {field: cls for field, cls in classes.items() if cls is not None}
 
 
 @cache
@@ -207,3 +200,17 @@ def test_permissions_are_named_as_iam_names_them():
     assert named, "the permission table is empty"
     for _, permission in named:
         assert len(permission.split(".")) == 3, f"{permission}: not service.resource.verb"
+
+
+def fields_reached(entry_point: str) -> set[str]:
+    """The Dependencies fields (adapters or not) an entry point can use."""
+    fields = {f.name for f in dataclasses.fields(Dependencies)} - {"settings"}
+    return {call.field for call in Reach(source(), fields).from_entry_point("main", entry_point)}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS_BY_NAME)
+def test_each_function_wires_exactly_the_adapters_it_uses(name: str):
+    """A field it uses but does not wire fails at run time; one it wires but never uses costs
+    its cold start a client library."""
+    entry_point = deployed_functions()[name]["entryPoint"]
+    assert fields_reached(entry_point) == set(FUNCTION_ADAPTERS[name])

@@ -12,7 +12,6 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.accounts import Account
-from apkdrop.adapters.sendgrid_mail import MailRefused
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import UploadAnswer, Version
 from apkdrop.applications.service import UploadSession
@@ -20,6 +19,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict, Misconfigured
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import NotificationState, UploadNotificationTask
+from apkdrop.notifications.ports import MailRefused
 from tests.fakes import (
     FakeBucket,
     FakeDeliveries,

@@ -18,9 +18,10 @@ import pytest
 import sendgrid
 from python_http_client import exceptions as http_errors
 
-from apkdrop.adapters.sendgrid_mail import MailRefused, SendGridMailer
+from apkdrop.adapters.sendgrid_mail import SendGridMailer
 from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications.models import RenderedEmail
+from apkdrop.notifications.ports import MailRefused
 from apkdrop.settings import SENDGRID_MAX_PERSONALIZATIONS
 from infra.fake_sendgrid import mail_errors
 

@@ -12,13 +12,13 @@ from werkzeug.datastructures import MultiDict
 
 from apkdrop import task_auth
 from apkdrop.accounts import Account
-from apkdrop.adapters.sendgrid_mail import MailRefused
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import NotificationState
+from apkdrop.notifications.ports import MailRefused
 from tests.fakes import ScriptedMailer, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
 

@@ -185,7 +185,6 @@ def test_main_does_not_load_without_a_way_to_authenticate_tasks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("TASKS_INVOKER_SERVICE_ACCOUNT")
-    monkeypatch.setattr(Dependencies, "from_settings", classmethod(lambda cls, s: None))
     monkeypatch.setitem(sys.modules, "main", None)
     with pytest.raises(ValidationError, match="TASKS_INVOKER_SERVICE_ACCOUNT"):
         create_app("send_email", str(MAIN), "http")

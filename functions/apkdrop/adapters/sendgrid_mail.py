@@ -8,10 +8,7 @@ from sendgrid.helpers.mail import Content, Mail, Personalization, To
 
 from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications.models import RenderedEmail
-
-
-class MailRefused(Exception):
-    """SendGrid refused the message for good (a 4xx other than 429): retrying cannot help."""
+from apkdrop.notifications.ports import MailRefused
 
 
 class SendGridMailer:

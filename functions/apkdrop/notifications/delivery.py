@@ -4,7 +4,6 @@ import datetime
 import logging
 from collections.abc import Callable
 
-from apkdrop.adapters.sendgrid_mail import MailRefused
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Misconfigured
@@ -19,7 +18,7 @@ from apkdrop.notifications.models import (
     SignInEmailTask,
     UploadNotificationTask,
 )
-from apkdrop.notifications.ports import Claim
+from apkdrop.notifications.ports import Claim, MailRefused
 from apkdrop.timeutil import utc_now
 
 log = logging.getLogger(__name__)

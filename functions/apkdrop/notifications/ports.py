@@ -7,6 +7,10 @@ from typing import Protocol
 from apkdrop.notifications.models import RenderedEmail
 
 
+class MailRefused(Exception):
+    """The mail service refused the message for good (a 4xx other than 429): no retry helps."""
+
+
 class Claim(StrEnum):
     CLAIMED = "claimed"  # this worker sends
     DONE = "done"  # sent or failed for good already: nothing to do

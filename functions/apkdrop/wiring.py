@@ -1,0 +1,185 @@
+"""The real adapters of one function: each function builds only those it uses, and imports
+their client libraries only then, so a cold start pays for no other function's SDKs.
+
+`FUNCTION_ADAPTERS` names what each function of routes.json uses; tests/unit/test_iam.py checks
+it against the adapter calls each entry point can reach. A field a function does not use holds
+a stand-in that fails loudly, so a missing entry shows in the first test that needs it.
+"""
+
+import dataclasses
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from apkdrop.dependencies import Dependencies
+from apkdrop.settings import Settings
+
+FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
+    "build-api": frozenset({"accounts", "builds", "bucket", "expiry_queue"}),
+    "build-finalized": frozenset({"builds", "bucket"}),
+    "build-upload-expiry": frozenset({"builds", "bucket"}),
+    "application-api": frozenset(
+        {"accounts", "applications", "bucket", "email_queue", "rate_limits", "url_fetcher"}
+    ),
+    "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
+    "install-pages": frozenset(
+        {"applications", "bucket", "email_queue", "rate_limits", "sessions", "sign_in_tokens"}
+    ),
+}
+
+
+class Clients:
+    """One client per Google service for the whole instance, made on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def firestore(self) -> Any:
+        from apkdrop.adapters import firestore
+
+        return firestore.create_client(self.settings)
+
+    @cached_property
+    def storage(self) -> Any:
+        from apkdrop.adapters import cloud_storage
+
+        return cloud_storage.create_client(self.settings)
+
+    @cached_property
+    def tasks(self) -> Any:
+        from apkdrop.adapters import cloud_tasks
+
+        return cloud_tasks.create_client(self.settings)
+
+
+def _accounts(clients: Clients) -> object:
+    from apkdrop.adapters.firestore import AccountStore
+
+    return AccountStore(clients.firestore)
+
+
+def _builds(clients: Clients) -> object:
+    from apkdrop.adapters.firestore import BuildStore
+
+    return BuildStore(clients.firestore)
+
+
+def _bucket(clients: Clients) -> object:
+    from apkdrop.adapters.cloud_storage import UploadBucket
+    from apkdrop.adapters.signing import create_signer
+
+    return UploadBucket(clients.storage, clients.settings, create_signer(clients.settings))
+
+
+def _expiry_queue(clients: Clients) -> object:
+    from apkdrop.adapters.cloud_tasks import TaskQueue
+
+    settings = clients.settings
+    return TaskQueue(
+        clients.tasks,
+        settings.queue_path(settings.upload_expiry_queue),
+        settings.tasks_invoker_service_account,
+    )
+
+
+def _email_queue(clients: Clients) -> object:
+    from apkdrop.adapters.cloud_tasks import TaskQueue
+
+    settings = clients.settings
+    return TaskQueue(
+        clients.tasks,
+        settings.queue_path(settings.email_queue),
+        settings.tasks_invoker_service_account,
+    )
+
+
+def _applications(clients: Clients) -> object:
+    from apkdrop.adapters.firestore_applications import ApplicationStore
+
+    return ApplicationStore(clients.firestore)
+
+
+def _rate_limits(clients: Clients) -> object:
+    from apkdrop.adapters.firestore_applications import RateLimitWindows
+
+    return RateLimitWindows(clients.firestore)
+
+
+def _url_fetcher(clients: Clients) -> object:
+    from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
+
+    return UrlFetcher.from_settings(clients.settings, system_resolver)
+
+
+def _deliveries(clients: Clients) -> object:
+    from apkdrop.adapters.firestore_notifications import DeliveryLedger
+
+    return DeliveryLedger(clients.firestore)
+
+
+def _mailer(clients: Clients) -> object | None:
+    """None without a SendGrid key: the worker then answers that it is misconfigured."""
+    settings = clients.settings
+    if settings.sendgrid_api_key is None:
+        return None
+    from apkdrop.adapters.sendgrid_mail import SendGridMailer
+
+    return SendGridMailer(
+        settings.sendgrid_api_key.get_secret_value(),
+        str(settings.sendgrid_host),
+        settings.email_from,
+    )
+
+
+def _sign_in_tokens(clients: Clients) -> object:
+    from apkdrop.adapters.firestore_sign_in import SignInTokens
+
+    return SignInTokens(clients.firestore)
+
+
+def _sessions(clients: Clients) -> object:
+    from apkdrop.adapters.firestore_sessions import Sessions
+
+    return Sessions(clients.firestore)
+
+
+ADAPTERS: dict[str, Callable[[Clients], object]] = {
+    "accounts": _accounts,
+    "builds": _builds,
+    "bucket": _bucket,
+    "expiry_queue": _expiry_queue,
+    "applications": _applications,
+    "rate_limits": _rate_limits,
+    "url_fetcher": _url_fetcher,
+    "email_queue": _email_queue,
+    "deliveries": _deliveries,
+    "mailer": _mailer,
+    "sign_in_tokens": _sign_in_tokens,
+    "sessions": _sessions,
+}
+
+
+class NotWired:
+    """Stands in for an adapter the function was not given; any use is a bug in the wiring."""
+
+    def __init__(self, function: str, field: str) -> None:
+        self._where = f"{function} has no {field!r}: add it to FUNCTION_ADAPTERS in wiring.py"
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(self._where)
+
+
+def dependencies_for(function: str, settings: Settings) -> Dependencies:
+    """The Dependencies of one function of routes.json: its adapters, built now (clients
+    connect lazily, so this costs no network round trip)."""
+    clients = Clients(settings)
+    wanted = FUNCTION_ADAPTERS[function]
+    adapters: dict[str, Any] = {
+        field.name: ADAPTERS[field.name](clients)
+        if field.name in wanted
+        else NotWired(function, field.name)
+        for field in dataclasses.fields(Dependencies)
+        if field.name != "settings"
+    }
+    return Dependencies(settings=settings, **adapters)
