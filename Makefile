@@ -77,9 +77,11 @@ terraform-check: $(CHECKOV_VENV)/.installed
 	  cd terraform && terraform init -backend=false -input=false && terraform validate; \
 	fi
 
-## Benchmark APK inspection against downloading whole APKs, on its own storage emulator.
+## Benchmarks, each side by side with its baseline: APK inspection against downloading whole
+## APKs (on its own storage emulator), and each entry point's cold start against a hello world.
 bench: $(VENV)/.installed
 	$(PY) -m bench.inspection
+	$(PY) -m bench.cold_start
 
 ## Regenerate docs/openapi.json from the pydantic models (a unit test fails when it is stale).
 openapi: $(VENV)/.installed
