@@ -57,7 +57,7 @@ class FakeAccounts:
 
     def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None:
         if key_hash in self.key_hashes:
-            raise AssertionError(f"API key hash {key_hash} stored twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.key_hashes[key_hash] = account_id
         self.key_prefixes[key_hash] = key_prefix
 
@@ -84,7 +84,7 @@ class FakeBuildStore:
 
     def create_context(self, context: StoredContext) -> None:
         if context.id in self.contexts:
-            raise AssertionError(f"context {context.id} created twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.contexts[context.id] = context.model_dump()
 
     def get_context(self, context_id: int) -> StoredContext | None:
@@ -93,7 +93,7 @@ class FakeBuildStore:
 
     def create_build(self, build: StoredBuild) -> None:
         if build.id in self.builds:
-            raise AssertionError(f"build {build.id} created twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.builds[build.id] = build.model_dump(mode="python")
 
     def get_build(self, build_id: int) -> StoredBuild | None:
@@ -501,7 +501,7 @@ class FakeDeliveries:
 
     def outcome(self, delivery_id: str) -> tuple[str, str | None]:
         delivery = self.deliveries[delivery_id]
-        return delivery["status"], delivery["reason"]
+        return delivery["status"], delivery.get("reason")
 
     def release(self, delivery_id: str) -> None:
         self.deliveries[delivery_id] = {"status": "retry", "releasedAt": utc_now()}
@@ -578,7 +578,7 @@ class FakeSessions:
 
     def create(self, session_hash: str, email: str, expire_at: datetime.datetime) -> None:
         if session_hash in self.sessions:
-            raise AssertionError(f"session {session_hash} stored twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.sessions[session_hash] = {
             "email": email,
             "createdAt": utc_now(),
