@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import google_crc32c
 import httpx
 import pytest
 from google.api_core import exceptions as api_exceptions
@@ -162,7 +163,7 @@ class FakeBucket:
             generation=self._generation,
             size=len(data),
             md5Hash=base64.b64encode(hashlib.md5(data).digest()).decode(),
-            crc32c="AAAAAA==",
+            crc32c=base64.b64encode(google_crc32c.Checksum(data).digest()).decode(),
             metadata=dict(metadata or {}),
             timeCreated=utc_now(),
         )
@@ -187,6 +188,9 @@ class FakeBucket:
         self.marked_failed.append((object_name, generation))
 
     def put_object(self, object_name: str, data: bytes, content_type: str) -> None:
+        """Like the adapter: only a new object (it uploads with generation precondition 0)."""
+        if object_name in self.objects:
+            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # 412
         self.put(object_name, data)
         self.content_types[object_name] = content_type
 
