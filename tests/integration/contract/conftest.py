@@ -6,7 +6,7 @@ the suites share the stack's emulators with each other and with the other integr
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -45,9 +45,13 @@ def emulator_settings(stack: RunningStack) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def firestore_client(emulator_settings: Settings) -> firestore_sdk.Client:
-    return firestore.create_client(emulator_settings)
+@pytest.fixture(scope="package")
+def firestore_client(emulator_settings: Settings) -> Iterator[firestore_sdk.Client]:
+    """Closed after these suites: its gRPC threads would outlive them in the test process,
+    which later tests fork functions from."""
+    client = firestore.create_client(emulator_settings)
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")
