@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import google_crc32c
 import httpx
 import pytest
 from google.api_core import exceptions as api_exceptions
@@ -56,7 +57,7 @@ class FakeAccounts:
 
     def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None:
         if key_hash in self.key_hashes:
-            raise AssertionError(f"API key hash {key_hash} stored twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.key_hashes[key_hash] = account_id
         self.key_prefixes[key_hash] = key_prefix
 
@@ -83,7 +84,7 @@ class FakeBuildStore:
 
     def create_context(self, context: StoredContext) -> None:
         if context.id in self.contexts:
-            raise AssertionError(f"context {context.id} created twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.contexts[context.id] = context.model_dump()
 
     def get_context(self, context_id: int) -> StoredContext | None:
@@ -92,7 +93,7 @@ class FakeBuildStore:
 
     def create_build(self, build: StoredBuild) -> None:
         if build.id in self.builds:
-            raise AssertionError(f"build {build.id} created twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.builds[build.id] = build.model_dump(mode="python")
 
     def get_build(self, build_id: int) -> StoredBuild | None:
@@ -161,7 +162,7 @@ class FakeBucket:
             generation=self._generation,
             size=len(data),
             md5Hash=base64.b64encode(hashlib.md5(data).digest()).decode(),
-            crc32c="AAAAAA==",
+            crc32c=base64.b64encode(google_crc32c.Checksum(data).digest()).decode(),
             metadata=dict(metadata or {}),
             timeCreated=utc_now(),
         )
@@ -186,6 +187,9 @@ class FakeBucket:
         self.marked_failed.append((object_name, generation))
 
     def put_object(self, object_name: str, data: bytes, content_type: str) -> None:
+        """Like the adapter: only a new object (it uploads with generation precondition 0)."""
+        if object_name in self.objects:
+            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # 412
         self.put(object_name, data)
         self.content_types[object_name] = content_type
 
@@ -500,7 +504,7 @@ class FakeDeliveries:
 
     def outcome(self, delivery_id: str) -> tuple[str, str | None]:
         delivery = self.deliveries[delivery_id]
-        return delivery["status"], delivery["reason"]
+        return delivery["status"], delivery.get("reason")
 
     def release(self, delivery_id: str) -> None:
         self.deliveries[delivery_id] = {"status": "retry", "releasedAt": utc_now()}
@@ -577,7 +581,7 @@ class FakeSessions:
 
     def create(self, session_hash: str, email: str, expire_at: datetime.datetime) -> None:
         if session_hash in self.sessions:
-            raise AssertionError(f"session {session_hash} stored twice")
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.sessions[session_hash] = {
             "email": email,
             "createdAt": utc_now(),

@@ -1,0 +1,256 @@
+"""ApplicationRepository: `FakeApplicationStore` and `ApplicationStore` keep the same contract."""
+
+import datetime
+
+import pytest
+
+from apkdrop.adapters import firestore_applications
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.apk.models import ApkInfo
+from apkdrop.applications.models import (
+    AccessType,
+    Application,
+    ApplicationMetaData,
+    PackageInfo,
+    Version,
+)
+from apkdrop.applications.ports import ApplicationRepository
+from apkdrop.notifications.models import Notification, NotificationState
+from tests.fakes import FakeApplicationStore
+from tests.integration.contract.conftest import IMPLEMENTATIONS, fake_or_firestore, unique
+
+pytestmark = pytest.mark.integration
+CREATED = datetime.datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def store(request: pytest.FixtureRequest) -> ApplicationRepository:
+    return fake_or_firestore(request, FakeApplicationStore, firestore_applications.ApplicationStore)
+
+
+def new_app(
+    account_id: str | None = None, package: str = "com.example.contract", hours: int = 0
+) -> Application:
+    return Application(
+        id=unique("app"),
+        accountId=account_id or unique("acct"),
+        ownerEmail="owner@example.com",
+        packageName=package,
+        appLabel="Contract",
+        dateCreated=CREATED + datetime.timedelta(hours=hours),
+        latest_application_version=1,
+    )
+
+
+def version_of(app: Application, number: int, name: str = "1.0") -> Version:
+    return Version(
+        versionNumber=number,
+        application_meta_data=ApplicationMetaData(
+            package_info=PackageInfo(version_name=name, version_code=number)
+        ),
+        apkInfo=ApkInfo(
+            packageName=app.packageName,
+            versionName=name,
+            versionCode=number,
+            minSdkVersion=24,
+            targetSdkVersion=34,
+            hasInstrumentation=False,
+            permissions=["android.permission.INTERNET"],
+        ),
+        size=1024 * number,
+        sha256=f"{number:02x}" * 32,
+        uploaderEmail="ci@example.com",
+        uploadTime=CREATED + datetime.timedelta(minutes=number),
+        accessType=AccessType.PUBLIC,
+        allowedUsers=["tester@example.com"],
+        objectName=f"applications/{app.accountId}/{app.id}/{number}.apk",
+    )
+
+
+def created(store: ApplicationRepository, app: Application) -> Application:
+    assert store.create_app(app, version_of(app, 1), claim_package=True)
+    return app
+
+
+def append(
+    store: ApplicationRepository, app: Application, changes: dict | None = None
+) -> tuple[Application, Version]:
+    return store.append_version(
+        app.id, lambda latest, number: version_of(app, number, f"{number}.0"), changes or {}
+    )
+
+
+def test_a_created_app_reads_back_with_its_first_version(store: ApplicationRepository) -> None:
+    app = new_app()
+    assert store.create_app(app, version_of(app, 1), claim_package=True) is True
+    assert store.get_app(app.id) == app
+    assert store.get_version(app.id, 1) == (app, version_of(app, 1))
+    assert store.latest_app_for_package(app.accountId, app.packageName) == app
+
+
+def test_what_does_not_exist_is_none(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    assert store.get_app(unique("app")) is None
+    assert store.get_version(unique("app"), 1) is None
+    assert store.get_version(app.id, 2) is None
+    assert store.latest_app_for_package(app.accountId, "com.example.other") is None
+    assert store.latest_app_for_package(unique("acct"), app.packageName) is None
+
+
+def test_claiming_a_package_an_app_has_already_is_false_and_creates_nothing(
+    store: ApplicationRepository,
+) -> None:
+    first = created(store, new_app())
+    second = new_app(first.accountId)
+    assert store.create_app(second, version_of(second, 1), claim_package=True) is False
+    assert store.get_app(second.id) is None
+    assert store.get_version(second.id, 1) is None
+    assert store.latest_app_for_package(first.accountId, first.packageName) == first
+
+
+def test_a_new_app_without_the_claim_becomes_the_packages_latest(
+    store: ApplicationRepository,
+) -> None:
+    first = created(store, new_app())
+    second = new_app(first.accountId, hours=1)
+    assert store.create_app(second, version_of(second, 1), claim_package=False) is True
+    assert store.latest_app_for_package(first.accountId, first.packageName) == second
+    assert store.get_app(first.id) == first
+
+
+def test_an_app_id_is_created_once(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    again = app.model_copy(update={"packageName": "com.example.again"})
+    assert store.create_app(again, version_of(again, 1), claim_package=True) is False
+    with pytest.raises(BackendUnavailable):
+        store.create_app(again, version_of(again, 1), claim_package=False)
+    assert store.get_app(app.id) == app
+
+
+def test_an_appended_version_is_made_from_the_latest_and_updates_the_app(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    seen: list[tuple[Version | None, int]] = []
+
+    def make(latest: Version | None, number: int) -> Version:
+        seen.append((latest, number))
+        return version_of(app, number, "2.0")
+
+    updated, version = store.append_version(app.id, make, {"appLabel": "Renamed"})
+    expected = app.model_copy(update={"appLabel": "Renamed", "latest_application_version": 2})
+    assert seen == [(version_of(app, 1), 2)]
+    assert (updated, version) == (expected, version_of(app, 2, "2.0"))
+    assert store.get_app(app.id) == expected
+    assert store.get_version(app.id, 2) == (expected, version)
+
+
+def test_a_version_appended_meanwhile_makes_the_append_retry_after_it(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    seen: list[tuple[Version | None, int]] = []
+
+    def make(latest: Version | None, number: int) -> Version:
+        seen.append((latest, number))
+        if len(seen) == 1:
+            append(store, app)  # a concurrent upload commits version 2 before this one
+        return version_of(app, number, "mine")
+
+    updated, version = store.append_version(app.id, make, {})
+    assert [number for _, number in seen] == [2, 3]
+    assert seen[-1][0] == version_of(app, 2, "2.0")
+    assert (updated.latest_application_version, version) == (3, version_of(app, 3, "mine"))
+    assert [v.versionNumber for v in store.versions(app.id)] == [3, 2, 1]
+
+
+def test_a_notification_is_set_on_its_version(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    append(store, app)
+    notification = Notification(
+        status=NotificationState.QUEUED, recipients=["tester@example.com"], queuedAt=CREATED
+    )
+    store.set_notification(app.id, 2, notification)
+    assert store.get_version(app.id, 2)[1].notification == notification
+    assert store.get_version(app.id, 1)[1].notification is None
+
+
+def test_a_notification_of_a_missing_version_is_refused(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    notification = Notification(status=NotificationState.SENT, recipients=[], queuedAt=CREATED)
+    with pytest.raises(BackendUnavailable):
+        store.set_notification(app.id, 2, notification)
+
+
+def test_the_apps_of_an_account_are_its_own_newest_first(store: ApplicationRepository) -> None:
+    account_id = unique("acct")
+    apps = [
+        created(store, new_app(account_id, f"com.example.p{hours}", hours=hours))
+        for hours in (1, 3, 2)
+    ]
+    created(store, new_app())
+    assert store.apps_of_account(account_id) == sorted(
+        apps, key=lambda app: app.dateCreated, reverse=True
+    )
+    assert store.apps_of_account(unique("acct")) == []
+
+
+def test_the_versions_of_an_app_are_newest_first(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    for _ in range(10):  # past 9: numbers, not strings, are what orders them
+        append(store, app)
+    assert [version.versionNumber for version in store.versions(app.id)] == list(range(11, 0, -1))
+    assert store.versions(unique("app")) == []
+
+
+def test_the_latest_versions_are_by_app_id_and_skip_what_is_missing(
+    store: ApplicationRepository,
+) -> None:
+    one, two = created(store, new_app()), created(store, new_app())
+    two, latest_of_two = append(store, two)
+    stale = two.model_copy(update={"latest_application_version": 7})
+    assert store.latest_versions([one, two]) == {
+        one.id: version_of(one, 1),
+        two.id: latest_of_two,
+    }
+    assert store.latest_versions([stale, new_app()]) == {}
+    assert store.latest_versions([]) == {}
+
+
+def test_a_large_upload_is_claimed_once_by_its_account(store: ApplicationRepository) -> None:
+    upload_id, account_id = unique("upload"), unique("acct")
+    record = {"accountId": account_id, "objectName": f"uploads/{upload_id}", "dateCreated": CREATED}
+    store.create_large_upload(upload_id, record)
+    assert store.claim_large_upload(upload_id, unique("acct")) is None
+    assert store.claim_large_upload(upload_id, account_id) == record
+    assert store.claim_large_upload(upload_id, account_id) is None
+
+
+def test_a_released_large_upload_is_claimed_again(store: ApplicationRepository) -> None:
+    upload_id, account_id = unique("upload"), unique("acct")
+    record = {"accountId": account_id, "objectName": f"uploads/{upload_id}"}
+    store.create_large_upload(upload_id, record)
+    store.claim_large_upload(upload_id, account_id)
+    store.release_large_upload(upload_id)
+    assert store.claim_large_upload(upload_id, account_id) == {**record, "claimed": False}
+    assert store.claim_large_upload(upload_id, account_id) is None
+
+
+def test_an_unknown_large_upload_is_not_claimed_and_not_released(
+    store: ApplicationRepository,
+) -> None:
+    upload_id = unique("upload")
+    assert store.claim_large_upload(upload_id, unique("acct")) is None
+    with pytest.raises(BackendUnavailable):
+        store.release_large_upload(upload_id)
+
+
+def test_a_large_upload_is_created_once(store: ApplicationRepository) -> None:
+    upload_id, account_id = unique("upload"), unique("acct")
+    store.create_large_upload(upload_id, {"accountId": account_id, "objectName": "first"})
+    with pytest.raises(BackendUnavailable):
+        store.create_large_upload(upload_id, {"accountId": unique("acct"), "objectName": "x"})
+    assert store.claim_large_upload(upload_id, account_id) == {
+        "accountId": account_id,
+        "objectName": "first",
+    }

@@ -1,0 +1,196 @@
+"""Bucket: `FakeBucket` and `cloud_storage.UploadBucket` (on fake-gcs-server) keep the same
+contract. The emulator checks no signature: of a signed URL only its object is checked."""
+
+import base64
+import datetime
+import hashlib
+
+import google_crc32c
+import pytest
+
+from apkdrop.adapters import cloud_storage
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import ObjectGone
+from tests.fakes import FakeBucket
+from tests.integration.contract.conftest import CONTRACT_BUCKET, IMPLEMENTATIONS, unique
+
+pytestmark = pytest.mark.integration
+DATA = b"PK\x03\x04" + bytes(range(256)) * 40
+TTL = datetime.timedelta(minutes=10)
+
+
+class TooLarge(Exception):
+    pass
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def bucket(request: pytest.FixtureRequest) -> FakeBucket | cloud_storage.UploadBucket:
+    if request.param == "fake":
+        return FakeBucket(CONTRACT_BUCKET)
+    return request.getfixturevalue("upload_bucket")
+
+
+def emulator_ignores_preconditions(request: pytest.FixtureRequest, where: str) -> None:
+    """fake-gcs-server ignores ifGenerationMatch=0 `where`, which Cloud Storage enforces: there
+    the adapter is expected to fail, strictly, so the mark goes once the emulator enforces it."""
+    if request.node.callspec.params["bucket"] == "emulator":
+        reason = f"fake-gcs-server ignores ifGenerationMatch {where}"
+        request.applymarker(
+            pytest.mark.xfail(raises=pytest.fail.Exception, strict=True, reason=reason)
+        )
+
+
+def new_object(bucket, data: bytes = DATA) -> str:
+    name = f"{unique('contract')}/app.apk"
+    bucket.put_object(name, data, "application/octet-stream")
+    return name
+
+
+def test_the_bucket_has_its_name(bucket) -> None:
+    assert bucket.name == CONTRACT_BUCKET
+
+
+def test_signed_urls_are_for_their_object(bucket) -> None:
+    name = f"{unique('contract')}/app.apk"
+    put = bucket.signed_put_url(name, {"Content-Type": "application/octet-stream"}, TTL)
+    get = bucket.signed_get_url(name, TTL, download_name="app.apk")
+    assert isinstance(put, str) and name in put
+    assert isinstance(get, str) and name in get
+
+
+def test_a_stored_object_is_found_with_its_size_and_hashes(bucket) -> None:
+    name = new_object(bucket)
+    found = bucket.find_object(name)
+    assert (found.bucket, found.name, found.size, found.metadata) == (
+        CONTRACT_BUCKET,
+        name,
+        len(DATA),
+        {},
+    )
+    assert found.md5Hash == base64.b64encode(hashlib.md5(DATA).digest()).decode()
+    assert found.crc32c == base64.b64encode(google_crc32c.Checksum(DATA).digest()).decode()
+    assert found.generation > 0
+    assert found.timeCreated.tzinfo is not None
+
+
+def test_a_missing_object_is_not_found(bucket) -> None:
+    assert bucket.find_object(f"{unique('contract')}/app.apk") is None
+
+
+def test_a_small_object_is_put_once(bucket) -> None:
+    name = new_object(bucket)
+    generation = bucket.find_object(name).generation
+    with pytest.raises(BackendUnavailable):
+        bucket.put_object(name, b"other", "application/octet-stream")
+    assert bucket.find_object(name).generation == generation
+
+
+def test_an_object_opens_at_its_generation_for_ranged_reads(bucket) -> None:
+    name = new_object(bucket)
+    generation = bucket.find_object(name).generation
+    with bucket.open_object(name, generation) as reader:
+        reader.seek(4)
+        assert reader.read(3) == DATA[4:7]
+        reader.seek(0)
+        assert reader.read() == DATA
+
+
+def test_another_generation_or_a_missing_object_is_gone(bucket) -> None:
+    name = new_object(bucket)
+    generation = bucket.find_object(name).generation
+    for missing, at in [(name, generation + 1), (f"{unique('contract')}/app.apk", 1)]:
+        with pytest.raises(ObjectGone), bucket.open_object(missing, at) as reader:
+            reader.read(1)
+
+
+def test_the_sha256_is_of_the_generation(bucket) -> None:
+    name = new_object(bucket)
+    generation = bucket.find_object(name).generation
+    assert bucket.sha256_of(name, generation) == hashlib.sha256(DATA).hexdigest()
+    with pytest.raises(BackendUnavailable):
+        bucket.sha256_of(name, generation + 1)
+
+
+def test_marking_an_object_failed_keeps_it(bucket) -> None:
+    name = new_object(bucket)
+    generation = bucket.find_object(name).generation
+    bucket.mark_failed(name, generation)
+    assert bucket.find_object(name).generation == generation
+
+
+def test_marking_a_missing_object_failed_is_no_error(bucket) -> None:
+    bucket.mark_failed(f"{unique('contract')}/app.apk", 1)
+
+
+def test_a_deleted_object_is_gone_and_deleting_it_again_is_no_error(bucket) -> None:
+    name = new_object(bucket)
+    bucket.delete_object(name)
+    assert bucket.find_object(name) is None
+    bucket.delete_object(name)
+
+
+def test_a_moved_object_is_at_its_destination_only(bucket) -> None:
+    source, destination = new_object(bucket), f"{unique('contract')}/moved.apk"
+    bucket.move_object(source, destination)
+    assert bucket.find_object(source) is None
+    moved = bucket.find_object(destination)
+    assert moved.size == len(DATA)
+    assert bucket.sha256_of(destination, moved.generation) == hashlib.sha256(DATA).hexdigest()
+
+
+def test_a_move_onto_an_object_is_refused(bucket, request: pytest.FixtureRequest) -> None:
+    emulator_ignores_preconditions(request, "on copyTo, fsouza/fake-gcs-server#909")
+    source, taken = new_object(bucket), new_object(bucket, b"taken")
+    with pytest.raises(BackendUnavailable):
+        bucket.move_object(source, taken)
+    assert bucket.find_object(source).size == len(DATA)
+    assert bucket.find_object(taken).size == len(b"taken")
+
+
+def test_a_move_of_a_missing_object_is_refused(bucket) -> None:
+    destination = f"{unique('contract')}/to.apk"
+    with pytest.raises(BackendUnavailable):
+        bucket.move_object(f"{unique('contract')}/app.apk", destination)
+    assert bucket.find_object(destination) is None
+
+
+def test_a_started_object_exists_once_finished_with_its_hash(bucket) -> None:
+    name = f"{unique('contract')}/streamed.apk"
+    writer = bucket.start_object(name, len(DATA), TooLarge())
+    writer.write(DATA[:1000])
+    writer.write(DATA[1000:])
+    assert bucket.find_object(name) is None
+    writer.finish()
+    assert (writer.size, writer.sha256.hexdigest()) == (len(DATA), hashlib.sha256(DATA).hexdigest())
+    found = bucket.find_object(name)
+    assert bucket.sha256_of(name, found.generation) == hashlib.sha256(DATA).hexdigest()
+
+
+def test_an_abandoned_object_leaves_nothing(bucket) -> None:
+    name = f"{unique('contract')}/abandoned.apk"
+    writer = bucket.start_object(name, len(DATA), TooLarge())
+    writer.write(DATA)
+    writer.abandon()
+    assert bucket.find_object(name) is None
+
+
+def test_a_started_object_over_its_limit_is_refused(bucket) -> None:
+    name = f"{unique('contract')}/large.apk"
+    writer = bucket.start_object(name, 10, TooLarge())
+    with pytest.raises(TooLarge):
+        writer.write(b"x" * 11)
+    writer.abandon()
+    assert bucket.find_object(name) is None
+
+
+def test_a_started_object_does_not_replace_one_that_exists(
+    bucket, request: pytest.FixtureRequest
+) -> None:
+    emulator_ignores_preconditions(request, "on resumable uploads, fsouza/fake-gcs-server#1967")
+    name = new_object(bucket)
+    generation = bucket.find_object(name).generation
+    writer = bucket.start_object(name, len(DATA), TooLarge())
+    with pytest.raises(BackendUnavailable):
+        writer.write(b"other")
+        writer.finish()
+    assert bucket.find_object(name).generation == generation

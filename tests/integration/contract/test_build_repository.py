@@ -1,0 +1,143 @@
+"""BuildRepository: `FakeBuildStore` and `firestore.BuildStore` keep the same contract."""
+
+import datetime
+
+import pytest
+
+from apkdrop.adapters import firestore
+from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.builds.models import BuildType, StoredBuild, StoredContext, UploadState
+from apkdrop.builds.ports import BuildRepository
+from tests.fakes import FakeBuildStore
+from tests.integration.contract.conftest import (
+    IMPLEMENTATIONS,
+    fake_or_firestore,
+    unique,
+    unique_number,
+)
+
+pytestmark = pytest.mark.integration
+CREATED = datetime.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def builds(request: pytest.FixtureRequest) -> BuildRepository:
+    return fake_or_firestore(request, FakeBuildStore, firestore.BuildStore)
+
+
+def new_context() -> StoredContext:
+    return StoredContext(
+        id=unique_number(), dateCreated=CREATED, accountId=unique("acct"), projectName="demo"
+    )
+
+
+def new_build(context: StoredContext, build_id: int | None = None) -> StoredBuild:
+    build_id = build_id or unique_number()
+    return StoredBuild(
+        id=build_id,
+        contextId=context.id,
+        buildType=BuildType.APK,
+        buildFileName="app.apk",
+        name="nightly",
+        sourceControlIsoTimestamp=CREATED,
+        uploadState=UploadState.UPLOADING,
+        dateCreated=CREATED,
+        accountId=context.accountId,
+        projectName=context.projectName,
+        objectName=f"builds/{context.id}/{build_id}/app.apk",
+    )
+
+
+def test_ids_of_a_sequence_count_up_from_one_and_sequences_are_separate(
+    builds: BuildRepository,
+) -> None:
+    sequence, other = unique("sequence"), unique("sequence")
+    assert [builds.next_id(sequence) for _ in range(3)] == [1, 2, 3]
+    assert builds.next_id(other) == 1
+
+
+def test_ensuring_a_project_twice_is_no_error(builds: BuildRepository) -> None:
+    account_id = unique("acct")
+    builds.ensure_project(account_id, "demo")
+    builds.ensure_project(account_id, "demo")
+
+
+def test_a_context_reads_back_as_written(builds: BuildRepository) -> None:
+    context = new_context()
+    builds.create_context(context)
+    assert builds.get_context(context.id) == context
+
+
+def test_an_unknown_context_is_none(builds: BuildRepository) -> None:
+    assert builds.get_context(unique_number()) is None
+
+
+def test_a_context_is_created_once(builds: BuildRepository) -> None:
+    context = new_context()
+    builds.create_context(context)
+    with pytest.raises(BackendUnavailable):
+        builds.create_context(context.model_copy(update={"projectName": "other"}))
+    assert builds.get_context(context.id) == context
+
+
+def test_a_build_reads_back_as_written(builds: BuildRepository) -> None:
+    build = new_build(new_context())
+    builds.create_build(build)
+    assert builds.get_build(build.id) == build
+
+
+def test_an_unknown_build_is_none(builds: BuildRepository) -> None:
+    assert builds.get_build(unique_number()) is None
+
+
+def test_a_build_is_created_once(builds: BuildRepository) -> None:
+    build = new_build(new_context())
+    builds.create_build(build)
+    with pytest.raises(BackendUnavailable):
+        builds.create_build(build.model_copy(update={"name": "other"}))
+    assert builds.get_build(build.id) == build
+
+
+def test_the_builds_of_a_context_are_its_own_in_id_order(builds: BuildRepository) -> None:
+    context, other = new_context(), new_context()
+    first = unique_number()
+    mine = [new_build(context, first + 2), new_build(context, first), new_build(context, first + 1)]
+    for build in [*mine, new_build(other)]:
+        builds.create_build(build)
+    assert builds.builds_of_context(context.id) == sorted(mine, key=lambda build: build.id)
+    assert builds.builds_of_context(unique_number()) == []
+
+
+def test_an_update_writes_what_decide_returns(builds: BuildRepository) -> None:
+    build = new_build(new_context())
+    builds.create_build(build)
+    seen: list[StoredBuild] = []
+
+    def finish(current: StoredBuild) -> dict:
+        seen.append(current)
+        return {"uploadState": UploadState.FINISHED.value, "fileSize": 42, "dateSettled": CREATED}
+
+    expected = build.model_copy(
+        update={"uploadState": UploadState.FINISHED, "fileSize": 42, "dateSettled": CREATED}
+    )
+    assert builds.update_build(build.id, finish) == expected
+    assert seen[-1] == build
+    assert builds.get_build(build.id) == expected
+
+
+@pytest.mark.parametrize("no_change", [None, {}])
+def test_an_update_that_decides_nothing_changes_nothing(
+    builds: BuildRepository, no_change: dict | None
+) -> None:
+    build = new_build(new_context())
+    builds.create_build(build)
+    assert builds.update_build(build.id, lambda current: no_change) == build
+    assert builds.get_build(build.id) == build
+
+
+def test_an_update_of_an_unknown_build_is_none_and_decides_nothing(
+    builds: BuildRepository,
+) -> None:
+    decided: list[StoredBuild] = []
+    assert builds.update_build(unique_number(), lambda current: decided.append(current)) is None
+    assert decided == []
