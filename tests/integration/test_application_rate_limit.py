@@ -20,8 +20,7 @@ LIMIT = 3
 def start_instance(stack, tmp_path: Path, name: str) -> tuple[subprocess.Popen, str]:
     """Another application-api process on the same emulators, as Cloud Run would scale out."""
     from infra.ports import free_port
-    from infra.processes import die_with_parent
-
+    
     port = free_port()
     env = {**os.environ, **stack.state["functionEnv"], "UPLOAD_RATE_LIMIT_PER_MINUTE": str(LIMIT)}
     process = subprocess.Popen(
@@ -40,7 +39,6 @@ def start_instance(stack, tmp_path: Path, name: str) -> tuple[subprocess.Popen, 
         stdout=(tmp_path / f"{name}.log").open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=die_with_parent,
     )
     return process, f"http://127.0.0.1:{port}"
 

@@ -20,7 +20,6 @@ import pytest
 from infra.first_requests import first_request
 from infra.functions_venv import FunctionsVenv, ensure_functions_venv
 from infra.ports import free_port
-from infra.processes import die_with_parent
 from infra.routes import load_routes
 from tests.paths import ROOT
 
@@ -67,7 +66,6 @@ def deployed(stack, functions_venv, tmp_path_factory) -> Iterator[dict[str, str]
                 stdout=log.open("wb"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=die_with_parent,  # an interrupted test run leaves none behind
             ),
             f"http://127.0.0.1:{port}",
             log,
