@@ -1,6 +1,5 @@
-"""The fields of `POST /v1/application`, read with the seed's leniencies and in its words."""
+"""The fields of `POST /v1/application`: lenient where clients differ, strict where it matters."""
 
-import re
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import TypeVar
@@ -11,11 +10,10 @@ from werkzeug.datastructures import MultiDict
 from apkdrop.accounts import EMAIL
 from apkdrop.applications.models import AccessType, VersionAction
 from apkdrop.errors import InvalidRequest
+from apkdrop.ids import OPAQUE_ID
 from apkdrop.settings import Settings
 
 MAX_RELEASE_NOTES_CHARS = 16_384
-# Ids we mint: 16 random bytes in URL-safe base64 (22 characters).
-OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 MAX_EMAIL_CHARS = 254
 # Fields read once: a second copy would be silently ignored. allowedUsers and
@@ -49,7 +47,7 @@ class UploadForm(BaseModel):
 
 
 def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> UploadForm:
-    """Validates every field; raises InvalidRequest with the seed's message where it has one."""
+    """Validates every field; raises InvalidRequest naming what is wrong."""
     for name in SINGLE_VALUED:
         if len(fields.getlist(name)) > 1:
             raise InvalidRequest(f"{name} must be given at most once")

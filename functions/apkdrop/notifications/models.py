@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Discriminator, Field, PositiveInt, RootModel, Tag
 
 from apkdrop.builds.models import Timestamp
+from apkdrop.ids import REQUEST_ID
 
 
 class NotificationState(StrEnum):
@@ -36,9 +37,6 @@ class UploadNotificationTask(BaseModel):
     def delivery_id(self) -> str:
         """One id per version: the task's name and the worker's once-only marker."""
         return f"upload-{self.appId}-{self.version}"
-
-
-REQUEST_ID = "[0-9a-f]{32}"
 
 
 class SignInEmailTask(BaseModel):
