@@ -1,4 +1,4 @@
-"""read_upload_form: the fields of POST /v1/application, with the seed's leniencies and words."""
+"""read_upload_form: the fields of POST /v1/application, its leniencies and its messages."""
 
 import pytest
 from werkzeug.datastructures import MultiDict
