@@ -7,7 +7,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
-from apkdrop.accounts import EMAIL
+from apkdrop.accounts import is_email
 from apkdrop.applications.models import AccessType, VersionAction
 from apkdrop.errors import InvalidRequest
 from apkdrop.ids import OPAQUE_ID
@@ -15,7 +15,6 @@ from apkdrop.settings import Settings
 
 MAX_RELEASE_NOTES_CHARS = 16_384
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
-MAX_EMAIL_CHARS = 254
 # Fields read once: a second copy would be silently ignored. allowedUsers and
 # notificationEmails are the repeatable ones.
 SINGLE_VALUED = (
@@ -132,7 +131,7 @@ def _emails(fields: MultiDict, name: str, cap: int) -> tuple[list[str], list[str
         if address in seen:
             continue
         seen.add(address)
-        if len(address) <= MAX_EMAIL_CHARS and EMAIL.match(address):
+        if is_email(address):
             valid[address.lower()] = None
         else:
             invalid[address] = None

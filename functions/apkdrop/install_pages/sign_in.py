@@ -10,7 +10,7 @@ import re
 import secrets
 
 from apkdrop import links
-from apkdrop.accounts import EMAIL
+from apkdrop.accounts import is_email
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
@@ -37,7 +37,7 @@ def request_link(
 ) -> None:
     """Queues a sign-in task for `version` (None: the latest), whoever the address is."""
     email = address.strip().lower()
-    if not EMAIL.match(email) or len(email) > 254:
+    if not is_email(email):
         raise InvalidRequest("Enter a valid email address")
     settings, now = deps.settings, utc_now()
     # With the client: a stranger asking for a tester's links cannot use up the tester's limit.

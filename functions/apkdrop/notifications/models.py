@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Discriminator, Field, PositiveInt, RootModel, Tag
 
+from apkdrop.accounts import MAX_EMAIL_CHARS
 from apkdrop.builds.models import Timestamp
 from apkdrop.ids import REQUEST_ID
 
@@ -45,7 +46,7 @@ class SignInEmailTask(BaseModel):
 
     kind: Literal["sign-in"] = "sign-in"
     requestId: str = Field(pattern=f"^{REQUEST_ID}$")
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=MAX_EMAIL_CHARS)
     appId: str = Field(min_length=1, max_length=64)
     version: PositiveInt | None = None  # None: the latest
 
