@@ -35,7 +35,6 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 REAL_APKS = ROOT.parent / "shared" / "fixtures" / "apks"
 BUCKET = "apkdrop-bench"
-READ_CHUNK_BYTES = 256 * 1024  # the storage adapter's chunk size for inspection reads
 UPLOAD_CHUNK_BYTES = 64 * 1024 * 1024
 STARTUP_SECONDS = 30
 MAX_READ_FRACTION = 0.01
@@ -221,6 +220,7 @@ def measure(mode: str, name: str, endpoint: str) -> Measurement:
     from google.cloud.storage import Blob
     from pyaxmlparser.core import APK
 
+    from apkdrop.apk.source import READ_WINDOW_BYTES  # the storage adapter's chunk
     from apkdrop.apk_inspection import inspect_apk
 
     logging.disable(logging.CRITICAL)  # pyaxmlparser's warnings are not what is measured
@@ -239,7 +239,7 @@ def measure(mode: str, name: str, endpoint: str) -> Measurement:
         reset_peak_rss()
         start = time.perf_counter()
         if mode == "ours":
-            with blob.open("rb", chunk_size=READ_CHUNK_BYTES) as reader:
+            with blob.open("rb", chunk_size=READ_WINDOW_BYTES) as reader:
                 package = inspect_apk(reader).info.packageName
         else:
             path = Path(folder) / name

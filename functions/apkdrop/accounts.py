@@ -13,6 +13,11 @@ from apkdrop.errors import InvalidRequest, Unauthenticated
 
 KEY_PREFIX = "apkd_"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_CHARS = 254  # the longest address SMTP can carry (RFC 5321)
+
+
+def is_email(address: str) -> bool:
+    return len(address) <= MAX_EMAIL_CHARS and EMAIL.match(address) is not None
 
 
 class Account(BaseModel):

@@ -1,6 +1,16 @@
-"""Integer ids as clients and object metadata spell them."""
+"""The ids apkdrop mints and reads, and the names clients choose, as they are spelled."""
+
+import re
+import secrets
 
 MAX_ID_DIGITS = 18  # fits Firestore's int64 with room to spare
+# App and upload ids: 16 random bytes in URL-safe base64 (22 characters); a little longer is
+# still read as one, so that ids never need a migration.
+OPAQUE_ID_BYTES = 16
+OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
+# Sign-in requests: 16 random bytes in hex.
+REQUEST_ID = "[0-9a-f]{32}"
+PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def parse_id(text: str) -> int | None:
@@ -8,3 +18,11 @@ def parse_id(text: str) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
         return None
     return int(text) or None
+
+
+def new_opaque_id() -> str:
+    return secrets.token_urlsafe(OPAQUE_ID_BYTES)
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(16)

@@ -26,6 +26,7 @@ from apkdrop.builds.models import (
     RegisteredBuild,
     UploadContext,
 )
+from apkdrop.ids import PROJECT_NAME
 
 VERSION = "1.0.0"
 
@@ -88,7 +89,7 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
 
 PROJECT = _path_parameter(
     "projectName",
-    {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},
+    {"type": "string", "pattern": PROJECT_NAME.pattern},
     "a namespace inside the key's account, created on first use",
 )
 ID = {"type": "integer", "minimum": 1}

@@ -94,10 +94,6 @@ class Settings(BaseSettings):
             )
         return self
 
-    def magic_link(self, app_id: str) -> str:
-        """`{PUBLIC_BASE_URL}/app/{id}`: the install page of an app's latest version."""
-        return f"{str(self.public_base_url).rstrip('/')}/app/{app_id}"
-
     @model_validator(mode="after")
     def _tasks_are_authenticated(self) -> "Settings":
         if not (self.tasks_invoker_service_account or self.dev_allow_unauthenticated_tasks):

@@ -9,5 +9,5 @@ def utc_now() -> datetime:
 
 
 def iso_millis(moment: datetime) -> str:
-    """`2024-03-07T16:55:49.168Z`, the seed API's format."""
+    """`2024-03-07T16:55:49.168Z`: UTC, milliseconds, a `Z` (what API clients parse)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

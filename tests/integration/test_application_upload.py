@@ -1,4 +1,4 @@
-"""The application upload API through the gateway: the seed's scenarios and beyond."""
+"""The application upload API through the gateway: the documented scenarios and beyond."""
 
 from concurrent.futures import ThreadPoolExecutor
 

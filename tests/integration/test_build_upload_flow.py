@@ -45,7 +45,7 @@ def test_real_apk_goes_through_all_three_steps(client):
     registered = register_build(
         client,
         "android-app",
-        str(context["id"]),  # the seed's example sends a string
+        str(context["id"]),  # clients send the id as a string too
         name="Nightly",
         description="main branch",
         sourceControlId="6f1c2a9",

@@ -1,9 +1,9 @@
-"""read_upload_form: the fields of POST /v1/application, with the seed's leniencies and words."""
+"""read_upload_form: the fields of POST /v1/application, its leniencies and its messages."""
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from apkdrop.applications import form as form_module
+from apkdrop import accounts
 from apkdrop.applications.form import (
     MAX_RELEASE_NOTES_CHARS,
     SINGLE_VALUED,
@@ -356,8 +356,8 @@ class CountingPattern:
 
 @pytest.fixture
 def email_pattern(monkeypatch: pytest.MonkeyPatch) -> CountingPattern:
-    counting = CountingPattern(form_module.EMAIL)
-    monkeypatch.setattr(form_module, "EMAIL", counting)
+    counting = CountingPattern(accounts.EMAIL)
+    monkeypatch.setattr(accounts, "EMAIL", counting)
     return counting
 
 

@@ -23,7 +23,7 @@ def at(seconds: float) -> datetime.datetime:
     return WINDOW_START + datetime.timedelta(seconds=seconds)
 
 
-def test_the_seed_message() -> None:
+def test_the_message_and_window_clients_rely_on() -> None:
     assert RATE_LIMITED == "Rate limit exceeded. Please try again later."
     assert WINDOW_SECONDS == 60
 

@@ -85,7 +85,7 @@ def refused(deps: Dependencies, account: Account, content: bytes | None = None, 
     return caught.value
 
 
-# --- the seed's flows ---------------------------------------------------------------------------
+# --- the documented flows -----------------------------------------------------------------------
 
 
 def test_first_upload_creates_version_1(deps: Dependencies) -> None:

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from apkdrop.accounts import MAX_EMAIL_CHARS
 from apkdrop.apk.limits import MAX_NAME_CHARS, MAX_PERMISSIONS
 from apkdrop.applications.document_size import (
     DOCUMENT_NAME_ALLOWANCE_BYTES,
@@ -11,7 +12,7 @@ from apkdrop.applications.document_size import (
     encoded_size,
     ensure_fits,
 )
-from apkdrop.applications.form import MAX_EMAIL_CHARS, MAX_RELEASE_NOTES_CHARS
+from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
 from tests.fakes import fake_dependencies

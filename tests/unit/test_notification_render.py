@@ -18,6 +18,7 @@ from apkdrop.notifications.models import RenderedEmail
 
 PACKAGE = "com.example.render"
 APP_ID = "Zr4nd0m_App-Id0000000A"
+BASE_URL = "https://apkdrop.example.test/"
 LINK = f"https://apkdrop.example.test/app/{APP_ID}"
 UPLOADED = datetime.datetime(2026, 3, 1, 12, 34, 56, tzinfo=datetime.UTC)
 RECIPIENTS = ["dev@example.com", "qa@example.com"]
@@ -71,7 +72,7 @@ def app_and_version(
 
 def email(icon_url: str | None = None, **options) -> RenderedEmail:
     app, version = app_and_version(**options)
-    return render.upload_email(app, version, RECIPIENTS, LINK, icon_url)
+    return render.upload_email(app, version, RECIPIENTS, BASE_URL, icon_url)
 
 
 def parts(rendered: RenderedEmail) -> list[str]:

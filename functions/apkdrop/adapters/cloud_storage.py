@@ -13,12 +13,11 @@ from google.cloud import storage
 
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.signing import Signer
+from apkdrop.apk.source import READ_WINDOW_BYTES
 from apkdrop.builds.models import StorageObject
 from apkdrop.errors import BackendUnavailable, ObjectGone
 from apkdrop.settings import Settings
 
-# Each read of an upload is one HTTP range request of this size; inspection needs only a few.
-READ_CHUNK_BYTES = 256 * 1024
 # Streaming writes and whole-object reads go in chunks of this size (a multiple of 256 KiB).
 WRITE_CHUNK_BYTES = 8 * 1024 * 1024
 APK_MEDIA_TYPE = "application/vnd.android.package-archive"
@@ -146,7 +145,7 @@ class UploadBucket:
         """Opens one generation for reading; every read is a ranged request."""
         blob = self._bucket.blob(object_name, generation=generation)
         try:
-            with blob.open("rb", chunk_size=READ_CHUNK_BYTES) as reader:
+            with blob.open("rb", chunk_size=READ_WINDOW_BYTES) as reader:
                 yield ObjectReader(reader)
         except api_exceptions.NotFound as exc:
             raise ObjectGone(f"gs://{self.name}/{object_name}#{generation}") from exc

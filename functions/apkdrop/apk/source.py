@@ -12,8 +12,9 @@ from typing import BinaryIO
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.limits import MAX_READ_BYTES, MIB
 
+# The smallest read, and the storage adapter's chunk: each is one HTTP range request, and
+# inspection needs only a few.
 READ_WINDOW_BYTES = 256 * 1024
-"""Smallest read: the storage adapter's chunk size, so a smaller read would cost as much."""
 
 
 class RangedSource:

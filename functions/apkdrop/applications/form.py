@@ -1,6 +1,5 @@
-"""The fields of `POST /v1/application`, read with the seed's leniencies and in its words."""
+"""The fields of `POST /v1/application`: lenient where clients differ, strict where it matters."""
 
-import re
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import TypeVar
@@ -8,16 +7,14 @@ from typing import TypeVar
 from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
-from apkdrop.accounts import EMAIL
+from apkdrop.accounts import is_email
 from apkdrop.applications.models import AccessType, VersionAction
 from apkdrop.errors import InvalidRequest
+from apkdrop.ids import OPAQUE_ID
 from apkdrop.settings import Settings
 
 MAX_RELEASE_NOTES_CHARS = 16_384
-# Ids we mint: 16 random bytes in URL-safe base64 (22 characters).
-OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
-MAX_EMAIL_CHARS = 254
 # Fields read once: a second copy would be silently ignored. allowedUsers and
 # notificationEmails are the repeatable ones.
 SINGLE_VALUED = (
@@ -49,7 +46,7 @@ class UploadForm(BaseModel):
 
 
 def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> UploadForm:
-    """Validates every field; raises InvalidRequest with the seed's message where it has one."""
+    """Validates every field; raises InvalidRequest naming what is wrong."""
     for name in SINGLE_VALUED:
         if len(fields.getlist(name)) > 1:
             raise InvalidRequest(f"{name} must be given at most once")
@@ -134,7 +131,7 @@ def _emails(fields: MultiDict, name: str, cap: int) -> tuple[list[str], list[str
         if address in seen:
             continue
         seen.add(address)
-        if len(address) <= MAX_EMAIL_CHARS and EMAIL.match(address):
+        if is_email(address):
             valid[address.lower()] = None
         else:
             invalid[address] = None

@@ -4,9 +4,9 @@ import datetime
 
 from apkdrop.accounts import Account
 from apkdrop.applications.models import LargeUpload
-from apkdrop.applications.versions import new_id
 from apkdrop.builds.models import UploadSpec
 from apkdrop.dependencies import Dependencies
+from apkdrop.ids import new_opaque_id
 from apkdrop.signed_uploads import upload_headers
 from apkdrop.timeutil import utc_now
 
@@ -22,7 +22,7 @@ def too_large_detail(limit: int) -> str:
 def create_large_upload(deps: Dependencies, account: Account) -> LargeUpload:
     """A signed URL for a file too large for one request, and the id that publishes it."""
     settings = deps.settings
-    upload_id = new_id()
+    upload_id = new_opaque_id()
     object_name = f"uploads/pending/{account.id}/{upload_id}.apk"
     ttl = datetime.timedelta(seconds=settings.upload_url_ttl_seconds)
     headers = upload_headers(settings.max_upload_bytes)

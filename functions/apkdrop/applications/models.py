@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from apkdrop.apk.models import ApkInfo
 from apkdrop.builds.models import Timestamp, UploadSpec
 from apkdrop.notifications.models import Notification
+from apkdrop.version_labels import label
 
 
 class AccessType(StrEnum):
@@ -52,7 +53,7 @@ class Version(BaseModel):
 
     @property
     def version(self) -> str:
-        return f"{self.versionNumber}.0"
+        return label(self.versionNumber)
 
 
 class Application(BaseModel):
@@ -73,7 +74,7 @@ class Application(BaseModel):
 
 
 class UploadedApplication(BaseModel):
-    """The `data` of a successful upload, in the seed's shape."""
+    """The `data` of a successful upload."""
 
     id: str
     magicLink: str

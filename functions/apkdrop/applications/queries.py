@@ -1,7 +1,7 @@
 """Reading an account's applications and their versions."""
 
+from apkdrop import links
 from apkdrop.accounts import Account
-from apkdrop.applications.form import OPAQUE_ID
 from apkdrop.applications.models import (
     AccessType,
     Application,
@@ -12,6 +12,8 @@ from apkdrop.applications.models import (
 )
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
+from apkdrop.ids import OPAQUE_ID
+from apkdrop.version_labels import label
 
 
 def list_applications(deps: Dependencies, account: Account) -> list[ApplicationView]:
@@ -39,8 +41,8 @@ def _view(deps: Dependencies, app: Application, latest: Version | None) -> Appli
         id=app.id,
         packageName=app.packageName,
         appLabel=app.appLabel,
-        magicLink=deps.settings.magic_link(app.id),
-        latestVersion=f"{app.latest_application_version}.0",
+        magicLink=links.magic_link(deps.settings.public_base_url, app.id),
+        latestVersion=label(app.latest_application_version),
         accessType=(latest.accessType if latest else AccessType.PRIVATE).lower(),
         dateCreated=app.dateCreated,
     )
@@ -50,6 +52,8 @@ def _version_view(deps: Dependencies, app: Application, version: Version) -> Ver
     return VersionView(
         **version.model_dump(exclude={"versionNumber", "objectName", "iconObject", "accessType"}),
         version=version.version,
-        versionedMagicLink=f"{deps.settings.magic_link(app.id)}?version={version.version}",
+        versionedMagicLink=links.versioned_link(
+            deps.settings.public_base_url, app.id, version.versionNumber
+        ),
         accessType=version.accessType.lower(),
     )

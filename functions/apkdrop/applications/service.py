@@ -4,6 +4,7 @@ import contextlib
 from collections.abc import Callable
 from types import TracebackType
 
+from apkdrop import links
 from apkdrop.accounts import Account
 from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
@@ -17,9 +18,10 @@ from apkdrop.applications.models import (
     UploadedApplication,
     Version,
 )
-from apkdrop.applications.versions import Access, new_id, publish_version
+from apkdrop.applications.versions import Access, publish_version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
 from apkdrop.timeutil import utc_now
@@ -35,7 +37,7 @@ class UploadSession:
     def __init__(self, deps: Dependencies, account: Account) -> None:
         self._deps = deps
         self._account = account
-        upload_key = new_id()
+        upload_key = new_opaque_id()
         self.object_name = f"applications/{account.id}/{upload_key}.apk"
         self._icon_name = f"icons/{account.id}/{upload_key}"
         self._writers: list[HashingWriter] = []
@@ -193,11 +195,11 @@ class UploadSession:
         return publish_version(self._deps, self._account, form, package, now, version, app_fields)
 
     def _answer(self, app: Application, version: Version) -> UploadedApplication:
-        link = self._deps.settings.magic_link(app.id)
+        base_url = self._deps.settings.public_base_url
         return UploadedApplication(
             id=app.id,
-            magicLink=link,
-            versionedMagicLink=f"{link}?version={version.version}",
+            magicLink=links.magic_link(base_url, app.id),
+            versionedMagicLink=links.versioned_link(base_url, app.id, version.versionNumber),
             accessType=version.accessType.lower(),
             version=version.version,
         )

@@ -1,7 +1,6 @@
 """Which app an upload becomes a version of (per versionAction), and the app it creates."""
 
 import datetime
-import secrets
 from collections.abc import Callable
 
 from apkdrop.accounts import Account
@@ -10,19 +9,15 @@ from apkdrop.applications.form import UploadForm
 from apkdrop.applications.models import AccessType, Application, Version, VersionAction
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, InvalidRequest, NotFound
+from apkdrop.ids import new_opaque_id
 
-ID_BYTES = 16  # 128 random bits, URL-safe
 Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
-# An app's first version, when the upload names no access, is public (as the seed says).
+# An app's first version, when the upload names no access, is public (the API's contract).
 FIRST_VERSION_ACCESS: Access = (AccessType.PUBLIC, [])
 
 
-def new_id() -> str:
-    return secrets.token_urlsafe(ID_BYTES)
-
-
 def already_exists(package: str) -> str:
-    """The seed's words for DO_NOTHING when an app of the package exists."""
+    """The answer to DO_NOTHING when an app of the package exists (clients match these words)."""
     return (
         f"Application with package name '{package}' already exists. "
         "Use versionAction='create_new_version' to create a new version or "
@@ -120,7 +115,7 @@ def _new_app(
 ) -> tuple[Application, Version] | None:
     """None when `claim_package` lost to a concurrent upload that created the app first."""
     app = Application(
-        id=new_id(),
+        id=new_opaque_id(),
         accountId=account.id,
         ownerEmail=account.email,
         packageName=package,

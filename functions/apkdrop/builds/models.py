@@ -1,6 +1,5 @@
 """Requests, stored records and responses of the build-upload API."""
 
-import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -20,11 +19,9 @@ from apkdrop.apk.models import ApkInfo
 from apkdrop.ids import parse_id
 from apkdrop.timeutil import iso_millis
 
-PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
 
 def _positive_int(value: Any) -> Any:
-    """Accepts 28 or "28" (the seed's example sends a string), never true/false or 28.5."""
+    """Accepts 28 or "28" (clients send either), never true/false or 28.5."""
     if isinstance(value, bool):
         raise ValueError("must be an integer")
     if isinstance(value, str):

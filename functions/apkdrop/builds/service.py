@@ -4,7 +4,6 @@ import datetime
 
 from apkdrop.accounts import Account
 from apkdrop.builds.models import (
-    PROJECT_NAME,
     Build,
     BuildRegistration,
     ContextWithBuilds,
@@ -17,6 +16,7 @@ from apkdrop.builds.models import (
 )
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, NotFound
+from apkdrop.ids import PROJECT_NAME
 from apkdrop.signed_uploads import upload_headers
 from apkdrop.timeutil import utc_now
 

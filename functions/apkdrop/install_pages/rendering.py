@@ -3,20 +3,17 @@
 from pathlib import Path
 
 import flask
-import jinja2
 
-from apkdrop import logs
+from apkdrop import links, logs
 from apkdrop.errors import ApkdropError
 from apkdrop.http import status_of
+from apkdrop.templating import environment
 
-_pages = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
+_pages = environment(Path(__file__).parent / "templates")
 _pages.filters["size"] = lambda n: (
     f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else (f"{n / 1024:.0f} KB")
 )
+_pages.globals["app_page"] = links.app_page
 _pages.filters["when"] = lambda moment: moment.strftime("%d %b %Y, %H:%M UTC")
 
 

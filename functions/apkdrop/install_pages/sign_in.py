@@ -9,14 +9,16 @@ import hashlib
 import re
 import secrets
 
-from apkdrop.accounts import EMAIL
+from apkdrop import links
+from apkdrop.accounts import is_email
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
+from apkdrop.ids import REQUEST_ID, new_request_id
 from apkdrop.install_pages.access import may_open
 from apkdrop.install_pages.ports import LinkTarget
-from apkdrop.notifications.models import REQUEST_ID, SignInEmailTask
+from apkdrop.notifications.models import SignInEmailTask
 from apkdrop.timeutil import utc_now
 
 LINK_MINUTES = 15
@@ -35,7 +37,7 @@ def request_link(
 ) -> None:
     """Queues a sign-in task for `version` (None: the latest), whoever the address is."""
     email = address.strip().lower()
-    if not EMAIL.match(email) or len(email) > 254:
+    if not is_email(email):
         raise InvalidRequest("Enter a valid email address")
     settings, now = deps.settings, utc_now()
     # With the client: a stranger asking for a tester's links cannot use up the tester's limit.
@@ -43,9 +45,7 @@ def request_link(
     client_key = "sign-in-client-" + _digest(client)[:32]
     enforce_rate_limit(deps.rate_limits, address_key, settings.sign_in_rate_limit_per_address, now)
     enforce_rate_limit(deps.rate_limits, client_key, settings.sign_in_rate_limit_per_client, now)
-    task = SignInEmailTask(
-        requestId=secrets.token_hex(16), email=email, appId=app.id, version=version
-    )
+    task = SignInEmailTask(requestId=new_request_id(), email=email, appId=app.id, version=version)
     deps.email_queue.schedule(
         task.delivery_id, str(settings.email_worker_url), task.model_dump(), now
     )
@@ -62,8 +62,7 @@ def issue_link(deps: Dependencies, task: SignInEmailTask, version_label: str | N
     secret = secrets.token_urlsafe(32)
     target = LinkTarget(task.email, task.appId, version_label)
     deps.sign_in_tokens.issue(task.requestId, _digest(secret), target, utc_now() + LINK_LIFETIME)
-    base = str(deps.settings.public_base_url).rstrip("/")
-    return f"{base}/auth/verify?token={task.requestId}.{secret}"
+    return links.sign_in_link(deps.settings.public_base_url, f"{task.requestId}.{secret}")
 
 
 def check_link(token: str) -> None:

@@ -1,6 +1,5 @@
 """The install pages: an app's page, its download, and the sign-in flow of private apps."""
 
-import datetime
 import re
 
 import flask
@@ -8,15 +7,17 @@ import segno
 from werkzeug.routing import Rule
 from werkzeug.utils import redirect
 
-from apkdrop.applications.form import OPAQUE_ID
+from apkdrop import links
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ApkdropError, Forbidden, NotFound, Unauthenticated
 from apkdrop.http import route_map, serve
-from apkdrop.ids import parse_id
+from apkdrop.ids import OPAQUE_ID
 from apkdrop.install_pages import session, sign_in
 from apkdrop.install_pages.access import may_open, openable
 from apkdrop.install_pages.rendering import error_page, page
+from apkdrop.ttls import DOWNLOAD_URL_TTL, PAGE_ICON_URL_TTL
+from apkdrop.version_labels import parse_label
 
 ROUTES = route_map(
     Rule("/app/<app_id>", methods=["GET"], endpoint="app_page"),
@@ -26,36 +27,40 @@ ROUTES = route_map(
     Rule("/auth/verify", methods=["POST"], endpoint="verify_link"),
     Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
 )
-DOWNLOAD_URL_TTL = datetime.timedelta(minutes=5)
-ICON_URL_TTL = datetime.timedelta(hours=1)
 UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
     app, version, versions, email = _visible_version(request, deps, app_id)
-    link = deps.settings.magic_link(app.id)
+    base_url = deps.settings.public_base_url
+    link = links.magic_link(base_url, app.id)
     newest = versions[0]  # the newest this visitor may open: never name one they may not
     newest_link = (
         link
         if newest.versionNumber == app.latest_application_version
-        else f"{link}?version={newest.version}"
+        else links.versioned_link(base_url, app.id, newest.versionNumber)
     )
-    own_link = link if "version" not in request.args else f"{link}?version={version.version}"
+    own_link = (
+        link
+        if "version" not in request.args
+        else links.versioned_link(base_url, app.id, version.versionNumber)
+    )
     icon_url = (
-        deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL) if version.iconObject else None
+        deps.bucket.signed_get_url(version.iconObject, PAGE_ICON_URL_TTL)
+        if version.iconObject
+        else None
     )
     return page(
         "app.html",
         app=app,
         name=app.appLabel or app.packageName,
         version=version,
-        versions=versions,
-        link=link,
+        history=[(v, links.versioned_link(base_url, app.id, v.versionNumber)) for v in versions],
         newest_link=newest_link,
         own_link=own_link,
         qr_svg=segno.make(own_link, error="m").svg_inline(scale=4, border=2),
         icon_url=icon_url,
-        download_url=f"/app/{app.id}/download?version={version.version}",
+        download_url=links.download(app.id, version.versionNumber),
         signed_in_as=email,
         is_newest=version.versionNumber == newest.versionNumber,
     )
@@ -90,20 +95,16 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     # Checked before the link is spent, so a misconfiguration does not waste it.
     session.require_configured(deps.settings)
     target = sign_in.redeem_link(deps, request.form.get("token", ""))
-    location = f"/app/{target.app_id}"
-    if target.version is not None:
-        location += f"?version={target.version}"
-    response = redirect(location, code=303)
+    number = None if target.version is None else parse_label(target.version)
+    response = redirect(links.app_page(target.app_id, number), code=303)
     session.start_session(response, target.email, deps.settings, deps.sessions)
     return response
 
 
 def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
     target = request.args.get("next", "")
-    if re.fullmatch(r"/app/[A-Za-z0-9_-]+", target):
-        response = redirect(target, 303)
-    else:  # only our own pages: never an open redirect
-        response = page("signed_out.html")
+    # On to our own pages only: never an open redirect.
+    response = redirect(target, 303) if links.is_app_page(target) else page("signed_out.html")
     session.end_session(request, response, deps.settings, deps.sessions)
     return response
 
@@ -162,11 +163,10 @@ def _visible_version(
 
 
 def _requested_version(text: str | None) -> int | None:
-    """`3.0` or `3` → 3; None when no version is asked for. Anything else names no version."""
+    """The version number asked for; None when none is. A label that names none is not found."""
     if text is None:
         return None
-    whole, _, fraction = text.partition(".")
-    number = parse_id(whole) if fraction in ("", "0") else None
+    number = parse_label(text)
     if number is None:
         raise NotFound(f"This app has no version {text}.")
     return number

@@ -20,12 +20,12 @@ from apkdrop.notifications.models import (
 )
 from apkdrop.notifications.ports import Claim, MailRefused
 from apkdrop.timeutil import utc_now
+from apkdrop.ttls import EMAIL_ICON_URL_TTL
 
 log = logging.getLogger(__name__)
 
 # Long enough for one SendGrid call; a worker that dies mid-send frees the delivery after it.
 SEND_LEASE = datetime.timedelta(seconds=60)
-ICON_URL_TTL = datetime.timedelta(days=7)  # the longest a V4 signed URL may live
 
 
 def queue_upload_email(deps: Dependencies, app: Application, version: Version) -> bool:
@@ -65,9 +65,10 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
     def email() -> RenderedEmail:
         icon_url = None
         if version.iconObject:
-            icon_url = deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL)
-        link = deps.settings.magic_link(app.id)
-        return render.upload_email(app, version, version.notification.recipients, link, icon_url)
+            icon_url = deps.bucket.signed_get_url(version.iconObject, EMAIL_ICON_URL_TTL)
+        recipients = version.notification.recipients
+        base_url = deps.settings.public_base_url
+        return render.upload_email(app, version, recipients, base_url, icon_url)
 
     def record(state: NotificationState, reason: str | None) -> None:
         _record(deps, task, version.notification, state, reason)

@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Discriminator, Field, PositiveInt, RootModel, Tag
 
+from apkdrop.accounts import MAX_EMAIL_CHARS
 from apkdrop.builds.models import Timestamp
+from apkdrop.ids import REQUEST_ID
 
 
 class NotificationState(StrEnum):
@@ -38,16 +40,13 @@ class UploadNotificationTask(BaseModel):
         return f"upload-{self.appId}-{self.version}"
 
 
-REQUEST_ID = "[0-9a-f]{32}"
-
-
 class SignInEmailTask(BaseModel):
     """A sign-in request for a version of an app. It carries no secret: the worker decides
     whether the address may have a link, and mints the token."""
 
     kind: Literal["sign-in"] = "sign-in"
     requestId: str = Field(pattern=f"^{REQUEST_ID}$")
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=MAX_EMAIL_CHARS)
     appId: str = Field(min_length=1, max_length=64)
     version: PositiveInt | None = None  # None: the latest
 

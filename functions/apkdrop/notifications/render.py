@@ -3,27 +3,26 @@
 from datetime import UTC
 from pathlib import Path
 
-import jinja2
+from pydantic import HttpUrl
 
+from apkdrop import links
 from apkdrop.applications.models import Application, Version
 from apkdrop.notifications.models import RenderedEmail
+from apkdrop.templating import environment
 
 TEMPLATES = Path(__file__).parent / "templates"
-_html = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-)
-_text = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=False,
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
+_html = environment(TEMPLATES)
+_text = environment(TEMPLATES, html=False)
 
 
 def upload_email(
-    app: Application, version: Version, recipients: list[str], link: str, icon_url: str | None
+    app: Application,
+    version: Version,
+    recipients: list[str],
+    base_url: HttpUrl | str,
+    icon_url: str | None,
 ) -> RenderedEmail:
-    """The seed's upload email, as an HTML part and a plain-text part."""
+    """The upload email, as an HTML part and a plain-text part; it links to this version."""
     name = version.apkInfo.appLabel or app.packageName
     values = {
         "app_name": name,
@@ -33,7 +32,7 @@ def upload_email(
         "version": version.version,
         "file_type": version.fileType.upper(),
         "access_type": version.accessType.lower(),
-        "versioned_link": f"{link}?version={version.version}",
+        "versioned_link": links.versioned_link(base_url, app.id, version.versionNumber),
         "app_id": app.id,
         "upload_time": version.uploadTime.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC"),
         "uploader_email": version.uploaderEmail,

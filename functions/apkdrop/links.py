@@ -1,0 +1,42 @@
+"""The links apkdrop hands out: an app's magic link, a version's, its download, sign-in."""
+
+import re
+
+from pydantic import HttpUrl
+
+from apkdrop.version_labels import label
+
+# The install pages' own paths: the only places sign-out may send a visitor on to.
+_APP_PAGE = re.compile(r"/app/[A-Za-z0-9_-]+")
+
+
+def app_page(app_id: str, version: int | None = None) -> str:
+    """`/app/{id}`, the latest version's page, or `/app/{id}?version=N.0`."""
+    path = f"/app/{app_id}"
+    return path if version is None else f"{path}?version={label(version)}"
+
+
+def download(app_id: str, version: int) -> str:
+    return f"/app/{app_id}/download?version={label(version)}"
+
+
+def is_app_page(path: str) -> bool:
+    return _APP_PAGE.fullmatch(path) is not None
+
+
+def magic_link(base_url: HttpUrl | str, app_id: str) -> str:
+    """`{PUBLIC_BASE_URL}/app/{id}`: the install page of an app's latest version."""
+    return _absolute(base_url, app_page(app_id))
+
+
+def versioned_link(base_url: HttpUrl | str, app_id: str, version: int) -> str:
+    """`{magic link}?version=N.0`: always that version's page."""
+    return _absolute(base_url, app_page(app_id, version))
+
+
+def sign_in_link(base_url: HttpUrl | str, token: str) -> str:
+    return _absolute(base_url, f"/auth/verify?token={token}")
+
+
+def _absolute(base_url: HttpUrl | str, path: str) -> str:
+    return str(base_url).rstrip("/") + path

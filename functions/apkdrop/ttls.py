@@ -1,0 +1,11 @@
+"""How long each signed URL apkdrop hands out stays valid (uploads: UPLOAD_URL_TTL_SECONDS)."""
+
+import datetime
+
+# A download starts at once: the install page redirects to it.
+DOWNLOAD_URL_TTL = datetime.timedelta(minutes=5)
+# The icon on an install page: the page itself is never cached (no-store).
+PAGE_ICON_URL_TTL = datetime.timedelta(hours=1)
+# The icon in an upload email, read whenever the mail is opened: the longest a V4 signed URL
+# may live.
+EMAIL_ICON_URL_TTL = datetime.timedelta(days=7)
