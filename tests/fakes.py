@@ -202,7 +202,7 @@ class FakeBucket:
         """The real HashingWriter over an upload that creates the object only when closed."""
         upload = MemoryUpload(self, object_name)
         self.started.append(upload)
-        return HashingWriter(upload, limit, too_large)  # type: ignore[arg-type]
+        return HashingWriter(upload, limit, too_large)
 
     def delete_object(self, object_name: str) -> None:
         """Like the adapter: deleting what is not there is not an error."""

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from typing import cast
 
 import flask
 import segno
@@ -67,7 +68,7 @@ def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
     url = deps.bucket.signed_get_url(
         version.objectName, DOWNLOAD_URL_TTL, download_name=download_name(app, version)
     )
-    return redirect(url, code=302)
+    return _redirect(url, 302)
 
 
 def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
@@ -93,7 +94,7 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     location = f"/app/{target.app_id}"
     if target.version is not None:
         location += f"?version={target.version}"
-    response = redirect(location, code=303)
+    response = _redirect(location, 303)
     session.start_session(response, target.email, deps.settings, deps.sessions)
     return response
 
@@ -101,7 +102,7 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
 def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
     target = request.args.get("next", "")
     if re.fullmatch(r"/app/[A-Za-z0-9_-]+", target):
-        response = redirect(target, 303)
+        response = _redirect(target, 303)
     else:  # only our own pages: never an open redirect
         response = page("signed_out.html")
     session.end_session(request, response, deps.settings, deps.sessions)
@@ -159,6 +160,12 @@ def _visible_version(
             raise Unauthenticated("This app is private: sign in to see it.")
         raise Forbidden(f"{email} is not on this app's list of testers.")
     return app, version, openable(app, versions, email), email
+
+
+def _redirect(location: str, code: int) -> flask.Response:
+    """werkzeug's redirect as the flask.Response every view returns (it builds the class it is
+    given, but its annotation names only werkzeug's base class)."""
+    return cast(flask.Response, redirect(location, code, Response=flask.Response))
 
 
 def _requested_version(text: str | None) -> int | None:

@@ -39,13 +39,14 @@ def queue_upload_email(deps: Dependencies, app: Application, version: Version) -
         )
     except BackendUnavailable as exc:
         log.warning("could not queue %s: %s", task.delivery_id, exc.__cause__ or exc)
-        _record(
-            deps,
-            task,
-            version.notification,
-            NotificationState.FAILED,
-            "the email could not be queued",
-        )
+        if version.notification is not None:  # a version to email always carries one
+            _record(
+                deps,
+                task,
+                version.notification,
+                NotificationState.FAILED,
+                "the email could not be queued",
+            )
         return False
     return True
 
@@ -59,7 +60,8 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
     if isinstance(task, SignInEmailTask):
         return _deliver_sign_in(deps, task)
     found = deps.applications.get_version(task.appId, task.version)
-    if found is None or found[1].notification is None:
+    notification = None if found is None else found[1].notification
+    if found is None or notification is None:
         log.warning("no notification waits for this task", extra=log_fields(task=task.delivery_id))
         return "unknown"
     app, version = found
@@ -69,12 +71,12 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
         if version.iconObject:
             icon_url = deps.bucket.signed_get_url(version.iconObject, ICON_URL_TTL)
         link = deps.settings.magic_link(app.id)
-        return render.upload_email(app, version, version.notification.recipients, link, icon_url)
+        return render.upload_email(app, version, notification.recipients, link, icon_url)
 
     def record(state: NotificationState, reason: str | None) -> None:
-        _record(deps, task, version.notification, state, reason)
+        _record(deps, task, notification, state, reason)
 
-    unrecorded = version.notification.status is NotificationState.QUEUED
+    unrecorded = notification.status is NotificationState.QUEUED
     return _send_once(deps, task.delivery_id, email, record, unrecorded)
 
 
