@@ -28,7 +28,8 @@ from apkdrop.notifications.models import EmailTaskBody
 from apkdrop.settings import Settings
 from apkdrop.task_auth import verify_task_caller
 
-settings = Settings()
+# Its required fields come from the environment, which a type checker cannot see.
+settings = Settings()  # pyright: ignore[reportCallIssue]
 logs.configure(settings.log_level)
 deps = Dependencies.from_settings(settings)
 log = logging.getLogger("apkdrop.main")
@@ -70,8 +71,8 @@ def build_finalized(event: CloudEvent) -> None:
     """
     logs.bind_request_id(event["id"])
     try:
-        finalized = settlement.FinalizedEvent(
-            id=event["id"], time=event.get("time"), object=event.data
+        finalized = settlement.FinalizedEvent.model_validate(
+            {"id": event["id"], "time": event.get("time"), "object": event.data}
         )
     except ValidationError:
         log.exception("acknowledging a malformed storage event it can never process")
