@@ -90,6 +90,7 @@ openapi: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright
 
 ## A new API key for EMAIL (its account is created if new), printed as the last line: on the
 ## running dev stack, or with PROJECT=my-project on that project's Firestore (gcloud's

@@ -15,7 +15,8 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.http import error_response, framework_error
 from apkdrop.settings import Settings
 
-settings = Settings()
+# Its required fields come from the environment, which a type checker cannot see.
+settings = Settings()  # pyright: ignore[reportCallIssue]
 logs.configure(settings.log_level)
 
 

@@ -26,6 +26,7 @@ from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.builds.models import StorageObject, StoredBuild, StoredContext
+from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, ObjectGone
 from apkdrop.install_pages.ports import LinkTarget, SessionRepository
@@ -205,7 +206,7 @@ class FakeBucket:
         """The real HashingWriter over an upload that creates the object only when closed."""
         upload = MemoryUpload(self, object_name)
         self.started.append(upload)
-        return HashingWriter(upload, limit, too_large)  # type: ignore[arg-type]
+        return HashingWriter(upload, limit, too_large)
 
     def delete_object(self, object_name: str) -> None:
         """Like the adapter: deleting what is not there is not an error."""
@@ -608,11 +609,12 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
     it to `deps.url_fetcher.resolver.names`); pair it with `FakeWeb.install` to fetch.
     """
     settings = make_settings(**settings_overrides)
+    bucket: Bucket = FakeBucket(settings.upload_bucket)  # the type checker holds it to the port
     fakes: dict[str, Any] = {
         "settings": settings,
         "accounts": FakeAccounts(),
         "builds": FakeBuildStore(),
-        "bucket": FakeBucket(settings.upload_bucket),
+        "bucket": bucket,
         "expiry_queue": FakeScheduler(),
         "applications": FakeApplicationStore(),
         "rate_limits": FakeRateLimitWindows(),

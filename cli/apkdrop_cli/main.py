@@ -8,7 +8,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import httpx
 
@@ -35,7 +35,9 @@ def run(
 ) -> int:
     """The whole command; returns its exit code. Everything outside is injectable for tests."""
     environ = os.environ if environ is None else environ
-    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    # typeshed's `TextIO | Any` for sys.stdout would widen these back to `TextIO | None`.
+    stdout = stdout or cast(TextIO, sys.stdout)
+    stderr = stderr or cast(TextIO, sys.stderr)
     parser = build_parser(environ)
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

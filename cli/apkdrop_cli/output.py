@@ -36,7 +36,7 @@ class Result:
     lines: list[str] = field(default_factory=list)  # human output
     outputs: dict[str, str] = field(default_factory=dict)  # GitHub step outputs (besides json)
     summary: str | None = None  # markdown for the GitHub job summary
-    table: tuple[Sequence[str], list[Sequence[str]]] | None = None  # columns, rows
+    table: tuple[Sequence[str], Sequence[Sequence[str]]] | None = None  # columns, rows
     warnings: list[str] = field(default_factory=list)  # what the server warned about
     exit_code: ExitCode = ExitCode.OK
     error: str | None = None  # why exit_code is not OK
@@ -147,7 +147,7 @@ class Output:
             self.stdout.write(self.redact(text) + "\n")
             self.stdout.flush()
 
-    def _table(self, columns: Sequence[str], rows: list[Sequence[str]]) -> None:
+    def _table(self, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         if not _is_terminal(self.stdout):
             # Tab-separated, no header: for grep, cut and awk.
             for row in rows:

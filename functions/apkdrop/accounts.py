@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from pydantic import BaseModel
+from werkzeug.datastructures import Headers
 
 from apkdrop.errors import InvalidRequest, Unauthenticated
 
@@ -53,7 +54,7 @@ def revoke_api_key(accounts: AccountRepository, key: str) -> bool:
     return accounts.delete_api_key(hash_api_key(key.strip()))
 
 
-def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
+def api_key_from_headers(headers: Headers | Mapping[str, str]) -> str | None:
     """`X-Api-Key: KEY`, or `Authorization: Bearer KEY`."""
     if key := headers.get("X-Api-Key", "").strip():
         return key
@@ -63,7 +64,7 @@ def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def authenticate(accounts: AccountRepository, headers: Mapping[str, str]) -> Account:
+def authenticate(accounts: AccountRepository, headers: Headers | Mapping[str, str]) -> Account:
     """The account whose key the request carries."""
     key = api_key_from_headers(headers)
     if key is None:

@@ -4,7 +4,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
@@ -28,6 +28,7 @@ from apkdrop.errors import (
 )
 from apkdrop.ids import parse_id
 from apkdrop.request_body import BodyLimit
+from apkdrop.settings import Settings
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -127,11 +128,18 @@ def positive_id(value: str, field: str) -> int:
     return parsed
 
 
+class Configured(Protocol):
+    """What `serve` needs of the dependencies it hands each view."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+
 def serve(
     request: flask.Request,
     routes: Map,
     views: dict[str, Callable[..., flask.Response]],
-    deps: object,
+    deps: Configured,
     render_error: ErrorRenderer = error_response,
     uploads: dict[str, BodyLimit] | None = None,
 ) -> flask.Response:
@@ -142,7 +150,8 @@ def serve(
     request_id = _bind_request_id(request)
     arguments: dict = {}
     try:
-        endpoint, arguments = routes.bind_to_environ(request.environ).match()
+        endpoint, matched = routes.bind_to_environ(request.environ).match()
+        arguments = dict(matched)
         upload = (uploads or {}).get(endpoint)
         request_body.bound(request, request_body.body_limit(request, deps.settings, upload))
         response = views[endpoint](request, deps, **arguments)

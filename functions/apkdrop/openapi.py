@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.applications.models import (
@@ -168,11 +168,11 @@ ERROR_DESCRIPTIONS = {
 def openapi_document() -> dict:
     answers = {op.answer for op in OPERATIONS} | {ErrorBody}
     bodies = {op.body for op in OPERATIONS if op.body}
-    _, schemas = models_json_schema(
-        [(model, "serialization") for model in sorted(answers, key=str)]
-        + [(model, "validation") for model in sorted(bodies, key=str)],
-        ref_template="#/components/schemas/{model}",
-    )
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (model, "serialization") for model in sorted(answers, key=str)
+    ]
+    modes.extend((model, "validation") for model in sorted(bodies, key=str))
+    _, schemas = models_json_schema(modes, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
         responses = {"200": _content(op.answer, "OK")}

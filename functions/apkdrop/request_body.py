@@ -8,7 +8,7 @@ every request (`read_request`) into memory; the server discards the rest instead
 
 import io
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import flask
 
@@ -46,19 +46,19 @@ def bound(request: flask.Request, limit: BodyLimit) -> None:
     if declared is None and not request.environ.get("wsgi.input_terminated"):
         # As werkzeug does: without a length, only a server that ends the stream is safe.
         declared = 0
-    # werkzeug's cached_property takes an assignment as the new cached value.
-    request.stream = BoundedBody(request.input_stream, declared, limit)
+    # werkzeug's cached_property takes an assignment as the new cached value (its stub says no).
+    request.stream = BoundedBody(request.input_stream, declared, limit)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def leave_unread(request: flask.Request) -> None:
     """After the answer, nothing reads the rest of the body into memory."""
-    request.stream = io.BytesIO()
+    request.stream = io.BytesIO()  # pyright: ignore[reportAttributeAccessIssue]  # as in bound()
 
 
 class BoundedBody(io.RawIOBase):
     """Reads the declared length at most, and refuses the byte after `limit.max_bytes`."""
 
-    def __init__(self, raw: BinaryIO, declared: int | None, limit: BodyLimit) -> None:
+    def __init__(self, raw: IO[bytes], declared: int | None, limit: BodyLimit) -> None:
         self._raw = raw
         self._left = declared
         self._limit = limit

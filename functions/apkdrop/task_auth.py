@@ -5,6 +5,7 @@ from collections.abc import Mapping
 import google.auth.transport.requests
 from google.auth import exceptions as auth_exceptions
 from google.oauth2 import id_token
+from werkzeug.datastructures import Headers
 from werkzeug.routing import Rule
 
 from apkdrop.errors import BackendUnavailable, Forbidden, Unauthenticated
@@ -18,7 +19,9 @@ TASK_ROUTES = route_map(Rule("/", methods=["POST"], endpoint="task"))
 verify_token = id_token.verify_oauth2_token
 
 
-def verify_task_caller(headers: Mapping[str, str], settings: Settings, audience: str) -> None:
+def verify_task_caller(
+    headers: Headers | Mapping[str, str], settings: Settings, audience: str
+) -> None:
     """Raises unless the request carries a valid token of TASKS_INVOKER_SERVICE_ACCOUNT."""
     if settings.dev_allow_unauthenticated_tasks:
         return  # the local tasks emulator cannot mint tokens

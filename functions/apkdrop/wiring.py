@@ -1,4 +1,5 @@
-"""The real adapters of one function: each function builds only those it uses, and imports
+"""The real adapters of one function (each factory is typed as its port, so the type checker
+holds every adapter to its protocol): each function builds only those it uses, and imports
 their client libraries only then, so a cold start pays for no other function's SDKs.
 
 `FUNCTION_ADAPTERS` names what each function of routes.json uses; tests/unit/test_iam.py checks
@@ -9,10 +10,19 @@ a stand-in that fails loudly, so a missing entry shows in the first test that ne
 import dataclasses
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from apkdrop.accounts import AccountRepository
+from apkdrop.applications.ports import ApplicationRepository
+from apkdrop.applications.rate_limit import WindowCounter
+from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.dependencies import Dependencies
+from apkdrop.install_pages.ports import SessionRepository, TokenRepository
+from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import Settings
+
+if TYPE_CHECKING:
+    from apkdrop.applications.url_fetch import UrlFetcher
 
 FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
     "build-api": frozenset({"accounts", "builds", "bucket", "expiry_queue"}),
@@ -53,26 +63,26 @@ class Clients:
         return cloud_tasks.create_client(self.settings)
 
 
-def _accounts(clients: Clients) -> object:
+def _accounts(clients: Clients) -> AccountRepository:
     from apkdrop.adapters.firestore import AccountStore
 
     return AccountStore(clients.firestore)
 
 
-def _builds(clients: Clients) -> object:
+def _builds(clients: Clients) -> BuildRepository:
     from apkdrop.adapters.firestore import BuildStore
 
     return BuildStore(clients.firestore)
 
 
-def _bucket(clients: Clients) -> object:
+def _bucket(clients: Clients) -> Bucket:
     from apkdrop.adapters.cloud_storage import UploadBucket
     from apkdrop.adapters.signing import create_signer
 
     return UploadBucket(clients.storage, clients.settings, create_signer(clients.settings))
 
 
-def _expiry_queue(clients: Clients) -> object:
+def _expiry_queue(clients: Clients) -> Scheduler:
     from apkdrop.adapters.cloud_tasks import TaskQueue
 
     settings = clients.settings
@@ -83,7 +93,7 @@ def _expiry_queue(clients: Clients) -> object:
     )
 
 
-def _email_queue(clients: Clients) -> object:
+def _email_queue(clients: Clients) -> Scheduler:
     from apkdrop.adapters.cloud_tasks import TaskQueue
 
     settings = clients.settings
@@ -94,31 +104,31 @@ def _email_queue(clients: Clients) -> object:
     )
 
 
-def _applications(clients: Clients) -> object:
+def _applications(clients: Clients) -> ApplicationRepository:
     from apkdrop.adapters.firestore_applications import ApplicationStore
 
     return ApplicationStore(clients.firestore)
 
 
-def _rate_limits(clients: Clients) -> object:
+def _rate_limits(clients: Clients) -> WindowCounter:
     from apkdrop.adapters.firestore_applications import RateLimitWindows
 
     return RateLimitWindows(clients.firestore)
 
 
-def _url_fetcher(clients: Clients) -> object:
+def _url_fetcher(clients: Clients) -> "UrlFetcher":
     from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
 
     return UrlFetcher.from_settings(clients.settings, system_resolver)
 
 
-def _deliveries(clients: Clients) -> object:
+def _deliveries(clients: Clients) -> DeliveryRepository:
     from apkdrop.adapters.firestore_notifications import DeliveryLedger
 
     return DeliveryLedger(clients.firestore)
 
 
-def _mailer(clients: Clients) -> object | None:
+def _mailer(clients: Clients) -> Mailer | None:
     """None without a SendGrid key: the worker then answers that it is misconfigured."""
     settings = clients.settings
     if settings.sendgrid_api_key is None:
@@ -132,13 +142,13 @@ def _mailer(clients: Clients) -> object | None:
     )
 
 
-def _sign_in_tokens(clients: Clients) -> object:
+def _sign_in_tokens(clients: Clients) -> TokenRepository:
     from apkdrop.adapters.firestore_sign_in import SignInTokens
 
     return SignInTokens(clients.firestore)
 
 
-def _sessions(clients: Clients) -> object:
+def _sessions(clients: Clients) -> SessionRepository:
     from apkdrop.adapters.firestore_sessions import Sessions
 
     return Sessions(clients.firestore)

@@ -20,7 +20,7 @@ LIMIT = 3
 def start_instance(stack, tmp_path: Path, name: str) -> tuple[subprocess.Popen, str]:
     """Another application-api process on the same emulators, as Cloud Run would scale out."""
     from infra.ports import free_port
-    
+
     port = free_port()
     env = {**os.environ, **stack.state["functionEnv"], "UPLOAD_RATE_LIMIT_PER_MINUTE": str(LIMIT)}
     process = subprocess.Popen(

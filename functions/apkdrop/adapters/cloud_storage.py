@@ -3,17 +3,19 @@
 import contextlib
 import datetime
 import hashlib
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import Protocol, cast
 
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
+from google.cloud.storage.fileio import BlobWriter
 
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.signing import Signer
-from apkdrop.apk.source import READ_WINDOW_BYTES
+from apkdrop.apk.source import READ_WINDOW_BYTES, SeekableReader
 from apkdrop.builds.models import StorageObject
 from apkdrop.errors import BackendUnavailable, ObjectGone
 from apkdrop.settings import Settings
@@ -37,13 +39,14 @@ class UploadBucket:
     """The bucket that receives uploads."""
 
     def __init__(self, client: storage.Client, settings: Settings, signer: Signer) -> None:
-        self._bucket = client.bucket(settings.upload_bucket)
+        self._name = settings.upload_bucket
+        self._bucket = client.bucket(self._name)
         self._signer = signer
         self._endpoint = str(settings.signed_url_endpoint).rstrip("/")
 
     @property
     def name(self) -> str:
-        return self._bucket.name
+        return self._name
 
     @backend_call("IAM signBlob")
     def signed_put_url(
@@ -62,11 +65,11 @@ class UploadBucket:
     @backend_call("Cloud Storage")
     def find_object(self, object_name: str) -> StorageObject | None:
         blob = self._bucket.get_blob(object_name)
-        if blob is None:
+        if blob is None or blob.generation is None:  # a fetched blob always has its generation
             return None
         return StorageObject(
             bucket=self.name,
-            name=blob.name,
+            name=object_name,
             generation=blob.generation,
             size=blob.size or 0,
             md5Hash=blob.md5_hash,
@@ -82,7 +85,9 @@ class UploadBucket:
         """
         blob = self._bucket.blob(object_name, chunk_size=WRITE_CHUNK_BYTES)
         with _storage_failures_are_transient():
-            writer = blob.open("wb", content_type=APK_MEDIA_TYPE, if_generation_match=0)
+            writer = cast(  # the library's open() is unannotated: "wb" gives a BlobWriter
+                BlobWriter, blob.open("wb", content_type=APK_MEDIA_TYPE, if_generation_match=0)
+            )
         return HashingWriter(writer, limit, too_large)
 
     @backend_call("Cloud Storage")
@@ -135,20 +140,25 @@ class UploadBucket:
         """Reads the object once, in large chunks, to hash it (Cloud Storage keeps no SHA-256)."""
         digest = hashlib.sha256()
         blob = self._bucket.blob(object_name, generation=generation)
-        with blob.open("rb", chunk_size=WRITE_CHUNK_BYTES) as reader:
+        with _reader(blob, WRITE_CHUNK_BYTES) as reader:
             while chunk := reader.read(WRITE_CHUNK_BYTES):
                 digest.update(chunk)
         return digest.hexdigest()
 
     @contextmanager
-    def open_object(self, object_name: str, generation: int) -> Iterator[BinaryIO]:
+    def open_object(self, object_name: str, generation: int) -> Iterator[SeekableReader]:
         """Opens one generation for reading; every read is a ranged request."""
         blob = self._bucket.blob(object_name, generation=generation)
         try:
-            with blob.open("rb", chunk_size=READ_WINDOW_BYTES) as reader:
+            with _reader(blob, READ_WINDOW_BYTES) as reader:
                 yield ObjectReader(reader)
         except api_exceptions.NotFound as exc:
             raise ObjectGone(f"gs://{self.name}/{object_name}#{generation}") from exc
+
+
+def _reader(blob: storage.Blob, chunk_size: int) -> io.BufferedIOBase:
+    # The library's open() is unannotated: "rb" gives a BlobReader, a BufferedIOBase.
+    return cast(io.BufferedIOBase, blob.open("rb", chunk_size=chunk_size))
 
 
 class ObjectReader:
@@ -158,7 +168,7 @@ class ObjectReader:
     otherwise report as a truncated file; this way the event is retried instead.
     """
 
-    def __init__(self, reader: BinaryIO) -> None:
+    def __init__(self, reader: SeekableReader) -> None:
         self._reader = reader
 
     def read(self, size: int = -1) -> bytes:
@@ -186,10 +196,20 @@ def _storage_failures_are_transient() -> Iterator[None]:
         raise BackendUnavailable("Cloud Storage is unavailable, retry later") from exc
 
 
+class UploadStream(Protocol):
+    """What a resumable upload (`blob.open("wb")`) offers: `close()` finishes it."""
+
+    @property
+    def closed(self) -> bool: ...
+    def write(self, data: bytes, /) -> int: ...
+    def close(self) -> None: ...
+    def terminate(self) -> None: ...
+
+
 class HashingWriter:
     """Streams bytes into a new object while hashing them; more than `limit` bytes is refused."""
 
-    def __init__(self, writer: BinaryIO, limit: int, too_large: Exception) -> None:
+    def __init__(self, writer: UploadStream, limit: int, too_large: Exception) -> None:
         self._writer = writer
         self._limit = limit
         self._too_large = too_large

@@ -143,9 +143,9 @@ class ApplicationStore:
         """Marks the upload used, once: None when unknown, another account's, or used."""
         reference = self._db.collection("applicationUploads").document(upload_id)
         snapshot = reference.get()
-        if not snapshot.exists:
+        record = snapshot.to_dict()  # None when the document does not exist
+        if record is None:
             return None
-        record = snapshot.to_dict()
         if record["accountId"] != account_id or record.get("claimed"):
             return None
         try:

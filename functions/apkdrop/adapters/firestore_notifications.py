@@ -4,7 +4,7 @@ import datetime
 
 from google.cloud import firestore
 
-from apkdrop.adapters.errors import backend_call
+from apkdrop.adapters.errors import BackendUnavailable, backend_call
 from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
 from apkdrop.notifications.ports import Claim
 from apkdrop.timeutil import utc_now
@@ -49,6 +49,8 @@ class DeliveryLedger:
     def outcome(self, delivery_id: str) -> tuple[str, str | None]:
         """How a finished delivery ended: its status and the reason of a failure."""
         delivery = self._deliveries.document(delivery_id).get().to_dict()
+        if delivery is None:  # asked only once finished, and a finished delivery is never deleted
+            raise BackendUnavailable(f"delivery {delivery_id} is not recorded yet, retry later")
         return delivery["status"], delivery.get("reason")
 
     @backend_call("Firestore")

@@ -24,10 +24,9 @@ class Sessions:
 
     @backend_call("Firestore")
     def email_of(self, session_hash: str) -> str | None:
-        snapshot = self._sessions.document(session_hash).get()
-        if not snapshot.exists:
+        record = self._sessions.document(session_hash).get().to_dict()
+        if record is None:  # no such session
             return None
-        record = snapshot.to_dict()
         # The TTL policy deletes expired records only eventually: the expiry is checked here.
         if record["revoked"] or record["expireAt"] <= utc_now():
             return None

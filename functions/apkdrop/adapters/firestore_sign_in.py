@@ -41,10 +41,9 @@ class SignInTokens:
 
         @firestore.transactional
         def use(transaction: firestore.Transaction) -> LinkTarget | None:
-            snapshot = reference.get(transaction=transaction)
-            if not snapshot.exists:
+            token = reference.get(transaction=transaction).to_dict()
+            if token is None:  # no such request
                 return None
-            token = snapshot.to_dict()
             if not hmac.compare_digest(token["tokenHash"], token_hash):
                 return None
             if token["used"] or token["expireAt"] <= utc_now():

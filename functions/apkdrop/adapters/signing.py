@@ -1,13 +1,24 @@
 """Who signs V4 URLs: a key file locally, IAM signBlob (no private key) in production."""
 
+from typing import TypedDict
+
 import google.auth
 import google.auth.credentials
 import google.auth.transport.requests
 from google.oauth2 import service_account
 
+from apkdrop.errors import Misconfigured
 from apkdrop.settings import Settings
 
 IAM_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+
+
+class SigningArguments(TypedDict, total=False):
+    """The keyword arguments of `Blob.generate_signed_url` that say who signs."""
+
+    credentials: google.auth.credentials.Credentials
+    service_account_email: str
+    access_token: str | None  # None only until refreshed, which signing_arguments does first
 
 
 class KeyFileSigner:
@@ -16,7 +27,7 @@ class KeyFileSigner:
     def __init__(self, key_file: str) -> None:
         self._credentials = service_account.Credentials.from_service_account_file(key_file)
 
-    def signing_arguments(self) -> dict[str, object]:
+    def signing_arguments(self) -> SigningArguments:
         return {"credentials": self._credentials}
 
 
@@ -27,7 +38,7 @@ class IamSigner:
         self._email = email
         self._credentials = credentials
 
-    def signing_arguments(self) -> dict[str, object]:
+    def signing_arguments(self) -> SigningArguments:
         if not self._credentials.valid:
             self._credentials.refresh(google.auth.transport.requests.Request())
         return {"service_account_email": self._email, "access_token": self._credentials.token}
@@ -39,5 +50,7 @@ Signer = KeyFileSigner | IamSigner
 def create_signer(settings: Settings) -> Signer:
     if settings.signing_credentials_file:
         return KeyFileSigner(settings.signing_credentials_file)
+    if not settings.signing_service_account_email:  # the settings' validator demands one of two
+        raise Misconfigured("no way to sign URLs is configured")
     credentials, _ = google.auth.default(scopes=IAM_SCOPES)
     return IamSigner(settings.signing_service_account_email, credentials)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from apkdrop.apk.archive import Archive, ZipEntry
 from apkdrop.apk.limits import MAX_ICON_BYTES, MAX_REFERENCE_DEPTH
+from apkdrop.apk.models import IconMediaType
 from apkdrop.apk.resources import Config, ResourceTable
 
 _RASTER_SUFFIXES = (".png", ".webp")
@@ -21,7 +22,7 @@ class Icon:
 
     entry: ZipEntry
     density: int | None
-    media_type: str
+    media_type: IconMediaType
     data: bytes
 
 
@@ -74,7 +75,7 @@ def _density_rank(config: Config) -> int:
     return config.density or _MDPI
 
 
-def _media_type(data: bytes) -> str | None:
+def _media_type(data: bytes) -> IconMediaType | None:
     """The media type the file's first bytes announce, if PNG or WebP."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"

@@ -7,7 +7,6 @@ launcher icon and, for v1-only APKs, the signature block file. Nothing else is t
 """
 
 import re
-from typing import BinaryIO
 
 from apkdrop.apk.archive import Archive, ZipEntry, check_layout, open_archive
 from apkdrop.apk.errors import ApkError
@@ -29,7 +28,7 @@ from apkdrop.apk.resources import (
     Value,
 )
 from apkdrop.apk.signing import find_signing_block, read_signing
-from apkdrop.apk.source import RangedSource
+from apkdrop.apk.source import RangedSource, SeekableReader
 
 MANIFEST = "AndroidManifest.xml"
 RESOURCES = "resources.arsc"
@@ -49,7 +48,7 @@ _INTEGER_KINDS = (TYPE_INT_DEC, TYPE_INT_HEX)
 _A = "android:"
 
 
-def inspect_apk(source: BinaryIO) -> ApkInspection:
+def inspect_apk(source: SeekableReader) -> ApkInspection:
     """Describe the APK in ``source``, a seekable binary file (a ranged Cloud Storage reader, a
     local or spooled file), reading only the byte ranges that matter.
 

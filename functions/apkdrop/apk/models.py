@@ -5,6 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+IconMediaType = Literal["image/png", "image/webp"]
+SigningScheme = Literal["v1", "v2", "v3", "v3.1"]
+
 
 class ApkIcon(BaseModel):
     """Where the launcher icon is in the APK. Its bytes are not here (see ApkInspection)."""
@@ -13,7 +16,7 @@ class ApkIcon(BaseModel):
 
     path: str
     """The entry, e.g. ``res/mipmap-xxxhdpi-v4/ic_launcher.png``."""
-    mediaType: Literal["image/png", "image/webp"]
+    mediaType: IconMediaType
     density: int | None
     """Dots per inch of the file's configuration (160 mdpi ... 640 xxxhdpi); null without one."""
     size: int
@@ -25,7 +28,7 @@ class ApkSigning(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    schemes: list[Literal["v1", "v2", "v3", "v3.1"]]
+    schemes: list[SigningScheme]
     """Oldest first; empty for an unsigned APK."""
     signerSha256: str | None
     """SHA-256 of the signer's DER certificate as uppercase hex pairs joined by colons, the form

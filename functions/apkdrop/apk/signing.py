@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from apkdrop.apk.archive import Archive
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.limits import MAX_SIGNATURE_FILE_BYTES, MAX_SIGNING_BLOCK_BYTES
+from apkdrop.apk.models import SigningScheme
 from apkdrop.apk.source import RangedSource
 
 SIGNING_BLOCK_MAGIC = b"APK Sig Block 42"
@@ -25,7 +26,7 @@ V3_BLOCK_ID = 0xF05368C0
 V31_BLOCK_ID = 0x1B93AD61
 # Newest first: the signer reported is the one the newest platforms verify (after a key
 # rotation, v3 carries the new key while v1 and v2 keep the old one for old devices).
-_SCHEMES = {V31_BLOCK_ID: "v3.1", V3_BLOCK_ID: "v3", V2_BLOCK_ID: "v2"}
+_SCHEMES: dict[int, SigningScheme] = {V31_BLOCK_ID: "v3.1", V3_BLOCK_ID: "v3", V2_BLOCK_ID: "v2"}
 _V1_SIGNATURE = re.compile(r"META-INF/[^/]+\.(?:RSA|DSA|EC)")
 _FOOTER = struct.Struct("<Q16s")  # block size (again), magic
 _SIZE = struct.Struct("<Q")
@@ -49,7 +50,7 @@ class SigningBlock:
 class Signing:
     """Schemes present (oldest first) and the signer's fingerprint, uppercase hex with colons."""
 
-    schemes: list[str]
+    schemes: list[SigningScheme]
     signer_sha256: str | None
 
 
@@ -84,8 +85,10 @@ def find_signing_block(source: RangedSource, directory_offset: int) -> SigningBl
 def read_signing(archive: Archive, block: SigningBlock | None) -> Signing:
     """The schemes present and the fingerprint of the newest scheme's first signer."""
     block_values = block.values if block else {}
-    schemes = ["v1"] if v1_signature_entry(archive) else []
-    schemes += [name for block_id, name in reversed(_SCHEMES.items()) if block_id in block_values]
+    schemes: list[SigningScheme] = ["v1"] if v1_signature_entry(archive) else []
+    schemes.extend(
+        name for block_id, name in reversed(_SCHEMES.items()) if block_id in block_values
+    )
     certificate = next(
         (
             scheme_certificate(block_values[block_id])

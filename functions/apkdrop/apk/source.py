@@ -7,7 +7,7 @@ central directory and signing block usually share one, and small entries stored 
 """
 
 import io
-from typing import BinaryIO
+from typing import Protocol
 
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.limits import MAX_READ_BYTES, MIB
@@ -17,6 +17,14 @@ from apkdrop.apk.limits import MAX_READ_BYTES, MIB
 READ_WINDOW_BYTES = 256 * 1024
 
 
+class SeekableReader(Protocol):
+    """All that is read of the uploaded file (a ranged Cloud Storage reader, a local file)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+
+
 class RangedSource:
     """Reads byte ranges of a seekable binary file through its read, seek and tell only.
 
@@ -24,7 +32,7 @@ class RangedSource:
     property of the APK. A source that returns fewer bytes than asked has ended there.
     """
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: SeekableReader) -> None:
         self._source = source
         source.seek(0, io.SEEK_END)
         self.size = source.tell()

@@ -39,7 +39,8 @@ def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
         raise InvalidRequest("Send the upload as multipart/form-data")
     with service.UploadSession(deps, account) as session:
         parser = FormDataParser(
-            stream_factory=lambda **_: session.file_writer(),
+            # Typed as returning IO[bytes], but werkzeug only writes and seeks the part's stream.
+            stream_factory=lambda **_: session.file_writer(),  # pyright: ignore[reportArgumentType]
             max_form_memory_size=MAX_FORM_FIELD_BYTES,
             max_form_parts=MAX_FORM_PARTS,
             silent=False,
@@ -81,7 +82,8 @@ def openapi(request: flask.Request, deps: Dependencies) -> flask.Response:
 def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account:
     """Authenticates, then counts the request against the key's shared per-minute limit."""
     account = authenticate(deps.accounts, request.headers)
-    key_id = hash_api_key(api_key_from_headers(request.headers))[:32]
+    key = api_key_from_headers(request.headers) or ""  # never empty: authenticate found one
+    key_id = hash_api_key(key)[:32]
     enforce_rate_limit(
         deps.rate_limits, key_id, deps.settings.upload_rate_limit_per_minute, utc_now()
     )

@@ -27,6 +27,7 @@ SINGLE_VALUED = (
     "appId",
 )
 Choice = TypeVar("Choice", bound=StrEnum)
+Default = TypeVar("Default")
 
 
 class UploadForm(BaseModel):
@@ -96,9 +97,7 @@ def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> U
     )
 
 
-def _choice(
-    fields: MultiDict, name: str, kind: type[Choice], default: Choice | None
-) -> Choice | None:
+def _choice(fields: MultiDict, name: str, kind: type[Choice], default: Default) -> Choice | Default:
     value = fields.get(name, "").strip().upper()
     if not value:
         return default

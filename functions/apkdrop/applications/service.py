@@ -6,7 +6,6 @@ from types import TracebackType
 
 from apkdrop import links
 from apkdrop.accounts import Account
-from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.large_uploads import too_large_detail
@@ -19,6 +18,8 @@ from apkdrop.applications.models import (
     Version,
 )
 from apkdrop.applications.versions import Access, publish_version
+from apkdrop.builds.models import StorageObject
+from apkdrop.builds.ports import ObjectWriter
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.ids import new_opaque_id
@@ -40,7 +41,7 @@ class UploadSession:
         upload_key = new_opaque_id()
         self.object_name = f"applications/{account.id}/{upload_key}.apk"
         self._icon_name = f"icons/{account.id}/{upload_key}"
-        self._writers: list[HashingWriter] = []
+        self._writers: list[ObjectWriter] = []
         # What to take back, in reverse order, if the upload is not published.
         self._undo: list[Callable[[], None]] = []
         self._published = False
@@ -56,14 +57,14 @@ class UploadSession:
             with contextlib.suppress(BackendUnavailable):
                 step()
 
-    def file_writer(self) -> HashingWriter:
+    def file_writer(self) -> ObjectWriter:
         """Where the request's `file` part streams to (one file per request)."""
         if self._writers:
             raise InvalidRequest("Send exactly one file, in the field 'file'")
         limit = self._deps.settings.max_direct_upload_bytes
         return self._start_writer(limit, PayloadTooLarge(too_large_detail(limit)))
 
-    def _start_writer(self, limit: int, too_large: Exception) -> HashingWriter:
+    def _start_writer(self, limit: int, too_large: Exception) -> ObjectWriter:
         bucket = self._deps.bucket
         writer = bucket.start_object(self.object_name, limit, too_large)
         self._writers.append(writer)
@@ -138,11 +139,18 @@ class UploadSession:
         self._deps.bucket.move_object(pending, self.object_name)
         # Put back where a retry with the same uploadId finds it.
         self._undo.append(lambda: self._deps.bucket.move_object(self.object_name, pending))
-        found = self._deps.bucket.find_object(self.object_name)
+        found = self._stored_apk()
         return found.size, self._deps.bucket.sha256_of(self.object_name, found.generation)
 
-    def _inspect(self) -> ApkInspection:
+    def _stored_apk(self) -> StorageObject:
+        """The APK this session stored; gone only if removed behind our back, so retryable."""
         found = self._deps.bucket.find_object(self.object_name)
+        if found is None:
+            raise BackendUnavailable("Cloud Storage is unavailable, retry later")
+        return found
+
+    def _inspect(self) -> ApkInspection:
+        found = self._stored_apk()
         try:
             with self._deps.bucket.open_object(self.object_name, found.generation) as reader:
                 return inspect_apk(reader)

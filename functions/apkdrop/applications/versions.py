@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Callable
 
 from apkdrop.accounts import Account
+from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications.document_size import ensure_fits
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.models import AccessType, Application, Version, VersionAction
@@ -44,13 +45,18 @@ def publish_version(
     version = _checked(version)
     first = version(1, upload_access(form, FIRST_VERSION_ACCESS))
     if form.versionAction is VersionAction.CREATE_NEW_APP:
-        return _new_app(deps, account, package, now, app_fields, first, claim_package=False)
+        created = _new_app(deps, account, package, now, app_fields, first, claim_package=False)
+        if created is None:  # never: create_app declines only a package claim
+            raise BackendUnavailable("Firestore is unavailable, retry later")
+        return created
     app = _target_app(deps, account, package, form.appId)
     if app is None:
         created = _new_app(deps, account, package, now, app_fields, first, claim_package=True)
         if created is not None:
             return created
         app = store.latest_app_for_package(account.id, package)  # created concurrently
+        if app is None:  # the claim and its app are one commit: only a stale read misses it
+            raise BackendUnavailable("Firestore is unavailable, retry later")
     if form.versionAction is VersionAction.DO_NOTHING:
         raise Conflict(already_exists(package))
     # Inherited from the version the commit follows, so a concurrent upload is never skipped.

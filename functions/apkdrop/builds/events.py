@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 def handle(event: CloudEvent, deps: Dependencies) -> None:
     logs.bind_request_id(event["id"])
     try:
-        finalized = settlement.FinalizedEvent(
-            id=event["id"], time=event.get("time"), object=event.data
+        finalized = settlement.FinalizedEvent.model_validate(
+            {"id": event["id"], "time": event.get("time"), "object": event.data}
         )
     except ValidationError:
         log.exception("acknowledging a malformed storage event it can never process")

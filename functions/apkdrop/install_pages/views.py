@@ -1,6 +1,7 @@
 """The install pages: an app's page, its download, and the sign-in flow of private apps."""
 
 import re
+from typing import cast
 
 import flask
 import segno
@@ -72,7 +73,7 @@ def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
     url = deps.bucket.signed_get_url(
         version.objectName, DOWNLOAD_URL_TTL, download_name=download_name(app, version)
     )
-    return redirect(url, code=302)
+    return _redirect(url, 302)
 
 
 def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
@@ -96,7 +97,7 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     session.require_configured(deps.settings)
     target = sign_in.redeem_link(deps, request.form.get("token", ""))
     number = None if target.version is None else parse_label(target.version)
-    response = redirect(links.app_page(target.app_id, number), code=303)
+    response = _redirect(links.app_page(target.app_id, number), 303)
     session.start_session(response, target.email, deps.settings, deps.sessions)
     return response
 
@@ -104,7 +105,7 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
 def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
     target = request.args.get("next", "")
     # On to our own pages only: never an open redirect.
-    response = redirect(target, 303) if links.is_app_page(target) else page("signed_out.html")
+    response = _redirect(target, 303) if links.is_app_page(target) else page("signed_out.html")
     session.end_session(request, response, deps.settings, deps.sessions)
     return response
 
@@ -160,6 +161,12 @@ def _visible_version(
             raise Unauthenticated("This app is private: sign in to see it.")
         raise Forbidden(f"{email} is not on this app's list of testers.")
     return app, version, openable(app, versions, email), email
+
+
+def _redirect(location: str, code: int) -> flask.Response:
+    """werkzeug's redirect as the flask.Response every view returns (it builds the class it is
+    given, but its annotation names only werkzeug's base class)."""
+    return cast(flask.Response, redirect(location, code, Response=flask.Response))
 
 
 def _requested_version(text: str | None) -> int | None:

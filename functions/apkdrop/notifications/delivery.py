@@ -37,13 +37,14 @@ def queue_upload_email(deps: Dependencies, app: Application, version: Version) -
         )
     except BackendUnavailable as exc:
         log.warning("could not queue %s: %s", task.delivery_id, exc.__cause__ or exc)
-        _record(
-            deps,
-            task,
-            version.notification,
-            NotificationState.FAILED,
-            "the email could not be queued",
-        )
+        if version.notification is not None:  # a version to email always carries one
+            _record(
+                deps,
+                task,
+                version.notification,
+                NotificationState.FAILED,
+                "the email could not be queued",
+            )
         return False
     return True
 
@@ -57,7 +58,8 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
     if isinstance(task, SignInEmailTask):
         return _deliver_sign_in(deps, task)
     found = deps.applications.get_version(task.appId, task.version)
-    if found is None or found[1].notification is None:
+    notification = None if found is None else found[1].notification
+    if found is None or notification is None:
         log.warning("no notification waits for this task", extra=log_fields(task=task.delivery_id))
         return "unknown"
     app, version = found
@@ -66,14 +68,13 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
         icon_url = None
         if version.iconObject:
             icon_url = deps.bucket.signed_get_url(version.iconObject, EMAIL_ICON_URL_TTL)
-        recipients = version.notification.recipients
         base_url = deps.settings.public_base_url
-        return render.upload_email(app, version, recipients, base_url, icon_url)
+        return render.upload_email(app, version, notification.recipients, base_url, icon_url)
 
     def record(state: NotificationState, reason: str | None) -> None:
-        _record(deps, task, version.notification, state, reason)
+        _record(deps, task, notification, state, reason)
 
-    unrecorded = version.notification.status is NotificationState.QUEUED
+    unrecorded = notification.status is NotificationState.QUEUED
     return _send_once(deps, task.delivery_id, email, record, unrecorded)
 
 
