@@ -33,7 +33,7 @@ from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim
 from apkdrop.settings import Settings
-from apkdrop.timeutil import utc_now
+from apkdrop.timeutil import Clock, utc_now
 
 BUCKET = "apkdrop-test-uploads"
 EXPIRY_URL = "https://expiry.example.test/expire"
@@ -483,14 +483,31 @@ class FakeScheduler:
         self.tasks.setdefault(task_id, task)
 
 
+class FakeClock:
+    """`deps.clock` in tests: the real time until a test sets `now`; then `now`, moved on by
+    `step` at every reading when a step is set. The fakes that expire things read it too."""
+
+    def __init__(self) -> None:
+        self.now: datetime.datetime | None = None
+        self.step: datetime.timedelta | None = None
+
+    def __call__(self) -> datetime.datetime:
+        if self.now is None:
+            return utc_now()
+        if self.step:
+            self.now += self.step
+        return self.now
+
+
 class FakeDeliveries:
     """Once-only markers of email deliveries, like `firestore_notifications.DeliveryLedger`."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = utc_now) -> None:
         self.deliveries: dict[str, dict[str, Any]] = {}
+        self._clock = clock
 
     def claim(self, delivery_id: str, lease: datetime.timedelta) -> Claim:
-        now = utc_now()
+        now = self._clock()
         current = self.deliveries.get(delivery_id)
         if current is not None:
             if current["status"] not in ("sending", "retry"):
@@ -548,8 +565,9 @@ def make_settings(**overrides: Any) -> Settings:
 class FakeSignInTokens:
     """The token of each sign-in request, by hash, like `firestore_sign_in.SignInTokens`."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = utc_now) -> None:
         self.tokens: dict[str, dict[str, Any]] = {}
+        self._clock = clock
 
     def issue(
         self, request_id: str, token_hash: str, target: LinkTarget, expire_at: datetime.datetime
@@ -567,7 +585,7 @@ class FakeSignInTokens:
         token = self.tokens.get(request_id)
         if token is None or token["tokenHash"] != token_hash:
             return None
-        if token["used"] or token["expireAt"] <= utc_now():
+        if token["used"] or token["expireAt"] <= self._clock():
             return None
         token["used"] = True
         return LinkTarget(token["email"], token["appId"], token["version"])
@@ -576,16 +594,17 @@ class FakeSignInTokens:
 class FakeSessions:
     """Session records by the hash of their id, like `firestore_sessions.Sessions`."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = utc_now) -> None:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.reads = 0
+        self._clock = clock
 
     def create(self, session_hash: str, email: str, expire_at: datetime.datetime) -> None:
         if session_hash in self.sessions:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.sessions[session_hash] = {
             "email": email,
-            "createdAt": utc_now(),
+            "createdAt": self._clock(),
             "expireAt": expire_at,
             "revoked": False,
         }
@@ -593,7 +612,7 @@ class FakeSessions:
     def email_of(self, session_hash: str) -> str | None:
         self.reads += 1
         record = self.sessions.get(session_hash)
-        if record is None or record["revoked"] or record["expireAt"] <= utc_now():
+        if record is None or record["revoked"] or record["expireAt"] <= self._clock():
             return None
         return record["email"]
 
@@ -607,8 +626,10 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
 
     The URL fetcher is the real one over a `FakeResolver` (no name resolves until a test adds
     it to `deps.url_fetcher.resolver.names`); pair it with `FakeWeb.install` to fetch.
+    `deps.clock` is a FakeClock, which the expiring fakes read too: set its `now` to stop time.
     """
     settings = make_settings(**settings_overrides)
+    clock = FakeClock()
     bucket: Bucket = FakeBucket(settings.upload_bucket)  # the type checker holds it to the port
     fakes: dict[str, Any] = {
         "settings": settings,
@@ -620,10 +641,11 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
         "rate_limits": FakeRateLimitWindows(),
         "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
-        "deliveries": FakeDeliveries(),
+        "deliveries": FakeDeliveries(clock),
         "mailer": FakeMailer(),
-        "sign_in_tokens": FakeSignInTokens(),
-        "sessions": FakeSessions(),
+        "sign_in_tokens": FakeSignInTokens(clock),
+        "sessions": FakeSessions(clock),
+        "clock": clock,
     }
     # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.
     wanted = {field.name for field in dataclasses.fields(Dependencies)}
@@ -724,14 +746,19 @@ def install_page_app(
     return app
 
 
-def install_session_cookie(settings: Settings, sessions: SessionRepository, email: str) -> str:
-    """The value of the session cookie the install pages set for `email` (its record is in
-    `sessions`)."""
+def install_session_cookie(
+    settings: Settings,
+    sessions: SessionRepository,
+    email: str,
+    now: datetime.datetime | None = None,
+) -> str:
+    """The value of the session cookie the install pages set for `email` at `now` (its record
+    is in `sessions`)."""
     import flask
 
     from apkdrop.install_pages import session
 
     response = flask.Response()
-    session.start_session(response, email, settings, sessions)
+    session.start_session(response, email, settings, sessions, now or utc_now())
     header = response.headers["Set-Cookie"]
     return header.split(";", 1)[0].split("=", 1)[1]

@@ -14,6 +14,7 @@ from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import Settings
+from apkdrop.timeutil import Clock, utc_now
 
 if TYPE_CHECKING:  # httpx is only imported by the function that fetches apkUrl
     from apkdrop.applications.url_fetch import UrlFetcher
@@ -34,3 +35,4 @@ class Dependencies:
     mailer: Mailer | None
     sign_in_tokens: TokenRepository
     sessions: SessionRepository
+    clock: Clock = utc_now

@@ -1,11 +1,16 @@
 """Timestamps as the API shows them: UTC, milliseconds, a trailing Z."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)
+
+
+# What services read the time from (`deps.clock`): utc_now, or a test's clock.
+Clock = Callable[[], datetime]
 
 
 def iso_millis(moment: datetime) -> str:

@@ -190,6 +190,6 @@ def dependencies_for(function: str, settings: Settings) -> Dependencies:
         if field.name in wanted
         else NotWired(function, field.name)
         for field in dataclasses.fields(Dependencies)
-        if field.name != "settings"
+        if field.name not in ("settings", "clock")  # the real clock is the default
     }
     return Dependencies(settings=settings, **adapters)

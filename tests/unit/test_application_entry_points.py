@@ -43,9 +43,10 @@ def web(monkeypatch: pytest.MonkeyPatch) -> FakeWeb:
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch, load, web: FakeWeb) -> FlaskClient:
+def api(deps: Dependencies, load, web: FakeWeb) -> FlaskClient:
     """application_api over the fakes (and the fake web for apkUrl)."""
-    monkeypatch.setattr(application_api, "utc_now", lambda: NOW)  # one rate-limit window
+    # One rate-limit window; each reading a millisecond on, so apps sort by creation.
+    deps.clock.now, deps.clock.step = NOW, datetime.timedelta(milliseconds=1)
     client = load("application_api")
     # As gunicorn (functions-framework's server) does: the input stream ends where the body
     # does. See test_a_server_that_does_not_terminate_the_input for what happens otherwise.

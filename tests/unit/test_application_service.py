@@ -11,7 +11,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.accounts import Account
-from apkdrop.applications import queries, service
+from apkdrop.applications import queries
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.large_uploads import create_large_upload, too_large_detail
 from apkdrop.applications.models import AccessType, UploadAnswer
@@ -37,16 +37,10 @@ def apk(package: str = "com.example.app", name: str = "1.0", code: int = 1, **kw
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime.datetime]:
-    """Every call to the service's clock is one second after the previous one."""
-    ticks = [datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)]
-
-    def now() -> datetime.datetime:
-        ticks.append(ticks[-1] + datetime.timedelta(seconds=1))
-        return ticks[-1]
-
-    monkeypatch.setattr(service, "utc_now", now)
-    return ticks
+def clock(deps: Dependencies) -> None:
+    """Every reading of the clock is one second after the previous one."""
+    deps.clock.now = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    deps.clock.step = datetime.timedelta(seconds=1)
 
 
 def store(deps: Dependencies) -> FakeApplicationStore:

@@ -204,7 +204,7 @@ def test_permissions_are_named_as_iam_names_them():
 
 def fields_reached(entry_point: str) -> set[str]:
     """The Dependencies fields (adapters or not) an entry point can use."""
-    fields = {f.name for f in dataclasses.fields(Dependencies)} - {"settings"}
+    fields = {f.name for f in dataclasses.fields(Dependencies)} - {"settings", "clock"}
     return {call.field for call in Reach(source(), fields).from_entry_point("main", entry_point)}
 
 

@@ -15,12 +15,17 @@ from werkzeug.test import EnvironBuilder
 from apkdrop.errors import Misconfigured
 from apkdrop.install_pages import session
 from apkdrop.settings import Settings
-from tests import fakes
-from tests.fakes import FakeSessions, install_session_cookie, make_settings
+from apkdrop.timeutil import utc_now
+from tests.fakes import FakeClock, FakeSessions, install_session_cookie, make_settings
 
 KEY = "k" * 40
 SEVEN_DAYS = 7 * 24 * 3600
 SESSION_ID = "random-session-id-0123456789abcdefghijklmnop"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -49,9 +54,14 @@ def set_cookie_header(response: flask.Response) -> tuple[str, str, dict[str, str
     return name, value, parsed
 
 
-def started(email: str, configured: Settings, sessions: FakeSessions) -> flask.Response:
+def started(
+    email: str,
+    configured: Settings,
+    sessions: FakeSessions,
+    now: datetime.datetime | None = None,
+) -> flask.Response:
     response = flask.Response()
-    session.start_session(response, email, configured, sessions)
+    session.start_session(response, email, configured, sessions, now or utc_now())
     return response
 
 
@@ -101,13 +111,10 @@ def test_the_lifetime_is_seven_days() -> None:
 # --- the server-side record ---------------------------------------------------------------------
 
 
-def test_the_cookie_holds_a_random_id_and_the_record_the_address(
-    sessions: FakeSessions, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    now = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
-    monkeypatch.setattr(session, "utc_now", lambda: now)
-    monkeypatch.setattr(fakes, "utc_now", lambda: now)
-    _, value, _ = set_cookie_header(started("tester@example.com", settings(), sessions))
+def test_the_cookie_holds_a_random_id_and_the_record_the_address(clock: FakeClock) -> None:
+    now = clock.now = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    sessions = FakeSessions(clock)
+    _, value, _ = set_cookie_header(started("tester@example.com", settings(), sessions, now))
 
     payload = json.loads(base64.urlsafe_b64decode(value.split(".")[0] + "=="))
     assert set(payload) == {"sid"} and len(payload["sid"]) >= 43
@@ -147,15 +154,13 @@ def test_a_genuine_cookie_without_a_record_signs_nobody_in(sessions: FakeSession
     assert session.signed_in_email(request_with(cookie), settings(), sessions) is None
 
 
-def test_an_expired_record_signs_nobody_in(
-    sessions: FakeSessions, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_expired_record_signs_nobody_in(clock: FakeClock) -> None:
     """The TTL policy deletes records late: the expiry itself is checked."""
     configured = settings()
+    sessions = FakeSessions(clock)
     cookie = install_session_cookie(configured, sessions, "tester@example.com")
     (record,) = sessions.sessions.values()
-    later = record["expireAt"] + datetime.timedelta(seconds=1)
-    monkeypatch.setattr(fakes, "utc_now", lambda: later)
+    clock.now = record["expireAt"] + datetime.timedelta(seconds=1)
     assert session.signed_in_email(request_with(cookie), configured, sessions) is None
 
 
@@ -288,7 +293,7 @@ def test_without_a_key_nobody_is_signed_in(sessions: FakeSessions) -> None:
 def test_without_a_key_no_session_can_start(sessions: FakeSessions) -> None:
     response = flask.Response()
     with pytest.raises(Misconfigured, match="SESSION_SIGNING_KEY"):
-        session.start_session(response, "tester@example.com", make_settings(), sessions)
+        session.start_session(response, "tester@example.com", make_settings(), sessions, utc_now())
     assert "Set-Cookie" not in response.headers
     assert sessions.sessions == {}
 

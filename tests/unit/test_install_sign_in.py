@@ -12,7 +12,6 @@ from apkdrop.errors import InvalidRequest, RateLimited
 from apkdrop.install_pages import sign_in
 from apkdrop.install_pages.ports import LinkTarget
 from apkdrop.notifications.models import EmailTaskBody, SignInEmailTask
-from tests import fakes
 from tests.fakes import (
     FakeScheduler,
     FakeSignInTokens,
@@ -32,17 +31,10 @@ LINK = re.compile(
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime.datetime]:
-    """The service's clock and the fake token store's clock, moved by tests."""
-    now = [NOW]
-    monkeypatch.setattr(sign_in, "utc_now", lambda: now[0])
-    monkeypatch.setattr(fakes, "utc_now", lambda: now[0])
-    return now
-
-
-@pytest.fixture
-def deps(clock) -> Dependencies:
-    return fake_dependencies(session_signing_key="s" * 40)
+def deps() -> Dependencies:
+    deps = fake_dependencies(session_signing_key="s" * 40)
+    deps.clock.now = NOW  # the service's and the fake token store's clock, moved by tests
+    return deps
 
 
 @pytest.fixture
@@ -220,8 +212,9 @@ def test_requests_per_client_are_limited(deps: Dependencies, private_app: Applic
     assert len(queue(deps).calls) == 11
 
 
-def test_the_limits_follow_the_settings(clock) -> None:
+def test_the_limits_follow_the_settings() -> None:
     deps = fake_dependencies(sign_in_rate_limit_per_address=1, sign_in_rate_limit_per_client=2)
+    deps.clock.now = NOW  # one rate-limit window
     app = install_page_app(deps.applications, access="PRIVATE", allowed_users=(TESTER,))
     sign_in.request_link(deps, app, TESTER, "198.51.100.1", None)
     with pytest.raises(RateLimited):
@@ -232,14 +225,12 @@ def test_the_limits_follow_the_settings(clock) -> None:
         sign_in.request_link(deps, app, "c@example.com", "198.51.100.3", None)
 
 
-def test_the_limit_resets_the_next_minute(
-    deps: Dependencies, private_app: Application, clock
-) -> None:
+def test_the_limit_resets_the_next_minute(deps: Dependencies, private_app: Application) -> None:
     for _ in range(3):
         sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     with pytest.raises(RateLimited):
         sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
-    clock[0] += datetime.timedelta(minutes=1)
+    deps.clock.now += datetime.timedelta(minutes=1)
     sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     assert len(queue(deps).calls) == 4
 
@@ -291,7 +282,7 @@ def test_the_link_carries_a_token_stored_by_hash_only(
     assert secret not in repr(queue(deps).calls)
 
 
-def test_the_link_has_no_double_slash_when_the_base_url_ends_with_one(clock) -> None:
+def test_the_link_has_no_double_slash_when_the_base_url_ends_with_one() -> None:
     deps = fake_dependencies(public_base_url="https://apkdrop.example.test/")
     app = install_page_app(deps.applications, access="PRIVATE", allowed_users=(TESTER,))
     sign_in.request_link(deps, app, TESTER, CLIENT, None)
@@ -327,18 +318,18 @@ def test_a_reissued_link_replaces_the_earlier_one(
 
 
 def test_a_link_works_until_its_fifteen_minutes_are_up(
-    deps: Dependencies, private_app: Application, clock
+    deps: Dependencies, private_app: Application
 ) -> None:
     sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     token = issued_token(deps)
-    clock[0] += datetime.timedelta(minutes=14, seconds=59)
+    deps.clock.now += datetime.timedelta(minutes=14, seconds=59)
     assert sign_in.redeem_link(deps, token).email == TESTER
 
 
-def test_an_expired_link_is_refused(deps: Dependencies, private_app: Application, clock) -> None:
+def test_an_expired_link_is_refused(deps: Dependencies, private_app: Application) -> None:
     sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     token = issued_token(deps)
-    clock[0] += datetime.timedelta(minutes=15)
+    deps.clock.now += datetime.timedelta(minutes=15)
     with pytest.raises(InvalidRequest) as caught:
         sign_in.redeem_link(deps, token)
     assert caught.value.detail == EXPIRED

@@ -52,12 +52,11 @@ def settings_overrides() -> dict:
 
 
 @pytest.fixture
-def deps(settings_overrides: dict, monkeypatch: pytest.MonkeyPatch) -> Dependencies:
+def deps(settings_overrides: dict) -> Dependencies:
     # One rate-limit window and one token and session clock for the whole test.
-    monkeypatch.setattr(sign_in, "utc_now", lambda: NOW)
-    monkeypatch.setattr(session, "utc_now", lambda: NOW)
-    monkeypatch.setattr(fakes, "utc_now", lambda: NOW)
-    return fake_dependencies(**settings_overrides)
+    deps = fake_dependencies(**settings_overrides)
+    deps.clock.now = NOW
+    return deps
 
 
 @pytest.fixture

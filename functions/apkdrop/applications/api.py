@@ -14,7 +14,6 @@ from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
 from apkdrop.request_body import BodyLimit
-from apkdrop.timeutil import utc_now
 
 MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
 MAX_FORM_PARTS = 200
@@ -85,7 +84,7 @@ def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account
     key = api_key_from_headers(request.headers) or ""  # never empty: authenticate found one
     key_id = hash_api_key(key)[:32]
     enforce_rate_limit(
-        deps.rate_limits, key_id, deps.settings.upload_rate_limit_per_minute, utc_now()
+        deps.rate_limits, key_id, deps.settings.upload_rate_limit_per_minute, deps.clock()
     )
     return account
 

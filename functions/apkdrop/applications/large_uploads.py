@@ -8,7 +8,6 @@ from apkdrop.builds.models import UploadSpec
 from apkdrop.dependencies import Dependencies
 from apkdrop.ids import new_opaque_id
 from apkdrop.signed_uploads import upload_headers
-from apkdrop.timeutil import utc_now
 
 
 def too_large_detail(limit: int) -> str:
@@ -28,7 +27,7 @@ def create_large_upload(deps: Dependencies, account: Account) -> LargeUpload:
     headers = upload_headers(settings.max_upload_bytes)
     url = deps.bucket.signed_put_url(object_name, headers, ttl)
     deps.applications.create_large_upload(
-        upload_id, {"accountId": account.id, "objectName": object_name, "dateCreated": utc_now()}
+        upload_id, {"accountId": account.id, "objectName": object_name, "dateCreated": deps.clock()}
     )
     return LargeUpload(
         uploadId=upload_id,

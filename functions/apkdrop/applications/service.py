@@ -25,7 +25,6 @@ from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, Payload
 from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
-from apkdrop.timeutil import utc_now
 
 
 class UploadSession:
@@ -167,7 +166,7 @@ class UploadSession:
         recipients: list[str],
     ) -> tuple[Application, Version]:
         account, package = self._account, info.packageName
-        now = utc_now()
+        now = self._deps.clock()
         # Stored with the version, before its task exists, so the worker always finds it.
         notification = (
             Notification(status=NotificationState.QUEUED, recipients=recipients, queuedAt=now)

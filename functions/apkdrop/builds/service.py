@@ -18,7 +18,6 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, NotFound
 from apkdrop.ids import PROJECT_NAME
 from apkdrop.signed_uploads import upload_headers
-from apkdrop.timeutil import utc_now
 
 CONTEXT_SEQUENCE = "buildUploads"
 BUILD_SEQUENCE = "builds"
@@ -39,7 +38,7 @@ def create_context(deps: Dependencies, account: Account, project_name: str) -> U
     deps.builds.ensure_project(account.id, project_name)
     context = StoredContext(
         id=deps.builds.next_id(CONTEXT_SEQUENCE),
-        dateCreated=utc_now(),
+        dateCreated=deps.clock(),
         accountId=account.id,
         projectName=project_name,
     )
@@ -72,7 +71,7 @@ def register_build(
     ttl = datetime.timedelta(seconds=settings.upload_url_ttl_seconds)
     url = deps.bucket.signed_put_url(object_name, headers, ttl)
 
-    now = utc_now()
+    now = deps.clock()
     deps.expiry_queue.schedule(
         f"expire-build-{build_id}",
         str(settings.upload_expiry_url),

@@ -13,7 +13,6 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
 from apkdrop.ids import parse_id
 from apkdrop.logs import log_fields
-from apkdrop.timeutil import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ class FinalizedEvent(BaseModel):
 def handle_finalized(deps: Dependencies, event: FinalizedEvent) -> StoredBuild | None:
     """Settles the build an uploaded object belongs to; anything else is acknowledged."""
     fields = log_fields(eventId=event.id, object=event.object.name)
-    age = utc_now() - event.time
+    age = deps.clock() - event.time
     if age > datetime.timedelta(seconds=deps.settings.max_event_age_seconds):
         # Retrying an old event helps nobody; the build's expiry task reconciles it.
         log.warning("dropping a stale storage event (%s old)", age, extra=fields)
@@ -92,7 +91,7 @@ def expire_upload(deps: Dependencies, build_id: int) -> StoredBuild | None:
         return {
             "uploadState": UploadState.FAILED.value,
             "failureReason": EXPIRED_REASON,
-            "dateSettled": utc_now(),
+            "dateSettled": deps.clock(),
         }
 
     return deps.builds.update_build(build_id, fail)
@@ -104,7 +103,7 @@ def _inspection_outcome(deps: Dependencies, build: StoredBuild, uploaded: Storag
         "md5Hash": uploaded.md5Hash,
         "crc32c": uploaded.crc32c,
         "objectGeneration": uploaded.generation,
-        "dateSettled": utc_now(),
+        "dateSettled": deps.clock(),
     }
     limit = deps.settings.max_upload_bytes
     if uploaded.size > limit:

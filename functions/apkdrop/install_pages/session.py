@@ -11,7 +11,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from apkdrop.errors import Misconfigured
 from apkdrop.install_pages.ports import SessionRepository
 from apkdrop.settings import Settings
-from apkdrop.timeutil import utc_now
 
 COOKIE_NAME = "apkdrop_session"
 SESSION_LIFETIME = datetime.timedelta(days=7)
@@ -56,11 +55,15 @@ def signed_in_email(
 
 
 def start_session(
-    response: flask.Response, email: str, settings: Settings, sessions: SessionRepository
+    response: flask.Response,
+    email: str,
+    settings: Settings,
+    sessions: SessionRepository,
+    now: datetime.datetime,
 ) -> None:
     serializer = _serializer(settings)
     session_id = secrets.token_urlsafe(32)
-    sessions.create(_record_id(session_id), email, utc_now() + SESSION_LIFETIME)
+    sessions.create(_record_id(session_id), email, now + SESSION_LIFETIME)
     response.set_cookie(
         COOKIE_NAME,
         serializer.dumps({"sid": session_id}),

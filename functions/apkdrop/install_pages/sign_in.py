@@ -19,7 +19,6 @@ from apkdrop.ids import REQUEST_ID, new_request_id
 from apkdrop.install_pages.access import may_open
 from apkdrop.install_pages.ports import LinkTarget
 from apkdrop.notifications.models import SignInEmailTask
-from apkdrop.timeutil import utc_now
 
 LINK_MINUTES = 15
 LINK_LIFETIME = datetime.timedelta(minutes=LINK_MINUTES)
@@ -39,7 +38,7 @@ def request_link(
     email = address.strip().lower()
     if not is_email(email):
         raise InvalidRequest("Enter a valid email address")
-    settings, now = deps.settings, utc_now()
+    settings, now = deps.settings, deps.clock()
     # With the client: a stranger asking for a tester's links cannot use up the tester's limit.
     address_key = "sign-in-address-" + _digest(f"{email}\n{client}")[:32]
     client_key = "sign-in-client-" + _digest(client)[:32]
@@ -61,7 +60,7 @@ def issue_link(deps: Dependencies, task: SignInEmailTask, version_label: str | N
     returns the link that carries it."""
     secret = secrets.token_urlsafe(32)
     target = LinkTarget(task.email, task.appId, version_label)
-    deps.sign_in_tokens.issue(task.requestId, _digest(secret), target, utc_now() + LINK_LIFETIME)
+    deps.sign_in_tokens.issue(task.requestId, _digest(secret), target, deps.clock() + LINK_LIFETIME)
     return links.sign_in_link(deps.settings.public_base_url, f"{task.requestId}.{secret}")
 
 

@@ -98,7 +98,7 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     target = sign_in.redeem_link(deps, request.form.get("token", ""))
     number = None if target.version is None else parse_label(target.version)
     response = _redirect(links.app_page(target.app_id, number), 303)
-    session.start_session(response, target.email, deps.settings, deps.sessions)
+    session.start_session(response, target.email, deps.settings, deps.sessions, deps.clock())
     return response
 
 

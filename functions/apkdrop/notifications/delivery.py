@@ -19,7 +19,6 @@ from apkdrop.notifications.models import (
     UploadNotificationTask,
 )
 from apkdrop.notifications.ports import Claim, MailRefused
-from apkdrop.timeutil import utc_now
 from apkdrop.ttls import EMAIL_ICON_URL_TTL
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ def queue_upload_email(deps: Dependencies, app: Application, version: Version) -
     task = UploadNotificationTask(appId=app.id, version=version.versionNumber)
     try:
         deps.email_queue.schedule(
-            task.delivery_id, str(deps.settings.email_worker_url), task.model_dump(), utc_now()
+            task.delivery_id, str(deps.settings.email_worker_url), task.model_dump(), deps.clock()
         )
     except BackendUnavailable as exc:
         log.warning("could not queue %s: %s", task.delivery_id, exc.__cause__ or exc)
@@ -168,7 +167,7 @@ def _record(
     state: NotificationState,
     reason: str | None,
 ) -> None:
-    now = utc_now()
+    now = deps.clock()
     changes = {"status": state, "failureReason": reason}
     changes["sentAt" if state is NotificationState.SENT else "failedAt"] = now
     updated = notification.model_copy(update=changes)
