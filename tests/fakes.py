@@ -25,7 +25,7 @@ from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.url_fetch import UrlFetcher
-from apkdrop.builds.models import StorageObject, StoredBuild, StoredContext
+from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, ObjectGone
@@ -33,6 +33,7 @@ from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim
 from apkdrop.settings import Settings
+from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import Clock, utc_now
 
 BUCKET = "apkdrop-test-uploads"

@@ -9,9 +9,10 @@ from pydantic import ValidationError
 from apkdrop.accounts import Account, authenticate, issue_api_key
 from apkdrop.apk_inspection import ApkError, inspect_apk
 from apkdrop.builds import service, settlement
-from apkdrop.builds.models import BuildRegistration, BuildType, StorageObject, UploadState
+from apkdrop.builds.models import BuildRegistration, BuildType, UploadState
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound
+from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import utc_now
 from tests.fakes import FakeBucket, FakeBuildStore, FakeScheduler, fake_dependencies
 from tests.fixtures.apk_builder import build_apk

@@ -16,9 +16,9 @@ from google.cloud.storage.fileio import BlobWriter
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.signing import Signer
 from apkdrop.apk.source import READ_WINDOW_BYTES, SeekableReader
-from apkdrop.builds.models import StorageObject
 from apkdrop.errors import BackendUnavailable, ObjectGone
 from apkdrop.settings import Settings
+from apkdrop.shared_models import StorageObject
 
 # Streaming writes and whole-object reads go in chunks of this size (a multiple of 256 KiB).
 WRITE_CHUNK_BYTES = 8 * 1024 * 1024

@@ -4,9 +4,9 @@ import datetime
 
 from apkdrop.accounts import Account
 from apkdrop.applications.models import LargeUpload
-from apkdrop.builds.models import UploadSpec
 from apkdrop.dependencies import Dependencies
 from apkdrop.ids import new_opaque_id
+from apkdrop.shared_models import UploadSpec
 from apkdrop.signed_uploads import upload_headers
 
 

@@ -5,8 +5,8 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from apkdrop.apk.models import ApkInfo
-from apkdrop.builds.models import Timestamp, UploadSpec
 from apkdrop.notifications.models import Notification
+from apkdrop.shared_models import Timestamp, UploadSpec
 from apkdrop.version_labels import label
 
 

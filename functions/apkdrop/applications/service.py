@@ -18,13 +18,13 @@ from apkdrop.applications.models import (
     Version,
 )
 from apkdrop.applications.versions import Access, publish_version
-from apkdrop.builds.models import StorageObject
 from apkdrop.builds.ports import ObjectWriter
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
+from apkdrop.shared_models import StorageObject
 
 
 class UploadSession:

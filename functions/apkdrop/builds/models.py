@@ -1,54 +1,23 @@
 """Requests, stored records and responses of the build-upload API."""
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
-    PlainSerializer,
     StringConstraints,
 )
 
 from apkdrop.apk.models import ApkInfo
-from apkdrop.ids import parse_id
-from apkdrop.timeutil import iso_millis
-
-
-def _positive_int(value: Any) -> Any:
-    """Accepts 28 or "28" (clients send either), never true/false or 28.5."""
-    if isinstance(value, bool):
-        raise ValueError("must be an integer")
-    if isinstance(value, str):
-        return parse_id(value) or value  # a string that is no id fails the int check
-    return value
-
-
-def _utc(moment: datetime) -> datetime:
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as exc:  # year 1 at +05:00, say
-        raise ValueError("is out of range") from exc
-
-
-# Stored as native timestamps; shown as `2024-03-07T16:55:49.168Z`.
-Timestamp = Annotated[
-    AwareDatetime,
-    AfterValidator(_utc),
-    PlainSerializer(iso_millis, return_type=str, when_used="json"),
-]
+from apkdrop.shared_models import Id, Timestamp, UploadSpec
 
 
 def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-Id = Annotated[int, BeforeValidator(_positive_int), Field(gt=0, strict=True)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 FileName = Annotated[
     str,
@@ -133,12 +102,6 @@ class StoredBuild(Build):
         return self.objectGeneration is not None
 
 
-class UploadSpec(BaseModel):
-    method: str = "PUT"
-    url: str
-    headers: dict[str, str]
-
-
 class RegisteredBuild(BaseModel):
     uploadSpec: UploadSpec
     build: Build
@@ -146,18 +109,3 @@ class RegisteredBuild(BaseModel):
 
 class ContextWithBuilds(UploadContext):
     builds: list[Build]
-
-
-class StorageObject(BaseModel):
-    """The object resource a storage-finalize event carries (only what we use)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    bucket: str
-    name: str
-    generation: Annotated[int, BeforeValidator(_positive_int)]
-    size: Annotated[int, BeforeValidator(_positive_int), Field(ge=0)] = 0
-    md5Hash: str | None = None
-    crc32c: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
-    timeCreated: datetime | None = None

@@ -7,7 +7,8 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from apkdrop.apk.source import SeekableReader
-from apkdrop.builds.models import StorageObject, StoredBuild, StoredContext
+from apkdrop.builds.models import StoredBuild, StoredContext
+from apkdrop.shared_models import StorageObject
 
 
 class BuildRepository(Protocol):

@@ -7,12 +7,13 @@ import logging
 from pydantic import AwareDatetime, BaseModel
 
 from apkdrop.apk_inspection import ApkError, inspect_apk
-from apkdrop.builds.models import BuildType, StorageObject, StoredBuild, UploadState
+from apkdrop.builds.models import BuildType, StoredBuild, UploadState
 from apkdrop.builds.service import BUILD_ID_METADATA
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
 from apkdrop.ids import parse_id
 from apkdrop.logs import log_fields
+from apkdrop.shared_models import StorageObject
 
 log = logging.getLogger(__name__)
 

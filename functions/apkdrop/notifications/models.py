@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Discriminator, Field, PositiveInt, RootModel, Tag
 
 from apkdrop.accounts import MAX_EMAIL_CHARS
-from apkdrop.builds.models import Timestamp
 from apkdrop.ids import REQUEST_ID
+from apkdrop.shared_models import Timestamp
 
 
 class NotificationState(StrEnum):
