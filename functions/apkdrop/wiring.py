@@ -82,26 +82,22 @@ def _bucket(clients: Clients) -> Bucket:
     return UploadBucket(clients.storage, clients.settings, create_signer(clients.settings))
 
 
-def _expiry_queue(clients: Clients) -> Scheduler:
+def _task_queue(clients: Clients, queue: str) -> Scheduler:
+    """A queue whose tasks carry the invoker's OIDC token."""
     from apkdrop.adapters.cloud_tasks import TaskQueue
 
     settings = clients.settings
     return TaskQueue(
-        clients.tasks,
-        settings.queue_path(settings.upload_expiry_queue),
-        settings.tasks_invoker_service_account,
+        clients.tasks, settings.queue_path(queue), settings.tasks_invoker_service_account
     )
+
+
+def _expiry_queue(clients: Clients) -> Scheduler:
+    return _task_queue(clients, clients.settings.upload_expiry_queue)
 
 
 def _email_queue(clients: Clients) -> Scheduler:
-    from apkdrop.adapters.cloud_tasks import TaskQueue
-
-    settings = clients.settings
-    return TaskQueue(
-        clients.tasks,
-        settings.queue_path(settings.email_queue),
-        settings.tasks_invoker_service_account,
-    )
+    return _task_queue(clients, clients.settings.email_queue)
 
 
 def _applications(clients: Clients) -> ApplicationRepository:

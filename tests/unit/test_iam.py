@@ -40,14 +40,24 @@ def adapter_of_field() -> dict[str, str]:
     classes = {}
     for key, factory in zip(table.keys, table.values, strict=True):
         assert isinstance(key, ast.Constant) and isinstance(factory, ast.Name)
-        built = [
-            node.value.func
-            for node in ast.walk(wiring.definitions[factory.id])
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call)
-        ]
-        names = {f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "") for f in built}
-        classes[key.value] = next((n for n in names if n in adapter_classes()), None)
+        classes[key.value] = built_class(wiring.definitions, factory.id)
     return {field: cls for field, cls in classes.items() if cls is not None}
+
+
+def built_class(definitions: dict[str, ast.AST], factory: str) -> str | None:
+    """The adapter class a factory returns, through the wiring's own helpers."""
+    returned = [
+        node.value.func
+        for node in ast.walk(definitions[factory])
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Call)
+    ]
+    for function in returned:
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+        if name in adapter_classes():
+            return name
+        if name in definitions:
+            return built_class(definitions, name)
+    return None
 
 
 @cache
