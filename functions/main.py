@@ -1,29 +1,48 @@
 """Cloud Functions entry points, thin and lazy: each imports its feature and builds only its
 function's adapters on its first call (python-docs-samples' "lazy globals"), so a cold start
-loads no other function's libraries. Settings are validated at import, on every function.
+loads no other function's libraries. Each function reads only its own settings: those of the
+function an instance serves are validated at import.
 """
 
-import functools
+import os
 from collections.abc import Callable
 
 import flask
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from apkdrop import logs, wiring
-from apkdrop.dependencies import Dependencies
+from apkdrop import logs
 from apkdrop.http import error_response, framework_error
-from apkdrop.settings import Settings
+from apkdrop.settings import (
+    ApplicationApiSettings,
+    BuildApiSettings,
+    BuildFinalizedSettings,
+    BuildUploadExpirySettings,
+    EmailWorkerSettings,
+    InstallPagesSettings,
+)
+from apkdrop.wiring import Function
 
-# Its required fields come from the environment, which a type checker cannot see.
-settings = Settings()  # pyright: ignore[reportCallIssue]
-logs.configure(settings.log_level)
+BUILD_API = Function("build-api", BuildApiSettings)
+APPLICATION_API = Function("application-api", ApplicationApiSettings)
+INSTALL_PAGES = Function("install-pages", InstallPagesSettings)
+BUILD_FINALIZED = Function("build-finalized", BuildFinalizedSettings)
+BUILD_UPLOAD_EXPIRY = Function("build-upload-expiry", BuildUploadExpirySettings)
+EMAIL_WORKER = Function("email-worker", EmailWorkerSettings)
 
-
-@functools.cache
-def dependencies(function: str) -> Dependencies:
-    """The adapters of one function of routes.json, built once per instance."""
-    return wiring.dependencies_for(function, settings)
+# Entry point -> its function. Cloud Functions sets FUNCTION_TARGET to the entry point an
+# instance serves (functions-framework --target does too): a misconfigured deployment fails
+# to start instead of failing its first request.
+ENTRY_POINTS = {
+    "build_api": BUILD_API,
+    "application_api": APPLICATION_API,
+    "install_pages": INSTALL_PAGES,
+    "build_finalized": BUILD_FINALIZED,
+    "expire_build_upload": BUILD_UPLOAD_EXPIRY,
+    "send_email": EMAIL_WORKER,
+}
+if (served := ENTRY_POINTS.get(os.environ.get("FUNCTION_TARGET", ""))) is not None:
+    logs.configure(served.settings.log_level)
 
 
 # On the app functions_framework is loading this module for.
@@ -44,7 +63,7 @@ def build_api(request: flask.Request) -> flask.Response:
     """The build-upload API: upload contexts, builds and their signed upload URLs."""
     from apkdrop.builds import api
 
-    return api.handle(request, dependencies("build-api"))
+    return api.handle(request, BUILD_API.dependencies)
 
 
 @functions_framework.http
@@ -52,7 +71,7 @@ def application_api(request: flask.Request) -> flask.Response:
     """The application upload API: uploads (file, URL or large upload), apps and versions."""
     from apkdrop.applications import api
 
-    return api.handle(request, dependencies("application-api"))
+    return api.handle(request, APPLICATION_API.dependencies)
 
 
 @functions_framework.http
@@ -60,7 +79,7 @@ def install_pages(request: flask.Request) -> flask.Response:
     """The pages behind the magic links, and email sign-in for private apps."""
     from apkdrop.install_pages import views
 
-    return views.handle(request, dependencies("install-pages"))
+    return views.handle(request, INSTALL_PAGES.dependencies)
 
 
 @functions_framework.cloud_event
@@ -68,7 +87,7 @@ def build_finalized(event: CloudEvent) -> None:
     """Storage finalize trigger: inspects the uploaded APK and closes its build."""
     from apkdrop.builds import events
 
-    events.handle(event, dependencies("build-finalized"))
+    events.handle(event, BUILD_FINALIZED.dependencies)
 
 
 @functions_framework.http
@@ -76,7 +95,7 @@ def expire_build_upload(request: flask.Request) -> flask.Response:
     """Cloud Tasks target: fails a build whose upload never arrived (a 503 asks for a retry)."""
     from apkdrop.builds import expiry
 
-    return expiry.handle(request, dependencies("build-upload-expiry"))
+    return expiry.handle(request, BUILD_UPLOAD_EXPIRY.dependencies)
 
 
 @functions_framework.http
@@ -84,4 +103,4 @@ def send_email(request: flask.Request) -> flask.Response:
     """Cloud Tasks target: sends one email (an upload's, or a sign-in link), once."""
     from apkdrop.notifications import worker
 
-    return worker.handle(request, dependencies("email-worker"))
+    return worker.handle(request, EMAIL_WORKER.dependencies)

@@ -32,7 +32,15 @@ from apkdrop.errors import BackendUnavailable, InvalidRequest, ObjectGone
 from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim
-from apkdrop.settings import Settings
+from apkdrop.settings import (
+    ApplicationApiSettings,
+    BuildApiSettings,
+    BuildFinalizedSettings,
+    BuildUploadExpirySettings,
+    EmailWorkerSettings,
+    InstallPagesSettings,
+    SignInSettings,
+)
 from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import Clock, utc_now
 
@@ -539,8 +547,19 @@ class FakeMailer:
         self.sent.append(email)
 
 
-def make_settings(**overrides: Any) -> Settings:
-    """A valid Settings whose values all come from here, never from the environment."""
+class AllSettings(
+    BuildApiSettings,
+    BuildFinalizedSettings,
+    BuildUploadExpirySettings,
+    ApplicationApiSettings,
+    EmailWorkerSettings,
+    InstallPagesSettings,
+):
+    """Every function's settings in one class: its Dependencies suit every service."""
+
+
+def make_settings(**overrides: Any) -> AllSettings:
+    """A valid AllSettings whose values all come from here, never from the environment."""
     values: dict[str, Any] = {
         "google_cloud_project": "apkdrop-test",
         "region": "europe-west1",
@@ -554,13 +573,12 @@ def make_settings(**overrides: Any) -> Settings:
         "cloud_tasks_emulator_host": None,
         "public_base_url": "https://apkdrop.example.test",
         "tasks_invoker_service_account": "tasks@apkdrop-test.iam.gserviceaccount.com",
-        # Notification settings (ignored, as any unknown key, by a Settings without them).
         "email_queue": "notification-email",
         "email_worker_url": "https://email.example.test/send",
         "email_from": "apkdrop@example.test",
     }
     values.update(overrides)
-    return Settings(**values)
+    return AllSettings(**values)
 
 
 class FakeSignInTokens:
@@ -622,7 +640,7 @@ class FakeSessions:
             self.sessions[session_hash]["revoked"] = True
 
 
-def fake_dependencies(**settings_overrides: Any) -> Dependencies:
+def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
     """Dependencies over fresh fakes; the bucket takes its name from the settings.
 
     The URL fetcher is the real one over a `FakeResolver` (no name resolves until a test adds
@@ -748,7 +766,7 @@ def install_page_app(
 
 
 def install_session_cookie(
-    settings: Settings,
+    settings: SignInSettings,
     sessions: SessionRepository,
     email: str,
     now: datetime.datetime | None = None,

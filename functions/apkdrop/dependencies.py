@@ -1,11 +1,13 @@
 """What a service sees of the outside world: the settings and one adapter per port.
 
 It imports no client library: functions/apkdrop/wiring.py builds the real adapters each
-function uses, and the tests build fakes.
+function uses, and the tests build fakes. It is generic in its settings: each service names
+the settings it reads (a group of apkdrop/settings.py, or its function's class), and a
+function's `Dependencies[ItsSettings]` is accepted wherever those are a part of its class.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from apkdrop.accounts import AccountRepository
 from apkdrop.applications.ports import ApplicationRepository
@@ -13,16 +15,19 @@ from apkdrop.applications.rate_limit import WindowCounter
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
-from apkdrop.settings import Settings
 from apkdrop.timeutil import Clock, utc_now
 
 if TYPE_CHECKING:  # httpx is only imported by the function that fetches apkUrl
     from apkdrop.applications.url_fetch import UrlFetcher
 
 
+# Covariant: Dependencies[BuildApiSettings] is a Dependencies[UploadLimitSettings].
+S = TypeVar("S", covariant=True)
+
+
 @dataclass(frozen=True)
-class Dependencies:
-    settings: Settings
+class Dependencies(Generic[S]):
+    settings: S
     accounts: AccountRepository
     builds: BuildRepository
     bucket: Bucket

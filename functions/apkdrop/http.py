@@ -28,7 +28,7 @@ from apkdrop.errors import (
 )
 from apkdrop.ids import parse_id
 from apkdrop.request_body import BodyLimit
-from apkdrop.settings import Settings
+from apkdrop.settings import BodyLimitSettings
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -132,7 +132,7 @@ class Configured(Protocol):
     """What `serve` needs of the dependencies it hands each view."""
 
     @property
-    def settings(self) -> Settings: ...
+    def settings(self) -> BodyLimitSettings: ...
 
 
 def serve(

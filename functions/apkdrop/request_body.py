@@ -13,7 +13,7 @@ from typing import IO
 import flask
 
 from apkdrop.errors import PayloadTooLarge
-from apkdrop.settings import Settings
+from apkdrop.settings import BodyLimitSettings
 
 MULTIPART = "multipart/form-data"
 FORM_TYPES = {MULTIPART, "application/x-www-form-urlencoded"}
@@ -25,7 +25,9 @@ class BodyLimit:
     detail: str
 
 
-def body_limit(request: flask.Request, settings: Settings, upload: BodyLimit | None) -> BodyLimit:
+def body_limit(
+    request: flask.Request, settings: BodyLimitSettings, upload: BodyLimit | None
+) -> BodyLimit:
     """`upload` for a multipart body where the endpoint takes a file; a form's limit for any
     other form; the JSON limit for everything else, whatever it claims to be."""
     if request.mimetype == MULTIPART and upload is not None:

@@ -1,4 +1,12 @@
-"""Every value the functions read from the environment, validated once at cold start."""
+"""Every value the functions read from the environment, validated once at cold start.
+
+Settings come in groups, one per concern; each function's class (`FUNCTION_SETTINGS`) is the
+groups it uses, so a function never needs, nor sees, another's settings (build-finalized signs
+no URLs, so it has no signing settings). Terraform gives each function exactly its class's
+variables (`function_needs` in terraform/locals.tf); `infra.stack` does the same locally.
+"""
+
+from typing import Self
 
 from pydantic import Field, HttpUrl, PositiveFloat, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -8,56 +16,133 @@ ONE_GIB = 1024**3
 SENDGRID_MAX_PERSONALIZATIONS = 1000
 
 
-class Settings(BaseSettings):
-    """Terraform sets exactly these variables; `infra.stack` sets them for the local stack."""
+class SettingsGroup(BaseSettings):
+    """The base of every group: variables it does not know are another group's."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
+
+class CoreSettings(SettingsGroup):
+    """What every function reads: where it runs, its log level, the local emulators."""
+
     google_cloud_project: str = Field(min_length=1)
     region: str = Field(min_length=1)
-    upload_bucket: str = Field(min_length=3)
-
-    # V4 signed URLs: the host clients PUT to, and how long a URL stays valid.
-    signed_url_endpoint: HttpUrl = HttpUrl("https://storage.googleapis.com")
-    upload_url_ttl_seconds: PositiveInt = Field(default=3600, le=7 * 24 * 3600)
-    max_upload_bytes: PositiveInt = ONE_GIB
-    # Local dev signs with a key file; production has none and signs through IAM signBlob
-    # as the function's own service account.
-    signing_credentials_file: str | None = None
-    signing_service_account_email: str | None = None
-
-    # Cloud Tasks: the queue that fails uploads that never arrived, and who calls it.
-    upload_expiry_queue: str = Field(min_length=1)
-    upload_expiry_url: HttpUrl
-    upload_expiry_grace_seconds: PositiveInt = 600
-    # Tasks carry an OIDC token of this account; task handlers accept no other caller.
-    tasks_invoker_service_account: str | None = None
-    # Local only: the tasks emulator cannot mint OIDC tokens.
-    dev_allow_unauthenticated_tasks: bool = False
-
-    # Notifications: the email queue, the worker it calls, and SendGrid.
-    email_queue: str = Field(min_length=1)
-    email_worker_url: HttpUrl
-    email_from: str = Field(min_length=3)
-    # Only the email worker is given the secret; other functions never send mail.
-    sendgrid_api_key: SecretStr | None = None
-    sendgrid_host: HttpUrl = HttpUrl("https://api.sendgrid.com")
-
-    # Request bodies larger than these are refused (413) before anything parses them; a
-    # multipart upload is held to max_direct_upload_bytes instead.
-    max_json_body_bytes: PositiveInt = 64 * 1024
-    max_form_body_bytes: PositiveInt = 16 * 1024
-
-    # Storage events older than this are dropped; the expiry task reconciles their builds.
-    max_event_age_seconds: PositiveInt = 3600
-
+    log_level: str = "INFO"
     # Local emulators (unset in production).
     firestore_emulator_host: str | None = None
     storage_emulator_host: str | None = None
     cloud_tasks_emulator_host: str | None = None
 
-    # Application upload API: where magic links point, and its limits.
+    def queue_path(self, queue: str) -> str:
+        """A queue's full resource name."""
+        return f"projects/{self.google_cloud_project}/locations/{self.region}/queues/{queue}"
+
+
+class BucketSettings(SettingsGroup):
+    upload_bucket: str = Field(min_length=3)
+
+
+class SigningSettings(SettingsGroup):
+    """V4 signed URLs: the host they name, and who signs them."""
+
+    signed_url_endpoint: HttpUrl = HttpUrl("https://storage.googleapis.com")
+    # Local dev signs with a key file; production has none and signs through IAM signBlob
+    # as the function's own service account.
+    signing_credentials_file: str | None = None
+    signing_service_account_email: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_sign(self) -> Self:
+        if bool(self.signing_credentials_file) == bool(self.signing_service_account_email):
+            raise ValueError(
+                "set exactly one of SIGNING_CREDENTIALS_FILE (local) and "
+                "SIGNING_SERVICE_ACCOUNT_EMAIL (production, signs through IAM)"
+            )
+        return self
+
+
+class UploadLimitSettings(SettingsGroup):
+    max_upload_bytes: PositiveInt = ONE_GIB
+
+
+class SignedUploadSettings(SettingsGroup):
+    """How long a signed upload (PUT) URL stays valid."""
+
+    upload_url_ttl_seconds: PositiveInt = Field(default=3600, le=7 * 24 * 3600)
+
+
+class ExpiryQueueSettings(SettingsGroup):
+    """The Cloud Tasks queue that fails uploads that never arrived."""
+
+    upload_expiry_queue: str = Field(min_length=1)
+    upload_expiry_grace_seconds: PositiveInt = 600
+
+
+class ExpiryTaskSettings(SettingsGroup):
+    """Where expiry tasks go: their handler's URL, which is also the audience it checks."""
+
+    upload_expiry_url: HttpUrl
+
+
+class EmailQueueSettings(SettingsGroup):
+    email_queue: str = Field(min_length=1)
+
+
+class EmailTaskSettings(SettingsGroup):
+    """Where email tasks go: the worker's URL, which is also the audience it checks."""
+
+    email_worker_url: HttpUrl
+
+
+class TaskAuthSettings(SettingsGroup):
+    """Tasks carry an OIDC token of this account; task handlers accept no other caller."""
+
+    tasks_invoker_service_account: str | None = None
+    # Local only: the tasks emulator cannot mint OIDC tokens.
+    dev_allow_unauthenticated_tasks: bool = False
+
+    @model_validator(mode="after")
+    def _tasks_are_authenticated(self) -> Self:
+        if not (self.tasks_invoker_service_account or self.dev_allow_unauthenticated_tasks):
+            raise ValueError(
+                "set TASKS_INVOKER_SERVICE_ACCOUNT (production) or, for the local stack only, "
+                "DEV_ALLOW_UNAUTHENTICATED_TASKS=true"
+            )
+        return self
+
+
+class MailSettings(SettingsGroup):
+    """SendGrid, for the email worker alone."""
+
+    email_from: str = Field(min_length=3)
+    # Secret Manager in production: only the email worker is given it.
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: HttpUrl = HttpUrl("https://api.sendgrid.com")
+
+
+class BodyLimitSettings(SettingsGroup):
+    """Request bodies larger than these are refused (413) before anything parses them; a
+    multipart upload is held to max_direct_upload_bytes instead."""
+
+    max_json_body_bytes: PositiveInt = 64 * 1024
+    max_form_body_bytes: PositiveInt = 16 * 1024
+
+
+class EventAgeSettings(SettingsGroup):
+    """Storage events older than this are dropped; the expiry task reconciles their builds."""
+
+    max_event_age_seconds: PositiveInt = 3600
+
+
+class PublicLinkSettings(SettingsGroup):
+    """Where magic links point."""
+
     public_base_url: HttpUrl
+
+
+class ApplicationUploadSettings(SettingsGroup):
+    """The application upload API's limits, and those of an `apkUrl` download."""
+
     max_direct_upload_bytes: PositiveInt = 32 * 1024**2  # Cloud Functions' request limit
     upload_rate_limit_per_minute: PositiveInt = 10
     max_allowed_users: PositiveInt = 1000
@@ -72,7 +157,10 @@ class Settings(BaseSettings):
     # Tests only: lets `apkUrl` reach a server on this loopback port. Unset in production.
     url_fetch_loopback_port: int | None = Field(default=None, ge=1, le=65535)
 
-    # Install pages: the session cookie of private apps and sign-in limits.
+
+class SignInSettings(SettingsGroup):
+    """The install pages' sessions (their cookie) and sign-in limits."""
+
     # Only the install pages are given the secret (Secret Manager in production).
     session_signing_key: SecretStr | None = Field(default=None, min_length=32)
     # Local dev serves plain http, where a Secure cookie would never come back.
@@ -83,26 +171,88 @@ class Settings(BaseSettings):
     # (anything further left was sent by the client and may be forged).
     trusted_proxy_hops: PositiveInt = 1
 
-    log_level: str = "INFO"
 
-    @model_validator(mode="after")
-    def _one_way_to_sign(self) -> "Settings":
-        if bool(self.signing_credentials_file) == bool(self.signing_service_account_email):
-            raise ValueError(
-                "set exactly one of SIGNING_CREDENTIALS_FILE (local) and "
-                "SIGNING_SERVICE_ACCOUNT_EMAIL (production, signs through IAM)"
-            )
-        return self
+# One class per function of routes.json. Each lists its groups in the order above, so that a
+# class of several functions' groups (the tests' one) has a consistent method order.
 
-    @model_validator(mode="after")
-    def _tasks_are_authenticated(self) -> "Settings":
-        if not (self.tasks_invoker_service_account or self.dev_allow_unauthenticated_tasks):
-            raise ValueError(
-                "set TASKS_INVOKER_SERVICE_ACCOUNT (production) or, for the local stack only, "
-                "DEV_ALLOW_UNAUTHENTICATED_TASKS=true"
-            )
-        return self
 
-    def queue_path(self, queue: str) -> str:
-        """A queue's full resource name."""
-        return f"projects/{self.google_cloud_project}/locations/{self.region}/queues/{queue}"
+class BuildApiSettings(
+    CoreSettings,
+    BucketSettings,
+    SigningSettings,
+    UploadLimitSettings,
+    SignedUploadSettings,
+    ExpiryQueueSettings,
+    ExpiryTaskSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+):
+    """build-api: signed upload URLs, and an expiry task for each."""
+
+
+class BuildFinalizedSettings(CoreSettings, BucketSettings, UploadLimitSettings, EventAgeSettings):
+    """build-finalized: reads the uploaded APK; it signs nothing and answers no request."""
+
+
+class BuildUploadExpirySettings(
+    CoreSettings,
+    BucketSettings,
+    UploadLimitSettings,
+    ExpiryTaskSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+):
+    """build-upload-expiry: a task handler that settles or fails a build; it signs nothing."""
+
+
+class ApplicationApiSettings(
+    CoreSettings,
+    BucketSettings,
+    SigningSettings,
+    UploadLimitSettings,
+    SignedUploadSettings,
+    EmailQueueSettings,
+    EmailTaskSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+    PublicLinkSettings,
+    ApplicationUploadSettings,
+):
+    """application-api: uploads, large-upload URLs, magic links and upload emails' tasks."""
+
+
+class EmailWorkerSettings(
+    CoreSettings,
+    BucketSettings,
+    SigningSettings,
+    EmailTaskSettings,
+    TaskAuthSettings,
+    MailSettings,
+    BodyLimitSettings,
+    PublicLinkSettings,
+):
+    """email-worker: a task handler that renders (icons behind signed URLs) and sends mail."""
+
+
+class InstallPagesSettings(
+    CoreSettings,
+    BucketSettings,
+    SigningSettings,
+    EmailQueueSettings,
+    EmailTaskSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+    PublicLinkSettings,
+    SignInSettings,
+):
+    """install-pages: signed downloads, sessions, and sign-in emails' tasks."""
+
+
+FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
+    "build-api": BuildApiSettings,
+    "build-finalized": BuildFinalizedSettings,
+    "build-upload-expiry": BuildUploadExpirySettings,
+    "application-api": ApplicationApiSettings,
+    "email-worker": EmailWorkerSettings,
+    "install-pages": InstallPagesSettings,
+}

@@ -10,7 +10,7 @@ from werkzeug.routing import Rule
 
 from apkdrop.errors import BackendUnavailable, Forbidden, Unauthenticated
 from apkdrop.http import route_map
-from apkdrop.settings import Settings
+from apkdrop.settings import TaskAuthSettings
 
 # A task handler's one route: Cloud Tasks POSTs the task to the function's URL.
 TASK_ROUTES = route_map(Rule("/", methods=["POST"], endpoint="task"))
@@ -20,7 +20,7 @@ verify_token = id_token.verify_oauth2_token
 
 
 def verify_task_caller(
-    headers: Headers | Mapping[str, str], settings: Settings, audience: str
+    headers: Headers | Mapping[str, str], settings: TaskAuthSettings, audience: str
 ) -> None:
     """Raises unless the request carries a valid token of TASKS_INVOKER_SERVICE_ACCOUNT."""
     if settings.dev_allow_unauthenticated_tasks:

@@ -4,13 +4,14 @@ their client libraries only then, so a cold start pays for no other function's S
 
 `FUNCTION_ADAPTERS` names what each function of routes.json uses; tests/unit/test_iam.py checks
 it against the adapter calls each entry point can reach. A field a function does not use holds
-a stand-in that fails loudly, so a missing entry shows in the first test that needs it.
+a stand-in that fails loudly, so a missing entry shows in the first test that needs it. An
+adapter reads its settings from the function's settings class, which must hold their group.
 """
 
 import dataclasses
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from apkdrop.accounts import AccountRepository
 from apkdrop.applications.ports import ApplicationRepository
@@ -19,7 +20,16 @@ from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.dependencies import Dependencies
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
-from apkdrop.settings import Settings
+from apkdrop.settings import (
+    ApplicationUploadSettings,
+    BucketSettings,
+    CoreSettings,
+    EmailQueueSettings,
+    ExpiryQueueSettings,
+    MailSettings,
+    SigningSettings,
+    TaskAuthSettings,
+)
 
 if TYPE_CHECKING:
     from apkdrop.applications.url_fetch import UrlFetcher
@@ -38,11 +48,25 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
 }
 
 
+S = TypeVar("S", bound=CoreSettings)
+G = TypeVar("G")
+
+
 class Clients:
     """One client per Google service for the whole instance, made on first use."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, function: str, settings: CoreSettings) -> None:
+        self.function = function
         self.settings = settings
+
+    def group(self, group: type[G]) -> G:
+        """The function's settings as `group`, which an adapter it is wired with reads."""
+        if not isinstance(self.settings, group):
+            raise RuntimeError(
+                f"{self.function}'s settings have no {group.__name__}: add it to its class in "
+                "settings.py (and to its settings in terraform/locals.tf)"
+            )
+        return self.settings
 
     @cached_property
     def firestore(self) -> Any:
@@ -76,28 +100,29 @@ def _builds(clients: Clients) -> BuildRepository:
 
 
 def _bucket(clients: Clients) -> Bucket:
+    """Built without a signer for a function whose settings have no signing (it signs nothing)."""
     from apkdrop.adapters.cloud_storage import UploadBucket
-    from apkdrop.adapters.signing import create_signer
+    from apkdrop.adapters.signing import create_url_signing
 
-    return UploadBucket(clients.storage, clients.settings, create_signer(clients.settings))
+    settings = clients.settings
+    signing = create_url_signing(settings) if isinstance(settings, SigningSettings) else None
+    return UploadBucket(clients.storage, clients.group(BucketSettings).upload_bucket, signing)
 
 
 def _task_queue(clients: Clients, queue: str) -> Scheduler:
     """A queue whose tasks carry the invoker's OIDC token."""
     from apkdrop.adapters.cloud_tasks import TaskQueue
 
-    settings = clients.settings
-    return TaskQueue(
-        clients.tasks, settings.queue_path(queue), settings.tasks_invoker_service_account
-    )
+    invoker = clients.group(TaskAuthSettings).tasks_invoker_service_account
+    return TaskQueue(clients.tasks, clients.settings.queue_path(queue), invoker)
 
 
 def _expiry_queue(clients: Clients) -> Scheduler:
-    return _task_queue(clients, clients.settings.upload_expiry_queue)
+    return _task_queue(clients, clients.group(ExpiryQueueSettings).upload_expiry_queue)
 
 
 def _email_queue(clients: Clients) -> Scheduler:
-    return _task_queue(clients, clients.settings.email_queue)
+    return _task_queue(clients, clients.group(EmailQueueSettings).email_queue)
 
 
 def _applications(clients: Clients) -> ApplicationRepository:
@@ -115,7 +140,7 @@ def _rate_limits(clients: Clients) -> WindowCounter:
 def _url_fetcher(clients: Clients) -> "UrlFetcher":
     from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
 
-    return UrlFetcher.from_settings(clients.settings, system_resolver)
+    return UrlFetcher.from_settings(clients.group(ApplicationUploadSettings), system_resolver)
 
 
 def _deliveries(clients: Clients) -> DeliveryRepository:
@@ -126,7 +151,7 @@ def _deliveries(clients: Clients) -> DeliveryRepository:
 
 def _mailer(clients: Clients) -> Mailer | None:
     """None without a SendGrid key: the worker then answers that it is misconfigured."""
-    settings = clients.settings
+    settings = clients.group(MailSettings)
     if settings.sendgrid_api_key is None:
         return None
     from apkdrop.adapters.sendgrid_mail import SendGridMailer
@@ -176,10 +201,10 @@ class NotWired:
         raise RuntimeError(self._where)
 
 
-def dependencies_for(function: str, settings: Settings) -> Dependencies:
+def dependencies_for(function: str, settings: S) -> Dependencies[S]:
     """The Dependencies of one function of routes.json: its adapters, built now (clients
     connect lazily, so this costs no network round trip)."""
-    clients = Clients(settings)
+    clients = Clients(function, settings)
     wanted = FUNCTION_ADAPTERS[function]
     adapters: dict[str, Any] = {
         field.name: ADAPTERS[field.name](clients)
@@ -189,3 +214,21 @@ def dependencies_for(function: str, settings: Settings) -> Dependencies:
         if field.name not in ("settings", "clock")  # the real clock is the default
     }
     return Dependencies(settings=settings, **adapters)
+
+
+class Function(Generic[S]):
+    """One function of routes.json as an instance serves it: its settings, read from the
+    environment once, and its adapters, built on its first call."""
+
+    def __init__(self, name: str, settings_class: type[S]) -> None:
+        self.name = name
+        self.settings_class = settings_class
+
+    @cached_property
+    def settings(self) -> S:
+        # Its required fields come from the environment, which a type checker cannot see.
+        return self.settings_class()  # pyright: ignore[reportCallIssue]
+
+    @cached_property
+    def dependencies(self) -> Dependencies[S]:
+        return dependencies_for(self.name, self.settings)

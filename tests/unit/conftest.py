@@ -13,7 +13,7 @@ from functions_framework import create_app
 
 from apkdrop import logs, wiring
 from apkdrop.dependencies import Dependencies
-from apkdrop.settings import Settings
+from apkdrop.settings import FUNCTION_SETTINGS
 from infra.signing_key import write_dev_signing_key
 from tests.fakes import fake_dependencies
 from tests.paths import MAIN
@@ -26,7 +26,9 @@ FRAMEWORK_VARIABLES = {
     "FUNCTION_SOURCE",
     "ENTRY_POINT",
 }
-SETTINGS_VARIABLES = {name.upper() for name in Settings.model_fields}
+SETTINGS_VARIABLES = {
+    name.upper() for settings in FUNCTION_SETTINGS.values() for name in settings.model_fields
+}
 MINIMAL_ENVIRONMENT = {
     "GOOGLE_CLOUD_PROJECT": PROJECT,
     "REGION": "europe-west1",

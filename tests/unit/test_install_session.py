@@ -14,7 +14,7 @@ from werkzeug.test import EnvironBuilder
 
 from apkdrop.errors import Misconfigured
 from apkdrop.install_pages import session
-from apkdrop.settings import Settings
+from apkdrop.settings import SignInSettings
 from apkdrop.timeutil import utc_now
 from tests.fakes import FakeClock, FakeSessions, install_session_cookie, make_settings
 
@@ -33,7 +33,7 @@ def sessions() -> FakeSessions:
     return FakeSessions()
 
 
-def settings(**overrides: object) -> Settings:
+def settings(**overrides: object) -> SignInSettings:
     return make_settings(**{"session_signing_key": KEY, **overrides})
 
 
@@ -56,7 +56,7 @@ def set_cookie_header(response: flask.Response) -> tuple[str, str, dict[str, str
 
 def started(
     email: str,
-    configured: Settings,
+    configured: SignInSettings,
     sessions: FakeSessions,
     now: datetime.datetime | None = None,
 ) -> flask.Response:

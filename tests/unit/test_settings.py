@@ -3,11 +3,12 @@
 import pytest
 from pydantic import ValidationError
 
-from apkdrop.settings import ONE_GIB, Settings
+from apkdrop.settings import ONE_GIB
+from tests.fakes import AllSettings
 
 
 def test_the_minimal_environment_is_valid() -> None:
-    settings = Settings()
+    settings = AllSettings()
     assert settings.upload_bucket == "apkdrop-test-uploads"
     assert settings.max_upload_bytes == ONE_GIB
     assert str(settings.signed_url_endpoint) == "https://storage.googleapis.com/"
@@ -23,14 +24,14 @@ def test_a_missing_required_variable_is_named(
 ) -> None:
     monkeypatch.delenv(variable)
     with pytest.raises(ValidationError) as raised:
-        Settings()
+        AllSettings()
     assert [error["loc"] for error in raised.value.errors()] == [(variable.lower(),)]
 
 
 def test_both_signing_options_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIGNING_SERVICE_ACCOUNT_EMAIL", "sa@p.iam.gserviceaccount.com")
     with pytest.raises(ValidationError, match="SIGNING_CREDENTIALS_FILE"):
-        Settings()
+        AllSettings()
 
 
 @pytest.mark.parametrize("blank", [None, ""])
@@ -42,20 +43,22 @@ def test_neither_signing_option_is_refused(
     else:
         monkeypatch.setenv("SIGNING_CREDENTIALS_FILE", blank)
     with pytest.raises(ValidationError, match="SIGNING_CREDENTIALS_FILE"):
-        Settings()
+        AllSettings()
 
 
 def test_production_signs_through_iam(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SIGNING_CREDENTIALS_FILE")
     monkeypatch.setenv("SIGNING_SERVICE_ACCOUNT_EMAIL", "sa@p.iam.gserviceaccount.com")
-    assert Settings().signing_service_account_email == "sa@p.iam.gserviceaccount.com"
+    assert AllSettings().signing_service_account_email == "sa@p.iam.gserviceaccount.com"
 
 
 def test_queue_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "proj-1")
     monkeypatch.setenv("REGION", "us-central1")
     monkeypatch.setenv("UPLOAD_EXPIRY_QUEUE", "expiry")
-    assert Settings().queue_path("expiry") == "projects/proj-1/locations/us-central1/queues/expiry"
+    assert (
+        AllSettings().queue_path("expiry") == "projects/proj-1/locations/us-central1/queues/expiry"
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,18 +77,18 @@ def test_out_of_range_values_are_refused(
 ) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValidationError) as raised:
-        Settings()
+        AllSettings()
     assert raised.value.errors()[0]["loc"] == (variable.lower(),)
 
 
 def test_numbers_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UPLOAD_URL_TTL_SECONDS", "900")
     monkeypatch.setenv("MAX_UPLOAD_BYTES", "2048")
-    settings = Settings()
+    settings = AllSettings()
     assert (settings.upload_url_ttl_seconds, settings.max_upload_bytes) == (900, 2048)
 
 
 def test_settings_are_frozen() -> None:
-    settings = Settings()
+    settings = AllSettings()
     with pytest.raises(ValidationError):
         settings.upload_bucket = "other"

@@ -16,7 +16,7 @@ from google.cloud import storage
 from google.cloud.storage import _signing
 
 from apkdrop.adapters import cloud_storage, signing
-from apkdrop.errors import BackendUnavailable
+from apkdrop.errors import BackendUnavailable, Misconfigured
 from apkdrop.signed_uploads import upload_headers
 from tests.fakes import make_settings
 
@@ -58,9 +58,11 @@ def key_info(signing_key_file: Path) -> dict:
     return json.loads(signing_key_file.read_text())
 
 
-def upload_bucket(signer: object) -> cloud_storage.UploadBucket:
+def upload_bucket(signer: signing.Signer | None) -> cloud_storage.UploadBucket:
+    """The bucket as a function signing with `signer` has it; None: one that signs nothing."""
     client = storage.Client(project="p", credentials=AnonymousCredentials())
-    return cloud_storage.UploadBucket(client, make_settings(), signer)
+    url_signing = signer and signing.UrlSigning(signer, "https://storage.googleapis.com")
+    return cloud_storage.UploadBucket(client, make_settings().upload_bucket, url_signing)
 
 
 def fake_sign_blob(
@@ -172,3 +174,23 @@ def test_create_signer_picks_the_configured_way(
     assert isinstance(signer, signing.IamSigner)
     assert signer.signing_arguments()["service_account_email"] == "sa@p.iam.gserviceaccount.com"
     assert scopes_asked == [signing.IAM_SCOPES]
+
+
+def test_a_bucket_without_signing_refuses_to_sign() -> None:
+    """build-finalized and build-upload-expiry have no signing settings, hence no signer."""
+    bucket = upload_bucket(None)
+    with pytest.raises(Misconfigured, match="signs no URLs"):
+        bucket.signed_put_url(OBJECT, {}, TTL)
+    with pytest.raises(Misconfigured, match="signs no URLs"):
+        bucket.signed_get_url(OBJECT, TTL)
+
+
+def test_url_signing_names_the_configured_endpoint(signing_key_file: Path) -> None:
+    settings = make_settings(
+        signed_url_endpoint="http://127.0.0.1:4443/",
+        signing_credentials_file=str(signing_key_file),
+        signing_service_account_email=None,
+    )
+    url_signing = signing.create_url_signing(settings)
+    assert isinstance(url_signing.signer, signing.KeyFileSigner)
+    assert url_signing.endpoint == "http://127.0.0.1:4443"

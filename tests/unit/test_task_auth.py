@@ -14,8 +14,7 @@ from pydantic import ValidationError
 from apkdrop import task_auth
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Forbidden, Unauthenticated
-from apkdrop.settings import Settings
-from tests.fakes import EXPIRY_URL, fake_dependencies, make_settings
+from tests.fakes import EXPIRY_URL, AllSettings, fake_dependencies, make_settings
 from tests.paths import MAIN
 
 INVOKER = "tasks@apkdrop-test.iam.gserviceaccount.com"
@@ -162,21 +161,21 @@ def test_settings_refuse_to_load_without_a_way_to_authenticate_tasks(
 ) -> None:
     monkeypatch.delenv("TASKS_INVOKER_SERVICE_ACCOUNT")
     with pytest.raises(ValidationError, match="TASKS_INVOKER_SERVICE_ACCOUNT"):
-        Settings()
+        AllSettings()
     with pytest.raises(ValidationError, match="DEV_ALLOW_UNAUTHENTICATED_TASKS"):
         make_settings(tasks_invoker_service_account=None)
     monkeypatch.setenv("DEV_ALLOW_UNAUTHENTICATED_TASKS", "false")
     with pytest.raises(ValidationError):
-        Settings()
+        AllSettings()
 
 
 def test_settings_load_with_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    loaded = Settings()
+    loaded = AllSettings()
     assert loaded.tasks_invoker_service_account == INVOKER
     assert loaded.dev_allow_unauthenticated_tasks is False
     monkeypatch.delenv("TASKS_INVOKER_SERVICE_ACCOUNT")
     monkeypatch.setenv("DEV_ALLOW_UNAUTHENTICATED_TASKS", "true")
-    loaded = Settings()
+    loaded = AllSettings()
     assert loaded.tasks_invoker_service_account is None
     assert loaded.dev_allow_unauthenticated_tasks is True
 

@@ -14,10 +14,10 @@ from google.cloud import storage
 from google.cloud.storage.fileio import BlobWriter
 
 from apkdrop.adapters.errors import TRANSIENT, backend_call
-from apkdrop.adapters.signing import Signer
+from apkdrop.adapters.signing import SigningArguments, UrlSigning
 from apkdrop.apk.source import READ_WINDOW_BYTES, SeekableReader
-from apkdrop.errors import BackendUnavailable, ObjectGone
-from apkdrop.settings import Settings
+from apkdrop.errors import BackendUnavailable, Misconfigured, ObjectGone
+from apkdrop.settings import CoreSettings
 from apkdrop.shared_models import StorageObject
 
 # Streaming writes and whole-object reads go in chunks of this size (a multiple of 256 KiB).
@@ -25,7 +25,7 @@ WRITE_CHUNK_BYTES = 8 * 1024 * 1024
 APK_MEDIA_TYPE = "application/vnd.android.package-archive"
 
 
-def create_client(settings: Settings) -> storage.Client:
+def create_client(settings: CoreSettings) -> storage.Client:
     if settings.storage_emulator_host:
         return storage.Client(
             project=settings.google_cloud_project,
@@ -35,18 +35,29 @@ def create_client(settings: Settings) -> storage.Client:
     return storage.Client(project=settings.google_cloud_project)
 
 
-class UploadBucket:
-    """The bucket that receives uploads."""
+class SignedUrlArguments(SigningArguments, total=False):
+    """The keyword arguments of `Blob.generate_signed_url` that say who signs, and where to."""
 
-    def __init__(self, client: storage.Client, settings: Settings, signer: Signer) -> None:
-        self._name = settings.upload_bucket
+    api_access_endpoint: str
+
+
+class UploadBucket:
+    """The bucket that receives uploads; without `signing`, for a function that signs no URLs."""
+
+    def __init__(self, client: storage.Client, name: str, signing: UrlSigning | None) -> None:
+        self._name = name
         self._bucket = client.bucket(self._name)
-        self._signer = signer
-        self._endpoint = str(settings.signed_url_endpoint).rstrip("/")
+        self._signing = signing
 
     @property
     def name(self) -> str:
         return self._name
+
+    def _signing_arguments(self) -> "SignedUrlArguments":
+        if self._signing is None:  # tests/unit/test_iam.py checks that no such function signs
+            raise Misconfigured("this function signs no URLs: its settings have no signing")
+        signing = self._signing
+        return {"api_access_endpoint": signing.endpoint, **signing.signer.signing_arguments()}
 
     @backend_call("IAM signBlob")
     def signed_put_url(
@@ -58,8 +69,7 @@ class UploadBucket:
             method="PUT",
             expiration=ttl,
             headers=dict(headers),  # the library adds Host to the dict it is given
-            api_access_endpoint=self._endpoint,
-            **self._signer.signing_arguments(),
+            **self._signing_arguments(),
         )
 
     @backend_call("Cloud Storage")
@@ -119,8 +129,7 @@ class UploadBucket:
             method="GET",
             expiration=ttl,
             response_disposition=disposition,
-            api_access_endpoint=self._endpoint,
-            **self._signer.signing_arguments(),
+            **self._signing_arguments(),
         )
 
     @backend_call("Cloud Storage")

@@ -11,10 +11,10 @@ from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpc
 from google.protobuf import timestamp_pb2
 
 from apkdrop.adapters.errors import backend_call
-from apkdrop.settings import Settings
+from apkdrop.settings import CoreSettings
 
 
-def create_client(settings: Settings) -> tasks_v2.CloudTasksClient:
+def create_client(settings: CoreSettings) -> tasks_v2.CloudTasksClient:
     if settings.cloud_tasks_emulator_host:
         channel = grpc.insecure_channel(settings.cloud_tasks_emulator_host)
         return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))

@@ -10,14 +10,14 @@ from google.cloud import firestore
 from apkdrop.accounts import Account
 from apkdrop.adapters.errors import backend_call
 from apkdrop.builds.models import StoredBuild, StoredContext
-from apkdrop.settings import Settings
+from apkdrop.settings import CoreSettings
 from apkdrop.timeutil import utc_now
 
 # Transactions here touch one build, so contention is rare; the emulator still aborts often.
 TRANSACTION_ATTEMPTS = 10
 
 
-def create_client(settings: Settings) -> firestore.Client:
+def create_client(settings: CoreSettings) -> firestore.Client:
     """A client for the real database, or for the emulator when one is configured."""
     if settings.firestore_emulator_host:
         return firestore.Client(

@@ -1,5 +1,6 @@
 """Who signs V4 URLs: a key file locally, IAM signBlob (no private key) in production."""
 
+from dataclasses import dataclass
 from typing import TypedDict
 
 import google.auth
@@ -8,7 +9,7 @@ import google.auth.transport.requests
 from google.oauth2 import service_account
 
 from apkdrop.errors import Misconfigured
-from apkdrop.settings import Settings
+from apkdrop.settings import SigningSettings
 
 IAM_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 
@@ -47,10 +48,22 @@ class IamSigner:
 Signer = KeyFileSigner | IamSigner
 
 
-def create_signer(settings: Settings) -> Signer:
+@dataclass(frozen=True)
+class UrlSigning:
+    """Who signs a function's V4 URLs, and the host the URLs name."""
+
+    signer: Signer
+    endpoint: str
+
+
+def create_signer(settings: SigningSettings) -> Signer:
     if settings.signing_credentials_file:
         return KeyFileSigner(settings.signing_credentials_file)
     if not settings.signing_service_account_email:  # the settings' validator demands one of two
         raise Misconfigured("no way to sign URLs is configured")
     credentials, _ = google.auth.default(scopes=IAM_SCOPES)
     return IamSigner(settings.signing_service_account_email, credentials)
+
+
+def create_url_signing(settings: SigningSettings) -> UrlSigning:
+    return UrlSigning(create_signer(settings), str(settings.signed_url_endpoint).rstrip("/"))

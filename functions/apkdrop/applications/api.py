@@ -14,6 +14,7 @@ from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
 from apkdrop.request_body import BodyLimit
+from apkdrop.settings import ApplicationApiSettings
 
 MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
 MAX_FORM_PARTS = 200
@@ -32,7 +33,7 @@ ROUTES = route_map(
 )
 
 
-def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
+def upload(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -> flask.Response:
     account = _rate_limited_account(request, deps)
     if request.mimetype not in FORM_TYPES:
         raise InvalidRequest("Send the upload as multipart/form-data")
@@ -57,28 +58,36 @@ def upload(request: flask.Request, deps: Dependencies) -> flask.Response:
         return json_response(session.publish(form))
 
 
-def create_large_upload(request: flask.Request, deps: Dependencies) -> flask.Response:
+def create_large_upload(
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings]
+) -> flask.Response:
     account = _rate_limited_account(request, deps)
     return json_response(large_uploads.create_large_upload(deps, account))
 
 
-def list_applications(request: flask.Request, deps: Dependencies) -> flask.Response:
+def list_applications(
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings]
+) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     apps = queries.list_applications(deps, account)
     return json_response({"data": [app.model_dump(mode="json") for app in apps]})
 
 
-def get_application(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+def get_application(
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str
+) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     app = queries.get_application(deps, account, app_id)
     return json_response({"data": app.model_dump(mode="json")})
 
 
-def openapi(request: flask.Request, deps: Dependencies) -> flask.Response:
+def openapi(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -> flask.Response:
     return json_response(OPENAPI)
 
 
-def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account:
+def _rate_limited_account(
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings]
+) -> Account:
     """Authenticates, then counts the request against the key's shared per-minute limit."""
     account = authenticate(deps.accounts, request.headers)
     key = api_key_from_headers(request.headers) or ""  # never empty: authenticate found one
@@ -95,7 +104,7 @@ VIEWS = {
 }
 
 
-def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
+def handle(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -> flask.Response:
     """Serves one request of the application upload API."""
     limit = deps.settings.max_direct_upload_bytes
     upload = BodyLimit(limit + FORM_OVERHEAD_BYTES, large_uploads.too_large_detail(limit))

@@ -11,7 +11,7 @@ from apkdrop.accounts import is_email
 from apkdrop.applications.models import AccessType, VersionAction
 from apkdrop.errors import InvalidRequest
 from apkdrop.ids import OPAQUE_ID
-from apkdrop.settings import Settings
+from apkdrop.settings import ApplicationUploadSettings
 
 MAX_RELEASE_NOTES_CHARS = 16_384
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
@@ -46,7 +46,9 @@ class UploadForm(BaseModel):
     noValidNotificationEmail: bool = False
 
 
-def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> UploadForm:
+def read_upload_form(
+    fields: MultiDict, has_file: bool, settings: ApplicationUploadSettings
+) -> UploadForm:
     """Validates every field; raises InvalidRequest naming what is wrong."""
     for name in SINGLE_VALUED:
         if len(fields.getlist(name)) > 1:

@@ -6,6 +6,7 @@ from apkdrop.accounts import Account
 from apkdrop.applications.models import LargeUpload
 from apkdrop.dependencies import Dependencies
 from apkdrop.ids import new_opaque_id
+from apkdrop.settings import ApplicationApiSettings
 from apkdrop.shared_models import UploadSpec
 from apkdrop.signed_uploads import upload_headers
 
@@ -18,7 +19,9 @@ def too_large_detail(limit: int) -> str:
     )
 
 
-def create_large_upload(deps: Dependencies, account: Account) -> LargeUpload:
+def create_large_upload(
+    deps: Dependencies[ApplicationApiSettings], account: Account
+) -> LargeUpload:
     """A signed URL for a file too large for one request, and the id that publishes it."""
     settings = deps.settings
     upload_id = new_opaque_id()

@@ -13,17 +13,22 @@ from apkdrop.applications.models import (
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 from apkdrop.ids import OPAQUE_ID
+from apkdrop.settings import PublicLinkSettings
 from apkdrop.version_labels import label
 
 
-def list_applications(deps: Dependencies, account: Account) -> list[ApplicationView]:
+def list_applications(
+    deps: Dependencies[PublicLinkSettings], account: Account
+) -> list[ApplicationView]:
     """The account's apps, newest first."""
     apps = deps.applications.apps_of_account(account.id)
     latest = deps.applications.latest_versions(apps)
     return [_view(deps, app, latest.get(app.id)) for app in apps]
 
 
-def get_application(deps: Dependencies, account: Account, app_id: str) -> ApplicationDetail:
+def get_application(
+    deps: Dependencies[PublicLinkSettings], account: Account, app_id: str
+) -> ApplicationDetail:
     """One app with its versions, newest first; another account's app does not exist."""
     app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
     if app is None or app.accountId != account.id:
@@ -35,7 +40,9 @@ def get_application(deps: Dependencies, account: Account, app_id: str) -> Applic
     )
 
 
-def _view(deps: Dependencies, app: Application, latest: Version | None) -> ApplicationView:
+def _view(
+    deps: Dependencies[PublicLinkSettings], app: Application, latest: Version | None
+) -> ApplicationView:
     """`accessType` is the latest version's (private without it, as a version without one)."""
     return ApplicationView(
         id=app.id,
@@ -48,7 +55,9 @@ def _view(deps: Dependencies, app: Application, latest: Version | None) -> Appli
     )
 
 
-def _version_view(deps: Dependencies, app: Application, version: Version) -> VersionView:
+def _version_view(
+    deps: Dependencies[PublicLinkSettings], app: Application, version: Version
+) -> VersionView:
     return VersionView(
         **version.model_dump(exclude={"versionNumber", "objectName", "iconObject", "accessType"}),
         version=version.version,

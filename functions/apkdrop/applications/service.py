@@ -24,6 +24,7 @@ from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, Payload
 from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
+from apkdrop.settings import ApplicationApiSettings
 from apkdrop.shared_models import StorageObject
 
 
@@ -34,7 +35,7 @@ class UploadSession:
     version is committed, the object is deleted, so a rejected upload leaves nothing behind.
     """
 
-    def __init__(self, deps: Dependencies, account: Account) -> None:
+    def __init__(self, deps: Dependencies[ApplicationApiSettings], account: Account) -> None:
         self._deps = deps
         self._account = account
         upload_key = new_opaque_id()

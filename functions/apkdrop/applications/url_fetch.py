@@ -15,7 +15,7 @@ import httpx
 
 from apkdrop.applications.download_pace import DownloadPace, PaceWatch
 from apkdrop.errors import InvalidRequest
-from apkdrop.settings import Settings
+from apkdrop.settings import ApplicationUploadSettings
 
 MAX_REDIRECTS = 5
 MAX_URL_CHARS = 2048  # what browsers and CDNs reliably accept
@@ -93,7 +93,7 @@ class UrlFetcher:
     loopback_port: int | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, resolver: Resolver) -> "UrlFetcher":
+    def from_settings(cls, settings: ApplicationUploadSettings, resolver: Resolver) -> "UrlFetcher":
         pace = DownloadPace(
             settings.url_fetch_total_timeout_seconds,
             settings.url_fetch_min_bytes_per_second,

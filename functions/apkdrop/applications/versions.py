@@ -27,7 +27,7 @@ def already_exists(package: str) -> str:
 
 
 def publish_version(
-    deps: Dependencies,
+    deps: Dependencies[object],
     account: Account,
     form: UploadForm,
     package: str,
@@ -93,7 +93,7 @@ def _checked(version: Callable[[int, Access], Version]) -> Callable[[int, Access
 
 
 def _target_app(
-    deps: Dependencies, account: Account, package: str, app_id: str | None
+    deps: Dependencies[object], account: Account, package: str, app_id: str | None
 ) -> Application | None:
     """The app named by `appId` (the account's, of this package), else the package's newest."""
     store = deps.applications
@@ -111,7 +111,7 @@ def _target_app(
 
 
 def _new_app(
-    deps: Dependencies,
+    deps: Dependencies[object],
     account: Account,
     package: str,
     now: datetime.datetime,

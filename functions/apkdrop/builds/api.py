@@ -8,6 +8,7 @@ from apkdrop.builds import service
 from apkdrop.builds.models import BuildRegistration
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, positive_id, route_map, serve
+from apkdrop.settings import BuildApiSettings
 
 PROJECT = "/api/v1/projects/<project>"
 ROUTES = route_map(
@@ -18,20 +19,24 @@ ROUTES = route_map(
 )
 
 
-def create_context(request: flask.Request, deps: Dependencies, project: str) -> flask.Response:
+def create_context(
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str
+) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     return json_response(service.create_context(deps, account, project))
 
 
 def get_context(
-    request: flask.Request, deps: Dependencies, project: str, context_id: str
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str, context_id: str
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     context = positive_id(context_id, "contextId")
     return json_response(service.get_context(deps, account, project, context))
 
 
-def register_build(request: flask.Request, deps: Dependencies, project: str) -> flask.Response:
+def register_build(
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str
+) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     service.valid_project_name(project)
     registration = parse_json(request, BuildRegistration)
@@ -39,7 +44,7 @@ def register_build(request: flask.Request, deps: Dependencies, project: str) -> 
 
 
 def get_build(
-    request: flask.Request, deps: Dependencies, project: str, build_id: str
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str, build_id: str
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     build = positive_id(build_id, "buildId")
@@ -49,6 +54,6 @@ def get_build(
 VIEWS = {view.__name__: view for view in (create_context, get_context, register_build, get_build)}
 
 
-def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
+def handle(request: flask.Request, deps: Dependencies[BuildApiSettings]) -> flask.Response:
     """Serves one request of the build-upload API."""
     return serve(request, ROUTES, VIEWS, deps)

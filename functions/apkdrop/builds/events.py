@@ -11,11 +11,12 @@ from pydantic import ValidationError
 from apkdrop import logs
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
+from apkdrop.settings import BuildFinalizedSettings
 
 log = logging.getLogger(__name__)
 
 
-def handle(event: CloudEvent, deps: Dependencies) -> None:
+def handle(event: CloudEvent, deps: Dependencies[BuildFinalizedSettings]) -> None:
     logs.bind_request_id(event["id"])
     try:
         finalized = settlement.FinalizedEvent.model_validate(

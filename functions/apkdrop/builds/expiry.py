@@ -7,6 +7,7 @@ from pydantic import BaseModel, PositiveInt
 from apkdrop.builds import settlement
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
+from apkdrop.settings import BuildUploadExpirySettings
 from apkdrop.task_auth import TASK_ROUTES, verify_task_caller
 
 
@@ -14,12 +15,12 @@ class ExpiryTask(BaseModel):
     buildId: PositiveInt
 
 
-def expire(request: flask.Request, deps: Dependencies) -> flask.Response:
+def expire(request: flask.Request, deps: Dependencies[BuildUploadExpirySettings]) -> flask.Response:
     verify_task_caller(request.headers, deps.settings, str(deps.settings.upload_expiry_url))
     task = parse_json(request, ExpiryTask)
     build = settlement.expire_upload(deps, task.buildId)
     return json_response({"buildId": task.buildId, "uploadState": build and build.uploadState})
 
 
-def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
+def handle(request: flask.Request, deps: Dependencies[BuildUploadExpirySettings]) -> flask.Response:
     return serve(request, TASK_ROUTES, {"task": expire}, deps)

@@ -17,6 +17,7 @@ from apkdrop.builds.models import (
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, NotFound
 from apkdrop.ids import PROJECT_NAME
+from apkdrop.settings import BuildApiSettings
 from apkdrop.signed_uploads import upload_headers
 
 CONTEXT_SEQUENCE = "buildUploads"
@@ -33,7 +34,9 @@ def valid_project_name(project_name: str) -> str:
     return project_name
 
 
-def create_context(deps: Dependencies, account: Account, project_name: str) -> UploadContext:
+def create_context(
+    deps: Dependencies[object], account: Account, project_name: str
+) -> UploadContext:
     valid_project_name(project_name)
     deps.builds.ensure_project(account.id, project_name)
     context = StoredContext(
@@ -47,7 +50,7 @@ def create_context(deps: Dependencies, account: Account, project_name: str) -> U
 
 
 def get_context(
-    deps: Dependencies, account: Account, project_name: str, context_id: int
+    deps: Dependencies[object], account: Account, project_name: str, context_id: int
 ) -> ContextWithBuilds:
     context = _owned_context(deps, account, project_name, context_id)
     builds = [build.public() for build in deps.builds.builds_of_context(context.id)]
@@ -55,7 +58,10 @@ def get_context(
 
 
 def register_build(
-    deps: Dependencies, account: Account, project_name: str, registration: BuildRegistration
+    deps: Dependencies[BuildApiSettings],
+    account: Account,
+    project_name: str,
+    registration: BuildRegistration,
 ) -> RegisteredBuild:
     """Creates the build and a signed URL for its upload.
 
@@ -91,7 +97,9 @@ def register_build(
     return RegisteredBuild(uploadSpec=UploadSpec(url=url, headers=headers), build=build.public())
 
 
-def get_build(deps: Dependencies, account: Account, project_name: str, build_id: int) -> Build:
+def get_build(
+    deps: Dependencies[object], account: Account, project_name: str, build_id: int
+) -> Build:
     valid_project_name(project_name)
     build = deps.builds.get_build(build_id)
     if build is None or (build.accountId, build.projectName) != (account.id, project_name):
@@ -100,7 +108,7 @@ def get_build(deps: Dependencies, account: Account, project_name: str, build_id:
 
 
 def _owned_context(
-    deps: Dependencies, account: Account, project_name: str, context_id: int
+    deps: Dependencies[object], account: Account, project_name: str, context_id: int
 ) -> StoredContext:
     valid_project_name(project_name)
     context = deps.builds.get_context(context_id)

@@ -13,6 +13,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
 from apkdrop.ids import parse_id
 from apkdrop.logs import log_fields
+from apkdrop.settings import BuildFinalizedSettings, UploadLimitSettings
 from apkdrop.shared_models import StorageObject
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,9 @@ class FinalizedEvent(BaseModel):
     object: StorageObject
 
 
-def handle_finalized(deps: Dependencies, event: FinalizedEvent) -> StoredBuild | None:
+def handle_finalized(
+    deps: Dependencies[BuildFinalizedSettings], event: FinalizedEvent
+) -> StoredBuild | None:
     """Settles the build an uploaded object belongs to; anything else is acknowledged."""
     fields = log_fields(eventId=event.id, object=event.object.name)
     age = deps.clock() - event.time
@@ -47,7 +50,9 @@ def handle_finalized(deps: Dependencies, event: FinalizedEvent) -> StoredBuild |
         return None
 
 
-def settle_upload(deps: Dependencies, build_id: int, uploaded: StorageObject) -> StoredBuild | None:
+def settle_upload(
+    deps: Dependencies[UploadLimitSettings], build_id: int, uploaded: StorageObject
+) -> StoredBuild | None:
     """Inspects the uploaded APK and records FINISHED or FAILED, once per build."""
     build = deps.builds.get_build(build_id)
     if build is None or build.objectName != uploaded.name:
@@ -76,7 +81,7 @@ def settle_upload(deps: Dependencies, build_id: int, uploaded: StorageObject) ->
     return settled
 
 
-def expire_upload(deps: Dependencies, build_id: int) -> StoredBuild | None:
+def expire_upload(deps: Dependencies[UploadLimitSettings], build_id: int) -> StoredBuild | None:
     """Fails a build whose upload never arrived; settles it if the object did arrive."""
     build = deps.builds.get_build(build_id)
     if build is None or build.uploadState is not UploadState.UPLOADING:
@@ -98,7 +103,9 @@ def expire_upload(deps: Dependencies, build_id: int) -> StoredBuild | None:
     return deps.builds.update_build(build_id, fail)
 
 
-def _inspection_outcome(deps: Dependencies, build: StoredBuild, uploaded: StorageObject) -> dict:
+def _inspection_outcome(
+    deps: Dependencies[UploadLimitSettings], build: StoredBuild, uploaded: StorageObject
+) -> dict:
     recorded = {
         "fileSize": uploaded.size,
         "md5Hash": uploaded.md5Hash,

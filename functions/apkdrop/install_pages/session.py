@@ -10,20 +10,20 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from apkdrop.errors import Misconfigured
 from apkdrop.install_pages.ports import SessionRepository
-from apkdrop.settings import Settings
+from apkdrop.settings import SignInSettings
 
 COOKIE_NAME = "apkdrop_session"
 SESSION_LIFETIME = datetime.timedelta(days=7)
 SALT = "apkdrop-session"
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+def _serializer(settings: SignInSettings) -> URLSafeTimedSerializer:
     if settings.session_signing_key is None:
         raise Misconfigured("sign-in is not configured (SESSION_SIGNING_KEY is unset)")
     return URLSafeTimedSerializer(settings.session_signing_key.get_secret_value(), salt=SALT)
 
 
-def require_configured(settings: Settings) -> None:
+def require_configured(settings: SignInSettings) -> None:
     """Raises Misconfigured when sessions cannot be signed."""
     _serializer(settings)
 
@@ -33,7 +33,7 @@ def _record_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def _session_id(request: flask.Request, settings: Settings) -> str | None:
+def _session_id(request: flask.Request, settings: SignInSettings) -> str | None:
     """The id in the request's cookie, if the cookie is genuine and not expired."""
     cookie = request.cookies.get(COOKIE_NAME)
     if not cookie or settings.session_signing_key is None:
@@ -47,7 +47,7 @@ def _session_id(request: flask.Request, settings: Settings) -> str | None:
 
 
 def signed_in_email(
-    request: flask.Request, settings: Settings, sessions: SessionRepository
+    request: flask.Request, settings: SignInSettings, sessions: SessionRepository
 ) -> str | None:
     """The address of the request's session, if its record is neither revoked nor expired."""
     session_id = _session_id(request, settings)
@@ -57,7 +57,7 @@ def signed_in_email(
 def start_session(
     response: flask.Response,
     email: str,
-    settings: Settings,
+    settings: SignInSettings,
     sessions: SessionRepository,
     now: datetime.datetime,
 ) -> None:
@@ -78,7 +78,7 @@ def start_session(
 def end_session(
     request: flask.Request,
     response: flask.Response,
-    settings: Settings,
+    settings: SignInSettings,
     sessions: SessionRepository,
 ) -> None:
     """Revokes the request's session, so a copy of its cookie no longer signs anyone in."""

@@ -19,6 +19,7 @@ from apkdrop.ids import REQUEST_ID, new_request_id
 from apkdrop.install_pages.access import may_open
 from apkdrop.install_pages.ports import LinkTarget
 from apkdrop.notifications.models import SignInEmailTask
+from apkdrop.settings import InstallPagesSettings, PublicLinkSettings
 
 LINK_MINUTES = 15
 LINK_LIFETIME = datetime.timedelta(minutes=LINK_MINUTES)
@@ -32,7 +33,11 @@ def _digest(text: str) -> str:
 
 
 def request_link(
-    deps: Dependencies, app: Application, address: str, client: str, version: int | None
+    deps: Dependencies[InstallPagesSettings],
+    app: Application,
+    address: str,
+    client: str,
+    version: int | None,
 ) -> None:
     """Queues a sign-in task for `version` (None: the latest), whoever the address is."""
     email = address.strip().lower()
@@ -55,7 +60,9 @@ def deserves_link(app: Application, version: Version, email: str) -> bool:
     return not may_open(app, version, None) and may_open(app, version, email)
 
 
-def issue_link(deps: Dependencies, task: SignInEmailTask, version_label: str | None) -> str:
+def issue_link(
+    deps: Dependencies[PublicLinkSettings], task: SignInEmailTask, version_label: str | None
+) -> str:
     """Mints the request's one-time token, stores its hash (replacing an earlier attempt's), and
     returns the link that carries it."""
     secret = secrets.token_urlsafe(32)
@@ -70,7 +77,7 @@ def check_link(token: str) -> None:
         raise InvalidRequest(LINK_EXPIRED)
 
 
-def redeem_link(deps: Dependencies, token: str) -> LinkTarget:
+def redeem_link(deps: Dependencies[object], token: str) -> LinkTarget:
     """What a valid, unused link was issued for; it cannot be used again."""
     check_link(token)
     request_id, secret = token.split(".")

@@ -17,6 +17,7 @@ from apkdrop.ids import OPAQUE_ID
 from apkdrop.install_pages import session, sign_in
 from apkdrop.install_pages.access import may_open, openable
 from apkdrop.install_pages.rendering import error_page, page
+from apkdrop.settings import InstallPagesSettings
 from apkdrop.ttls import DOWNLOAD_URL_TTL, PAGE_ICON_URL_TTL
 from apkdrop.version_labels import parse_label
 
@@ -31,7 +32,9 @@ ROUTES = route_map(
 UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+def app_page(
+    request: flask.Request, deps: Dependencies[InstallPagesSettings], app_id: str
+) -> flask.Response:
     app, version, versions, email = _visible_version(request, deps, app_id)
     base_url = deps.settings.public_base_url
     link = links.magic_link(base_url, app.id)
@@ -67,7 +70,9 @@ def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
     )
 
 
-def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+def download(
+    request: flask.Request, deps: Dependencies[InstallPagesSettings], app_id: str
+) -> flask.Response:
     """A short-lived signed URL, so the bytes come straight from the bucket."""
     app, version, _, _ = _visible_version(request, deps, app_id)
     url = deps.bucket.signed_get_url(
@@ -76,7 +81,9 @@ def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
     return _redirect(url, 302)
 
 
-def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
+def ask_for_link(
+    request: flask.Request, deps: Dependencies[InstallPagesSettings]
+) -> flask.Response:
     app = _app(deps, request.form.get("app", ""))
     number = _requested_version(request.form.get("version"))
     client = client_address(request, deps.settings.trusted_proxy_hops)
@@ -85,14 +92,16 @@ def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     return page("check_email.html", app_id=app.id, minutes=sign_in.LINK_MINUTES)
 
 
-def confirm_link(request: flask.Request, deps: Dependencies) -> flask.Response:
+def confirm_link(
+    request: flask.Request, deps: Dependencies[InstallPagesSettings]
+) -> flask.Response:
     """The emailed link only shows a button: a mail scanner that opens it spends nothing."""
     token = request.args.get("token", "")
     sign_in.check_link(token)
     return page("confirm_sign_in.html", token=token)
 
 
-def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
+def verify_link(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:
     # Checked before the link is spent, so a misconfiguration does not waste it.
     session.require_configured(deps.settings)
     target = sign_in.redeem_link(deps, request.form.get("token", ""))
@@ -102,7 +111,7 @@ def verify_link(request: flask.Request, deps: Dependencies) -> flask.Response:
     return response
 
 
-def sign_out(request: flask.Request, deps: Dependencies) -> flask.Response:
+def sign_out(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:
     target = request.args.get("next", "")
     # On to our own pages only: never an open redirect.
     response = _redirect(target, 303) if links.is_app_page(target) else page("signed_out.html")
@@ -135,7 +144,7 @@ def download_name(app: Application, version: Version) -> str:
     return stem.replace("..", "_")[:120] + ".apk"
 
 
-def _app(deps: Dependencies, app_id: str) -> Application:
+def _app(deps: Dependencies[InstallPagesSettings], app_id: str) -> Application:
     app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
     if app is None:
         raise NotFound("This app does not exist, or its link is mistyped.")
@@ -143,7 +152,7 @@ def _app(deps: Dependencies, app_id: str) -> Application:
 
 
 def _visible_version(
-    request: flask.Request, deps: Dependencies, app_id: str
+    request: flask.Request, deps: Dependencies[InstallPagesSettings], app_id: str
 ) -> tuple[Application, Version, list[Version], str | None]:
     """The app, the requested version (else the latest) if the visitor may open it, and the
     versions they may open, newest first."""
@@ -179,7 +188,7 @@ def _requested_version(text: str | None) -> int | None:
     return number
 
 
-def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
+def handle(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:
     """Serves one install page (errors as friendly HTML pages)."""
 
     def render_error(exc: ApkdropError, arguments: dict) -> flask.Response:

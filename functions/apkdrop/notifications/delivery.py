@@ -19,6 +19,7 @@ from apkdrop.notifications.models import (
     UploadNotificationTask,
 )
 from apkdrop.notifications.ports import Claim, MailRefused
+from apkdrop.settings import EmailTaskSettings, PublicLinkSettings
 from apkdrop.ttls import EMAIL_ICON_URL_TTL
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,9 @@ log = logging.getLogger(__name__)
 SEND_LEASE = datetime.timedelta(seconds=60)
 
 
-def queue_upload_email(deps: Dependencies, app: Application, version: Version) -> bool:
+def queue_upload_email(
+    deps: Dependencies[EmailTaskSettings], app: Application, version: Version
+) -> bool:
     """Enqueues the version's email (a retried enqueue is a no-op); False if it could not."""
     task = UploadNotificationTask(appId=app.id, version=version.versionNumber)
     try:
@@ -48,7 +51,7 @@ def queue_upload_email(deps: Dependencies, app: Application, version: Version) -
     return True
 
 
-def deliver_email(deps: Dependencies, task: EmailTask) -> str:
+def deliver_email(deps: Dependencies[PublicLinkSettings], task: EmailTask) -> str:
     """Sends one task's email once; returns what happened (for the log and the answer).
 
     Raises BackendUnavailable when SendGrid or Firestore fail in a way a retry may fix, and
@@ -77,7 +80,7 @@ def deliver_email(deps: Dependencies, task: EmailTask) -> str:
     return _send_once(deps, task.delivery_id, email, record, unrecorded)
 
 
-def _deliver_sign_in(deps: Dependencies, task: SignInEmailTask) -> str:
+def _deliver_sign_in(deps: Dependencies[PublicLinkSettings], task: SignInEmailTask) -> str:
     """Decided here, at send time, so that a request costs the same whoever asks."""
     found = _version_to_open(deps, task)
     if found is None or not sign_in.deserves_link(*found, task.email):
@@ -97,7 +100,7 @@ def _deliver_sign_in(deps: Dependencies, task: SignInEmailTask) -> str:
 
 
 def _version_to_open(
-    deps: Dependencies, task: SignInEmailTask
+    deps: Dependencies[object], task: SignInEmailTask
 ) -> tuple[Application, Version] | None:
     number = task.version
     if number is None:
@@ -109,7 +112,7 @@ def _version_to_open(
 
 
 def _send_once(
-    deps: Dependencies,
+    deps: Dependencies[object],
     delivery_id: str,
     email: Callable[[], RenderedEmail],
     record: Callable[[NotificationState, str | None], None] | None,
@@ -147,7 +150,7 @@ def _send_once(
 
 
 def _finish(
-    deps: Dependencies,
+    deps: Dependencies[object],
     delivery_id: str,
     state: NotificationState,
     reason: str | None,
@@ -161,7 +164,7 @@ def _finish(
 
 
 def _record(
-    deps: Dependencies,
+    deps: Dependencies[object],
     task: UploadNotificationTask,
     notification: Notification,
     state: NotificationState,

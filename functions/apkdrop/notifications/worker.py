@@ -7,10 +7,11 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import EmailTaskBody
+from apkdrop.settings import EmailWorkerSettings
 from apkdrop.task_auth import TASK_ROUTES, verify_task_caller
 
 
-def send(request: flask.Request, deps: Dependencies) -> flask.Response:
+def send(request: flask.Request, deps: Dependencies[EmailWorkerSettings]) -> flask.Response:
     verify_task_caller(request.headers, deps.settings, str(deps.settings.email_worker_url))
     task = parse_json(request, EmailTaskBody).root
     return json_response(
@@ -18,5 +19,5 @@ def send(request: flask.Request, deps: Dependencies) -> flask.Response:
     )
 
 
-def handle(request: flask.Request, deps: Dependencies) -> flask.Response:
+def handle(request: flask.Request, deps: Dependencies[EmailWorkerSettings]) -> flask.Response:
     return serve(request, TASK_ROUTES, {"task": send}, deps)

@@ -14,8 +14,7 @@ from google.cloud import firestore as firestore_sdk
 from google.cloud import storage
 
 from apkdrop.adapters import cloud_storage, firestore, signing
-from apkdrop.settings import Settings
-from tests.fakes import make_settings
+from tests.fakes import AllSettings, make_settings
 from tests.integration.conftest import RunningStack
 
 # Not the stack's upload bucket: the stack's finalize function ignores objects of any other.
@@ -32,8 +31,8 @@ def unique_number() -> int:
 
 
 @pytest.fixture(scope="session")
-def emulator_settings(stack: RunningStack) -> Settings:
-    function_env = stack.state["functionEnv"]
+def emulator_settings(stack: RunningStack) -> AllSettings:
+    function_env = stack.state["functionEnvs"]["build-api"]  # a function that signs URLs
     return make_settings(
         google_cloud_project=stack.env["GOOGLE_CLOUD_PROJECT"],
         firestore_emulator_host=stack.env["FIRESTORE_EMULATOR_HOST"],
@@ -46,7 +45,7 @@ def emulator_settings(stack: RunningStack) -> Settings:
 
 
 @pytest.fixture(scope="package")
-def firestore_client(emulator_settings: Settings) -> Iterator[firestore_sdk.Client]:
+def firestore_client(emulator_settings: AllSettings) -> Iterator[firestore_sdk.Client]:
     """Closed after these suites: its gRPC threads would outlive them in the test process,
     which later tests fork functions from."""
     client = firestore.create_client(emulator_settings)
@@ -55,7 +54,7 @@ def firestore_client(emulator_settings: Settings) -> Iterator[firestore_sdk.Clie
 
 
 @pytest.fixture(scope="session")
-def storage_client(emulator_settings: Settings) -> storage.Client:
+def storage_client(emulator_settings: AllSettings) -> storage.Client:
     client = cloud_storage.create_client(emulator_settings)
     client.create_bucket(emulator_settings.upload_bucket)
     return client
@@ -63,10 +62,10 @@ def storage_client(emulator_settings: Settings) -> storage.Client:
 
 @pytest.fixture(scope="session")
 def upload_bucket(
-    emulator_settings: Settings, storage_client: storage.Client
+    emulator_settings: AllSettings, storage_client: storage.Client
 ) -> cloud_storage.UploadBucket:
-    signer = signing.create_signer(emulator_settings)
-    return cloud_storage.UploadBucket(storage_client, emulator_settings, signer)
+    url_signing = signing.create_url_signing(emulator_settings)
+    return cloud_storage.UploadBucket(storage_client, emulator_settings.upload_bucket, url_signing)
 
 
 def fake_or_firestore(
