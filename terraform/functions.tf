@@ -25,7 +25,7 @@ resource "google_cloudfunctions2_function" "function" {
     all_traffic_on_latest_revision   = true
     available_cpu                    = "1"
     available_memory                 = each.value.memory
-    environment_variables            = merge(local.function_env, { SIGNING_SERVICE_ACCOUNT_EMAIL = google_service_account.function[each.key].email })
+    environment_variables            = merge(local.function_env[each.key], contains(each.value.settings, "signing") ? { SIGNING_SERVICE_ACCOUNT_EMAIL = google_service_account.function[each.key].email } : {})
     ingress_settings                 = local.ingress_settings[each.value.invokers]
     max_instance_count               = var.max_instance_count
     max_instance_request_concurrency = each.value.concurrency

@@ -94,7 +94,7 @@ resource "google_service_account_iam_member" "tasks_invoker_user" {
 
 # V4 signed URLs without a private key: the function signs through IAM signBlob as itself.
 resource "google_service_account_iam_member" "url_signer" {
-  for_each = { for name, function in local.functions : name => function if function.signs_urls }
+  for_each = { for name, function in local.functions : name => function if contains(function.settings, "signing") }
 
   member             = google_service_account.function[each.key].member
   role               = "roles/iam.serviceAccountTokenCreator"

@@ -13,7 +13,10 @@ locals {
   #   firestore        roles/datastore.user
   #   memory           memory of one instance (each gets one vCPU)
   #   secrets          environment variable => key of local.secrets
-  #   signs_urls       signs V4 URLs through IAM signBlob as itself
+  #   settings         the groups of its settings class (functions/apkdrop/settings.py: its
+  #                    FUNCTION_SETTINGS class, whose groups are named here in snake case
+  #                    without "Settings"): keys of local.settings_env. With "signing", it
+  #                    signs V4 URLs through IAM signBlob as itself
   #   timeout_seconds  longest request
   function_needs = {
     application-api = {
@@ -23,8 +26,8 @@ locals {
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      signs_urls      = true # large-file upload URLs
-      timeout_seconds = 540  # an apkUrl import streams up to 1 GiB
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload"]
+      timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
       bucket_roles    = ["roles/storage.objectCreator"] # its create-only upload URLs
@@ -33,7 +36,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      signs_urls      = true
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "expiry_queue", "expiry_task", "task_auth", "body_limit"]
       timeout_seconds = 60
     }
     build-finalized = {
@@ -43,7 +46,7 @@ locals {
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      signs_urls      = false
+      settings        = ["core", "bucket", "upload_limit", "event_age"]
       timeout_seconds = 300
     }
     build-upload-expiry = {
@@ -53,7 +56,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      signs_urls      = false
+      settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit"]
       timeout_seconds = 300
     }
     email-worker = {
@@ -63,7 +66,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = { SENDGRID_API_KEY = "sendgrid-api-key" }
-      signs_urls      = true
+      settings        = ["core", "bucket", "signing", "email_task", "task_auth", "mail", "body_limit", "public_link"]
       timeout_seconds = 60
     }
     install-pages = {
@@ -73,7 +76,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = { SESSION_SIGNING_KEY = "session-signing-key" }
-      signs_urls      = true
+      settings        = ["core", "bucket", "signing", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "sign_in"]
       timeout_seconds = 60
     }
   }
@@ -110,45 +113,85 @@ locals {
   # domain routes /app/* there; without it, install-pages' own URL.
   public_base_url = coalesce(local.load_balancer_url, local.function_urls["install-pages"])
 
-  # Every variable functions/apkdrop/settings.py reads in production, the same for every function
-  # (each builds the whole Settings at cold start). Per function (functions.tf): its own
-  # SIGNING_SERVICE_ACCOUNT_EMAIL and its secrets. Never set in a deployment, being for the local
-  # stack and tests only: SIGNING_CREDENTIALS_FILE, URL_FETCH_LOOPBACK_PORT,
-  # DEV_ALLOW_UNAUTHENTICATED_TASKS and the *_EMULATOR_HOST variables.
+  # The variables of each settings group (functions/apkdrop/settings.py) that a deployment
+  # sets, by group: a function gets those of its groups (function_env). Set elsewhere: each
+  # signing function's own SIGNING_SERVICE_ACCOUNT_EMAIL (functions.tf) and the secrets
+  # (function_needs). Never set in a deployment, being for the local stack and tests only:
+  # SIGNING_CREDENTIALS_FILE, URL_FETCH_LOOPBACK_PORT, DEV_ALLOW_UNAUTHENTICATED_TASKS and the
+  # *_EMULATOR_HOST variables.
+  settings_env = {
+    application_upload = {
+      MAX_ALLOWED_USERS                 = tostring(var.max_allowed_users)
+      MAX_DIRECT_UPLOAD_BYTES           = tostring(var.max_direct_upload_bytes)
+      MAX_NOTIFICATION_RECIPIENTS       = tostring(var.max_notification_recipients)
+      UPLOAD_RATE_LIMIT_PER_MINUTE      = tostring(var.upload_rate_limit_per_minute)
+      URL_FETCH_CONNECT_TIMEOUT_SECONDS = tostring(var.url_fetch_connect_timeout_seconds)
+      URL_FETCH_MIN_BYTES_PER_SECOND    = tostring(var.url_fetch_min_bytes_per_second)
+      URL_FETCH_MIN_RATE_GRACE_SECONDS  = tostring(var.url_fetch_min_rate_grace_seconds)
+      URL_FETCH_READ_TIMEOUT_SECONDS    = tostring(var.url_fetch_read_timeout_seconds)
+      URL_FETCH_TOTAL_TIMEOUT_SECONDS   = tostring(var.url_fetch_total_timeout_seconds)
+    }
+    body_limit = {
+      MAX_FORM_BODY_BYTES = tostring(var.max_form_body_bytes)
+      MAX_JSON_BODY_BYTES = tostring(var.max_json_body_bytes)
+    }
+    bucket = {
+      UPLOAD_BUCKET = google_storage_bucket.uploads.name
+    }
+    core = {
+      GOOGLE_CLOUD_PROJECT = var.project_id
+      LOG_LEVEL            = var.log_level
+      REGION               = var.region
+    }
+    email_queue = {
+      EMAIL_QUEUE = google_cloud_tasks_queue.queue["emails"].name
+    }
+    email_task = {
+      EMAIL_WORKER_URL = local.function_urls["email-worker"]
+    }
+    event_age = {
+      MAX_EVENT_AGE_SECONDS = tostring(var.max_event_age_seconds)
+    }
+    expiry_queue = {
+      UPLOAD_EXPIRY_GRACE_SECONDS = tostring(var.upload_expiry_grace_seconds)
+      UPLOAD_EXPIRY_QUEUE         = google_cloud_tasks_queue.queue["upload-expiry"].name
+    }
+    expiry_task = {
+      UPLOAD_EXPIRY_URL = local.function_urls["build-upload-expiry"]
+    }
+    mail = { # and the secret SENDGRID_API_KEY
+      EMAIL_FROM    = var.email_from
+      SENDGRID_HOST = "https://api.sendgrid.com"
+    }
+    public_link = {
+      PUBLIC_BASE_URL = local.public_base_url
+    }
+    sign_in = {                               # and the secret SESSION_SIGNING_KEY
+      SESSION_COOKIE_SECURE          = "true" # false only for the local stack's plain http
+      SIGN_IN_RATE_LIMIT_PER_ADDRESS = tostring(var.sign_in_rate_limit_per_address)
+      SIGN_IN_RATE_LIMIT_PER_CLIENT  = tostring(var.sign_in_rate_limit_per_client)
+      # Proxies that append to X-Forwarded-For: Google's front end, and the load balancer if on.
+      TRUSTED_PROXY_HOPS = local.load_balancer_enabled ? "2" : "1"
+    }
+    signed_upload = {
+      UPLOAD_URL_TTL_SECONDS = tostring(var.upload_url_ttl_seconds)
+    }
+    signing = { # and the function's own SIGNING_SERVICE_ACCOUNT_EMAIL (functions.tf)
+      SIGNED_URL_ENDPOINT = "https://storage.googleapis.com"
+    }
+    task_auth = {
+      TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+    }
+    upload_limit = {
+      MAX_UPLOAD_BYTES = tostring(var.max_upload_bytes)
+    }
+  }
+
+  # Each function's plain environment: the variables of its settings groups, and no other.
   function_env = {
-    EMAIL_FROM                     = var.email_from
-    EMAIL_QUEUE                    = google_cloud_tasks_queue.queue["emails"].name
-    EMAIL_WORKER_URL               = local.function_urls["email-worker"]
-    GOOGLE_CLOUD_PROJECT           = var.project_id
-    LOG_LEVEL                      = var.log_level
-    MAX_ALLOWED_USERS              = tostring(var.max_allowed_users)
-    MAX_DIRECT_UPLOAD_BYTES        = tostring(var.max_direct_upload_bytes)
-    MAX_EVENT_AGE_SECONDS          = tostring(var.max_event_age_seconds)
-    MAX_FORM_BODY_BYTES            = tostring(var.max_form_body_bytes)
-    MAX_JSON_BODY_BYTES            = tostring(var.max_json_body_bytes)
-    MAX_NOTIFICATION_RECIPIENTS    = tostring(var.max_notification_recipients)
-    MAX_UPLOAD_BYTES               = tostring(var.max_upload_bytes)
-    PUBLIC_BASE_URL                = local.public_base_url
-    REGION                         = var.region
-    SENDGRID_HOST                  = "https://api.sendgrid.com"
-    SESSION_COOKIE_SECURE          = "true" # false only for the local stack's plain http
-    SIGN_IN_RATE_LIMIT_PER_ADDRESS = tostring(var.sign_in_rate_limit_per_address)
-    SIGN_IN_RATE_LIMIT_PER_CLIENT  = tostring(var.sign_in_rate_limit_per_client)
-    SIGNED_URL_ENDPOINT            = "https://storage.googleapis.com"
-    TASKS_INVOKER_SERVICE_ACCOUNT  = google_service_account.tasks_invoker.email
-    # Proxies that append to X-Forwarded-For: Google's front end, and the load balancer if on.
-    TRUSTED_PROXY_HOPS                = local.load_balancer_enabled ? "2" : "1"
-    UPLOAD_BUCKET                     = google_storage_bucket.uploads.name
-    UPLOAD_EXPIRY_GRACE_SECONDS       = tostring(var.upload_expiry_grace_seconds)
-    UPLOAD_EXPIRY_QUEUE               = google_cloud_tasks_queue.queue["upload-expiry"].name
-    UPLOAD_EXPIRY_URL                 = local.function_urls["build-upload-expiry"]
-    UPLOAD_RATE_LIMIT_PER_MINUTE      = tostring(var.upload_rate_limit_per_minute)
-    UPLOAD_URL_TTL_SECONDS            = tostring(var.upload_url_ttl_seconds)
-    URL_FETCH_CONNECT_TIMEOUT_SECONDS = tostring(var.url_fetch_connect_timeout_seconds)
-    URL_FETCH_MIN_BYTES_PER_SECOND    = tostring(var.url_fetch_min_bytes_per_second)
-    URL_FETCH_MIN_RATE_GRACE_SECONDS  = tostring(var.url_fetch_min_rate_grace_seconds)
-    URL_FETCH_READ_TIMEOUT_SECONDS    = tostring(var.url_fetch_read_timeout_seconds)
-    URL_FETCH_TOTAL_TIMEOUT_SECONDS   = tostring(var.url_fetch_total_timeout_seconds)
+    for name, needs in local.function_needs : name => merge(
+      [for group in needs.settings : local.settings_env[group]]...
+    )
   }
 
   # Whom each kind of function (routes.json "invokers") lets call it: anyone for the public

@@ -130,7 +130,7 @@ def grants(function: dict) -> dict[str, dict[str, frozenset[str]]]:
     if function["enqueues"]:
         role = resource("google_service_account_iam_member", "tasks_invoker_user")["role"]
         granted[On.TASKS_INVOKER.name] = {role: PREDEFINED_ROLES[role]}
-    if function["signs_urls"]:
+    if "signing" in function["settings"]:  # it signs V4 URLs as itself
         role = resource("google_service_account_iam_member", "url_signer")["role"]
         granted[On.OWN_ACCOUNT.name] = {role: PREDEFINED_ROLES[role]}
     return granted

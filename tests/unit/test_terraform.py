@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from apkdrop.settings import Settings
+from apkdrop.settings import FUNCTION_SETTINGS, CoreSettings, SettingsGroup
 from tests.terraform_hcl import (
     FUNCTIONS,
     ROUTES,
@@ -36,7 +36,11 @@ LOCAL_ONLY_SETTINGS = {
     "STORAGE_EMULATOR_HOST",
     "URL_FETCH_LOOPBACK_PORT",
 }
-SETTINGS = {name.upper(): field for name, field in Settings.model_fields.items()}
+SETTINGS = {
+    name.upper(): field
+    for settings in FUNCTION_SETTINGS.values()
+    for name, field in settings.model_fields.items()
+}
 PRIMITIVE_ROLE = re.compile(r"roles/(owner|editor|viewer)\b")
 SERVICE_ACCOUNT_PREFIX = "apkdrop-"
 FRAMEWORK_DECORATORS = {"http", "cloud_event"}
@@ -64,9 +68,10 @@ def function_resource() -> dict:
 
 
 def per_function_env_names() -> set[str]:
-    """Variables each function gets beside local.function_env (its own signing account)."""
+    """Variables a signing function gets beside its local.function_env (its own account)."""
     expression = nested(function_resource(), "service_config")["environment_variables"]
-    assert "local.function_env" in expression, "the functions' env must build on function_env"
+    assert "local.function_env[each.key]" in expression, "a function's env is its function_env"
+    assert 'contains(each.value.settings, "signing") ?' in expression, "only for signing ones"
     return set(re.findall(r"\b([A-Z][A-Z0-9_]*)\s*=", expression))
 
 
@@ -76,9 +81,40 @@ def secret_env_names() -> set[str]:
     }
 
 
+def settings_env_names() -> set[str]:
+    return {variable for group in local("settings_env").values() for variable in group}
+
+
 def environment_names() -> set[str]:
     """Every variable a deployed function is given, plain or from Secret Manager."""
-    return set(local("function_env")) | per_function_env_names() | secret_env_names()
+    return settings_env_names() | per_function_env_names() | secret_env_names()
+
+
+def function_env_names(name: str) -> set[str]:
+    """The variables Terraform gives one function: those of its settings groups, its own
+    signing account if it signs, and its secrets."""
+    assert re.fullmatch(
+        r"\$\{\{for name, needs in local\.function_needs : name => merge\("
+        r"\[for group in needs\.settings : local\.settings_env\[group\]\] ?\.\.\.\)\}\}",
+        local("function_env"),
+    ), f"function_env must merge each function's settings groups: {local('function_env')}"
+    needs = local("function_needs")[name]
+    plain = {variable for group in needs["settings"] for variable in local("settings_env")[group]}
+    own = per_function_env_names() if "signing" in needs["settings"] else set()
+    return plain | own | set(needs["secrets"])
+
+
+def group_name(group: type[SettingsGroup]) -> str:
+    """A group's name in Terraform: SignedUploadSettings is signed_upload."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", group.__name__.removesuffix("Settings")).lower()
+
+
+def groups_of(settings: type[CoreSettings]) -> list[type[SettingsGroup]]:
+    return [cls for cls in settings.__mro__ if SettingsGroup in cls.__bases__]
+
+
+def production_variables(settings: type[SettingsGroup]) -> set[str]:
+    return {name.upper() for name in settings.model_fields} - LOCAL_ONLY_SETTINGS
 
 
 # -- functions and routes ----------------------------------------------------------------------
@@ -172,13 +208,48 @@ def test_local_only_settings_exist_and_are_never_set():
 
 
 def test_every_function_gets_every_required_setting():
-    """Each function builds the whole Settings at cold start, so each needs every required one."""
-    required = {name for name, field in SETTINGS.items() if field.is_required()}
-    assert required - set(local("function_env")) - per_function_env_names() == set()
+    """Each function builds its settings class at cold start, so it needs each required field."""
+    for name, settings in FUNCTION_SETTINGS.items():
+        required = {
+            field.upper() for field, info in settings.model_fields.items() if info.is_required()
+        }
+        assert required - function_env_names(name) == set(), name
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_SETTINGS))
+def test_each_function_is_given_exactly_the_settings_of_its_class(name: str):
+    """A variable it does not read is one it need not have (build-finalized signs nothing); one
+    it reads but is not given fails its cold start."""
+    given, read = function_env_names(name), production_variables(FUNCTION_SETTINGS[name])
+    assert read - given == set(), f"{name} reads these, but Terraform does not set them"
+    assert given - read == set(), f"Terraform sets these, but {name}'s settings do not read them"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_SETTINGS))
+def test_function_needs_names_the_groups_of_each_functions_settings(name: str):
+    groups = [group_name(group) for group in groups_of(FUNCTION_SETTINGS[name])]
+    assert local("function_needs")[name]["settings"] == groups
+
+
+def test_each_settings_group_sets_its_own_variables():
+    """A variable in settings_env sits under the group that reads it."""
+    groups = {
+        group_name(group): group
+        for settings in FUNCTION_SETTINGS.values()
+        for group in groups_of(settings)
+    }
+    assert set(local("settings_env")) == set(groups)
+    for name, variables in local("settings_env").items():
+        assert set(variables) <= production_variables(groups[name]), name
+
+
+def test_the_settings_classes_are_the_functions_of_the_routes_table():
+    assert set(FUNCTION_SETTINGS) == set(ROUTES["functions"])
+    assert set(local("function_needs")) == set(FUNCTION_SETTINGS)
 
 
 def test_secrets_come_from_secret_manager_only():
-    assert secret_env_names() & set(local("function_env")) == set()
+    assert secret_env_names() & settings_env_names() == set()
     block = dynamic(nested(function_resource(), "service_config"), "secret_environment_variables")
     assert block["for_each"] == "${each.value.secrets}"
     for name in secret_env_names() & set(SETTINGS):
@@ -186,7 +257,7 @@ def test_secrets_come_from_secret_manager_only():
 
 
 def test_the_load_balancer_decides_the_public_base_url():
-    assert local("function_env")["PUBLIC_BASE_URL"] == "${local.public_base_url}"
+    assert local("settings_env")["public_link"]["PUBLIC_BASE_URL"] == "${local.public_base_url}"
     expression = local("public_base_url")
     assert "local.load_balancer_url" in expression
     assert 'local.function_urls["install-pages"]' in expression
