@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from infra.function_env import without_settings  # noqa: E402
 from infra.routes import load_routes  # noqa: E402
 
 TARGET_RATIO = 1.5
@@ -70,17 +71,29 @@ def main() -> None:
         workdir = Path(folder)
         stack = start_stack(workdir)
         try:
-            state = json.loads((workdir / "stack.json").read_text())
-            env = {**os.environ, **state["functionEnv"], "LOG_LEVEL": "WARNING"}
-            floor = measure_floor(workdir, env, arguments.runs)
-            after = measure_entry_points(ROOT / "functions", env, arguments.runs)
+            own, every = function_envs(json.loads((workdir / "stack.json").read_text()))
+            floor = measure_floor(workdir, every, arguments.runs)
+            after = measure_entry_points(ROOT / "functions", own, arguments.runs)
+            # An older checkout may read every function's settings in each.
             before = arguments.before and measure_entry_points(
-                arguments.before, env, arguments.runs
+                arguments.before, dict.fromkeys(own, every), arguments.runs
             )
         finally:
             stack.terminate()
             stack.wait(timeout=60)
     print_table(floor, after, before)
+
+
+def function_envs(state: dict) -> tuple[dict[str, dict], dict]:
+    """Each function's environment on the stack (its own settings), and one with every
+    function's settings."""
+    base = {**without_settings(os.environ), "LOG_LEVEL": "WARNING"}
+    own = {
+        name: {**base, **env, "LOG_LEVEL": "WARNING"} for name, env in state["functionEnvs"].items()
+    }
+    every = {name: value for env in own.values() for name, value in env.items()}
+    every.pop("FUNCTION_TARGET")
+    return own, every
 
 
 def start_stack(workdir: Path) -> subprocess.Popen:
@@ -111,11 +124,13 @@ def measure_floor(workdir: Path, env: dict, runs: int) -> dict:
     return median_run(hello, "hello", "http", request, env, runs, workdir)
 
 
-def measure_entry_points(source: Path, env: dict, runs: int) -> dict[str, dict]:
+def measure_entry_points(source: Path, envs: dict[str, dict], runs: int) -> dict[str, dict]:
+    """`envs`: each function's environment."""
     from infra.first_requests import first_request
 
     measured = {}
-    for spec in load_routes().functions.values():
+    for name, spec in load_routes().functions.items():
+        env = envs[name]
         request = first_request(spec.entryPoint, env["UPLOAD_BUCKET"])
         wanted = {
             "method": request.method,

@@ -26,6 +26,7 @@ from infra.emulators import (
     tasks_emulator_command,
 )
 from infra.fake_sendgrid import FakeSendGrid
+from infra.function_env import SETTING_NAMES, own_settings, without_settings
 from infra.gateway import Gateway, GatewayServer
 from infra.ports import free_port
 from infra.prerequisites import require_prerequisites
@@ -133,7 +134,7 @@ class Stack:
             ready=True,
             env=self._emulator_env(),
             ports=self.ports,
-            functionEnv=self.function_env(),
+            functionEnvs={name: self.function_env(name) for name in self.routes.functions},
             logDir=str(self.log_dir),
             devApiKey=dev_api_key,
         )
@@ -150,13 +151,24 @@ class Stack:
             "CLOUD_TASKS_EMULATOR_HOST": f"127.0.0.1:{self.ports['tasks']}",
         }
 
-    def function_env(self) -> dict[str, str]:
-        """Every setting the functions read (see functions/apkdrop/settings.py)."""
+    def function_env(self, function: str) -> dict[str, str]:
+        """What `function` is started with: its own settings only, and its entry point as
+        FUNCTION_TARGET (as Cloud Functions sets it)."""
+        return {
+            "PYTHONUNBUFFERED": "1",
+            "FUNCTION_TARGET": self.routes.functions[function].entryPoint,
+            **own_settings(function, self._setting_values()),
+        }
+
+    def _setting_values(self) -> dict[str, str]:
+        """Every function's settings (see functions/apkdrop/settings.py), local-only included."""
         config = self.config
+        unknown = set(config.function_settings) - SETTING_NAMES
+        if unknown:
+            raise ValueError(f"no function reads {', '.join(sorted(unknown))}")
         signing_key = write_dev_signing_key(config.state_dir, config.project)
         return {
             **self._emulator_env(),
-            "PYTHONUNBUFFERED": "1",
             "REGION": config.region,
             "UPLOAD_BUCKET": config.bucket,
             "SIGNED_URL_ENDPOINT": self._local_url(self.ports["storage"]),
@@ -209,7 +221,7 @@ class Stack:
         create_bucket(config.project, config.bucket)
 
     def _start_functions(self) -> None:
-        env = {**os.environ, **self.function_env()}
+        inherited = without_settings(os.environ)  # this process has some (the emulators')
         for name, spec in self.routes.functions.items():
             self._spawn(
                 name,
@@ -226,7 +238,7 @@ class Stack:
                     "--port",
                     str(self.ports[name]),
                 ],
-                env=env,
+                env={**inherited, **self.function_env(name)},
                 echo=self.config.echo_function_logs,
             )
         for name in self.routes.functions:

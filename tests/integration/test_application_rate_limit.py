@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infra.function_env import without_settings
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
@@ -22,7 +23,11 @@ def start_instance(stack, tmp_path: Path, name: str) -> tuple[subprocess.Popen, 
     from infra.ports import free_port
 
     port = free_port()
-    env = {**os.environ, **stack.state["functionEnv"], "UPLOAD_RATE_LIMIT_PER_MINUTE": str(LIMIT)}
+    env = {
+        **without_settings(os.environ),
+        **stack.state["functionEnvs"]["application-api"],
+        "UPLOAD_RATE_LIMIT_PER_MINUTE": str(LIMIT),
+    }
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "functions-framework"),

@@ -41,7 +41,7 @@ def wait_for_status(client: httpx.Client, app_id: str, status: str) -> dict:
 
 
 def fail_next_sends(stack, status: int, count: int = 1) -> None:
-    sendgrid = stack.state["functionEnv"]["SENDGRID_HOST"]
+    sendgrid = stack.state["functionEnvs"]["email-worker"]["SENDGRID_HOST"]
     httpx.post(f"{sendgrid}/_control/failures", json={"status": status, "count": count})
 
 

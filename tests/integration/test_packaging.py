@@ -1,6 +1,7 @@
 """Every entry point starts and answers from functions/requirements.txt alone, the way Cloud
 Functions runs it: a fresh virtualenv on Terraform's runtime, `functions-framework --target NAME
---signature-type ...` from the source folder, the local stack's settings, no dev packages.
+--signature-type ...` from the source folder, each with only its own settings as on the local
+stack, no dev packages.
 
 The dev venv has everything the tests and the CLI need, so a module missing from the
 requirements (httpx once was) passes every other test and kills every function in production.
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from infra.first_requests import first_request
+from infra.function_env import without_settings
 from infra.functions_venv import FunctionsVenv, ensure_functions_venv
 from infra.ports import free_port
 from infra.routes import load_routes
@@ -38,18 +40,19 @@ def functions_venv() -> FunctionsVenv:
     return built
 
 
-def clean_env(stack, venv: FunctionsVenv) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in LEAKY_VARIABLES}
+def clean_env(stack, venv: FunctionsVenv, function: str) -> dict[str, str]:
+    """This process's environment without the dev venv and without any setting (the tests set
+    the emulators'), then `function`'s own settings and FUNCTION_TARGET, as the stack has them."""
+    env = {k: v for k, v in without_settings(os.environ).items() if k not in LEAKY_VARIABLES}
     path = [entry for entry in env.get("PATH", "").split(os.pathsep) if ".venv" not in entry]
     env["PATH"] = os.pathsep.join([str(venv.bin), *path])
-    return {**env, **stack.state["functionEnv"]}
+    return {**env, **stack.state["functionEnvs"][function]}
 
 
 @pytest.fixture(scope="module")
 def deployed(stack, functions_venv, tmp_path_factory) -> Iterator[dict[str, str]]:
     """Each function of routes.json in its own functions-framework process: name -> base URL."""
     logs = tmp_path_factory.mktemp("packaging")
-    env = clean_env(stack, functions_venv)
     processes: dict[str, tuple[subprocess.Popen, str, Path]] = {}
     for name, spec in load_routes().functions.items():
         port = free_port()
@@ -62,7 +65,7 @@ def deployed(stack, functions_venv, tmp_path_factory) -> Iterator[dict[str, str]
                     *("--host", "127.0.0.1", "--port", str(port)),
                 ],
                 cwd=ROOT / "functions",  # the buildpack runs main.py from the source root
-                env=env,
+                env=clean_env(stack, functions_venv, name),
                 stdout=log.open("wb"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -109,7 +112,7 @@ def test_the_venv_holds_only_the_functions_requirements(functions_venv):
 @pytest.mark.parametrize("name", sorted(load_routes().functions))
 def test_each_entry_point_answers_its_first_request(deployed, stack, name):
     spec = load_routes().functions[name]
-    request = first_request(spec.entryPoint, stack.state["functionEnv"]["UPLOAD_BUCKET"])
+    request = first_request(spec.entryPoint, stack.state["functionEnvs"][name]["UPLOAD_BUCKET"])
     answer = httpx.request(
         request.method,
         deployed[name] + request.path,
