@@ -20,11 +20,12 @@ import httpx
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.url_fetch import UrlFetcher
+from apkdrop.audit.models import AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
@@ -48,24 +49,45 @@ class FakeAccounts:
         self.account_by_email: dict[str, str] = {}
         self.key_hashes: dict[str, str] = {}
         self.key_prefixes: dict[str, str] = {}
+        self.key_scopes: dict[str, KeyScope] = {}
 
-    def account_for_key_hash(self, key_hash: str) -> Account | None:
-        account_id = self.key_hashes.get(key_hash)
-        return None if account_id is None else self.accounts.get(account_id)
+    def account_for_key_hash(self, key_hash: str) -> Caller | None:
+        account = self.accounts.get(self.key_hashes.get(key_hash, ""))
+        if account is None:
+            return None
+        return Caller(
+            **account.model_dump(),
+            keyPrefix=self.key_prefixes[key_hash],
+            scope=self.key_scopes[key_hash],
+        )
 
     def ensure_account(self, email: str, new_id: str) -> Account:
         account_id = self.account_by_email.setdefault(email, new_id)
         return self.accounts.setdefault(account_id, Account(id=account_id, email=email))
 
-    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None:
+    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str, scope: KeyScope) -> None:
         if key_hash in self.key_hashes:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.key_hashes[key_hash] = account_id
         self.key_prefixes[key_hash] = key_prefix
+        self.key_scopes[key_hash] = scope
 
     def delete_api_key(self, key_hash: str) -> bool:
         self.key_prefixes.pop(key_hash, None)
+        self.key_scopes.pop(key_hash, None)
         return self.key_hashes.pop(key_hash, None) is not None
+
+
+class FakeAuditLog:
+    """The audit trail, in order, like `firestore_audit.AuditTrail`."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def append(self, event: AuditEvent) -> None:
+        if any(stored.id == event.id for stored in self.events):
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
+        self.events.append(event)
 
 
 class FakeBuildStore:
@@ -646,6 +668,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
         "mailer": FakeMailer(),
         "sign_in_tokens": FakeSignInTokens(clock),
         "sessions": FakeSessions(clock),
+        "audit": FakeAuditLog(),
         "clock": clock,
     }
     # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from apkdrop.accounts import AccountRepository
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
+from apkdrop.audit.ports import AuditLog
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
@@ -35,4 +36,5 @@ class Dependencies:
     mailer: Mailer | None
     sign_in_tokens: TokenRepository
     sessions: SessionRepository
+    audit: AuditLog
     clock: Clock = utc_now

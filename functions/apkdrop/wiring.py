@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from apkdrop.accounts import AccountRepository
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
+from apkdrop.audit.ports import AuditLog
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.dependencies import Dependencies
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
@@ -150,6 +151,12 @@ def _sessions(clients: Clients) -> SessionRepository:
     return Sessions(clients.firestore)
 
 
+def _audit(clients: Clients) -> AuditLog:
+    from apkdrop.adapters.firestore_audit import AuditTrail
+
+    return AuditTrail(clients.firestore)
+
+
 ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "accounts": _accounts,
     "builds": _builds,
@@ -163,6 +170,7 @@ ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "mailer": _mailer,
     "sign_in_tokens": _sign_in_tokens,
     "sessions": _sessions,
+    "audit": _audit,
 }
 
 

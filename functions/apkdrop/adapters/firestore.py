@@ -7,7 +7,7 @@ from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.errors import backend_call
 from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.settings import Settings
@@ -33,12 +33,21 @@ class AccountStore:
         self._db = client
 
     @backend_call("Firestore")
-    def account_for_key_hash(self, key_hash: str) -> Account | None:
+    def account_for_key_hash(self, key_hash: str) -> Caller | None:
         key = self._db.collection("apiKeys").document(key_hash).get()
         if not key.exists:
             return None
         account = self._db.collection("accounts").document(key.get("accountId")).get()
-        return Account(id=account.id, email=account.get("email")) if account.exists else None
+        if not account.exists:
+            return None
+        stored = key.to_dict() or {}
+        return Caller(
+            id=account.id,
+            email=account.get("email"),
+            keyPrefix=stored.get("prefix", ""),
+            # Keys issued before scopes existed could do everything, and still may.
+            scope=KeyScope(stored.get("scope", KeyScope.ADMIN)),
+        )
 
     @backend_call("Firestore")
     def ensure_account(self, email: str, new_id: str) -> Account:
@@ -61,9 +70,14 @@ class AccountStore:
         return Account(id=account_id, email=email)
 
     @backend_call("Firestore")
-    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None:
+    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str, scope: KeyScope) -> None:
         self._db.collection("apiKeys").document(key_hash).create(
-            {"accountId": account_id, "prefix": key_prefix, "dateCreated": utc_now()}
+            {
+                "accountId": account_id,
+                "prefix": key_prefix,
+                "scope": scope.value,
+                "dateCreated": utc_now(),
+            }
         )
 
     @backend_call("Firestore")

@@ -94,6 +94,8 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "Sessions.create": ENTITY_CREATE,
     "Sessions.email_of": ENTITY_GET,
     "Sessions.revoke": ENTITY_UPDATE,
+    # firestore_audit.AuditTrail
+    "AuditTrail.append": ENTITY_CREATE,
     # sendgrid_mail.SendGridMailer
     "SendGridMailer.send": NO_GOOGLE_CALL,
 }
