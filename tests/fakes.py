@@ -29,6 +29,7 @@ from apkdrop.audit.models import AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads.models import DownloadCursor, DownloadEvent
 from apkdrop.errors import BackendUnavailable, InvalidRequest, ObjectGone
 from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
@@ -409,6 +410,34 @@ class FakeApplicationStore:
         self.releases.append(upload_id)
 
 
+class FakeDownloadLog:
+    """Download events, counted on their version in `applications`, like
+    `firestore_downloads.DownloadJournal` (one commit: a missing version stores nothing)."""
+
+    def __init__(self, applications: FakeApplicationStore) -> None:
+        self.events: dict[str, dict[str, Any]] = {}
+        self._applications = applications
+
+    def record(self, event: DownloadEvent) -> None:
+        version = self._applications.version_docs.get(event.appId, {}).get(event.versionNumber)
+        if version is None or event.id in self.events:
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound, exists
+        self.events[event.id] = event.model_dump()
+        version["downloadCount"] = version.get("downloadCount", 0) + 1
+
+    def newest(
+        self, app_id: str, version: int | None, limit: int, after: DownloadCursor | None
+    ) -> list[DownloadEvent]:
+        found = [DownloadEvent.model_validate(e) for e in self.events.values()]
+        mine = [
+            e
+            for e in found
+            if e.appId == app_id and version in (None, e.versionNumber)
+            if after is None or (e.at, e.id) < (after.at, after.id)
+        ]
+        return sorted(mine, key=lambda e: (e.at, e.id), reverse=True)[:limit]
+
+
 @dataclass(frozen=True)
 class WindowIncrement:
     window_id: str
@@ -654,13 +683,14 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
     settings = make_settings(**settings_overrides)
     clock = FakeClock()
     bucket: Bucket = FakeBucket(settings.upload_bucket)  # the type checker holds it to the port
+    applications = FakeApplicationStore()
     fakes: dict[str, Any] = {
         "settings": settings,
         "accounts": FakeAccounts(),
         "builds": FakeBuildStore(),
         "bucket": bucket,
         "expiry_queue": FakeScheduler(),
-        "applications": FakeApplicationStore(),
+        "applications": applications,
         "rate_limits": FakeRateLimitWindows(),
         "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
@@ -669,6 +699,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies:
         "sign_in_tokens": FakeSignInTokens(clock),
         "sessions": FakeSessions(clock),
         "audit": FakeAuditLog(),
+        "downloads": FakeDownloadLog(applications),
         "clock": clock,
     }
     # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.

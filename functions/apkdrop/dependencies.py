@@ -12,6 +12,7 @@ from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
 from apkdrop.audit.ports import AuditLog
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
+from apkdrop.downloads.ports import DownloadLog
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import Settings
@@ -37,4 +38,5 @@ class Dependencies:
     sign_in_tokens: TokenRepository
     sessions: SessionRepository
     audit: AuditLog
+    downloads: DownloadLog
     clock: Clock = utc_now

@@ -26,7 +26,9 @@ from apkdrop.builds.models import (
     RegisteredBuild,
     UploadContext,
 )
+from apkdrop.downloads.models import DownloadPage
 from apkdrop.ids import PROJECT_NAME
+from apkdrop.paging import MAX_LIMIT
 
 VERSION = "1.0.0"
 
@@ -70,7 +72,7 @@ class Operation:
     method: str
     path: str
     summary: str
-    answer: type[BaseModel]
+    answer: type[BaseModel] | None  # None: a 302 to a signed URL
     errors: tuple[int, ...]
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
@@ -87,12 +89,17 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
     }
 
 
+def _query_parameter(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
 PROJECT = _path_parameter(
     "projectName",
     {"type": "string", "pattern": PROJECT_NAME.pattern},
     "a namespace inside the key's account, created on first use",
 )
 ID = {"type": "integer", "minimum": 1}
+APP_ID = _path_parameter("appId", {"type": "string"}, "the app's id")
 BUILDS = "/api/v1/projects/{projectName}"
 OPERATIONS = [
     Operation(
@@ -151,12 +158,40 @@ OPERATIONS = [
         "An application with its versions",
         ApplicationDetailAnswer,
         (401, 404),
-        parameters=[_path_parameter("appId", {"type": "string"}, "the app's id")],
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "get",
+        "/v1/application/{appId}/versions/{version}/download",
+        "Download a version: a 302 to a 5-minute signed URL (recorded, via api)",
+        None,
+        (401, 404),
+        parameters=[APP_ID, _path_parameter("version", {"type": "string"}, "e.g. 2.0")],
+    ),
+    Operation(
+        "get",
+        "/v1/application/{appId}/downloads",
+        "The app's downloads, newest first (admin keys only)",
+        DownloadPage,
+        (401, 403, 404),
+        parameters=[
+            APP_ID,
+            _query_parameter("version", {"type": "string"}, "only this version's, e.g. 2.0"),
+            _query_parameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "default 50"
+            ),
+            _query_parameter("pageToken", {"type": "string"}, "the last page's nextPageToken"),
+        ],
     ),
 ]
+REDIRECT = {
+    "description": "Found: the file, at a signed URL",
+    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+}
 ERROR_DESCRIPTIONS = {
     400: "Bad input: the detail names the field",
     401: "Missing or invalid API key",
+    403: "This API key may only upload; use an admin key",
     404: "Unknown (or another account's) resource",
     409: "Conflicts with an existing app",
     413: "Too large for one request: use /v1/application/uploads",
@@ -166,7 +201,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def openapi_document() -> dict:
-    answers = {op.answer for op in OPERATIONS} | {ErrorBody}
+    answers = {op.answer for op in OPERATIONS if op.answer} | {ErrorBody}
     bodies = {op.body for op in OPERATIONS if op.body}
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (model, "serialization") for model in sorted(answers, key=str)
@@ -175,7 +210,7 @@ def openapi_document() -> dict:
     _, schemas = models_json_schema(modes, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        responses = {"200": _content(op.answer, "OK")}
+        responses = {"302": REDIRECT} if op.answer is None else {"200": _content(op.answer, "OK")}
         # 400: any request can be malformed (the front end refuses bad headers); 503: outages.
         for status in sorted({400, *op.errors, 503}):
             responses[str(status)] = _content(ErrorBody, ERROR_DESCRIPTIONS[status])

@@ -18,6 +18,7 @@ from apkdrop.applications.rate_limit import WindowCounter
 from apkdrop.audit.ports import AuditLog
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads.ports import DownloadLog
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import Settings
@@ -30,11 +31,27 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
     "build-finalized": frozenset({"builds", "bucket"}),
     "build-upload-expiry": frozenset({"builds", "bucket"}),
     "application-api": frozenset(
-        {"accounts", "applications", "bucket", "email_queue", "rate_limits", "url_fetcher"}
+        {
+            "accounts",
+            "applications",
+            "bucket",
+            "downloads",
+            "email_queue",
+            "rate_limits",
+            "url_fetcher",
+        }
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
     "install-pages": frozenset(
-        {"applications", "bucket", "email_queue", "rate_limits", "sessions", "sign_in_tokens"}
+        {
+            "applications",
+            "bucket",
+            "downloads",
+            "email_queue",
+            "rate_limits",
+            "sessions",
+            "sign_in_tokens",
+        }
     ),
 }
 
@@ -157,6 +174,12 @@ def _audit(clients: Clients) -> AuditLog:
     return AuditTrail(clients.firestore)
 
 
+def _downloads(clients: Clients) -> DownloadLog:
+    from apkdrop.adapters.firestore_downloads import DownloadJournal
+
+    return DownloadJournal(clients.firestore)
+
+
 ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "accounts": _accounts,
     "builds": _builds,
@@ -171,6 +194,7 @@ ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "sign_in_tokens": _sign_in_tokens,
     "sessions": _sessions,
     "audit": _audit,
+    "downloads": _downloads,
 }
 
 

@@ -96,6 +96,9 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "Sessions.revoke": ENTITY_UPDATE,
     # firestore_audit.AuditTrail
     "AuditTrail.append": ENTITY_CREATE,
+    # firestore_downloads.DownloadJournal
+    "DownloadJournal.record": ENTITY_CREATE | ENTITY_UPDATE,  # the event, the version's count
+    "DownloadJournal.newest": ENTITY_LIST,
     # sendgrid_mail.SendGridMailer
     "SendGridMailer.send": NO_GOOGLE_CALL,
 }

@@ -10,6 +10,7 @@ from apkdrop.applications import large_uploads, queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads import api as downloads_api
 from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
@@ -29,6 +30,7 @@ ROUTES = route_map(
     Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
     Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
+    *downloads_api.RULES,
 )
 
 
@@ -92,7 +94,7 @@ def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account
 VIEWS = {
     view.__name__: view
     for view in (upload, create_large_upload, list_applications, get_application, openapi)
-}
+} | downloads_api.VIEWS
 
 
 def handle(request: flask.Request, deps: Dependencies) -> flask.Response:

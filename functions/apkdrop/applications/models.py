@@ -50,6 +50,9 @@ class Version(BaseModel):
     notification: Notification | None = None
     objectName: str
     iconObject: str | None = None
+    # Counted by the download record (downloads/), one server-side increment per download:
+    # change a version by updating fields, never by writing the whole document back.
+    downloadCount: int = 0
 
     @property
     def version(self) -> str:
@@ -104,6 +107,7 @@ class VersionView(BaseModel):
     sendNotification: bool
     notificationEmails: list[str]
     notification: Notification | None
+    downloadCount: int
 
 
 class ApplicationView(BaseModel):

@@ -24,15 +24,21 @@ def list_applications(deps: Dependencies, account: Account) -> list[ApplicationV
 
 
 def get_application(deps: Dependencies, account: Account, app_id: str) -> ApplicationDetail:
-    """One app with its versions, newest first; another account's app does not exist."""
-    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
-    if app is None or app.accountId != account.id:
-        raise NotFound(f"Application {app_id} not found")
+    """One app with its versions, newest first."""
+    app = owned_app(deps, account, app_id)
     versions = deps.applications.versions(app.id)
     return ApplicationDetail(
         **_view(deps, app, versions[0] if versions else None).model_dump(),
         versions=[_version_view(deps, app, version) for version in versions],
     )
+
+
+def owned_app(deps: Dependencies, account: Account, app_id: str) -> Application:
+    """The account's app `app_id`; another account's app does not exist (404, never 403)."""
+    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
+    if app is None or app.accountId != account.id:
+        raise NotFound(f"Application {app_id} not found")
+    return app
 
 
 def _view(deps: Dependencies, app: Application, latest: Version | None) -> ApplicationView:

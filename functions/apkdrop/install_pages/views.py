@@ -1,6 +1,5 @@
 """The install pages: an app's page, its download, and the sign-in flow of private apps."""
 
-import re
 from typing import cast
 
 import flask
@@ -11,13 +10,15 @@ from werkzeug.utils import redirect
 from apkdrop import links
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads import service as downloads
+from apkdrop.downloads.models import Via
 from apkdrop.errors import ApkdropError, Forbidden, NotFound, Unauthenticated
 from apkdrop.http import route_map, serve
 from apkdrop.ids import OPAQUE_ID
 from apkdrop.install_pages import session, sign_in
 from apkdrop.install_pages.access import may_open, openable
 from apkdrop.install_pages.rendering import error_page, page
-from apkdrop.ttls import DOWNLOAD_URL_TTL, PAGE_ICON_URL_TTL
+from apkdrop.ttls import PAGE_ICON_URL_TTL
 from apkdrop.version_labels import parse_label
 
 ROUTES = route_map(
@@ -28,7 +29,6 @@ ROUTES = route_map(
     Rule("/auth/verify", methods=["POST"], endpoint="verify_link"),
     Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
 )
-UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
@@ -68,12 +68,9 @@ def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
 
 
 def download(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
-    """A short-lived signed URL, so the bytes come straight from the bucket."""
-    app, version, _, _ = _visible_version(request, deps, app_id)
-    url = deps.bucket.signed_get_url(
-        version.objectName, DOWNLOAD_URL_TTL, download_name=download_name(app, version)
-    )
-    return _redirect(url, 302)
+    """A short-lived signed URL, so the bytes come straight from the bucket (recorded)."""
+    app, version, _, email = _visible_version(request, deps, app_id)
+    return _redirect(downloads.signed_download(deps, app, version, email, Via.PAGE), 302)
 
 
 def ask_for_link(request: flask.Request, deps: Dependencies) -> flask.Response:
@@ -123,16 +120,6 @@ def client_address(request: flask.Request, trusted_hops: int) -> str:
     if len(forwarded) >= trusted_hops:
         return forwarded[-trusted_hops]
     return request.remote_addr or "unknown"
-
-
-def download_name(app: Application, version: Version) -> str:
-    """`Label-1.2.3.apk`, with anything unsafe in a file name replaced."""
-    label = UNSAFE_FILE_CHARACTERS.sub("_", app.appLabel or "").strip("._-")
-    version_name = UNSAFE_FILE_CHARACTERS.sub(
-        "_", version.apkInfo.versionName or version.version
-    ).strip("._-")
-    stem = f"{label or app.packageName}-{version_name or version.version}"
-    return stem.replace("..", "_")[:120] + ".apk"
 
 
 def _app(deps: Dependencies, app_id: str) -> Application:
