@@ -93,10 +93,8 @@ def test_a_download_is_recorded_once_and_counted_on_its_version(
 ) -> None:
     url = download(deps, app, 2, visitor=TESTER)
 
-    assert (
-        url
-        == f"https://storage.example.test/apkdrop-test-uploads/applications/acct-install/{APP_ID}/2.apk?get=1"
-    )
+    object_name = f"applications/acct-install/{APP_ID}/2.apk"
+    assert url == f"https://storage.example.test/apkdrop-test-uploads/{object_name}?get=1"
     (event,) = [DownloadEvent.model_validate(e) for e in log(deps).events.values()]
     assert (event.appId, event.versionNumber, event.at, event.visitor, event.via) == (
         APP_ID,
