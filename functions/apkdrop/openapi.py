@@ -70,7 +70,7 @@ class Operation:
     method: str
     path: str
     summary: str
-    answer: type[BaseModel]
+    answer: type[BaseModel] | None  # None: 204, no content
     errors: tuple[int, ...]
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
@@ -93,6 +93,8 @@ PROJECT = _path_parameter(
     "a namespace inside the key's account, created on first use",
 )
 ID = {"type": "integer", "minimum": 1}
+BUILD_ID = _path_parameter("buildId", ID, "the build's id")
+CONTEXT_ID = _path_parameter("contextId", ID, "the context's id")
 BUILDS = "/api/v1/projects/{projectName}"
 OPERATIONS = [
     Operation(
@@ -109,14 +111,14 @@ OPERATIONS = [
         "A context with its builds",
         ContextWithBuilds,
         (400, 401, 404),
-        parameters=[PROJECT, _path_parameter("contextId", ID, "the context's id")],
+        parameters=[PROJECT, CONTEXT_ID],
     ),
     Operation(
         "post",
         f"{BUILDS}/builds",
         "Register a build; get its signed upload",
         RegisteredBuild,
-        (400, 401, 404),
+        (400, 401, 404, 409),
         body=BuildRegistration,
         parameters=[PROJECT],
     ),
@@ -126,7 +128,23 @@ OPERATIONS = [
         "A build and its upload state",
         Build,
         (400, 401, 404),
-        parameters=[PROJECT, _path_parameter("buildId", ID, "the build's id")],
+        parameters=[PROJECT, BUILD_ID],
+    ),
+    Operation(
+        "delete",
+        f"{BUILDS}/builds/{{buildId}}",
+        "Delete a build and its file (it then reads uploadState DELETED)",
+        None,
+        (400, 401, 403, 404),
+        parameters=[PROJECT, BUILD_ID],
+    ),
+    Operation(
+        "delete",
+        f"{BUILDS}/build-uploads/{{contextId}}",
+        "Delete every build of a context, and refuse new ones",
+        None,
+        (400, 401, 403, 404),
+        parameters=[PROJECT, CONTEXT_ID],
     ),
     Operation(
         "post",
@@ -157,8 +175,9 @@ OPERATIONS = [
 ERROR_DESCRIPTIONS = {
     400: "Bad input: the detail names the field",
     401: "Missing or invalid API key",
+    403: "This API key may only upload; use an admin key",
     404: "Unknown (or another account's) resource",
-    409: "Conflicts with an existing app",
+    409: "Conflicts with an existing app, or a deleted context",
     413: "Too large for one request: use /v1/application/uploads",
     429: "Rate limit exceeded (see Retry-After)",
     503: "A Google service failed; retry after Retry-After",
@@ -166,7 +185,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def openapi_document() -> dict:
-    answers = {op.answer for op in OPERATIONS} | {ErrorBody}
+    answers = {op.answer for op in OPERATIONS if op.answer} | {ErrorBody}
     bodies = {op.body for op in OPERATIONS if op.body}
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (model, "serialization") for model in sorted(answers, key=str)
@@ -175,7 +194,9 @@ def openapi_document() -> dict:
     _, schemas = models_json_schema(modes, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        responses = {"200": _content(op.answer, "OK")}
+        responses = (
+            {"200": _content(op.answer, "OK")} if op.answer else {"204": {"description": "Done"}}
+        )
         # 400: any request can be malformed (the front end refuses bad headers); 503: outages.
         for status in sorted({400, *op.errors, 503}):
             responses[str(status)] = _content(ErrorBody, ERROR_DESCRIPTIONS[status])
