@@ -219,7 +219,9 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--allow", action="append", metavar="EMAIL", help="repeatable, or comma-separated"
     )
 
-    seen = command(app, "downloads", "List who downloaded an application, newest first")
+    seen = command(
+        app, "downloads", "List the downloads of an application: when, which version, who, how"
+    )
     seen.set_defaults(run=manage.downloads)
     seen.add_argument("id", metavar="APP_ID")
     seen.add_argument("--version", metavar="N.0", help="only this version's downloads")

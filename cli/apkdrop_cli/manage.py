@@ -124,19 +124,20 @@ def delete_builds(session: Session, args: argparse.Namespace) -> Result:
     project = f"/api/v1/projects/{quote(args.project, safe='')}"
     if args.build is not None:
         what, path = f"build {args.build}", f"{project}/builds/{args.build}"
-        question = f"Delete build {args.build} of project {args.project}?"
+        outputs = {"build-id": str(args.build)}
     else:
-        what, path = f"upload context {args.context}", f"{project}/build-uploads/{args.context}"
-        question = f"Delete every build of upload context {args.context} in project {args.project}?"
-    confirm(session, args, question)
+        what = f"every build of upload context {args.context}"
+        path = f"{project}/build-uploads/{args.context}"
+        outputs = {"context-id": str(args.context)}
+    confirm(session, args, f"Delete {what} in project {args.project}?")
     session.api.delete(path, f"deleting {what}")
-    data = {
-        "project": args.project,
-        "buildId": args.build,
-        "contextId": args.context,
-        "deleted": True,
-    }
-    outputs = {
-        "build-id" if args.build is not None else "context-id": str(args.build or args.context)
-    }
-    return Result(data=data, lines=[f"deleted {what} of project {args.project}"], outputs=outputs)
+    return Result(
+        data={
+            "project": args.project,
+            "buildId": args.build,
+            "contextId": args.context,
+            "deleted": True,
+        },
+        lines=[f"deleted {what} in project {args.project}"],
+        outputs=outputs,
+    )
