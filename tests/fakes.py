@@ -116,6 +116,18 @@ class FakeBuildStore:
         stored = self.contexts.get(context_id)
         return None if stored is None else StoredContext.model_validate(stored)
 
+    def update_context(
+        self, context_id: int, decide: Callable[[StoredContext], dict | None]
+    ) -> StoredContext | None:
+        current = self.get_context(context_id)
+        if current is None:
+            return None
+        changes = decide(current)
+        if not changes:
+            return current
+        self.contexts[context_id] = {**self.contexts[context_id], **changes}
+        return StoredContext.model_validate({**current.model_dump(), **changes})
+
     def create_build(self, build: StoredBuild) -> None:
         if build.id in self.builds:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists

@@ -82,6 +82,11 @@ def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
     return flask.Response(text, status=status, mimetype="application/json")
 
 
+def no_content() -> flask.Response:
+    """204: done, nothing to say (a DELETE)."""
+    return flask.Response(status=204)
+
+
 def status_of(exc: ApkdropError) -> int:
     if isinstance(exc, ProtocolError):
         return exc.status

@@ -72,8 +72,9 @@ class Operation:
     method: str
     path: str
     summary: str
-    answer: type[BaseModel] | None  # None: a 302 to a signed URL
+    answer: type[BaseModel] | None  # None: no body (a 204, or the 302 of `redirects`)
     errors: tuple[int, ...]
+    redirects: bool = False  # a 302 to a signed URL
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
     parameters: list[dict] = field(default_factory=list)
@@ -100,6 +101,8 @@ PROJECT = _path_parameter(
 )
 ID = {"type": "integer", "minimum": 1}
 APP_ID = _path_parameter("appId", {"type": "string"}, "the app's id")
+BUILD_ID = _path_parameter("buildId", ID, "the build's id")
+CONTEXT_ID = _path_parameter("contextId", ID, "the context's id")
 BUILDS = "/api/v1/projects/{projectName}"
 OPERATIONS = [
     Operation(
@@ -116,14 +119,14 @@ OPERATIONS = [
         "A context with its builds",
         ContextWithBuilds,
         (400, 401, 404),
-        parameters=[PROJECT, _path_parameter("contextId", ID, "the context's id")],
+        parameters=[PROJECT, CONTEXT_ID],
     ),
     Operation(
         "post",
         f"{BUILDS}/builds",
         "Register a build; get its signed upload",
         RegisteredBuild,
-        (400, 401, 404),
+        (400, 401, 404, 409),
         body=BuildRegistration,
         parameters=[PROJECT],
     ),
@@ -133,7 +136,23 @@ OPERATIONS = [
         "A build and its upload state",
         Build,
         (400, 401, 404),
-        parameters=[PROJECT, _path_parameter("buildId", ID, "the build's id")],
+        parameters=[PROJECT, BUILD_ID],
+    ),
+    Operation(
+        "delete",
+        f"{BUILDS}/builds/{{buildId}}",
+        "Delete a build and its file (it then reads uploadState DELETED)",
+        None,
+        (400, 401, 403, 404),
+        parameters=[PROJECT, BUILD_ID],
+    ),
+    Operation(
+        "delete",
+        f"{BUILDS}/build-uploads/{{contextId}}",
+        "Delete every build of a context, and refuse new ones",
+        None,
+        (400, 401, 403, 404),
+        parameters=[PROJECT, CONTEXT_ID],
     ),
     Operation(
         "post",
@@ -166,6 +185,7 @@ OPERATIONS = [
         "Download a version: a 302 to a 5-minute signed URL (recorded, via api)",
         None,
         (401, 404),
+        redirects=True,
         parameters=[APP_ID, _path_parameter("version", {"type": "string"}, "e.g. 2.0")],
     ),
     Operation(
@@ -193,7 +213,7 @@ ERROR_DESCRIPTIONS = {
     401: "Missing or invalid API key",
     403: "This API key may only upload; use an admin key",
     404: "Unknown (or another account's) resource",
-    409: "Conflicts with an existing app",
+    409: "Conflicts with an existing app, or a deleted context",
     413: "Too large for one request: use /v1/application/uploads",
     429: "Rate limit exceeded (see Retry-After)",
     503: "A Google service failed; retry after Retry-After",
@@ -210,7 +230,12 @@ def openapi_document() -> dict:
     _, schemas = models_json_schema(modes, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        responses = {"302": REDIRECT} if op.answer is None else {"200": _content(op.answer, "OK")}
+        if op.redirects:
+            responses = {"302": REDIRECT}
+        elif op.answer:
+            responses = {"200": _content(op.answer, "OK")}
+        else:
+            responses = {"204": {"description": "Done"}}
         # 400: any request can be malformed (the front end refuses bad headers); 503: outages.
         for status in sorted({400, *op.errors, 503}):
             responses[str(status)] = _content(ErrorBody, ERROR_DESCRIPTIONS[status])

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from apkdrop.applications.url_fetch import UrlFetcher
 
 FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
-    "build-api": frozenset({"accounts", "builds", "bucket", "expiry_queue"}),
+    "build-api": frozenset({"accounts", "audit", "builds", "bucket", "expiry_queue"}),
     "build-finalized": frozenset({"builds", "bucket"}),
     "build-upload-expiry": frozenset({"builds", "bucket"}),
     "application-api": frozenset(

@@ -283,7 +283,7 @@ def test_unknown_route(api: FlaskClient, auth: dict[str, str], path: str) -> Non
     ("method", "path", "allowed"),
     [
         ("GET", f"{PROJECT_URL}/builds", {"POST"}),
-        ("DELETE", f"{PROJECT_URL}/builds/1", {"GET", "HEAD"}),
+        ("PUT", f"{PROJECT_URL}/builds/1", {"GET", "HEAD", "DELETE"}),
         ("PUT", f"{PROJECT_URL}/build-uploads", {"POST"}),
     ],
 )

@@ -2,10 +2,12 @@
 
 import contextlib
 from collections.abc import Callable
+from typing import TypeVar
 
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
+from pydantic import BaseModel
 
 from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.errors import backend_call
@@ -127,6 +129,13 @@ class BuildStore:
         return StoredContext.model_validate(snapshot.to_dict()) if snapshot.exists else None
 
     @backend_call("Firestore")
+    def update_context(
+        self, context_id: int, decide: Callable[[StoredContext], dict | None]
+    ) -> StoredContext | None:
+        """As `update_build`, for a context."""
+        return _update(self._db, self._contexts.document(str(context_id)), StoredContext, decide)
+
+    @backend_call("Firestore")
     def create_build(self, build: StoredBuild) -> None:
         self._builds.document(str(build.id)).create(build.model_dump(mode="python"))
 
@@ -150,21 +159,7 @@ class BuildStore:
         `decide` sees the current build and returns the fields to change, or None to leave it.
         Returns the build as it is after the transaction (None when it does not exist).
         """
-        reference = self._builds.document(str(build_id))
-
-        @firestore.transactional
-        def apply(transaction: firestore.Transaction) -> StoredBuild | None:
-            snapshot = reference.get(transaction=transaction)
-            if not snapshot.exists:
-                return None
-            current = StoredBuild.model_validate(snapshot.to_dict())
-            changes = decide(current)
-            if not changes:
-                return current
-            transaction.update(reference, changes)
-            return StoredBuild.model_validate({**current.model_dump(), **changes})
-
-        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return _update(self._db, self._builds.document(str(build_id)), StoredBuild, decide)
 
     @property
     def _contexts(self) -> firestore.CollectionReference:
@@ -173,3 +168,29 @@ class BuildStore:
     @property
     def _builds(self) -> firestore.CollectionReference:
         return self._db.collection("builds")
+
+
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def _update(
+    db: firestore.Client,
+    reference: firestore.DocumentReference,
+    model: type[Record],
+    decide: Callable[[Record], dict | None],
+) -> Record | None:
+    """Reads one document and writes what `decide` returns, in one transaction."""
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> Record | None:
+        snapshot = reference.get(transaction=transaction)
+        if not snapshot.exists:
+            return None
+        current = model.model_validate(snapshot.to_dict())
+        changes = decide(current)
+        if not changes:
+            return current
+        transaction.update(reference, changes)
+        return model.model_validate({**current.model_dump(), **changes})
+
+    return apply(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))

@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "BuildStore.ensure_project": ENTITY_CREATE,
     "BuildStore.create_context": ENTITY_CREATE,
     "BuildStore.get_context": ENTITY_GET,
+    "BuildStore.update_context": ENTITY_GET | ENTITY_UPDATE,
     "BuildStore.create_build": ENTITY_CREATE,
     "BuildStore.get_build": ENTITY_GET,
     "BuildStore.builds_of_context": ENTITY_LIST,

@@ -3,11 +3,11 @@
 import flask
 from werkzeug.routing import Rule
 
-from apkdrop.accounts import authenticate
-from apkdrop.builds import service
+from apkdrop.accounts import authenticate, authenticate_admin
+from apkdrop.builds import deletion, service
 from apkdrop.builds.models import BuildRegistration
 from apkdrop.dependencies import Dependencies
-from apkdrop.http import json_response, parse_json, positive_id, route_map, serve
+from apkdrop.http import json_response, no_content, parse_json, positive_id, route_map, serve
 
 PROJECT = "/api/v1/projects/<project>"
 ROUTES = route_map(
@@ -15,6 +15,8 @@ ROUTES = route_map(
     Rule(f"{PROJECT}/build-uploads/<context_id>", methods=["GET"], endpoint="get_context"),
     Rule(f"{PROJECT}/builds", methods=["POST"], endpoint="register_build"),
     Rule(f"{PROJECT}/builds/<build_id>", methods=["GET"], endpoint="get_build"),
+    Rule(f"{PROJECT}/builds/<build_id>", methods=["DELETE"], endpoint="delete_build"),
+    Rule(f"{PROJECT}/build-uploads/<context_id>", methods=["DELETE"], endpoint="delete_context"),
 )
 
 
@@ -46,7 +48,33 @@ def get_build(
     return json_response(service.get_build(deps, account, project, build))
 
 
-VIEWS = {view.__name__: view for view in (create_context, get_context, register_build, get_build)}
+def delete_build(
+    request: flask.Request, deps: Dependencies, project: str, build_id: str
+) -> flask.Response:
+    caller = authenticate_admin(deps.accounts, request.headers)
+    deletion.delete_build(deps, caller, project, positive_id(build_id, "buildId"))
+    return no_content()
+
+
+def delete_context(
+    request: flask.Request, deps: Dependencies, project: str, context_id: str
+) -> flask.Response:
+    caller = authenticate_admin(deps.accounts, request.headers)
+    deletion.delete_context(deps, caller, project, positive_id(context_id, "contextId"))
+    return no_content()
+
+
+VIEWS = {
+    view.__name__: view
+    for view in (
+        create_context,
+        get_context,
+        register_build,
+        get_build,
+        delete_build,
+        delete_context,
+    )
+}
 
 
 def handle(request: flask.Request, deps: Dependencies) -> flask.Response:

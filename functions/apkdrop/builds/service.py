@@ -13,9 +13,10 @@ from apkdrop.builds.models import (
     UploadContext,
     UploadSpec,
     UploadState,
+    tombstone,
 )
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import InvalidRequest, NotFound
+from apkdrop.errors import Conflict, InvalidRequest, NotFound
 from apkdrop.ids import PROJECT_NAME
 from apkdrop.signed_uploads import upload_headers
 
@@ -49,9 +50,14 @@ def create_context(deps: Dependencies, account: Account, project_name: str) -> U
 def get_context(
     deps: Dependencies, account: Account, project_name: str, context_id: int
 ) -> ContextWithBuilds:
-    context = _owned_context(deps, account, project_name, context_id)
+    context = owned_context(deps, account, project_name, context_id)
     builds = [build.public() for build in deps.builds.builds_of_context(context.id)]
-    return ContextWithBuilds(id=context.id, dateCreated=context.dateCreated, builds=builds)
+    return ContextWithBuilds(
+        id=context.id,
+        dateCreated=context.dateCreated,
+        dateDeleted=context.dateDeleted,
+        builds=builds,
+    )
 
 
 def register_build(
@@ -61,9 +67,12 @@ def register_build(
 
     Writes happen last and in an order that leaves nothing half-made: the expiry task is
     scheduled before the build exists (a task for a missing build does nothing), and a failure
-    before that leaves only an unused id.
+    before that leaves only an unused id. A context deleted meanwhile is noticed by reading it
+    again after the build exists (see deletion.delete_context).
     """
-    context = _owned_context(deps, account, project_name, registration.contextId)
+    context = owned_context(deps, account, project_name, registration.contextId)
+    if context.dateDeleted is not None:
+        raise _deleted(context.id)
     settings = deps.settings
     build_id = deps.builds.next_id(BUILD_SEQUENCE)
     object_name = f"builds/{account.id}/{context.id}/{build_id}.apk"
@@ -88,18 +97,34 @@ def register_build(
         objectName=object_name,
     )
     deps.builds.create_build(build)
+    latest = deps.builds.get_context(context.id)
+    if latest is None or latest.dateDeleted is not None:
+        # Deleted meanwhile, maybe after the deletion listed its builds: the build becomes a
+        # tombstone before its URL is handed out, so no file can ever arrive for it.
+        deps.builds.update_build(build_id, lambda current: tombstone(deps.clock(), []))
+        raise _deleted(context.id)
     return RegisteredBuild(uploadSpec=UploadSpec(url=url, headers=headers), build=build.public())
 
 
 def get_build(deps: Dependencies, account: Account, project_name: str, build_id: int) -> Build:
+    return owned_build(deps, account, project_name, build_id).public()
+
+
+def owned_build(
+    deps: Dependencies, account: Account, project_name: str, build_id: int
+) -> StoredBuild:
     valid_project_name(project_name)
     build = deps.builds.get_build(build_id)
     if build is None or (build.accountId, build.projectName) != (account.id, project_name):
         raise NotFound(f"Build {build_id} not found")
-    return build.public()
+    return build
 
 
-def _owned_context(
+def _deleted(context_id: int) -> Conflict:
+    return Conflict(f"Build upload context {context_id} was deleted")
+
+
+def owned_context(
     deps: Dependencies, account: Account, project_name: str, context_id: int
 ) -> StoredContext:
     valid_project_name(project_name)
