@@ -12,12 +12,15 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.applications.models import (
+    AccessChange,
     AccessType,
+    ApplicationChange,
     ApplicationDetail,
     ApplicationView,
     LargeUpload,
     UploadAnswer,
     VersionAction,
+    VersionView,
 )
 from apkdrop.builds.models import (
     Build,
@@ -46,6 +49,10 @@ class ApplicationDetailAnswer(BaseModel):
     data: ApplicationDetail
 
 
+class VersionAnswer(BaseModel):
+    data: VersionView
+
+
 class ApplicationUploadForm(BaseModel):
     """`multipart/form-data`: exactly one of file, apkUrl and uploadId."""
 
@@ -70,7 +77,7 @@ class Operation:
     method: str
     path: str
     summary: str
-    answer: type[BaseModel]
+    answer: type[BaseModel] | None  # None: 204 No Content
     errors: tuple[int, ...]
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
@@ -93,6 +100,8 @@ PROJECT = _path_parameter(
     "a namespace inside the key's account, created on first use",
 )
 ID = {"type": "integer", "minimum": 1}
+APP_ID = _path_parameter("appId", {"type": "string"}, "the app's id")
+VERSION_LABEL = _path_parameter("version", {"type": "string"}, "the version: 3.0 (or 3)")
 BUILDS = "/api/v1/projects/{projectName}"
 OPERATIONS = [
     Operation(
@@ -151,12 +160,47 @@ OPERATIONS = [
         "An application with its versions",
         ApplicationDetailAnswer,
         (401, 404),
-        parameters=[_path_parameter("appId", {"type": "string"}, "the app's id")],
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "patch",
+        "/v1/application/{appId}",
+        "Rename an application, or change the access of every version (admin key)",
+        ApplicationDetailAnswer,
+        (400, 401, 403, 404),
+        body=ApplicationChange,
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "delete",
+        "/v1/application/{appId}",
+        "Delete an application and every version's files (admin key)",
+        None,
+        (401, 403, 404),
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "patch",
+        "/v1/application/{appId}/versions/{version}",
+        "Change who may open one version (admin key)",
+        VersionAnswer,
+        (400, 401, 403, 404),
+        body=AccessChange,
+        parameters=[APP_ID, VERSION_LABEL],
+    ),
+    Operation(
+        "delete",
+        "/v1/application/{appId}/versions/{version}",
+        "Delete one version and its files (admin key)",
+        None,
+        (401, 403, 404),
+        parameters=[APP_ID, VERSION_LABEL],
     ),
 ]
 ERROR_DESCRIPTIONS = {
     400: "Bad input: the detail names the field",
     401: "Missing or invalid API key",
+    403: "An upload-scoped key: this needs an admin key",
     404: "Unknown (or another account's) resource",
     409: "Conflicts with an existing app",
     413: "Too large for one request: use /v1/application/uploads",
@@ -166,7 +210,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def openapi_document() -> dict:
-    answers = {op.answer for op in OPERATIONS} | {ErrorBody}
+    answers = {op.answer for op in OPERATIONS if op.answer} | {ErrorBody}
     bodies = {op.body for op in OPERATIONS if op.body}
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (model, "serialization") for model in sorted(answers, key=str)
@@ -175,7 +219,9 @@ def openapi_document() -> dict:
     _, schemas = models_json_schema(modes, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        responses = {"200": _content(op.answer, "OK")}
+        responses = (
+            {"200": _content(op.answer, "OK")} if op.answer else {"204": {"description": "Done"}}
+        )
         # 400: any request can be malformed (the front end refuses bad headers); 503: outages.
         for status in sorted({400, *op.errors, 503}):
             responses[str(status)] = _content(ErrorBody, ERROR_DESCRIPTIONS[status])

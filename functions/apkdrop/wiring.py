@@ -30,7 +30,15 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
     "build-finalized": frozenset({"builds", "bucket"}),
     "build-upload-expiry": frozenset({"builds", "bucket"}),
     "application-api": frozenset(
-        {"accounts", "applications", "bucket", "email_queue", "rate_limits", "url_fetcher"}
+        {
+            "accounts",
+            "applications",
+            "audit",
+            "bucket",
+            "email_queue",
+            "rate_limits",
+            "url_fetcher",
+        }
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
     "install-pages": frozenset(
