@@ -12,12 +12,15 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.applications.models import (
+    AccessChange,
     AccessType,
+    ApplicationChange,
     ApplicationDetail,
     ApplicationView,
     LargeUpload,
     UploadAnswer,
     VersionAction,
+    VersionView,
 )
 from apkdrop.builds.models import (
     Build,
@@ -46,6 +49,10 @@ class ApplicationList(BaseModel):
 
 class ApplicationDetailAnswer(BaseModel):
     data: ApplicationDetail
+
+
+class VersionAnswer(BaseModel):
+    data: VersionView
 
 
 class ApplicationUploadForm(BaseModel):
@@ -103,6 +110,7 @@ ID = {"type": "integer", "minimum": 1}
 APP_ID = _path_parameter("appId", {"type": "string"}, "the app's id")
 BUILD_ID = _path_parameter("buildId", ID, "the build's id")
 CONTEXT_ID = _path_parameter("contextId", ID, "the context's id")
+VERSION_LABEL = _path_parameter("version", {"type": "string"}, "the version: 3.0 (or 3)")
 BUILDS = "/api/v1/projects/{projectName}"
 OPERATIONS = [
     Operation(
@@ -202,6 +210,40 @@ OPERATIONS = [
             ),
             _query_parameter("pageToken", {"type": "string"}, "the last page's nextPageToken"),
         ],
+    ),
+    Operation(
+        "patch",
+        "/v1/application/{appId}",
+        "Rename an application, or change the access of every version (admin key)",
+        ApplicationDetailAnswer,
+        (400, 401, 403, 404),
+        body=ApplicationChange,
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "delete",
+        "/v1/application/{appId}",
+        "Delete an application and every version's files (admin key)",
+        None,
+        (401, 403, 404),
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "patch",
+        "/v1/application/{appId}/versions/{version}",
+        "Change who may open one version (admin key)",
+        VersionAnswer,
+        (400, 401, 403, 404),
+        body=AccessChange,
+        parameters=[APP_ID, VERSION_LABEL],
+    ),
+    Operation(
+        "delete",
+        "/v1/application/{appId}/versions/{version}",
+        "Delete one version and its files (admin key)",
+        None,
+        (401, 403, 404),
+        parameters=[APP_ID, VERSION_LABEL],
     ),
 ]
 REDIRECT = {

@@ -34,6 +34,7 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
         {
             "accounts",
             "applications",
+            "audit",
             "bucket",
             "downloads",
             "email_queue",

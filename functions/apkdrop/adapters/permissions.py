@@ -81,6 +81,15 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,
     "ApplicationStore.release_large_upload": ENTITY_UPDATE,
+    # transactions that read the app and its versions (a query), then write them
+    "ApplicationStore.change_access": ENTITY_GET | ENTITY_LIST | ENTITY_UPDATE,
+    "ApplicationStore.delete_version": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT,  # a set
+    "ApplicationStore.finish_version_deletion": ENTITY_UPDATE,
+    "ApplicationStore.deleted_version": ENTITY_GET,
+    # ... and deletes the package pointer
+    "ApplicationStore.delete_app": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT | ENTITY_DELETE,
+    "ApplicationStore.finish_app_deletion": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT,
+    "ApplicationStore.deleted_app": ENTITY_GET,
     # firestore_applications.RateLimitWindows
     "RateLimitWindows.increment": ENTITY_UPSERT,
     # firestore_notifications.DeliveryLedger

@@ -6,7 +6,7 @@ from werkzeug.routing import Rule
 
 from apkdrop import request_body
 from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
-from apkdrop.applications import large_uploads, queries, service
+from apkdrop.applications import large_uploads, management_api, queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
@@ -29,6 +29,14 @@ ROUTES = route_map(
     Rule("/v1/application", methods=["GET"], endpoint="list_applications"),
     Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
     Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
+    Rule("/v1/application/<app_id>", methods=["PATCH"], endpoint="change_application"),
+    Rule("/v1/application/<app_id>", methods=["DELETE"], endpoint="delete_application"),
+    Rule(
+        "/v1/application/<app_id>/versions/<version>", methods=["PATCH"], endpoint="change_version"
+    ),
+    Rule(
+        "/v1/application/<app_id>/versions/<version>", methods=["DELETE"], endpoint="delete_version"
+    ),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
     *downloads_api.RULES,
 )
@@ -91,10 +99,14 @@ def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account
     return account
 
 
-VIEWS = {
-    view.__name__: view
-    for view in (upload, create_large_upload, list_applications, get_application, openapi)
-} | downloads_api.VIEWS
+VIEWS = (
+    {
+        view.__name__: view
+        for view in (upload, create_large_upload, list_applications, get_application, openapi)
+    }
+    | downloads_api.VIEWS
+    | management_api.VIEWS
+)
 
 
 def handle(request: flask.Request, deps: Dependencies) -> flask.Response:

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.accounts import is_email
-from apkdrop.applications.models import AccessType, VersionAction
+from apkdrop.applications.models import Access, AccessType, VersionAction
 from apkdrop.errors import InvalidRequest
 from apkdrop.ids import OPAQUE_ID
 from apkdrop.settings import Settings
@@ -62,16 +62,16 @@ def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> U
         raise InvalidRequest("uploadId is not one this API issued")
 
     access = _choice(fields, "accessType", AccessType, None)
-    allowed, invalid_allowed = _emails(fields, "allowedUsers", settings.max_allowed_users)
-    if invalid_allowed:
-        raise InvalidRequest("Invalid email format in allowed users")
+    allowed = read_allowed_users(fields.getlist("allowedUsers"), settings)
     if access is None and allowed:
         access = AccessType.PRIVATE  # naming testers never leaves a version open to everyone
-    if access is AccessType.PRIVATE and not allowed:
-        raise InvalidRequest("allowedUsers is required for PRIVATE applications")
+    if access is not None:
+        access, allowed = checked_access(access, allowed)
 
     notify, invalid_notify = _emails(
-        fields, "notificationEmails", settings.max_notification_recipients
+        fields.getlist("notificationEmails"),
+        "notificationEmails",
+        settings.max_notification_recipients,
     )
     release_notes = fields.get("releaseNotes", "").strip() or None
     if release_notes and len(release_notes) > MAX_RELEASE_NOTES_CHARS:
@@ -84,7 +84,7 @@ def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> U
         apkUrl=apk_url,
         uploadId=upload_id,
         accessType=access,
-        allowedUsers=allowed if access is AccessType.PRIVATE else [],
+        allowedUsers=allowed,
         versionAction=_choice(
             fields, "versionAction", VersionAction, VersionAction.CREATE_NEW_VERSION
         ),
@@ -95,6 +95,21 @@ def read_upload_form(fields: MultiDict, has_file: bool, settings: Settings) -> U
         warnings=[f"Ignored invalid notification email: {address!r}" for address in invalid_notify],
         noValidNotificationEmail=bool(invalid_notify) and not notify,
     )
+
+
+def read_allowed_users(values: list[str], settings: Settings) -> list[str]:
+    """allowedUsers as given (repeated or comma-separated): valid, distinct, within the cap."""
+    allowed, invalid = _emails(values, "allowedUsers", settings.max_allowed_users)
+    if invalid:
+        raise InvalidRequest("Invalid email format in allowed users")
+    return allowed
+
+
+def checked_access(access: AccessType, allowed: list[str]) -> Access:
+    """PRIVATE needs its testers; PUBLIC keeps none (anyone may open it)."""
+    if access is AccessType.PRIVATE and not allowed:
+        raise InvalidRequest("allowedUsers is required for PRIVATE applications")
+    return access, allowed if access is AccessType.PRIVATE else []
 
 
 def _choice(fields: MultiDict, name: str, kind: type[Choice], default: Default) -> Choice | Default:
@@ -117,7 +132,7 @@ def _boolean(fields: MultiDict, name: str) -> bool:
     raise InvalidRequest(f"{name} must be true or false")
 
 
-def _emails(fields: MultiDict, name: str, cap: int) -> tuple[list[str], list[str]]:
+def _emails(values: list[str], name: str, cap: int) -> tuple[list[str], list[str]]:
     """Repeated fields or comma-separated lists, empties and duplicates dropped: (valid, invalid).
 
     Linear in the input, and it stops at the first address beyond `cap` distinct ones.
@@ -126,7 +141,7 @@ def _emails(fields: MultiDict, name: str, cap: int) -> tuple[list[str], list[str
     # Dicts as ordered sets: the first spelling of each address, in the order given.
     valid: dict[str, None] = {}
     invalid: dict[str, None] = {}
-    for address in _parts(fields.getlist(name)):
+    for address in _parts(values):
         if address in seen:
             continue
         seen.add(address)

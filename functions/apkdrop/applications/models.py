@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from apkdrop.apk.models import ApkInfo
 from apkdrop.notifications.models import Notification
@@ -13,6 +13,11 @@ from apkdrop.version_labels import label
 class AccessType(StrEnum):
     PUBLIC = "PUBLIC"
     PRIVATE = "PRIVATE"
+
+
+# The longest display name an owner may give an app.
+MAX_APP_NAME_CHARS = 200
+Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
 
 
 class VersionAction(StrEnum):
@@ -72,8 +77,24 @@ class Application(BaseModel):
     ownerEmail: str | None = None
     packageName: str
     appLabel: str | None = None
+    # The display name an owner gave it (PATCH); uploads never change it.
+    name: str | None = None
     dateCreated: Timestamp
+    # The newest remaining version; 0 once every version is deleted.
     latest_application_version: int
+    # The highest number ever given, so a deleted number is never reused (None on documents from
+    # before deletions, whose latest version is their highest).
+    lastVersionNumber: int | None = None
+    # When an owner last changed access; writing it makes a concurrent upload's commit retry.
+    accessChangedAt: Timestamp | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.appLabel or self.packageName
+
+    @property
+    def next_version_number(self) -> int:
+        return max(self.lastVersionNumber or 0, self.latest_application_version) + 1
 
 
 class UploadedApplication(BaseModel):
@@ -114,14 +135,44 @@ class ApplicationView(BaseModel):
     id: str
     packageName: str
     appLabel: str | None
+    name: str = Field(description="the display name: the owner's, else the APK's label")
     magicLink: str
-    latestVersion: str
+    latestVersion: str | None = Field(description="null once every version is deleted")
     accessType: str = Field(description="the latest version's access")
     dateCreated: Timestamp
 
 
 class ApplicationDetail(ApplicationView):
     versions: list[VersionView]
+
+
+class AccessChange(BaseModel):
+    """`PATCH /v1/application/{id}/versions/{version}`: either field, or both.
+
+    allowedUsers alone makes the version PRIVATE to them (as on upload); accessType alone keeps
+    its allowedUsers (PRIVATE then needs some)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accessType: AccessType | None = None
+    allowedUsers: list[str] | None = Field(default=None, description="the whole new list")
+
+    @field_validator("accessType", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class ApplicationChange(AccessChange):
+    """`PATCH /v1/application/{id}`: access applies to every remaining version at once, and
+    so to what later uploads without accessType inherit."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_APP_NAME_CHARS)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _stripped(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
 
 
 class LargeUpload(BaseModel):

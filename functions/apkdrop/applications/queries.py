@@ -24,17 +24,18 @@ def list_applications(deps: Dependencies, account: Account) -> list[ApplicationV
 
 
 def get_application(deps: Dependencies, account: Account, app_id: str) -> ApplicationDetail:
-    """One app with its versions, newest first."""
+    """One app with its remaining versions, newest first (deleted ones are not listed)."""
     app = owned_app(deps, account, app_id)
     versions = deps.applications.versions(app.id)
     return ApplicationDetail(
         **_view(deps, app, versions[0] if versions else None).model_dump(),
-        versions=[_version_view(deps, app, version) for version in versions],
+        versions=[version_view(deps, app, version) for version in versions],
     )
 
 
 def owned_app(deps: Dependencies, account: Account, app_id: str) -> Application:
-    """The account's app `app_id`; another account's app does not exist (404, never 403)."""
+    """The account's app; another account's (or a deleted) app does not exist (404,
+    never 403)."""
     app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
     if app is None or app.accountId != account.id:
         raise NotFound(f"Application {app_id} not found")
@@ -47,14 +48,17 @@ def _view(deps: Dependencies, app: Application, latest: Version | None) -> Appli
         id=app.id,
         packageName=app.packageName,
         appLabel=app.appLabel,
+        name=app.display_name,
         magicLink=links.magic_link(deps.settings.public_base_url, app.id),
-        latestVersion=label(app.latest_application_version),
+        latestVersion=label(app.latest_application_version)
+        if app.latest_application_version
+        else None,
         accessType=(latest.accessType if latest else AccessType.PRIVATE).lower(),
         dateCreated=app.dateCreated,
     )
 
 
-def _version_view(deps: Dependencies, app: Application, version: Version) -> VersionView:
+def version_view(deps: Dependencies, app: Application, version: Version) -> VersionView:
     return VersionView(
         **version.model_dump(exclude={"versionNumber", "objectName", "iconObject", "accessType"}),
         version=version.version,

@@ -7,12 +7,11 @@ from apkdrop.accounts import Account
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications.document_size import ensure_fits
 from apkdrop.applications.form import UploadForm
-from apkdrop.applications.models import AccessType, Application, Version, VersionAction
+from apkdrop.applications.models import Access, AccessType, Application, Version, VersionAction
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, InvalidRequest, NotFound
 from apkdrop.ids import new_opaque_id
 
-Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
 # An app's first version, when the upload names no access, is public (the API's contract).
 FIRST_VERSION_ACCESS: Access = (AccessType.PUBLIC, [])
 

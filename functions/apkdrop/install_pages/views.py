@@ -15,7 +15,7 @@ from apkdrop.downloads.models import Via
 from apkdrop.errors import ApkdropError, Forbidden, NotFound, Unauthenticated
 from apkdrop.http import route_map, serve
 from apkdrop.ids import OPAQUE_ID
-from apkdrop.install_pages import session, sign_in
+from apkdrop.install_pages import gone, session, sign_in
 from apkdrop.install_pages.access import may_open, openable
 from apkdrop.install_pages.rendering import error_page, page
 from apkdrop.ttls import PAGE_ICON_URL_TTL
@@ -54,7 +54,7 @@ def app_page(request: flask.Request, deps: Dependencies, app_id: str) -> flask.R
     return page(
         "app.html",
         app=app,
-        name=app.appLabel or app.packageName,
+        name=app.display_name,
         version=version,
         history=[(v, links.versioned_link(base_url, app.id, v.versionNumber)) for v in versions],
         newest_link=newest_link,
@@ -123,9 +123,13 @@ def client_address(request: flask.Request, trusted_hops: int) -> str:
 
 
 def _app(deps: Dependencies, app_id: str) -> Application:
-    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
-    if app is None:
+    if not OPAQUE_ID.match(app_id):
         raise NotFound("This app does not exist, or its link is mistyped.")
+    app = deps.applications.get_app(app_id)
+    if app is None:
+        raise gone.app_gone(deps, app_id) or NotFound(
+            "This app does not exist, or its link is mistyped."
+        )
     return app
 
 
@@ -141,7 +145,8 @@ def _visible_version(
     number = app.latest_application_version if requested is None else requested
     version = next((v for v in versions if v.versionNumber == number), None)
     if version is None:
-        raise NotFound(f"This app has no version {wanted}.")
+        gone_version = gone.version_gone(request, deps, app, versions, requested)
+        raise gone_version or NotFound(f"This app has no version {wanted}.")
     email = session.signed_in_email(request, deps.settings, deps.sessions)
     if not may_open(app, version, email):
         if email is None:

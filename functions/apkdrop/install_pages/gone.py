@@ -1,0 +1,49 @@
+"""What a link to a deleted app or version answers: 410, saying so plainly, with the newest
+remaining version when the visitor may open one (the others are never named)."""
+
+import flask
+
+from apkdrop import links
+from apkdrop.applications.models import Application, Version
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import Gone
+from apkdrop.install_pages import session
+from apkdrop.install_pages.access import openable
+from apkdrop.version_labels import label
+
+
+class VersionGone(Gone):
+    """A deleted version; `latest_link` is the newest remaining one the visitor may open."""
+
+    def __init__(self, detail: str, latest_link: str | None) -> None:
+        super().__init__(detail)
+        self.latest_link = latest_link
+
+
+def app_gone(deps: Dependencies, app_id: str) -> Gone | None:
+    if deps.applications.deleted_app(app_id) is None:
+        return None
+    return Gone("This app was deleted by its owner.")
+
+
+def version_gone(
+    request: flask.Request,
+    deps: Dependencies,
+    app: Application,
+    versions: list[Version],
+    number: int | None,
+) -> VersionGone | None:
+    """The answer for version `number` (None: the latest) of `app` if it was deleted;
+    `versions` are the remaining ones, newest first."""
+    if number is None:
+        # Only deletions leave an app without versions; an upload brings the link back.
+        return VersionGone("Every version of this app was deleted.", None) if not versions else None
+    if deps.applications.deleted_version(app.id, number) is None:
+        return None
+    email = session.signed_in_email(request, deps.settings, deps.sessions)
+    newest = next(iter(openable(app, versions, email)), None)
+    link = None
+    if newest is not None:
+        latest = newest.versionNumber == app.latest_application_version
+        link = links.app_page(app.id, None if latest else newest.versionNumber)
+    return VersionGone(f"Version {label(number)} of this app was deleted.", link)
