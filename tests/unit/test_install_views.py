@@ -21,7 +21,7 @@ from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import Application
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
-from apkdrop.install_pages import session, sign_in, views
+from apkdrop.install_pages import service, session, sign_in, views
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import EmailTaskBody
 from tests import fakes
@@ -357,7 +357,7 @@ def name_for(label: str | None, version_name: str | None, package: str = "com.ex
     store = fakes.FakeApplicationStore()
     app = install_page_app(store, label=label, package=package, version_names=(version_name,))
     (version,) = store.versions(app.id)
-    return views.download_name(app, version)
+    return service.download_name(app, version)
 
 
 @pytest.mark.parametrize(
