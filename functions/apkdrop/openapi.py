@@ -13,8 +13,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.applications.models import (
     AccessType,
-    ApplicationDetail,
-    ApplicationView,
+    ApplicationDetailAnswer,
+    ApplicationList,
     LargeUpload,
     UploadAnswer,
     VersionAction,
@@ -36,14 +36,6 @@ class ErrorBody(BaseModel):
 
     detail: str
     requestId: str | None = None
-
-
-class ApplicationList(BaseModel):
-    data: list[ApplicationView]
-
-
-class ApplicationDetailAnswer(BaseModel):
-    data: ApplicationDetail
 
 
 class ApplicationUploadForm(BaseModel):

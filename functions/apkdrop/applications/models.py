@@ -120,6 +120,15 @@ class ApplicationDetail(ApplicationView):
     versions: list[VersionView]
 
 
+# The `{"data": ...}` answers of GET /v1/application and GET /v1/application/{appId}.
+class ApplicationList(BaseModel):
+    data: list[ApplicationView]
+
+
+class ApplicationDetailAnswer(BaseModel):
+    data: ApplicationDetail
+
+
 class LargeUpload(BaseModel):
     """Where to PUT a file too large for one request, and the id that names it afterwards."""
 
