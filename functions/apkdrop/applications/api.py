@@ -13,6 +13,7 @@ from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
+from apkdrop.ids import OPAQUE_ID
 from apkdrop.openapi import openapi_document
 from apkdrop.request_body import BodyLimit
 
@@ -70,6 +71,8 @@ def list_applications(request: flask.Request, deps: Dependencies) -> flask.Respo
 
 def get_application(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
+    if not OPAQUE_ID.match(app_id):
+        raise queries.app_not_found(app_id)
     app = queries.get_application(deps, account, app_id)
     return json_response(ApplicationDetailAnswer(data=app))
 

@@ -12,8 +12,12 @@ from apkdrop.applications.models import (
 )
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
-from apkdrop.ids import OPAQUE_ID
 from apkdrop.version_labels import label
+
+
+def app_not_found(app_id: str) -> NotFound:
+    """For an app that does not exist, or is another account's (the same to the caller)."""
+    return NotFound(f"Application {app_id} not found")
 
 
 def list_applications(deps: Dependencies, account: Account) -> list[ApplicationView]:
@@ -25,9 +29,9 @@ def list_applications(deps: Dependencies, account: Account) -> list[ApplicationV
 
 def get_application(deps: Dependencies, account: Account, app_id: str) -> ApplicationDetail:
     """One app with its versions, newest first; another account's app does not exist."""
-    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
+    app = deps.applications.get_app(app_id)
     if app is None or app.accountId != account.id:
-        raise NotFound(f"Application {app_id} not found")
+        raise app_not_found(app_id)
     versions = deps.applications.versions(app.id)
     return ApplicationDetail(
         **_view(deps, app, versions[0] if versions else None).model_dump(),

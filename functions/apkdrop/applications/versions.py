@@ -11,8 +11,9 @@ from apkdrop.applications.models import (
     Version,
     VersionAction,
 )
+from apkdrop.applications.queries import app_not_found
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict, InvalidRequest, NotFound
+from apkdrop.errors import Conflict, InvalidRequest
 from apkdrop.ids import new_opaque_id
 
 # An app's first version, when the upload names no access, is public (the API's contract).
@@ -86,7 +87,7 @@ def _target_app(
         return store.latest_app_for_package(account.id, package)
     app = store.get_app(app_id)
     if app is None or app.accountId != account.id:
-        raise NotFound(f"Application {app_id} not found")
+        raise app_not_found(app_id)
     if app.packageName != package:
         raise InvalidRequest(
             f"appId {app_id} is an app of package '{app.packageName}', "

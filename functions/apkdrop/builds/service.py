@@ -1,4 +1,7 @@
-"""Build-upload API operations: contexts, build registration with a signed URL, reads."""
+"""Build-upload API operations: contexts, build registration with a signed URL, reads.
+
+Project names and ids come checked by the api.
+"""
 
 import datetime
 
@@ -15,8 +18,7 @@ from apkdrop.builds.models import (
     UploadState,
 )
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import InvalidRequest, NotFound
-from apkdrop.ids import PROJECT_NAME
+from apkdrop.errors import NotFound
 from apkdrop.signed_uploads import upload_headers
 
 CONTEXT_SEQUENCE = "buildUploads"
@@ -24,17 +26,7 @@ BUILD_SEQUENCE = "builds"
 BUILD_ID_METADATA = "build-id"
 
 
-def valid_project_name(project_name: str) -> str:
-    if not PROJECT_NAME.match(project_name):
-        raise InvalidRequest(
-            "projectName must be 1 to 100 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return project_name
-
-
 def create_context(deps: Dependencies, account: Account, project_name: str) -> UploadContext:
-    valid_project_name(project_name)
     deps.builds.ensure_project(account.id, project_name)
     context = StoredContext(
         id=deps.builds.next_id(CONTEXT_SEQUENCE),
@@ -92,7 +84,6 @@ def register_build(
 
 
 def get_build(deps: Dependencies, account: Account, project_name: str, build_id: int) -> Build:
-    valid_project_name(project_name)
     build = deps.builds.get_build(build_id)
     if build is None or (build.accountId, build.projectName) != (account.id, project_name):
         raise NotFound(f"Build {build_id} not found")
@@ -102,7 +93,6 @@ def get_build(deps: Dependencies, account: Account, project_name: str, build_id:
 def _owned_context(
     deps: Dependencies, account: Account, project_name: str, context_id: int
 ) -> StoredContext:
-    valid_project_name(project_name)
     context = deps.builds.get_context(context_id)
     if context is None or (context.accountId, context.projectName) != (account.id, project_name):
         raise NotFound(f"Build upload context {context_id} not found")
