@@ -1,7 +1,6 @@
 """Which app an upload becomes a version of (per versionAction), and the app it creates."""
 
 from apkdrop.accounts import Account
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications.document_size import ensure_fits
 from apkdrop.applications.models import (
     Access,
@@ -13,7 +12,7 @@ from apkdrop.applications.models import (
 )
 from apkdrop.applications.queries import app_not_found
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict, InvalidRequest
+from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.ids import new_opaque_id
 
 # An app's first version, when the upload names no access, is public (the API's contract).

@@ -4,7 +4,7 @@ import pytest
 
 from apkdrop.accounts import Account, AccountRepository
 from apkdrop.adapters import firestore
-from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import BackendUnavailable
 from tests.fakes import FakeAccounts
 from tests.integration.contract.conftest import IMPLEMENTATIONS, fake_or_firestore, unique
 

@@ -5,7 +5,6 @@ import datetime
 import pytest
 
 from apkdrop.adapters import firestore_applications
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.apk.models import ApkInfo
 from apkdrop.applications.models import (
     AccessType,
@@ -15,6 +14,7 @@ from apkdrop.applications.models import (
     Version,
 )
 from apkdrop.applications.ports import ApplicationRepository
+from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications.models import Notification, NotificationState
 from tests.fakes import FakeApplicationStore
 from tests.integration.contract.conftest import IMPLEMENTATIONS, fake_or_firestore, unique
