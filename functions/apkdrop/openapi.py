@@ -15,12 +15,12 @@ from apkdrop.applications.models import (
     AccessChange,
     AccessType,
     ApplicationChange,
-    ApplicationDetail,
-    ApplicationView,
+    ApplicationDetailAnswer,
+    ApplicationList,
     LargeUpload,
     UploadAnswer,
     VersionAction,
-    VersionView,
+    VersionAnswer,
 )
 from apkdrop.builds.models import (
     Build,
@@ -41,18 +41,6 @@ class ErrorBody(BaseModel):
 
     detail: str
     requestId: str | None = None
-
-
-class ApplicationList(BaseModel):
-    data: list[ApplicationView]
-
-
-class ApplicationDetailAnswer(BaseModel):
-    data: ApplicationDetail
-
-
-class VersionAnswer(BaseModel):
-    data: VersionView
 
 
 class ApplicationUploadForm(BaseModel):

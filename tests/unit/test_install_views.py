@@ -238,6 +238,20 @@ def test_unknown_or_malformed_apps_are_a_friendly_404(
     assert "<script>" not in text(response)
 
 
+@pytest.mark.parametrize("path", ["/app/short", "/app/a.b.c.d.e.f.g.h.i/download", "/app/%C3%A9"])
+def test_a_malformed_app_id_is_404_without_a_lookup(
+    pages: FlaskClient, deps: Dependencies, path: str
+) -> None:
+    """The views are the one layer that checks ids: a malformed one never reaches the database."""
+
+    def no_lookup(_: str) -> None:
+        raise AssertionError("a malformed id reached the repository")
+
+    deps.applications.get_app = no_lookup  # type: ignore[method-assign]
+    assert_html_page(pages.get(path), 404)
+    assert_html_page(pages.post("/auth/sign-in", data={"app": "short", "email": TESTER}), 404)
+
+
 def test_a_trailing_slash_is_the_same_page(pages: FlaskClient, public_app: Application) -> None:
     assert pages.get(f"/app/{APP_ID}/").status_code == 200
 

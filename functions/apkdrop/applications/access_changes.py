@@ -84,7 +84,7 @@ def _access_rule(
     users = (
         None
         if change.allowedUsers is None
-        else read_allowed_users(change.allowedUsers, deps.settings)
+        else read_allowed_users(change.allowedUsers, deps.settings.max_allowed_users)
     )
     details: dict[str, JsonValue] = {}
     if change.accessType is not None:

@@ -8,6 +8,7 @@ from apkdrop import request_body
 from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
 from apkdrop.applications import large_uploads, management_api, queries, service
 from apkdrop.applications.form import read_upload_form
+from apkdrop.applications.models import ApplicationDetailAnswer, ApplicationList
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import api as downloads_api
@@ -74,14 +75,13 @@ def create_large_upload(request: flask.Request, deps: Dependencies) -> flask.Res
 
 def list_applications(request: flask.Request, deps: Dependencies) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    apps = queries.list_applications(deps, account)
-    return json_response({"data": [app.model_dump(mode="json") for app in apps]})
+    return json_response(ApplicationList(data=queries.list_applications(deps, account)))
 
 
 def get_application(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    app = queries.get_application(deps, account, app_id)
-    return json_response({"data": app.model_dump(mode="json")})
+    app = queries.get_application(deps, account, queries.checked_app_id(app_id))
+    return json_response(ApplicationDetailAnswer(data=app))
 
 
 def openapi(request: flask.Request, deps: Dependencies) -> flask.Response:

@@ -1,5 +1,6 @@
 """Applications, their versions, and what the application upload API answers."""
 
+import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -62,6 +63,65 @@ class Version(BaseModel):
     @property
     def version(self) -> str:
         return label(self.versionNumber)
+
+
+class NewVersion(BaseModel):
+    """What an upload knows of the version it publishes; its number, and its access when the
+    upload names none, come from the app it joins."""
+
+    model_config = ConfigDict(frozen=True)
+
+    appId: str | None  # the app asked for; None: per versionAction
+    versionAction: VersionAction
+    access: Access | None  # as the upload names it; None: inherited (see versions.py)
+    apkInfo: ApkInfo
+    size: int
+    sha256: str
+    objectName: str
+    iconObject: str | None
+    uploaderEmail: str
+    uploadTime: datetime.datetime
+    releaseNotes: str | None
+    sendNotification: bool
+    notificationEmails: list[str]
+    notification: Notification | None
+
+    @property
+    def packageName(self) -> str:
+        return self.apkInfo.packageName
+
+    def access_or(self, inherited: Access) -> Access:
+        """The access the upload names, else `inherited`: omitting it never widens anything."""
+        return inherited if self.access is None else self.access
+
+    def app_changes(self) -> dict:
+        """What the version changes of its app's document."""
+        return {"appLabel": self.apkInfo.appLabel}
+
+    def as_version(self, number: int, access: Access) -> Version:
+        access_type, allowed_users = access
+        info = self.apkInfo
+        return Version(
+            versionNumber=number,
+            application_meta_data=ApplicationMetaData(
+                package_info=PackageInfo(
+                    version_name=info.versionName, version_code=info.versionCode
+                )
+            ),
+            apkInfo=info,
+            size=self.size,
+            sha256=self.sha256,
+            uploaderEmail=self.uploaderEmail,
+            uploadTime=self.uploadTime,
+            accessType=access_type,
+            allowedUsers=allowed_users,
+            releaseNotes=self.releaseNotes,
+            sendNotification=self.sendNotification,
+            notificationEmails=self.notificationEmails,
+            notification=self.notification,
+            objectName=self.objectName,
+            iconObject=self.iconObject,
+        )
 
 
 class Application(BaseModel):
@@ -173,6 +233,21 @@ class ApplicationChange(AccessChange):
     @classmethod
     def _stripped(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
+
+
+# The `{"data": ...}` answers of GET /v1/application and GET /v1/application/{appId}.
+class ApplicationList(BaseModel):
+    data: list[ApplicationView]
+
+
+class ApplicationDetailAnswer(BaseModel):
+    data: ApplicationDetail
+
+
+class VersionAnswer(BaseModel):
+    """The `{"data": ...}` answer of PATCH /v1/application/{appId}/versions/{version}."""
+
+    data: VersionView
 
 
 class LargeUpload(BaseModel):

@@ -16,6 +16,18 @@ from apkdrop.ids import OPAQUE_ID
 from apkdrop.version_labels import label
 
 
+def app_not_found(app_id: str) -> NotFound:
+    """For an app that does not exist, or is another account's (the same to the caller)."""
+    return NotFound(f"Application {app_id} not found")
+
+
+def checked_app_id(app_id: str) -> str:
+    """The endpoints' one check of an app id in a path: one no app can have is not found."""
+    if not OPAQUE_ID.match(app_id):
+        raise app_not_found(app_id)
+    return app_id
+
+
 def list_applications(deps: Dependencies, account: Account) -> list[ApplicationView]:
     """The account's apps, newest first."""
     apps = deps.applications.apps_of_account(account.id)
@@ -35,10 +47,10 @@ def get_application(deps: Dependencies, account: Account, app_id: str) -> Applic
 
 def owned_app(deps: Dependencies, account: Account, app_id: str) -> Application:
     """The account's app; another account's (or a deleted) app does not exist (404,
-    never 403)."""
-    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
+    never 403). `app_id` is one `checked_app_id` let through."""
+    app = deps.applications.get_app(app_id)
     if app is None or app.accountId != account.id:
-        raise NotFound(f"Application {app_id} not found")
+        raise app_not_found(app_id)
     return app
 
 

@@ -11,13 +11,12 @@ from apkdrop.applications.form import UploadForm
 from apkdrop.applications.large_uploads import too_large_detail
 from apkdrop.applications.models import (
     Application,
-    ApplicationMetaData,
-    PackageInfo,
+    NewVersion,
     UploadAnswer,
     UploadedApplication,
     Version,
 )
-from apkdrop.applications.versions import Access, publish_version
+from apkdrop.applications.versions import publish_version
 from apkdrop.builds.ports import ObjectWriter
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
@@ -77,9 +76,10 @@ class UploadSession:
             raise InvalidRequest("The uploaded file is empty")
         inspection = self._inspect()
         recipients, warnings = self._recipients(form)
-        app, version = self._add_version(
+        new_version = self._new_version(
             form, inspection.info, size, sha256, self._store_icon(inspection), recipients
         )
+        app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
         # The version is published: a queue outage is reported, not an upload failure.
         if recipients and not queue_upload_email(self._deps, app, version):
@@ -156,7 +156,7 @@ class UploadSession:
         except ApkError as exc:
             raise InvalidRequest(f"Invalid APK: {exc.reason}") from exc
 
-    def _add_version(
+    def _new_version(
         self,
         form: UploadForm,
         info: ApkInfo,
@@ -164,42 +164,29 @@ class UploadSession:
         sha256: str,
         icon_object: str | None,
         recipients: list[str],
-    ) -> tuple[Application, Version]:
-        account, package = self._account, info.packageName
+    ) -> NewVersion:
         now = self._deps.clock()
-        # Stored with the version, before its task exists, so the worker always finds it.
-        notification = (
-            Notification(status=NotificationState.QUEUED, recipients=recipients, queuedAt=now)
-            if recipients
-            else None
+        return NewVersion(
+            appId=form.appId,
+            versionAction=form.versionAction,
+            access=None if form.accessType is None else (form.accessType, form.allowedUsers),
+            apkInfo=info,
+            size=size,
+            sha256=sha256,
+            objectName=self.object_name,
+            iconObject=icon_object,
+            uploaderEmail=self._account.email,
+            uploadTime=now,
+            releaseNotes=form.releaseNotes,
+            sendNotification=form.sendNotification,
+            notificationEmails=form.notificationEmails,
+            # Stored with the version, before its task exists, so the worker always finds it.
+            notification=(
+                Notification(status=NotificationState.QUEUED, recipients=recipients, queuedAt=now)
+                if recipients
+                else None
+            ),
         )
-
-        def version(number: int, access: Access) -> Version:
-            access_type, allowed_users = access
-            return Version(
-                versionNumber=number,
-                application_meta_data=ApplicationMetaData(
-                    package_info=PackageInfo(
-                        version_name=info.versionName, version_code=info.versionCode
-                    )
-                ),
-                apkInfo=info,
-                size=size,
-                sha256=sha256,
-                uploaderEmail=account.email,
-                uploadTime=now,
-                accessType=access_type,
-                allowedUsers=allowed_users,
-                releaseNotes=form.releaseNotes,
-                sendNotification=form.sendNotification,
-                notificationEmails=form.notificationEmails,
-                notification=notification,
-                objectName=self.object_name,
-                iconObject=icon_object,
-            )
-
-        app_fields = {"appLabel": info.appLabel}
-        return publish_version(self._deps, self._account, form, package, now, version, app_fields)
 
     def _answer(self, app: Application, version: Version) -> UploadedApplication:
         base_url = self._deps.settings.public_base_url

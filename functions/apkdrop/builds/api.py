@@ -1,4 +1,7 @@
-"""HTTP endpoints of the build-upload API; each parses, calls one service function, answers."""
+"""HTTP endpoints of the build-upload API; each parses, calls one service function, answers.
+
+The one place where project names and ids are checked.
+"""
 
 import flask
 from werkzeug.routing import Rule
@@ -7,7 +10,9 @@ from apkdrop.accounts import authenticate, authenticate_admin
 from apkdrop.builds import deletion, service
 from apkdrop.builds.models import BuildRegistration
 from apkdrop.dependencies import Dependencies
+from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, no_content, parse_json, positive_id, route_map, serve
+from apkdrop.ids import PROJECT_NAME
 
 PROJECT = "/api/v1/projects/<project>"
 ROUTES = route_map(
@@ -22,7 +27,7 @@ ROUTES = route_map(
 
 def create_context(request: flask.Request, deps: Dependencies, project: str) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    return json_response(service.create_context(deps, account, project))
+    return json_response(service.create_context(deps, account, _project_name(project)))
 
 
 def get_context(
@@ -30,12 +35,12 @@ def get_context(
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     context = positive_id(context_id, "contextId")
-    return json_response(service.get_context(deps, account, project, context))
+    return json_response(service.get_context(deps, account, _project_name(project), context))
 
 
 def register_build(request: flask.Request, deps: Dependencies, project: str) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    service.valid_project_name(project)
+    project = _project_name(project)
     registration = parse_json(request, BuildRegistration)
     return json_response(service.register_build(deps, account, project, registration))
 
@@ -45,14 +50,24 @@ def get_build(
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     build = positive_id(build_id, "buildId")
-    return json_response(service.get_build(deps, account, project, build))
+    return json_response(service.get_build(deps, account, _project_name(project), build))
+
+
+def _project_name(text: str) -> str:
+    if not PROJECT_NAME.match(text):
+        raise InvalidRequest(
+            "projectName must be 1 to 100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return text
 
 
 def delete_build(
     request: flask.Request, deps: Dependencies, project: str, build_id: str
 ) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
-    deletion.delete_build(deps, caller, project, positive_id(build_id, "buildId"))
+    build = positive_id(build_id, "buildId")
+    deletion.delete_build(deps, caller, _project_name(project), build)
     return no_content()
 
 
@@ -60,7 +75,8 @@ def delete_context(
     request: flask.Request, deps: Dependencies, project: str, context_id: str
 ) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
-    deletion.delete_context(deps, caller, project, positive_id(context_id, "contextId"))
+    context = positive_id(context_id, "contextId")
+    deletion.delete_context(deps, caller, _project_name(project), context)
     return no_content()
 
 

@@ -1,4 +1,7 @@
-"""Build-upload API operations: contexts, build registration with a signed URL, reads."""
+"""Build-upload API operations: contexts, build registration with a signed URL, reads.
+
+Project names and ids come checked by the api.
+"""
 
 import datetime
 
@@ -16,8 +19,7 @@ from apkdrop.builds.models import (
     tombstone,
 )
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict, InvalidRequest, NotFound
-from apkdrop.ids import PROJECT_NAME
+from apkdrop.errors import Conflict, NotFound
 from apkdrop.signed_uploads import upload_headers
 
 CONTEXT_SEQUENCE = "buildUploads"
@@ -25,17 +27,7 @@ BUILD_SEQUENCE = "builds"
 BUILD_ID_METADATA = "build-id"
 
 
-def valid_project_name(project_name: str) -> str:
-    if not PROJECT_NAME.match(project_name):
-        raise InvalidRequest(
-            "projectName must be 1 to 100 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return project_name
-
-
 def create_context(deps: Dependencies, account: Account, project_name: str) -> UploadContext:
-    valid_project_name(project_name)
     deps.builds.ensure_project(account.id, project_name)
     context = StoredContext(
         id=deps.builds.next_id(CONTEXT_SEQUENCE),
@@ -113,7 +105,6 @@ def get_build(deps: Dependencies, account: Account, project_name: str, build_id:
 def owned_build(
     deps: Dependencies, account: Account, project_name: str, build_id: int
 ) -> StoredBuild:
-    valid_project_name(project_name)
     build = deps.builds.get_build(build_id)
     if build is None or (build.accountId, build.projectName) != (account.id, project_name):
         raise NotFound(f"Build {build_id} not found")
@@ -127,7 +118,6 @@ def _deleted(context_id: int) -> Conflict:
 def owned_context(
     deps: Dependencies, account: Account, project_name: str, context_id: int
 ) -> StoredContext:
-    valid_project_name(project_name)
     context = deps.builds.get_context(context_id)
     if context is None or (context.accountId, context.projectName) != (account.id, project_name):
         raise NotFound(f"Build upload context {context_id} not found")

@@ -4,6 +4,7 @@ import flask
 from werkzeug.routing import Rule
 
 from apkdrop.accounts import authenticate, authenticate_admin
+from apkdrop.applications.queries import checked_app_id
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import service
 from apkdrop.http import json_response
@@ -24,7 +25,7 @@ def download_version(
 ) -> flask.Response:
     """Any key of the account may download (reading is allowed to upload keys)."""
     caller = authenticate(deps.accounts, request.headers)
-    url = service.api_download(deps, caller, app_id, version)
+    url = service.api_download(deps, caller, checked_app_id(app_id), version)
     return flask.Response(status=302, headers={"Location": url})
 
 
@@ -32,7 +33,9 @@ def list_downloads(request: flask.Request, deps: Dependencies, app_id: str) -> f
     caller = authenticate_admin(deps.accounts, request.headers)
     page = parse_page_request(request.args)
     version = request.args.get("version")
-    return json_response(service.downloads_page(deps, caller, app_id, version, page))
+    return json_response(
+        service.downloads_page(deps, caller, checked_app_id(app_id), version, page)
+    )
 
 
 VIEWS = {view.__name__: view for view in (download_version, list_downloads)}

@@ -1,13 +1,10 @@
 """What a link to a deleted app or version answers: 410, saying so plainly, with the newest
 remaining version when the visitor may open one (the others are never named)."""
 
-import flask
-
 from apkdrop import links
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Gone
-from apkdrop.install_pages import session
 from apkdrop.install_pages.access import openable
 from apkdrop.version_labels import label
 
@@ -27,20 +24,19 @@ def app_gone(deps: Dependencies, app_id: str) -> Gone | None:
 
 
 def version_gone(
-    request: flask.Request,
     deps: Dependencies,
     app: Application,
     versions: list[Version],
     number: int | None,
+    email: str | None,
 ) -> VersionGone | None:
     """The answer for version `number` (None: the latest) of `app` if it was deleted;
-    `versions` are the remaining ones, newest first."""
+    `versions` are the remaining ones, newest first, and `email` the signed-in visitor."""
     if number is None:
         # Only deletions leave an app without versions; an upload brings the link back.
         return VersionGone("Every version of this app was deleted.", None) if not versions else None
     if deps.applications.deleted_version(app.id, number) is None:
         return None
-    email = session.signed_in_email(request, deps.settings, deps.sessions)
     newest = next(iter(openable(app, versions, email)), None)
     link = None
     if newest is not None:

@@ -5,7 +5,7 @@ from google.cloud import firestore as firestore_sdk
 
 from apkdrop.accounts import Account, AccountRepository, Caller, KeyScope
 from apkdrop.adapters import firestore
-from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import BackendUnavailable
 from tests.fakes import FakeAccounts
 from tests.integration.contract.conftest import IMPLEMENTATIONS, fake_or_firestore, unique
 

@@ -5,7 +5,6 @@ import datetime
 import pytest
 
 from apkdrop.adapters import firestore_applications
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.apk.models import ApkInfo
 from apkdrop.applications.models import (
     AccessType,
@@ -16,7 +15,7 @@ from apkdrop.applications.models import (
 )
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
-from apkdrop.errors import Conflict, InvalidRequest
+from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.notifications.models import Notification, NotificationState
 from tests.fakes import FakeApplicationStore
 from tests.integration.contract.conftest import IMPLEMENTATIONS, fake_or_firestore, unique

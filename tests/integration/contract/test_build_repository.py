@@ -5,9 +5,9 @@ import datetime
 import pytest
 
 from apkdrop.adapters import firestore
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.builds.models import BuildType, StoredBuild, StoredContext, UploadState, tombstone
 from apkdrop.builds.ports import BuildRepository
+from apkdrop.errors import BackendUnavailable
 from tests.fakes import FakeBuildStore
 from tests.integration.contract.conftest import (
     IMPLEMENTATIONS,
