@@ -25,7 +25,7 @@ from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.url_fetch import UrlFetcher
-from apkdrop.audit.models import AuditEvent
+from apkdrop.audit.models import AuditCursor, AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
@@ -88,6 +88,19 @@ class FakeAuditLog:
         if any(stored.id == event.id for stored in self.events):
             raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.events.append(event)
+
+    def trail(
+        self, account_id: str, limit: int, after: AuditCursor | None
+    ) -> tuple[list[AuditEvent], AuditCursor | None]:
+        trail = sorted(
+            (event for event in self.events if event.accountId == account_id),
+            key=AuditEvent.cursor,
+            reverse=True,
+        )
+        if after is not None:
+            trail = [event for event in trail if event.cursor() < after]
+        page = trail[:limit]
+        return page, page[-1].cursor() if len(trail) > limit else None
 
 
 class FakeBuildStore:

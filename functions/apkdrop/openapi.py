@@ -19,6 +19,7 @@ from apkdrop.applications.models import (
     UploadAnswer,
     VersionAction,
 )
+from apkdrop.audit.models import AuditPage
 from apkdrop.builds.models import (
     Build,
     BuildRegistration,
@@ -27,6 +28,8 @@ from apkdrop.builds.models import (
     UploadContext,
 )
 from apkdrop.ids import PROJECT_NAME
+from apkdrop.paging import DEFAULT_PAGE_SIZE
+from apkdrop.settings import Settings
 
 VERSION = "1.0.0"
 
@@ -87,6 +90,23 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
     }
 
 
+MAX_PAGE_SIZE = Settings.model_fields["max_page_size"].default  # MAX_PAGE_SIZE may lower it
+PAGING = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        "description": f"items per page (default {DEFAULT_PAGE_SIZE})",
+    },
+    {
+        "name": "pageToken",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "the previous page's nextPageToken",
+    },
+]
 PROJECT = _path_parameter(
     "projectName",
     {"type": "string", "pattern": PROJECT_NAME.pattern},
@@ -153,10 +173,19 @@ OPERATIONS = [
         (401, 404),
         parameters=[_path_parameter("appId", {"type": "string"}, "the app's id")],
     ),
+    Operation(
+        "get",
+        "/v1/audit",
+        "The account's management events, newest first (admin keys)",
+        AuditPage,
+        (401, 403),
+        parameters=PAGING,
+    ),
 ]
 ERROR_DESCRIPTIONS = {
     400: "Bad input: the detail names the field",
     401: "Missing or invalid API key",
+    403: "This API key may only upload; use an admin key",
     404: "Unknown (or another account's) resource",
     409: "Conflicts with an existing app",
     413: "Too large for one request: use /v1/application/uploads",

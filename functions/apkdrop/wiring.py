@@ -26,11 +26,19 @@ if TYPE_CHECKING:
     from apkdrop.applications.url_fetch import UrlFetcher
 
 FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
-    "build-api": frozenset({"accounts", "builds", "bucket", "expiry_queue"}),
+    "build-api": frozenset({"accounts", "audit", "builds", "bucket", "expiry_queue"}),
     "build-finalized": frozenset({"builds", "bucket"}),
     "build-upload-expiry": frozenset({"builds", "bucket"}),
     "application-api": frozenset(
-        {"accounts", "applications", "bucket", "email_queue", "rate_limits", "url_fetcher"}
+        {
+            "accounts",
+            "applications",
+            "audit",
+            "bucket",
+            "email_queue",
+            "rate_limits",
+            "url_fetcher",
+        }
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
     "install-pages": frozenset(

@@ -96,6 +96,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "Sessions.revoke": ENTITY_UPDATE,
     # firestore_audit.AuditTrail
     "AuditTrail.append": ENTITY_CREATE,
+    "AuditTrail.trail": ENTITY_LIST,
     # sendgrid_mail.SendGridMailer
     "SendGridMailer.send": NO_GOOGLE_CALL,
 }

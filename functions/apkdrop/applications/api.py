@@ -5,10 +5,11 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Rule
 
 from apkdrop import request_body
-from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
+from apkdrop.accounts import Caller, api_key_from_headers, authenticate, hash_api_key
 from apkdrop.applications import large_uploads, queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.rate_limit import enforce_rate_limit
+from apkdrop.audit.api import list_events
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
@@ -29,6 +30,7 @@ ROUTES = route_map(
     Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
     Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
+    Rule("/v1/audit", methods=["GET"], endpoint="list_events"),
 )
 
 
@@ -78,7 +80,7 @@ def openapi(request: flask.Request, deps: Dependencies) -> flask.Response:
     return json_response(OPENAPI)
 
 
-def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account:
+def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Caller:
     """Authenticates, then counts the request against the key's shared per-minute limit."""
     account = authenticate(deps.accounts, request.headers)
     key = api_key_from_headers(request.headers) or ""  # never empty: authenticate found one
@@ -91,7 +93,14 @@ def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account
 
 VIEWS = {
     view.__name__: view
-    for view in (upload, create_large_upload, list_applications, get_application, openapi)
+    for view in (
+        upload,
+        create_large_upload,
+        list_applications,
+        get_application,
+        openapi,
+        list_events,
+    )
 }
 
 

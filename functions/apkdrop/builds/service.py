@@ -2,7 +2,8 @@
 
 import datetime
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Account, Caller
+from apkdrop.audit import uploads
 from apkdrop.builds.models import (
     Build,
     BuildRegistration,
@@ -55,7 +56,7 @@ def get_context(
 
 
 def register_build(
-    deps: Dependencies, account: Account, project_name: str, registration: BuildRegistration
+    deps: Dependencies, account: Caller, project_name: str, registration: BuildRegistration
 ) -> RegisteredBuild:
     """Creates the build and a signed URL for its upload.
 
@@ -88,6 +89,7 @@ def register_build(
         objectName=object_name,
     )
     deps.builds.create_build(build)
+    uploads.record_build(deps, account, build)
     return RegisteredBuild(uploadSpec=UploadSpec(url=url, headers=headers), build=build.public())
 
 
