@@ -13,7 +13,7 @@ resource "google_firestore_database" "main" {
 
 # Most queries are one equality filter (builds by contextId, applications by accountId) sorted
 # in code, which Firestore's automatic single-field indexes serve. A query that combines filters
-# or orders on another field needs a google_firestore_index here.
+# or orders on another field needs a google_firestore_index here (the emulator needs none).
 
 # An app's downloads, newest first (firestore_downloads.DownloadJournal.newest), and one
 # version's. Firestore appends __name__ in the last field's direction: the tie-break it orders by.
@@ -50,6 +50,26 @@ resource "google_firestore_index" "downloads_of_version" {
 
   fields {
     field_path = "at"
+    order      = "DESCENDING"
+  }
+}
+
+# GET /v1/audit: an account's events, newest first, paged (firestore_audit.AuditTrail.trail).
+resource "google_firestore_index" "audit_events_by_account" {
+  collection = "auditEvents"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "accountId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "at"
+    order      = "DESCENDING"
+  }
+  fields {
+    field_path = "id"
     order      = "DESCENDING"
   }
 }

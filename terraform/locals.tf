@@ -137,6 +137,7 @@ locals {
     MAX_FORM_BODY_BYTES            = tostring(var.max_form_body_bytes)
     MAX_JSON_BODY_BYTES            = tostring(var.max_json_body_bytes)
     MAX_NOTIFICATION_RECIPIENTS    = tostring(var.max_notification_recipients)
+    MAX_PAGE_SIZE                  = tostring(var.max_page_size)
     MAX_UPLOAD_BYTES               = tostring(var.max_upload_bytes)
     PUBLIC_BASE_URL                = local.public_base_url
     REGION                         = var.region

@@ -36,11 +36,12 @@ from apkdrop.audit.models import AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
-from apkdrop.downloads.models import DownloadCursor, DownloadEvent
+from apkdrop.downloads.models import DownloadEvent
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, ObjectGone
 from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim
+from apkdrop.paging import TimeCursor
 from apkdrop.settings import Settings
 from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import Clock, utc_now
@@ -96,6 +97,19 @@ class FakeAuditLog:
         if any(stored.id == event.id for stored in self.events):
             raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.events.append(event)
+
+    def trail(
+        self, account_id: str, limit: int, after: TimeCursor | None
+    ) -> tuple[list[AuditEvent], TimeCursor | None]:
+        trail = sorted(
+            (event for event in self.events if event.accountId == account_id),
+            key=AuditEvent.cursor,
+            reverse=True,
+        )
+        if after is not None:
+            trail = [event for event in trail if event.cursor() < after]
+        page = trail[:limit]
+        return page, page[-1].cursor() if len(trail) > limit else None
 
 
 class FakeBuildStore:
@@ -565,7 +579,7 @@ class FakeDownloadLog:
         version["downloadCount"] = version.get("downloadCount", 0) + 1
 
     def newest(
-        self, app_id: str, version: int | None, limit: int, after: DownloadCursor | None
+        self, app_id: str, version: int | None, limit: int, after: TimeCursor | None
     ) -> list[DownloadEvent]:
         found = [DownloadEvent.model_validate(e) for e in self.events.values()]
         mine = [

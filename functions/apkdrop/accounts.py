@@ -59,7 +59,10 @@ def hash_api_key(key: str) -> str:
 
 
 def issue_api_key(accounts: AccountRepository, email: str, scope: KeyScope = KeyScope.ADMIN) -> str:
-    """Creates the account for `email` if it is new, and returns a new key for it."""
+    """Creates the account for `email` if it is new, and returns a new key for it.
+
+    Records nothing: the operator's command is `audit.keys.issue_key`, which records it.
+    """
     normalized = email.strip().lower()
     if not EMAIL.match(normalized):
         raise InvalidRequest(f"Invalid email address: {email!r}")
@@ -72,11 +75,6 @@ def issue_api_key(accounts: AccountRepository, email: str, scope: KeyScope = Key
 def key_prefix(key: str) -> str:
     """What names a key in logs and the audit trail: too short to use, enough to recognise."""
     return key[: len(KEY_PREFIX) + 4]
-
-
-def revoke_api_key(accounts: AccountRepository, key: str) -> bool:
-    """Deletes the key; False if no such key exists (only hashes are stored: the key names it)."""
-    return accounts.delete_api_key(hash_api_key(key.strip()))
 
 
 def api_key_from_headers(headers: Headers | Mapping[str, str]) -> str | None:

@@ -22,6 +22,7 @@ from apkdrop.applications.models import (
     VersionAction,
     VersionAnswer,
 )
+from apkdrop.audit.models import AuditPage
 from apkdrop.builds.models import (
     Build,
     BuildRegistration,
@@ -31,7 +32,8 @@ from apkdrop.builds.models import (
 )
 from apkdrop.downloads.models import DownloadPage
 from apkdrop.ids import PROJECT_NAME
-from apkdrop.paging import MAX_LIMIT
+from apkdrop.paging import DEFAULT_PAGE_SIZE
+from apkdrop.settings import Settings
 
 VERSION = "1.0.0"
 
@@ -89,6 +91,15 @@ def _query_parameter(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
+MAX_PAGE_SIZE = Settings.model_fields["max_page_size"].default  # MAX_PAGE_SIZE may lower it
+PAGING = [
+    _query_parameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        f"items per page (default {DEFAULT_PAGE_SIZE})",
+    ),
+    _query_parameter("pageToken", {"type": "string"}, "the previous page's nextPageToken"),
+]
 PROJECT = _path_parameter(
     "projectName",
     {"type": "string", "pattern": PROJECT_NAME.pattern},
@@ -193,10 +204,7 @@ OPERATIONS = [
         parameters=[
             APP_ID,
             _query_parameter("version", {"type": "string"}, "only this version's, e.g. 2.0"),
-            _query_parameter(
-                "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "default 50"
-            ),
-            _query_parameter("pageToken", {"type": "string"}, "the last page's nextPageToken"),
+            *PAGING,
         ],
     ),
     Operation(
@@ -232,6 +240,14 @@ OPERATIONS = [
         None,
         (401, 403, 404),
         parameters=[APP_ID, VERSION_LABEL],
+    ),
+    Operation(
+        "get",
+        "/v1/audit",
+        "The account's management events, newest first (admin keys)",
+        AuditPage,
+        (401, 403),
+        parameters=PAGING,
     ),
 ]
 REDIRECT = {

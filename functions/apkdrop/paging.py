@@ -1,54 +1,77 @@
-"""The one paging rule of every list endpoint: `?limit=&pageToken=`, and opaque page tokens.
+"""Paged lists: `?limit=N&pageToken=T` in, `{"data": [...], "nextPageToken": T | null}` out.
 
-A token wraps the sort key of the last item of the page before (what the list resumes after);
-clients only hand it back. It grants nothing: every query is still limited to the caller's own
-objects, so a forged token can at most skip within them.
+A page token is the base64url of the previous page's last sort key, as JSON: opaque to
+clients, and validated against the key's type when it comes back.
 """
 
 import base64
-import binascii
-from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Generic, NamedTuple, TypeVar
+
+from pydantic import BaseModel, Field, PlainSerializer, TypeAdapter
+from werkzeug.datastructures import MultiDict
 
 from apkdrop.errors import InvalidRequest
-from apkdrop.ids import parse_id
+from apkdrop.ids import OPAQUE_ID, parse_id
+from apkdrop.shared_models import Timestamp
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
-# Sort keys are short (a timestamp and an id): a longer token was not made by us.
-MAX_TOKEN_CHARS = 512
-BAD_LIMIT = f"limit must be an integer from 1 to {MAX_LIMIT}"
-BAD_TOKEN = "pageToken is not a token this API returned"
+DEFAULT_PAGE_SIZE = 50
+Key = TypeVar("Key")
+Item = TypeVar("Item")
+
+
+class TimeCursor(NamedTuple):
+    """Where a list sorted newest first (ties by id) resumes: after the item of this time and
+    id. In a page token at full precision: the API's milliseconds would skip or repeat items."""
+
+    at: Annotated[Timestamp, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
+    id: Annotated[str, Field(pattern=OPAQUE_ID.pattern)]  # events' ids are opaque ids
+
+
+TIME_CURSOR: TypeAdapter[TimeCursor] = TypeAdapter(TimeCursor)
 
 
 @dataclass(frozen=True)
-class PageRequest:
+class PageRequest(Generic[Key]):
     limit: int
-    after: str | None  # the sort key the page starts after; None: the first page
+    # The sort key of the previous page's last item; None for the first page.
+    after: Key | None
 
 
-def parse_page_request(args: Mapping[str, str]) -> PageRequest:
-    """`limit` (default 50, at most 100) and `pageToken` of a request's query string."""
-    limit_text = args.get("limit")
-    limit = DEFAULT_LIMIT if limit_text is None else parse_id(limit_text)
-    if limit is None or limit > MAX_LIMIT:
-        raise InvalidRequest(BAD_LIMIT)
-    token = args.get("pageToken")
-    return PageRequest(limit=limit, after=None if token is None else decode_token(token))
+class Page(BaseModel, Generic[Item]):
+    data: list[Item]
+    nextPageToken: str | None
 
 
-def encode_token(sort_key: str) -> str:
-    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+def page_request(
+    args: MultiDict[str, str], key_type: TypeAdapter[Key], max_size: int
+) -> PageRequest[Key]:
+    """`limit` 1..max_size (default DEFAULT_PAGE_SIZE, or max_size if smaller) and `pageToken`;
+    an empty value counts as omitted. Anything else is a 400."""
+    limit, token = _once(args, "limit"), _once(args, "pageToken")
+    size = min(DEFAULT_PAGE_SIZE, max_size)
+    if limit:
+        size = parse_id(limit) or 0
+        if not 1 <= size <= max_size:
+            raise InvalidRequest(f"limit must be an integer from 1 to {max_size}")
+    return PageRequest(limit=size, after=_sort_key(token, key_type) if token else None)
 
 
-def decode_token(token: str) -> str:
-    """The sort key in a token; InvalidRequest (400) for anything `encode_token` did not make."""
-    if not token or len(token) > MAX_TOKEN_CHARS:
-        raise InvalidRequest(BAD_TOKEN)
+def page_token(key: Key, key_type: TypeAdapter[Key]) -> str:
+    return base64.urlsafe_b64encode(key_type.dump_json(key)).rstrip(b"=").decode()
+
+
+def _sort_key(token: str, key_type: TypeAdapter[Key]) -> Key:
     try:
-        sort_key = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, ValueError) as exc:  # ValueError: non-ASCII text, or not UTF-8
-        raise InvalidRequest(BAD_TOKEN) from exc
-    if not sort_key or encode_token(sort_key) != token:  # one spelling per key
-        raise InvalidRequest(BAD_TOKEN)
-    return sort_key
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        return key_type.validate_json(text)
+    except ValueError as exc:  # not base64 or not ASCII, or not the key's type (ValidationError)
+        raise InvalidRequest("pageToken is not one this API handed out") from exc
+
+
+def _once(args: MultiDict[str, str], name: str) -> str:
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise InvalidRequest(f"{name} must be given at most once")
+    return values[0] if values else ""

@@ -6,6 +6,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ONE_GIB = 1024**3
 # SendGrid's limit per request; every recipient is a personalization of their own.
 SENDGRID_MAX_PERSONALIZATIONS = 1000
+# Beyond it one page's Firestore reads and JSON answer grow too large for one request.
+MAX_PAGE_SIZE_CEILING = 1000
 
 
 class Settings(BaseSettings):
@@ -82,6 +84,9 @@ class Settings(BaseSettings):
     # How many proxies in front append to X-Forwarded-For; the client is the entry they added
     # (anything further left was sent by the client and may be forged).
     trusted_proxy_hops: PositiveInt = 1
+
+    # The largest `limit` of a paged list (`GET /v1/audit`): bounds one answer's reads and size.
+    max_page_size: PositiveInt = Field(default=100, le=MAX_PAGE_SIZE_CEILING)
 
     log_level: str = "INFO"
 

@@ -11,7 +11,6 @@ from apkdrop.accounts import (
     authenticate_admin,
     hash_api_key,
     issue_api_key,
-    revoke_api_key,
 )
 from apkdrop.errors import Forbidden, InvalidRequest, Unauthenticated
 from tests.fakes import FakeAccounts
@@ -101,26 +100,6 @@ def test_different_emails_get_different_accounts() -> None:
     first = authenticate(accounts, {"X-Api-Key": issue_api_key(accounts, "a@example.com")})
     second = authenticate(accounts, {"X-Api-Key": issue_api_key(accounts, "b@example.com")})
     assert first.id != second.id
-
-
-def test_revoking_a_key_deletes_it() -> None:
-    accounts = FakeAccounts()
-    key = issue_api_key(accounts, "dev@example.com")
-    other = issue_api_key(accounts, "dev@example.com")
-
-    assert revoke_api_key(accounts, f" {key}\n") is True
-
-    with pytest.raises(Unauthenticated):
-        authenticate(accounts, {"X-Api-Key": key})
-    assert authenticate(accounts, {"X-Api-Key": other}).email == "dev@example.com"
-
-
-def test_revoking_a_key_that_never_existed_says_so() -> None:
-    accounts = FakeAccounts()
-    key = issue_api_key(accounts, "dev@example.com")
-    assert revoke_api_key(accounts, "apkd_never-issued") is False
-    assert revoke_api_key(accounts, key) is True
-    assert revoke_api_key(accounts, key) is False  # already revoked
 
 
 def test_a_key_is_an_admin_key_unless_issued_for_uploads_only() -> None:

@@ -45,8 +45,9 @@ def bucket(deps: Dependencies) -> FakeBucket:
 
 
 def audit_events(deps: Dependencies) -> list:
+    """The deletions' events (registering a build records an upload too)."""
     assert isinstance(deps.audit, FakeAuditLog)
-    return deps.audit.events
+    return [event for event in deps.audit.events if event.action is AuditAction.DELETE]
 
 
 def upload(deps: Dependencies, build: StoredBuild, data: bytes = APK) -> StorageObject:

@@ -16,7 +16,7 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import Application
 from apkdrop.applications.service import UploadSession
@@ -300,7 +300,9 @@ def test_a_page_for_an_app_published_by_the_upload_service(
     pages: FlaskClient, deps: Dependencies
 ) -> None:
     content = build_apk("com.example.real", "4.5.6", 456, label="Real App")
-    account = Account(id="acct-real", email="uploader@example.com")
+    account = Caller(
+        id="acct-real", email="uploader@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
+    )
     with UploadSession(deps, account) as upload:
         upload.file_writer().write(content)
         answer = upload.publish(

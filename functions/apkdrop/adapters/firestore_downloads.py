@@ -3,7 +3,8 @@
 from google.cloud import firestore
 
 from apkdrop.adapters.errors import backend_call
-from apkdrop.downloads.models import DownloadCursor, DownloadEvent
+from apkdrop.downloads.models import DownloadEvent
+from apkdrop.paging import TimeCursor
 
 
 class DownloadJournal:
@@ -32,7 +33,7 @@ class DownloadJournal:
 
     @backend_call("Firestore")
     def newest(
-        self, app_id: str, version: int | None, limit: int, after: DownloadCursor | None
+        self, app_id: str, version: int | None, limit: int, after: TimeCursor | None
     ) -> list[DownloadEvent]:
         query = self._downloads.where(filter=firestore.FieldFilter("appId", "==", app_id))
         if version is not None:

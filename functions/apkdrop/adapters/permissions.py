@@ -106,6 +106,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "Sessions.revoke": ENTITY_UPDATE,
     # firestore_audit.AuditTrail
     "AuditTrail.append": ENTITY_CREATE,
+    "AuditTrail.trail": ENTITY_LIST,
     # firestore_downloads.DownloadJournal
     "DownloadJournal.record": ENTITY_CREATE | ENTITY_UPDATE,  # the event, the version's count
     "DownloadJournal.newest": ENTITY_LIST,

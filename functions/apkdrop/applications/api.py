@@ -5,11 +5,12 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Rule
 
 from apkdrop import request_body
-from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
+from apkdrop.accounts import Caller, api_key_from_headers, authenticate, hash_api_key
 from apkdrop.applications import large_uploads, management_api, queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import ApplicationDetailAnswer, ApplicationList
 from apkdrop.applications.rate_limit import enforce_rate_limit
+from apkdrop.audit.api import list_events
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import api as downloads_api
 from apkdrop.errors import InvalidRequest
@@ -40,6 +41,7 @@ ROUTES = route_map(
     ),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
     *downloads_api.RULES,
+    Rule("/v1/audit", methods=["GET"], endpoint="list_events"),
 )
 
 
@@ -88,7 +90,7 @@ def openapi(request: flask.Request, deps: Dependencies) -> flask.Response:
     return json_response(OPENAPI)
 
 
-def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account:
+def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Caller:
     """Authenticates, then counts the request against the key's shared per-minute limit."""
     account = authenticate(deps.accounts, request.headers)
     key = api_key_from_headers(request.headers) or ""  # never empty: authenticate found one
@@ -102,7 +104,14 @@ def _rate_limited_account(request: flask.Request, deps: Dependencies) -> Account
 VIEWS = (
     {
         view.__name__: view
-        for view in (upload, create_large_upload, list_applications, get_application, openapi)
+        for view in (
+            upload,
+            create_large_upload,
+            list_applications,
+            get_application,
+            openapi,
+            list_events,
+        )
     }
     | downloads_api.VIEWS
     | management_api.VIEWS

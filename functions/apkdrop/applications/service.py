@@ -5,7 +5,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 from apkdrop import links
-from apkdrop.accounts import Account
+from apkdrop.accounts import Caller
 from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.large_uploads import too_large_detail
@@ -17,6 +17,7 @@ from apkdrop.applications.models import (
     Version,
 )
 from apkdrop.applications.versions import publish_version
+from apkdrop.audit import uploads
 from apkdrop.builds.ports import ObjectWriter
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
@@ -33,7 +34,7 @@ class UploadSession:
     version is committed, the object is deleted, so a rejected upload leaves nothing behind.
     """
 
-    def __init__(self, deps: Dependencies, account: Account) -> None:
+    def __init__(self, deps: Dependencies, account: Caller) -> None:
         self._deps = deps
         self._account = account
         upload_key = new_opaque_id()
@@ -81,6 +82,7 @@ class UploadSession:
         )
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
+        uploads.record_version(self._deps, self._account, app, version)
         # The version is published: a queue outage is reported, not an upload failure.
         if recipients and not queue_upload_email(self._deps, app, version):
             warnings.append("The notification email could not be queued")

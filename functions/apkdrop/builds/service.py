@@ -5,7 +5,8 @@ Project names and ids come checked by the api.
 
 import datetime
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Account, Caller
+from apkdrop.audit import uploads
 from apkdrop.builds.models import (
     Build,
     BuildRegistration,
@@ -53,7 +54,7 @@ def get_context(
 
 
 def register_build(
-    deps: Dependencies, account: Account, project_name: str, registration: BuildRegistration
+    deps: Dependencies, account: Caller, project_name: str, registration: BuildRegistration
 ) -> RegisteredBuild:
     """Creates the build and a signed URL for its upload.
 
@@ -95,6 +96,7 @@ def register_build(
         # tombstone before its URL is handed out, so no file can ever arrive for it.
         deps.builds.update_build(build_id, lambda current: tombstone(deps.clock(), []))
         raise _deleted(context.id)
+    uploads.record_build(deps, account, build)
     return RegisteredBuild(uploadSpec=UploadSpec(url=url, headers=headers), build=build.public())
 
 

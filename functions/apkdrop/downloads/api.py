@@ -8,7 +8,7 @@ from apkdrop.applications.queries import checked_app_id
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import service
 from apkdrop.http import json_response
-from apkdrop.paging import parse_page_request
+from apkdrop.paging import TIME_CURSOR, page_request
 
 RULES = (
     Rule(
@@ -31,7 +31,7 @@ def download_version(
 
 def list_downloads(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
-    page = parse_page_request(request.args)
+    page = page_request(request.args, TIME_CURSOR, deps.settings.max_page_size)
     version = request.args.get("version")
     return json_response(
         service.downloads_page(deps, caller, checked_app_id(app_id), version, page)

@@ -1,11 +1,10 @@
 """One download of a version, as stored and as `GET /v1/application/{id}/downloads` shows it."""
 
-import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from apkdrop.paging import Page
 from apkdrop.shared_models import Timestamp
 
 
@@ -26,13 +25,6 @@ class DownloadEvent(BaseModel):
     via: Via
 
 
-class DownloadCursor(NamedTuple):
-    """Where a page of an app's downloads, newest first, resumes: after this event."""
-
-    at: datetime.datetime
-    id: str
-
-
 class DownloadView(BaseModel):
     version: str
     at: Timestamp
@@ -40,6 +32,5 @@ class DownloadView(BaseModel):
     via: Via
 
 
-class DownloadPage(BaseModel):
-    data: list[DownloadView]
-    nextPageToken: str | None
+class DownloadPage(Page[DownloadView]):
+    """`GET /v1/application/{id}/downloads`: a page of the app's downloads, newest first."""

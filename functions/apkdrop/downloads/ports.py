@@ -2,7 +2,8 @@
 
 from typing import Protocol
 
-from apkdrop.downloads.models import DownloadCursor, DownloadEvent
+from apkdrop.downloads.models import DownloadEvent
+from apkdrop.paging import TimeCursor
 
 
 class DownloadLog(Protocol):
@@ -11,7 +12,7 @@ class DownloadLog(Protocol):
         the count and the list agree); fails, storing nothing, if the version is missing."""
 
     def newest(
-        self, app_id: str, version: int | None, limit: int, after: DownloadCursor | None
+        self, app_id: str, version: int | None, limit: int, after: TimeCursor | None
     ) -> list[DownloadEvent]:
         """At most `limit` of the app's downloads (of one version, if given), newest first,
         starting after `after`."""

@@ -1,22 +1,15 @@
 """Serving a version's download, recorded before it is handed out, and reading the record."""
 
-import datetime
 import re
 
 from apkdrop.accounts import Caller
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.queries import owned_app
 from apkdrop.dependencies import Dependencies
-from apkdrop.downloads.models import (
-    DownloadCursor,
-    DownloadEvent,
-    DownloadPage,
-    DownloadView,
-    Via,
-)
+from apkdrop.downloads.models import DownloadEvent, DownloadPage, DownloadView, Via
 from apkdrop.errors import InvalidRequest, NotFound
-from apkdrop.ids import OPAQUE_ID, new_opaque_id
-from apkdrop.paging import BAD_TOKEN, PageRequest, encode_token
+from apkdrop.ids import new_opaque_id
+from apkdrop.paging import TIME_CURSOR, PageRequest, TimeCursor, page_token
 from apkdrop.ttls import DOWNLOAD_URL_TTL
 from apkdrop.version_labels import label, parse_label
 
@@ -62,7 +55,7 @@ def downloads_page(
     caller: Caller,
     app_id: str,
     version_label: str | None,
-    page: PageRequest,
+    page: PageRequest[TimeCursor],
 ) -> DownloadPage:
     """The caller's app's downloads (of one version, if named), newest first.
 
@@ -75,16 +68,17 @@ def downloads_page(
         raise InvalidRequest("version must be a version label such as 2.0")
     if number is not None and number > app.latest_application_version:
         raise NotFound(f"Application {app_id} has no version {version_label}")
-    after = None if page.after is None else _cursor(page.after)
     # One more than the page holds tells whether another page follows.
-    events = deps.downloads.newest(app.id, number, page.limit + 1, after)
+    events = deps.downloads.newest(app.id, number, page.limit + 1, page.after)
     shown = events[: page.limit]
     return DownloadPage(
         data=[
             DownloadView(version=label(e.versionNumber), at=e.at, visitor=e.visitor, via=e.via)
             for e in shown
         ],
-        nextPageToken=encode_token(_sort_key(shown[-1])) if len(events) > page.limit else None,
+        nextPageToken=page_token(TimeCursor(shown[-1].at, shown[-1].id), TIME_CURSOR)
+        if len(events) > page.limit
+        else None,
     )
 
 
@@ -96,21 +90,3 @@ def download_name(app: Application, version: Version) -> str:
     ).strip("._-")
     stem = f"{label_part or app.packageName}-{version_name or version.version}"
     return stem.replace("..", "_")[:120] + ".apk"
-
-
-def _sort_key(event: DownloadEvent) -> str:
-    """`{at, to the microsecond} {id}`: unique, and in the order the list is read."""
-    return f"{event.at.isoformat()} {event.id}"
-
-
-def _cursor(sort_key: str) -> DownloadCursor:
-    """The position a sort key names; one that `_sort_key` cannot have made is refused (400)."""
-    at_text, _, event_id = sort_key.partition(" ")
-    try:
-        at = datetime.datetime.fromisoformat(at_text)
-        if at.tzinfo is None or not OPAQUE_ID.match(event_id):
-            raise ValueError(sort_key)
-        at = at.astimezone(datetime.UTC)
-    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 at +05:00, say
-        raise InvalidRequest(BAD_TOKEN) from exc
-    return DownloadCursor(at=at, id=event_id)

@@ -10,9 +10,10 @@ from apkdrop.adapters import firestore_applications, firestore_downloads
 from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications.models import Application
 from apkdrop.applications.ports import ApplicationRepository
-from apkdrop.downloads.models import DownloadCursor, DownloadEvent, Via
+from apkdrop.downloads.models import DownloadEvent, Via
 from apkdrop.downloads.ports import DownloadLog
 from apkdrop.ids import new_opaque_id
+from apkdrop.paging import TimeCursor
 from tests.fakes import FakeApplicationStore, FakeDownloadLog
 from tests.integration.contract.conftest import IMPLEMENTATIONS
 from tests.integration.contract.test_application_repository import append, created, new_app
@@ -118,10 +119,10 @@ def test_a_page_resumes_after_its_cursor(record: Record) -> None:
     pages, after = [], None
     while page := record.downloads.newest(app.id, None, 2, after):
         pages.append(page)
-        after = DownloadCursor(at=page[-1].at, id=page[-1].id)
+        after = TimeCursor(at=page[-1].at, id=page[-1].id)
     assert [e for page in pages for e in page] == everything
     assert [len(page) for page in pages] == [2, 2, 1]
 
     ones = record.downloads.newest(app.id, 1, 10, None)
-    cursor = DownloadCursor(at=ones[0].at, id=ones[0].id)
+    cursor = TimeCursor(at=ones[0].at, id=ones[0].id)
     assert record.downloads.newest(app.id, 1, 10, cursor) == ones[1:]
