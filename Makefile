@@ -94,10 +94,13 @@ lint: $(VENV)/.installed
 
 ## A new API key for EMAIL (its account is created if new), printed as the last line: on the
 ## running dev stack, or with PROJECT=my-project on that project's Firestore (gcloud's
-## application-default credentials).
+## application-default credentials). SCOPE=upload makes a CI key (uploads and reads only);
+## admin, the default, may do everything.
+API_KEY_USAGE = usage: make api-key EMAIL=you@example.com [SCOPE=upload|admin] [PROJECT=id]
 api-key: $(VENV)/.installed
-	@test -n "$(EMAIL)" || { echo "usage: make api-key EMAIL=you@example.com [PROJECT=id]" >&2; exit 2; }
-	@$(PY) -m infra.api_key "$(EMAIL)" $(if $(PROJECT),--project "$(PROJECT)")
+	@test -n "$(EMAIL)" || { echo "$(API_KEY_USAGE)" >&2; exit 2; }
+	@case "$(or $(SCOPE),admin)" in upload|admin) ;; *) echo "SCOPE must be upload or admin; $(API_KEY_USAGE)" >&2; exit 2;; esac
+	@$(PY) -m infra.api_key "$(EMAIL)" --scope "$(or $(SCOPE),admin)" $(if $(PROJECT),--project "$(PROJECT)")
 
 ## Revoke a key: make revoke-key KEY=apkd_... [PROJECT=id]
 revoke-key: $(VENV)/.installed

@@ -11,9 +11,68 @@ resource "google_firestore_database" "main" {
   depends_on = [google_project_service.api]
 }
 
-# No composite index: every query is one equality filter (builds by contextId, applications by
-# accountId) sorted in code, which Firestore's automatic single-field indexes serve. A query
-# that combines filters or orders on another field needs a google_firestore_index here.
+# Most queries are one equality filter (builds by contextId, applications by accountId) sorted
+# in code, which Firestore's automatic single-field indexes serve. A query that combines filters
+# or orders on another field needs a google_firestore_index here (the emulator needs none).
+
+# An app's downloads, newest first (firestore_downloads.DownloadJournal.newest), and one
+# version's. Firestore appends __name__ in the last field's direction: the tie-break it orders by.
+resource "google_firestore_index" "downloads_of_app" {
+  collection = "downloads"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "appId"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "at"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "downloads_of_version" {
+  collection = "downloads"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "appId"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "versionNumber"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "at"
+    order      = "DESCENDING"
+  }
+}
+
+# GET /v1/audit: an account's events, newest first, paged (firestore_audit.AuditTrail.trail).
+resource "google_firestore_index" "audit_events_by_account" {
+  collection = "auditEvents"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "accountId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "at"
+    order      = "DESCENDING"
+  }
+  fields {
+    field_path = "id"
+    order      = "DESCENDING"
+  }
+}
 
 # Documents that expire: Firestore deletes each one (within about a day) once its expireAt has
 # passed. expireAt is never queried, so it is not indexed either (no write hot-spot on it).

@@ -26,11 +26,12 @@ locals {
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload"]
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload", "paging"]
       timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
-      bucket_roles    = ["roles/storage.objectCreator"] # its create-only upload URLs
+      # its create-only upload URLs; deleting builds' files
+      bucket_roles    = ["roles/storage.objectCreator", "apkdropBuildDeleter"]
       concurrency     = 4
       enqueues        = ["upload-expiry"]
       firestore       = true
@@ -40,7 +41,8 @@ locals {
       timeout_seconds = 60
     }
     build-finalized = {
-      bucket_roles    = ["apkdropUploadSettler"] # ranged reads of the APK; customTime on failure
+      # ranged reads of the APK; customTime on failure; a file arriving for a deleted build
+      bucket_roles    = ["apkdropUploadSettler", "apkdropBuildDeleter"]
       concurrency     = 1
       enqueues        = []
       firestore       = true
@@ -50,7 +52,8 @@ locals {
       timeout_seconds = 300
     }
     build-upload-expiry = {
-      bucket_roles    = ["apkdropUploadSettler"] # settles a build whose file came without its event
+      # settles a build whose file came without its event (deletes it if the build was deleted)
+      bucket_roles    = ["apkdropUploadSettler", "apkdropBuildDeleter"]
       concurrency     = 4
       enqueues        = []
       firestore       = true
@@ -83,8 +86,15 @@ locals {
 
   # Roles no predefined one matches without granting more: the settling functions read uploads
   # and mark failed ones (customTime, which the lifecycle rule counts from), nothing else;
-  # objectUser would also let them create and delete objects.
+  # objectUser would also let them create and delete objects. Deleting builds' files (the build
+  # API's DELETE, and a file that arrives for a deleted build) needs only delete; objectUser
+  # would also let the build API read and overwrite every APK of the bucket.
   custom_bucket_roles = {
+    apkdropBuildDeleter = {
+      title       = "apkdrop build deleter"
+      description = "Deletes the files of deleted builds."
+      permissions = ["storage.objects.delete"]
+    }
     apkdropUploadSettler = {
       title       = "apkdrop upload settler"
       description = "Reads uploaded APKs and marks failed uploads for deletion (customTime)."
@@ -162,6 +172,9 @@ locals {
     mail = { # and the secret SENDGRID_API_KEY
       EMAIL_FROM    = var.email_from
       SENDGRID_HOST = "https://api.sendgrid.com"
+    }
+    paging = {
+      MAX_PAGE_SIZE = tostring(var.max_page_size)
     }
     public_link = {
       PUBLIC_BASE_URL = local.public_base_url

@@ -159,6 +159,17 @@ variable "max_notification_recipients" {
   }
 }
 
+variable "max_page_size" {
+  description = "Largest limit of a paged list such as GET /v1/audit (MAX_PAGE_SIZE); a larger one answers 400."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.max_page_size >= 1 && var.max_page_size <= 1000
+    error_message = "max_page_size must be between 1 and 1000."
+  }
+}
+
 variable "max_upload_bytes" {
   description = "Largest upload through a signed URL (MAX_UPLOAD_BYTES)."
   type        = number

@@ -20,18 +20,28 @@ import httpx
 import pytest
 from google.api_core import exceptions as api_exceptions
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.cloud_storage import HashingWriter
 from apkdrop.applications import url_fetch
-from apkdrop.applications.models import Application, Version
+from apkdrop.applications.models import Access, Application, Version
+from apkdrop.applications.tombstones import (
+    DELETED_DURING_UPLOAD,
+    AppTombstone,
+    VersionTombstone,
+    is_tombstone,
+    objects_of,
+)
 from apkdrop.applications.url_fetch import UrlFetcher
+from apkdrop.audit.models import AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import BackendUnavailable, InvalidRequest, ObjectGone
+from apkdrop.downloads.models import DownloadEvent
+from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, ObjectGone
 from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim
+from apkdrop.paging import TimeCursor
 from apkdrop.settings import (
     ApplicationApiSettings,
     BuildApiSettings,
@@ -56,24 +66,58 @@ class FakeAccounts:
         self.account_by_email: dict[str, str] = {}
         self.key_hashes: dict[str, str] = {}
         self.key_prefixes: dict[str, str] = {}
+        self.key_scopes: dict[str, KeyScope] = {}
 
-    def account_for_key_hash(self, key_hash: str) -> Account | None:
-        account_id = self.key_hashes.get(key_hash)
-        return None if account_id is None else self.accounts.get(account_id)
+    def account_for_key_hash(self, key_hash: str) -> Caller | None:
+        account = self.accounts.get(self.key_hashes.get(key_hash, ""))
+        if account is None:
+            return None
+        return Caller(
+            **account.model_dump(),
+            keyPrefix=self.key_prefixes[key_hash],
+            scope=self.key_scopes[key_hash],
+        )
 
     def ensure_account(self, email: str, new_id: str) -> Account:
         account_id = self.account_by_email.setdefault(email, new_id)
         return self.accounts.setdefault(account_id, Account(id=account_id, email=email))
 
-    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None:
+    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str, scope: KeyScope) -> None:
         if key_hash in self.key_hashes:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.key_hashes[key_hash] = account_id
         self.key_prefixes[key_hash] = key_prefix
+        self.key_scopes[key_hash] = scope
 
     def delete_api_key(self, key_hash: str) -> bool:
         self.key_prefixes.pop(key_hash, None)
+        self.key_scopes.pop(key_hash, None)
         return self.key_hashes.pop(key_hash, None) is not None
+
+
+class FakeAuditLog:
+    """The audit trail, in order, like `firestore_audit.AuditTrail`."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def append(self, event: AuditEvent) -> None:
+        if any(stored.id == event.id for stored in self.events):
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
+        self.events.append(event)
+
+    def trail(
+        self, account_id: str, limit: int, after: TimeCursor | None
+    ) -> tuple[list[AuditEvent], TimeCursor | None]:
+        trail = sorted(
+            (event for event in self.events if event.accountId == account_id),
+            key=AuditEvent.cursor,
+            reverse=True,
+        )
+        if after is not None:
+            trail = [event for event in trail if event.cursor() < after]
+        page = trail[:limit]
+        return page, page[-1].cursor() if len(trail) > limit else None
 
 
 class FakeBuildStore:
@@ -100,6 +144,18 @@ class FakeBuildStore:
     def get_context(self, context_id: int) -> StoredContext | None:
         stored = self.contexts.get(context_id)
         return None if stored is None else StoredContext.model_validate(stored)
+
+    def update_context(
+        self, context_id: int, decide: Callable[[StoredContext], dict | None]
+    ) -> StoredContext | None:
+        current = self.get_context(context_id)
+        if current is None:
+            return None
+        changes = decide(current)
+        if not changes:
+            return current
+        self.contexts[context_id] = {**self.contexts[context_id], **changes}
+        return StoredContext.model_validate({**current.model_dump(), **changes})
 
     def create_build(self, build: StoredBuild) -> None:
         if build.id in self.builds:
@@ -295,7 +351,9 @@ class FakeApplicationStore:
 
     def get_app(self, app_id: str) -> Application | None:
         stored = self.apps.get(app_id)
-        return None if stored is None else Application.model_validate(stored)
+        if stored is None or is_tombstone(stored):
+            return None
+        return Application.model_validate(stored)
 
     def latest_app_for_package(self, account_id: str, package: str) -> Application | None:
         app_id = self.package_pointers.get((account_id, package))
@@ -322,21 +380,22 @@ class FakeApplicationStore:
         """Like the optimistic commit: made from the latest version, retried if the app changed
         before the commit (`before_commit` plays a concurrent upload in between)."""
         while True:
+            if app_id not in self.apps:
+                raise AssertionError(f"append_version to unknown app {app_id}")
             app = self.get_app(app_id)
             if app is None:
-                raise AssertionError(f"append_version to unknown app {app_id}")
+                raise Conflict(DELETED_DURING_UPLOAD)
             read = self.apps[app_id]
-            latest = self.version_docs.get(app_id, {}).get(app.latest_application_version)
-            number = app.latest_application_version + 1
+            number = app.next_version_number
             version = make_version(
-                None if latest is None else Version.model_validate(latest), number
+                self._live_version(app_id, app.latest_application_version), number
             )
             if self.before_commit is not None:
                 concurrent, self.before_commit = self.before_commit, None
                 concurrent()
             if self.apps[app_id] is read:
                 break
-        changes = {**app_changes, "latest_application_version": number}
+        changes = {**app_changes, "latest_application_version": number, "lastVersionNumber": number}
         versions = self.version_docs.setdefault(app_id, {})
         if number in versions:
             raise AssertionError(f"version {number} of {app_id} written twice")
@@ -346,10 +405,10 @@ class FakeApplicationStore:
 
     def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None:
         app = self.get_app(app_id)
-        stored = self.version_docs.get(app_id, {}).get(number)
-        if app is None or stored is None:
+        version = self._live_version(app_id, number)
+        if app is None or version is None:
             return None
-        return app, Version.model_validate(stored)
+        return app, version
 
     def set_notification(self, app_id: str, number: int, notification: Notification) -> None:
         stored = self.version_docs.get(app_id, {}).get(number)
@@ -358,21 +417,138 @@ class FakeApplicationStore:
         stored["notification"] = notification.model_dump()
 
     def apps_of_account(self, account_id: str) -> list[Application]:
-        apps = [Application.model_validate(a) for a in self.apps.values()]
+        apps = [Application.model_validate(a) for a in self.apps.values() if not is_tombstone(a)]
         mine = [app for app in apps if app.accountId == account_id]
         return sorted(mine, key=lambda app: app.dateCreated, reverse=True)
 
     def versions(self, app_id: str) -> list[Version]:
-        """Newest first."""
-        found = [Version.model_validate(v) for v in self.version_docs.get(app_id, {}).values()]
+        """The remaining versions, newest first."""
+        found = [
+            Version.model_validate(v)
+            for v in self.version_docs.get(app_id, {}).values()
+            if not is_tombstone(v)
+        ]
         return sorted(found, key=lambda version: version.versionNumber, reverse=True)
 
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]:
-        found = {
-            app.id: self.version_docs.get(app.id, {}).get(app.latest_application_version)
-            for app in apps
+        found = {app.id: self._live_version(app.id, app.latest_application_version) for app in apps}
+        return {app_id: version for app_id, version in found.items() if version is not None}
+
+    def change_access(
+        self,
+        app_id: str,
+        number: int | None,
+        change: Callable[[Version], Access] | None,
+        app_changes: dict,
+    ) -> tuple[Application, list[Version]] | None:
+        """One transaction: nothing is written when `change` raises for any version."""
+        app = self.get_app(app_id)
+        if app is None:
+            return None
+        if change is None:
+            self.apps[app_id] = {**self.apps[app_id], **app_changes}
+            return Application.model_validate(self.apps[app_id]), []
+        if number is None:
+            versions = self.versions(app_id)
+        elif (found := self._live_version(app_id, number)) is not None:
+            versions = [found]
+        else:
+            return None
+        changed = []
+        for version in versions:
+            access_type, allowed_users = change(version)
+            update = {"accessType": access_type, "allowedUsers": allowed_users}
+            changed.append(version.model_copy(update=update))
+        for version in changed:
+            self.version_docs[app_id][version.versionNumber] = version.model_dump()
+        self.apps[app_id] = {**self.apps[app_id], **app_changes}
+        return Application.model_validate(self.apps[app_id]), changed
+
+    def delete_version(
+        self, app_id: str, number: int, deleted_by: str, at: datetime.datetime
+    ) -> VersionTombstone | None:
+        app = self.get_app(app_id)
+        stored = self.version_docs.get(app_id, {}).get(number)
+        if app is None or stored is None:
+            return None
+        if is_tombstone(stored):
+            return VersionTombstone.model_validate(stored)
+        tombstone = VersionTombstone(
+            versionNumber=number,
+            deletedAt=at,
+            deletedBy=deleted_by,
+            pendingObjects=objects_of(Version.model_validate(stored)),
+        )
+        self.version_docs[app_id][number] = tombstone.model_dump()
+        remaining = [version.versionNumber for version in self.versions(app_id)]
+        self.apps[app_id] = {
+            **self.apps[app_id],
+            "latest_application_version": max(remaining, default=0),
+            "lastVersionNumber": app.next_version_number - 1,
         }
-        return {app_id: Version.model_validate(v) for app_id, v in found.items() if v is not None}
+        return tombstone
+
+    def finish_version_deletion(self, app_id: str, number: int) -> None:
+        stored = self.version_docs.get(app_id, {}).get(number)
+        if stored is None:
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
+        stored["pendingObjects"] = []
+
+    def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None:
+        stored = self.version_docs.get(app_id, {}).get(number)
+        if stored is None or not is_tombstone(stored):
+            return None
+        return VersionTombstone.model_validate(stored)
+
+    def delete_app(
+        self, app_id: str, deleted_by: str, at: datetime.datetime
+    ) -> AppTombstone | None:
+        stored = self.apps.get(app_id)
+        if stored is None:
+            return None
+        if is_tombstone(stored):
+            return AppTombstone.model_validate(stored)
+        app = Application.model_validate(stored)
+        pending: list[str] = []
+        for version in self.version_docs.get(app_id, {}).values():
+            if is_tombstone(version):
+                pending += VersionTombstone.model_validate(version).pendingObjects
+            else:
+                pending += objects_of(Version.model_validate(version))
+        pointer = (app.accountId, app.packageName)
+        if self.package_pointers.get(pointer) == app_id:
+            del self.package_pointers[pointer]
+        tombstone = AppTombstone(
+            id=app_id,
+            accountId=app.accountId,
+            deletedAt=at,
+            deletedBy=deleted_by,
+            pendingObjects=pending,
+        )
+        self.apps[app_id] = tombstone.model_dump()
+        return tombstone
+
+    def finish_app_deletion(self, app_id: str) -> None:
+        app = AppTombstone.model_validate(self.apps[app_id])
+        versions = self.version_docs.get(app_id, {})
+        for number, stored in versions.items():
+            if not is_tombstone(stored):
+                versions[number] = VersionTombstone(
+                    versionNumber=number, deletedAt=app.deletedAt, deletedBy=app.deletedBy
+                ).model_dump()
+        self.apps[app_id]["pendingObjects"] = []
+
+    def deleted_app(self, app_id: str) -> AppTombstone | None:
+        stored = self.apps.get(app_id)
+        if stored is None or not is_tombstone(stored):
+            return None
+        return AppTombstone.model_validate(stored)
+
+    def _live_version(self, app_id: str, number: int) -> Version | None:
+        stored = self.version_docs.get(app_id, {}).get(number)
+        if stored is None or is_tombstone(stored):
+            return None
+        return Version.model_validate(stored)
 
     def create_large_upload(self, upload_id: str, record: dict) -> None:
         if upload_id in self.uploads:
@@ -393,6 +569,34 @@ class FakeApplicationStore:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
         self.uploads[upload_id] = {**self.uploads[upload_id], "claimed": False}
         self.releases.append(upload_id)
+
+
+class FakeDownloadLog:
+    """Download events, counted on their version in `applications`, like
+    `firestore_downloads.DownloadJournal` (one commit: a missing version stores nothing)."""
+
+    def __init__(self, applications: FakeApplicationStore) -> None:
+        self.events: dict[str, dict[str, Any]] = {}
+        self._applications = applications
+
+    def record(self, event: DownloadEvent) -> None:
+        version = self._applications.version_docs.get(event.appId, {}).get(event.versionNumber)
+        if version is None or event.id in self.events:
+            raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound, exists
+        self.events[event.id] = event.model_dump()
+        version["downloadCount"] = version.get("downloadCount", 0) + 1
+
+    def newest(
+        self, app_id: str, version: int | None, limit: int, after: TimeCursor | None
+    ) -> list[DownloadEvent]:
+        found = [DownloadEvent.model_validate(e) for e in self.events.values()]
+        mine = [
+            e
+            for e in found
+            if e.appId == app_id and version in (None, e.versionNumber)
+            if after is None or (e.at, e.id) < (after.at, after.id)
+        ]
+        return sorted(mine, key=lambda e: (e.at, e.id), reverse=True)[:limit]
 
 
 @dataclass(frozen=True)
@@ -650,13 +854,14 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
     settings = make_settings(**settings_overrides)
     clock = FakeClock()
     bucket: Bucket = FakeBucket(settings.upload_bucket)  # the type checker holds it to the port
+    applications = FakeApplicationStore()
     fakes: dict[str, Any] = {
         "settings": settings,
         "accounts": FakeAccounts(),
         "builds": FakeBuildStore(),
         "bucket": bucket,
         "expiry_queue": FakeScheduler(),
-        "applications": FakeApplicationStore(),
+        "applications": applications,
         "rate_limits": FakeRateLimitWindows(),
         "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
@@ -664,6 +869,8 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
         "mailer": FakeMailer(),
         "sign_in_tokens": FakeSignInTokens(clock),
         "sessions": FakeSessions(clock),
+        "audit": FakeAuditLog(),
+        "downloads": FakeDownloadLog(applications),
         "clock": clock,
     }
     # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.

@@ -47,8 +47,8 @@ def upload(session: Session, args: argparse.Namespace) -> Result:
 
 def form_fields(args: argparse.Namespace) -> dict[str, str | list[str]]:
     """The upload's form fields from the flags; UsageError for combinations that make no sense."""
-    allowed = _split(args.allow)
-    emails = _split(args.email)
+    allowed = split_addresses(args.allow)
+    emails = split_addresses(args.email)
     if allowed and not args.private:
         raise UsageError("--allow applies to private apps: add --private")
     if args.private and not allowed:
@@ -87,7 +87,7 @@ def release_notes(value: str | None) -> str | None:
         raise UsageError(f"Cannot read the release notes file {name}: {exc}") from exc
 
 
-def _split(values: list[str] | None) -> list[str]:
+def split_addresses(values: list[str] | None) -> list[str]:
     """Repeated flags, each of which may be a comma-separated list."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 

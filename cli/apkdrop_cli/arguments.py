@@ -3,19 +3,20 @@
 import argparse
 from collections.abc import Mapping
 
-from apkdrop_cli import __version__, apps, builds
+from apkdrop_cli import __version__, apps, builds, manage
 from apkdrop_cli.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECONDS, ENV_PROJECT
 
 EPILOG = """\
 environment:
   APKDROP_API_URL   the API's base URL, like https://apkdrop.example.com (or --api-url)
   APKDROP_API_KEY   the API key (or --api-key-file); it is never printed
-  APKDROP_PROJECT   the default --project of `build upload`
+  APKDROP_PROJECT   the default --project of `build upload` and `build delete`
   GITHUB_OUTPUT     under GitHub Actions, the result's values become step outputs
 
 exit codes:
   0  done
-  1  refused: the server answered 4xx (its detail is shown), or a build FAILED
+  1  refused: the server answered 4xx (its detail is shown), a build FAILED, or a
+     deletion was not confirmed
   2  usage: bad flags, no API URL or key, a missing, unreadable or empty file
   3  unavailable: no answer, or still 429/5xx, from the API or storage after every retry
   4  timeout: --wait gave up before every build was FINISHED or FAILED
@@ -76,6 +77,21 @@ GLOBAL_DEFAULTS = {
 }
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return int(text)
+
+
+def _confirmation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="do not ask (nothing is asked anyway when stdin is not a terminal)",
+    )
+
+
 def positive(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -129,6 +145,14 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--poll-interval", type=positive, default=2, metavar="SECONDS", help=argparse.SUPPRESS
     )
 
+    delete = command(build, "delete", "Delete a build, or every build of an upload context")
+    delete.set_defaults(run=manage.delete_builds)
+    delete.add_argument("--project", default=environ.get(ENV_PROJECT), help="or APKDROP_PROJECT")
+    which = delete.add_mutually_exclusive_group(required=True)
+    which.add_argument("--build", type=positive_int, metavar="ID", help="one build")
+    which.add_argument("--context", type=positive_int, metavar="ID", help="every build of it")
+    _confirmation(delete)
+
     app = areas.add_parser("app", help="the application upload API").add_subparsers(
         dest="command", required=True
     )
@@ -173,4 +197,35 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     show = command(app, "show", "Show an application and its versions")
     show.set_defaults(run=apps.show_app)
     show.add_argument("id", metavar="ID")
+
+    remove = command(app, "delete", "Delete an application (every version), or one version")
+    remove.set_defaults(run=manage.delete_app)
+    remove.add_argument("id", metavar="APP_ID")
+    remove.add_argument("--version", metavar="N.0", help="only this version")
+    _confirmation(remove)
+
+    grant = command(app, "access", "Change who may install an application, or one version")
+    grant.set_defaults(run=manage.change_access)
+    grant.add_argument("id", metavar="APP_ID")
+    grant.add_argument(
+        "--version",
+        metavar="N.0",
+        help="only this version (default: every version, and later uploads)",
+    )
+    level = grant.add_mutually_exclusive_group(required=True)
+    level.add_argument("--private", action="store_true", help="only --allow'ed users")
+    level.add_argument("--public", action="store_true", help="anyone with the link")
+    grant.add_argument(
+        "--allow", action="append", metavar="EMAIL", help="repeatable, or comma-separated"
+    )
+
+    seen = command(
+        app, "downloads", "List the downloads of an application: when, which version, who, how"
+    )
+    seen.set_defaults(run=manage.downloads)
+    seen.add_argument("id", metavar="APP_ID")
+    seen.add_argument("--version", metavar="N.0", help="only this version's downloads")
+    seen.add_argument(
+        "--limit", type=positive_int, metavar="N", help="at most N (default: every page)"
+    )
     return parser

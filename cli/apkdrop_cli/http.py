@@ -1,9 +1,10 @@
 """HTTP with retries: exponential backoff with jitter on connection errors, 429 and 5xx.
 
-A 429 or 503 waits as long as its `Retry-After` says. Reads are retried after any transport
-error; a POST only when the request cannot have been processed (it never connected, or the
-body was not fully sent), or when the answer was 429/5xx, which the API documents as having
-written nothing. So a lost answer never turns one upload into two.
+A 429 or 503 waits as long as its `Retry-After` says. Reads (and PATCHes, which set a state)
+are retried after any transport error; a POST or DELETE only when the request cannot have been
+processed (it never connected, or the body was not fully sent), or when the answer was 429/5xx,
+which the API documents as having written nothing. So a lost answer never turns one upload into
+two, nor a done deletion into a 404.
 """
 
 import random
@@ -170,11 +171,20 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self._http.close()
 
-    def get(self, path: str, what: str) -> dict:
-        return self.request("GET", path, what, idempotent=True)
+    def get(self, path: str, what: str, **kwargs: object) -> dict:
+        return self.request("GET", path, what, idempotent=True, **kwargs)
 
     def post(self, path: str, what: str, **kwargs: object) -> dict:
         return self.request("POST", path, what, idempotent=False, **kwargs)
+
+    def patch(self, path: str, what: str, **kwargs: object) -> dict:
+        return self.request("PATCH", path, what, idempotent=True, **kwargs)
+
+    def delete(self, path: str, what: str) -> dict:
+        """Retried only as a POST is: after a lost answer, a second DELETE would answer 404
+        for a deletion that was done. A 503 (a deletion that failed halfway) is retried, which
+        finishes it."""
+        return self.request("DELETE", path, what, idempotent=False)
 
     def request(self, method: str, path: str, what: str, *, idempotent: bool, **kwargs) -> dict:
         def attempt_once(attempt: int) -> httpx.Response:
@@ -186,6 +196,8 @@ class ApiClient:
             return response
 
         response = check(self._retrier.send(what, attempt_once, idempotent=idempotent), what)
+        if response.status_code == 204:
+            return {}
         try:
             body = response.json()
         except ValueError as exc:

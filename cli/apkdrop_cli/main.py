@@ -26,6 +26,7 @@ def run(
     argv: Sequence[str] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     cwd: Path | None = None,
@@ -36,6 +37,7 @@ def run(
     """The whole command; returns its exit code. Everything outside is injectable for tests."""
     environ = os.environ if environ is None else environ
     # typeshed's `TextIO | Any` for sys.stdout would widen these back to `TextIO | None`.
+    stdin = stdin or cast(TextIO, sys.stdin)
     stdout = stdout or cast(TextIO, sys.stdout)
     stderr = stderr or cast(TextIO, sys.stderr)
     parser = build_parser(environ)
@@ -75,7 +77,9 @@ def run(
             ApiClient(config, retrier, log=log, transport=transport) as api,
             Storage(retrier, config.timeout, log=log, transport=transport) as storage,
         ):
-            session = Session(api, storage, out, environ, cwd=cwd, sleep=sleep, clock=clock)
+            session = Session(
+                api, storage, out, environ, cwd=cwd, sleep=sleep, clock=clock, stdin=stdin
+            )
             result = args.run(session, args)
         out.emit(result)
         return result.exit_code

@@ -60,7 +60,7 @@ class Output:
     ) -> None:
         self.stdout, self.stderr, self.environ = stdout, stderr, environ
         self.json_mode, self.quiet, self.verbose = json_mode, quiet, verbose
-        self.bars = progress and not quiet and _is_terminal(stderr)
+        self.bars = progress and not quiet and is_terminal(stderr)
         self._secrets: list[str] = []
         self._lock = threading.Lock()
         self._live: Console | None = None  # while progress bars are drawn, lines go above them
@@ -86,6 +86,12 @@ class Output:
         """Progress in words: what is happening, retries. Hidden by --quiet."""
         if not self.quiet:
             self._err(text)
+
+    def ask(self, question: str) -> None:
+        """A question on stderr, the answer to be typed on the same line (shown even --quiet)."""
+        with self._lock:
+            self.stderr.write(self.redact(question) + " ")
+            self.stderr.flush()
 
     def debug(self, text: str) -> None:
         if self.verbose:
@@ -148,7 +154,7 @@ class Output:
             self.stdout.flush()
 
     def _table(self, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        if not _is_terminal(self.stdout):
+        if not is_terminal(self.stdout):
             # Tab-separated, no header: for grep, cut and awk.
             for row in rows:
                 self._out("\t".join(row))
@@ -222,7 +228,7 @@ class RichTracker(Tracker):
         self._bars.update(self._task, completed=self._total)
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

@@ -1,9 +1,11 @@
-"""What every command works with: the API, storage, the output, and the clock."""
+"""What every command works with: the API, storage, the output, the clock and stdin."""
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO, cast
 
 from apkdrop_cli.http import ApiClient
 from apkdrop_cli.output import Output
@@ -19,3 +21,4 @@ class Session:
     cwd: Path | None = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = field(default=time.monotonic)
+    stdin: TextIO = field(default_factory=lambda: cast(TextIO, sys.stdin))  # for confirmations

@@ -5,12 +5,13 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Protocol
 
 from pydantic import BaseModel
 from werkzeug.datastructures import Headers
 
-from apkdrop.errors import InvalidRequest, Unauthenticated
+from apkdrop.errors import Forbidden, InvalidRequest, Unauthenticated
 
 KEY_PREFIX = "apkd_"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -21,15 +22,34 @@ def is_email(address: str) -> bool:
     return len(address) <= MAX_EMAIL_CHARS and EMAIL.match(address) is not None
 
 
+UPLOAD_ONLY = "This API key may only upload; use an admin key"
+
+
+class KeyScope(StrEnum):
+    """What an API key may do: CI gets `upload`; changing or deleting anything needs `admin`."""
+
+    UPLOAD = "upload"
+    ADMIN = "admin"
+
+
 class Account(BaseModel):
     id: str
     email: str
 
 
+class Caller(Account):
+    """The account as one request's API key acts for it."""
+
+    keyPrefix: str
+    scope: KeyScope
+
+
 class AccountRepository(Protocol):
-    def account_for_key_hash(self, key_hash: str) -> Account | None: ...
+    def account_for_key_hash(self, key_hash: str) -> Caller | None: ...
     def ensure_account(self, email: str, new_id: str) -> Account: ...
-    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None: ...
+    def add_api_key(
+        self, account_id: str, key_hash: str, key_prefix: str, scope: KeyScope
+    ) -> None: ...
     def delete_api_key(self, key_hash: str) -> bool: ...
 
 
@@ -38,20 +58,23 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_api_key(accounts: AccountRepository, email: str) -> str:
-    """Creates the account for `email` if it is new, and returns a new key for it."""
+def issue_api_key(accounts: AccountRepository, email: str, scope: KeyScope = KeyScope.ADMIN) -> str:
+    """Creates the account for `email` if it is new, and returns a new key for it.
+
+    Records nothing: the operator's command is `audit.keys.issue_key`, which records it.
+    """
     normalized = email.strip().lower()
     if not EMAIL.match(normalized):
         raise InvalidRequest(f"Invalid email address: {email!r}")
     account = accounts.ensure_account(normalized, new_id=uuid.uuid4().hex)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    accounts.add_api_key(account.id, hash_api_key(key), key[: len(KEY_PREFIX) + 4])
+    accounts.add_api_key(account.id, hash_api_key(key), key_prefix(key), scope)
     return key
 
 
-def revoke_api_key(accounts: AccountRepository, key: str) -> bool:
-    """Deletes the key; False if no such key exists (only hashes are stored: the key names it)."""
-    return accounts.delete_api_key(hash_api_key(key.strip()))
+def key_prefix(key: str) -> str:
+    """What names a key in logs and the audit trail: too short to use, enough to recognise."""
+    return key[: len(KEY_PREFIX) + 4]
 
 
 def api_key_from_headers(headers: Headers | Mapping[str, str]) -> str | None:
@@ -64,8 +87,8 @@ def api_key_from_headers(headers: Headers | Mapping[str, str]) -> str | None:
     return None
 
 
-def authenticate(accounts: AccountRepository, headers: Headers | Mapping[str, str]) -> Account:
-    """The account whose key the request carries."""
+def authenticate(accounts: AccountRepository, headers: Headers | Mapping[str, str]) -> Caller:
+    """The account whose key the request carries, with that key's scope."""
     key = api_key_from_headers(headers)
     if key is None:
         raise Unauthenticated("Missing API Key")
@@ -73,3 +96,11 @@ def authenticate(accounts: AccountRepository, headers: Headers | Mapping[str, st
     if account is None:
         raise Unauthenticated("Invalid API Key")
     return account
+
+
+def authenticate_admin(accounts: AccountRepository, headers: Headers | Mapping[str, str]) -> Caller:
+    """As `authenticate`, refusing (403) a key that may only upload."""
+    caller = authenticate(accounts, headers)
+    if caller.scope is not KeyScope.ADMIN:
+        raise Forbidden(UPLOAD_ONLY)
+    return caller

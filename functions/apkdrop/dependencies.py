@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from apkdrop.accounts import AccountRepository
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
+from apkdrop.audit.ports import AuditLog
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
+from apkdrop.downloads.ports import DownloadLog
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.timeutil import Clock, utc_now
@@ -40,4 +42,6 @@ class Dependencies(Generic[S]):
     mailer: Mailer | None
     sign_in_tokens: TokenRepository
     sessions: SessionRepository
+    audit: AuditLog
+    downloads: DownloadLog
     clock: Clock = utc_now

@@ -61,3 +61,7 @@ class Misconfigured(ApkdropError):
 
 class ObjectGone(Exception):
     """An object named by an event no longer exists; there is nothing left to inspect."""
+
+
+class Gone(ApkdropError):
+    """The resource existed and was deleted."""

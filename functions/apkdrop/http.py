@@ -18,6 +18,7 @@ from apkdrop.errors import (
     BackendUnavailable,
     Conflict,
     Forbidden,
+    Gone,
     InvalidRequest,
     MethodNotAllowed,
     Misconfigured,
@@ -53,6 +54,7 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     NotFound: 404,
     MethodNotAllowed: 405,
     Conflict: 409,
+    Gone: 410,
     PayloadTooLarge: 413,
     RateLimited: 429,
     InternalError: 500,
@@ -80,6 +82,11 @@ def route_map(*rules: Rule) -> Map:
 def json_response(body: BaseModel | dict, status: int = 200) -> flask.Response:
     text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body)
     return flask.Response(text, status=status, mimetype="application/json")
+
+
+def no_content() -> flask.Response:
+    """204: done, nothing to say (a DELETE)."""
+    return flask.Response(status=204)
 
 
 def status_of(exc: ApkdropError) -> int:

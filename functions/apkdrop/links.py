@@ -40,3 +40,12 @@ def sign_in_link(base_url: HttpUrl | str, token: str) -> str:
 
 def _absolute(base_url: HttpUrl | str, path: str) -> str:
     return str(base_url).rstrip("/") + path
+
+
+def application_path(app_id: str) -> str:
+    """The API path of an app, as the audit trail names what was acted on."""
+    return f"/v1/application/{app_id}"
+
+
+def version_path(app_id: str, version: int) -> str:
+    return f"{application_path(app_id)}/versions/{label(version)}"

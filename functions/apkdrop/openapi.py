@@ -12,13 +12,17 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.applications.models import (
+    AccessChange,
     AccessType,
-    ApplicationDetail,
-    ApplicationView,
+    ApplicationChange,
+    ApplicationDetailAnswer,
+    ApplicationList,
     LargeUpload,
     UploadAnswer,
     VersionAction,
+    VersionAnswer,
 )
+from apkdrop.audit.models import AuditPage
 from apkdrop.builds.models import (
     Build,
     BuildRegistration,
@@ -26,7 +30,10 @@ from apkdrop.builds.models import (
     RegisteredBuild,
     UploadContext,
 )
+from apkdrop.downloads.models import DownloadPage
 from apkdrop.ids import PROJECT_NAME
+from apkdrop.paging import DEFAULT_PAGE_SIZE
+from apkdrop.settings import PagingSettings
 
 VERSION = "1.0.0"
 
@@ -36,14 +43,6 @@ class ErrorBody(BaseModel):
 
     detail: str
     requestId: str | None = None
-
-
-class ApplicationList(BaseModel):
-    data: list[ApplicationView]
-
-
-class ApplicationDetailAnswer(BaseModel):
-    data: ApplicationDetail
 
 
 class ApplicationUploadForm(BaseModel):
@@ -70,8 +69,9 @@ class Operation:
     method: str
     path: str
     summary: str
-    answer: type[BaseModel]
+    answer: type[BaseModel] | None  # None: no body (a 204, or the 302 of `redirects`)
     errors: tuple[int, ...]
+    redirects: bool = False  # a 302 to a signed URL
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
     parameters: list[dict] = field(default_factory=list)
@@ -87,12 +87,29 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
     }
 
 
+def _query_parameter(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+MAX_PAGE_SIZE = PagingSettings.model_fields["max_page_size"].default  # MAX_PAGE_SIZE may lower it
+PAGING = [
+    _query_parameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        f"items per page (default {DEFAULT_PAGE_SIZE})",
+    ),
+    _query_parameter("pageToken", {"type": "string"}, "the previous page's nextPageToken"),
+]
 PROJECT = _path_parameter(
     "projectName",
     {"type": "string", "pattern": PROJECT_NAME.pattern},
     "a namespace inside the key's account, created on first use",
 )
 ID = {"type": "integer", "minimum": 1}
+APP_ID = _path_parameter("appId", {"type": "string"}, "the app's id")
+BUILD_ID = _path_parameter("buildId", ID, "the build's id")
+CONTEXT_ID = _path_parameter("contextId", ID, "the context's id")
+VERSION_LABEL = _path_parameter("version", {"type": "string"}, "the version: 3.0 (or 3)")
 BUILDS = "/api/v1/projects/{projectName}"
 OPERATIONS = [
     Operation(
@@ -109,14 +126,14 @@ OPERATIONS = [
         "A context with its builds",
         ContextWithBuilds,
         (400, 401, 404),
-        parameters=[PROJECT, _path_parameter("contextId", ID, "the context's id")],
+        parameters=[PROJECT, CONTEXT_ID],
     ),
     Operation(
         "post",
         f"{BUILDS}/builds",
         "Register a build; get its signed upload",
         RegisteredBuild,
-        (400, 401, 404),
+        (400, 401, 404, 409),
         body=BuildRegistration,
         parameters=[PROJECT],
     ),
@@ -126,7 +143,23 @@ OPERATIONS = [
         "A build and its upload state",
         Build,
         (400, 401, 404),
-        parameters=[PROJECT, _path_parameter("buildId", ID, "the build's id")],
+        parameters=[PROJECT, BUILD_ID],
+    ),
+    Operation(
+        "delete",
+        f"{BUILDS}/builds/{{buildId}}",
+        "Delete a build and its file (it then reads uploadState DELETED)",
+        None,
+        (400, 401, 403, 404),
+        parameters=[PROJECT, BUILD_ID],
+    ),
+    Operation(
+        "delete",
+        f"{BUILDS}/build-uploads/{{contextId}}",
+        "Delete every build of a context, and refuse new ones",
+        None,
+        (400, 401, 403, 404),
+        parameters=[PROJECT, CONTEXT_ID],
     ),
     Operation(
         "post",
@@ -151,14 +184,82 @@ OPERATIONS = [
         "An application with its versions",
         ApplicationDetailAnswer,
         (401, 404),
-        parameters=[_path_parameter("appId", {"type": "string"}, "the app's id")],
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "get",
+        "/v1/application/{appId}/versions/{version}/download",
+        "Download a version: a 302 to a 5-minute signed URL (recorded, via api)",
+        None,
+        (401, 404),
+        redirects=True,
+        parameters=[APP_ID, _path_parameter("version", {"type": "string"}, "e.g. 2.0")],
+    ),
+    Operation(
+        "get",
+        "/v1/application/{appId}/downloads",
+        "The app's downloads, newest first (admin keys only)",
+        DownloadPage,
+        (401, 403, 404),
+        parameters=[
+            APP_ID,
+            _query_parameter("version", {"type": "string"}, "only this version's, e.g. 2.0"),
+            *PAGING,
+        ],
+    ),
+    Operation(
+        "patch",
+        "/v1/application/{appId}",
+        "Rename an application, or change the access of every version (admin key)",
+        ApplicationDetailAnswer,
+        (400, 401, 403, 404),
+        body=ApplicationChange,
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "delete",
+        "/v1/application/{appId}",
+        "Delete an application and every version's files (admin key)",
+        None,
+        (401, 403, 404),
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "patch",
+        "/v1/application/{appId}/versions/{version}",
+        "Change who may open one version (admin key)",
+        VersionAnswer,
+        (400, 401, 403, 404),
+        body=AccessChange,
+        parameters=[APP_ID, VERSION_LABEL],
+    ),
+    Operation(
+        "delete",
+        "/v1/application/{appId}/versions/{version}",
+        "Delete one version and its files (admin key)",
+        None,
+        (401, 403, 404),
+        parameters=[APP_ID, VERSION_LABEL],
+    ),
+    Operation(
+        "get",
+        "/v1/audit",
+        "The account's management events, newest first (admin keys)",
+        AuditPage,
+        (401, 403),
+        parameters=PAGING,
     ),
 ]
+REDIRECT = {
+    "description": "Found: the file, at a signed URL",
+    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+}
 ERROR_DESCRIPTIONS = {
     400: "Bad input: the detail names the field",
     401: "Missing or invalid API key",
+    403: "This API key may only upload; use an admin key",
     404: "Unknown (or another account's) resource",
-    409: "Conflicts with an existing app",
+    409: "Conflicts with an existing app, or a deleted context",
     413: "Too large for one request: use /v1/application/uploads",
     429: "Rate limit exceeded (see Retry-After)",
     503: "A Google service failed; retry after Retry-After",
@@ -166,7 +267,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def openapi_document() -> dict:
-    answers = {op.answer for op in OPERATIONS} | {ErrorBody}
+    answers = {op.answer for op in OPERATIONS if op.answer} | {ErrorBody}
     bodies = {op.body for op in OPERATIONS if op.body}
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (model, "serialization") for model in sorted(answers, key=str)
@@ -175,7 +276,12 @@ def openapi_document() -> dict:
     _, schemas = models_json_schema(modes, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        responses = {"200": _content(op.answer, "OK")}
+        if op.redirects:
+            responses = {"302": REDIRECT}
+        elif op.answer:
+            responses = {"200": _content(op.answer, "OK")}
+        else:
+            responses = {"204": {"description": "Done"}}
         # 400: any request can be malformed (the front end refuses bad headers); 503: outages.
         for status in sorted({400, *op.errors, 503}):
             responses[str(status)] = _content(ErrorBody, ERROR_DESCRIPTIONS[status])

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ONE_GIB = 1024**3
 # SendGrid's limit per request; every recipient is a personalization of their own.
 SENDGRID_MAX_PERSONALIZATIONS = 1000
+# Beyond it one page's Firestore reads and JSON answer grow too large for one request.
+MAX_PAGE_SIZE_CEILING = 1000
 
 
 class SettingsGroup(BaseSettings):
@@ -172,6 +174,13 @@ class SignInSettings(SettingsGroup):
     trusted_proxy_hops: PositiveInt = 1
 
 
+class PagingSettings(SettingsGroup):
+    """Paged lists (`GET /v1/audit`, an app's downloads)."""
+
+    # The largest `limit` of a page: bounds one answer's reads and size.
+    max_page_size: PositiveInt = Field(default=100, le=MAX_PAGE_SIZE_CEILING)
+
+
 # One class per function of routes.json. Each lists its groups in the order above, so that a
 # class of several functions' groups (the tests' one) has a consistent method order.
 
@@ -217,8 +226,10 @@ class ApplicationApiSettings(
     BodyLimitSettings,
     PublicLinkSettings,
     ApplicationUploadSettings,
+    PagingSettings,
 ):
-    """application-api: uploads, large-upload URLs, magic links and upload emails' tasks."""
+    """application-api: uploads, large-upload URLs, magic links, upload emails' tasks, and the
+    paged audit trail and download record."""
 
 
 class EmailWorkerSettings(

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from apkdrop.accounts import AccountRepository
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.rate_limit import WindowCounter
+from apkdrop.audit.ports import AuditLog
 from apkdrop.builds.ports import Bucket, BuildRepository, Scheduler
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads.ports import DownloadLog
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import (
@@ -35,15 +37,32 @@ if TYPE_CHECKING:
     from apkdrop.applications.url_fetch import UrlFetcher
 
 FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
-    "build-api": frozenset({"accounts", "builds", "bucket", "expiry_queue"}),
+    "build-api": frozenset({"accounts", "audit", "builds", "bucket", "expiry_queue"}),
     "build-finalized": frozenset({"builds", "bucket"}),
     "build-upload-expiry": frozenset({"builds", "bucket"}),
     "application-api": frozenset(
-        {"accounts", "applications", "bucket", "email_queue", "rate_limits", "url_fetcher"}
+        {
+            "accounts",
+            "applications",
+            "audit",
+            "bucket",
+            "downloads",
+            "email_queue",
+            "rate_limits",
+            "url_fetcher",
+        }
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
     "install-pages": frozenset(
-        {"applications", "bucket", "email_queue", "rate_limits", "sessions", "sign_in_tokens"}
+        {
+            "applications",
+            "bucket",
+            "downloads",
+            "email_queue",
+            "rate_limits",
+            "sessions",
+            "sign_in_tokens",
+        }
     ),
 }
 
@@ -175,6 +194,18 @@ def _sessions(clients: Clients) -> SessionRepository:
     return Sessions(clients.firestore)
 
 
+def _audit(clients: Clients) -> AuditLog:
+    from apkdrop.adapters.firestore_audit import AuditTrail
+
+    return AuditTrail(clients.firestore)
+
+
+def _downloads(clients: Clients) -> DownloadLog:
+    from apkdrop.adapters.firestore_downloads import DownloadJournal
+
+    return DownloadJournal(clients.firestore)
+
+
 ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "accounts": _accounts,
     "builds": _builds,
@@ -188,6 +219,8 @@ ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "mailer": _mailer,
     "sign_in_tokens": _sign_in_tokens,
     "sessions": _sessions,
+    "audit": _audit,
+    "downloads": _downloads,
 }
 
 

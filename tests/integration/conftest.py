@@ -132,10 +132,11 @@ def stack(
 @pytest.fixture(scope="session")
 def api_keys(stack: RunningStack):
     """Issues keys through the code `make api-key` runs."""
+    from apkdrop.accounts import KeyScope
     from infra.api_key import issue_key_on_emulator
 
-    def issue(email: str) -> str:
-        return issue_key_on_emulator(stack.env["GOOGLE_CLOUD_PROJECT"], email)
+    def issue(email: str, scope: KeyScope = KeyScope.ADMIN) -> str:
+        return issue_key_on_emulator(stack.env["GOOGLE_CLOUD_PROJECT"], email, scope)
 
     return issue
 

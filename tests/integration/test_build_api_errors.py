@@ -167,7 +167,7 @@ def test_unknown_routes_and_methods(client):
         missing = client.get(path)
         assert missing.status_code == 404
         assert missing.json()["detail"]
-    wrong_method = client.delete("/api/v1/projects/p/builds/1")
+    wrong_method = client.put("/api/v1/projects/p/builds/1")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["detail"]
 

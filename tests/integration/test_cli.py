@@ -120,6 +120,33 @@ def test_build_upload_without_wait_leaves_the_build_uploading(cli, tmp_path):
     assert isinstance(uploaded["contextId"], int)
 
 
+def test_build_delete_of_a_build_then_of_its_context(cli, tmp_path):
+    apk = write_apk(tmp_path / "app.apk", package="com.example.cli.delete")
+    uploaded = result(
+        cli("build", "upload", "--project", "cli-delete", "--apk", str(apk), "--wait", "--json")
+    )
+    build_id, context = uploaded["builds"][0]["id"], uploaded["contextId"]
+
+    # No terminal on stdin: nothing is asked.
+    deleted = cli("build", "delete", "--project", "cli-delete", "--build", str(build_id), "--json")
+    assert result(deleted) == {
+        "project": "cli-delete",
+        "buildId": build_id,
+        "contextId": None,
+        "deleted": True,
+    }
+    assert "[y/N]" not in deleted.stderr
+    again = cli("build", "delete", "--project", "cli-delete", "--build", str(build_id))
+    assert again.returncode == 1
+    assert f"deleting build {build_id}: 404 Build {build_id} not found" in again.stderr
+
+    assert (
+        cli("build", "delete", "--project", "cli-delete", "--context", str(context)).returncode == 0
+    )
+    unknown = cli("build", "delete", "--project", "cli-delete", "--context", str(context))
+    assert f"404 Build upload context {context} not found" in unknown.stderr
+
+
 # --- app upload --------------------------------------------------------------------------------
 
 

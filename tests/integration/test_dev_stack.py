@@ -21,9 +21,9 @@ from tests.paths import ROOT
 pytestmark = pytest.mark.integration
 
 
-def test_make_api_key_prints_a_working_key_last(stack):
-    run = subprocess.run(
-        ["make", "-s", "api-key", "EMAIL=ci@example.com"],
+def make_api_key(stack, *variables: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "-s", "api-key", "EMAIL=ci@example.com", *variables],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -31,11 +31,38 @@ def test_make_api_key_prints_a_working_key_last(stack):
         check=False,
     )
 
+
+def test_make_api_key_prints_a_working_key_last(stack):
+    run = make_api_key(stack)
+
     assert run.returncode == 0, run.stderr
+    assert "New admin-scoped API key for ci@example.com" in run.stdout
     key = run.stdout.strip().splitlines()[-1]
     assert key.startswith("apkd_")
     created = httpx.post(stack.url + "/api/v1/projects/p/build-uploads", headers={"X-Api-Key": key})
     assert created.status_code == 200
+    assert httpx.get(stack.url + "/v1/audit", headers={"X-Api-Key": key}).status_code == 200
+
+
+def test_make_api_key_with_scope_upload_makes_a_ci_key(stack):
+    run = make_api_key(stack, "SCOPE=upload")
+
+    assert run.returncode == 0, run.stderr
+    assert "New upload-scoped API key for ci@example.com" in run.stdout
+    key = run.stdout.strip().splitlines()[-1]
+    created = httpx.post(stack.url + "/api/v1/projects/p/build-uploads", headers={"X-Api-Key": key})
+    assert created.status_code == 200
+    refused = httpx.get(stack.url + "/v1/audit", headers={"X-Api-Key": key})
+    assert refused.status_code == 403
+
+
+def test_make_api_key_with_another_scope_is_refused_with_usage(stack):
+    run = make_api_key(stack, "SCOPE=owner")
+
+    assert run.returncode == 2
+    assert "SCOPE must be upload or admin" in run.stderr
+    assert "usage: make api-key EMAIL=" in run.stderr
+    assert "apkd_" not in run.stdout
 
 
 def make_revoke_key(stack, key: str) -> subprocess.CompletedProcess:

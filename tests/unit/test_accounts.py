@@ -5,13 +5,14 @@ from werkzeug.datastructures import Headers
 
 from apkdrop.accounts import (
     KEY_PREFIX,
+    KeyScope,
     api_key_from_headers,
     authenticate,
+    authenticate_admin,
     hash_api_key,
     issue_api_key,
-    revoke_api_key,
 )
-from apkdrop.errors import InvalidRequest, Unauthenticated
+from apkdrop.errors import Forbidden, InvalidRequest, Unauthenticated
 from tests.fakes import FakeAccounts
 
 
@@ -81,7 +82,7 @@ def test_same_email_twice_is_one_account_with_two_working_keys() -> None:
     assert first.startswith(KEY_PREFIX) and second.startswith(KEY_PREFIX)
     one = authenticate(accounts, {"X-Api-Key": first})
     two = authenticate(accounts, {"Authorization": f"Bearer {second}"})
-    assert one == two
+    assert (one.id, one.email) == (two.id, two.email)  # the keys differ, their account does not
     assert one.email == "dev@example.com"
     assert len(accounts.accounts) == 1
 
@@ -101,21 +102,20 @@ def test_different_emails_get_different_accounts() -> None:
     assert first.id != second.id
 
 
-def test_revoking_a_key_deletes_it() -> None:
+def test_a_key_is_an_admin_key_unless_issued_for_uploads_only() -> None:
     accounts = FakeAccounts()
-    key = issue_api_key(accounts, "dev@example.com")
-    other = issue_api_key(accounts, "dev@example.com")
-
-    assert revoke_api_key(accounts, f" {key}\n") is True
-
-    with pytest.raises(Unauthenticated):
-        authenticate(accounts, {"X-Api-Key": key})
-    assert authenticate(accounts, {"X-Api-Key": other}).email == "dev@example.com"
+    admin = authenticate(accounts, {"X-Api-Key": issue_api_key(accounts, "dev@example.com")})
+    upload_key = issue_api_key(accounts, "dev@example.com", KeyScope.UPLOAD)
+    uploader = authenticate(accounts, {"X-Api-Key": upload_key})
+    assert (admin.scope, uploader.scope) == (KeyScope.ADMIN, KeyScope.UPLOAD)
+    assert uploader.keyPrefix == upload_key[: len(KEY_PREFIX) + 4]
 
 
-def test_revoking_a_key_that_never_existed_says_so() -> None:
+def test_an_upload_key_is_refused_where_an_admin_key_is_needed() -> None:
     accounts = FakeAccounts()
-    key = issue_api_key(accounts, "dev@example.com")
-    assert revoke_api_key(accounts, "apkd_never-issued") is False
-    assert revoke_api_key(accounts, key) is True
-    assert revoke_api_key(accounts, key) is False  # already revoked
+    upload_key = issue_api_key(accounts, "dev@example.com", KeyScope.UPLOAD)
+    with pytest.raises(Forbidden) as refused:
+        authenticate_admin(accounts, {"X-Api-Key": upload_key})
+    assert refused.value.detail == "This API key may only upload; use an admin key"
+    admin_key = issue_api_key(accounts, "dev@example.com")
+    assert authenticate_admin(accounts, {"X-Api-Key": admin_key}).scope is KeyScope.ADMIN

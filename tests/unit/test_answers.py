@@ -130,8 +130,8 @@ def test_werkzeug_errors_on_the_install_pages_are_their_page(
     def refuse(*_: object) -> None:
         raise BadRequest()
 
-    monkeypatch.setattr(install_views.sign_in, "request_link", refuse)
-    monkeypatch.setattr(install_views, "_app", lambda *_: None)
+    monkeypatch.setattr(install_views.service, "request_sign_in", refuse)
+    monkeypatch.setattr(install_views, "_app_id", lambda text: text)
     response = load("install_pages").post("/auth/sign-in", data={"email": "a@example.com"})
     assert response.status_code == 400
     assert response.mimetype == "text/html"

@@ -387,6 +387,21 @@ def test_unknown_app_is_404(api: FlaskClient, auth: dict[str, str]) -> None:
     )
 
 
+@pytest.mark.parametrize("app_id", ["short", "x" * 44, "a.b" * 8, "%2E%2E", "é" * 22])
+def test_a_malformed_app_id_is_404_without_a_lookup(
+    api: FlaskClient, auth: dict[str, str], deps: Dependencies, app_id: str
+) -> None:
+    """The api is the one layer that checks ids: a malformed one never reaches the database."""
+
+    def no_lookup(_: str) -> None:
+        raise AssertionError("a malformed id reached the repository")
+
+    deps.applications.get_app = no_lookup  # type: ignore[method-assign]
+    response = api.get(f"/v1/application/{app_id}", headers=auth)
+    assert response.status_code == 404
+    assert response.json["detail"].startswith("Application ")
+
+
 def test_another_accounts_app_is_404(
     api: FlaskClient, auth: dict[str, str], deps: Dependencies
 ) -> None:

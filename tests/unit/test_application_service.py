@@ -10,7 +10,7 @@ import hashlib
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import queries
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.large_uploads import create_large_upload, too_large_detail
@@ -27,8 +27,10 @@ CONFLICT = (
     "to create a new version or 'create_new_app' to create a separate app entry."
 )
 CHUNK = 64 * 1024
-ALICE = Account(id="acct-alice", email="alice@example.com")
-BOB = Account(id="acct-bob", email="bob@example.com")
+ALICE = Caller(
+    id="acct-alice", email="alice@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
+)
+BOB = Caller(id="acct-bob", email="bob@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD)
 
 
 @functools.cache
@@ -58,7 +60,7 @@ def app_objects(deps: Dependencies) -> set[str]:
 
 
 def upload(
-    deps: Dependencies, account: Account, content: bytes | None = None, **fields: str
+    deps: Dependencies, account: Caller, content: bytes | None = None, **fields: str
 ) -> UploadAnswer:
     """One request: the file (if any) streamed in chunks, then the fields read and published."""
     with UploadSession(deps, account) as session:
@@ -72,7 +74,7 @@ def upload(
         return session.publish(form)
 
 
-def refused(deps: Dependencies, account: Account, content: bytes | None = None, **fields):
+def refused(deps: Dependencies, account: Caller, content: bytes | None = None, **fields):
     """The error an upload raises; its session has cleaned up by the time this returns."""
     with pytest.raises((InvalidRequest, NotFound, Conflict, PayloadTooLarge)) as caught:
         upload(deps, account, content, **fields)
@@ -366,7 +368,7 @@ def test_a_published_upload_is_kept(deps: Dependencies) -> None:
 # --- large uploads ------------------------------------------------------------------------------
 
 
-def start_large(deps: Dependencies, account: Account, content: bytes | None) -> str:
+def start_large(deps: Dependencies, account: Caller, content: bytes | None) -> str:
     """Creates a large upload and, given content, PUTs it to the pending object."""
     started = create_large_upload(deps, account)
     if content is not None:

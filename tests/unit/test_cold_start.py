@@ -52,3 +52,22 @@ def test_the_probe_sees_a_library_loaded_at_import():
     """The check above can fail: a module that imports one of them is seen."""
     loaded = modules_after_import(PROBE.replace("import main", "import main, segno"))
     assert "segno" in loaded
+
+
+# Every feature module but the wiring and the adapters themselves.
+FEATURES = (
+    "apkdrop.applications.api",
+    "apkdrop.builds.api",
+    "apkdrop.builds.events",
+    "apkdrop.builds.expiry",
+    "apkdrop.install_pages.views",
+    "apkdrop.notifications.worker",
+)
+
+
+def test_features_import_no_adapter():
+    """Services raise the domain's errors: none loads an adapter, nor google.api_core with it."""
+    loaded = modules_after_import(PROBE.replace("import main", f"import {', '.join(FEATURES)}"))
+    assert set(FEATURES) <= loaded
+    leaked = {name for name in loaded if name.startswith(("apkdrop.adapters", "google.api_core"))}
+    assert leaked == set()

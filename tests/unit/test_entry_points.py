@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import urllib.parse
 
 import pytest
 from flask.testing import FlaskClient
@@ -15,7 +16,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.timeutil import iso_millis, utc_now
 from infra.bridge import cloud_event_headers
-from tests.fakes import FakeBucket
+from tests.fakes import FakeBucket, FakeBuildStore
 from tests.fixtures.apk_builder import build_apk
 
 PROJECT_URL = "/api/v1/projects/demo"
@@ -128,6 +129,44 @@ def test_bad_project_name(api: FlaskClient, auth: dict[str, str], method: str, p
     response = api.open(path, method=method, headers=auth, json=body(1))
     assert response.status_code == 400
     assert response.json["detail"].startswith("projectName must be")
+
+
+def no_build_writes(deps: Dependencies) -> bool:
+    assert isinstance(deps.builds, FakeBuildStore)
+    return (deps.builds.contexts, deps.builds.projects, deps.builds.counters) == ({}, set(), {})
+
+
+# The api is the one place project names are checked: the service takes them as given.
+@pytest.mark.parametrize(
+    "project", ["-leading-dash", ".hidden", "has space", "ü", "x" * 101, "semi;colon"]
+)
+def test_bad_project_names_are_rejected_before_any_write(
+    api: FlaskClient, auth: dict[str, str], deps: Dependencies, project: str
+) -> None:
+    response = api.post(
+        f"/api/v1/projects/{urllib.parse.quote(project)}/build-uploads", headers=auth
+    )
+    assert response.status_code == 400
+    assert "projectName" in response.json["detail"]
+    assert no_build_writes(deps)
+
+
+@pytest.mark.parametrize("project", ["", "a%2Fb"])
+def test_project_names_no_route_takes_are_not_found(
+    api: FlaskClient, auth: dict[str, str], deps: Dependencies, project: str
+) -> None:
+    response = api.post(f"/api/v1/projects/{project}/build-uploads", headers=auth)
+    assert response.status_code == 404
+    assert no_build_writes(deps)
+
+
+@pytest.mark.parametrize("project", ["a", "A1", "my-app", "my_app.v2", "9" + "x" * 99])
+def test_good_project_names_are_accepted(
+    api: FlaskClient, auth: dict[str, str], deps: Dependencies, project: str
+) -> None:
+    response = api.post(f"/api/v1/projects/{project}/build-uploads", headers=auth)
+    assert response.status_code == 200, response.json
+    assert deps.builds.get_context(response.json["id"]).projectName == project
 
 
 def test_json_body_is_read_whatever_its_content_type(
@@ -283,7 +322,7 @@ def test_unknown_route(api: FlaskClient, auth: dict[str, str], path: str) -> Non
     ("method", "path", "allowed"),
     [
         ("GET", f"{PROJECT_URL}/builds", {"POST"}),
-        ("DELETE", f"{PROJECT_URL}/builds/1", {"GET", "HEAD"}),
+        ("PUT", f"{PROJECT_URL}/builds/1", {"GET", "HEAD", "DELETE"}),
         ("PUT", f"{PROJECT_URL}/build-uploads", {"POST"}),
     ],
 )

@@ -175,10 +175,14 @@ def test_no_function_holds_a_role_it_does_not_use(name: str):
 
 
 def test_the_check_fails_on_a_grant_that_is_too_narrow():
-    """build-finalized patches failed uploads' customTime: objectViewer cannot."""
+    """build-finalized patches failed uploads' customTime and deletes deleted builds' late
+    files: objectViewer can do neither."""
     function = {**deployed_functions()["build-finalized"]}
     function["bucket_roles"] = ["roles/storage.objectViewer"]
-    assert missing(function["entryPoint"], function) == {(On.BUCKET.name, "storage.objects.update")}
+    assert missing(function["entryPoint"], function) == {
+        (On.BUCKET.name, "storage.objects.update"),
+        (On.BUCKET.name, "storage.objects.delete"),
+    }
 
 
 def test_the_call_graph_sees_each_function_s_own_calls():
@@ -187,6 +191,9 @@ def test_the_call_graph_sees_each_function_s_own_calls():
     assert ("expiry_queue", "schedule") in reached("build_api")
     assert ("email_queue", "schedule") in reached("install_pages")
     assert ("bucket", "move_object") in reached("application_api")
+    assert ("bucket", "delete_object") in reached("build_api")
+    assert ("audit", "append") in reached("build_api")
+    assert ("bucket", "delete_object") in reached("expire_build_upload")
     # What a function never calls stays out, so grants can stay narrow.
     assert ("bucket", "signed_put_url") not in reached("build_finalized")
     assert ("bucket", "delete_object") not in reached("install_pages")

@@ -16,11 +16,12 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import Application
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads import service as downloads
 from apkdrop.install_pages import session, sign_in, views
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import EmailTaskBody
@@ -237,6 +238,20 @@ def test_unknown_or_malformed_apps_are_a_friendly_404(
     assert "<script>" not in text(response)
 
 
+@pytest.mark.parametrize("path", ["/app/short", "/app/a.b.c.d.e.f.g.h.i/download", "/app/%C3%A9"])
+def test_a_malformed_app_id_is_404_without_a_lookup(
+    pages: FlaskClient, deps: Dependencies, path: str
+) -> None:
+    """The views are the one layer that checks ids: a malformed one never reaches the database."""
+
+    def no_lookup(_: str) -> None:
+        raise AssertionError("a malformed id reached the repository")
+
+    deps.applications.get_app = no_lookup  # type: ignore[method-assign]
+    assert_html_page(pages.get(path), 404)
+    assert_html_page(pages.post("/auth/sign-in", data={"app": "short", "email": TESTER}), 404)
+
+
 def test_a_trailing_slash_is_the_same_page(pages: FlaskClient, public_app: Application) -> None:
     assert pages.get(f"/app/{APP_ID}/").status_code == 200
 
@@ -285,7 +300,9 @@ def test_a_page_for_an_app_published_by_the_upload_service(
     pages: FlaskClient, deps: Dependencies
 ) -> None:
     content = build_apk("com.example.real", "4.5.6", 456, label="Real App")
-    account = Account(id="acct-real", email="uploader@example.com")
+    account = Caller(
+        id="acct-real", email="uploader@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
+    )
     with UploadSession(deps, account) as upload:
         upload.file_writer().write(content)
         answer = upload.publish(
@@ -357,7 +374,7 @@ def name_for(label: str | None, version_name: str | None, package: str = "com.ex
     store = fakes.FakeApplicationStore()
     app = install_page_app(store, label=label, package=package, version_names=(version_name,))
     (version,) = store.versions(app.id)
-    return views.download_name(app, version)
+    return downloads.download_name(app, version)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import functools
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import UploadAnswer, Version
 from apkdrop.applications.service import UploadSession
@@ -38,7 +38,9 @@ from tests.fixtures.apk_builder import (
     webp,
 )
 
-ALICE = Account(id="acct-alice", email="alice@example.com")
+ALICE = Caller(
+    id="acct-alice", email="alice@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
+)
 NO_VALID_EMAIL = "No valid notification email was given: no notification was sent"
 NOT_QUEUED = "The notification email could not be queued"
 SEVEN_DAYS = datetime.timedelta(days=7)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from apkdrop import task_auth
-from apkdrop.accounts import Account
+from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
@@ -22,7 +22,9 @@ from apkdrop.notifications.ports import MailRefused
 from tests.fakes import ScriptedMailer, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
 
-ALICE = Account(id="acct-alice", email="alice@example.com")
+ALICE = Caller(
+    id="acct-alice", email="alice@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
+)
 INVOKER_CLAIMS = {"email": "tasks@apkdrop-test.iam.gserviceaccount.com", "email_verified": True}
 APK = build_apk("com.example.worker", "1.0", 1, label="Worker App")
 

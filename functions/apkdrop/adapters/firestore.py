@@ -2,12 +2,14 @@
 
 import contextlib
 from collections.abc import Callable
+from typing import TypeVar
 
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
+from pydantic import BaseModel
 
-from apkdrop.accounts import Account
+from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.errors import backend_call
 from apkdrop.builds.models import StoredBuild, StoredContext
 from apkdrop.settings import CoreSettings
@@ -33,12 +35,21 @@ class AccountStore:
         self._db = client
 
     @backend_call("Firestore")
-    def account_for_key_hash(self, key_hash: str) -> Account | None:
+    def account_for_key_hash(self, key_hash: str) -> Caller | None:
         key = self._db.collection("apiKeys").document(key_hash).get()
         if not key.exists:
             return None
         account = self._db.collection("accounts").document(key.get("accountId")).get()
-        return Account(id=account.id, email=account.get("email")) if account.exists else None
+        if not account.exists:
+            return None
+        stored = key.to_dict() or {}
+        return Caller(
+            id=account.id,
+            email=account.get("email"),
+            keyPrefix=stored.get("prefix", ""),
+            # Keys issued before scopes existed could do everything, and still may.
+            scope=KeyScope(stored.get("scope", KeyScope.ADMIN)),
+        )
 
     @backend_call("Firestore")
     def ensure_account(self, email: str, new_id: str) -> Account:
@@ -61,9 +72,14 @@ class AccountStore:
         return Account(id=account_id, email=email)
 
     @backend_call("Firestore")
-    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str) -> None:
+    def add_api_key(self, account_id: str, key_hash: str, key_prefix: str, scope: KeyScope) -> None:
         self._db.collection("apiKeys").document(key_hash).create(
-            {"accountId": account_id, "prefix": key_prefix, "dateCreated": utc_now()}
+            {
+                "accountId": account_id,
+                "prefix": key_prefix,
+                "scope": scope.value,
+                "dateCreated": utc_now(),
+            }
         )
 
     @backend_call("Firestore")
@@ -113,6 +129,13 @@ class BuildStore:
         return StoredContext.model_validate(snapshot.to_dict()) if snapshot.exists else None
 
     @backend_call("Firestore")
+    def update_context(
+        self, context_id: int, decide: Callable[[StoredContext], dict | None]
+    ) -> StoredContext | None:
+        """As `update_build`, for a context."""
+        return _update(self._db, self._contexts.document(str(context_id)), StoredContext, decide)
+
+    @backend_call("Firestore")
     def create_build(self, build: StoredBuild) -> None:
         self._builds.document(str(build.id)).create(build.model_dump(mode="python"))
 
@@ -136,21 +159,7 @@ class BuildStore:
         `decide` sees the current build and returns the fields to change, or None to leave it.
         Returns the build as it is after the transaction (None when it does not exist).
         """
-        reference = self._builds.document(str(build_id))
-
-        @firestore.transactional
-        def apply(transaction: firestore.Transaction) -> StoredBuild | None:
-            snapshot = reference.get(transaction=transaction)
-            if not snapshot.exists:
-                return None
-            current = StoredBuild.model_validate(snapshot.to_dict())
-            changes = decide(current)
-            if not changes:
-                return current
-            transaction.update(reference, changes)
-            return StoredBuild.model_validate({**current.model_dump(), **changes})
-
-        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return _update(self._db, self._builds.document(str(build_id)), StoredBuild, decide)
 
     @property
     def _contexts(self) -> firestore.CollectionReference:
@@ -159,3 +168,29 @@ class BuildStore:
     @property
     def _builds(self) -> firestore.CollectionReference:
         return self._db.collection("builds")
+
+
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def _update(
+    db: firestore.Client,
+    reference: firestore.DocumentReference,
+    model: type[Record],
+    decide: Callable[[Record], dict | None],
+) -> Record | None:
+    """Reads one document and writes what `decide` returns, in one transaction."""
+
+    @firestore.transactional
+    def apply(transaction: firestore.Transaction) -> Record | None:
+        snapshot = reference.get(transaction=transaction)
+        if not snapshot.exists:
+            return None
+        current = model.model_validate(snapshot.to_dict())
+        changes = decide(current)
+        if not changes:
+            return current
+        transaction.update(reference, changes)
+        return model.model_validate({**current.model_dump(), **changes})
+
+    return apply(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))

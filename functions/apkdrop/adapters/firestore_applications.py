@@ -8,9 +8,16 @@ from collections.abc import Callable
 from google.api_core import exceptions as api_exceptions
 from google.cloud import firestore
 
+from apkdrop.adapters import firestore_tombstones as tombstones
 from apkdrop.adapters.errors import backend_call
-from apkdrop.applications.models import Application, Version
-from apkdrop.errors import BackendUnavailable
+from apkdrop.applications.models import Access, Application, Version
+from apkdrop.applications.tombstones import (
+    DELETED_DURING_UPLOAD,
+    AppTombstone,
+    VersionTombstone,
+    is_tombstone,
+)
+from apkdrop.errors import BackendUnavailable, Conflict
 from apkdrop.notifications.models import Notification
 
 # Versions are numbered optimistically: read the app, then create version N+1 and update the app
@@ -25,8 +32,8 @@ class ApplicationStore:
 
     @backend_call("Firestore")
     def get_app(self, app_id: str) -> Application | None:
-        snapshot = self._apps.document(app_id).get()
-        return Application.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        """None for a deleted app too."""
+        return tombstones.live_app(self._apps.document(app_id).get())
 
     @backend_call("Firestore")
     def latest_app_for_package(self, account_id: str, package: str) -> Application | None:
@@ -71,13 +78,17 @@ class ApplicationStore:
         """
         for attempt in range(VERSION_COMMIT_ATTEMPTS):
             snapshot = self._apps.document(app_id).get()
-            app = Application.model_validate(snapshot.to_dict())
+            app = tombstones.live_app(snapshot)
+            if app is None:
+                raise Conflict(DELETED_DURING_UPLOAD)
             latest = self._version_ref(app_id, app.latest_application_version).get()
-            number = app.latest_application_version + 1
-            version = make_version(
-                Version.model_validate(latest.to_dict()) if latest.exists else None, number
-            )
-            changes = {**app_changes, "latest_application_version": number}
+            number = app.next_version_number
+            version = make_version(tombstones.live_version(latest), number)
+            changes = {
+                **app_changes,
+                "latest_application_version": number,
+                "lastVersionNumber": number,
+            }
             batch = self._db.batch()
             batch.create(self._version_ref(app_id, number), version.model_dump())
             batch.update(
@@ -100,10 +111,10 @@ class ApplicationStore:
     @backend_call("Firestore")
     def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None:
         app = self.get_app(app_id)
-        snapshot = self._version_ref(app_id, number).get()
-        if app is None or not snapshot.exists:
+        version = tombstones.live_version(self._version_ref(app_id, number).get())
+        if app is None or version is None:
             return None
-        return app, Version.model_validate(snapshot.to_dict())
+        return app, version
 
     @backend_call("Firestore")
     def set_notification(self, app_id: str, number: int, notification: Notification) -> None:
@@ -112,15 +123,13 @@ class ApplicationStore:
     @backend_call("Firestore")
     def apps_of_account(self, account_id: str) -> list[Application]:
         query = self._apps.where(filter=firestore.FieldFilter("accountId", "==", account_id))
-        apps = [Application.model_validate(doc.to_dict()) for doc in query.stream()]
+        apps = [app for doc in query.stream() if (app := tombstones.live_app(doc)) is not None]
         return sorted(apps, key=lambda app: app.dateCreated, reverse=True)
 
     @backend_call("Firestore")
     def versions(self, app_id: str) -> list[Version]:
-        """Newest first."""
-        documents = self._apps.document(app_id).collection("versions").stream()
-        versions = [Version.model_validate(doc.to_dict()) for doc in documents]
-        return sorted(versions, key=lambda version: version.versionNumber, reverse=True)
+        """The remaining versions, newest first."""
+        return tombstones.live_versions(self._apps.document(app_id).collection("versions").stream())
 
     @backend_call("Firestore")
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]:
@@ -129,9 +138,9 @@ class ApplicationStore:
         if not references:
             return {}  # an empty batch read is an error
         return {
-            snapshot.reference.parent.parent.id: Version.model_validate(snapshot.to_dict())
+            snapshot.reference.parent.parent.id: version
             for snapshot in self._db.get_all(references)
-            if snapshot.exists
+            if (version := tombstones.live_version(snapshot)) is not None
         }
 
     @backend_call("Firestore")
@@ -161,6 +170,61 @@ class ApplicationStore:
     def release_large_upload(self, upload_id: str) -> None:
         """Lets a failed request's upload be used again by a retry."""
         self._db.collection("applicationUploads").document(upload_id).update({"claimed": False})
+
+    @backend_call("Firestore")
+    def change_access(
+        self,
+        app_id: str,
+        number: int | None,
+        change: Callable[[Version], Access] | None,
+        app_changes: dict,
+    ) -> tuple[Application, list[Version]] | None:
+        return tombstones.change_access(
+            self._db, self._apps.document(app_id), number, change, app_changes
+        )
+
+    @backend_call("Firestore")
+    def delete_version(
+        self, app_id: str, number: int, deleted_by: str, at: datetime.datetime
+    ) -> VersionTombstone | None:
+        return tombstones.delete_version(
+            self._db, self._apps.document(app_id), number, deleted_by, at
+        )
+
+    @backend_call("Firestore")
+    def finish_version_deletion(self, app_id: str, number: int) -> None:
+        self._version_ref(app_id, number).update({"pendingObjects": []})
+
+    @backend_call("Firestore")
+    def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None:
+        document = self._version_ref(app_id, number).get().to_dict()
+        if document is None or not is_tombstone(document):
+            return None
+        return VersionTombstone.model_validate(document)
+
+    @backend_call("Firestore")
+    def delete_app(
+        self, app_id: str, deleted_by: str, at: datetime.datetime
+    ) -> AppTombstone | None:
+        reference = self._apps.document(app_id)
+        return tombstones.delete_app(
+            self._db,
+            reference,
+            lambda app: self._package_pointer(app.accountId, app.packageName),
+            deleted_by,
+            at,
+        )
+
+    @backend_call("Firestore")
+    def finish_app_deletion(self, app_id: str) -> None:
+        tombstones.finish_app_deletion(self._db, self._apps.document(app_id))
+
+    @backend_call("Firestore")
+    def deleted_app(self, app_id: str) -> AppTombstone | None:
+        document = self._apps.document(app_id).get().to_dict()
+        if document is None or not is_tombstone(document):
+            return None
+        return AppTombstone.model_validate(document)
 
     def _version_ref(self, app_id: str, number: int) -> firestore.DocumentReference:
         return self._apps.document(app_id).collection("versions").document(str(number))

@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "BuildStore.ensure_project": ENTITY_CREATE,
     "BuildStore.create_context": ENTITY_CREATE,
     "BuildStore.get_context": ENTITY_GET,
+    "BuildStore.update_context": ENTITY_GET | ENTITY_UPDATE,
     "BuildStore.create_build": ENTITY_CREATE,
     "BuildStore.get_build": ENTITY_GET,
     "BuildStore.builds_of_context": ENTITY_LIST,
@@ -80,6 +81,15 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,
     "ApplicationStore.release_large_upload": ENTITY_UPDATE,
+    # transactions that read the app and its versions (a query), then write them
+    "ApplicationStore.change_access": ENTITY_GET | ENTITY_LIST | ENTITY_UPDATE,
+    "ApplicationStore.delete_version": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT,  # a set
+    "ApplicationStore.finish_version_deletion": ENTITY_UPDATE,
+    "ApplicationStore.deleted_version": ENTITY_GET,
+    # ... and deletes the package pointer
+    "ApplicationStore.delete_app": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT | ENTITY_DELETE,
+    "ApplicationStore.finish_app_deletion": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT,
+    "ApplicationStore.deleted_app": ENTITY_GET,
     # firestore_applications.RateLimitWindows
     "RateLimitWindows.increment": ENTITY_UPSERT,
     # firestore_notifications.DeliveryLedger
@@ -94,6 +104,12 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "Sessions.create": ENTITY_CREATE,
     "Sessions.email_of": ENTITY_GET,
     "Sessions.revoke": ENTITY_UPDATE,
+    # firestore_audit.AuditTrail
+    "AuditTrail.append": ENTITY_CREATE,
+    "AuditTrail.trail": ENTITY_LIST,
+    # firestore_downloads.DownloadJournal
+    "DownloadJournal.record": ENTITY_CREATE | ENTITY_UPDATE,  # the event, the version's count
+    "DownloadJournal.newest": ENTITY_LIST,
     # sendgrid_mail.SendGridMailer
     "SendGridMailer.send": NO_GOOGLE_CALL,
 }

@@ -5,11 +5,14 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Rule
 
 from apkdrop import request_body
-from apkdrop.accounts import Account, api_key_from_headers, authenticate, hash_api_key
-from apkdrop.applications import large_uploads, queries, service
+from apkdrop.accounts import Caller, api_key_from_headers, authenticate, hash_api_key
+from apkdrop.applications import large_uploads, management_api, queries, service
 from apkdrop.applications.form import read_upload_form
+from apkdrop.applications.models import ApplicationDetailAnswer, ApplicationList
 from apkdrop.applications.rate_limit import enforce_rate_limit
+from apkdrop.audit.api import list_events
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads import api as downloads_api
 from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
@@ -29,7 +32,17 @@ ROUTES = route_map(
     Rule("/v1/application", methods=["GET"], endpoint="list_applications"),
     Rule("/v1/application/uploads", methods=["POST"], endpoint="create_large_upload"),
     Rule("/v1/application/<app_id>", methods=["GET"], endpoint="get_application"),
+    Rule("/v1/application/<app_id>", methods=["PATCH"], endpoint="change_application"),
+    Rule("/v1/application/<app_id>", methods=["DELETE"], endpoint="delete_application"),
+    Rule(
+        "/v1/application/<app_id>/versions/<version>", methods=["PATCH"], endpoint="change_version"
+    ),
+    Rule(
+        "/v1/application/<app_id>/versions/<version>", methods=["DELETE"], endpoint="delete_version"
+    ),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
+    *downloads_api.RULES,
+    Rule("/v1/audit", methods=["GET"], endpoint="list_events"),
 )
 
 
@@ -69,16 +82,15 @@ def list_applications(
     request: flask.Request, deps: Dependencies[ApplicationApiSettings]
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    apps = queries.list_applications(deps, account)
-    return json_response({"data": [app.model_dump(mode="json") for app in apps]})
+    return json_response(ApplicationList(data=queries.list_applications(deps, account)))
 
 
 def get_application(
     request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    app = queries.get_application(deps, account, app_id)
-    return json_response({"data": app.model_dump(mode="json")})
+    app = queries.get_application(deps, account, queries.checked_app_id(app_id))
+    return json_response(ApplicationDetailAnswer(data=app))
 
 
 def openapi(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -> flask.Response:
@@ -87,7 +99,7 @@ def openapi(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) 
 
 def _rate_limited_account(
     request: flask.Request, deps: Dependencies[ApplicationApiSettings]
-) -> Account:
+) -> Caller:
     """Authenticates, then counts the request against the key's shared per-minute limit."""
     account = authenticate(deps.accounts, request.headers)
     key = api_key_from_headers(request.headers) or ""  # never empty: authenticate found one
@@ -98,10 +110,21 @@ def _rate_limited_account(
     return account
 
 
-VIEWS = {
-    view.__name__: view
-    for view in (upload, create_large_upload, list_applications, get_application, openapi)
-}
+VIEWS = (
+    {
+        view.__name__: view
+        for view in (
+            upload,
+            create_large_upload,
+            list_applications,
+            get_application,
+            openapi,
+            list_events,
+        )
+    }
+    | downloads_api.VIEWS
+    | management_api.VIEWS
+)
 
 
 def handle(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -> flask.Response:

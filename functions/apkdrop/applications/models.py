@@ -1,8 +1,9 @@
 """Applications, their versions, and what the application upload API answers."""
 
+import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from apkdrop.apk.models import ApkInfo
 from apkdrop.notifications.models import Notification
@@ -13,6 +14,11 @@ from apkdrop.version_labels import label
 class AccessType(StrEnum):
     PUBLIC = "PUBLIC"
     PRIVATE = "PRIVATE"
+
+
+# The longest display name an owner may give an app.
+MAX_APP_NAME_CHARS = 200
+Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
 
 
 class VersionAction(StrEnum):
@@ -50,10 +56,72 @@ class Version(BaseModel):
     notification: Notification | None = None
     objectName: str
     iconObject: str | None = None
+    # Counted by the download record (downloads/), one server-side increment per download:
+    # change a version by updating fields, never by writing the whole document back.
+    downloadCount: int = 0
 
     @property
     def version(self) -> str:
         return label(self.versionNumber)
+
+
+class NewVersion(BaseModel):
+    """What an upload knows of the version it publishes; its number, and its access when the
+    upload names none, come from the app it joins."""
+
+    model_config = ConfigDict(frozen=True)
+
+    appId: str | None  # the app asked for; None: per versionAction
+    versionAction: VersionAction
+    access: Access | None  # as the upload names it; None: inherited (see versions.py)
+    apkInfo: ApkInfo
+    size: int
+    sha256: str
+    objectName: str
+    iconObject: str | None
+    uploaderEmail: str
+    uploadTime: datetime.datetime
+    releaseNotes: str | None
+    sendNotification: bool
+    notificationEmails: list[str]
+    notification: Notification | None
+
+    @property
+    def packageName(self) -> str:
+        return self.apkInfo.packageName
+
+    def access_or(self, inherited: Access) -> Access:
+        """The access the upload names, else `inherited`: omitting it never widens anything."""
+        return inherited if self.access is None else self.access
+
+    def app_changes(self) -> dict:
+        """What the version changes of its app's document."""
+        return {"appLabel": self.apkInfo.appLabel}
+
+    def as_version(self, number: int, access: Access) -> Version:
+        access_type, allowed_users = access
+        info = self.apkInfo
+        return Version(
+            versionNumber=number,
+            application_meta_data=ApplicationMetaData(
+                package_info=PackageInfo(
+                    version_name=info.versionName, version_code=info.versionCode
+                )
+            ),
+            apkInfo=info,
+            size=self.size,
+            sha256=self.sha256,
+            uploaderEmail=self.uploaderEmail,
+            uploadTime=self.uploadTime,
+            accessType=access_type,
+            allowedUsers=allowed_users,
+            releaseNotes=self.releaseNotes,
+            sendNotification=self.sendNotification,
+            notificationEmails=self.notificationEmails,
+            notification=self.notification,
+            objectName=self.objectName,
+            iconObject=self.iconObject,
+        )
 
 
 class Application(BaseModel):
@@ -69,8 +137,24 @@ class Application(BaseModel):
     ownerEmail: str | None = None
     packageName: str
     appLabel: str | None = None
+    # The display name an owner gave it (PATCH); uploads never change it.
+    name: str | None = None
     dateCreated: Timestamp
+    # The newest remaining version; 0 once every version is deleted.
     latest_application_version: int
+    # The highest number ever given, so a deleted number is never reused (None on documents from
+    # before deletions, whose latest version is their highest).
+    lastVersionNumber: int | None = None
+    # When an owner last changed access; writing it makes a concurrent upload's commit retry.
+    accessChangedAt: Timestamp | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.appLabel or self.packageName
+
+    @property
+    def next_version_number(self) -> int:
+        return max(self.lastVersionNumber or 0, self.latest_application_version) + 1
 
 
 class UploadedApplication(BaseModel):
@@ -104,20 +188,66 @@ class VersionView(BaseModel):
     sendNotification: bool
     notificationEmails: list[str]
     notification: Notification | None
+    downloadCount: int
 
 
 class ApplicationView(BaseModel):
     id: str
     packageName: str
     appLabel: str | None
+    name: str = Field(description="the display name: the owner's, else the APK's label")
     magicLink: str
-    latestVersion: str
+    latestVersion: str | None = Field(description="null once every version is deleted")
     accessType: str = Field(description="the latest version's access")
     dateCreated: Timestamp
 
 
 class ApplicationDetail(ApplicationView):
     versions: list[VersionView]
+
+
+class AccessChange(BaseModel):
+    """`PATCH /v1/application/{id}/versions/{version}`: either field, or both.
+
+    allowedUsers alone makes the version PRIVATE to them (as on upload); accessType alone keeps
+    its allowedUsers (PRIVATE then needs some)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accessType: AccessType | None = None
+    allowedUsers: list[str] | None = Field(default=None, description="the whole new list")
+
+    @field_validator("accessType", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class ApplicationChange(AccessChange):
+    """`PATCH /v1/application/{id}`: access applies to every remaining version at once, and
+    so to what later uploads without accessType inherit."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_APP_NAME_CHARS)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _stripped(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+
+# The `{"data": ...}` answers of GET /v1/application and GET /v1/application/{appId}.
+class ApplicationList(BaseModel):
+    data: list[ApplicationView]
+
+
+class ApplicationDetailAnswer(BaseModel):
+    data: ApplicationDetail
+
+
+class VersionAnswer(BaseModel):
+    """The `{"data": ...}` answer of PATCH /v1/application/{appId}/versions/{version}."""
+
+    data: VersionView
 
 
 class LargeUpload(BaseModel):

@@ -1,9 +1,11 @@
 """What the application services need from the database."""
 
+import datetime
 from collections.abc import Callable
 from typing import Protocol
 
-from apkdrop.applications.models import Application, Version
+from apkdrop.applications.models import Access, Application, Version
+from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
 from apkdrop.notifications.models import Notification
 
 
@@ -25,3 +27,40 @@ class ApplicationRepository(Protocol):
     def create_large_upload(self, upload_id: str, record: dict) -> None: ...
     def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None: ...
     def release_large_upload(self, upload_id: str) -> None: ...
+    # Owners' changes. Each is one atomic commit (a transaction that also writes the app
+    # document, so a concurrent upload's commit retries after it).
+    def change_access(
+        self,
+        app_id: str,
+        number: int | None,
+        change: Callable[[Version], Access] | None,
+        app_changes: dict,
+    ) -> tuple[Application, list[Version]] | None:
+        """Sets version `number`'s access (None: every remaining version's) to `change(it)`
+        (None: no version changes), and `app_changes` on the app. None: no such app or version
+        (or a deleted one)."""
+
+    def delete_version(
+        self, app_id: str, number: int, deleted_by: str, at: datetime.datetime
+    ) -> VersionTombstone | None:
+        """Turns the version into a tombstone listing its objects, and points the app's latest
+        at the newest remaining version (0: none). A deleted version: its tombstone as it is.
+        None: no such app or version."""
+
+    def finish_version_deletion(self, app_id: str, number: int) -> None:
+        """Clears the tombstone's pendingObjects, once they are gone."""
+
+    def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None: ...
+
+    def delete_app(
+        self, app_id: str, deleted_by: str, at: datetime.datetime
+    ) -> AppTombstone | None:
+        """Turns the app into a tombstone listing every version's objects, and releases its
+        package (if it is the package's latest app). A deleted app: its tombstone as it is.
+        None: no such app."""
+
+    def finish_app_deletion(self, app_id: str) -> None:
+        """Turns the app's remaining version documents into tombstones, then clears its
+        pendingObjects."""
+
+    def deleted_app(self, app_id: str) -> AppTombstone | None: ...

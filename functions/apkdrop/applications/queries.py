@@ -17,6 +17,18 @@ from apkdrop.settings import PublicLinkSettings
 from apkdrop.version_labels import label
 
 
+def app_not_found(app_id: str) -> NotFound:
+    """For an app that does not exist, or is another account's (the same to the caller)."""
+    return NotFound(f"Application {app_id} not found")
+
+
+def checked_app_id(app_id: str) -> str:
+    """The endpoints' one check of an app id in a path: one no app can have is not found."""
+    if not OPAQUE_ID.match(app_id):
+        raise app_not_found(app_id)
+    return app_id
+
+
 def list_applications(
     deps: Dependencies[PublicLinkSettings], account: Account
 ) -> list[ApplicationView]:
@@ -29,15 +41,22 @@ def list_applications(
 def get_application(
     deps: Dependencies[PublicLinkSettings], account: Account, app_id: str
 ) -> ApplicationDetail:
-    """One app with its versions, newest first; another account's app does not exist."""
-    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
-    if app is None or app.accountId != account.id:
-        raise NotFound(f"Application {app_id} not found")
+    """One app with its remaining versions, newest first (deleted ones are not listed)."""
+    app = owned_app(deps, account, app_id)
     versions = deps.applications.versions(app.id)
     return ApplicationDetail(
         **_view(deps, app, versions[0] if versions else None).model_dump(),
-        versions=[_version_view(deps, app, version) for version in versions],
+        versions=[version_view(deps, app, version) for version in versions],
     )
+
+
+def owned_app(deps: Dependencies[object], account: Account, app_id: str) -> Application:
+    """The account's app; another account's (or a deleted) app does not exist (404,
+    never 403). `app_id` is one `checked_app_id` let through."""
+    app = deps.applications.get_app(app_id)
+    if app is None or app.accountId != account.id:
+        raise app_not_found(app_id)
+    return app
 
 
 def _view(
@@ -48,14 +67,17 @@ def _view(
         id=app.id,
         packageName=app.packageName,
         appLabel=app.appLabel,
+        name=app.display_name,
         magicLink=links.magic_link(deps.settings.public_base_url, app.id),
-        latestVersion=label(app.latest_application_version),
+        latestVersion=label(app.latest_application_version)
+        if app.latest_application_version
+        else None,
         accessType=(latest.accessType if latest else AccessType.PRIVATE).lower(),
         dateCreated=app.dateCreated,
     )
 
 
-def _version_view(
+def version_view(
     deps: Dependencies[PublicLinkSettings], app: Application, version: Version
 ) -> VersionView:
     return VersionView(

@@ -5,19 +5,19 @@ from collections.abc import Callable
 from types import TracebackType
 
 from apkdrop import links
-from apkdrop.accounts import Account
+from apkdrop.accounts import Caller
 from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.large_uploads import too_large_detail
 from apkdrop.applications.models import (
     Application,
-    ApplicationMetaData,
-    PackageInfo,
+    NewVersion,
     UploadAnswer,
     UploadedApplication,
     Version,
 )
-from apkdrop.applications.versions import Access, publish_version
+from apkdrop.applications.versions import publish_version
+from apkdrop.audit import uploads
 from apkdrop.builds.ports import ObjectWriter
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
@@ -35,7 +35,7 @@ class UploadSession:
     version is committed, the object is deleted, so a rejected upload leaves nothing behind.
     """
 
-    def __init__(self, deps: Dependencies[ApplicationApiSettings], account: Account) -> None:
+    def __init__(self, deps: Dependencies[ApplicationApiSettings], account: Caller) -> None:
         self._deps = deps
         self._account = account
         upload_key = new_opaque_id()
@@ -78,10 +78,12 @@ class UploadSession:
             raise InvalidRequest("The uploaded file is empty")
         inspection = self._inspect()
         recipients, warnings = self._recipients(form)
-        app, version = self._add_version(
+        new_version = self._new_version(
             form, inspection.info, size, sha256, self._store_icon(inspection), recipients
         )
+        app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
+        uploads.record_version(self._deps, self._account, app, version)
         # The version is published: a queue outage is reported, not an upload failure.
         if recipients and not queue_upload_email(self._deps, app, version):
             warnings.append("The notification email could not be queued")
@@ -157,7 +159,7 @@ class UploadSession:
         except ApkError as exc:
             raise InvalidRequest(f"Invalid APK: {exc.reason}") from exc
 
-    def _add_version(
+    def _new_version(
         self,
         form: UploadForm,
         info: ApkInfo,
@@ -165,42 +167,29 @@ class UploadSession:
         sha256: str,
         icon_object: str | None,
         recipients: list[str],
-    ) -> tuple[Application, Version]:
-        account, package = self._account, info.packageName
+    ) -> NewVersion:
         now = self._deps.clock()
-        # Stored with the version, before its task exists, so the worker always finds it.
-        notification = (
-            Notification(status=NotificationState.QUEUED, recipients=recipients, queuedAt=now)
-            if recipients
-            else None
+        return NewVersion(
+            appId=form.appId,
+            versionAction=form.versionAction,
+            access=None if form.accessType is None else (form.accessType, form.allowedUsers),
+            apkInfo=info,
+            size=size,
+            sha256=sha256,
+            objectName=self.object_name,
+            iconObject=icon_object,
+            uploaderEmail=self._account.email,
+            uploadTime=now,
+            releaseNotes=form.releaseNotes,
+            sendNotification=form.sendNotification,
+            notificationEmails=form.notificationEmails,
+            # Stored with the version, before its task exists, so the worker always finds it.
+            notification=(
+                Notification(status=NotificationState.QUEUED, recipients=recipients, queuedAt=now)
+                if recipients
+                else None
+            ),
         )
-
-        def version(number: int, access: Access) -> Version:
-            access_type, allowed_users = access
-            return Version(
-                versionNumber=number,
-                application_meta_data=ApplicationMetaData(
-                    package_info=PackageInfo(
-                        version_name=info.versionName, version_code=info.versionCode
-                    )
-                ),
-                apkInfo=info,
-                size=size,
-                sha256=sha256,
-                uploaderEmail=account.email,
-                uploadTime=now,
-                accessType=access_type,
-                allowedUsers=allowed_users,
-                releaseNotes=form.releaseNotes,
-                sendNotification=form.sendNotification,
-                notificationEmails=form.notificationEmails,
-                notification=notification,
-                objectName=self.object_name,
-                iconObject=icon_object,
-            )
-
-        app_fields = {"appLabel": info.appLabel}
-        return publish_version(self._deps, self._account, form, package, now, version, app_fields)
 
     def _answer(self, app: Application, version: Version) -> UploadedApplication:
         base_url = self._deps.settings.public_base_url

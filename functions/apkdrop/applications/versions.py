@@ -1,18 +1,20 @@
 """Which app an upload becomes a version of (per versionAction), and the app it creates."""
 
-import datetime
-from collections.abc import Callable
-
 from apkdrop.accounts import Account
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.applications.document_size import ensure_fits
-from apkdrop.applications.form import UploadForm
-from apkdrop.applications.models import AccessType, Application, Version, VersionAction
+from apkdrop.applications.models import (
+    Access,
+    AccessType,
+    Application,
+    NewVersion,
+    Version,
+    VersionAction,
+)
+from apkdrop.applications.queries import app_not_found
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import Conflict, InvalidRequest, NotFound
+from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.ids import new_opaque_id
 
-Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
 # An app's first version, when the upload names no access, is public (the API's contract).
 FIRST_VERSION_ACCESS: Access = (AccessType.PUBLIC, [])
 
@@ -27,51 +29,39 @@ def already_exists(package: str) -> str:
 
 
 def publish_version(
-    deps: Dependencies[object],
-    account: Account,
-    form: UploadForm,
-    package: str,
-    now: datetime.datetime,
-    version: Callable[[int, Access], Version],
-    app_fields: dict,
+    deps: Dependencies[object], account: Account, new: NewVersion
 ) -> tuple[Application, Version]:
-    """Stores version `version(N, access)` of the right app; N comes from one atomic commit.
+    """Stores `new` as version N of the right app; N comes from one atomic commit.
 
     CREATE_NEW_APP always starts a new app at 1. Otherwise the app named by `appId`, else the
     package's newest app, gets N+1; with no app yet, one is created at 1 (concurrent first
     uploads create one app: the package is claimed by a create-only write).
     """
     store = deps.applications
-    version = _checked(version)
-    first = version(1, upload_access(form, FIRST_VERSION_ACCESS))
-    if form.versionAction is VersionAction.CREATE_NEW_APP:
-        created = _new_app(deps, account, package, now, app_fields, first, claim_package=False)
+    first = _fitting(new.as_version(1, new.access_or(FIRST_VERSION_ACCESS)))
+    if new.versionAction is VersionAction.CREATE_NEW_APP:
+        created = _new_app(deps, account, new, first, claim_package=False)
         if created is None:  # never: create_app declines only a package claim
             raise BackendUnavailable("Firestore is unavailable, retry later")
         return created
-    app = _target_app(deps, account, package, form.appId)
+    app = _target_app(deps, account, new.packageName, new.appId)
     if app is None:
-        created = _new_app(deps, account, package, now, app_fields, first, claim_package=True)
+        created = _new_app(deps, account, new, first, claim_package=True)
         if created is not None:
             return created
-        app = store.latest_app_for_package(account.id, package)  # created concurrently
+        app = store.latest_app_for_package(account.id, new.packageName)  # created concurrently
         if app is None:  # the claim and its app are one commit: only a stale read misses it
             raise BackendUnavailable("Firestore is unavailable, retry later")
-    if form.versionAction is VersionAction.DO_NOTHING:
-        raise Conflict(already_exists(package))
+    if new.versionAction is VersionAction.DO_NOTHING:
+        raise Conflict(already_exists(new.packageName))
     # Inherited from the version the commit follows, so a concurrent upload is never skipped.
     return store.append_version(
         app.id,
-        lambda latest, number: version(number, upload_access(form, inherited_access(latest))),
-        app_fields,
+        lambda latest, number: _fitting(
+            new.as_version(number, new.access_or(inherited_access(latest)))
+        ),
+        new.app_changes(),
     )
-
-
-def upload_access(form: UploadForm, inherited: Access) -> Access:
-    """The access the upload names, else `inherited`: omitting it never widens anything."""
-    if form.accessType is None:
-        return inherited
-    return form.accessType, form.allowedUsers
 
 
 def inherited_access(latest: Version | None) -> Access:
@@ -81,15 +71,10 @@ def inherited_access(latest: Version | None) -> Access:
     return latest.accessType, list(latest.allowedUsers)
 
 
-def _checked(version: Callable[[int, Access], Version]) -> Callable[[int, Access], Version]:
-    """`version`, refusing (400) a version too large for its Firestore document."""
-
-    def checked(number: int, access: Access) -> Version:
-        made = version(number, access)
-        ensure_fits("The version", made.model_dump())
-        return made
-
-    return checked
+def _fitting(version: Version) -> Version:
+    """`version`, refused (400) if too large for its Firestore document."""
+    ensure_fits("The version", version.model_dump())
+    return version
 
 
 def _target_app(
@@ -101,7 +86,7 @@ def _target_app(
         return store.latest_app_for_package(account.id, package)
     app = store.get_app(app_id)
     if app is None or app.accountId != account.id:
-        raise NotFound(f"Application {app_id} not found")
+        raise app_not_found(app_id)
     if app.packageName != package:
         raise InvalidRequest(
             f"appId {app_id} is an app of package '{app.packageName}', "
@@ -113,9 +98,7 @@ def _target_app(
 def _new_app(
     deps: Dependencies[object],
     account: Account,
-    package: str,
-    now: datetime.datetime,
-    fields: dict,
+    new: NewVersion,
     first: Version,
     claim_package: bool,
 ) -> tuple[Application, Version] | None:
@@ -124,10 +107,10 @@ def _new_app(
         id=new_opaque_id(),
         accountId=account.id,
         ownerEmail=account.email,
-        packageName=package,
-        dateCreated=now,
+        packageName=new.packageName,
+        dateCreated=new.uploadTime,
         latest_application_version=1,
-        **fields,
+        **new.app_changes(),
     )
     ensure_fits("The application", app.model_dump())
     if not deps.applications.create_app(app, first, claim_package):

@@ -1,13 +1,18 @@
-"""HTTP endpoints of the build-upload API; each parses, calls one service function, answers."""
+"""HTTP endpoints of the build-upload API; each parses, calls one service function, answers.
+
+The one place where project names and ids are checked.
+"""
 
 import flask
 from werkzeug.routing import Rule
 
-from apkdrop.accounts import authenticate
-from apkdrop.builds import service
+from apkdrop.accounts import authenticate, authenticate_admin
+from apkdrop.builds import deletion, service
 from apkdrop.builds.models import BuildRegistration
 from apkdrop.dependencies import Dependencies
-from apkdrop.http import json_response, parse_json, positive_id, route_map, serve
+from apkdrop.errors import InvalidRequest
+from apkdrop.http import json_response, no_content, parse_json, positive_id, route_map, serve
+from apkdrop.ids import PROJECT_NAME
 from apkdrop.settings import BuildApiSettings
 
 PROJECT = "/api/v1/projects/<project>"
@@ -16,6 +21,8 @@ ROUTES = route_map(
     Rule(f"{PROJECT}/build-uploads/<context_id>", methods=["GET"], endpoint="get_context"),
     Rule(f"{PROJECT}/builds", methods=["POST"], endpoint="register_build"),
     Rule(f"{PROJECT}/builds/<build_id>", methods=["GET"], endpoint="get_build"),
+    Rule(f"{PROJECT}/builds/<build_id>", methods=["DELETE"], endpoint="delete_build"),
+    Rule(f"{PROJECT}/build-uploads/<context_id>", methods=["DELETE"], endpoint="delete_context"),
 )
 
 
@@ -23,7 +30,7 @@ def create_context(
     request: flask.Request, deps: Dependencies[BuildApiSettings], project: str
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    return json_response(service.create_context(deps, account, project))
+    return json_response(service.create_context(deps, account, _project_name(project)))
 
 
 def get_context(
@@ -31,14 +38,14 @@ def get_context(
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     context = positive_id(context_id, "contextId")
-    return json_response(service.get_context(deps, account, project, context))
+    return json_response(service.get_context(deps, account, _project_name(project), context))
 
 
 def register_build(
     request: flask.Request, deps: Dependencies[BuildApiSettings], project: str
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    service.valid_project_name(project)
+    project = _project_name(project)
     registration = parse_json(request, BuildRegistration)
     return json_response(service.register_build(deps, account, project, registration))
 
@@ -48,10 +55,47 @@ def get_build(
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
     build = positive_id(build_id, "buildId")
-    return json_response(service.get_build(deps, account, project, build))
+    return json_response(service.get_build(deps, account, _project_name(project), build))
 
 
-VIEWS = {view.__name__: view for view in (create_context, get_context, register_build, get_build)}
+def _project_name(text: str) -> str:
+    if not PROJECT_NAME.match(text):
+        raise InvalidRequest(
+            "projectName must be 1 to 100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return text
+
+
+def delete_build(
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str, build_id: str
+) -> flask.Response:
+    caller = authenticate_admin(deps.accounts, request.headers)
+    build = positive_id(build_id, "buildId")
+    deletion.delete_build(deps, caller, _project_name(project), build)
+    return no_content()
+
+
+def delete_context(
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str, context_id: str
+) -> flask.Response:
+    caller = authenticate_admin(deps.accounts, request.headers)
+    context = positive_id(context_id, "contextId")
+    deletion.delete_context(deps, caller, _project_name(project), context)
+    return no_content()
+
+
+VIEWS = {
+    view.__name__: view
+    for view in (
+        create_context,
+        get_context,
+        register_build,
+        get_build,
+        delete_build,
+        delete_context,
+    )
+}
 
 
 def handle(request: flask.Request, deps: Dependencies[BuildApiSettings]) -> flask.Response:

@@ -1,5 +1,6 @@
 """Requests, stored records and responses of the build-upload API."""
 
+import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ class UploadState(StrEnum):
     UPLOADING = "UPLOADING"
     FINISHED = "FINISHED"
     FAILED = "FAILED"
+    DELETED = "DELETED"
 
 
 class BuildRegistration(BaseModel):
@@ -62,6 +64,7 @@ class UploadContext(BaseModel):
 class StoredContext(UploadContext):
     accountId: str
     projectName: str
+    dateDeleted: Timestamp | None = None
 
 
 class Build(BaseModel):
@@ -83,6 +86,7 @@ class Build(BaseModel):
     crc32c: str | None = None
     apkInfo: ApkInfo | None = None
     failureReason: str | None = None
+    dateDeleted: Timestamp | None = None
 
 
 class StoredBuild(Build):
@@ -92,6 +96,8 @@ class StoredBuild(Build):
     projectName: str
     objectName: str
     objectGeneration: int | None = None
+    # A DELETED build's objects not yet confirmed gone: a retried DELETE deletes them.
+    pendingObjects: list[str] = []
 
     def public(self) -> Build:
         return Build.model_validate(self.model_dump(include=set(Build.model_fields)))
@@ -102,10 +108,20 @@ class StoredBuild(Build):
         return self.objectGeneration is not None
 
 
+def tombstone(at: datetime.datetime, pending_objects: list[str]) -> dict:
+    """The fields that make a build DELETED; its files are listed until they are gone."""
+    return {
+        "uploadState": UploadState.DELETED.value,
+        "dateDeleted": at,
+        "pendingObjects": pending_objects,
+    }
+
+
 class RegisteredBuild(BaseModel):
     uploadSpec: UploadSpec
     build: Build
 
 
 class ContextWithBuilds(UploadContext):
+    dateDeleted: Timestamp | None = None
     builds: list[Build]

@@ -60,6 +60,9 @@ def settle_upload(
             "no build %s waits for this object", build_id, extra=log_fields(object=uploaded.name)
         )
         return None
+    if build.uploadState is UploadState.DELETED:
+        _discard(deps, build, uploaded.name)
+        return build
     if build.settled_by_object:
         return build
     outcome = _inspection_outcome(deps, build, uploaded)
@@ -69,7 +72,10 @@ def settle_upload(
         deps.bucket.mark_failed(uploaded.name, uploaded.generation)
 
     def record(current: StoredBuild) -> dict | None:
-        return None if current.settled_by_object else outcome
+        # Deleted while it was inspected: the deletion, which came after this object, deleted it.
+        if current.settled_by_object or current.uploadState is UploadState.DELETED:
+            return None
+        return outcome
 
     settled = deps.builds.update_build(build_id, record)
     log.info(
@@ -82,8 +88,15 @@ def settle_upload(
 
 
 def expire_upload(deps: Dependencies[UploadLimitSettings], build_id: int) -> StoredBuild | None:
-    """Fails a build whose upload never arrived; settles it if the object did arrive."""
+    """Fails a build whose upload never arrived; settles it if the object did arrive.
+
+    A DELETED build stays as it is; a file that arrived for it after the deletion, whose event
+    was lost, is deleted (no upload can come later: its URL has expired).
+    """
     build = deps.builds.get_build(build_id)
+    if build is not None and build.uploadState is UploadState.DELETED:
+        _discard(deps, build, build.objectName)
+        return build
     if build is None or build.uploadState is not UploadState.UPLOADING:
         return build
     uploaded = deps.bucket.find_object(build.objectName)
@@ -101,6 +114,12 @@ def expire_upload(deps: Dependencies[UploadLimitSettings], build_id: int) -> Sto
         }
 
     return deps.builds.update_build(build_id, fail)
+
+
+def _discard(deps: Dependencies[object], build: StoredBuild, object_name: str) -> None:
+    """A deleted build's file (arrived through a URL still valid after the deletion) goes too."""
+    log.info("deleting a file of deleted build %s", build.id, extra=log_fields(object=object_name))
+    deps.bucket.delete_object(object_name)
 
 
 def _inspection_outcome(

@@ -7,6 +7,7 @@ import flask
 from apkdrop import links, logs
 from apkdrop.errors import ApkdropError
 from apkdrop.http import status_of
+from apkdrop.install_pages.gone import VersionGone
 from apkdrop.templating import environment
 
 _pages = environment(Path(__file__).parent / "templates")
@@ -42,6 +43,7 @@ def error_page(exc: ApkdropError, arguments: dict, version: str | None = None) -
         code=status,
         app_id=arguments.get("app_id"),
         version=version,
+        latest_link=exc.latest_link if isinstance(exc, VersionGone) else None,
         # Worth quoting to support; the cause is in the logs under the same id.
         request_id=logs.request_id.get() if status >= 500 else None,
     )

@@ -1,6 +1,9 @@
-"""The install pages: an app's page, its download, and the sign-in flow of private apps."""
+"""The install pages: an app's page, its download, and the sign-in flow of private apps.
 
-import re
+Each view reads the request (its ids, its `?version=`, the session's address), calls one
+service function, and renders or redirects.
+"""
+
 from typing import cast
 
 import flask
@@ -9,16 +12,13 @@ from werkzeug.routing import Rule
 from werkzeug.utils import redirect
 
 from apkdrop import links
-from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import ApkdropError, Forbidden, NotFound, Unauthenticated
+from apkdrop.errors import ApkdropError, NotFound
 from apkdrop.http import route_map, serve
 from apkdrop.ids import OPAQUE_ID
-from apkdrop.install_pages import session, sign_in
-from apkdrop.install_pages.access import may_open, openable
+from apkdrop.install_pages import service, session, sign_in
 from apkdrop.install_pages.rendering import error_page, page
 from apkdrop.settings import InstallPagesSettings
-from apkdrop.ttls import DOWNLOAD_URL_TTL, PAGE_ICON_URL_TTL
 from apkdrop.version_labels import parse_label
 
 ROUTES = route_map(
@@ -29,16 +29,18 @@ ROUTES = route_map(
     Rule("/auth/verify", methods=["POST"], endpoint="verify_link"),
     Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
 )
-UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def app_page(
     request: flask.Request, deps: Dependencies[InstallPagesSettings], app_id: str
 ) -> flask.Response:
-    app, version, versions, email = _visible_version(request, deps, app_id)
+    app_id = _app_id(app_id)
+    email = session.signed_in_email(request, deps.settings, deps.sessions)
+    shown = service.app_page(deps, app_id, request.args.get("version"), email)
+    app, version, newest = shown.app, shown.version, shown.versions[0]
     base_url = deps.settings.public_base_url
     link = links.magic_link(base_url, app.id)
-    newest = versions[0]  # the newest this visitor may open: never name one they may not
+    # The newest this visitor may open: never name one they may not.
     newest_link = (
         link
         if newest.versionNumber == app.latest_application_version
@@ -49,21 +51,18 @@ def app_page(
         if "version" not in request.args
         else links.versioned_link(base_url, app.id, version.versionNumber)
     )
-    icon_url = (
-        deps.bucket.signed_get_url(version.iconObject, PAGE_ICON_URL_TTL)
-        if version.iconObject
-        else None
-    )
     return page(
         "app.html",
         app=app,
-        name=app.appLabel or app.packageName,
+        name=app.display_name,
         version=version,
-        history=[(v, links.versioned_link(base_url, app.id, v.versionNumber)) for v in versions],
+        history=[
+            (v, links.versioned_link(base_url, app.id, v.versionNumber)) for v in shown.versions
+        ],
         newest_link=newest_link,
         own_link=own_link,
         qr_svg=segno.make(own_link, error="m").svg_inline(scale=4, border=2),
-        icon_url=icon_url,
+        icon_url=shown.icon_url,
         download_url=links.download(app.id, version.versionNumber),
         signed_in_as=email,
         is_newest=version.versionNumber == newest.versionNumber,
@@ -73,21 +72,19 @@ def app_page(
 def download(
     request: flask.Request, deps: Dependencies[InstallPagesSettings], app_id: str
 ) -> flask.Response:
-    """A short-lived signed URL, so the bytes come straight from the bucket."""
-    app, version, _, _ = _visible_version(request, deps, app_id)
-    url = deps.bucket.signed_get_url(
-        version.objectName, DOWNLOAD_URL_TTL, download_name=download_name(app, version)
-    )
+    app_id = _app_id(app_id)
+    email = session.signed_in_email(request, deps.settings, deps.sessions)
+    url = service.download_url(deps, app_id, request.args.get("version"), email)
     return _redirect(url, 302)
 
 
 def ask_for_link(
     request: flask.Request, deps: Dependencies[InstallPagesSettings]
 ) -> flask.Response:
-    app = _app(deps, request.form.get("app", ""))
-    number = _requested_version(request.form.get("version"))
+    app_id = _app_id(request.form.get("app", ""))
     client = client_address(request, deps.settings.trusted_proxy_hops)
-    sign_in.request_link(deps, app, request.form.get("email", ""), client, number)
+    address = request.form.get("email", "")
+    app = service.request_sign_in(deps, app_id, request.form.get("version"), address, client)
     # The same answer for every address and every app: nobody learns who has access, or what.
     return page("check_email.html", app_id=app.id, minutes=sign_in.LINK_MINUTES)
 
@@ -134,58 +131,17 @@ def client_address(request: flask.Request, trusted_hops: int) -> str:
     return request.remote_addr or "unknown"
 
 
-def download_name(app: Application, version: Version) -> str:
-    """`Label-1.2.3.apk`, with anything unsafe in a file name replaced."""
-    label = UNSAFE_FILE_CHARACTERS.sub("_", app.appLabel or "").strip("._-")
-    version_name = UNSAFE_FILE_CHARACTERS.sub(
-        "_", version.apkInfo.versionName or version.version
-    ).strip("._-")
-    stem = f"{label or app.packageName}-{version_name or version.version}"
-    return stem.replace("..", "_")[:120] + ".apk"
-
-
-def _app(deps: Dependencies[InstallPagesSettings], app_id: str) -> Application:
-    app = deps.applications.get_app(app_id) if OPAQUE_ID.match(app_id) else None
-    if app is None:
-        raise NotFound("This app does not exist, or its link is mistyped.")
-    return app
-
-
-def _visible_version(
-    request: flask.Request, deps: Dependencies[InstallPagesSettings], app_id: str
-) -> tuple[Application, Version, list[Version], str | None]:
-    """The app, the requested version (else the latest) if the visitor may open it, and the
-    versions they may open, newest first."""
-    app = _app(deps, app_id)
-    versions = deps.applications.versions(app.id)
-    wanted = request.args.get("version")
-    requested = _requested_version(wanted)
-    number = app.latest_application_version if requested is None else requested
-    version = next((v for v in versions if v.versionNumber == number), None)
-    if version is None:
-        raise NotFound(f"This app has no version {wanted}.")
-    email = session.signed_in_email(request, deps.settings, deps.sessions)
-    if not may_open(app, version, email):
-        if email is None:
-            raise Unauthenticated("This app is private: sign in to see it.")
-        raise Forbidden(f"{email} is not on this app's list of testers.")
-    return app, version, openable(app, versions, email), email
+def _app_id(text: str) -> str:
+    """An id this API could have minted; any other names no app (and never reaches a query)."""
+    if not OPAQUE_ID.match(text):
+        raise NotFound(service.NO_SUCH_APP)
+    return text
 
 
 def _redirect(location: str, code: int) -> flask.Response:
     """werkzeug's redirect as the flask.Response every view returns (it builds the class it is
     given, but its annotation names only werkzeug's base class)."""
     return cast(flask.Response, redirect(location, code, Response=flask.Response))
-
-
-def _requested_version(text: str | None) -> int | None:
-    """The version number asked for; None when none is. A label that names none is not found."""
-    if text is None:
-        return None
-    number = parse_label(text)
-    if number is None:
-        raise NotFound(f"This app has no version {text}.")
-    return number
 
 
 def handle(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:

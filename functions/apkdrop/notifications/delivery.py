@@ -92,9 +92,7 @@ def _deliver_sign_in(deps: Dependencies[PublicLinkSettings], task: SignInEmailTa
         # Minted by the one worker that claimed the delivery; a retry replaces the token.
         label = None if task.version is None else version.version
         link = sign_in.issue_link(deps, task, label)
-        return render.sign_in_email(
-            task.email, app.appLabel or app.packageName, link, sign_in.LINK_MINUTES
-        )
+        return render.sign_in_email(task.email, app.display_name, link, sign_in.LINK_MINUTES)
 
     return _send_once(deps, task.delivery_id, email, None)
 

@@ -5,7 +5,6 @@ import datetime
 import pytest
 
 from apkdrop.adapters import firestore_applications
-from apkdrop.adapters.errors import BackendUnavailable
 from apkdrop.apk.models import ApkInfo
 from apkdrop.applications.models import (
     AccessType,
@@ -15,6 +14,8 @@ from apkdrop.applications.models import (
     Version,
 )
 from apkdrop.applications.ports import ApplicationRepository
+from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
+from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.notifications.models import Notification, NotificationState
 from tests.fakes import FakeApplicationStore
 from tests.integration.contract.conftest import IMPLEMENTATIONS, fake_or_firestore, unique
@@ -138,7 +139,9 @@ def test_an_appended_version_is_made_from_the_latest_and_updates_the_app(
         return version_of(app, number, "2.0")
 
     updated, version = store.append_version(app.id, make, {"appLabel": "Renamed"})
-    expected = app.model_copy(update={"appLabel": "Renamed", "latest_application_version": 2})
+    expected = app.model_copy(
+        update={"appLabel": "Renamed", "latest_application_version": 2, "lastVersionNumber": 2}
+    )
     assert seen == [(version_of(app, 1), 2)]
     assert (updated, version) == (expected, version_of(app, 2, "2.0"))
     assert store.get_app(app.id) == expected
@@ -254,3 +257,168 @@ def test_a_large_upload_is_created_once(store: ApplicationRepository) -> None:
         "accountId": account_id,
         "objectName": "first",
     }
+
+
+DELETED_AT = CREATED + datetime.timedelta(days=1)
+
+
+def private_to(users: list[str]):
+    return lambda version: (AccessType.PRIVATE, users)
+
+
+def test_the_access_of_one_version_changes_with_the_app_in_one_commit(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    append(store, app)
+    changes = {"accessChangedAt": DELETED_AT}
+    updated, changed = store.change_access(app.id, 2, private_to(["qa@example.com"]), changes)
+    assert updated == app.model_copy(
+        update={"latest_application_version": 2, "lastVersionNumber": 2, **changes}
+    )
+    assert [(v.versionNumber, v.accessType, v.allowedUsers) for v in changed] == [
+        (2, AccessType.PRIVATE, ["qa@example.com"])
+    ]
+    assert store.get_version(app.id, 2)[1] == changed[0]
+    assert store.get_version(app.id, 1)[1] == version_of(app, 1)  # untouched
+    assert store.get_app(app.id) == updated
+
+
+def test_the_access_of_every_version_changes_at_once_or_not_at_all(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    append(store, app)
+    numbers = store.change_access(app.id, None, private_to(["a@example.com"]), {"name": "Mine"})
+    assert [v.versionNumber for v in numbers[1]] == [2, 1]
+    assert numbers[0].name == "Mine"
+    assert {v.accessType for v in store.versions(app.id)} == {AccessType.PRIVATE}
+
+    def refuse_one(version: Version):
+        if version.versionNumber == 1:
+            raise InvalidRequest("no")
+        return AccessType.PUBLIC, []
+
+    with pytest.raises(InvalidRequest):
+        store.change_access(app.id, None, refuse_one, {"name": "Other"})
+    assert {v.accessType for v in store.versions(app.id)} == {AccessType.PRIVATE}
+    assert store.get_app(app.id).name == "Mine"
+
+
+def test_a_rename_alone_leaves_every_version_as_it_was(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    updated, changed = store.change_access(app.id, None, None, {"name": "Renamed"})
+    assert (updated.name, changed) == ("Renamed", [])
+    assert store.get_version(app.id, 1)[1] == version_of(app, 1)
+
+
+def test_changing_what_does_not_exist_is_none(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    assert store.change_access(unique("app"), None, private_to(["a@example.com"]), {}) is None
+    assert store.change_access(app.id, 5, private_to(["a@example.com"]), {}) is None
+
+
+def test_a_deleted_version_is_a_tombstone_and_the_latest_moves_back(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    append(store, app)
+    tombstone = store.delete_version(app.id, 2, "owner@example.com", DELETED_AT)
+    assert tombstone == VersionTombstone(
+        versionNumber=2,
+        deletedAt=DELETED_AT,
+        deletedBy="owner@example.com",
+        pendingObjects=[version_of(app, 2).objectName],
+    )
+    assert store.deleted_version(app.id, 2) == tombstone
+    assert store.deleted_version(app.id, 1) is None
+    assert store.get_version(app.id, 2) is None
+    assert [v.versionNumber for v in store.versions(app.id)] == [1]
+    moved = store.get_app(app.id)
+    assert (moved.latest_application_version, moved.next_version_number) == (1, 3)
+    assert store.latest_versions([moved]) == {app.id: version_of(app, 1)}
+    # A second deletion finds the tombstone as it is; finishing clears what it lists.
+    assert store.delete_version(app.id, 2, "other@example.com", CREATED) == tombstone
+    store.finish_version_deletion(app.id, 2)
+    assert store.deleted_version(app.id, 2).pendingObjects == []
+    assert store.delete_version(app.id, 7, "owner@example.com", DELETED_AT) is None
+
+
+def test_a_deleted_number_is_never_given_again(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    append(store, app)
+    store.delete_version(app.id, 2, "owner@example.com", DELETED_AT)
+    updated, version = append(store, app)
+    assert (updated.latest_application_version, version.versionNumber) == (3, 3)
+    store.delete_version(app.id, 1, "owner@example.com", DELETED_AT)
+    store.delete_version(app.id, 3, "owner@example.com", DELETED_AT)
+    empty = store.get_app(app.id)
+    assert (empty.latest_application_version, store.versions(app.id)) == (0, [])
+    seen: list[Version | None] = []
+
+    def make(latest: Version | None, number: int) -> Version:
+        seen.append(latest)
+        return version_of(app, number)
+
+    assert store.append_version(app.id, make, {})[1].versionNumber == 4
+    assert seen == [None]  # nothing to inherit from
+
+
+def test_a_version_made_after_an_icon_lists_both_objects(store: ApplicationRepository) -> None:
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"iconObject": f"icons/{app.id}.png"})
+    assert store.create_app(app, first, claim_package=True)
+    tombstone = store.delete_version(app.id, 1, "owner@example.com", DELETED_AT)
+    assert tombstone.pendingObjects == [first.objectName, f"icons/{app.id}.png"]
+
+
+def test_a_deleted_app_is_a_tombstone_and_releases_its_package(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    append(store, app)
+    append(store, app)
+    store.delete_version(app.id, 2, "owner@example.com", DELETED_AT)  # left unfinished
+    tombstone = store.delete_app(app.id, "owner@example.com", DELETED_AT)
+    assert tombstone == AppTombstone(
+        id=app.id,
+        accountId=app.accountId,
+        deletedAt=DELETED_AT,
+        deletedBy="owner@example.com",
+        pendingObjects=tombstone.pendingObjects,  # in no particular order
+    )
+    assert sorted(tombstone.pendingObjects) == sorted(
+        version_of(app, n).objectName for n in (1, 2, 3)
+    )
+    assert store.get_app(app.id) is None
+    assert store.get_version(app.id, 1) is None
+    assert store.apps_of_account(app.accountId) == []
+    assert store.latest_app_for_package(app.accountId, app.packageName) is None
+    assert store.deleted_app(app.id) == tombstone
+    assert store.delete_app(app.id, "again@example.com", CREATED) == tombstone
+    store.finish_app_deletion(app.id)
+    assert store.deleted_app(app.id).pendingObjects == []
+    assert store.versions(app.id) == []
+    assert [store.deleted_version(app.id, n).versionNumber for n in (1, 2, 3)] == [1, 2, 3]
+    # The package is free: a new app claims it.
+    again = new_app(app.accountId)
+    assert store.create_app(again, version_of(again, 1), claim_package=True)
+    assert store.delete_app(unique("app"), "owner@example.com", DELETED_AT) is None
+    assert store.deleted_app(unique("app")) is None
+
+
+def test_deleting_an_older_app_of_a_package_leaves_the_newer_its_package(
+    store: ApplicationRepository,
+) -> None:
+    older = created(store, new_app())
+    newer = new_app(older.accountId, hours=1)
+    assert store.create_app(newer, version_of(newer, 1), claim_package=False)
+    store.delete_app(older.id, "owner@example.com", DELETED_AT)
+    assert store.latest_app_for_package(older.accountId, older.packageName) == newer
+
+
+def test_an_upload_to_a_deleted_app_is_refused(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    store.delete_app(app.id, "owner@example.com", DELETED_AT)
+    with pytest.raises(Conflict):
+        append(store, app)

@@ -9,8 +9,7 @@ import google_crc32c
 import pytest
 
 from apkdrop.adapters import cloud_storage
-from apkdrop.adapters.errors import BackendUnavailable
-from apkdrop.errors import ObjectGone
+from apkdrop.errors import BackendUnavailable, ObjectGone
 from tests.fakes import FakeBucket
 from tests.integration.contract.conftest import CONTRACT_BUCKET, IMPLEMENTATIONS, unique
 

@@ -5,9 +5,9 @@ import datetime
 import pytest
 
 from apkdrop.adapters import firestore
-from apkdrop.adapters.errors import BackendUnavailable
-from apkdrop.builds.models import BuildType, StoredBuild, StoredContext, UploadState
+from apkdrop.builds.models import BuildType, StoredBuild, StoredContext, UploadState, tombstone
 from apkdrop.builds.ports import BuildRepository
+from apkdrop.errors import BackendUnavailable
 from tests.fakes import FakeBuildStore
 from tests.integration.contract.conftest import (
     IMPLEMENTATIONS,
@@ -141,3 +141,40 @@ def test_an_update_of_an_unknown_build_is_none_and_decides_nothing(
     decided: list[StoredBuild] = []
     assert builds.update_build(unique_number(), lambda current: decided.append(current)) is None
     assert decided == []
+
+
+def test_a_context_update_writes_what_decide_returns(builds: BuildRepository) -> None:
+    context = new_context()
+    builds.create_context(context)
+    deleted = CREATED + datetime.timedelta(hours=1)
+    expected = context.model_copy(update={"dateDeleted": deleted})
+    assert builds.update_context(context.id, lambda current: {"dateDeleted": deleted}) == expected
+    assert builds.get_context(context.id) == expected
+    # None leaves it as it is.
+    assert builds.update_context(context.id, lambda current: None) == expected
+
+
+def test_a_context_update_of_an_unknown_context_is_none_and_decides_nothing(
+    builds: BuildRepository,
+) -> None:
+    decided: list[StoredContext] = []
+    assert builds.update_context(unique_number(), lambda c: decided.append(c)) is None
+    assert decided == []
+
+
+def test_a_tombstone_reads_back_with_its_pending_objects(builds: BuildRepository) -> None:
+    context = new_context()
+    build = new_build(context)
+    builds.create_build(build)
+    deleted = CREATED + datetime.timedelta(minutes=5)
+    builds.update_build(build.id, lambda current: tombstone(deleted, [current.objectName]))
+    half = builds.get_build(build.id)
+    assert half is not None
+    assert (half.uploadState, half.dateDeleted, half.pendingObjects) == (
+        UploadState.DELETED,
+        deleted,
+        [build.objectName],
+    )
+    builds.update_build(build.id, lambda current: {"pendingObjects": []})
+    assert builds.get_build(build.id) == half.model_copy(update={"pendingObjects": []})
+    assert [b.uploadState for b in builds.builds_of_context(context.id)] == [UploadState.DELETED]

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from apkdrop.adapters import firestore_sessions
-from apkdrop.adapters.errors import BackendUnavailable
+from apkdrop.errors import BackendUnavailable
 from apkdrop.install_pages.ports import SessionRepository
 from apkdrop.timeutil import utc_now
 from tests.fakes import FakeSessions

@@ -1,0 +1,187 @@
+"""Firestore: owners' changes to an app and its versions, each one transaction.
+
+Every transaction reads the app document and writes it, so it is serialised with an upload's
+optimistic version commit (firestore_applications.append_version), which retries after it.
+Tombstones (applications/tombstones.py) replace the documents they stand for.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable
+
+from google.cloud import firestore
+
+from apkdrop.applications.models import Access, Application, Version
+from apkdrop.applications.tombstones import (
+    AppTombstone,
+    VersionTombstone,
+    is_tombstone,
+    objects_of,
+)
+
+# A transaction that meets contention is retried by the client library this many times.
+TRANSACTION_ATTEMPTS = 20
+# Version documents tombstoned per commit when an app is deleted (Firestore allows 500 writes).
+TOMBSTONES_PER_COMMIT = 400
+
+Snapshot = firestore.DocumentSnapshot
+
+
+def live_app(snapshot: Snapshot) -> Application | None:
+    """The app of a document; None when it does not exist or is a tombstone."""
+    document = snapshot.to_dict()
+    if document is None or is_tombstone(document):
+        return None
+    return Application.model_validate(document)
+
+
+def live_version(snapshot: Snapshot) -> Version | None:
+    document = snapshot.to_dict()
+    if document is None or is_tombstone(document):
+        return None
+    return Version.model_validate(document)
+
+
+def live_versions(snapshots: Iterable[Snapshot]) -> list[Version]:
+    """The versions among `snapshots` that are not tombstones, newest first."""
+    versions = [version for s in snapshots if (version := live_version(s)) is not None]
+    return sorted(versions, key=lambda version: version.versionNumber, reverse=True)
+
+
+def change_access(
+    db: firestore.Client,
+    app_ref: firestore.DocumentReference,
+    number: int | None,
+    change: Callable[[Version], Access] | None,
+    app_changes: dict,
+) -> tuple[Application, list[Version]] | None:
+    @firestore.transactional
+    def run(transaction: firestore.Transaction) -> tuple[Application, list[Version]] | None:
+        app = live_app(app_ref.get(transaction=transaction))
+        if app is None:
+            return None
+        if change is None:
+            transaction.update(app_ref, app_changes)
+            return app.model_copy(update=app_changes), []
+        versions_ref = app_ref.collection("versions")
+        if number is None:
+            versions = live_versions(versions_ref.stream(transaction=transaction))
+        else:
+            found = live_version(versions_ref.document(str(number)).get(transaction=transaction))
+            if found is None:
+                return None
+            versions = [found]
+        changed = []
+        for version in versions:
+            access_type, allowed_users = change(version)
+            update = {"accessType": access_type, "allowedUsers": allowed_users}
+            transaction.update(versions_ref.document(str(version.versionNumber)), update)
+            changed.append(version.model_copy(update=update))
+        transaction.update(app_ref, app_changes)
+        return app.model_copy(update=app_changes), changed
+
+    return run(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+
+def delete_version(
+    db: firestore.Client,
+    app_ref: firestore.DocumentReference,
+    number: int,
+    deleted_by: str,
+    at: datetime.datetime,
+) -> VersionTombstone | None:
+    @firestore.transactional
+    def run(transaction: firestore.Transaction) -> VersionTombstone | None:
+        app = live_app(app_ref.get(transaction=transaction))
+        version_ref = app_ref.collection("versions").document(str(number))
+        document = version_ref.get(transaction=transaction).to_dict()
+        if app is None or document is None:
+            return None
+        if is_tombstone(document):
+            return VersionTombstone.model_validate(document)
+        version = Version.model_validate(document)
+        remaining = [
+            snapshot.get("versionNumber")
+            for snapshot in app_ref.collection("versions")
+            .select(["versionNumber", "deletedAt"])
+            .stream(transaction=transaction)
+            if not is_tombstone(snapshot.to_dict() or {})
+        ]
+        tombstone = VersionTombstone(
+            versionNumber=number,
+            deletedAt=at,
+            deletedBy=deleted_by,
+            pendingObjects=objects_of(version),
+        )
+        transaction.set(version_ref, tombstone.model_dump())
+        newest = max((n for n in remaining if n != number), default=0)
+        transaction.update(
+            app_ref,
+            {
+                "latest_application_version": newest,
+                "lastVersionNumber": app.next_version_number - 1,
+            },
+        )
+        return tombstone
+
+    return run(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+
+def delete_app(
+    db: firestore.Client,
+    app_ref: firestore.DocumentReference,
+    package_pointer: Callable[[Application], firestore.DocumentReference],
+    deleted_by: str,
+    at: datetime.datetime,
+) -> AppTombstone | None:
+    @firestore.transactional
+    def run(transaction: firestore.Transaction) -> AppTombstone | None:
+        document = app_ref.get(transaction=transaction).to_dict()
+        if document is None:
+            return None
+        if is_tombstone(document):
+            return AppTombstone.model_validate(document)
+        app = Application.model_validate(document)
+        pending: list[str] = []
+        for snapshot in app_ref.collection("versions").stream(transaction=transaction):
+            version = snapshot.to_dict() or {}
+            if is_tombstone(version):  # a version deletion that did not finish
+                pending += VersionTombstone.model_validate(version).pendingObjects
+            else:
+                pending += objects_of(Version.model_validate(version))
+        pointer = package_pointer(app)
+        claim = pointer.get(transaction=transaction)
+        if claim.exists and claim.get("appId") == app.id:  # else a newer app holds the package
+            transaction.delete(pointer)
+        tombstone = AppTombstone(
+            id=app.id,
+            accountId=app.accountId,
+            deletedAt=at,
+            deletedBy=deleted_by,
+            pendingObjects=pending,
+        )
+        transaction.set(app_ref, tombstone.model_dump())
+        return tombstone
+
+    return run(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+
+def finish_app_deletion(db: firestore.Client, app_ref: firestore.DocumentReference) -> None:
+    """Tombstones the deleted app's version documents (nothing else writes them any more: every
+    writer checks the app first), then clears the app's pendingObjects."""
+    app = AppTombstone.model_validate(app_ref.get().to_dict())
+    live = [
+        snapshot
+        for snapshot in app_ref.collection("versions").stream()
+        if not is_tombstone(snapshot.to_dict() or {})
+    ]
+    for start in range(0, len(live), TOMBSTONES_PER_COMMIT):
+        batch = db.batch()
+        for snapshot in live[start : start + TOMBSTONES_PER_COMMIT]:
+            tombstone = VersionTombstone(
+                versionNumber=snapshot.get("versionNumber"),
+                deletedAt=app.deletedAt,
+                deletedBy=app.deletedBy,
+            )
+            batch.set(snapshot.reference, tombstone.model_dump())
+        batch.commit()
+    app_ref.update({"pendingObjects": []})

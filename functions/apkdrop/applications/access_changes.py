@@ -1,0 +1,101 @@
+"""Owners change who may open a version, or every version of an app at once, and name apps.
+
+The upload form's rules decide what access is valid (form.read_allowed_users, checked_access),
+and install_pages/access.py reads the stored fields on every request, so a change holds from
+the next request on, signed-in sessions included.
+"""
+
+from collections.abc import Callable
+
+from pydantic import JsonValue
+
+from apkdrop.accounts import Caller
+from apkdrop.applications.form import checked_access, read_allowed_users
+from apkdrop.applications.models import (
+    Access,
+    AccessChange,
+    AccessType,
+    ApplicationChange,
+    ApplicationDetail,
+    Version,
+    VersionView,
+)
+from apkdrop.applications.queries import get_application, owned_app, version_view
+from apkdrop.audit.models import AuditAction
+from apkdrop.audit.service import record
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import InvalidRequest, NotFound
+from apkdrop.links import application_path, version_path
+from apkdrop.version_labels import parse_label
+
+NOTHING_TO_CHANGE = "Give accessType or allowedUsers"
+
+
+def change_version(
+    deps: Dependencies, caller: Caller, app_id: str, version: str, change: AccessChange
+) -> VersionView:
+    app = owned_app(deps, caller, app_id)
+    number = version_number(app_id, version)
+    rule, details = _access_rule(deps, change)
+    if rule is None:
+        raise InvalidRequest(NOTHING_TO_CHANGE)
+    changed = deps.applications.change_access(
+        app.id, number, rule, {"accessChangedAt": deps.clock()}
+    )
+    if changed is None:
+        raise NotFound(f"Application {app_id} has no version {version}")
+    app, (stored,) = changed
+    record(deps, caller, AuditAction.ACCESS_CHANGE, version_path(app.id, number), details)
+    return version_view(deps, app, stored)
+
+
+def change_application(
+    deps: Dependencies, caller: Caller, app_id: str, change: ApplicationChange
+) -> ApplicationDetail:
+    """In one commit: the name, and the access of every remaining version."""
+    app = owned_app(deps, caller, app_id)
+    rule, details = _access_rule(deps, change)
+    if rule is None and change.name is None:
+        raise InvalidRequest(f"{NOTHING_TO_CHANGE} or name")
+    app_changes: dict = {"accessChangedAt": deps.clock()}
+    if change.name is not None:
+        app_changes["name"] = details["name"] = change.name
+    if deps.applications.change_access(app.id, None, rule, app_changes) is None:
+        raise NotFound(f"Application {app_id} not found")  # deleted meanwhile
+    record(deps, caller, AuditAction.ACCESS_CHANGE, application_path(app.id), details)
+    return get_application(deps, caller, app.id)
+
+
+def version_number(app_id: str, version: str) -> int:
+    """`3.0` or `3`; anything else names no version."""
+    number = parse_label(version)
+    if number is None:
+        raise NotFound(f"Application {app_id} has no version {version}")
+    return number
+
+
+def _access_rule(
+    deps: Dependencies, change: AccessChange
+) -> tuple[Callable[[Version], Access] | None, dict[str, JsonValue]]:
+    """What each version's access becomes (None: the request leaves access alone), and the
+    change as the audit trail records it."""
+    if change.accessType is None and change.allowedUsers is None:
+        return None, {}
+    users = (
+        None
+        if change.allowedUsers is None
+        else read_allowed_users(change.allowedUsers, deps.settings.max_allowed_users)
+    )
+    details: dict[str, JsonValue] = {}
+    if change.accessType is not None:
+        details["accessType"] = change.accessType.value
+    if users is not None:
+        details["allowedUsers"] = list(users)
+
+    def new_access(version: Version) -> Access:
+        allowed = version.allowedUsers if users is None else users
+        # Naming testers never leaves a version open to everyone (the upload's rule).
+        access = change.accessType or (AccessType.PRIVATE if users else version.accessType)
+        return checked_access(access, allowed)
+
+    return new_access, details

@@ -1,0 +1,54 @@
+"""Owners delete a version or a whole app: nothing is left pointing at a missing file.
+
+First one commit turns the record into a tombstone listing its objects (`pendingObjects`), then
+the objects are deleted (a missing one counts as deleted), then the list is cleared. A DELETE
+that finds a tombstone still listing objects finishes the job, so a retry after a half-failed
+delete completes it; one without them is gone already (404).
+"""
+
+from apkdrop.accounts import Caller
+from apkdrop.applications.access_changes import version_number
+from apkdrop.applications.queries import owned_app
+from apkdrop.audit.models import AuditAction
+from apkdrop.audit.service import record
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import NotFound
+from apkdrop.ids import OPAQUE_ID
+from apkdrop.links import application_path, version_path
+
+
+def delete_version(deps: Dependencies, caller: Caller, app_id: str, version: str) -> None:
+    """The app's latest pointer (magicLink) moves to the newest remaining version; numbers of
+    the others never change, and the deleted one is never given again."""
+    app = owned_app(deps, caller, app_id)
+    number = version_number(app_id, version)
+    store = deps.applications
+    tombstone = store.delete_version(app.id, number, caller.email, deps.clock())
+    if tombstone is None or not tombstone.pendingObjects:
+        raise NotFound(f"Application {app_id} has no version {version}")
+    _delete_objects(deps, tombstone.pendingObjects)
+    store.finish_version_deletion(app.id, number)
+    record(deps, caller, AuditAction.DELETE, version_path(app.id, number))
+
+
+def delete_application(deps: Dependencies, caller: Caller, app_id: str) -> None:
+    """Every version's files, then the app: its links answer 410, and its package is released
+    so a later upload of it creates a new app."""
+    store = deps.applications
+    app = store.get_app(app_id) if OPAQUE_ID.match(app_id) else None
+    if app is not None and app.accountId == caller.id:
+        tombstone = store.delete_app(app.id, caller.email, deps.clock())
+    else:
+        tombstone = store.deleted_app(app_id) if app is None and OPAQUE_ID.match(app_id) else None
+        if tombstone is not None and not tombstone.pendingObjects:
+            tombstone = None  # deleted and done
+    if tombstone is None or tombstone.accountId != caller.id:
+        raise NotFound(f"Application {app_id} not found")
+    _delete_objects(deps, tombstone.pendingObjects)
+    store.finish_app_deletion(tombstone.id)
+    record(deps, caller, AuditAction.DELETE, application_path(tombstone.id))
+
+
+def _delete_objects(deps: Dependencies, names: list[str]) -> None:
+    for name in names:
+        deps.bucket.delete_object(name)

@@ -1,0 +1,30 @@
+"""The `upload` events of both APIs: a published version, and a registered build."""
+
+from apkdrop.accounts import Caller
+from apkdrop.applications.models import Application, Version
+from apkdrop.audit.models import AuditAction
+from apkdrop.audit.service import record
+from apkdrop.audit.targets import build_target, version_target
+from apkdrop.builds.models import StoredBuild
+from apkdrop.dependencies import Dependencies
+
+
+def record_version(deps: Dependencies, caller: Caller, app: Application, version: Version) -> None:
+    details = {
+        "package": app.packageName,
+        "versionName": version.apkInfo.versionName,
+        "sha256": version.sha256,
+    }
+    target = version_target(app.id, version.versionNumber)
+    record(deps, caller, AuditAction.UPLOAD, target, details)
+
+
+def record_build(deps: Dependencies, caller: Caller, build: StoredBuild) -> None:
+    """At registration: the key acts then; the file lands later, through its signed URL."""
+    details = {
+        "contextId": build.contextId,
+        "buildType": build.buildType.value,
+        "buildFileName": build.buildFileName,
+    }
+    target = build_target(build.projectName, build.id)
+    record(deps, caller, AuditAction.UPLOAD, target, details)

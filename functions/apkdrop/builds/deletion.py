@@ -1,0 +1,81 @@
+"""Deleting builds and upload contexts.
+
+Nothing is left pointing at a missing file: one commit first turns the build into a DELETED
+tombstone listing its file in `pendingObjects`, then the file is deleted (a missing one counts as
+deleted), then the list is cleared. A DELETE that finds a tombstone with pending objects finishes
+the job, so a retry completes a deletion that failed halfway; one without them answers 404.
+A file that arrives after the deletion (its signed URL was still valid) is deleted by the
+finalize trigger, or by the expiry task when its event is lost (see settlement.py).
+"""
+
+from pydantic import JsonValue
+
+from apkdrop.accounts import Caller
+from apkdrop.audit import service as audit
+from apkdrop.audit.models import AuditAction
+from apkdrop.builds.models import StoredBuild, StoredContext, UploadState, tombstone
+from apkdrop.builds.service import owned_build, owned_context
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import NotFound
+
+
+def build_path(project_name: str, build_id: int) -> str:
+    return f"/api/v1/projects/{project_name}/builds/{build_id}"
+
+
+def context_path(project_name: str, context_id: int) -> str:
+    return f"/api/v1/projects/{project_name}/build-uploads/{context_id}"
+
+
+def delete_build(deps: Dependencies, caller: Caller, project_name: str, build_id: int) -> None:
+    owned_build(deps, caller, project_name, build_id)
+    if not _delete(deps, build_id):
+        raise NotFound(f"Build {build_id} not found")
+    audit.record(deps, caller, AuditAction.DELETE, build_path(project_name, build_id))
+
+
+def delete_context(deps: Dependencies, caller: Caller, project_name: str, context_id: int) -> None:
+    """Deletes every build of the context, and refuses new ones from then on.
+
+    The context is marked first, so a registration racing this either sees the mark or made
+    its build before the builds are listed here (register_build checks the mark again after
+    it creates its build).
+    """
+    context = owned_context(deps, caller, project_name, context_id)
+    deps.builds.update_context(context.id, lambda current: _context_tombstone(deps, current))
+    builds = deps.builds.builds_of_context(context.id)
+    deleted: list[JsonValue] = [build.id for build in builds if _delete(deps, build.id)]
+    if context.dateDeleted is not None and not deleted:
+        raise NotFound(f"Build upload context {context_id} not found")
+    audit.record(
+        deps,
+        caller,
+        AuditAction.DELETE,
+        context_path(project_name, context_id),
+        {"buildIds": deleted},
+    )
+
+
+def _context_tombstone(deps: Dependencies, current: StoredContext) -> dict | None:
+    return None if current.dateDeleted is not None else {"dateDeleted": deps.clock()}
+
+
+def _delete(deps: Dependencies, build_id: int) -> bool:
+    """Makes the build a tombstone and deletes its file; False when that was done already."""
+
+    def mark(current: StoredBuild) -> dict | None:
+        if current.uploadState is UploadState.DELETED:
+            return None
+        return tombstone(deps.clock(), [current.objectName])
+
+    build = deps.builds.update_build(build_id, mark)
+    if build is None or not build.pendingObjects:
+        return False
+    for object_name in build.pendingObjects:
+        deps.bucket.delete_object(object_name)
+    deps.builds.update_build(build_id, _clear_pending)
+    return True
+
+
+def _clear_pending(current: StoredBuild) -> dict | None:
+    return {"pendingObjects": []} if current.pendingObjects else None

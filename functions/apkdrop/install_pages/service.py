@@ -1,0 +1,89 @@
+"""What the install pages serve: the version a visitor asked for, if they may open it."""
+
+from dataclasses import dataclass
+
+from apkdrop.applications.models import Application, Version
+from apkdrop.dependencies import Dependencies
+from apkdrop.downloads import service as downloads
+from apkdrop.downloads.models import Via
+from apkdrop.errors import Forbidden, NotFound, Unauthenticated
+from apkdrop.install_pages import gone, sign_in
+from apkdrop.install_pages.access import may_open, openable
+from apkdrop.ttls import PAGE_ICON_URL_TTL
+from apkdrop.version_labels import parse_label
+
+NO_SUCH_APP = "This app does not exist, or its link is mistyped."
+
+
+@dataclass(frozen=True)
+class VisibleVersion:
+    """A version the visitor may open, and every version of its app they may open."""
+
+    app: Application
+    version: Version
+    versions: list[Version]  # newest first; the others are not even named
+
+
+@dataclass(frozen=True)
+class AppPage(VisibleVersion):
+    icon_url: str | None
+
+
+def visible_version(
+    deps: Dependencies, app_id: str, requested: str | None, email: str | None
+) -> VisibleVersion:
+    """Version `requested` (its label as asked, None: the latest) of the app, if `email` may
+    open it."""
+    app = _app(deps, app_id)
+    versions = deps.applications.versions(app.id)
+    number = _requested_version(requested)
+    if number is None:
+        number = app.latest_application_version
+    version = next((v for v in versions if v.versionNumber == number), None)
+    if version is None:
+        deleted = gone.version_gone(deps, app, versions, number if requested else None, email)
+        raise deleted or NotFound(f"This app has no version {requested}.")
+    if not may_open(app, version, email):
+        if email is None:
+            raise Unauthenticated("This app is private: sign in to see it.")
+        raise Forbidden(f"{email} is not on this app's list of testers.")
+    return VisibleVersion(app, version, openable(app, versions, email))
+
+
+def app_page(deps: Dependencies, app_id: str, requested: str | None, email: str | None) -> AppPage:
+    visible = visible_version(deps, app_id, requested, email)
+    icon = visible.version.iconObject
+    icon_url = deps.bucket.signed_get_url(icon, PAGE_ICON_URL_TTL) if icon else None
+    return AppPage(visible.app, visible.version, visible.versions, icon_url)
+
+
+def download_url(deps: Dependencies, app_id: str, requested: str | None, email: str | None) -> str:
+    """A short-lived signed URL, so the bytes come straight from the bucket (recorded)."""
+    visible = visible_version(deps, app_id, requested, email)
+    return downloads.signed_download(deps, visible.app, visible.version, email, Via.PAGE)
+
+
+def request_sign_in(
+    deps: Dependencies, app_id: str, requested: str | None, address: str, client: str
+) -> Application:
+    """Queues a sign-in link for `requested` (None: the latest) of an app that exists."""
+    app = _app(deps, app_id)
+    sign_in.request_link(deps, app, address, client, _requested_version(requested))
+    return app
+
+
+def _app(deps: Dependencies, app_id: str) -> Application:
+    app = deps.applications.get_app(app_id)
+    if app is None:
+        raise gone.app_gone(deps, app_id) or NotFound(NO_SUCH_APP)
+    return app
+
+
+def _requested_version(text: str | None) -> int | None:
+    """The version number asked for; None when none is. A label that names none is not found."""
+    if text is None:
+        return None
+    number = parse_label(text)
+    if number is None:
+        raise NotFound(f"This app has no version {text}.")
+    return number
