@@ -26,13 +26,18 @@ from apkdrop.audit.service import record
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest, NotFound
 from apkdrop.links import application_path, version_path
+from apkdrop.settings import ApplicationApiSettings, ApplicationUploadSettings
 from apkdrop.version_labels import parse_label
 
 NOTHING_TO_CHANGE = "Give accessType or allowedUsers"
 
 
 def change_version(
-    deps: Dependencies, caller: Caller, app_id: str, version: str, change: AccessChange
+    deps: Dependencies[ApplicationApiSettings],
+    caller: Caller,
+    app_id: str,
+    version: str,
+    change: AccessChange,
 ) -> VersionView:
     app = owned_app(deps, caller, app_id)
     number = version_number(app_id, version)
@@ -50,7 +55,10 @@ def change_version(
 
 
 def change_application(
-    deps: Dependencies, caller: Caller, app_id: str, change: ApplicationChange
+    deps: Dependencies[ApplicationApiSettings],
+    caller: Caller,
+    app_id: str,
+    change: ApplicationChange,
 ) -> ApplicationDetail:
     """In one commit: the name, and the access of every remaining version."""
     app = owned_app(deps, caller, app_id)
@@ -75,7 +83,7 @@ def version_number(app_id: str, version: str) -> int:
 
 
 def _access_rule(
-    deps: Dependencies, change: AccessChange
+    deps: Dependencies[ApplicationUploadSettings], change: AccessChange
 ) -> tuple[Callable[[Version], Access] | None, dict[str, JsonValue]]:
     """What each version's access becomes (None: the request leaves access alone), and the
     change as the audit trail records it."""

@@ -17,7 +17,7 @@ from apkdrop.ids import OPAQUE_ID
 from apkdrop.links import application_path, version_path
 
 
-def delete_version(deps: Dependencies, caller: Caller, app_id: str, version: str) -> None:
+def delete_version(deps: Dependencies[object], caller: Caller, app_id: str, version: str) -> None:
     """The app's latest pointer (magicLink) moves to the newest remaining version; numbers of
     the others never change, and the deleted one is never given again."""
     app = owned_app(deps, caller, app_id)
@@ -31,7 +31,7 @@ def delete_version(deps: Dependencies, caller: Caller, app_id: str, version: str
     record(deps, caller, AuditAction.DELETE, version_path(app.id, number))
 
 
-def delete_application(deps: Dependencies, caller: Caller, app_id: str) -> None:
+def delete_application(deps: Dependencies[object], caller: Caller, app_id: str) -> None:
     """Every version's files, then the app: its links answer 410, and its package is released
     so a later upload of it creates a new app."""
     store = deps.applications
@@ -49,6 +49,6 @@ def delete_application(deps: Dependencies, caller: Caller, app_id: str) -> None:
     record(deps, caller, AuditAction.DELETE, application_path(tombstone.id))
 
 
-def _delete_objects(deps: Dependencies, names: list[str]) -> None:
+def _delete_objects(deps: Dependencies[object], names: list[str]) -> None:
     for name in names:
         deps.bucket.delete_object(name)

@@ -13,10 +13,11 @@ from apkdrop.applications.models import (
 from apkdrop.applications.queries import checked_app_id
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json
+from apkdrop.settings import ApplicationApiSettings
 
 
 def change_version(
-    request: flask.Request, deps: Dependencies, app_id: str, version: str
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str, version: str
 ) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
     change = parse_json(request, AccessChange)
@@ -24,7 +25,9 @@ def change_version(
     return json_response(VersionAnswer(data=changed))
 
 
-def change_application(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+def change_application(
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str
+) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
     change = parse_json(request, ApplicationChange)
     changed = access_changes.change_application(deps, caller, checked_app_id(app_id), change)
@@ -32,14 +35,16 @@ def change_application(request: flask.Request, deps: Dependencies, app_id: str) 
 
 
 def delete_version(
-    request: flask.Request, deps: Dependencies, app_id: str, version: str
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str, version: str
 ) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
     deletion.delete_version(deps, caller, checked_app_id(app_id), version)
     return flask.Response(status=204)
 
 
-def delete_application(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+def delete_application(
+    request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str
+) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
     deletion.delete_application(deps, caller, checked_app_id(app_id))
     return flask.Response(status=204)

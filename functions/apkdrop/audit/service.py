@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def record(
-    deps: Dependencies,
+    deps: Dependencies[object],
     caller: Caller,
     action: AuditAction,
     target: str,
@@ -61,7 +61,9 @@ def append_event(
     return event
 
 
-def account_events(deps: Dependencies, caller: Caller, page: PageRequest[TimeCursor]) -> AuditPage:
+def account_events(
+    deps: Dependencies[object], caller: Caller, page: PageRequest[TimeCursor]
+) -> AuditPage:
     """The caller's account's events, newest first."""
     events, last = deps.audit.trail(caller.id, page.limit, page.after)
     return AuditPage(

@@ -9,7 +9,9 @@ from apkdrop.builds.models import StoredBuild
 from apkdrop.dependencies import Dependencies
 
 
-def record_version(deps: Dependencies, caller: Caller, app: Application, version: Version) -> None:
+def record_version(
+    deps: Dependencies[object], caller: Caller, app: Application, version: Version
+) -> None:
     details = {
         "package": app.packageName,
         "versionName": version.apkInfo.versionName,
@@ -19,7 +21,7 @@ def record_version(deps: Dependencies, caller: Caller, app: Application, version
     record(deps, caller, AuditAction.UPLOAD, target, details)
 
 
-def record_build(deps: Dependencies, caller: Caller, build: StoredBuild) -> None:
+def record_build(deps: Dependencies[object], caller: Caller, build: StoredBuild) -> None:
     """At registration: the key acts then; the file lands later, through its signed URL."""
     details = {
         "contextId": build.contextId,

@@ -27,14 +27,18 @@ def context_path(project_name: str, context_id: int) -> str:
     return f"/api/v1/projects/{project_name}/build-uploads/{context_id}"
 
 
-def delete_build(deps: Dependencies, caller: Caller, project_name: str, build_id: int) -> None:
+def delete_build(
+    deps: Dependencies[object], caller: Caller, project_name: str, build_id: int
+) -> None:
     owned_build(deps, caller, project_name, build_id)
     if not _delete(deps, build_id):
         raise NotFound(f"Build {build_id} not found")
     audit.record(deps, caller, AuditAction.DELETE, build_path(project_name, build_id))
 
 
-def delete_context(deps: Dependencies, caller: Caller, project_name: str, context_id: int) -> None:
+def delete_context(
+    deps: Dependencies[object], caller: Caller, project_name: str, context_id: int
+) -> None:
     """Deletes every build of the context, and refuses new ones from then on.
 
     The context is marked first, so a registration racing this either sees the mark or made
@@ -56,11 +60,11 @@ def delete_context(deps: Dependencies, caller: Caller, project_name: str, contex
     )
 
 
-def _context_tombstone(deps: Dependencies, current: StoredContext) -> dict | None:
+def _context_tombstone(deps: Dependencies[object], current: StoredContext) -> dict | None:
     return None if current.dateDeleted is not None else {"dateDeleted": deps.clock()}
 
 
-def _delete(deps: Dependencies, build_id: int) -> bool:
+def _delete(deps: Dependencies[object], build_id: int) -> bool:
     """Makes the build a tombstone and deletes its file; False when that was done already."""
 
     def mark(current: StoredBuild) -> dict | None:

@@ -9,6 +9,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import service
 from apkdrop.http import json_response
 from apkdrop.paging import TIME_CURSOR, page_request
+from apkdrop.settings import PagingSettings
 
 RULES = (
     Rule(
@@ -21,7 +22,7 @@ RULES = (
 
 
 def download_version(
-    request: flask.Request, deps: Dependencies, app_id: str, version: str
+    request: flask.Request, deps: Dependencies[PagingSettings], app_id: str, version: str
 ) -> flask.Response:
     """Any key of the account may download (reading is allowed to upload keys)."""
     caller = authenticate(deps.accounts, request.headers)
@@ -29,7 +30,9 @@ def download_version(
     return flask.Response(status=302, headers={"Location": url})
 
 
-def list_downloads(request: flask.Request, deps: Dependencies, app_id: str) -> flask.Response:
+def list_downloads(
+    request: flask.Request, deps: Dependencies[PagingSettings], app_id: str
+) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
     page = page_request(request.args, TIME_CURSOR, deps.settings.max_page_size)
     version = request.args.get("version")

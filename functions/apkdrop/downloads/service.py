@@ -17,7 +17,7 @@ UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def signed_download(
-    deps: Dependencies, app: Application, version: Version, visitor: str | None, via: Via
+    deps: Dependencies[object], app: Application, version: Version, visitor: str | None, via: Via
 ) -> str:
     """The short-lived signed URL of the version's APK, once its download is recorded.
 
@@ -40,7 +40,9 @@ def signed_download(
     return url
 
 
-def api_download(deps: Dependencies, caller: Caller, app_id: str, version_label: str) -> str:
+def api_download(
+    deps: Dependencies[object], caller: Caller, app_id: str, version_label: str
+) -> str:
     """A version of the caller's own app, downloaded as the key's account."""
     app = owned_app(deps, caller, app_id)
     number = parse_label(version_label)
@@ -51,7 +53,7 @@ def api_download(deps: Dependencies, caller: Caller, app_id: str, version_label:
 
 
 def downloads_page(
-    deps: Dependencies,
+    deps: Dependencies[object],
     caller: Caller,
     app_id: str,
     version_label: str | None,

@@ -17,14 +17,14 @@ class VersionGone(Gone):
         self.latest_link = latest_link
 
 
-def app_gone(deps: Dependencies, app_id: str) -> Gone | None:
+def app_gone(deps: Dependencies[object], app_id: str) -> Gone | None:
     if deps.applications.deleted_app(app_id) is None:
         return None
     return Gone("This app was deleted by its owner.")
 
 
 def version_gone(
-    deps: Dependencies,
+    deps: Dependencies[object],
     app: Application,
     versions: list[Version],
     number: int | None,

@@ -9,6 +9,7 @@ from apkdrop.downloads.models import Via
 from apkdrop.errors import Forbidden, NotFound, Unauthenticated
 from apkdrop.install_pages import gone, sign_in
 from apkdrop.install_pages.access import may_open, openable
+from apkdrop.settings import InstallPagesSettings
 from apkdrop.ttls import PAGE_ICON_URL_TTL
 from apkdrop.version_labels import parse_label
 
@@ -30,7 +31,7 @@ class AppPage(VisibleVersion):
 
 
 def visible_version(
-    deps: Dependencies, app_id: str, requested: str | None, email: str | None
+    deps: Dependencies[object], app_id: str, requested: str | None, email: str | None
 ) -> VisibleVersion:
     """Version `requested` (its label as asked, None: the latest) of the app, if `email` may
     open it."""
@@ -50,21 +51,29 @@ def visible_version(
     return VisibleVersion(app, version, openable(app, versions, email))
 
 
-def app_page(deps: Dependencies, app_id: str, requested: str | None, email: str | None) -> AppPage:
+def app_page(
+    deps: Dependencies[object], app_id: str, requested: str | None, email: str | None
+) -> AppPage:
     visible = visible_version(deps, app_id, requested, email)
     icon = visible.version.iconObject
     icon_url = deps.bucket.signed_get_url(icon, PAGE_ICON_URL_TTL) if icon else None
     return AppPage(visible.app, visible.version, visible.versions, icon_url)
 
 
-def download_url(deps: Dependencies, app_id: str, requested: str | None, email: str | None) -> str:
+def download_url(
+    deps: Dependencies[object], app_id: str, requested: str | None, email: str | None
+) -> str:
     """A short-lived signed URL, so the bytes come straight from the bucket (recorded)."""
     visible = visible_version(deps, app_id, requested, email)
     return downloads.signed_download(deps, visible.app, visible.version, email, Via.PAGE)
 
 
 def request_sign_in(
-    deps: Dependencies, app_id: str, requested: str | None, address: str, client: str
+    deps: Dependencies[InstallPagesSettings],
+    app_id: str,
+    requested: str | None,
+    address: str,
+    client: str,
 ) -> Application:
     """Queues a sign-in link for `requested` (None: the latest) of an app that exists."""
     app = _app(deps, app_id)
@@ -72,7 +81,7 @@ def request_sign_in(
     return app
 
 
-def _app(deps: Dependencies, app_id: str) -> Application:
+def _app(deps: Dependencies[object], app_id: str) -> Application:
     app = deps.applications.get_app(app_id)
     if app is None:
         raise gone.app_gone(deps, app_id) or NotFound(NO_SUCH_APP)
