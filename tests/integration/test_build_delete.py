@@ -67,8 +67,9 @@ def wait_until_gone(stack, build_id: int) -> dict | None:
 
 
 def audit_targets(db: firestore.Client, target: str) -> list[dict]:
+    """The deletions' events of `target` (registering the build recorded an upload too)."""
     query = db.collection("auditEvents").where(filter=firestore.FieldFilter("target", "==", target))
-    return [event.to_dict() for event in query.stream()]
+    return [event for doc in query.stream() if (event := doc.to_dict())["action"] == "delete"]
 
 
 def test_a_deleted_build_reads_deleted_and_its_file_is_gone(stack, client, db):
