@@ -34,20 +34,21 @@ def stop_signals_held() -> Iterator[None]:
 
     With a `preexec_fn`, Popen runs the at-fork hooks, where the KeyboardInterrupt of a stop
     signal is swallowed ("Exception ignored"): the stack then went on starting. Held, the
-    signal lands after the child is started and recorded, so stopping finds it.
+    signal lands after the child is started and recorded, so stopping finds it. Held by a
+    handler that only notes it: a blocked mask holds it in this thread alone, and the kernel
+    may hand it to another one, whose signal Python still handles here at once.
     """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    arrived: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda number, _: arrived.append(number)) for sig in STOP_SIGNALS
+    }
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _prepare_child() -> None:
-    """Between fork and exec: the child gets the stop signals back (a blocked mask is
-    inherited), and dies with its parent."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-    die_with_parent()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(arrived):
+            signal.raise_signal(sig)
 
 
 class ManagedProcess:
@@ -75,7 +76,7 @@ class ManagedProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a process group of its own: gcloud's java child too
-            preexec_fn=_prepare_child,
+            preexec_fn=die_with_parent,  # between fork and exec
         )
         self._pump = threading.Thread(target=self._copy_output, name=f"log-{name}", daemon=True)
         self._pump.start()
