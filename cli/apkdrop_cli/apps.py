@@ -153,8 +153,8 @@ def list_apps(session: Session, args: argparse.Namespace) -> Result:
         [
             app["id"],
             app["packageName"],
-            app.get("appLabel") or "",
-            app["latestVersion"],
+            app.get("name") or app.get("appLabel") or "",
+            app["latestVersion"] or "-",
             app["accessType"],
             app["magicLink"],
         ]
@@ -170,7 +170,9 @@ def list_apps(session: Session, args: argparse.Namespace) -> Result:
 def show_app(session: Session, args: argparse.Namespace) -> Result:
     what = f"reading application {args.id}"
     app = session.api.get(f"/v1/application/{quote(args.id, safe='')}", what)["data"]
-    label = app.get("appLabel") or app["packageName"]
+    label = app.get("name") or app.get("appLabel") or app["packageName"]
+    # Null once every version was deleted (the app stays, and the next upload brings one).
+    latest = app["latestVersion"]
     rows = [
         [
             version["version"],
@@ -186,13 +188,13 @@ def show_app(session: Session, args: argparse.Namespace) -> Result:
         data=app,
         lines=[
             f"{label} ({app['packageName']}): app {app['id']}, {app['accessType']}, "
-            f"latest version {app['latestVersion']}",
+            + (f"latest version {latest}" if latest else "no version left (every one was deleted)"),
             f"magic link: {app['magicLink']}",
         ],
         outputs={
             "app-id": app["id"],
             "package-name": app["packageName"],
-            "latest-version": app["latestVersion"],
+            "latest-version": latest or "",
             "access-type": app["accessType"],
             "magic-link": app["magicLink"],
         },

@@ -167,6 +167,8 @@ class FakeApkdrop:
             return httpx.Response(200, json={"data": [APP]})
         if request.method == "GET" and rest == [APP["id"]]:
             return httpx.Response(200, json={"data": {**APP, "versions": [VERSION]}})
+        if request.method == "GET" and rest == [EMPTIED_APP["id"]]:
+            return httpx.Response(200, json={"data": {**EMPTIED_APP, "versions": []}})
         return httpx.Response(404, json={"detail": f"Application {rest[0]} not found"})
 
 
@@ -179,6 +181,8 @@ APP = {
     "accessType": "public",
     "dateCreated": "2024-03-07T16:55:49.168Z",
 }
+# An app whose every version was deleted, renamed by its owner.
+EMPTIED_APP = {**APP, "id": "Emptied0123456789abcd", "name": "Nightly", "latestVersion": None}
 VERSION = {
     "version": "1.0",
     "apkInfo": {"versionName": "1.2", "versionCode": 12},
@@ -563,6 +567,13 @@ def test_app_show(cli):
     assert "1.0\t1.2\t12\t2024-03-07T16:55:49.168Z\t2.0 KiB\tci@example.com" in cli.stdout
     assert cli("--json", "app", "show", "AppId0123456789abcdef") == 0
     assert json.loads(cli.stdout)["versions"] == [VERSION]
+
+
+def test_app_show_of_an_app_without_versions_says_so(cli):
+    assert cli("app", "show", EMPTIED_APP["id"]) == 0
+    assert "Nightly (com.example.app)" in cli.stdout
+    assert "no version left (every one was deleted)" in cli.stdout
+    assert "None" not in cli.stdout
 
 
 def test_app_show_unknown_id(cli):
