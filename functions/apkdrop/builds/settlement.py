@@ -7,7 +7,7 @@ import logging
 from pydantic import AwareDatetime, BaseModel
 
 from apkdrop.apk_inspection import ApkError, inspect_apk
-from apkdrop.builds.models import BuildType, StoredBuild, UploadState
+from apkdrop.builds.models import StoredBuild, UploadState
 from apkdrop.builds.service import BUILD_ID_METADATA
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
@@ -60,7 +60,7 @@ def settle_upload(deps: Dependencies, build_id: int, uploaded: StorageObject) ->
         return build
     if build.settled_by_object:
         return build
-    outcome = _inspection_outcome(deps, build, uploaded)
+    outcome = _inspection_outcome(deps, uploaded)
     if outcome["uploadState"] == UploadState.FAILED.value:
         # Marked before the build is recorded, so a failure here is retried with the event;
         # the bucket's lifecycle deletes marked files after FAILED_UPLOAD_RETENTION days.
@@ -117,7 +117,7 @@ def _discard(deps: Dependencies, build: StoredBuild, object_name: str) -> None:
     deps.bucket.delete_object(object_name)
 
 
-def _inspection_outcome(deps: Dependencies, build: StoredBuild, uploaded: StorageObject) -> dict:
+def _inspection_outcome(deps: Dependencies, uploaded: StorageObject) -> dict:
     recorded = {
         "fileSize": uploaded.size,
         "md5Hash": uploaded.md5Hash,
@@ -133,11 +133,6 @@ def _inspection_outcome(deps: Dependencies, build: StoredBuild, uploaded: Storag
             info = inspect_apk(reader).info
     except ApkError as exc:
         return _failed(recorded, exc.reason)
-    if build.buildType is BuildType.INSTRUMENTED_APK and not info.hasInstrumentation:
-        return _failed(
-            {**recorded, "apkInfo": info.model_dump()},
-            "an INSTRUMENTED_APK must declare <instrumentation> in its manifest",
-        )
     return {
         **recorded,
         "uploadState": UploadState.FINISHED.value,
