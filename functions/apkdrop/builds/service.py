@@ -50,6 +50,7 @@ def get_context(
         dateCreated=context.dateCreated,
         dateDeleted=context.dateDeleted,
         builds=builds,
+        pairing=context.pairing,
     )
 
 

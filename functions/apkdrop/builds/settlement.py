@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from apkdrop.apk_inspection import ApkError, inspect_apk
 from apkdrop.builds.models import StoredBuild, UploadState
+from apkdrop.builds.pairing import record_pairing
 from apkdrop.builds.service import BUILD_ID_METADATA
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
@@ -59,6 +60,7 @@ def settle_upload(deps: Dependencies, build_id: int, uploaded: StorageObject) ->
         _discard(deps, build, uploaded.name)
         return build
     if build.settled_by_object:
+        record_pairing(deps, build)  # a retry after the pairing's write failed
         return build
     outcome = _inspection_outcome(deps, uploaded)
     if outcome["uploadState"] == UploadState.FAILED.value:
@@ -79,6 +81,8 @@ def settle_upload(deps: Dependencies, build_id: int, uploaded: StorageObject) ->
         settled.uploadState if settled else "gone",
         extra=log_fields(buildId=build_id, failureReason=outcome.get("failureReason")),
     )
+    if settled is not None:
+        record_pairing(deps, settled)
     return settled
 
 
@@ -130,13 +134,14 @@ def _inspection_outcome(deps: Dependencies, uploaded: StorageObject) -> dict:
         return _failed(recorded, f"file is larger than the limit of {limit} bytes")
     try:
         with deps.bucket.open_object(uploaded.name, uploaded.generation) as reader:
-            info = inspect_apk(reader).info
+            inspection = inspect_apk(reader)
     except ApkError as exc:
         return _failed(recorded, exc.reason)
     return {
         **recorded,
         "uploadState": UploadState.FINISHED.value,
-        "apkInfo": info.model_dump(),
+        "apkInfo": inspection.info.model_dump(),
+        "componentSizes": inspection.components.model_dump(),
         "failureReason": None,
     }
 
