@@ -2,8 +2,8 @@
 
 Computed from the stored builds each time a build of the context is settled (and on a retried
 settlement), so the second build to finish records it and a lost write is made up by the retry.
-It pairs the newest FINISHED build of each type: builds only ever become FINISHED, so a newer
-reading pairs ids at least as high, and a stale reading never overwrites it.
+It pairs the newest FINISHED build of each type: a build becomes FINISHED once and leaves it only
+when deleted, so a newer reading pairs ids at least as high, and a stale one never overwrites it.
 """
 
 from apkdrop.apk.components import compare_sizes
