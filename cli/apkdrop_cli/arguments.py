@@ -126,11 +126,15 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     build = areas.add_parser("build", help="the build-upload API").add_subparsers(
         dest="command", required=True
     )
-    up = command(build, "upload", "Upload an APK (and its instrumented APK) to a project")
+    up = command(build, "upload", "Upload an APK (and its instrumented build) to a project")
     up.set_defaults(run=builds.upload)
     up.add_argument("--project", default=environ.get(ENV_PROJECT), help="or APKDROP_PROJECT")
     up.add_argument("--apk", required=True, metavar="FILE", help="the app's APK")
-    up.add_argument("--instrumented", metavar="FILE", help="its instrumented (test) APK")
+    up.add_argument(
+        "--instrumented",
+        metavar="FILE",
+        help="the same app built with performance instrumentation (not a test APK)",
+    )
     up.add_argument("--name", help="the builds' name, like Nightly")
     up.add_argument("--description")
     up.add_argument("--commit", metavar="SHA", help="default: git's HEAD, else the CI's variable")

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from apkdrop_cli.errors import ExitCode, UsageError
 from apkdrop_cli.gitinfo import resolve_commit
-from apkdrop_cli.output import Result
+from apkdrop_cli.output import Result, human_size
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import file_size
 
@@ -77,8 +77,12 @@ def _wait(
         context = session.api.get(f"{project}/build-uploads/{context_id}", "checking the builds")
         builds = [build for build in context.get("builds", []) if build["id"] in ours]
         builds.sort(key=lambda build: build["id"])
-        if builds and all(build["uploadState"] in SETTLED for build in builds):
-            return _result(args.project, context_id, builds)
+        pairing = context.get("pairing")
+        settled = builds and all(build["uploadState"] in SETTLED for build in builds)
+        # The pairing is recorded just after the second build finishes: wait for it too, but
+        # a missing one is no reason to fail.
+        if settled and (pairing or not _pairs(builds) or session.clock() >= deadline):
+            return _result(args.project, context_id, builds, pairing)
         if session.clock() >= deadline:
             result = _result(args.project, context_id, builds)
             result.exit_code = ExitCode.TIMEOUT
@@ -90,10 +94,24 @@ def _wait(
         session.sleep(min(args.poll_interval, max(0.0, deadline - session.clock())))
 
 
-def _result(project: str, context_id: int, builds: list[dict]) -> Result:
+def _pairs(builds: list[dict]) -> bool:
+    """Both build types FINISHED: the server pairs them."""
+    finished = {build["buildType"] for build in builds if build["uploadState"] == "FINISHED"}
+    return finished == {"APK", "INSTRUMENTED_APK"}
+
+
+def _result(
+    project: str, context_id: int, builds: list[dict], pairing: dict | None = None
+) -> Result:
     states = [build["uploadState"] for build in builds]
     state = "FAILED" if "FAILED" in states else "UPLOADING" if "UPLOADING" in states else "FINISHED"
-    data = {"project": project, "contextId": context_id, "state": state, "builds": builds}
+    data = {
+        "project": project,
+        "contextId": context_id,
+        "state": state,
+        "builds": builds,
+        "pairing": pairing,
+    }
     outputs = {"context-id": str(context_id), "state": state}
     lines = [f"upload context {context_id} in project {project}: {state}"]
     failures = []
@@ -111,7 +129,10 @@ def _result(project: str, context_id: int, builds: list[dict]) -> Result:
             outputs["package-name"] = str(info.get("packageName") or "")
             outputs["version-name"] = str(info.get("versionName") or "")
             outputs["version-code"] = str(info.get("versionCode") or "")
+    if pairing:
+        lines.append(pairing_line(pairing))
     result = Result(data=data, lines=lines, outputs=outputs, summary=_summary(data))
+    result.warnings = list((pairing or {}).get("warnings") or [])
     if failures:
         result.exit_code, result.error = ExitCode.FAILED, "; ".join(failures)
     return result
@@ -132,6 +153,35 @@ def _describe(build: dict) -> str:
     return line
 
 
+def pairing_line(pairing: dict) -> str:
+    """One line: whether the instrumented build matches the APK, and what it adds, as stored."""
+    warnings = pairing.get("warnings") or []
+    verdict = (
+        f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
+        if warnings
+        else "same package, version and signer"
+    )
+    line = (
+        f"  pairing of build {pairing['instrumentedBuildId']} with build {pairing['apkBuildId']}:"
+        f" {verdict}"
+    )
+    size = pairing.get("size")
+    if size:
+        line += f"; {_signed_size(size['total']['compressed']['delta'])} as stored"
+        parts = [
+            f"{name} {_signed_size(delta)}"
+            for name in ("dex", "resources", "native", "assets", "other")
+            if (delta := size[name]["compressed"]["delta"])
+        ]
+        if parts:
+            line += f" ({', '.join(parts)})"
+    return line
+
+
+def _signed_size(delta: int) -> str:
+    return f"{'-' if delta < 0 else '+'}{human_size(abs(delta))}"
+
+
 def _summary(data: dict) -> str:
     rows = "\n".join(
         f"| {b['id']} | {b['buildType']} | `{b['buildFileName']}` | {b['uploadState']} | "
@@ -140,8 +190,13 @@ def _summary(data: dict) -> str:
         for b in data["builds"]
     )
     title = f"upload context {data['contextId']} in `{data['project']}`: {data['state']}"
+    pairing = data["pairing"]
+    notes = ""
+    if pairing:
+        warnings = "".join(f"- {warning}\n" for warning in pairing["warnings"])
+        notes = f"\n{pairing_line(pairing).strip()}\n\n{warnings}"
     return (
         f"### apkdrop: {title}\n\n"
         "| build | type | file | state | package | failure |\n|---|---|---|---|---|---|\n"
-        f"{rows}\n"
+        f"{rows}\n{notes}"
     )

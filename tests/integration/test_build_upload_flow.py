@@ -127,13 +127,16 @@ def test_garbage_upload_fails_with_a_reason(stack, client):
     assert stored.get("customTime")
 
 
-def test_instrumented_build_must_declare_instrumentation(client):
-    build = upload_build(
-        client, "android-app", build_apk("com.example.plain"), buildType="INSTRUMENTED_APK"
-    )
+def test_real_app_registered_as_instrumented_apk_finishes(client):
+    # The app built with performance instrumentation has no <instrumentation> element.
+    content = real_apk(SETTINGS_APK).read_bytes()
 
-    assert build["uploadState"] == "FAILED"
-    assert "<instrumentation>" in build["failureReason"]
+    build = upload_build(client, "android-app", content, buildType="INSTRUMENTED_APK")
+
+    assert build["uploadState"] == "FINISHED", build
+    assert build["failureReason"] is None
+    assert build["apkInfo"]["packageName"] == "io.appium.settings"
+    assert build["apkInfo"]["hasInstrumentation"] is False
 
 
 def test_upload_that_never_arrives_fails_after_expiry(client):

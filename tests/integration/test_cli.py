@@ -79,10 +79,12 @@ def git_head() -> str:
 
 def test_build_upload_waits_until_both_builds_are_finished(cli, tmp_path):
     apk = write_apk(tmp_path / "app-debug.apk", package="com.example.cli", version_name="2.1")
+    # The same app built with performance instrumentation: a second dex of the agent's code.
     instrumented = write_apk(
-        tmp_path / "app-debug-androidTest.apk",
-        package="com.example.cli.test",
-        instrumentation_target="com.example.cli",
+        tmp_path / "app-instrumented.apk",
+        package="com.example.cli",
+        version_name="2.1",
+        files={"classes2.dex": b"dex\n" + bytes(2000)},
     )
     done = cli(
         "build", "upload", "--project", "cli-builds", "--apk", str(apk),
@@ -96,7 +98,11 @@ def test_build_upload_waits_until_both_builds_are_finished(cli, tmp_path):
     assert app["apkInfo"]["versionName"] == "2.1"
     assert app["name"] == "Nightly"
     assert (test["buildType"], test["uploadState"]) == ("INSTRUMENTED_APK", "FINISHED")
-    assert test["apkInfo"]["instrumentationTargetPackage"] == "com.example.cli"
+    assert test["apkInfo"]["packageName"] == "com.example.cli"
+    pairing = uploaded["pairing"]
+    assert (pairing["apkBuildId"], pairing["instrumentedBuildId"]) == (app["id"], test["id"])
+    assert pairing["warnings"] == ["neither build is signed"]
+    assert pairing["size"]["dex"]["uncompressed"]["delta"] == 2004
     assert app["contextId"] == test["contextId"] == uploaded["contextId"]
     # Run inside this repository: the commit defaults to its HEAD, with its time.
     assert app["sourceControlId"] == git_head()

@@ -16,6 +16,7 @@ from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import utc_now
 from tests.fakes import FakeBucket, FakeBuildStore, FakeScheduler, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
+from tests.paths import SETTINGS_APK, real_apk
 
 GARBAGE = b"this is not an APK at all, just some bytes" * 10
 
@@ -263,11 +264,15 @@ def test_a_duplicate_event_changes_nothing(deps: Dependencies) -> None:
     assert deps.builds.get_build(build_id) == first
 
 
-def test_instrumented_apk_without_instrumentation_fails(deps: Dependencies) -> None:
+def test_a_real_app_registered_as_instrumented_apk_finishes(deps: Dependencies) -> None:
+    # An INSTRUMENTED_APK is the app built with a vendor's performance instrumentation, not a
+    # test APK: it has no <instrumentation> element, and that is fine (issue #15).
     build_id = register(deps, new_account(deps), buildType="INSTRUMENTED_APK").build.id
-    settled = settlement.handle_finalized(deps, finalized(upload(deps, build_id, build_apk())))
-    assert settled.uploadState is UploadState.FAILED
-    assert "<instrumentation>" in settled.failureReason
+    data = real_apk(SETTINGS_APK).read_bytes()
+    settled = settlement.handle_finalized(deps, finalized(upload(deps, build_id, data)))
+    assert settled.uploadState is UploadState.FINISHED
+    assert settled.failureReason is None
+    assert settled.apkInfo.packageName == "io.appium.settings"
     assert settled.apkInfo.hasInstrumentation is False
 
 

@@ -59,6 +59,8 @@ class FakeApkdrop:
         self.forms: list[tuple[dict, dict]] = []
         self.outcome = {"state": "FINISHED", "reason": None}
         self.polls_to_settle = 2
+        self.pairing: dict | None = None  # shown once every build FINISHED, after pairing_delay
+        self.pairing_delay = 0
         self.queued: dict[tuple[str, str], list[httpx.Response]] = {}
         self.now = 1000.0
         self.sleeps: list[float] = []
@@ -121,7 +123,13 @@ class FakeApkdrop:
                 200, json={"uploadSpec": {**spec, "headers": SIGNED_HEADERS}, "build": build}
             )
         if request.method == "GET" and rest[0] == "build-uploads":
-            return httpx.Response(200, json={"id": int(rest[1]), "builds": self._poll(rest[1])})
+            builds = self._poll(rest[1])
+            answer: dict = {"id": int(rest[1]), "builds": builds, "pairing": None}
+            if self.pairing and all(b["uploadState"] == "FINISHED" for b in builds):
+                self.pairing_delay -= 1
+                if self.pairing_delay < 0:
+                    answer["pairing"] = self.pairing
+            return httpx.Response(200, json=answer)
         return httpx.Response(404, json={"detail": "Not Found"})
 
     def _poll(self, context: str) -> list[dict]:
@@ -301,6 +309,75 @@ def test_wait_gives_up_at_its_timeout(cli, fake, apk):
     assert code == ExitCode.TIMEOUT
     assert "gave up after 9s" in cli.stderr
     assert "app-debug.apk UPLOADING" in cli.stderr
+    assert sum(fake.sleeps) == pytest.approx(9)
+
+
+def size_change(compressed: int, uncompressed: int) -> dict:
+    return {
+        "compressed": {"before": 1000, "after": 1000 + compressed, "delta": compressed},
+        "uncompressed": {"before": 3000, "after": 3000 + uncompressed, "delta": uncompressed},
+    }
+
+
+PAIRING = {
+    "apkBuildId": 1,
+    "instrumentedBuildId": 2,
+    "samePackageName": True,
+    "sameVersion": False,
+    "sameSigner": True,
+    "warnings": ["versions differ: APK 1.2 (12), INSTRUMENTED_APK 1.2 (13)"],
+    "size": {
+        "total": size_change(3584, 9000),
+        "dex": size_change(3072, 8000),
+        "resources": size_change(0, 0),
+        "native": size_change(1024, 1000),
+        "assets": size_change(0, 0),
+        "other": size_change(-512, 0),
+        "abis": {"arm64-v8a": size_change(1024, 1000)},
+    },
+}
+
+
+def test_wait_shows_the_pairing_in_one_line_and_its_warnings(cli, fake, apk):
+    instrumented = apk.with_name("app-instrumented.apk")
+    instrumented.write_bytes(b"PK\x03\x04instrumented")
+    fake.pairing, fake.pairing_delay = PAIRING, 1  # recorded a moment after the builds finish
+    code = cli(
+        "build", "upload", "--project", "p", "--apk", str(apk),
+        "--instrumented", str(instrumented), "--wait",
+    )  # fmt: skip
+    assert code == ExitCode.OK, cli.stderr  # a mismatch is a warning, not a failure
+    assert cli.stdout.splitlines()[-1] == (
+        "  pairing of build 2 with build 1: 1 warning; +3.5 KiB as stored"
+        " (dex +3.0 KiB, native +1.0 KiB, other -0.5 KiB)"
+    )
+    assert "warning: versions differ: APK 1.2 (12), INSTRUMENTED_APK 1.2 (13)" in cli.stderr
+
+
+def test_a_matching_pair_says_so_and_json_carries_the_pairing(cli, fake, apk):
+    instrumented = apk.with_name("app-instrumented.apk")
+    instrumented.write_bytes(b"PK\x03\x04instrumented")
+    fake.pairing = {**PAIRING, "sameVersion": True, "warnings": [], "size": None}
+    args = ["build", "upload", "--project", "p", "--apk", str(apk), "--instrumented"]
+    assert cli(*args, str(instrumented), "--wait") == ExitCode.OK
+    assert cli.stdout.splitlines()[-1] == (
+        "  pairing of build 2 with build 1: same package, version and signer"
+    )
+    assert "warning" not in cli.stderr
+    assert cli(*args, str(instrumented), "--wait", "--json") == ExitCode.OK
+    assert json.loads(cli.stdout)["pairing"] == fake.pairing
+
+
+def test_a_pairing_that_never_comes_fails_nothing(cli, fake, apk):
+    instrumented = apk.with_name("app-instrumented.apk")
+    instrumented.write_bytes(b"PK\x03\x04instrumented")
+    code = cli(
+        "build", "upload", "--project", "p", "--apk", str(apk),
+        "--instrumented", str(instrumented), "--wait", "--wait-timeout", "9", "--json",
+    )  # fmt: skip
+    assert code == ExitCode.OK, cli.stderr
+    result = json.loads(cli.stdout)
+    assert (result["state"], result["pairing"]) == ("FINISHED", None)
     assert sum(fake.sleeps) == pytest.approx(9)
 
 

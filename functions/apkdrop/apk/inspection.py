@@ -9,6 +9,7 @@ launcher icon and, for v1-only APKs, the signature block file. Nothing else is t
 import re
 
 from apkdrop.apk.archive import Archive, ZipEntry, check_layout, open_archive
+from apkdrop.apk.components import KNOWN_ABIS, component_sizes
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.icon import Icon, read_icon
 from apkdrop.apk.limits import (
@@ -36,8 +37,6 @@ _BUNDLE_MARKERS = {"BundleConfig.pb", "base/manifest/AndroidManifest.xml"}
 _BUNDLE_REASON = (
     "this is an Android App Bundle (.aab); upload an APK (bundle manifests are protobuf)"
 )
-# The ABIs Android installs native code for, in the order we list them.
-KNOWN_ABIS = ("arm64-v8a", "armeabi-v7a", "armeabi", "x86_64", "x86", "riscv64", "mips64", "mips")
 _NATIVE_LIBRARY = re.compile(r"lib/([^/]+)/[^/]+")
 # Android's own rule for application ids: two or more dot-separated Java-like ASCII identifiers.
 _PACKAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+")
@@ -88,7 +87,11 @@ def inspect_apk(source: SeekableReader) -> ApkInspection:
         icon=_icon_info(icon),
         signing=ApkSigning(schemes=signing.schemes, signerSha256=signing.signer_sha256),
     )
-    return ApkInspection(info=info, icon=icon.data if icon else None)
+    return ApkInspection(
+        info=info,
+        icon=icon.data if icon else None,
+        components=component_sizes(archive.entries.values()),
+    )
 
 
 def _manifest_entry(archive: Archive) -> ZipEntry:

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from apkdrop.apk.components import ComponentSizes
+
 IconMediaType = Literal["image/png", "image/webp"]
 SigningScheme = Literal["v1", "v2", "v3", "v3.1"]
 
@@ -66,7 +68,9 @@ class ApkInfo(BaseModel):
 
 @dataclass(frozen=True)
 class ApkInspection:
-    """The result of inspect_apk: the info to store, and the launcher icon's bytes if any."""
+    """The result of inspect_apk: the info to store, the launcher icon's bytes if any, and the
+    entries' sizes by component (from the central directory)."""
 
     info: ApkInfo
     icon: bytes | None
+    components: ComponentSizes

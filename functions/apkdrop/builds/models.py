@@ -11,6 +11,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from apkdrop.apk.components import ComponentSizes, SizeComparison
 from apkdrop.apk.models import ApkInfo
 from apkdrop.shared_models import Id, Timestamp, UploadSpec
 
@@ -61,10 +62,28 @@ class UploadContext(BaseModel):
     dateCreated: Timestamp
 
 
+class Pairing(BaseModel):
+    """How a context's instrumented build compares with its plain one (the newest FINISHED of
+    each type). A mismatch is a warning, never a failure."""
+
+    apkBuildId: int
+    instrumentedBuildId: int
+    samePackageName: bool
+    sameVersion: bool
+    """Same versionCode and versionName."""
+    sameSigner: bool
+    """Same signing certificate (signerSha256); false when either is unsigned."""
+    warnings: list[str]
+    """One line per mismatch; empty when the two builds match."""
+    size: SizeComparison | None
+    """Before: the APK; after: the INSTRUMENTED_APK. Null for builds stored before sizes were."""
+
+
 class StoredContext(UploadContext):
     accountId: str
     projectName: str
     dateDeleted: Timestamp | None = None
+    pairing: Pairing | None = None
 
 
 class Build(BaseModel):
@@ -96,6 +115,7 @@ class StoredBuild(Build):
     projectName: str
     objectName: str
     objectGeneration: int | None = None
+    componentSizes: ComponentSizes | None = None
     # A DELETED build's objects not yet confirmed gone: a retried DELETE deletes them.
     pendingObjects: list[str] = []
 
@@ -125,3 +145,5 @@ class RegisteredBuild(BaseModel):
 class ContextWithBuilds(UploadContext):
     dateDeleted: Timestamp | None = None
     builds: list[Build]
+    pairing: Pairing | None = None
+    """Set once both an APK and an INSTRUMENTED_APK of the context have FINISHED."""

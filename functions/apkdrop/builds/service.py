@@ -53,6 +53,7 @@ def get_context(
         dateCreated=context.dateCreated,
         dateDeleted=context.dateDeleted,
         builds=builds,
+        pairing=context.pairing,
     )
 
 

@@ -7,7 +7,8 @@ import logging
 from pydantic import AwareDatetime, BaseModel
 
 from apkdrop.apk_inspection import ApkError, inspect_apk
-from apkdrop.builds.models import BuildType, StoredBuild, UploadState
+from apkdrop.builds.models import StoredBuild, UploadState
+from apkdrop.builds.pairing import record_pairing
 from apkdrop.builds.service import BUILD_ID_METADATA
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
@@ -64,8 +65,9 @@ def settle_upload(
         _discard(deps, build, uploaded.name)
         return build
     if build.settled_by_object:
+        record_pairing(deps, build)  # a retry after the pairing's write failed
         return build
-    outcome = _inspection_outcome(deps, build, uploaded)
+    outcome = _inspection_outcome(deps, uploaded)
     if outcome["uploadState"] == UploadState.FAILED.value:
         # Marked before the build is recorded, so a failure here is retried with the event;
         # the bucket's lifecycle deletes marked files after FAILED_UPLOAD_RETENTION days.
@@ -84,6 +86,8 @@ def settle_upload(
         settled.uploadState if settled else "gone",
         extra=log_fields(buildId=build_id, failureReason=outcome.get("failureReason")),
     )
+    if settled is not None:
+        record_pairing(deps, settled)
     return settled
 
 
@@ -122,9 +126,7 @@ def _discard(deps: Dependencies[object], build: StoredBuild, object_name: str) -
     deps.bucket.delete_object(object_name)
 
 
-def _inspection_outcome(
-    deps: Dependencies[UploadLimitSettings], build: StoredBuild, uploaded: StorageObject
-) -> dict:
+def _inspection_outcome(deps: Dependencies[UploadLimitSettings], uploaded: StorageObject) -> dict:
     recorded = {
         "fileSize": uploaded.size,
         "md5Hash": uploaded.md5Hash,
@@ -137,18 +139,14 @@ def _inspection_outcome(
         return _failed(recorded, f"file is larger than the limit of {limit} bytes")
     try:
         with deps.bucket.open_object(uploaded.name, uploaded.generation) as reader:
-            info = inspect_apk(reader).info
+            inspection = inspect_apk(reader)
     except ApkError as exc:
         return _failed(recorded, exc.reason)
-    if build.buildType is BuildType.INSTRUMENTED_APK and not info.hasInstrumentation:
-        return _failed(
-            {**recorded, "apkInfo": info.model_dump()},
-            "an INSTRUMENTED_APK must declare <instrumentation> in its manifest",
-        )
     return {
         **recorded,
         "uploadState": UploadState.FINISHED.value,
-        "apkInfo": info.model_dump(),
+        "apkInfo": inspection.info.model_dump(),
+        "componentSizes": inspection.components.model_dump(),
         "failureReason": None,
     }
 
