@@ -1,0 +1,70 @@
+"""The paged lists' queries against the composite indexes Terraform creates.
+
+The emulator serves any query without an index; production refuses one that needs a composite
+index it does not have. Each adapter query is built by the real SDK (nothing is sent: `stream`
+is replaced), and its equality filters and orders must be exactly an index's fields.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import BaseQuery
+
+from apkdrop.adapters.firestore_audit import AuditTrail
+from apkdrop.adapters.firestore_downloads import DownloadJournal
+from tests.terraform_hcl import blocks
+
+DIRECTIONS = {1: "ASCENDING", 2: "DESCENDING"}  # StructuredQuery.Direction
+Fields = tuple[tuple[str, str], ...]
+
+
+def terraform_indexes() -> dict[str, set[Fields]]:
+    """Each collection's composite indexes: their fields, in order."""
+    indexes: dict[str, set[Fields]] = {}
+    for _, block in blocks("resource"):
+        for index in block.get("google_firestore_index", {}).values():
+            fields = tuple((field["field_path"], field["order"]) for field in index["fields"])
+            indexes.setdefault(index["collection"], set()).add(fields)
+    return indexes
+
+
+def sent_query(monkeypatch: pytest.MonkeyPatch, run: Callable[[firestore.Client], object]):
+    """The one query `run` streams, as (collection, equality fields, orders)."""
+    seen: list[BaseQuery] = []
+
+    def stream(query: BaseQuery, *args: object, **kwargs: object) -> list:
+        seen.append(query)
+        return []
+
+    monkeypatch.setattr(firestore.Query, "stream", stream)
+    run(firestore.Client(project="apkdrop-test", credentials=AnonymousCredentials()))
+    (query,) = seen
+    proto = query._to_protobuf()  # what the SDK would send
+    (source,) = proto.from_
+    filters = proto.where.composite_filter.filters or [proto.where]
+    equalities = tuple((f.field_filter.field.field_path, "ASCENDING") for f in filters)
+    orders = tuple(
+        (order.field.field_path, DIRECTIONS[order.direction])
+        for order in proto.order_by
+        if order.field.field_path != "__name__"  # every index ends with it, implicitly
+    )
+    return source.collection_id, equalities + orders
+
+
+QUERIES = {
+    "an account's audit trail": lambda client: AuditTrail(client).trail("acct", 50, None),
+    "an app's downloads": lambda client: DownloadJournal(client).newest("app", None, 50, None),
+    "one version's downloads": lambda client: DownloadJournal(client).newest("app", 2, 50, None),
+}
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_each_paged_query_has_its_composite_index(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    collection, fields = sent_query(monkeypatch, QUERIES[name])
+    assert fields in terraform_indexes().get(collection, set()), (
+        f"{name}: no google_firestore_index on {collection} with fields {fields}"
+    )
