@@ -9,6 +9,7 @@ byte is treated as hostile: whatever goes wrong surfaces as ``ApkError`` with a 
 people, within the limits of ``apkdrop.apk.limits``. The work is done in ``apkdrop.apk``.
 """
 
+from apkdrop.apk.checks import failure_lines
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.inspection import inspect_apk
 from apkdrop.apk.models import ApkIcon, ApkInfo, ApkInspection, ApkSigning, PlayCheck
@@ -20,5 +21,6 @@ __all__ = [
     "ApkInspection",
     "ApkSigning",
     "PlayCheck",
+    "failure_lines",
     "inspect_apk",
 ]

@@ -12,7 +12,7 @@ from apkdrop.apk.archive import STORED, Archive, ZipEntry
 from apkdrop.apk.elf import ElfError, load_alignments
 from apkdrop.apk.entry_prefix import EntryPrefix
 from apkdrop.apk.errors import ApkError
-from apkdrop.apk.limits import MAX_CHECKED_LIBRARIES, MAX_ELF_HEADERS_BYTES
+from apkdrop.apk.limits import MAX_CHECKED_LIBRARIES, MAX_ELF_HEADERS_BYTES, MAX_NAME_CHARS
 from apkdrop.apk.models import ApkInfo, CheckId, CheckStatus, PlayCheck
 
 PAGE_SIZE = 16 * 1024
@@ -32,7 +32,7 @@ def play_checks(archive: Archive, info: ApkInfo, min_target_sdk: int) -> list[Pl
     ]
 
 
-def failures(checks: list[PlayCheck]) -> list[str]:
+def failure_lines(checks: list[PlayCheck]) -> list[str]:
     """One line per failed check, for an upload's warnings."""
     return [
         f"Play-readiness check {check.id} failed: {check.reason}"
@@ -102,17 +102,18 @@ def signing_check(info: ApkInfo) -> PlayCheck:
 
 def _library_problem(archive: Archive, entry: ZipEntry) -> tuple[CheckStatus, str] | None:
     """Why one library is not 16 KB-ready (fail), or cannot be read (warn); None if it is."""
+    name = entry.name[:MAX_NAME_CHARS]  # zip names reach 64 KiB; checks are stored
     try:
         prefix = EntryPrefix(archive, entry, MAX_ELF_HEADERS_BYTES)
         alignments = load_alignments(prefix)
     except (ApkError, ElfError) as exc:
-        return "warn", f"{entry.name}: {exc.reason}"
+        return "warn", f"{name}: {exc.reason}"
     smallest = max(min(alignments), 1)  # 0 means unaligned, as 1 does
     if smallest < PAGE_SIZE:
-        return "fail", f"{entry.name}: LOAD segments aligned to {_bytes(smallest)}, not 16 KB"
+        return "fail", f"{name}: LOAD segments aligned to {_bytes(smallest)}, not 16 KB"
     if entry.method == STORED and prefix.data_offset % PAGE_SIZE:
         return "fail", (
-            f"{entry.name}: stored uncompressed at offset {prefix.data_offset}, "
+            f"{name}: stored uncompressed at offset {prefix.data_offset}, "
             "not 16 KB-aligned (zipalign -P 16)"
         )
     return None

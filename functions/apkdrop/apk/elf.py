@@ -64,9 +64,7 @@ def load_alignments(reader: SeekableReader) -> list[int]:
         )
     table = _read(reader, table_offset, table_end - table_offset)
     alignments = [
-        fields[_ALIGN_INDEX]
-        for fields in program_header.iter_unpack(table)
-        if fields[0] == PT_LOAD
+        fields[_ALIGN_INDEX] for fields in program_header.iter_unpack(table) if fields[0] == PT_LOAD
     ]
     if not alignments:
         raise ElfError("ELF has no loadable segments")
