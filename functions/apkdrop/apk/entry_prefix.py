@@ -72,6 +72,6 @@ class EntryPrefix:
             else:
                 return
             try:
-                self._inflated += self._inflater.decompress(chunk, self._end - len(self._inflated))
+                self._inflated += self._inflater.decompress(chunk, end - len(self._inflated))
             except zlib.error:
                 return
