@@ -9,12 +9,13 @@ byte is treated as hostile: whatever goes wrong surfaces as ``ApkError`` with a 
 people, within the limits of ``apkdrop.apk.limits``. The work is done in ``apkdrop.apk``.
 """
 
-from apkdrop.apk.checks import failure_lines
+from apkdrop.apk.checks import CHECK_TITLES, failure_lines
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.inspection import inspect_apk
 from apkdrop.apk.models import ApkIcon, ApkInfo, ApkInspection, ApkSigning, PlayCheck
 
 __all__ = [
+    "CHECK_TITLES",
     "ApkError",
     "ApkIcon",
     "ApkInfo",

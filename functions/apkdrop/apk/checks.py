@@ -19,6 +19,14 @@ PAGE_SIZE = 16 * 1024
 # Play's 16 KB requirement covers the 64-bit ABIs only.
 _LIBRARY = re.compile(r"lib/(?:arm64-v8a|x86_64)/[^/]+\.so")
 _V2_OR_NEWER = ("v2", "v3", "v3.1")
+CHECK_TITLES: dict[CheckId, str] = {
+    "page_size_16kb": "16 KB page size",
+    "target_sdk": "Target SDK",
+    "target_sdk_declared": "Target SDK declared",
+    "debuggable": "Not debuggable",
+    "signing": "APK Signature Scheme v2+",
+}
+"""How people see each check's id (the install page)."""
 
 
 def play_checks(archive: Archive, info: ApkInfo, min_target_sdk: int) -> list[PlayCheck]:
