@@ -100,7 +100,7 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
     assert response.status_code == 200, response.json
     assert response.mimetype == "application/json"
     data = response.json["data"]
-    assert set(data) == {"id", "magicLink", "versionedMagicLink", "accessType", "version"}
+    assert set(data) == {"id", "magicLink", "versionedMagicLink", "accessType", "version", "checks"}
     assert (data["version"], data["accessType"]) == ("1.0", "public")
     assert data["magicLink"] == f"https://apkdrop.example.test/app/{data['id']}"
     assert data["versionedMagicLink"] == f"{data['magicLink']}?version=1.0"

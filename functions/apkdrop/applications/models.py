@@ -169,6 +169,8 @@ class UploadedApplication(BaseModel):
     versionedMagicLink: str
     accessType: str
     version: str
+    checks: list[PlayCheck]
+    """The version's Play-readiness checks; each failed one is also a warning."""
 
 
 class UploadAnswer(BaseModel):

@@ -203,4 +203,5 @@ class UploadSession:
             versionedMagicLink=links.versioned_link(base_url, app.id, version.versionNumber),
             accessType=version.accessType.lower(),
             version=version.version,
+            checks=version.checks,
         )
