@@ -26,7 +26,7 @@ locals {
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload", "paging"]
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check"]
       timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
@@ -48,7 +48,7 @@ locals {
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      settings        = ["core", "bucket", "upload_limit", "event_age"]
+      settings        = ["core", "bucket", "upload_limit", "event_age", "play_check"]
       timeout_seconds = 300
     }
     build-upload-expiry = {
@@ -59,7 +59,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit"]
+      settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit", "play_check"]
       timeout_seconds = 300
     }
     email-worker = {
@@ -175,6 +175,9 @@ locals {
     }
     paging = {
       MAX_PAGE_SIZE = tostring(var.max_page_size)
+    }
+    play_check = {
+      PLAY_MIN_TARGET_SDK = tostring(var.play_min_target_sdk)
     }
     public_link = {
       PUBLIC_BASE_URL = local.public_base_url

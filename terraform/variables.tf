@@ -176,6 +176,17 @@ variable "max_upload_bytes" {
   default     = 1073741824
 }
 
+variable "play_min_target_sdk" {
+  description = "Play's minimum targetSdkVersion (PLAY_MIN_TARGET_SDK): an APK targeting less fails the target_sdk Play-readiness check (a warning, never a refusal)."
+  type        = number
+  default     = 35
+
+  validation {
+    condition     = var.play_min_target_sdk >= 1 && var.play_min_target_sdk <= 100
+    error_message = "play_min_target_sdk must be an Android API level between 1 and 100."
+  }
+}
+
 variable "project_id" {
   description = "Project to deploy into; it needs billing. Bucket names derive from it."
   type        = string

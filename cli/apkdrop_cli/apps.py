@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from apkdrop_cli.errors import Refused, UsageError
-from apkdrop_cli.output import Result, human_size
+from apkdrop_cli.output import Result, checks_line, human_size
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import ProgressFile, file_size
 
@@ -123,12 +123,14 @@ def upload_result(answer: dict, path_taken: str) -> Result:
     app = answer["data"]
     warnings = answer.get("warnings") or []
     data = {**app, "warnings": warnings, "uploadPath": path_taken}
+    checks = checks_line(app.get("checks") or [])
     return Result(
         data=data,
         lines=[
             f"app {app['id']} version {app['version']} ({app['accessType']})",
             f"magic link: {app['magicLink']}",
             f"this version: {app['versionedMagicLink']}",
+            *([checks] if checks else []),
         ],
         outputs={
             "app-id": app["id"],

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from apkdrop_cli.errors import ExitCode, UsageError
 from apkdrop_cli.gitinfo import resolve_commit
-from apkdrop_cli.output import Result, human_size
+from apkdrop_cli.output import Result, checks_line, human_size
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import file_size
 
@@ -120,6 +120,8 @@ def _result(
         outputs[f"{prefix}-id"] = str(build["id"])
         outputs[f"{prefix}-state"] = build["uploadState"]
         lines.append(_describe(build))
+        if checks := checks_line(build.get("checks") or []):
+            lines.append(f"    {checks}")
         if build["uploadState"] == "FAILED":
             reason = build.get("failureReason") or "no reason given"
             failures.append(f"build {build['id']} ({build['buildFileName']}) FAILED: {reason}")

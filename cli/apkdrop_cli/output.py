@@ -42,6 +42,22 @@ class Result:
     error: str | None = None  # why exit_code is not OK
 
 
+def checks_line(checks: list[dict]) -> str | None:
+    """The Play-readiness checks in one line, naming those not passed; None without checks."""
+    if not checks:
+        return None
+    counts = [
+        f"{sum(check['status'] == status for check in checks)} {status}"
+        for status in ("pass", "warn", "fail")
+    ]
+    not_passed = [
+        f"{check['id']} {check['status']}" for check in checks if check["status"] != "pass"
+    ]
+    return f"Play readiness: {', '.join(counts)}" + (
+        f" ({', '.join(not_passed)})" if not_passed else ""
+    )
+
+
 def human_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MiB" if size >= 1024 * 1024 else f"{size / 1024:.1f} KiB"
 

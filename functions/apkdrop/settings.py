@@ -16,6 +16,8 @@ ONE_GIB = 1024**3
 SENDGRID_MAX_PERSONALIZATIONS = 1000
 # Beyond it one page's Firestore reads and JSON answer grow too large for one request.
 MAX_PAGE_SIZE_CEILING = 1000
+# Far above any Android API level yet (36 in 2025): a typo such as 350 is refused.
+MAX_API_LEVEL = 100
 
 
 class SettingsGroup(BaseSettings):
@@ -181,6 +183,13 @@ class PagingSettings(SettingsGroup):
     max_page_size: PositiveInt = Field(default=100, le=MAX_PAGE_SIZE_CEILING)
 
 
+class PlayCheckSettings(SettingsGroup):
+    """The Play-readiness checks run on every inspected APK."""
+
+    # Play's minimum targetSdkVersion for new apps and updates (35 since August 2025).
+    play_min_target_sdk: PositiveInt = Field(default=35, le=MAX_API_LEVEL)
+
+
 # One class per function of routes.json. Each lists its groups in the order above, so that a
 # class of several functions' groups (the tests' one) has a consistent method order.
 
@@ -199,7 +208,9 @@ class BuildApiSettings(
     """build-api: signed upload URLs, and an expiry task for each."""
 
 
-class BuildFinalizedSettings(CoreSettings, BucketSettings, UploadLimitSettings, EventAgeSettings):
+class BuildFinalizedSettings(
+    CoreSettings, BucketSettings, UploadLimitSettings, EventAgeSettings, PlayCheckSettings
+):
     """build-finalized: reads the uploaded APK; it signs nothing and answers no request."""
 
 
@@ -210,6 +221,7 @@ class BuildUploadExpirySettings(
     ExpiryTaskSettings,
     TaskAuthSettings,
     BodyLimitSettings,
+    PlayCheckSettings,
 ):
     """build-upload-expiry: a task handler that settles or fails a build; it signs nothing."""
 
@@ -227,6 +239,7 @@ class ApplicationApiSettings(
     PublicLinkSettings,
     ApplicationUploadSettings,
     PagingSettings,
+    PlayCheckSettings,
 ):
     """application-api: uploads, large-upload URLs, magic links, upload emails' tasks, and the
     paged audit trail and download record."""

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.fixtures.apk_builder import build_apk, build_zip
+from tests.fixtures.apk_builder import build_apk, build_zip, play_ready
 from tests.integration.conftest import URL_FETCH_TOTAL_TIMEOUT_SECONDS
 from tests.paths import SETTINGS_APK, real_apk
 
@@ -114,7 +114,7 @@ def test_private_app_needs_valid_allowed_users(client):
 def test_notification_fields_are_stored_and_bad_addresses_reported(client):
     response = upload(
         client,
-        build_apk("com.example.notify"),
+        build_apk("com.example.notify", **play_ready()),
         sendNotification="true",
         notificationEmails="dev@example.com,broken@,qa@example.com",
     )

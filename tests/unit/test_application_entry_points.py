@@ -14,7 +14,7 @@ from apkdrop.accounts import issue_api_key
 from apkdrop.applications import api as application_api
 from apkdrop.dependencies import Dependencies
 from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
-from tests.fixtures.apk_builder import build_apk
+from tests.fixtures.apk_builder import build_apk, play_ready
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 20, tzinfo=datetime.UTC)
 APK_TYPE = "application/vnd.android.package-archive"
@@ -91,7 +91,7 @@ def post_upload(
 
 
 def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependencies) -> None:
-    content = build_apk("com.example.entry", "3.1", 31)
+    content = build_apk("com.example.entry", "3.1", 31, **play_ready())
 
     response = post_upload(
         api, auth, content, releaseNotes="Fixes", notificationEmails="dev@example.com,broken@"
@@ -100,7 +100,7 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
     assert response.status_code == 200, response.json
     assert response.mimetype == "application/json"
     data = response.json["data"]
-    assert set(data) == {"id", "magicLink", "versionedMagicLink", "accessType", "version"}
+    assert set(data) == {"id", "magicLink", "versionedMagicLink", "accessType", "version", "checks"}
     assert (data["version"], data["accessType"]) == ("1.0", "public")
     assert data["magicLink"] == f"https://apkdrop.example.test/app/{data['id']}"
     assert data["versionedMagicLink"] == f"{data['magicLink']}?version=1.0"

@@ -20,7 +20,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.signed_uploads import upload_headers
 from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
-from tests.fixtures.apk_builder import build_apk, build_zip
+from tests.fixtures.apk_builder import build_apk, build_zip, play_ready
 
 CONFLICT = (
     "Application with package name '{}' already exists. Use versionAction='create_new_version' "
@@ -35,7 +35,7 @@ BOB = Caller(id="acct-bob", email="bob@example.com", keyPrefix="apkd_test", scop
 
 @functools.cache
 def apk(package: str = "com.example.app", name: str = "1.0", code: int = 1, **kw) -> bytes:
-    return build_apk(package, name, code, **kw)
+    return build_apk(package, name, code, **{**play_ready(), **kw})
 
 
 @pytest.fixture(autouse=True)

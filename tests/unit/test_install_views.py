@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import html
 import json
 import re
 import string
@@ -35,7 +36,8 @@ from tests.fakes import (
     install_page_app,
     install_session_cookie,
 )
-from tests.fixtures.apk_builder import build_apk
+from tests.fixtures.apk_builder import build_apk, play_ready
+from tests.fixtures.elf_builder import PAGE_4KB, elf_library
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 5, tzinfo=datetime.UTC)
 APP_ID = "AppForInstallPages0001"
@@ -982,3 +984,40 @@ def test_doubled_slashes_are_not_found_not_redirected(pages: FlaskClient, path: 
     response = pages.get(path, query_string="x=a%0Ab")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_a_versions_page_lists_its_play_readiness_checks(
+    pages: FlaskClient, deps: Dependencies
+) -> None:
+    old_library = elf_library(alignment=PAGE_4KB)
+    content = build_apk(libraries={"lib/arm64-v8a/libold.so": old_library}, **play_ready())
+    account = Caller(
+        id="acct-real", email="uploader@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
+    )
+    with UploadSession(deps, account) as upload:
+        upload.file_writer().write(content)
+        answer = upload.publish(read_upload_form(MultiDict({}), True, deps.settings))
+
+    response = pages.get(urllib.parse.urlsplit(answer.data.magicLink).path)
+
+    assert response.status_code == 200, text(response)
+    section = re.search(r'<section class="card" id="checks">(.*?)</section>', text(response), re.S)
+    assert section, text(response)
+    items = re.findall(r"<li>(.*?)</li>", section.group(1), re.S)
+    lines = [html.unescape(re.sub(r"<[^>]+>", " ", item)).split() for item in items]
+    assert " ".join(" ".join(line) for line in lines) == (
+        "fail 16 KB page size: lib/arm64-v8a/libold.so: LOAD segments aligned to 4 KB, not 16 KB"
+        " pass Target SDK: targetSdkVersion 35 meets Play's minimum of 35"
+        " pass Target SDK declared: the manifest declares targetSdkVersion"
+        " pass Not debuggable: not debuggable"
+        " pass APK Signature Scheme v2+: signed with v2, v3"
+    )
+
+
+def test_a_version_stored_before_checks_shows_none(
+    pages: FlaskClient, public_app: Application
+) -> None:
+    response = pages.get(f"/app/{APP_ID}")
+
+    assert response.status_code == 200
+    assert b'id="checks"' not in response.data

@@ -33,6 +33,7 @@ from tests.fixtures.apk_builder import (
     Qualifiers,
     build_apk,
     build_resources,
+    play_ready,
     png,
     reference,
     webp,
@@ -48,7 +49,7 @@ SEVEN_DAYS = datetime.timedelta(days=7)
 
 @functools.cache
 def apk(package: str = "com.example.mail", code: int = 1) -> bytes:
-    return build_apk(package, f"1.{code}", code, label="Mail App")
+    return build_apk(package, f"1.{code}", code, label="Mail App", **play_ready())
 
 
 @functools.cache

@@ -7,5 +7,7 @@
 - ``resources``: the values of resource ids, from resources.arsc.
 - ``icon``: which launcher icon file to show.
 - ``signing``: signature schemes and the signer certificate's fingerprint.
+- ``elf``, ``entry_prefix``: a native library's program headers, from its entry's first bytes.
+- ``checks``: the Play-readiness checks.
 - ``inspection``: ties them together into ``ApkInspection``.
 """

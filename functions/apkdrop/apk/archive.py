@@ -61,10 +61,7 @@ class Archive:
         ``limit`` bounds the uncompressed size; MAX_COMPRESSION_RATIO bounds what it may inflate
         from its compressed size. Sizes that lie can never make us hold more than the limit.
         """
-        if entry.flags & _ENCRYPTED_FLAGS:
-            raise ApkError("entry is encrypted")
-        if entry.method not in (STORED, DEFLATED):
-            raise ApkError("entry uses an unsupported compression method")
+        check_readable(entry)
         ratio_limit = max(entry.compressed_size, 1) * MAX_COMPRESSION_RATIO
         if entry.size > min(limit, ratio_limit) or entry.compressed_size > limit:
             raise ApkError("entry expands beyond the limit")
@@ -77,21 +74,18 @@ class Archive:
             raise ApkError("archive is corrupt")
         return raw
 
+    def data_offset(self, entry: ZipEntry) -> int:
+        """Where an entry's (compressed) data starts in the file, from its local header."""
+        head = self.source.read(entry.header_offset, _LOCAL.size + len(entry.raw_name))
+        return entry.header_offset + _local_data_start(entry, head)
+
     def _entry_data(self, entry: ZipEntry) -> bytes:
         """The compressed bytes of an entry, after checking its local header matches."""
-        name_length = len(entry.raw_name)
-        header_size = _LOCAL.size + name_length
+        header_size = _LOCAL.size + len(entry.raw_name)
         head = self.source.read(
             entry.header_offset, header_size + _LOCAL_EXTRA_ALLOWANCE + entry.compressed_size
         )
-        if len(head) < _LOCAL.size:
-            raise ApkError("archive is truncated")
-        magic, *_, local_name_length, extra_length = _LOCAL.unpack_from(head)
-        if magic != _LOCAL_MAGIC or local_name_length != name_length:
-            raise ApkError("archive is corrupt")
-        if head[_LOCAL.size : header_size] != entry.raw_name:
-            raise ApkError("archive is corrupt")  # Android refuses names that differ too
-        start = header_size + extra_length
+        start = _local_data_start(entry, head)
         data = head[start : start + entry.compressed_size]
         if len(data) < entry.compressed_size:  # a long local extra field
             data += self.source.read(
@@ -100,6 +94,29 @@ class Archive:
         if len(data) < entry.compressed_size:
             raise ApkError("archive is truncated")
         return data
+
+
+def check_readable(entry: ZipEntry) -> None:
+    """Refuse an encrypted entry, or one neither stored nor deflated."""
+    if entry.flags & _ENCRYPTED_FLAGS:
+        raise ApkError("entry is encrypted")
+    if entry.method not in (STORED, DEFLATED):
+        raise ApkError("entry uses an unsupported compression method")
+
+
+def _local_data_start(entry: ZipEntry, head: bytes) -> int:
+    """Where the data starts after the local header at the start of ``head``, once that header
+    is checked against the central directory's record."""
+    name_length = len(entry.raw_name)
+    header_size = _LOCAL.size + name_length
+    if len(head) < _LOCAL.size:
+        raise ApkError("archive is truncated")
+    magic, *_, local_name_length, extra_length = _LOCAL.unpack_from(head)
+    if magic != _LOCAL_MAGIC or local_name_length != name_length:
+        raise ApkError("archive is corrupt")
+    if head[_LOCAL.size : header_size] != entry.raw_name:
+        raise ApkError("archive is corrupt")  # Android refuses names that differ too
+    return header_size + extra_length
 
 
 def open_archive(source: RangedSource) -> Archive:

@@ -9,6 +9,7 @@ launcher icon and, for v1-only APKs, the signature block file. Nothing else is t
 import re
 
 from apkdrop.apk.archive import Archive, ZipEntry, check_layout, open_archive
+from apkdrop.apk.checks import play_checks
 from apkdrop.apk.components import KNOWN_ABIS, component_sizes
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.icon import Icon, read_icon
@@ -47,9 +48,12 @@ _INTEGER_KINDS = (TYPE_INT_DEC, TYPE_INT_HEX)
 _A = "android:"
 
 
-def inspect_apk(source: SeekableReader) -> ApkInspection:
+def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) -> ApkInspection:
     """Describe the APK in ``source``, a seekable binary file (a ranged Cloud Storage reader, a
     local or spooled file), reading only the byte ranges that matter.
+
+    With ``min_target_sdk`` (Play's minimum target SDK) the Play-readiness checks run too, on the
+    same reads and central directory; without it (the benchmark's baseline) they are empty.
 
     Raises ApkError, with a reason for people, for anything that is not a readable APK; what the
     source itself raises (a storage outage) propagates untouched.
@@ -91,6 +95,7 @@ def inspect_apk(source: SeekableReader) -> ApkInspection:
         info=info,
         icon=icon.data if icon else None,
         components=component_sizes(archive.entries.values()),
+        checks=[] if min_target_sdk is None else play_checks(archive, info, min_target_sdk),
     )
 
 

@@ -32,3 +32,10 @@ MAX_TEXT_CHARS = 1000
 """Longest versionName we store; labels are cut to this length, as Android itself does."""
 MAX_REFERENCE_DEPTH = 8
 """Most resource references followed from one value (aliases of aliases), so cycles end."""
+
+MAX_ELF_HEADERS_BYTES = 64 * 1024
+"""Most bytes of a native library read (inflated, when compressed) to find its program headers;
+linkers put them right after the 64-byte header, so real libraries need under 1 KiB."""
+MAX_CHECKED_LIBRARIES = 256
+"""Most 64-bit native libraries whose headers the 16 KB page size check reads, one ranged read
+each; large apps ship a few dozen per ABI."""

@@ -1,6 +1,6 @@
 """What inspection reports: ApkInfo is stored on the build and returned by the API as apkInfo."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -9,6 +9,8 @@ from apkdrop.apk.components import ComponentSizes
 
 IconMediaType = Literal["image/png", "image/webp"]
 SigningScheme = Literal["v1", "v2", "v3", "v3.1"]
+CheckId = Literal["page_size_16kb", "target_sdk", "target_sdk_declared", "debuggable", "signing"]
+CheckStatus = Literal["pass", "warn", "fail"]
 
 
 class ApkIcon(BaseModel):
@@ -66,11 +68,24 @@ class ApkInfo(BaseModel):
     """Always set by inspection; null only on builds stored before it was reported."""
 
 
+class PlayCheck(BaseModel):
+    """One Play-readiness check: ``fail`` is what Google Play rejects, ``warn`` what could not
+    be told for sure, ``pass`` the rest; ``reason`` is one line for people."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: CheckId
+    status: CheckStatus
+    reason: str
+
+
 @dataclass(frozen=True)
 class ApkInspection:
-    """The result of inspect_apk: the info to store, the launcher icon's bytes if any, and the
-    entries' sizes by component (from the central directory)."""
+    """The result of inspect_apk: the info to store, the launcher icon's bytes if any, the
+    entries' sizes by component (from the central directory) and the Play-readiness checks
+    (empty when they were not asked for)."""
 
     info: ApkInfo
     icon: bytes | None
     components: ComponentSizes
+    checks: list[PlayCheck] = field(default_factory=list)

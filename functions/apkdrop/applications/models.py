@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from apkdrop.apk.models import ApkInfo
+from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.notifications.models import Notification
 from apkdrop.shared_models import Timestamp, UploadSpec
 from apkdrop.version_labels import label
@@ -42,6 +42,8 @@ class Version(BaseModel):
     versionNumber: int
     application_meta_data: ApplicationMetaData
     apkInfo: ApkInfo
+    # Play-readiness checks; versions stored before they existed have none.
+    checks: list[PlayCheck] = Field(default_factory=list)
     size: int
     sha256: str
     fileType: str = "apk"
@@ -75,6 +77,7 @@ class NewVersion(BaseModel):
     versionAction: VersionAction
     access: Access | None  # as the upload names it; None: inherited (see versions.py)
     apkInfo: ApkInfo
+    checks: list[PlayCheck]
     size: int
     sha256: str
     objectName: str
@@ -109,6 +112,7 @@ class NewVersion(BaseModel):
                 )
             ),
             apkInfo=info,
+            checks=self.checks,
             size=self.size,
             sha256=self.sha256,
             uploaderEmail=self.uploaderEmail,
@@ -165,6 +169,8 @@ class UploadedApplication(BaseModel):
     versionedMagicLink: str
     accessType: str
     version: str
+    checks: list[PlayCheck]
+    """The version's Play-readiness checks; each failed one is also a warning."""
 
 
 class UploadAnswer(BaseModel):
@@ -177,6 +183,7 @@ class VersionView(BaseModel):
     versionedMagicLink: str
     application_meta_data: ApplicationMetaData
     apkInfo: ApkInfo
+    checks: list[PlayCheck]
     size: int
     sha256: str
     fileType: str

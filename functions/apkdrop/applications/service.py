@@ -6,7 +6,7 @@ from types import TracebackType
 
 from apkdrop import links
 from apkdrop.accounts import Caller
-from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
+from apkdrop.apk_inspection import ApkError, ApkInspection, failure_lines, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.large_uploads import too_large_detail
 from apkdrop.applications.models import (
@@ -79,7 +79,7 @@ class UploadSession:
         inspection = self._inspect()
         recipients, warnings = self._recipients(form)
         new_version = self._new_version(
-            form, inspection.info, size, sha256, self._store_icon(inspection), recipients
+            form, inspection, size, sha256, self._store_icon(inspection), recipients
         )
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
@@ -87,7 +87,10 @@ class UploadSession:
         # The version is published: a queue outage is reported, not an upload failure.
         if recipients and not queue_upload_email(self._deps, app, version):
             warnings.append("The notification email could not be queued")
-        return UploadAnswer(data=self._answer(app, version), warnings=form.warnings + warnings)
+        return UploadAnswer(
+            data=self._answer(app, version),
+            warnings=form.warnings + warnings + failure_lines(version.checks),
+        )
 
     def _recipients(self, form: UploadForm) -> tuple[list[str], list[str]]:
         """Who the email goes to, and a warning when nobody valid was named."""
@@ -155,14 +158,14 @@ class UploadSession:
         found = self._stored_apk()
         try:
             with self._deps.bucket.open_object(self.object_name, found.generation) as reader:
-                return inspect_apk(reader)
+                return inspect_apk(reader, min_target_sdk=self._deps.settings.play_min_target_sdk)
         except ApkError as exc:
             raise InvalidRequest(f"Invalid APK: {exc.reason}") from exc
 
     def _new_version(
         self,
         form: UploadForm,
-        info: ApkInfo,
+        inspection: ApkInspection,
         size: int,
         sha256: str,
         icon_object: str | None,
@@ -173,7 +176,8 @@ class UploadSession:
             appId=form.appId,
             versionAction=form.versionAction,
             access=None if form.accessType is None else (form.accessType, form.allowedUsers),
-            apkInfo=info,
+            apkInfo=inspection.info,
+            checks=inspection.checks,
             size=size,
             sha256=sha256,
             objectName=self.object_name,
@@ -199,4 +203,5 @@ class UploadSession:
             versionedMagicLink=links.versioned_link(base_url, app.id, version.versionNumber),
             accessType=version.accessType.lower(),
             version=version.version,
+            checks=version.checks,
         )

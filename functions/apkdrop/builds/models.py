@@ -12,7 +12,7 @@ from pydantic import (
 )
 
 from apkdrop.apk.components import ComponentSizes, SizeComparison
-from apkdrop.apk.models import ApkInfo
+from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.shared_models import Id, Timestamp, UploadSpec
 
 
@@ -104,6 +104,9 @@ class Build(BaseModel):
     md5Hash: str | None = None
     crc32c: str | None = None
     apkInfo: ApkInfo | None = None
+    checks: list[PlayCheck] = []
+    """The Play-readiness checks of a FINISHED build; empty otherwise, and on builds stored
+    before they existed."""
     failureReason: str | None = None
     dateDeleted: Timestamp | None = None
 

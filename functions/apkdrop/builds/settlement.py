@@ -14,12 +14,14 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ObjectGone
 from apkdrop.ids import parse_id
 from apkdrop.logs import log_fields
-from apkdrop.settings import BuildFinalizedSettings, UploadLimitSettings
+from apkdrop.settings import BuildFinalizedSettings, BuildUploadExpirySettings
 from apkdrop.shared_models import StorageObject
 
 log = logging.getLogger(__name__)
 
 EXPIRED_REASON = "upload URL expired"
+# Both functions that settle builds: they inspect and check the APK within the upload limit.
+SettlingSettings = BuildFinalizedSettings | BuildUploadExpirySettings
 
 
 class FinalizedEvent(BaseModel):
@@ -52,7 +54,7 @@ def handle_finalized(
 
 
 def settle_upload(
-    deps: Dependencies[UploadLimitSettings], build_id: int, uploaded: StorageObject
+    deps: Dependencies[SettlingSettings], build_id: int, uploaded: StorageObject
 ) -> StoredBuild | None:
     """Inspects the uploaded APK and records FINISHED or FAILED, once per build."""
     build = deps.builds.get_build(build_id)
@@ -91,7 +93,7 @@ def settle_upload(
     return settled
 
 
-def expire_upload(deps: Dependencies[UploadLimitSettings], build_id: int) -> StoredBuild | None:
+def expire_upload(deps: Dependencies[SettlingSettings], build_id: int) -> StoredBuild | None:
     """Fails a build whose upload never arrived; settles it if the object did arrive.
 
     A DELETED build stays as it is; a file that arrived for it after the deletion, whose event
@@ -126,7 +128,7 @@ def _discard(deps: Dependencies[object], build: StoredBuild, object_name: str) -
     deps.bucket.delete_object(object_name)
 
 
-def _inspection_outcome(deps: Dependencies[UploadLimitSettings], uploaded: StorageObject) -> dict:
+def _inspection_outcome(deps: Dependencies[SettlingSettings], uploaded: StorageObject) -> dict:
     recorded = {
         "fileSize": uploaded.size,
         "md5Hash": uploaded.md5Hash,
@@ -139,7 +141,7 @@ def _inspection_outcome(deps: Dependencies[UploadLimitSettings], uploaded: Stora
         return _failed(recorded, f"file is larger than the limit of {limit} bytes")
     try:
         with deps.bucket.open_object(uploaded.name, uploaded.generation) as reader:
-            inspection = inspect_apk(reader)
+            inspection = inspect_apk(reader, min_target_sdk=deps.settings.play_min_target_sdk)
     except ApkError as exc:
         return _failed(recorded, exc.reason)
     return {
@@ -147,6 +149,7 @@ def _inspection_outcome(deps: Dependencies[UploadLimitSettings], uploaded: Stora
         "uploadState": UploadState.FINISHED.value,
         "apkInfo": inspection.info.model_dump(),
         "componentSizes": inspection.components.model_dump(),
+        "checks": [check.model_dump() for check in inspection.checks],
         "failureReason": None,
     }
 

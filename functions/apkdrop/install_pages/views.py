@@ -12,6 +12,7 @@ from werkzeug.routing import Rule
 from werkzeug.utils import redirect
 
 from apkdrop import links
+from apkdrop.apk_inspection import CHECK_TITLES
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ApkdropError, NotFound
 from apkdrop.http import route_map, serve
@@ -66,6 +67,7 @@ def app_page(
         download_url=links.download(app.id, version.versionNumber),
         signed_in_as=email,
         is_newest=version.versionNumber == newest.versionNumber,
+        check_titles=CHECK_TITLES,
     )
 
 
