@@ -21,7 +21,11 @@ def parse_id(text: str) -> int | None:
 
 
 def new_opaque_id() -> str:
-    return secrets.token_urlsafe(OPAQUE_ID_BYTES)
+    """Never starting with "-": an id is typed as a command's argument (`apkdrop app delete
+    ID`), where a leading dash reads as an option."""
+    while (opaque := secrets.token_urlsafe(OPAQUE_ID_BYTES)).startswith("-"):
+        pass
+    return opaque
 
 
 def new_request_id() -> str:
