@@ -111,7 +111,12 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
 
     again = post_upload(api, auth, content)
     assert (again.json["data"]["id"], again.json["data"]["version"]) == (data["id"], "2.0")
-    assert again.json["warnings"] == []
+    # The same APK again: its versionCode did not increase, which testers meet on installing.
+    code = version.apkInfo.versionCode
+    assert again.json["warnings"] == [
+        f"versionCode {code} is not higher than {code} of 1.0: "
+        "testers cannot install it as an update"
+    ]
 
 
 def test_bearer_key_works(api: FlaskClient, key: str) -> None:

@@ -6,7 +6,7 @@ from types import TracebackType
 
 from apkdrop import links
 from apkdrop.accounts import Caller
-from apkdrop.apk_inspection import ApkError, ApkInfo, ApkInspection, inspect_apk
+from apkdrop.apk_inspection import ApkError, ApkInspection, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.large_uploads import too_large_detail
 from apkdrop.applications.models import (
@@ -16,6 +16,7 @@ from apkdrop.applications.models import (
     UploadedApplication,
     Version,
 )
+from apkdrop.applications.signer_policy import ignored_warn
 from apkdrop.applications.versions import publish_version
 from apkdrop.audit import uploads
 from apkdrop.builds.ports import ObjectWriter
@@ -79,11 +80,14 @@ class UploadSession:
         inspection = self._inspect()
         recipients, warnings = self._recipients(form)
         new_version = self._new_version(
-            form, inspection.info, size, sha256, self._store_icon(inspection), recipients
+            form, inspection, size, sha256, self._store_icon(inspection), recipients
         )
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
         uploads.record_version(self._deps, self._account, app, version)
+        if version.insights is not None:
+            warnings += version.insights.warnings
+        warnings += ignored_warn(app.signerPolicy, form.signerPolicy, app.id)
         # The version is published: a queue outage is reported, not an upload failure.
         if recipients and not queue_upload_email(self._deps, app, version):
             warnings.append("The notification email could not be queued")
@@ -162,7 +166,7 @@ class UploadSession:
     def _new_version(
         self,
         form: UploadForm,
-        info: ApkInfo,
+        inspection: ApkInspection,
         size: int,
         sha256: str,
         icon_object: str | None,
@@ -173,11 +177,13 @@ class UploadSession:
             appId=form.appId,
             versionAction=form.versionAction,
             access=None if form.accessType is None else (form.accessType, form.allowedUsers),
-            apkInfo=info,
+            apkInfo=inspection.info,
+            componentSizes=inspection.components,
             size=size,
             sha256=sha256,
             objectName=self.object_name,
             iconObject=icon_object,
+            signerPolicy=form.signerPolicy,
             uploaderEmail=self._account.email,
             uploadTime=now,
             releaseNotes=form.releaseNotes,
