@@ -188,6 +188,10 @@ class UploadedApplication(BaseModel):
     versionedMagicLink: str
     accessType: str
     version: str
+    insights: Insights | None = Field(
+        default=None,
+        description="what changed since the app's previous version; null for a new app",
+    )
 
 
 class UploadAnswer(BaseModel):

@@ -205,4 +205,5 @@ class UploadSession:
             versionedMagicLink=links.versioned_link(base_url, app.id, version.versionNumber),
             accessType=version.accessType.lower(),
             version=version.version,
+            insights=version.insights,
         )
