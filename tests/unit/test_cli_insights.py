@@ -1,6 +1,7 @@
 """The CLI's summary of a server's insights, and the step outputs size-delta, signer-changed."""
 
 from apkdrop_cli.apps import upload_result
+from apkdrop_cli.builds import _result
 from apkdrop_cli.insights import insights_line, insights_outputs
 
 FINGERPRINT_A, FINGERPRINT_B = "AA:" * 31 + "AA", "BB:" * 31 + "BB"
@@ -69,3 +70,28 @@ def test_an_app_upload_shows_the_line_and_sets_the_outputs() -> None:
     assert result.outputs["size-delta"] == "1310720"
     assert result.outputs["signer-changed"] == "false"
     assert result.data["insights"] == insights()  # --json carries all of it
+
+
+def test_a_build_upload_shows_each_build_s_line_and_its_warnings() -> None:
+    changed = insights(
+        comparedTo={"contextId": 3, "buildId": 14},
+        signer={"changed": True, "before": FINGERPRINT_A, "after": FINGERPRINT_B},
+        warnings=["The signer changed since build 14 (context 3) (...)"],
+    )
+    build = {
+        "id": 15,
+        "contextId": 4,
+        "buildType": "APK",
+        "buildFileName": "app.apk",
+        "uploadState": "FINISHED",
+        "apkInfo": {"packageName": "com.example", "versionName": "2", "versionCode": 2},
+        "insights": changed,
+    }
+    result = _result("demo", 4, [build])
+    assert result.lines[-1] == (
+        "    changes since build 14 (context 3): +1.2 MiB; permissions +CAMERA (runtime), -NFC; "
+        "targetSdk 33 -> 35; ABIs +arm64-v8a; SIGNER CHANGED"
+    )
+    assert result.warnings == ["build 15: The signer changed since build 14 (context 3) (...)"]
+    assert result.outputs["size-delta"] == "1310720"
+    assert result.outputs["signer-changed"] == "true"
