@@ -74,6 +74,40 @@ resource "google_firestore_index" "audit_events_by_account" {
   }
 }
 
+# A build's insights compare it with the project's previous FINISHED build of its type
+# (firestore.BuildStore.previous_finished_build): four equalities, then contextId and id, newest
+# first.
+resource "google_firestore_index" "builds_of_project_by_type" {
+  collection = "builds"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "accountId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "projectName"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "buildType"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "uploadState"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "contextId"
+    order      = "DESCENDING"
+  }
+  fields {
+    field_path = "id"
+    order      = "DESCENDING"
+  }
+}
+
 # Documents that expire: Firestore deletes each one (within about a day) once its expireAt has
 # passed. expireAt is never queried, so it is not indexed either (no write hot-spot on it).
 locals {

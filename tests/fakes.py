@@ -33,7 +33,7 @@ from apkdrop.applications.tombstones import (
 )
 from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.audit.models import AuditEvent
-from apkdrop.builds.models import StoredBuild, StoredContext
+from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
 from apkdrop.builds.ports import Bucket
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads.models import DownloadEvent
@@ -169,6 +169,18 @@ class FakeBuildStore:
     def builds_of_context(self, context_id: int) -> list[StoredBuild]:
         found = [StoredBuild.model_validate(b) for b in self.builds.values()]
         return sorted((b for b in found if b.contextId == context_id), key=lambda b: b.id)
+
+    def previous_finished_build(self, build: StoredBuild) -> StoredBuild | None:
+        found = [StoredBuild.model_validate(b) for b in self.builds.values()]
+        earlier = [
+            b
+            for b in found
+            if (b.accountId, b.projectName, b.buildType)
+            == (build.accountId, build.projectName, build.buildType)
+            and b.uploadState is UploadState.FINISHED
+            and b.contextId < build.contextId
+        ]
+        return max(earlier, key=lambda b: (b.contextId, b.id), default=None)
 
     def update_build(
         self, build_id: int, decide: Callable[[StoredBuild], dict | None]

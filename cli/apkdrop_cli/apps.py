@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from apkdrop_cli.errors import Refused, UsageError
+from apkdrop_cli.insights import insights_line, insights_outputs
 from apkdrop_cli.output import Result, checks_line, human_size
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import ProgressFile, file_size
@@ -69,6 +70,8 @@ def form_fields(args: argparse.Namespace) -> dict[str, str | list[str]]:
         fields["releaseNotes"] = notes
     if args.app_id:
         fields["appId"] = args.app_id
+    if args.signer_policy:
+        fields["signerPolicy"] = args.signer_policy
     return fields
 
 
@@ -124,6 +127,7 @@ def upload_result(answer: dict, path_taken: str) -> Result:
     warnings = answer.get("warnings") or []
     data = {**app, "warnings": warnings, "uploadPath": path_taken}
     checks = checks_line(app.get("checks") or [])
+    changes = insights_line(app.get("insights"))
     return Result(
         data=data,
         lines=[
@@ -131,6 +135,7 @@ def upload_result(answer: dict, path_taken: str) -> Result:
             f"magic link: {app['magicLink']}",
             f"this version: {app['versionedMagicLink']}",
             *([checks] if checks else []),
+            *([changes] if changes else []),
         ],
         outputs={
             "app-id": app["id"],
@@ -138,10 +143,12 @@ def upload_result(answer: dict, path_taken: str) -> Result:
             "access-type": app["accessType"],
             "magic-link": app["magicLink"],
             "versioned-magic-link": app["versionedMagicLink"],
+            **insights_outputs(app.get("insights")),
         },
         summary=(
             f"### apkdrop: version {app['version']} uploaded\n\n"
             f"[{app['versionedMagicLink']}]({app['versionedMagicLink']}) ({app['accessType']})\n"
+            + (f"\n{changes}\n" if changes else "")
         ),
         warnings=warnings,
     )

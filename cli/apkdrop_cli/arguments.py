@@ -192,6 +192,12 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--app-id", metavar="ID", help="which app gets the version, when several share a package"
     )
     put.add_argument(
+        "--signer-policy",
+        choices=["warn", "reject"],
+        help="reject: refuse an APK signed by another key than the app's previous version, and "
+        "keep refusing (an upload never loosens it; default: the app's, warn for a new app)",
+    )
+    put.add_argument(
         "--large-file",
         dest="large",
         action="store_true",

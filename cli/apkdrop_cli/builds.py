@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from apkdrop_cli.errors import ExitCode, UsageError
 from apkdrop_cli.gitinfo import resolve_commit
-from apkdrop_cli.output import Result, checks_line, human_size
+from apkdrop_cli.insights import insights_line, insights_outputs
+from apkdrop_cli.output import Result, checks_line, signed_size
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import file_size
 
@@ -126,15 +127,22 @@ def _result(
             reason = build.get("failureReason") or "no reason given"
             failures.append(f"build {build['id']} ({build['buildFileName']}) FAILED: {reason}")
             outputs.setdefault("failure-reason", reason)
+        if changes := insights_line(build.get("insights")):
+            lines.append(f"    {changes}")
         info = build.get("apkInfo") or {}
         if prefix == "build" and info:
             outputs["package-name"] = str(info.get("packageName") or "")
             outputs["version-name"] = str(info.get("versionName") or "")
             outputs["version-code"] = str(info.get("versionCode") or "")
+            outputs.update(insights_outputs(build.get("insights")))
     if pairing:
         lines.append(pairing_line(pairing))
     result = Result(data=data, lines=lines, outputs=outputs, summary=_summary(data))
-    result.warnings = list((pairing or {}).get("warnings") or [])
+    result.warnings = list((pairing or {}).get("warnings") or []) + [
+        f"build {build['id']}: {warning}"
+        for build in builds
+        for warning in (build.get("insights") or {}).get("warnings") or []
+    ]
     if failures:
         result.exit_code, result.error = ExitCode.FAILED, "; ".join(failures)
     return result
@@ -169,19 +177,15 @@ def pairing_line(pairing: dict) -> str:
     )
     size = pairing.get("size")
     if size:
-        line += f"; {_signed_size(size['total']['compressed']['delta'])} as stored"
+        line += f"; {signed_size(size['total']['compressed']['delta'])} as stored"
         parts = [
-            f"{name} {_signed_size(delta)}"
+            f"{name} {signed_size(delta)}"
             for name in ("dex", "resources", "native", "assets", "other")
             if (delta := size[name]["compressed"]["delta"])
         ]
         if parts:
             line += f" ({', '.join(parts)})"
     return line
-
-
-def _signed_size(delta: int) -> str:
-    return f"{'-' if delta < 0 else '+'}{human_size(abs(delta))}"
 
 
 def _summary(data: dict) -> str:

@@ -62,6 +62,10 @@ def human_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MiB" if size >= 1024 * 1024 else f"{size / 1024:.1f} KiB"
 
 
+def signed_size(delta: int) -> str:
+    return f"{'-' if delta < 0 else '+'}{human_size(abs(delta))}"
+
+
 class Output:
     def __init__(
         self,

@@ -18,6 +18,7 @@ from apkdrop.applications.models import (
     ApplicationDetailAnswer,
     ApplicationList,
     LargeUpload,
+    SignerPolicy,
     UploadAnswer,
     VersionAction,
     VersionAnswer,
@@ -62,6 +63,12 @@ class ApplicationUploadForm(BaseModel):
     notificationEmails: str | None = Field(default=None, description="comma-separated, or repeated")
     releaseNotes: str | None = Field(default=None, max_length=MAX_RELEASE_NOTES_CHARS)
     appId: str | None = None
+    signerPolicy: SignerPolicy | None = Field(
+        default=None,
+        description="reject: refuse (409) an APK signed by another key than the app's previous "
+        "version; the app keeps it. Omitted, or warn: the app's policy (an upload never loosens "
+        "it)",
+    )
 
 
 @dataclass

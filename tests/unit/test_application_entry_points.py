@@ -100,8 +100,16 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
     assert response.status_code == 200, response.json
     assert response.mimetype == "application/json"
     data = response.json["data"]
-    assert set(data) == {"id", "magicLink", "versionedMagicLink", "accessType", "version", "checks"}
-    assert (data["version"], data["accessType"]) == ("1.0", "public")
+    assert set(data) == {
+        "id",
+        "magicLink",
+        "versionedMagicLink",
+        "accessType",
+        "version",
+        "checks",
+        "insights",
+    }
+    assert (data["version"], data["accessType"], data["insights"]) == ("1.0", "public", None)
     assert data["magicLink"] == f"https://apkdrop.example.test/app/{data['id']}"
     assert data["versionedMagicLink"] == f"{data['magicLink']}?version=1.0"
     assert response.json["warnings"] == ["Ignored invalid notification email: 'broken@'"]
@@ -111,7 +119,13 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
 
     again = post_upload(api, auth, content)
     assert (again.json["data"]["id"], again.json["data"]["version"]) == (data["id"], "2.0")
-    assert again.json["warnings"] == []
+    # The same APK again: its versionCode did not increase, which testers meet on installing.
+    code = version.apkInfo.versionCode
+    assert again.json["data"]["insights"]["comparedTo"] == {"version": "1.0"}
+    assert again.json["warnings"] == [
+        f"versionCode {code} is not higher than {code} of 1.0: "
+        "testers cannot install it as an update"
+    ]
 
 
 def test_bearer_key_works(api: FlaskClient, key: str) -> None:

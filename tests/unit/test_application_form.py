@@ -270,6 +270,7 @@ ONE_VALUE = {
     "sendNotification": "true",
     "releaseNotes": "notes",
     "appId": OPAQUE,
+    "signerPolicy": "reject",
 }
 
 

@@ -13,8 +13,8 @@ ACTION = ROOT / ".github" / "actions" / "apkdrop-upload" / "action.yml"
 CLI_OUTPUTS = {
     "app-id", "version", "access-type", "magic-link", "versioned-magic-link", "context-id",
     "state", "build-id", "build-state", "instrumented-build-id", "instrumented-build-state",
-    "failure-reason", "package-name", "version-name", "version-code", "json", "error",
-    "exit-code",
+    "failure-reason", "package-name", "version-name", "version-code", "size-delta",
+    "signer-changed", "json", "error", "exit-code",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.errors import backend_call
-from apkdrop.builds.models import StoredBuild, StoredContext
+from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
 from apkdrop.settings import CoreSettings
 from apkdrop.timeutil import utc_now
 
@@ -149,6 +149,27 @@ class BuildStore:
         query = self._builds.where(filter=firestore.FieldFilter("contextId", "==", context_id))
         builds = [StoredBuild.model_validate(doc.to_dict()) for doc in query.stream()]
         return sorted(builds, key=lambda build: build.id)
+
+    @backend_call("Firestore")
+    def previous_finished_build(self, build: StoredBuild) -> StoredBuild | None:
+        """Served by the index builds_of_project_by_type (terraform/firestore.tf)."""
+        equal = {
+            "accountId": build.accountId,
+            "projectName": build.projectName,
+            "buildType": build.buildType.value,
+            "uploadState": UploadState.FINISHED.value,
+        }
+        query = self._builds
+        for name, value in equal.items():
+            query = query.where(filter=firestore.FieldFilter(name, "==", value))
+        query = (
+            query.where(filter=firestore.FieldFilter("contextId", "<", build.contextId))
+            .order_by("contextId", direction=firestore.Query.DESCENDING)
+            .order_by("id", direction=firestore.Query.DESCENDING)
+            .limit(1)
+        )
+        found = [StoredBuild.model_validate(doc.to_dict()) for doc in query.stream()]
+        return found[0] if found else None
 
     @backend_call("Firestore")
     def update_build(

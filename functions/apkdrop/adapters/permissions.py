@@ -67,6 +67,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "BuildStore.create_build": ENTITY_CREATE,
     "BuildStore.get_build": ENTITY_GET,
     "BuildStore.builds_of_context": ENTITY_LIST,
+    "BuildStore.previous_finished_build": ENTITY_LIST,
     "BuildStore.update_build": ENTITY_GET | ENTITY_UPDATE,
     # firestore_applications.ApplicationStore
     "ApplicationStore.get_app": ENTITY_GET,

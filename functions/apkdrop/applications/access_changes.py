@@ -1,4 +1,5 @@
-"""Owners change who may open a version, or every version of an app at once, and name apps.
+"""Owners change who may open a version, or every version of an app at once, and name apps
+and set their signer policy.
 
 The upload form's rules decide what access is valid (form.read_allowed_users, checked_access),
 and install_pages/access.py reads the stored fields on every request, so a change holds from
@@ -60,14 +61,17 @@ def change_application(
     app_id: str,
     change: ApplicationChange,
 ) -> ApplicationDetail:
-    """In one commit: the name, and the access of every remaining version."""
+    """In one commit: the name, the signer policy, and the access of every remaining
+    version."""
     app = owned_app(deps, caller, app_id)
     rule, details = _access_rule(deps, change)
-    if rule is None and change.name is None:
-        raise InvalidRequest(f"{NOTHING_TO_CHANGE} or name")
+    if rule is None and change.name is None and change.signerPolicy is None:
+        raise InvalidRequest(f"{NOTHING_TO_CHANGE}, name or signerPolicy")
     app_changes: dict = {"accessChangedAt": deps.clock()}
     if change.name is not None:
         app_changes["name"] = details["name"] = change.name
+    if change.signerPolicy is not None:
+        app_changes["signerPolicy"] = details["signerPolicy"] = change.signerPolicy.value
     if deps.applications.change_access(app.id, None, rule, app_changes) is None:
         raise NotFound(f"Application {app_id} not found")  # deleted meanwhile
     record(deps, caller, AuditAction.ACCESS_CHANGE, application_path(app.id), details)

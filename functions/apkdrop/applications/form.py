@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.accounts import is_email
-from apkdrop.applications.models import Access, AccessType, VersionAction
+from apkdrop.applications.models import Access, AccessType, SignerPolicy, VersionAction
 from apkdrop.errors import InvalidRequest
 from apkdrop.ids import OPAQUE_ID
 from apkdrop.settings import ApplicationUploadSettings
@@ -40,6 +40,7 @@ SINGLE_VALUED = (
     "sendNotification",
     "releaseNotes",
     "appId",
+    "signerPolicy",
 )
 # Repeated fields or comma-separated lists (or both).
 REPEATABLE = ("allowedUsers", "notificationEmails")
@@ -71,16 +72,16 @@ def _opaque_id(detail: str) -> AfterValidator:
 
 
 def _choice(name: str, kind: type[Choice]) -> BeforeValidator:
-    """Any case of a member's name."""
+    """Any case of a member's value."""
+    members = {member.value.lower(): member for member in kind}
 
     def parse(value: object) -> object:
         if not isinstance(value, str):
             return value  # a member already, or for the type check to refuse
-        try:
-            return kind(value.upper())
-        except ValueError:
+        if (member := members.get(value.lower())) is None:
             allowed = ", ".join(member.value for member in kind)
-            raise refusal(f"{name} must be one of {allowed}") from None
+            raise refusal(f"{name} must be one of {allowed}")
+        return member
 
     return BeforeValidator(parse)
 
@@ -123,6 +124,8 @@ class UploadForm(BaseModel):
         VersionAction.CREATE_NEW_VERSION
     )
     sendNotification: Annotated[bool, BeforeValidator(_boolean)] = False
+    # None when omitted: the app's policy holds (an upload only tightens it, signer_policy.py).
+    signerPolicy: Annotated[SignerPolicy | None, _choice("signerPolicy", SignerPolicy)] = None
 
     @property
     def notificationEmails(self) -> list[str]:

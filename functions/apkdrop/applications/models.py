@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from apkdrop.apk.components import ComponentSizes
+from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.notifications.models import Notification
 from apkdrop.shared_models import Timestamp, UploadSpec
@@ -19,6 +21,15 @@ class AccessType(StrEnum):
 # The longest display name an owner may give an app.
 MAX_APP_NAME_CHARS = 200
 Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
+
+
+class SignerPolicy(StrEnum):
+    """What an upload signed by another key than the app's previous version meets."""
+
+    WARN = "warn"
+    """Stored, with a warning: testers must uninstall first."""
+    REJECT = "reject"
+    """Refused (409), nothing stored."""
 
 
 class VersionAction(StrEnum):
@@ -58,6 +69,9 @@ class Version(BaseModel):
     notification: Notification | None = None
     objectName: str
     iconObject: str | None = None
+    # None on versions stored before sizes were; insights None for an app's first version.
+    componentSizes: ComponentSizes | None = None
+    insights: Insights | None = None
     # Counted by the download record (downloads/), one server-side increment per download:
     # change a version by updating fields, never by writing the whole document back.
     downloadCount: int = 0
@@ -78,10 +92,12 @@ class NewVersion(BaseModel):
     access: Access | None  # as the upload names it; None: inherited (see versions.py)
     apkInfo: ApkInfo
     checks: list[PlayCheck]
+    componentSizes: ComponentSizes
     size: int
     sha256: str
     objectName: str
     iconObject: str | None
+    signerPolicy: SignerPolicy | None  # as the upload names it; None: the app's
     uploaderEmail: str
     uploadTime: datetime.datetime
     releaseNotes: str | None
@@ -98,10 +114,14 @@ class NewVersion(BaseModel):
         return inherited if self.access is None else self.access
 
     def app_changes(self) -> dict:
-        """What the version changes of its app's document."""
-        return {"appLabel": self.apkInfo.appLabel}
+        """What the version changes of its app's document: an upload may tighten the signer
+        policy, never loosen it (see signer_policy.py)."""
+        changes: dict = {"appLabel": self.apkInfo.appLabel}
+        if self.signerPolicy is SignerPolicy.REJECT:
+            changes["signerPolicy"] = SignerPolicy.REJECT.value
+        return changes
 
-    def as_version(self, number: int, access: Access) -> Version:
+    def as_version(self, number: int, access: Access, insights: Insights | None = None) -> Version:
         access_type, allowed_users = access
         info = self.apkInfo
         return Version(
@@ -125,6 +145,8 @@ class NewVersion(BaseModel):
             notification=self.notification,
             objectName=self.objectName,
             iconObject=self.iconObject,
+            componentSizes=self.componentSizes,
+            insights=insights,
         )
 
 
@@ -151,6 +173,7 @@ class Application(BaseModel):
     lastVersionNumber: int | None = None
     # When an owner last changed access; writing it makes a concurrent upload's commit retry.
     accessChangedAt: Timestamp | None = None
+    signerPolicy: SignerPolicy = SignerPolicy.WARN
 
     @property
     def display_name(self) -> str:
@@ -171,6 +194,10 @@ class UploadedApplication(BaseModel):
     version: str
     checks: list[PlayCheck]
     """The version's Play-readiness checks; each failed one is also a warning."""
+    insights: Insights | None = Field(
+        default=None,
+        description="what changed since the app's previous version; null for a new app",
+    )
 
 
 class UploadAnswer(BaseModel):
@@ -196,6 +223,9 @@ class VersionView(BaseModel):
     notificationEmails: list[str]
     notification: Notification | None
     downloadCount: int
+    insights: Insights | None = Field(
+        default=None, description="what changed since the previous version; null for the first"
+    )
 
 
 class ApplicationView(BaseModel):
@@ -206,6 +236,7 @@ class ApplicationView(BaseModel):
     magicLink: str
     latestVersion: str | None = Field(description="null once every version is deleted")
     accessType: str = Field(description="the latest version's access")
+    signerPolicy: SignerPolicy
     dateCreated: Timestamp
 
 
@@ -235,6 +266,12 @@ class ApplicationChange(AccessChange):
     so to what later uploads without accessType inherit."""
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_APP_NAME_CHARS)
+    signerPolicy: SignerPolicy | None = None
+
+    @field_validator("signerPolicy", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("name", mode="before")
     @classmethod

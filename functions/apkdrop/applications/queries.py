@@ -73,6 +73,7 @@ def _view(
         if app.latest_application_version
         else None,
         accessType=(latest.accessType if latest else AccessType.PRIVATE).lower(),
+        signerPolicy=app.signerPolicy,
         dateCreated=app.dateCreated,
     )
 
@@ -81,7 +82,9 @@ def version_view(
     deps: Dependencies[PublicLinkSettings], app: Application, version: Version
 ) -> VersionView:
     return VersionView(
-        **version.model_dump(exclude={"versionNumber", "objectName", "iconObject", "accessType"}),
+        **version.model_dump(
+            exclude={"versionNumber", "objectName", "iconObject", "accessType", "componentSizes"}
+        ),
         version=version.version,
         versionedMagicLink=links.versioned_link(
             deps.settings.public_base_url, app.id, version.versionNumber

@@ -16,6 +16,7 @@ from apkdrop.applications.models import (
     UploadedApplication,
     Version,
 )
+from apkdrop.applications.signer_policy import ignored_warn
 from apkdrop.applications.versions import publish_version
 from apkdrop.audit import uploads
 from apkdrop.builds.ports import ObjectWriter
@@ -84,6 +85,9 @@ class UploadSession:
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
         uploads.record_version(self._deps, self._account, app, version)
+        if version.insights is not None:
+            warnings += version.insights.warnings
+        warnings += ignored_warn(app.signerPolicy, form.signerPolicy, app.id)
         # The version is published: a queue outage is reported, not an upload failure.
         if recipients and not queue_upload_email(self._deps, app, version):
             warnings.append("The notification email could not be queued")
@@ -178,10 +182,12 @@ class UploadSession:
             access=None if form.accessType is None else (form.accessType, form.allowedUsers),
             apkInfo=inspection.info,
             checks=inspection.checks,
+            componentSizes=inspection.components,
             size=size,
             sha256=sha256,
             objectName=self.object_name,
             iconObject=icon_object,
+            signerPolicy=form.signerPolicy,
             uploaderEmail=self._account.email,
             uploadTime=now,
             releaseNotes=form.releaseNotes,
@@ -204,4 +210,5 @@ class UploadSession:
             accessType=version.accessType.lower(),
             version=version.version,
             checks=version.checks,
+            insights=version.insights,
         )

@@ -11,6 +11,7 @@ from apkdrop.applications.models import (
     VersionAction,
 )
 from apkdrop.applications.queries import app_not_found
+from apkdrop.applications.signer_policy import effective_policy, enforce, version_insights
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.ids import new_opaque_id
@@ -54,14 +55,16 @@ def publish_version(
             raise BackendUnavailable("Firestore is unavailable, retry later")
     if new.versionAction is VersionAction.DO_NOTHING:
         raise Conflict(already_exists(new.packageName))
-    # Inherited from the version the commit follows, so a concurrent upload is never skipped.
-    return store.append_version(
-        app.id,
-        lambda latest, number: _fitting(
-            new.as_version(number, new.access_or(inherited_access(latest)))
-        ),
-        new.app_changes(),
-    )
+    app_id, policy = app.id, effective_policy(app.signerPolicy, new.signerPolicy)
+
+    # Access inherited from, and insights against, the version the commit follows, so a
+    # concurrent upload is never skipped.
+    def make_version(latest: Version | None, number: int) -> Version:
+        insights = version_insights(latest, new)
+        enforce(policy, insights, app_id)
+        return _fitting(new.as_version(number, new.access_or(inherited_access(latest)), insights))
+
+    return store.append_version(app_id, make_version, new.app_changes())
 
 
 def inherited_access(latest: Version | None) -> Access:

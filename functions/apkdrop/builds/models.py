@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from apkdrop.apk.components import ComponentSizes, SizeComparison
+from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.shared_models import Id, Timestamp, UploadSpec
 
@@ -107,6 +108,9 @@ class Build(BaseModel):
     checks: list[PlayCheck] = []
     """The Play-readiness checks of a FINISHED build; empty otherwise, and on builds stored
     before they existed."""
+    insights: Insights | None = None
+    """A FINISHED build against the same build type in the project's previous context (the
+    newest earlier one with a FINISHED build of that type); null when there is none."""
     failureReason: str | None = None
     dateDeleted: Timestamp | None = None
 

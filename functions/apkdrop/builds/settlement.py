@@ -7,6 +7,7 @@ import logging
 from pydantic import AwareDatetime, BaseModel
 
 from apkdrop.apk_inspection import ApkError, inspect_apk
+from apkdrop.builds.insights import build_insights
 from apkdrop.builds.models import StoredBuild, UploadState
 from apkdrop.builds.pairing import record_pairing
 from apkdrop.builds.service import BUILD_ID_METADATA
@@ -69,7 +70,7 @@ def settle_upload(
     if build.settled_by_object:
         record_pairing(deps, build)  # a retry after the pairing's write failed
         return build
-    outcome = _inspection_outcome(deps, uploaded)
+    outcome = _inspection_outcome(deps, build, uploaded)
     if outcome["uploadState"] == UploadState.FAILED.value:
         # Marked before the build is recorded, so a failure here is retried with the event;
         # the bucket's lifecycle deletes marked files after FAILED_UPLOAD_RETENTION days.
@@ -128,7 +129,9 @@ def _discard(deps: Dependencies[object], build: StoredBuild, object_name: str) -
     deps.bucket.delete_object(object_name)
 
 
-def _inspection_outcome(deps: Dependencies[SettlingSettings], uploaded: StorageObject) -> dict:
+def _inspection_outcome(
+    deps: Dependencies[SettlingSettings], build: StoredBuild, uploaded: StorageObject
+) -> dict:
     recorded = {
         "fileSize": uploaded.size,
         "md5Hash": uploaded.md5Hash,
@@ -144,12 +147,14 @@ def _inspection_outcome(deps: Dependencies[SettlingSettings], uploaded: StorageO
             inspection = inspect_apk(reader, min_target_sdk=deps.settings.play_min_target_sdk)
     except ApkError as exc:
         return _failed(recorded, exc.reason)
+    insights = build_insights(deps, build, inspection, uploaded.size)
     return {
         **recorded,
         "uploadState": UploadState.FINISHED.value,
         "apkInfo": inspection.info.model_dump(),
         "componentSizes": inspection.components.model_dump(),
         "checks": [check.model_dump() for check in inspection.checks],
+        "insights": insights.model_dump() if insights else None,
         "failureReason": None,
     }
 

@@ -5,15 +5,15 @@ from pathlib import Path
 import flask
 
 from apkdrop import links, logs
+from apkdrop.byte_sizes import human_size, signed_size
 from apkdrop.errors import ApkdropError
 from apkdrop.http import status_of
 from apkdrop.install_pages.gone import VersionGone
 from apkdrop.templating import environment
 
 _pages = environment(Path(__file__).parent / "templates")
-_pages.filters["size"] = lambda n: (
-    f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else (f"{n / 1024:.0f} KB")
-)
+_pages.filters["size"] = human_size
+_pages.filters["signed_size"] = signed_size
 _pages.globals["app_page"] = links.app_page
 _pages.filters["when"] = lambda moment: moment.strftime("%d %b %Y, %H:%M UTC")
 

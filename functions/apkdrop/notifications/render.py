@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import HttpUrl
 
 from apkdrop import links
+from apkdrop.apk.insights import signer_changed_warning
 from apkdrop.applications.models import Application, Version
 from apkdrop.notifications.models import RenderedEmail
 from apkdrop.templating import environment
@@ -24,6 +25,7 @@ def upload_email(
 ) -> RenderedEmail:
     """The upload email, as an HTML part and a plain-text part; it links to this version."""
     name = version.apkInfo.appLabel or app.packageName
+    insights = version.insights
     values = {
         "app_name": name,
         "package_name": app.packageName,
@@ -38,6 +40,10 @@ def upload_email(
         "uploader_email": version.uploaderEmail,
         "release_notes": version.releaseNotes,
         "icon_url": icon_url,
+        "size_change": insights.size_line if insights else None,
+        "signer_warning": signer_changed_warning(insights)
+        if insights and insights.signer.changed
+        else None,
     }
     # A label is APK-supplied text: no line breaks may reach a mail header.
     subject = f"🚀 {' '.join(name.split())} - Successfully Uploaded to apkdrop"

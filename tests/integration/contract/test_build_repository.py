@@ -178,3 +178,34 @@ def test_a_tombstone_reads_back_with_its_pending_objects(builds: BuildRepository
     builds.update_build(build.id, lambda current: {"pendingObjects": []})
     assert builds.get_build(build.id) == half.model_copy(update={"pendingObjects": []})
     assert [b.uploadState for b in builds.builds_of_context(context.id)] == [UploadState.DELETED]
+
+
+def test_the_previous_finished_build_is_the_newest_earlier_context_s_of_the_type(
+    builds: BuildRepository,
+) -> None:
+    account = unique("acct")
+    contexts = sorted(unique_number() for _ in range(4))
+
+    def stored(context_id: int, state: UploadState, kind=BuildType.APK, **fields) -> StoredBuild:
+        context = StoredContext(
+            id=context_id, dateCreated=CREATED, accountId=account, projectName="demo"
+        )
+        build = new_build(context).model_copy(
+            update={"uploadState": state, "buildType": kind, **fields}
+        )
+        builds.create_build(build)
+        return build
+
+    oldest = stored(contexts[0], UploadState.FINISHED)
+    older_in_context = stored(contexts[1], UploadState.FINISHED)
+    wanted = stored(contexts[1], UploadState.FINISHED, id=older_in_context.id + 1)
+    stored(contexts[1], UploadState.FAILED, id=wanted.id + 1)
+    stored(contexts[2], UploadState.FINISHED, BuildType.INSTRUMENTED_APK)
+    stored(contexts[2], UploadState.DELETED)
+    stored(contexts[2], UploadState.FINISHED, projectName="elsewhere")
+    stored(contexts[2], UploadState.FINISHED, accountId=unique("acct"))
+    later = stored(contexts[3], UploadState.UPLOADING)
+
+    assert builds.previous_finished_build(later) == wanted
+    assert builds.previous_finished_build(wanted) == oldest
+    assert builds.previous_finished_build(oldest) is None
