@@ -26,6 +26,13 @@ VERSION_COMMIT_ATTEMPTS = 200
 MAX_BACKOFF_SECONDS = 0.25
 
 
+def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.DocumentReference:
+    """`applications/{app_id}/versions/{number}`: where a version's document lives."""
+    return (
+        db.collection("applications").document(app_id).collection("versions").document(str(number))
+    )
+
+
 class ApplicationStore:
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
@@ -227,7 +234,7 @@ class ApplicationStore:
         return AppTombstone.model_validate(document)
 
     def _version_ref(self, app_id: str, number: int) -> firestore.DocumentReference:
-        return self._apps.document(app_id).collection("versions").document(str(number))
+        return version_ref(self._db, app_id, number)
 
     def _package_pointer(self, account_id: str, package: str) -> firestore.DocumentReference:
         return (

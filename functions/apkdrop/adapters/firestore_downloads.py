@@ -3,6 +3,7 @@
 from google.cloud import firestore
 
 from apkdrop.adapters.errors import backend_call
+from apkdrop.adapters.firestore_applications import version_ref
 from apkdrop.downloads.models import DownloadEvent
 from apkdrop.paging import TimeCursor
 
@@ -18,13 +19,7 @@ class DownloadJournal:
 
     @backend_call("Firestore")
     def record(self, event: DownloadEvent) -> None:
-        # The version's document as firestore_applications.ApplicationStore keeps it.
-        version = (
-            self._db.collection("applications")
-            .document(event.appId)
-            .collection("versions")
-            .document(str(event.versionNumber))
-        )
+        version = version_ref(self._db, event.appId, event.versionNumber)
         batch = self._db.batch()
         batch.create(self._downloads.document(event.id), event.model_dump())
         # An update fails (NotFound) on a missing version, and the batch with it.
