@@ -12,6 +12,7 @@ from google.cloud import firestore
 
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import (
+    DELETED_AT,
     AppTombstone,
     VersionTombstone,
     is_tombstone,
@@ -102,7 +103,7 @@ def delete_version(
         remaining = [
             snapshot.get("versionNumber")
             for snapshot in app_ref.collection("versions")
-            .select(["versionNumber", "deletedAt"])
+            .select(["versionNumber", DELETED_AT])
             .stream(transaction=transaction)
             if not is_tombstone(snapshot.to_dict() or {})
         ]
