@@ -137,8 +137,7 @@ def compare_apks(
     compared_to: ComparedToVersion | ComparedToBuild, before: StoredApk, after: StoredApk
 ) -> Insights:
     old, new = before.info, after.info
-    signers = _signer(old), _signer(new)
-    signer = SignerChange(before=signers[0], after=signers[1], changed=signers[0] != signers[1])
+    signer = SignerChange(before=old.signer, after=new.signer, changed=old.signer != new.signer)
     code = VersionCodeChange(
         before=old.versionCode,
         after=new.versionCode,
@@ -187,10 +186,6 @@ def _warnings(insights: Insights) -> list[str]:
             "testers cannot install it as an update"
         )
     return warnings
-
-
-def _signer(info: ApkInfo) -> str | None:
-    return info.signing.signerSha256 if info.signing else None
 
 
 def _size(before: StoredApk, after: StoredApk) -> SizeInsight | None:
