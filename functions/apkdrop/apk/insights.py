@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from apkdrop.apk.components import ComponentSizes, SizeChange, SizeComparison, compare_sizes
+from apkdrop.apk.components import (
+    ComponentSizes,
+    SizeChange,
+    SizeComparison,
+    compare_sizes,
+    size_change,
+)
 from apkdrop.apk.models import ApkInfo
 from apkdrop.apk.permissions import is_dangerous
 from apkdrop.byte_sizes import signed_size
@@ -191,9 +197,7 @@ def _warnings(insights: Insights) -> list[str]:
 def _size(before: StoredApk, after: StoredApk) -> SizeInsight | None:
     if before.components is None or after.components is None:
         return None
-    file = SizeChange(
-        before=before.file_size, after=after.file_size, delta=after.file_size - before.file_size
-    )
+    file = size_change(before.file_size, after.file_size)
     components = compare_sizes(before.components, after.components)
     return SizeInsight(**dict(components), file=file)
 
