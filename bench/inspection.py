@@ -42,7 +42,6 @@ STARTUP_SECONDS = 30
 MAX_READ_FRACTION = 0.01
 MIN_SPEED_UP = 20.0
 MAX_CHECKS_SLOWDOWN = 1.2
-PLAY_MIN_TARGET_SDK = 35  # the setting's default
 MIB = 1024 * 1024
 
 
@@ -234,7 +233,9 @@ def measure(mode: str, name: str, endpoint: str) -> Measurement:
 
     from apkdrop.apk.source import READ_WINDOW_BYTES  # the storage adapter's chunk
     from apkdrop.apk_inspection import inspect_apk
+    from apkdrop.settings import PlayCheckSettings
 
+    play_min_target_sdk = PlayCheckSettings.model_fields["play_min_target_sdk"].default
     logging.disable(logging.CRITICAL)  # pyaxmlparser's warnings are not what is measured
     downloaded = 0
     download_as_bytes = Blob.download_as_bytes
@@ -251,7 +252,7 @@ def measure(mode: str, name: str, endpoint: str) -> Measurement:
         reset_peak_rss()
         start = time.perf_counter()
         if mode in ("ours", "checks"):
-            minimum = PLAY_MIN_TARGET_SDK if mode == "checks" else None
+            minimum = play_min_target_sdk if mode == "checks" else None
             with blob.open("rb", chunk_size=READ_WINDOW_BYTES) as reader:
                 inspection = inspect_apk(reader, min_target_sdk=minimum)
             package = inspection.info.packageName

@@ -136,10 +136,10 @@ def compare_sizes(before: ComponentSizes, after: ComponentSizes) -> SizeComparis
 
 def _change(before: Sizes, after: Sizes) -> ComponentChange:
     return ComponentChange(
-        compressed=_size_change(before.compressed, after.compressed),
-        uncompressed=_size_change(before.uncompressed, after.uncompressed),
+        compressed=size_change(before.compressed, after.compressed),
+        uncompressed=size_change(before.uncompressed, after.uncompressed),
     )
 
 
-def _size_change(before: int, after: int) -> SizeChange:
+def size_change(before: int, after: int) -> SizeChange:
     return SizeChange(before=before, after=after, delta=after - before)

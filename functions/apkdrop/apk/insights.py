@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from apkdrop.apk.components import ComponentSizes, SizeChange, SizeComparison, compare_sizes
+from apkdrop.apk.components import (
+    ComponentSizes,
+    SizeChange,
+    SizeComparison,
+    compare_sizes,
+    size_change,
+)
 from apkdrop.apk.models import ApkInfo
 from apkdrop.apk.permissions import is_dangerous
 from apkdrop.byte_sizes import signed_size
@@ -137,8 +143,7 @@ def compare_apks(
     compared_to: ComparedToVersion | ComparedToBuild, before: StoredApk, after: StoredApk
 ) -> Insights:
     old, new = before.info, after.info
-    signers = _signer(old), _signer(new)
-    signer = SignerChange(before=signers[0], after=signers[1], changed=signers[0] != signers[1])
+    signer = SignerChange(before=old.signer, after=new.signer, changed=old.signer != new.signer)
     code = VersionCodeChange(
         before=old.versionCode,
         after=new.versionCode,
@@ -189,16 +194,10 @@ def _warnings(insights: Insights) -> list[str]:
     return warnings
 
 
-def _signer(info: ApkInfo) -> str | None:
-    return info.signing.signerSha256 if info.signing else None
-
-
 def _size(before: StoredApk, after: StoredApk) -> SizeInsight | None:
     if before.components is None or after.components is None:
         return None
-    file = SizeChange(
-        before=before.file_size, after=after.file_size, delta=after.file_size - before.file_size
-    )
+    file = size_change(before.file_size, after.file_size)
     components = compare_sizes(before.components, after.components)
     return SizeInsight(**dict(components), file=file)
 

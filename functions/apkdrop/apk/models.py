@@ -67,6 +67,11 @@ class ApkInfo(BaseModel):
     signing: ApkSigning | None = None
     """Always set by inspection; null only on builds stored before it was reported."""
 
+    @property
+    def signer(self) -> str | None:
+        """The signer's fingerprint (ApkSigning.signerSha256); None when unsigned or unknown."""
+        return self.signing.signerSha256 if self.signing else None
+
 
 class PlayCheck(BaseModel):
     """One Play-readiness check: ``fail`` is what Google Play rejects, ``warn`` what could not

@@ -13,17 +13,14 @@ from pydantic import JsonValue
 from apkdrop.accounts import Caller
 from apkdrop.audit import service as audit
 from apkdrop.audit.models import AuditAction
+from apkdrop.audit.targets import build_target
 from apkdrop.builds.models import StoredBuild, StoredContext, UploadState, tombstone
 from apkdrop.builds.service import owned_build, owned_context
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 
 
-def build_path(project_name: str, build_id: int) -> str:
-    return f"/api/v1/projects/{project_name}/builds/{build_id}"
-
-
-def context_path(project_name: str, context_id: int) -> str:
+def _context_target(project_name: str, context_id: int) -> str:
     return f"/api/v1/projects/{project_name}/build-uploads/{context_id}"
 
 
@@ -33,7 +30,7 @@ def delete_build(
     owned_build(deps, caller, project_name, build_id)
     if not _delete(deps, build_id):
         raise NotFound(f"Build {build_id} not found")
-    audit.record(deps, caller, AuditAction.DELETE, build_path(project_name, build_id))
+    audit.record(deps, caller, AuditAction.DELETE, build_target(project_name, build_id))
 
 
 def delete_context(
@@ -55,7 +52,7 @@ def delete_context(
         deps,
         caller,
         AuditAction.DELETE,
-        context_path(project_name, context_id),
+        _context_target(project_name, context_id),
         {"buildIds": deleted},
     )
 

@@ -48,7 +48,7 @@ def compare(apk: StoredBuild, instrumented: StoredBuild) -> Pairing:
     if not same_version:
         labels = (f"{name or '?'} ({code})" for code, name in versions)
         warnings.append(_differ("versions", *labels))
-    signers = [info.signing.signerSha256 if info.signing else None for info in (before, after)]
+    signers = [before.signer, after.signer]
     same_signer = signers[0] is not None and signers[0] == signers[1]
     if signers == [None, None]:
         warnings.append("neither build is signed")
