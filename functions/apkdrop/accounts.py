@@ -63,13 +63,20 @@ def issue_api_key(accounts: AccountRepository, email: str, scope: KeyScope = Key
 
     Records nothing: the operator's command is `audit.keys.issue_key`, which records it.
     """
+    return issue_api_key_with_caller(accounts, email, scope)[0]
+
+
+def issue_api_key_with_caller(
+    accounts: AccountRepository, email: str, scope: KeyScope
+) -> tuple[str, Caller]:
+    """As `issue_api_key`, with the caller the new key acts as (no read back to find it)."""
     normalized = email.strip().lower()
     if not EMAIL.match(normalized):
         raise InvalidRequest(f"Invalid email address: {email!r}")
     account = accounts.ensure_account(normalized, new_id=uuid.uuid4().hex)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     accounts.add_api_key(account.id, hash_api_key(key), key_prefix(key), scope)
-    return key
+    return key, Caller(id=account.id, email=account.email, keyPrefix=key_prefix(key), scope=scope)
 
 
 def key_prefix(key: str) -> str:

@@ -171,6 +171,16 @@ def test_another_accounts_app_is_not_found(deps: Dependencies, app: Application)
     assert log(deps).events == {}
 
 
+@pytest.mark.parametrize("wanted", ["1.0", "4.0", "abc"])
+def test_another_accounts_app_is_not_found_whichever_version_is_asked_for(
+    deps: Dependencies, app: Application, wanted: str
+) -> None:
+    with pytest.raises(NotFound) as refused:
+        service.api_download(deps, STRANGER, APP_ID, wanted)
+    assert refused.value.detail == f"Application {APP_ID} not found"
+    assert log(deps).events == {} and bucket(deps).signed_gets == []
+
+
 # --- listing --------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from apkdrop.applications.models import (
     Version,
     VersionView,
 )
-from apkdrop.applications.queries import get_application, owned_app, version_view
+from apkdrop.applications.queries import application_detail, owned_app, version_view
 from apkdrop.audit.models import AuditAction
 from apkdrop.audit.service import record
 from apkdrop.dependencies import Dependencies
@@ -72,10 +72,14 @@ def change_application(
         app_changes["name"] = details["name"] = change.name
     if change.signerPolicy is not None:
         app_changes["signerPolicy"] = details["signerPolicy"] = change.signerPolicy.value
-    if deps.applications.change_access(app.id, None, rule, app_changes) is None:
+    changed = deps.applications.change_access(app.id, None, rule, app_changes)
+    if changed is None:
         raise NotFound(f"Application {app_id} not found")  # deleted meanwhile
     record(deps, caller, AuditAction.ACCESS_CHANGE, application_path(app.id), details)
-    return get_application(deps, caller, app.id)
+    stored, versions = changed
+    if rule is None:  # no version changed, so none came back
+        versions = deps.applications.versions(app.id)
+    return application_detail(deps, stored, versions)
 
 
 def version_number(app_id: str, version: str) -> int:

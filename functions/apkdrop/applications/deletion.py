@@ -13,7 +13,6 @@ from apkdrop.audit.models import AuditAction
 from apkdrop.audit.service import record
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
-from apkdrop.ids import OPAQUE_ID
 from apkdrop.links import application_path, version_path
 
 
@@ -33,15 +32,17 @@ def delete_version(deps: Dependencies[object], caller: Caller, app_id: str, vers
 
 def delete_application(deps: Dependencies[object], caller: Caller, app_id: str) -> None:
     """Every version's files, then the app: its links answer 410, and its package is released
-    so a later upload of it creates a new app."""
+    so a later upload of it creates a new app. `app_id` is one `checked_app_id` let through."""
     store = deps.applications
-    app = store.get_app(app_id) if OPAQUE_ID.match(app_id) else None
-    if app is not None and app.accountId == caller.id:
-        tombstone = store.delete_app(app.id, caller.email, deps.clock())
-    else:
-        tombstone = store.deleted_app(app_id) if app is None and OPAQUE_ID.match(app_id) else None
+    app = store.get_app(app_id)
+    if app is None:
+        tombstone = store.deleted_app(app_id)
         if tombstone is not None and not tombstone.pendingObjects:
             tombstone = None  # deleted and done
+    elif app.accountId == caller.id:
+        tombstone = store.delete_app(app.id, caller.email, deps.clock())
+    else:
+        tombstone = None
     if tombstone is None or tombstone.accountId != caller.id:
         raise NotFound(f"Application {app_id} not found")
     _delete_objects(deps, tombstone.pendingObjects)

@@ -43,7 +43,13 @@ def get_application(
 ) -> ApplicationDetail:
     """One app with its remaining versions, newest first (deleted ones are not listed)."""
     app = owned_app(deps, account, app_id)
-    versions = deps.applications.versions(app.id)
+    return application_detail(deps, app, deps.applications.versions(app.id))
+
+
+def application_detail(
+    deps: Dependencies[PublicLinkSettings], app: Application, versions: list[Version]
+) -> ApplicationDetail:
+    """`app` with `versions`, its remaining ones newest first."""
     return ApplicationDetail(
         **_view(deps, app, versions[0] if versions else None).model_dump(),
         versions=[version_view(deps, app, version) for version in versions],

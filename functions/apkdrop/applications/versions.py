@@ -10,7 +10,7 @@ from apkdrop.applications.models import (
     Version,
     VersionAction,
 )
-from apkdrop.applications.queries import app_not_found
+from apkdrop.applications.queries import owned_app
 from apkdrop.applications.signer_policy import effective_policy, enforce, version_insights
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
@@ -84,12 +84,9 @@ def _target_app(
     deps: Dependencies[object], account: Account, package: str, app_id: str | None
 ) -> Application | None:
     """The app named by `appId` (the account's, of this package), else the package's newest."""
-    store = deps.applications
     if app_id is None:
-        return store.latest_app_for_package(account.id, package)
-    app = store.get_app(app_id)
-    if app is None or app.accountId != account.id:
-        raise app_not_found(app_id)
+        return deps.applications.latest_app_for_package(account.id, package)
+    app = owned_app(deps, account, app_id)
     if app.packageName != package:
         raise InvalidRequest(
             f"appId {app_id} is an app of package '{app.packageName}', "

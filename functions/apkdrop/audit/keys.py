@@ -4,7 +4,13 @@ The operator acts with database access, not through an API key, so the event's a
 key concerned (its prefix and scope, its account's email) and its details say `via: operator`.
 """
 
-from apkdrop.accounts import AccountRepository, Caller, KeyScope, hash_api_key, issue_api_key
+from apkdrop.accounts import (
+    AccountRepository,
+    Caller,
+    KeyScope,
+    hash_api_key,
+    issue_api_key_with_caller,
+)
 from apkdrop.audit.models import AuditAction
 from apkdrop.audit.ports import AuditLog
 from apkdrop.audit.service import append_event
@@ -17,10 +23,8 @@ def issue_key(
     accounts: AccountRepository, audit: AuditLog, clock: Clock, email: str, scope: KeyScope
 ) -> str:
     """A new key for `email` (its account created if new), recorded as `key_created`."""
-    key = issue_api_key(accounts, email, scope)
-    issued = accounts.account_for_key_hash(hash_api_key(key))
-    if issued is not None:  # None only if the account vanished meanwhile: no trail to add to
-        _record(audit, clock, issued, AuditAction.KEY_CREATED)
+    key, issued = issue_api_key_with_caller(accounts, email, scope)
+    _record(audit, clock, issued, AuditAction.KEY_CREATED)
     return key
 
 

@@ -1,10 +1,5 @@
-"""What an audit event names as its target: the API path of the object acted on."""
-
-from apkdrop.version_labels import label
-
-
-def version_target(app_id: str, number: int) -> str:
-    return f"/v1/application/{app_id}/versions/{label(number)}"
+"""What an audit event names as its target: the API path of the object acted on (an app's and
+a version's are `links.application_path` and `links.version_path`)."""
 
 
 def build_target(project_name: str, build_id: int) -> str:

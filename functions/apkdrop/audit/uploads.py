@@ -4,9 +4,10 @@ from apkdrop.accounts import Caller
 from apkdrop.applications.models import Application, Version
 from apkdrop.audit.models import AuditAction
 from apkdrop.audit.service import record
-from apkdrop.audit.targets import build_target, version_target
+from apkdrop.audit.targets import build_target
 from apkdrop.builds.models import StoredBuild
 from apkdrop.dependencies import Dependencies
+from apkdrop.links import version_path
 
 
 def record_version(
@@ -17,7 +18,7 @@ def record_version(
         "versionName": version.apkInfo.versionName,
         "sha256": version.sha256,
     }
-    target = version_target(app.id, version.versionNumber)
+    target = version_path(app.id, version.versionNumber)
     record(deps, caller, AuditAction.UPLOAD, target, details)
 
 

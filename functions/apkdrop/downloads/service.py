@@ -43,13 +43,17 @@ def signed_download(
 def api_download(
     deps: Dependencies[object], caller: Caller, app_id: str, version_label: str
 ) -> str:
-    """A version of the caller's own app, downloaded as the key's account."""
-    app = owned_app(deps, caller, app_id)
+    """A version of the caller's own app, downloaded as the key's account.
+
+    The owner is checked on the app `get_version` reads anyway; only a miss reads it again.
+    """
     number = parse_label(version_label)
-    found = None if number is None else deps.applications.get_version(app.id, number)
-    if found is None:
+    found = None if number is None else deps.applications.get_version(app_id, number)
+    if found is None or found[0].accountId != caller.id:
+        owned_app(deps, caller, app_id)  # not found: the app (or another account's)
         raise NotFound(f"Application {app_id} has no version {version_label}")
-    return signed_download(deps, app, found[1], caller.email, Via.API)
+    app, version = found
+    return signed_download(deps, app, version, caller.email, Via.API)
 
 
 def downloads_page(
