@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from apkdrop.apk.components import ComponentSizes
 from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
+from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.notifications.models import Notification
 from apkdrop.shared_models import Timestamp, UploadSpec
 from apkdrop.version_labels import label
@@ -58,6 +59,7 @@ class Version(BaseModel):
     size: int
     sha256: str
     fileType: str = "apk"
+    channel: str = DEFAULT_CHANNEL
     uploaderEmail: str
     uploadTime: Timestamp
     # Who may open this version. A document without it opens to the uploader only (fail closed).
