@@ -9,7 +9,7 @@ from apkdrop_cli.qr import qr_text
 
 COMPONENTS = ("dex", "resources", "native", "assets", "other")
 # What markdown or HTML would read as syntax in text from an APK (a label) or a server.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&])")
 
 
 def text(value: object) -> str:
