@@ -104,8 +104,10 @@ class GitHubComments:
             response = self._request("GET", next_url, None, idempotent=True)
             comments = response.json()
             for comment in comments if isinstance(comments, list) else []:
-                if (comment.get("body") or "").startswith(mark):
-                    return int(comment["id"])
+                if not isinstance(comment, dict) or not isinstance(comment.get("id"), int):
+                    continue
+                if str(comment.get("body") or "").startswith(mark):
+                    return comment["id"]
             next_url = response.links.get("next", {}).get("url")
         return None
 
