@@ -71,7 +71,8 @@ def _run(args: argparse.Namespace, port: int, state: StackState) -> None:
         state_file = stack.write_state(dev_key)
         print(
             f"apkdrop dev stack ready on {stack.url} - dev API key ({DEV_EMAIL}): {dev_key}"
-            f" - mail at {stack.url}/_dev/mail - state in {state_file}",
+            f" - mail at {stack.url}/_dev/mail - pull request comments at {stack.url}/_dev/github"
+            f" - state in {state_file}",
             flush=True,
         )
         threading.Event().wait()

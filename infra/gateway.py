@@ -4,7 +4,7 @@ import http.cookiejar
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import httpx
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -25,6 +25,7 @@ HOP_BY_HOP = {
     "content-length",
 }
 HealthCheck = Callable[[], bool]
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
 class Gateway:
@@ -37,8 +38,10 @@ class Gateway:
         health_checks: dict[str, HealthCheck],
         dev_pages: dict[str, Callable[[], Response]],
         transport: httpx.BaseTransport | None = None,
+        dev_apps: Mapping[str, WsgiApp] | None = None,
     ) -> None:
         self._dev_pages = dev_pages
+        self._dev_apps = dict(dev_apps or {})  # fakes of third-party APIs, by path prefix
         self._table = table
         self._function_urls = function_urls
         self._health_checks = health_checks
@@ -50,8 +53,14 @@ class Gateway:
             timeout=httpx.Timeout(300, connect=5), cookies=no_cookies, transport=transport
         )
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterator[bytes]:
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
+        path = environ.get("PATH_INFO", "")
+        for prefix, app in self._dev_apps.items():
+            if path.startswith(prefix + "/"):
+                # Mounted as a WSGI server mounts an app: it sees only the path under `prefix`.
+                inner = {**environ, "SCRIPT_NAME": prefix, "PATH_INFO": path[len(prefix) :]}
+                return app(inner, start_response)
         if request.path == "/healthz":
             response = self._health()
         elif request.path in self._dev_pages:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.bridge import StorageEventBridge
+from infra.dev_github import API_PREFIX, dev_github_pages
 from infra.dev_mail import dev_mail_pages
 from infra.emulators import (
     ROOT,
@@ -25,6 +26,7 @@ from infra.emulators import (
     tasks_emulator_answers,
     tasks_emulator_command,
 )
+from infra.fake_github import FakeGitHub
 from infra.fake_sendgrid import FakeSendGrid
 from infra.function_env import SETTING_NAMES, own_settings, without_settings
 from infra.gateway import Gateway, GatewayServer
@@ -72,6 +74,7 @@ class Stack:
         self._bridge: StorageEventBridge | None = None
         # Started first: its port goes into the functions' settings.
         self.sendgrid = FakeSendGrid()
+        self.github = FakeGitHub()  # for `apkdrop ... --comment-pr`, at /_dev/github/api
         self._gateway: GatewayServer | None = None
         self.log_dir = config.state_dir / "logs"
         self.gateway_port = config.gateway_port
@@ -99,7 +102,8 @@ class Stack:
             self.routes,
             {name: self._local_url(self.ports[name]) for name in self.routes.functions},
             self._health_checks(),
-            dev_mail_pages(self.sendgrid),
+            {**dev_mail_pages(self.sendgrid), **dev_github_pages(self.github, self.url)},
+            dev_apps={API_PREFIX: self.github},
         )
         self._gateway = GatewayServer(gateway, "127.0.0.1", self.gateway_port)
         self._gateway.start()

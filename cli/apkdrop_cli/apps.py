@@ -5,11 +5,13 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from apkdrop_cli.errors import Refused, UsageError
+from apkdrop_cli.errors import CliError, Refused, UsageError
 from apkdrop_cli.insights import insights_line, insights_outputs
 from apkdrop_cli.output import Result, checks_line, human_size
+from apkdrop_cli.publish import summary_wanted
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import ProgressFile, file_size
+from apkdrop_cli.summary import app_summary
 
 # The API takes 32 MiB in one request (multipart framing included): larger files, and any the
 # server answers 413 for, take the large-file path (a signed URL, then publish by uploadId).
@@ -23,6 +25,28 @@ APK_MEDIA_TYPE = "application/vnd.android.package-archive"
 
 
 def upload(session: Session, args: argparse.Namespace) -> Result:
+    answer, path_taken = _upload(session, args)
+    result = upload_result(answer, path_taken)
+    if summary_wanted(args, session.environ):
+        uploaded = answer["data"]
+        result.summary = app_summary(uploaded, _app_or_none(session, uploaded["id"]))
+        result.summary_key = f"app:{uploaded['id']}"
+    return result
+
+
+def _app_or_none(session: Session, app_id: str) -> dict | None:
+    """The app's name and versions for the summary; without them it says less, never fails."""
+    try:
+        return session.api.get(
+            f"/v1/application/{quote(app_id, safe='')}", f"reading application {app_id}"
+        ).get("data")
+    except CliError as exc:
+        session.output.warning(f"the summary lacks the app's name and versions: {exc.message}")
+        return None
+
+
+def _upload(session: Session, args: argparse.Namespace) -> tuple[dict, str]:
+    """The server's answer, and the path the APK took: direct, large-file or url."""
     if bool(args.file) == bool(args.url):
         raise UsageError("Give the APK as FILE or --url URL (exactly one)")
     fields = form_fields(args)
@@ -32,18 +56,18 @@ def upload(session: Session, args: argparse.Namespace) -> Result:
         answer = api.post(
             "/v1/application", "importing the APK", data={**fields, "apkUrl": args.url}
         )
-        return upload_result(answer, "url")
+        return answer, "url"
     path = Path(args.file)
     size = file_size(path, "APK")
     if args.large or size > DIRECT_UPLOAD_LIMIT_BYTES:
-        return upload_result(_large_upload(session, path, size, fields), "large-file")
+        return _large_upload(session, path, size, fields), "large-file"
     try:
-        return upload_result(_direct_upload(session, path, size, fields), "direct")
+        return _direct_upload(session, path, size, fields), "direct"
     except Refused as exc:
         if exc.status != 413:
             raise
         out.note("the server takes smaller files in one request: using the large-file path")
-        return upload_result(_large_upload(session, path, size, fields), "large-file")
+        return _large_upload(session, path, size, fields), "large-file"
 
 
 def form_fields(args: argparse.Namespace) -> dict[str, str | list[str]]:
@@ -145,11 +169,6 @@ def upload_result(answer: dict, path_taken: str) -> Result:
             "versioned-magic-link": app["versionedMagicLink"],
             **insights_outputs(app.get("insights")),
         },
-        summary=(
-            f"### apkdrop: version {app['version']} uploaded\n\n"
-            f"[{app['versionedMagicLink']}]({app['versionedMagicLink']}) ({app['accessType']})\n"
-            + (f"\n{changes}\n" if changes else "")
-        ),
         warnings=warnings,
     )
 

@@ -12,6 +12,9 @@ environment:
   APKDROP_API_KEY   the API key (or --api-key-file); it is never printed
   APKDROP_PROJECT   the default --project of `build upload` and `build delete`
   GITHUB_OUTPUT     under GitHub Actions, the result's values become step outputs
+  GITHUB_STEP_SUMMARY  under GitHub Actions, uploads append their markdown summary there
+  GITHUB_TOKEN      with --comment-pr, the token that comments on the pull request
+  GITHUB_API_URL    with --comment-pr, GitHub's REST API (default https://api.github.com)
 
 exit codes:
   0  done
@@ -20,6 +23,7 @@ exit codes:
   2  usage: bad flags, no API URL or key, a missing, unreadable or empty file
   3  unavailable: no answer, or still 429/5xx, from the API or storage after every retry
   4  timeout: --wait gave up before every build was FINISHED or FAILED
+  --summary and --comment-pr never change it: a failure of theirs is a warning
 """
 
 
@@ -75,6 +79,21 @@ GLOBAL_DEFAULTS = {
     "retries": DEFAULT_RETRIES,
     "timeout": DEFAULT_TIMEOUT_SECONDS,
 }
+
+
+def _ci_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--summary",
+        dest="summary_file",
+        metavar="FILE",
+        help="write the markdown summary to FILE (GitHub Actions: also to the job summary)",
+    )
+    parser.add_argument(
+        "--comment-pr",
+        action="store_true",
+        help="on a GitHub Actions pull_request run (GITHUB_TOKEN), post the summary as a comment, "
+        "edited by later runs; a failure is a warning",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -148,6 +167,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     up.add_argument(
         "--poll-interval", type=positive, default=2, metavar="SECONDS", help=argparse.SUPPRESS
     )
+    _ci_outputs(up)
 
     delete = command(build, "delete", "Delete a build, or every build of an upload context")
     delete.set_defaults(run=manage.delete_builds)
@@ -203,6 +223,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         action="store_true",
         help="use the large-file path whatever the size (it is taken above 31 MiB anyway)",
     )
+    _ci_outputs(put)
     command(app, "list", "List the account's applications").set_defaults(run=apps.list_apps)
     show = command(app, "show", "Show an application and its versions")
     show.set_defaults(run=apps.show_app)

@@ -11,6 +11,7 @@ from apkdrop_cli.insights import insights_line, insights_outputs
 from apkdrop_cli.output import Result, checks_line, signed_size
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import file_size
+from apkdrop_cli.summary import insights_markdown
 
 SETTLED = {"FINISHED", "FAILED"}
 
@@ -138,6 +139,7 @@ def _result(
     if pairing:
         lines.append(pairing_line(pairing))
     result = Result(data=data, lines=lines, outputs=outputs, summary=_summary(data))
+    result.summary_key = f"build:{project}"
     result.warnings = list((pairing or {}).get("warnings") or []) + [
         f"build {build['id']}: {warning}"
         for build in builds
@@ -201,8 +203,13 @@ def _summary(data: dict) -> str:
     if pairing:
         warnings = "".join(f"- {warning}\n" for warning in pairing["warnings"])
         notes = f"\n{pairing_line(pairing).strip()}\n\n{warnings}"
+    changes = "".join(
+        "\n" + insights_markdown(build["insights"], of="Build " + str(build["id"])) + "\n"
+        for build in data["builds"]
+        if build.get("insights")
+    )
     return (
         f"### apkdrop: {title}\n\n"
         "| build | type | file | state | package | failure |\n|---|---|---|---|---|---|\n"
-        f"{rows}\n{notes}"
+        f"{rows}\n{notes}{changes}"
     )

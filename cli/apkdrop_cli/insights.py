@@ -16,9 +16,9 @@ def insights_line(insights: dict | None) -> str | None:
     if size:
         parts.append(signed_size(size["file"]["delta"]))
     permissions = [
-        f"+{_short(p['name'])}{' (runtime)' if p['dangerous'] else ''}"
+        f"+{short_permission(p['name'])}{' (runtime)' if p['dangerous'] else ''}"
         for p in insights["permissions"]["added"]
-    ] + [f"-{_short(p['name'])}" for p in insights["permissions"]["removed"]]
+    ] + [f"-{short_permission(p['name'])}" for p in insights["permissions"]["removed"]]
     if permissions:
         parts.append("permissions " + ", ".join(permissions))
     for name, level in insights["sdk"].items():
@@ -30,7 +30,7 @@ def insights_line(insights: dict | None) -> str | None:
         parts.append("ABIs " + ", ".join(abis))
     if insights["signer"]["changed"]:
         parts.append("SIGNER CHANGED")
-    return f"changes since {_since(insights)}: {'; '.join(parts) or 'none'}"
+    return f"changes since {since(insights)}: {'; '.join(parts) or 'none'}"
 
 
 def insights_outputs(insights: dict | None) -> dict[str, str]:
@@ -43,12 +43,12 @@ def insights_outputs(insights: dict | None) -> dict[str, str]:
     }
 
 
-def _since(insights: dict) -> str:
+def since(insights: dict) -> str:
     compared = insights["comparedTo"]
     if "version" in compared:
         return compared["version"]
     return f"build {compared['buildId']} (context {compared['contextId']})"
 
 
-def _short(permission: str) -> str:
+def short_permission(permission: str) -> str:
     return permission.removeprefix(ANDROID_PERMISSION)

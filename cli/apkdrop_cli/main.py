@@ -18,6 +18,7 @@ from apkdrop_cli.config import ENV_API_KEY, load_config
 from apkdrop_cli.errors import CliError, ExitCode
 from apkdrop_cli.http import ApiClient, Retrier, RetryPolicy
 from apkdrop_cli.output import Output
+from apkdrop_cli.publish import publish
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import Storage
 
@@ -61,6 +62,7 @@ def run(
     )
     out.add_secret(environ.get(ENV_API_KEY, "").strip())
     out.add_secret((args.api_key or "").strip())
+    out.add_secret(environ.get("GITHUB_TOKEN", "").strip())
     try:
         config = load_config(
             api_url=args.api_url,
@@ -81,7 +83,8 @@ def run(
                 api, storage, out, environ, cwd=cwd, sleep=sleep, clock=clock, stdin=stdin
             )
             result = args.run(session, args)
-        out.emit(result)
+            out.emit(result)
+            publish(result, args, out, retrier, config.timeout, transport)
         return result.exit_code
     except CliError as exc:
         return _fail(out, exc.message, exc.exit_code, getattr(exc, "status", None))

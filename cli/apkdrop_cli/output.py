@@ -35,7 +35,8 @@ class Result:
     data: object  # the --json document
     lines: list[str] = field(default_factory=list)  # human output
     outputs: dict[str, str] = field(default_factory=dict)  # GitHub step outputs (besides json)
-    summary: str | None = None  # markdown for the GitHub job summary
+    summary: str | None = None  # markdown for the GitHub job summary, --summary, --comment-pr
+    summary_key: str | None = None  # which pull request comment the summary is (an app's id)
     table: tuple[Sequence[str], Sequence[Sequence[str]]] | None = None  # columns, rows
     warnings: list[str] = field(default_factory=list)  # what the server warned about
     exit_code: ExitCode = ExitCode.OK

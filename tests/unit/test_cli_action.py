@@ -43,13 +43,21 @@ def test_scripts_take_inputs_from_the_environment_only(action):
     assert set(action["inputs"]) <= used
 
 
-def run_upload(action: dict, tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess:
-    """The upload step's script, with a stand-in for the CLI that prints its arguments."""
+def run_upload(
+    action: dict, tmp_path: Path, show_env: tuple[str, ...] = (), **inputs: str
+) -> subprocess.CompletedProcess:
+    """The upload step's script, with a stand-in for the CLI that prints its arguments (then
+    the variables `show_env` names, as NAME=value, or NAME unset)."""
     fake = tmp_path / "apkdrop"
-    fake.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n')
+    shown = "".join(f'echo "{name}=${{{name}-(unset)}}"\n' for name in show_env)
+    fake.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n' + shown)
     fake.chmod(0o755)
     upload = step(action, "upload")
-    env = {"PATH": "/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "step-summary"),
+    }
     for name, value in upload["env"].items():
         match = re.fullmatch(r"\$\{\{ inputs\.([a-z-]+) \}\}", value)
         if match:
@@ -127,3 +135,24 @@ def test_app_mode_access_is_sent_only_when_named(action, tmp_path, private, flag
     assert done.returncode == 0, done.stderr
     arguments = done.stdout.splitlines()
     assert [flag for flag in arguments if flag in ("--public", "--private")] == flags
+
+
+def test_the_summary_and_the_pull_request_comment(action, tmp_path):
+    shown = ("GITHUB_STEP_SUMMARY", "GITHUB_TOKEN")
+    done = run_upload(action, tmp_path, shown, url="https://example.com/a.apk")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-3:] == [
+        "https://example.com/a.apk", f"GITHUB_STEP_SUMMARY={tmp_path}/step-summary",
+        "GITHUB_TOKEN=(unset)",
+    ]  # fmt: skip
+
+    done = run_upload(
+        action, tmp_path, shown,
+        url="https://example.com/a.apk", summary="false", **{"comment-pr": "true",
+        "github-token": "ghs_token"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-4:] == [
+        "https://example.com/a.apk", "--comment-pr", "GITHUB_STEP_SUMMARY=",
+        "GITHUB_TOKEN=ghs_token",
+    ]  # fmt: skip

@@ -7,6 +7,8 @@ import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
+from infra.dev_github import API_PREFIX, dev_github_pages
+from infra.fake_github import FakeGitHub
 from infra.gateway import Gateway
 from infra.routes import load_routes
 
@@ -111,3 +113,32 @@ def test_a_non_ascii_header_value_is_a_400_json() -> None:
     response = gateway(upstream).get("/v1/application", headers={"X-Name": "caf\xe9"})
     assert (response.status_code, response.json) == (400, {"detail": "Malformed request"})
     assert seen == []
+
+
+def test_the_fake_github_is_mounted_under_its_prefix_with_its_pages() -> None:
+    github = FakeGitHub()
+    app = Gateway(
+        load_routes(),
+        FUNCTION_URLS,
+        {},
+        dev_github_pages(github, "http://127.0.0.1:8080"),
+        httpx.MockTransport(lambda request: httpx.Response(500)),
+        dev_apps={API_PREFIX: github},
+    )
+    client = Client(app, Response)
+    comments = f"{API_PREFIX}/repos/octo/app/issues/7/comments"
+    headers = {"Authorization": "Bearer dev-token"}
+    assert client.post(comments, json={"body": "hi"}).status_code == 401
+    posted = client.post(comments, json={"body": "<b>hi</b>"}, headers=headers)
+    assert posted.status_code == 201
+    assert posted.json["html_url"] == "http://localhost/_dev/github#comment-1"
+    edited = client.patch(
+        f"{API_PREFIX}/repos/octo/app/issues/comments/1", json={"body": "bye"}, headers=headers
+    )
+    assert edited.json["body"] == "bye"
+    assert client.get(comments, headers=headers).json == [edited.json]
+    assert client.get("/_dev/github.json").json == [
+        {"id": 1, "repo": "octo/app", "issue": 7, "body": "bye"}
+    ]
+    page = client.get("/_dev/github").get_data(as_text=True)
+    assert "http://127.0.0.1:8080/_dev/github/api" in page and "bye" in page
