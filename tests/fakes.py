@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import hashlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -203,6 +203,14 @@ class SignedUrlCall:
     url: str
 
 
+class FakeObjectReader(io.BytesIO):
+    """Like the adapter's reader: also reads several ranges at once."""
+
+    def read_ranges(self, ranges: Sequence[tuple[int, int]], /) -> list[bytes]:
+        data = self.getvalue()
+        return [data[offset : offset + length] for offset, length in ranges]
+
+
 class FakeBucket:
     """Objects by name with their current generation; signing only records what was asked."""
 
@@ -252,11 +260,11 @@ class FakeBucket:
         return None if found is None else found[1]
 
     @contextmanager
-    def open_object(self, object_name: str, generation: int) -> Iterator[BinaryIO]:
-        found = self.objects.get(object_name)
-        if found is None or found[1].generation != generation:
-            raise ObjectGone(f"gs://{self._name}/{object_name}#{generation}")
-        yield io.BytesIO(found[0])
+    def open_object(self, stored: StorageObject) -> Iterator[BinaryIO]:
+        found = self.objects.get(stored.name)
+        if found is None or found[1].generation != stored.generation:
+            raise ObjectGone(f"gs://{self._name}/{stored.name}#{stored.generation}")
+        yield FakeObjectReader(found[0])
 
     def data(self, object_name: str) -> bytes:
         return self.objects[object_name][0]

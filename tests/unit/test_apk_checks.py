@@ -11,7 +11,7 @@ from apkdrop.apk import checks as checks_module
 from apkdrop.apk import entry_prefix
 from apkdrop.apk.models import ApkInfo, ApkSigning
 from apkdrop.apk.source import READ_WINDOW_BYTES
-from apkdrop.apk_inspection import PlayCheck, failure_lines, inspect_apk
+from apkdrop.apk_inspection import ApkError, PlayCheck, failure_lines, inspect_apk
 from tests.fixtures.apk_builder import build_apk, generated_signer, play_ready, write_apk
 from tests.fixtures.elf_builder import MACHINES, PAGE_4KB, elf_library
 
@@ -268,6 +268,60 @@ def test_the_page_size_check_reads_only_each_librarys_header(tmp_path) -> None:
 
         assert checked - alone <= len(libraries) * READ_WINDOW_BYTES
         assert checked - alone < path.stat().st_size / 20
+
+
+class RangesReader(CountingReader):
+    """A file that also reads several ranges at once, like the storage adapter's reader."""
+
+    range_calls: list[list[tuple[int, int]]]
+
+    def read_ranges(self, ranges, /) -> list[bytes]:
+        # pread: the reads run on another thread while the file's position moves on this one.
+        self.range_calls.append(list(ranges))
+        data = [os.pread(self.fileno(), length, offset) for offset, length in ranges]
+        self.bytes_read += sum(map(len, data))
+        return data
+
+
+def test_libraries_headers_are_fetched_at_once_then_read_from_memory(tmp_path) -> None:
+    # Each library sits 1 MiB past the last, beyond the windows inspection reads itself.
+    body = os.urandom(1024 * 1024)
+    libraries = {f"lib/arm64-v8a/lib{n}.so": elf_library() + body for n in "abcd"}
+    for compressed in (False, True):
+        path = write_apk(
+            tmp_path / f"native-{compressed}.apk",
+            libraries=libraries,
+            compress_libraries=compressed,
+            padding_bytes=4 * 1024 * 1024,
+        )
+        sequential = checks_of_file(CountingReader(path))
+        with RangesReader(path) as reader:
+            reader.range_calls = []
+            concurrent = inspect_apk(reader, min_target_sdk=35).checks
+
+        assert concurrent == sequential
+        # All four in one call, started before the manifest is read, each only as long as its
+        # headers need.
+        assert [len(call) for call in reader.range_calls] == [len(libraries)]
+        assert all(length < READ_WINDOW_BYTES for _, length in reader.range_calls[0])
+        assert reader.bytes_read < bytes_read(path, 35)
+
+
+def test_prefetched_bytes_count_toward_the_read_limit(tmp_path, monkeypatch) -> None:
+    from apkdrop.apk import source
+
+    libraries = {f"lib/x86_64/lib{n}.so": elf_library() + os.urandom(1024 * 1024) for n in "abc"}
+    path = write_apk(tmp_path / "native.apk", libraries=libraries, padding_bytes=2 * 1024 * 1024)
+    alone = bytes_read(path, None)
+    monkeypatch.setattr(source, "MAX_READ_BYTES", alone + 1024)
+    with RangesReader(path) as reader, pytest.raises(ApkError, match="MiB of reads"):
+        reader.range_calls = []
+        inspect_apk(reader, min_target_sdk=35)
+
+
+def checks_of_file(reader: CountingReader) -> list[PlayCheck]:
+    with reader:
+        return inspect_apk(reader, min_target_sdk=35).checks
 
 
 def test_a_deflated_library_is_inflated_only_up_to_its_headers(monkeypatch) -> None:

@@ -185,8 +185,8 @@ def test_a_build_deleted_while_it_is_inspected_stays_deleted(
     real_open = bucket(deps).open_object
 
     @contextmanager
-    def deleted_once_open(object_name: str, generation: int) -> Iterator[BinaryIO]:
-        with real_open(object_name, generation) as reader:  # it has read what it needs
+    def deleted_once_open(stored: StorageObject) -> Iterator[BinaryIO]:
+        with real_open(stored) as reader:  # it has read what it needs
             deletion.delete_build(deps, owner, PROJECT, build.id)
             yield reader
 

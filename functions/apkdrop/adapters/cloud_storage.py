@@ -4,7 +4,8 @@ import contextlib
 import datetime
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol, cast
 
@@ -15,7 +16,7 @@ from google.cloud.storage.fileio import BlobWriter
 
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.signing import SigningArguments, UrlSigning
-from apkdrop.apk.source import READ_WINDOW_BYTES, SeekableReader
+from apkdrop.apk.source import SeekableReader
 from apkdrop.errors import BackendUnavailable, Misconfigured, ObjectGone
 from apkdrop.settings import CoreSettings
 from apkdrop.shared_models import StorageObject
@@ -23,6 +24,9 @@ from apkdrop.shared_models import StorageObject
 # Streaming writes and whole-object reads go in chunks of this size (a multiple of 256 KiB).
 WRITE_CHUNK_BYTES = 8 * 1024 * 1024
 APK_MEDIA_TYPE = "application/vnd.android.package-archive"
+# Ranged requests one reader makes at once: under requests' 10 pooled connections per host, so
+# none waits for a connection or opens one it cannot keep.
+CONCURRENT_RANGE_READS = 8
 
 
 def create_client(settings: CoreSettings) -> storage.Client:
@@ -155,14 +159,12 @@ class UploadBucket:
         return digest.hexdigest()
 
     @contextmanager
-    def open_object(self, object_name: str, generation: int) -> Iterator[SeekableReader]:
+    def open_object(self, stored: StorageObject) -> Iterator[SeekableReader]:
         """Opens one generation for reading; every read is a ranged request."""
-        blob = self._bucket.blob(object_name, generation=generation)
         try:
-            with _reader(blob, READ_WINDOW_BYTES) as reader:
-                yield ObjectReader(reader)
+            yield ObjectReader(self._bucket, stored)
         except api_exceptions.NotFound as exc:
-            raise ObjectGone(f"gs://{self.name}/{object_name}#{generation}") from exc
+            raise ObjectGone(f"gs://{self.name}/{stored.name}#{stored.generation}") from exc
 
 
 def _reader(blob: storage.Blob, chunk_size: int) -> io.BufferedIOBase:
@@ -171,28 +173,56 @@ def _reader(blob: storage.Blob, chunk_size: int) -> io.BufferedIOBase:
 
 
 class ObjectReader:
-    """A blob reader whose failed reads raise BackendUnavailable.
+    """One generation of an object read by ranges: each read is one ranged request, and
+    read_ranges makes several at once. Failed reads raise BackendUnavailable.
 
-    A dropped connection surfaces from `requests` as an OSError, which the APK inspection would
-    otherwise report as a truncated file; this way the event is retried instead.
+    Its known size spares the metadata request a BlobReader makes before its first seek (the
+    callers buffer reads themselves). A dropped connection surfaces from `requests` as an
+    OSError, which the APK inspection would otherwise report as a truncated file; this way the
+    event is retried instead.
     """
 
-    def __init__(self, reader: SeekableReader) -> None:
-        self._reader = reader
+    def __init__(self, bucket: storage.Bucket, stored: StorageObject) -> None:
+        self._bucket = bucket
+        self._stored = stored
+        self._position = 0
 
-    def read(self, size: int = -1) -> bytes:
-        with _storage_failures_are_transient():
-            return self._reader.read(size)
+    def read(self, size: int = -1, /) -> bytes:
+        end = self._stored.size if size < 0 else min(self._stored.size, self._position + size)
+        data = self._read_range((self._position, end - self._position))
+        self._position += len(data)
+        return data
 
-    def seek(self, offset: int, whence: int = 0) -> int:
-        with _storage_failures_are_transient():
-            return self._reader.seek(offset, whence)
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._stored.size}
+        self._position = max(0, base[whence] + offset)
+        return self._position
 
     def tell(self) -> int:
-        return self._reader.tell()
+        return self._position
 
     def seekable(self) -> bool:
         return True
+
+    def read_ranges(self, ranges: Sequence[tuple[int, int]], /) -> list[bytes]:
+        with ThreadPoolExecutor(min(len(ranges), CONCURRENT_RANGE_READS) or 1) as pool:
+            return list(pool.map(self._read_range, ranges))
+
+    def _read_range(self, span: tuple[int, int]) -> bytes:
+        offset, length = span
+        length = min(length, self._stored.size - offset)
+        if length <= 0:
+            return b""
+        # A blob of its own per request: downloads update the blob's properties as they go.
+        blob = self._bucket.blob(self._stored.name, generation=self._stored.generation)
+        # No checksum: the object's hashes cover it whole, not a range (BlobReader does the
+        # same; the library's annotation omits the None its docs allow).
+        with _storage_failures_are_transient():
+            return blob.download_as_bytes(
+                start=offset,
+                end=offset + length - 1,
+                checksum=None,  # pyright: ignore[reportArgumentType]
+            )
 
 
 @contextmanager

@@ -19,6 +19,7 @@ _ZIP64_LOCATOR = struct.Struct("<4sLQL")
 _ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
 _LOCAL = struct.Struct("<4s5H3L2H")
+LOCAL_HEADER_BYTES = _LOCAL.size  # before the entry's name and extra field
 _EOCD_MAGIC = b"PK\x05\x06"
 _ZIP64_LOCATOR_MAGIC = b"PK\x06\x07"
 _ZIP64_EOCD_MAGIC = b"PK\x06\x06"

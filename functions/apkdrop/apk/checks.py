@@ -1,7 +1,8 @@
 """Play-readiness checks: what Google Play would reject in an APK, each with a one-line reason.
 
 ``page_size_16kb`` reads each 64-bit native library's ELF header and program headers through
-its zip entry (one ranged read each); the others look only at what inspection found. Play
+its zip entry (one ranged read each, all fetched at once in the background where the source
+can, see prefetch_library_headers); the others look only at what inspection found. Play
 rejects every ``fail``: native code not aligned for 16 KB pages, a target SDK below its minimum,
 a debuggable APK, an APK with no v2 or newer signature. A library we cannot read is a ``warn``.
 """
@@ -10,7 +11,7 @@ import re
 
 from apkdrop.apk.archive import STORED, Archive, ZipEntry
 from apkdrop.apk.elf import ElfError, load_alignments
-from apkdrop.apk.entry_prefix import EntryPrefix
+from apkdrop.apk.entry_prefix import EntryPrefix, prefix_span
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.limits import MAX_CHECKED_LIBRARIES, MAX_ELF_HEADERS_BYTES, MAX_NAME_CHARS
 from apkdrop.apk.models import ApkInfo, CheckId, CheckStatus, PlayCheck
@@ -49,9 +50,15 @@ def failure_lines(checks: list[PlayCheck]) -> list[str]:
     ]
 
 
+def prefetch_library_headers(archive: Archive) -> None:
+    """Start fetching what page_size_check reads, so that it overlaps the rest of inspection."""
+    checked = _libraries(archive)[:MAX_CHECKED_LIBRARIES]
+    archive.source.prefetch([prefix_span(entry, MAX_ELF_HEADERS_BYTES) for entry in checked])
+
+
 def page_size_check(archive: Archive) -> PlayCheck:
     """Every 64-bit library's PT_LOAD segments, and a stored one's zip offset, 16 KB-aligned."""
-    libraries = [entry for name, entry in archive.entries.items() if _LIBRARY.fullmatch(name)]
+    libraries = _libraries(archive)
     if not libraries:
         return _check("page_size_16kb", "pass", "no 64-bit native libraries")
     checked = libraries[:MAX_CHECKED_LIBRARIES]
@@ -106,6 +113,10 @@ def signing_check(info: ApkInfo) -> PlayCheck:
     if not any(scheme in _V2_OR_NEWER for scheme in schemes):
         return _check("signing", "fail", "only a v1 (JAR) signature; Play needs v2 or newer")
     return _check("signing", "pass", f"signed with {', '.join(schemes)}")
+
+
+def _libraries(archive: Archive) -> list[ZipEntry]:
+    return [entry for name, entry in archive.entries.items() if _LIBRARY.fullmatch(name)]
 
 
 def _library_problem(archive: Archive, entry: ZipEntry) -> tuple[CheckStatus, str] | None:

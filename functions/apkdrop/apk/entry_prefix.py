@@ -7,13 +7,29 @@ as it is read, and never past ``limit`` bytes, so a library's header costs its h
 import io
 import zlib
 
-from apkdrop.apk.archive import STORED, Archive, ZipEntry, check_readable
+from apkdrop.apk.archive import LOCAL_HEADER_BYTES, STORED, Archive, ZipEntry, check_readable
 
 # Compressed bytes fed to the inflater at a time; a library's header needs well under this.
 _INFLATE_STEP = 16 * 1024
 # Deflate adds at most 5 bytes per 64 KiB stored block; a stream needing more input than this
 # per output byte (empty blocks, say) is not a real library's, and ends the prefix.
 _INPUT_PER_OUTPUT = 2
+# zipalign -P 16 pads a stored library's local extra field by up to 16 KiB to align its data.
+_ALIGNMENT_PADDING = 16 * 1024
+
+
+def prefix_span(entry: ZipEntry, limit: int) -> tuple[int, int]:
+    """The (offset, length) of the file that reading ``entry``'s first ``limit`` bytes needs,
+    its local header included, when its extra field is no longer than zipalign's padding."""
+    header = LOCAL_HEADER_BYTES + len(entry.raw_name) + _ALIGNMENT_PADDING
+    if entry.method == STORED:
+        return entry.header_offset, header + min(limit, entry.size)
+    return entry.header_offset, header + _input_limit(entry, min(limit, entry.size))
+
+
+def _input_limit(entry: ZipEntry, end: int) -> int:
+    """The compressed bytes inflated for the first ``end`` bytes, at most."""
+    return min(entry.compressed_size, _INPUT_PER_OUTPUT * end + 1024)
 
 
 class EntryPrefix:
@@ -59,7 +75,7 @@ class EntryPrefix:
 
     def _inflate_to(self, end: int) -> None:
         """Inflate until ``end`` bytes are out, the stream ends, or its input runs out."""
-        input_limit = min(self._entry.compressed_size, _INPUT_PER_OUTPUT * self._end + 1024)
+        input_limit = _input_limit(self._entry, self._end)
         while len(self._inflated) < end and not self._inflater.eof:
             if self._inflater.unconsumed_tail:
                 chunk = self._inflater.unconsumed_tail

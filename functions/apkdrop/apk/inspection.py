@@ -9,7 +9,7 @@ launcher icon and, for v1-only APKs, the signature block file. Nothing else is t
 import re
 
 from apkdrop.apk.archive import Archive, ZipEntry, check_layout, open_archive
-from apkdrop.apk.checks import play_checks
+from apkdrop.apk.checks import play_checks, prefetch_library_headers
 from apkdrop.apk.components import KNOWN_ABIS, component_sizes
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.icon import Icon, read_icon
@@ -61,6 +61,8 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
     archive = open_archive(RangedSource(source))
     block = find_signing_block(archive.source, archive.directory_offset)
     check_layout(archive, block.start if block else archive.directory_offset)
+    if min_target_sdk is not None:
+        prefetch_library_headers(archive)
     manifest = parse_manifest(archive.read(_manifest_entry(archive), MAX_MANIFEST_BYTES))
     package = _text(manifest.root.get("package"), None)
     if not package:

@@ -3,17 +3,20 @@
 On Cloud Storage every read that misses the reader's buffer is an HTTP range request, so reads
 are made in windows of at least READ_WINDOW_BYTES and every window is kept: the end records,
 central directory and signing block usually share one, and small entries stored near each other
-(manifest, icons, resource table) share another.
+(manifest, icons, resource table) share another. Ranges known in advance (native libraries'
+headers) are fetched in the background, all at once, while the rest is read.
 """
 
 import io
-from typing import Protocol
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol, runtime_checkable
 
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.limits import MAX_READ_BYTES, MIB
 
-# The smallest read, and the storage adapter's chunk: each is one HTTP range request, and
-# inspection needs only a few.
+# The smallest read: on Cloud Storage each is one HTTP range request, and inspection needs only
+# a few.
 READ_WINDOW_BYTES = 256 * 1024
 
 
@@ -23,6 +26,15 @@ class SeekableReader(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
     def seek(self, offset: int, whence: int = 0, /) -> int: ...
     def tell(self) -> int: ...
+
+
+@runtime_checkable
+class ConcurrentReader(Protocol):
+    """A reader that also fetches several ranges at once (Cloud Storage: parallel requests)."""
+
+    def read_ranges(self, ranges: Sequence[tuple[int, int]], /) -> list[bytes]:
+        """The bytes of each (offset, length), in order; fewer where the file ends."""
+        ...
 
 
 class RangedSource:
@@ -38,26 +50,75 @@ class RangedSource:
         self.size = source.tell()
         self.bytes_read = 0
         self._windows: list[tuple[int, bytes]] = []
+        self._pending: Future[list[bytes]] | None = None
+        self._planned: list[tuple[int, int]] = []
 
     def read(self, offset: int, length: int) -> bytes:
         """Return ``length`` bytes at ``offset``, or fewer where the file ends."""
         end = min(offset + length, self.size)
         if offset < 0 or end <= offset:
             return b""
-        for start, window in self._windows:
-            if start <= offset and end <= start + len(window):
-                return window[offset - start : end - start]
+        held = self._held(offset, end)
+        if held is None and self._covered(offset, end, self._planned):
+            self._collect_prefetch()
+            held = self._held(offset, end)
+        if held is not None:
+            return held
         window_start = offset
         window_end = min(self.size, max(end, offset + READ_WINDOW_BYTES))
         window = self._fetch(window_start, window_end - window_start)
         self._windows.append((window_start, window))
         return window[: end - offset]
 
-    def _fetch(self, offset: int, length: int) -> bytes:
-        """Read from the source itself, refusing to go past MAX_READ_BYTES in total."""
+    def prefetch(self, spans: Sequence[tuple[int, int]]) -> None:
+        """Start fetching each (offset, length) no window holds yet, all at once and in the
+        background, when the source is a ConcurrentReader; reads there then wait for it. With
+        another source, read() fetches each when it is needed."""
+        if self._pending is not None or not isinstance(self._source, ConcurrentReader):
+            return
+        planned: list[tuple[int, int]] = []
+        for offset, length in sorted(set(spans)):
+            end = min(self.size, offset + length)
+            if 0 <= offset < end and not self._covered(offset, end, planned):
+                planned.append((offset, end - offset))
+        if not planned:
+            return
+        self._count(sum(length for _, length in planned))
+        background = ThreadPoolExecutor(1, thread_name_prefix="apk-prefetch")
+        self._pending = background.submit(self._source.read_ranges, planned)
+        self._planned = planned
+        background.shutdown(wait=False)  # its thread ends with the fetch
+
+    def _collect_prefetch(self) -> None:
+        """Wait for the background fetch; what it raised (a storage outage) is raised here."""
+        if self._pending is None:
+            return
+        pending, planned = self._pending, self._planned
+        self._pending, self._planned = None, []
+        fetched = pending.result()
+        self._windows.extend(
+            (start, data) for (start, _), data in zip(planned, fetched, strict=True)
+        )
+
+    def _held(self, offset: int, end: int) -> bytes | None:
+        for start, window in self._windows:
+            if start <= offset and end <= start + len(window):
+                return window[offset - start : end - start]
+        return None
+
+    def _covered(self, offset: int, end: int, planned: list[tuple[int, int]]) -> bool:
+        held = [(start, len(window)) for start, window in self._windows] + planned
+        return any(start <= offset and end <= start + length for start, length in held)
+
+    def _count(self, length: int) -> None:
+        """Count ``length`` more bytes read, refusing to go past MAX_READ_BYTES in total."""
         if self.bytes_read + length > MAX_READ_BYTES:
             raise ApkError(f"archive needs more than {MAX_READ_BYTES / MIB:g} MiB of reads")
         self.bytes_read += length
+
+    def _fetch(self, offset: int, length: int) -> bytes:
+        """Read from the source itself."""
+        self._count(length)
         self._source.seek(offset)
         parts = []
         remaining = length

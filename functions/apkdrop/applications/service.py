@@ -161,7 +161,7 @@ class UploadSession:
     def _inspect(self) -> ApkInspection:
         found = self._stored_apk()
         try:
-            with self._deps.bucket.open_object(self.object_name, found.generation) as reader:
+            with self._deps.bucket.open_object(found) as reader:
                 return inspect_apk(reader, min_target_sdk=self._deps.settings.play_min_target_sdk)
         except ApkError as exc:
             raise InvalidRequest(f"Invalid APK: {exc.reason}") from exc

@@ -143,7 +143,7 @@ def _inspection_outcome(
     if uploaded.size > limit:
         return _failed(recorded, f"file is larger than the limit of {limit} bytes")
     try:
-        with deps.bucket.open_object(uploaded.name, uploaded.generation) as reader:
+        with deps.bucket.open_object(uploaded) as reader:
             inspection = inspect_apk(reader, min_target_sdk=deps.settings.play_min_target_sdk)
     except ApkError as exc:
         return _failed(recorded, exc.reason)

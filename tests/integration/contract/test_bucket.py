@@ -4,9 +4,11 @@ contract. The emulator checks no signature: of a signed URL only its object is c
 import base64
 import datetime
 import hashlib
+import io
 
 import google_crc32c
 import pytest
+from google.cloud import storage
 
 from apkdrop.adapters import cloud_storage
 from apkdrop.errors import BackendUnavailable, ObjectGone
@@ -84,22 +86,37 @@ def test_a_small_object_is_put_once(bucket) -> None:
     assert bucket.find_object(name).generation == generation
 
 
-def test_an_object_opens_at_its_generation_for_ranged_reads(bucket) -> None:
-    name = new_object(bucket)
-    generation = bucket.find_object(name).generation
-    with bucket.open_object(name, generation) as reader:
+def test_an_object_opens_at_its_generation_for_ranged_reads(bucket, monkeypatch) -> None:
+    stored = bucket.find_object(new_object(bucket))
+
+    def no_metadata_request(*args, **kwargs):
+        raise AssertionError("the reader asked for the object's metadata, which it was given")
+
+    monkeypatch.setattr(storage.Blob, "reload", no_metadata_request)
+    with bucket.open_object(stored) as reader:
+        reader.seek(0, io.SEEK_END)
+        assert reader.tell() == len(DATA)
         reader.seek(4)
         assert reader.read(3) == DATA[4:7]
         reader.seek(0)
         assert reader.read() == DATA
 
 
+def test_an_object_reads_several_ranges_at_once(bucket) -> None:
+    stored = bucket.find_object(new_object(bucket))
+    ranges = [(0, 4), (5, 3), (len(DATA) - 2, 10), (2, 0)]
+    with bucket.open_object(stored) as reader:
+        assert reader.read_ranges(ranges) == [DATA[0:4], DATA[5:8], DATA[-2:], b""]
+
+
 def test_another_generation_or_a_missing_object_is_gone(bucket) -> None:
-    name = new_object(bucket)
-    generation = bucket.find_object(name).generation
-    for missing, at in [(name, generation + 1), (f"{unique('contract')}/app.apk", 1)]:
-        with pytest.raises(ObjectGone), bucket.open_object(missing, at) as reader:
+    stored = bucket.find_object(new_object(bucket))
+    missing = stored.model_copy(update={"name": f"{unique('contract')}/app.apk"})
+    for gone in [stored.model_copy(update={"generation": stored.generation + 1}), missing]:
+        with pytest.raises(ObjectGone), bucket.open_object(gone) as reader:
             reader.read(1)
+        with pytest.raises(ObjectGone), bucket.open_object(gone) as reader:
+            reader.read_ranges([(0, 1), (1, 1)])
 
 
 def test_the_sha256_is_of_the_generation(bucket) -> None:

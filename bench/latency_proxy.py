@@ -1,0 +1,73 @@
+"""A loopback TCP proxy that adds a round-trip time, so a benchmark against the local storage
+emulator sees Cloud Storage's latency as well as its own CPU costs.
+
+A new connection is made one round trip late (TCP's handshake; TLS's is not modelled), and
+each direction forwards its bytes half the round trip after they arrived, in order, so one
+request and its answer take at least the round trip, as over a network.
+"""
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def latency_proxy(target_port: int, round_trip_seconds: float) -> Iterator[int]:
+    """Serve a proxy to 127.0.0.1:target_port on a thread; yield its port."""
+    loop = asyncio.new_event_loop()
+    started: asyncio.Future[int] = loop.create_future()
+
+    async def serve() -> None:
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(round_trip_seconds)
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                "127.0.0.1", target_port
+            )
+            delay = round_trip_seconds / 2
+            await asyncio.gather(
+                _forward(reader, upstream_writer, delay), _forward(upstream_reader, writer, delay)
+            )
+
+        server = await asyncio.start_server(connection, "127.0.0.1", 0)
+        started.set_result(server.sockets[0].getsockname()[1])
+        async with server:
+            await server.serve_forever()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    port = asyncio.run_coroutine_threadsafe(_result(started), loop).result(timeout=10)
+    try:
+        yield port
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+
+
+async def _result(future: "asyncio.Future[int]") -> int:
+    return await future
+
+
+async def _forward(
+    source: asyncio.StreamReader, destination: asyncio.StreamWriter, delay: float
+) -> None:
+    """Copy source to destination, each chunk ``delay`` seconds after it arrived."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+    async def send() -> None:
+        while True:
+            due, data = await queue.get()
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if not data:
+                destination.close()
+                return
+            destination.write(data)
+            await destination.drain()
+
+    sender = asyncio.ensure_future(send())
+    with contextlib.suppress(ConnectionError):
+        while data := await source.read(256 * 1024):
+            queue.put_nowait((loop.time() + delay, data))
+    queue.put_nowait((loop.time() + delay, b""))
+    with contextlib.suppress(ConnectionError):
+        await sender
