@@ -15,6 +15,7 @@ from apkdrop.applications.models import (
 )
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
+from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.notifications.models import Notification, NotificationState
 from tests.fakes import FakeApplicationStore
@@ -77,7 +78,10 @@ def append(
     store: ApplicationRepository, app: Application, changes: dict | None = None
 ) -> tuple[Application, Version]:
     return store.append_version(
-        app.id, lambda latest, number: version_of(app, number, f"{number}.0"), changes or {}
+        app.id,
+        DEFAULT_CHANNEL,
+        lambda latest, number: version_of(app, number, f"{number}.0"),
+        changes or {},
     )
 
 
@@ -138,7 +142,7 @@ def test_an_appended_version_is_made_from_the_latest_and_updates_the_app(
         seen.append((latest, number))
         return version_of(app, number, "2.0")
 
-    updated, version = store.append_version(app.id, make, {"appLabel": "Renamed"})
+    updated, version = store.append_version(app.id, DEFAULT_CHANNEL, make, {"appLabel": "Renamed"})
     expected = app.model_copy(
         update={"appLabel": "Renamed", "latest_application_version": 2, "lastVersionNumber": 2}
     )
@@ -160,7 +164,7 @@ def test_a_version_appended_meanwhile_makes_the_append_retry_after_it(
             append(store, app)  # a concurrent upload commits version 2 before this one
         return version_of(app, number, "mine")
 
-    updated, version = store.append_version(app.id, make, {})
+    updated, version = store.append_version(app.id, DEFAULT_CHANNEL, make, {})
     assert [number for _, number in seen] == [2, 3]
     assert seen[-1][0] == version_of(app, 2, "2.0")
     assert (updated.latest_application_version, version) == (3, version_of(app, 3, "mine"))
@@ -360,7 +364,7 @@ def test_a_deleted_number_is_never_given_again(store: ApplicationRepository) -> 
         seen.append(latest)
         return version_of(app, number)
 
-    assert store.append_version(app.id, make, {})[1].versionNumber == 4
+    assert store.append_version(app.id, DEFAULT_CHANNEL, make, {})[1].versionNumber == 4
     assert seen == [None]  # nothing to inherit from
 
 
