@@ -34,6 +34,16 @@ def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.Doc
     )
 
 
+def newest_in_channel(db: firestore.Client, app_id: str, channel: str) -> firestore.Query:
+    """The app's newest version document of `channel` (tombstones have no channel)."""
+    versions = db.collection("applications").document(app_id).collection("versions")
+    return (
+        versions.where(filter=firestore.FieldFilter("channel", "==", channel))
+        .order_by("versionNumber", direction=firestore.Query.DESCENDING)
+        .limit(1)
+    )
+
+
 class ApplicationStore:
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
@@ -236,16 +246,11 @@ class ApplicationStore:
 
     def _previous(self, app: Application, channel: str) -> Version | None:
         """The newest remaining version of `channel`, else the app's latest."""
-        versions = self._apps.document(app.id).collection("versions")
-        newest = (
-            versions.where(filter=firestore.FieldFilter("channel", "==", channel))
-            .order_by("versionNumber", direction=firestore.Query.DESCENDING)
-            .limit(1)
-        )
-        found = tombstones.live_versions(newest.stream())
+        found = tombstones.live_versions(newest_in_channel(self._db, app.id, channel).stream())
         if not found and channel == DEFAULT_CHANNEL:
             # Versions stored before channels have no field to match, and are the default's.
-            found = [v for v in tombstones.live_versions(versions.stream()) if v.channel == channel]
+            every = self._apps.document(app.id).collection("versions").stream()
+            found = [v for v in tombstones.live_versions(every) if v.channel == channel]
         if found:
             return found[0]
         return tombstones.live_version(
