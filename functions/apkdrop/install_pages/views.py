@@ -154,9 +154,9 @@ def _app_id(text: str) -> str:
 
 
 def _channel(text: str | None) -> str | None:
-    """The `?channel=` asked for; a name no channel can have is not found."""
+    """The `?channel=` asked for; a name no channel can have is not found (nor echoed)."""
     if text is not None and not is_channel(text):
-        raise NotFound(f"This app has no channel {text}.")
+        raise NotFound("This app has no such channel.")
     return text
 
 
