@@ -130,3 +130,20 @@ resource "google_firestore_field" "expire_at" {
 
   ttl_config {}
 }
+
+# An upload follows its channel's newest version (firestore_applications.newest_in_channel).
+resource "google_firestore_index" "versions_by_channel" {
+  collection = "versions"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "channel"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "versionNumber"
+    order      = "DESCENDING"
+  }
+}

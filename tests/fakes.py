@@ -35,6 +35,7 @@ from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.audit.models import AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
 from apkdrop.builds.ports import Bucket
+from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads.models import DownloadEvent
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, ObjectGone
@@ -394,11 +395,13 @@ class FakeApplicationStore:
     def append_version(
         self,
         app_id: str,
+        channel: str,
         make_version: Callable[[Version | None, int], Version],
         app_changes: dict,
     ) -> tuple[Application, Version]:
-        """Like the optimistic commit: made from the latest version, retried if the app changed
-        before the commit (`before_commit` plays a concurrent upload in between)."""
+        """Like the optimistic commit: made from the channel's newest version (else the app's
+        latest), retried if the app changed before the commit (`before_commit` plays a
+        concurrent upload in between)."""
         while True:
             if app_id not in self.apps:
                 raise AssertionError(f"append_version to unknown app {app_id}")
@@ -407,9 +410,13 @@ class FakeApplicationStore:
                 raise Conflict(DELETED_DURING_UPLOAD)
             read = self.apps[app_id]
             number = app.next_version_number
-            version = make_version(
-                self._live_version(app_id, app.latest_application_version), number
+            in_channel = [v for v in self.versions(app_id) if v.channel == channel]
+            previous = (
+                in_channel[0]
+                if in_channel
+                else self._live_version(app_id, app.latest_application_version)
             )
+            version = make_version(previous, number)
             if self.before_commit is not None:
                 concurrent, self.before_commit = self.before_commit, None
                 concurrent()
@@ -987,7 +994,7 @@ def install_page_app(
     assert store.create_app(app, version(1, first), claim_package=False)
     for name in later:
         app, _ = store.append_version(
-            app_id, lambda _, number, name=name: version(number, name), {}
+            app_id, DEFAULT_CHANNEL, lambda _, number, name=name: version(number, name), {}
         )
     return app
 

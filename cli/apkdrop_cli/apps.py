@@ -96,6 +96,8 @@ def form_fields(args: argparse.Namespace) -> dict[str, str | list[str]]:
         fields["appId"] = args.app_id
     if args.signer_policy:
         fields["signerPolicy"] = args.signer_policy
+    if args.channel:
+        fields["channel"] = args.channel
     return fields
 
 
@@ -152,12 +154,14 @@ def upload_result(answer: dict, path_taken: str) -> Result:
     data = {**app, "warnings": warnings, "uploadPath": path_taken}
     checks = checks_line(app.get("checks") or [])
     changes = insights_line(app.get("insights"))
+    channel, channel_link = app.get("channel") or "", app.get("channelMagicLink") or ""
     return Result(
         data=data,
         lines=[
             f"app {app['id']} version {app['version']} ({app['accessType']})",
             f"magic link: {app['magicLink']}",
             f"this version: {app['versionedMagicLink']}",
+            *([f"channel {channel}: {channel_link}"] if channel_link else []),
             *([checks] if checks else []),
             *([changes] if changes else []),
         ],
@@ -167,6 +171,8 @@ def upload_result(answer: dict, path_taken: str) -> Result:
             "access-type": app["accessType"],
             "magic-link": app["magicLink"],
             "versioned-magic-link": app["versionedMagicLink"],
+            "channel": channel,
+            "channel-magic-link": channel_link,
             **insights_outputs(app.get("insights")),
         },
         warnings=warnings,
@@ -197,13 +203,17 @@ def list_apps(session: Session, args: argparse.Namespace) -> Result:
 
 def show_app(session: Session, args: argparse.Namespace) -> Result:
     what = f"reading application {args.id}"
-    app = session.api.get(f"/v1/application/{quote(args.id, safe='')}", what)["data"]
+    path = f"/v1/application/{quote(args.id, safe='')}"
+    if args.channel:
+        path += f"?channel={quote(args.channel, safe='')}"
+    app = session.api.get(path, what)["data"]
     label = app.get("name") or app.get("appLabel") or app["packageName"]
     # Null once every version was deleted (the app stays, and the next upload brings one).
     latest = app["latestVersion"]
     rows = [
         [
             version["version"],
+            version.get("channel") or "",
             str(version["apkInfo"].get("versionName") or ""),
             str(version["apkInfo"].get("versionCode") or ""),
             version["uploadTime"],
@@ -226,5 +236,5 @@ def show_app(session: Session, args: argparse.Namespace) -> Result:
             "access-type": app["accessType"],
             "magic-link": app["magicLink"],
         },
-        table=(["version", "name", "code", "uploaded", "size", "uploader"], rows),
+        table=(["version", "channel", "name", "code", "uploaded", "size", "uploader"], rows),
     )

@@ -4,6 +4,7 @@ import argparse
 from collections.abc import Mapping
 
 from apkdrop_cli import __version__, apps, builds, manage
+from apkdrop_cli.channels import BRANCH_VARIABLES, ci_channel
 from apkdrop_cli.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECONDS, ENV_PROJECT
 
 EPILOG = """\
@@ -218,6 +219,13 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "keep refusing (an upload never loosens it; default: the app's, warn for a new app)",
     )
     put.add_argument(
+        "--channel",
+        default=ci_channel(environ),
+        help="the release channel, like nightly (default: the CI branch, as "
+        f"{', '.join(BRANCH_VARIABLES)} name it, lowercased, other characters as '-'; "
+        "outside CI the server's default channel)",
+    )
+    put.add_argument(
         "--large-file",
         dest="large",
         action="store_true",
@@ -228,6 +236,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     show = command(app, "show", "Show an application and its versions")
     show.set_defaults(run=apps.show_app)
     show.add_argument("id", metavar="ID")
+    show.add_argument("--channel", metavar="NAME", help="only this channel's versions")
 
     remove = command(app, "delete", "Delete an application (every version), or one version")
     remove.set_defaults(run=manage.delete_app)

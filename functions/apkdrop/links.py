@@ -34,6 +34,11 @@ def versioned_link(base_url: HttpUrl | str, app_id: str, version: int) -> str:
     return _absolute(base_url, app_page(app_id, version))
 
 
+def channel_link(base_url: HttpUrl | str, app_id: str, channel: str) -> str:
+    """`{magic link}?channel={channel}`: the page of that channel's latest version."""
+    return _absolute(base_url, f"{app_page(app_id)}?channel={channel}")
+
+
 def sign_in_link(base_url: HttpUrl | str, token: str) -> str:
     return _absolute(base_url, f"/auth/verify?token={token}")
 

@@ -31,12 +31,15 @@ from apkdrop.builds.models import (
     RegisteredBuild,
     UploadContext,
 )
+from apkdrop.channels import CHANNEL_PATTERN, DEFAULT_CHANNEL
 from apkdrop.downloads.models import DownloadPage
 from apkdrop.ids import PROJECT_NAME
 from apkdrop.paging import DEFAULT_PAGE_SIZE
 from apkdrop.settings import PagingSettings
 
 VERSION = "1.0.0"
+# JSON Schema patterns search; the API matches whole names.
+CHANNEL_SCHEMA_PATTERN = f"^{CHANNEL_PATTERN.pattern}$"
 
 
 class ErrorBody(BaseModel):
@@ -68,6 +71,11 @@ class ApplicationUploadForm(BaseModel):
         description="reject: refuse (409) an APK signed by another key than the app's previous "
         "version; the app keeps it. Omitted, or warn: the app's policy (an upload never loosens "
         "it)",
+    )
+    channel: str = Field(
+        default=DEFAULT_CHANNEL,
+        pattern=CHANNEL_SCHEMA_PATTERN,
+        description="the release channel (nightly, pr-123, ...); version numbers stay per app",
     )
 
 
@@ -188,10 +196,17 @@ OPERATIONS = [
     Operation(
         "get",
         "/v1/application/{appId}",
-        "An application with its versions",
+        "An application with its channels and versions",
         ApplicationDetailAnswer,
-        (401, 404),
-        parameters=[APP_ID],
+        (400, 401, 404),
+        parameters=[
+            APP_ID,
+            _query_parameter(
+                "channel",
+                {"type": "string", "pattern": CHANNEL_SCHEMA_PATTERN},
+                "only this channel's versions (404 when it has none)",
+            ),
+        ],
     ),
     Operation(
         "get",

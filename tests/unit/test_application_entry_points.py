@@ -106,12 +106,16 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
         "versionedMagicLink",
         "accessType",
         "version",
+        "channel",
+        "channelMagicLink",
         "checks",
         "insights",
     }
     assert (data["version"], data["accessType"], data["insights"]) == ("1.0", "public", None)
     assert data["magicLink"] == f"https://apkdrop.example.test/app/{data['id']}"
     assert data["versionedMagicLink"] == f"{data['magicLink']}?version=1.0"
+    assert data["channel"] == "default"
+    assert data["channelMagicLink"] == f"{data['magicLink']}?channel=default"
     assert response.json["warnings"] == ["Ignored invalid notification email: 'broken@'"]
     assert response.headers["X-Request-Id"]
     (version,) = deps.applications.versions(data["id"])

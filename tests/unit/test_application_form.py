@@ -260,6 +260,23 @@ def test_app_id_accepted() -> None:
     assert read(("appId", "")).appId is None
 
 
+def test_channel_defaults_to_default() -> None:
+    assert read().channel == "default"
+    assert read(("channel", "  ")).channel == "default"
+
+
+@pytest.mark.parametrize("channel", ["nightly", "pr-123", "release_1.2", "a", "x" * 64])
+def test_channel_accepted(channel: str) -> None:
+    assert read(("channel", f" {channel} ")).channel == channel
+
+
+@pytest.mark.parametrize("channel", ["Nightly", "feature/login", "x" * 65, "a b", "ñ", "../x"])
+def test_channel_outside_the_pattern_is_refused(channel: str) -> None:
+    assert refused(("channel", channel)) == (
+        "channel must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"
+    )
+
+
 # --- duplicated fields --------------------------------------------------------------------------
 
 ONE_VALUE = {
@@ -271,6 +288,7 @@ ONE_VALUE = {
     "releaseNotes": "notes",
     "appId": OPAQUE,
     "signerPolicy": "reject",
+    "channel": "nightly",
 }
 
 

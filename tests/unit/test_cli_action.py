@@ -14,7 +14,7 @@ CLI_OUTPUTS = {
     "app-id", "version", "access-type", "magic-link", "versioned-magic-link", "context-id",
     "state", "build-id", "build-state", "instrumented-build-id", "instrumented-build-state",
     "failure-reason", "package-name", "version-name", "version-code", "size-delta",
-    "signer-changed", "json", "error", "exit-code",
+    "signer-changed", "json", "error", "exit-code", "channel", "channel-magic-link",
 }  # fmt: skip
 
 
@@ -95,6 +95,12 @@ def test_app_mode_from_a_url(action, tmp_path):
         "--retries", "5", "app", "upload", "--action", "new-version",
         "--url", "https://example.com/a.apk", "--notify",
     ]  # fmt: skip
+
+
+def test_app_mode_channel_is_passed_on_when_given(action, tmp_path):
+    done = run_upload(action, tmp_path, url="https://example.com/a.apk", channel="nightly")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["--channel", "nightly"]
 
 
 def test_build_mode_flags(action, tmp_path):

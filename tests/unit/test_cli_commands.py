@@ -169,7 +169,9 @@ class FakeApkdrop:
                 "versionedMagicLink": f"{link}?version=1.0",
                 "accessType": access,
                 "version": "1.0",
+                "channel": fields.get("channel", ["default"])[0],
             }
+            data["channelMagicLink"] = f"{link}?channel={data['channel']}"
             return httpx.Response(200, json={"data": data, "warnings": []})
         if request.method == "GET" and not rest:
             return httpx.Response(200, json={"data": [APP]})
@@ -193,6 +195,7 @@ APP = {
 EMPTIED_APP = {**APP, "id": "Emptied0123456789abcd", "name": "Nightly", "latestVersion": None}
 VERSION = {
     "version": "1.0",
+    "channel": "default",
     "apkInfo": {"versionName": "1.2", "versionCode": 12},
     "uploadTime": "2024-03-07T16:55:49.168Z",
     "size": 2048,
@@ -641,7 +644,7 @@ def test_app_list_plain_and_json(cli):
 def test_app_show(cli):
     assert cli("app", "show", "AppId0123456789abcdef") == 0
     assert "Example (com.example.app): app AppId0123456789abcdef, public" in cli.stdout
-    assert "1.0\t1.2\t12\t2024-03-07T16:55:49.168Z\t2.0 KiB\tci@example.com" in cli.stdout
+    assert "1.0\tdefault\t1.2\t12\t2024-03-07T16:55:49.168Z\t2.0 KiB\tci@example.com" in cli.stdout
     assert cli("--json", "app", "show", "AppId0123456789abcdef") == 0
     assert json.loads(cli.stdout)["versions"] == [VERSION]
 

@@ -12,6 +12,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import BaseQuery
 
+from apkdrop.adapters.firestore_applications import newest_in_channel
 from apkdrop.adapters.firestore_audit import AuditTrail
 from apkdrop.adapters.firestore_downloads import DownloadJournal
 from tests.terraform_hcl import blocks
@@ -57,6 +58,9 @@ QUERIES = {
     "an account's audit trail": lambda client: AuditTrail(client).trail("acct", 50, None),
     "an app's downloads": lambda client: DownloadJournal(client).newest("app", None, 50, None),
     "one version's downloads": lambda client: DownloadJournal(client).newest("app", 2, 50, None),
+    "a channel's newest version": lambda client: newest_in_channel(
+        client, "app", "nightly"
+    ).stream(),
 }
 
 

@@ -212,6 +212,32 @@ def test_a_missing_version_is_a_friendly_404(
     assert bucket(deps).signed_gets == []
 
 
+def test_a_channels_page_opens_its_latest_and_lists_only_its_versions(
+    pages: FlaskClient, public_app: Application
+) -> None:
+    response = pages.get(f"/app/{APP_ID}", query_string={"channel": "default"})
+
+    assert_html_page(response, 200)
+    page = text(response)
+    assert '<dd id="platform-version">2.0</dd>' in page
+    assert '<dd id="channel">default</dd>' in page
+    link = f"https://apkdrop.example.test/app/{APP_ID}"
+    assert f'Channel default only · <a href="{link}">All channels</a>' in page
+    assert page.count(f'class="channel" href="{link}?channel=default"') == 2
+    assert "This is an older version" not in page
+
+
+@pytest.mark.parametrize("wanted", ["nightly", "Default", "<script>", "", "x" * 65])
+def test_an_unknown_or_malformed_channel_is_a_friendly_404(
+    pages: FlaskClient, deps: Dependencies, public_app: Application, wanted: str
+) -> None:
+    response = pages.get(f"/app/{APP_ID}", query_string={"channel": wanted})
+    assert_html_page(response, 404)
+    assert heading(response) == "Not found"
+    assert "<script>" not in text(response)
+    assert bucket(deps).signed_gets == []
+
+
 @pytest.mark.parametrize(
     "path",
     [

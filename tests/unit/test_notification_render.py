@@ -244,3 +244,11 @@ def test_text_part_has_no_markup() -> None:
     text = email().text
     assert "<" not in text and ">" not in text
     assert text.endswith("\n")
+
+
+def test_the_email_names_the_versions_channel() -> None:
+    app, version = app_and_version()
+    nightly = version.model_copy(update={"channel": "nightly"})
+    rendered = render.upload_email(app, nightly, RECIPIENTS, BASE_URL, None)
+    assert "<th>Channel</th><td>nightly</td>" in rendered.html
+    assert "Channel:           nightly" in rendered.text

@@ -17,6 +17,7 @@ from apkdrop.applications.tombstones import (
     VersionTombstone,
     is_tombstone,
 )
+from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.errors import BackendUnavailable, Conflict
 from apkdrop.notifications.models import Notification
 
@@ -30,6 +31,16 @@ def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.Doc
     """`applications/{app_id}/versions/{number}`: where a version's document lives."""
     return (
         db.collection("applications").document(app_id).collection("versions").document(str(number))
+    )
+
+
+def newest_in_channel(db: firestore.Client, app_id: str, channel: str) -> firestore.Query:
+    """The app's newest version document of `channel` (tombstones have no channel)."""
+    versions = db.collection("applications").document(app_id).collection("versions")
+    return (
+        versions.where(filter=firestore.FieldFilter("channel", "==", channel))
+        .order_by("versionNumber", direction=firestore.Query.DESCENDING)
+        .limit(1)
     )
 
 
@@ -75,22 +86,22 @@ class ApplicationStore:
     def append_version(
         self,
         app_id: str,
+        channel: str,
         make_version: Callable[[Version | None, int], Version],
         app_changes: dict,
     ) -> tuple[Application, Version]:
-        """Adds version N+1, made from version N (None if its document is missing).
+        """Adds version N+1, made from the channel's newest version (else the app's latest).
 
-        Version N is read after the app, and the commit fails if the app changed meanwhile, so
-        N is the version the new one is committed after.
+        That version is read after the app, and the commit fails if the app changed meanwhile
+        (every upload and deletion writes it), so it is the one the new version follows.
         """
         for attempt in range(VERSION_COMMIT_ATTEMPTS):
             snapshot = self._apps.document(app_id).get()
             app = tombstones.live_app(snapshot)
             if app is None:
                 raise Conflict(DELETED_DURING_UPLOAD)
-            latest = self._version_ref(app_id, app.latest_application_version).get()
             number = app.next_version_number
-            version = make_version(tombstones.live_version(latest), number)
+            version = make_version(self._previous(app, channel), number)
             changes = {
                 **app_changes,
                 "latest_application_version": number,
@@ -232,6 +243,19 @@ class ApplicationStore:
         if document is None or not is_tombstone(document):
             return None
         return AppTombstone.model_validate(document)
+
+    def _previous(self, app: Application, channel: str) -> Version | None:
+        """The newest remaining version of `channel`, else the app's latest."""
+        found = tombstones.live_versions(newest_in_channel(self._db, app.id, channel).stream())
+        if not found and channel == DEFAULT_CHANNEL:
+            # Versions stored before channels have no field to match, and are the default's.
+            every = self._apps.document(app.id).collection("versions").stream()
+            found = [v for v in tombstones.live_versions(every) if v.channel == channel]
+        if found:
+            return found[0]
+        return tombstones.live_version(
+            self._version_ref(app.id, app.latest_application_version).get()
+        )
 
     def _version_ref(self, app_id: str, number: int) -> firestore.DocumentReference:
         return version_ref(self._db, app_id, number)

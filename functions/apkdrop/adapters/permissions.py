@@ -73,7 +73,8 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.get_app": ENTITY_GET,
     "ApplicationStore.latest_app_for_package": ENTITY_GET,
     "ApplicationStore.create_app": ENTITY_CREATE | ENTITY_UPDATE,  # the package pointer
-    "ApplicationStore.append_version": ENTITY_GET | ENTITY_CREATE | ENTITY_UPDATE,
+    # The channel's newest version is a query.
+    "ApplicationStore.append_version": ENTITY_GET | ENTITY_LIST | ENTITY_CREATE | ENTITY_UPDATE,
     "ApplicationStore.get_version": ENTITY_GET,
     "ApplicationStore.set_notification": ENTITY_UPDATE,
     "ApplicationStore.apps_of_account": ENTITY_LIST,

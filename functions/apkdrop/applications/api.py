@@ -11,6 +11,7 @@ from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import ApplicationDetailAnswer, ApplicationList
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.audit.api import list_events
+from apkdrop.channels import CHANNEL_RULE, is_channel
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import api as downloads_api
 from apkdrop.errors import InvalidRequest
@@ -89,7 +90,10 @@ def get_application(
     request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    app = queries.get_application(deps, account, queries.checked_app_id(app_id))
+    channel = request.args.get("channel")
+    if channel is not None and not is_channel(channel):
+        raise InvalidRequest(CHANNEL_RULE)
+    app = queries.get_application(deps, account, queries.checked_app_id(app_id), channel)
     return json_response(ApplicationDetailAnswer(data=app))
 
 

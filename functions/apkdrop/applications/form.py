@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from apkdrop.accounts import is_email
 from apkdrop.applications.models import Access, AccessType, SignerPolicy, VersionAction
+from apkdrop.channels import CHANNEL_RULE, DEFAULT_CHANNEL, is_channel
 from apkdrop.errors import InvalidRequest
 from apkdrop.ids import OPAQUE_ID
 from apkdrop.settings import ApplicationUploadSettings
@@ -41,6 +42,7 @@ SINGLE_VALUED = (
     "releaseNotes",
     "appId",
     "signerPolicy",
+    "channel",
 )
 # Repeated fields or comma-separated lists (or both).
 REPEATABLE = ("allowedUsers", "notificationEmails")
@@ -102,6 +104,12 @@ def _release_notes(value: str | None) -> str | None:
     return value
 
 
+def _channel(value: str) -> str:
+    if not is_channel(value):
+        raise refusal(CHANNEL_RULE)
+    return value
+
+
 class Recipients(BaseModel):
     """The notificationEmails field: its addresses, and what was no address (a warning each)."""
 
@@ -126,6 +134,7 @@ class UploadForm(BaseModel):
     sendNotification: Annotated[bool, BeforeValidator(_boolean)] = False
     # None when omitted: the app's policy holds (an upload only tightens it, signer_policy.py).
     signerPolicy: Annotated[SignerPolicy | None, _choice("signerPolicy", SignerPolicy)] = None
+    channel: Annotated[str, AfterValidator(_channel)] = DEFAULT_CHANNEL
 
     @property
     def notificationEmails(self) -> list[str]:

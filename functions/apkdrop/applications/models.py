@@ -100,6 +100,7 @@ class NewVersion(BaseModel):
     objectName: str
     iconObject: str | None
     signerPolicy: SignerPolicy | None  # as the upload names it; None: the app's
+    channel: str
     uploaderEmail: str
     uploadTime: datetime.datetime
     releaseNotes: str | None
@@ -137,6 +138,7 @@ class NewVersion(BaseModel):
             checks=self.checks,
             size=self.size,
             sha256=self.sha256,
+            channel=self.channel,
             uploaderEmail=self.uploaderEmail,
             uploadTime=self.uploadTime,
             accessType=access_type,
@@ -194,6 +196,8 @@ class UploadedApplication(BaseModel):
     versionedMagicLink: str
     accessType: str
     version: str
+    channel: str
+    channelMagicLink: str = Field(description="the install page of the channel's latest version")
     checks: list[PlayCheck]
     """The version's Play-readiness checks; each failed one is also a warning."""
     insights: Insights | None = Field(
@@ -216,6 +220,7 @@ class VersionView(BaseModel):
     size: int
     sha256: str
     fileType: str
+    channel: str
     uploaderEmail: str
     uploadTime: Timestamp
     accessType: str
@@ -242,7 +247,16 @@ class ApplicationView(BaseModel):
     dateCreated: Timestamp
 
 
+class ChannelView(BaseModel):
+    channel: str
+    latestVersion: str = Field(description="the channel's newest remaining version")
+    channelMagicLink: str
+
+
 class ApplicationDetail(ApplicationView):
+    channels: list[ChannelView] = Field(
+        description="every channel with a remaining version, the most recently uploaded first"
+    )
     versions: list[VersionView]
 
 

@@ -16,9 +16,15 @@ class ApplicationRepository(Protocol):
     def append_version(
         self,
         app_id: str,
+        channel: str,
         make_version: Callable[[Version | None, int], Version],
         app_changes: dict,
-    ) -> tuple[Application, Version]: ...
+    ) -> tuple[Application, Version]:
+        """Adds version N+1 = `make_version(previous, N+1)` in one commit that retries if the
+        app changed meanwhile. `previous` is the newest remaining version of `channel`, else the
+        app's latest (None when neither exists)."""
+        ...
+
     def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None: ...
     def set_notification(self, app_id: str, number: int, notification: Notification) -> None: ...
     def apps_of_account(self, account_id: str) -> list[Application]: ...

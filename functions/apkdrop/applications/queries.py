@@ -7,6 +7,7 @@ from apkdrop.applications.models import (
     Application,
     ApplicationDetail,
     ApplicationView,
+    ChannelView,
     Version,
     VersionView,
 )
@@ -39,21 +40,56 @@ def list_applications(
 
 
 def get_application(
-    deps: Dependencies[PublicLinkSettings], account: Account, app_id: str
+    deps: Dependencies[PublicLinkSettings],
+    account: Account,
+    app_id: str,
+    channel: str | None = None,
 ) -> ApplicationDetail:
-    """One app with its remaining versions, newest first (deleted ones are not listed)."""
+    """One app with its remaining versions, newest first (deleted ones are not listed), or only
+    those of `channel` (404 when it has none)."""
     app = owned_app(deps, account, app_id)
-    return application_detail(deps, app, deps.applications.versions(app.id))
+    versions = deps.applications.versions(app.id)
+    if channel is None:
+        return application_detail(deps, app, versions)
+    in_channel = [version for version in versions if version.channel == channel]
+    if not in_channel:
+        raise NotFound(f"Application {app_id} has no channel {channel}")
+    return application_detail(deps, app, versions, listed=in_channel)
 
 
 def application_detail(
-    deps: Dependencies[PublicLinkSettings], app: Application, versions: list[Version]
+    deps: Dependencies[PublicLinkSettings],
+    app: Application,
+    versions: list[Version],
+    listed: list[Version] | None = None,
 ) -> ApplicationDetail:
-    """`app` with `versions`, its remaining ones newest first."""
+    """`app` with its channels and `listed` (default: all its remaining `versions`, newest
+    first)."""
     return ApplicationDetail(
         **_view(deps, app, versions[0] if versions else None).model_dump(),
-        versions=[version_view(deps, app, version) for version in versions],
+        channels=_channels(deps, app, versions),
+        versions=[
+            version_view(deps, app, version) for version in (versions if listed is None else listed)
+        ],
     )
+
+
+def _channels(
+    deps: Dependencies[PublicLinkSettings], app: Application, versions: list[Version]
+) -> list[ChannelView]:
+    """Each channel's newest remaining version, from `versions` (newest first)."""
+    newest: dict[str, Version] = {}
+    for version in versions:
+        newest.setdefault(version.channel, version)
+    base_url = deps.settings.public_base_url
+    return [
+        ChannelView(
+            channel=channel,
+            latestVersion=version.version,
+            channelMagicLink=links.channel_link(base_url, app.id, channel),
+        )
+        for channel, version in newest.items()
+    ]
 
 
 def owned_app(deps: Dependencies[object], account: Account, app_id: str) -> Application:

@@ -188,6 +188,7 @@ class UploadSession:
             objectName=self.object_name,
             iconObject=icon_object,
             signerPolicy=form.signerPolicy,
+            channel=form.channel,
             uploaderEmail=self._account.email,
             uploadTime=now,
             releaseNotes=form.releaseNotes,
@@ -209,6 +210,8 @@ class UploadSession:
             versionedMagicLink=links.versioned_link(base_url, app.id, version.versionNumber),
             accessType=version.accessType.lower(),
             version=version.version,
+            channel=version.channel,
+            channelMagicLink=links.channel_link(base_url, app.id, version.channel),
             checks=version.checks,
             insights=version.insights,
         )

@@ -57,14 +57,17 @@ def publish_version(
         raise Conflict(already_exists(new.packageName))
     app_id, policy = app.id, effective_policy(app.signerPolicy, new.signerPolicy)
 
-    # Access inherited from, and insights against, the version the commit follows, so a
-    # concurrent upload is never skipped.
-    def make_version(latest: Version | None, number: int) -> Version:
-        insights = version_insights(latest, new)
+    # Access inherited from, and insights and the signer guard against, the channel's newest
+    # version as the commit follows it, so a concurrent upload is never skipped. A channel's
+    # first version follows the app's latest: a new channel name never opens access wider, nor
+    # slips past signerPolicy=reject.
+    def make_version(previous: Version | None, number: int) -> Version:
+        insights = version_insights(previous, new)
         enforce(policy, insights, app_id)
-        return _fitting(new.as_version(number, new.access_or(inherited_access(latest)), insights))
+        access = new.access_or(inherited_access(previous))
+        return _fitting(new.as_version(number, access, insights))
 
-    return store.append_version(app_id, make_version, new.app_changes())
+    return store.append_version(app_id, new.channel, make_version, new.app_changes())
 
 
 def inherited_access(latest: Version | None) -> Access:

@@ -23,6 +23,7 @@ class VisibleVersion:
     app: Application
     version: Version
     versions: list[Version]  # newest first; the others are not even named
+    latest: int  # the number the page's link without ?version= opens (the channel's, if asked)
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,25 @@ class AppPage(VisibleVersion):
 
 
 def visible_version(
-    deps: Dependencies[object], app_id: str, requested: str | None, email: str | None
+    deps: Dependencies[object],
+    app_id: str,
+    requested: str | None,
+    email: str | None,
+    channel: str | None = None,
 ) -> VisibleVersion:
     """Version `requested` (its label as asked, None: the latest) of the app, if `email` may
-    open it."""
+    open it. With `channel`, among that channel's versions only (404 when it has none)."""
     app = _app(deps, app_id)
     versions = deps.applications.versions(app.id)
+    latest = app.latest_application_version
+    if channel is not None:
+        versions = [v for v in versions if v.channel == channel]
+        if not versions:
+            raise NotFound(f"This app has no channel {channel}.")
+        latest = versions[0].versionNumber
     number = _requested_version(requested)
     if number is None:
-        number = app.latest_application_version
+        number = latest
     version = next((v for v in versions if v.versionNumber == number), None)
     if version is None:
         deleted = gone.version_gone(deps, app, versions, number if requested else None, email)
@@ -48,16 +59,20 @@ def visible_version(
         if email is None:
             raise Unauthenticated("This app is private: sign in to see it.")
         raise Forbidden(f"{email} is not on this app's list of testers.")
-    return VisibleVersion(app, version, openable(app, versions, email))
+    return VisibleVersion(app, version, openable(app, versions, email), latest)
 
 
 def app_page(
-    deps: Dependencies[object], app_id: str, requested: str | None, email: str | None
+    deps: Dependencies[object],
+    app_id: str,
+    requested: str | None,
+    email: str | None,
+    channel: str | None = None,
 ) -> AppPage:
-    visible = visible_version(deps, app_id, requested, email)
+    visible = visible_version(deps, app_id, requested, email, channel)
     icon = visible.version.iconObject
     icon_url = deps.bucket.signed_get_url(icon, PAGE_ICON_URL_TTL) if icon else None
-    return AppPage(visible.app, visible.version, visible.versions, icon_url)
+    return AppPage(visible.app, visible.version, visible.versions, visible.latest, icon_url)
 
 
 def download_url(

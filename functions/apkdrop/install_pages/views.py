@@ -13,6 +13,7 @@ from werkzeug.utils import redirect
 
 from apkdrop import links
 from apkdrop.apk_inspection import CHECK_TITLES
+from apkdrop.channels import is_channel
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import ApkdropError, NotFound
 from apkdrop.http import route_map, serve
@@ -37,14 +38,19 @@ def app_page(
 ) -> flask.Response:
     app_id = _app_id(app_id)
     email = session.signed_in_email(request, deps.settings, deps.sessions)
-    shown = service.app_page(deps, app_id, request.args.get("version"), email)
+    channel = _channel(request.args.get("channel"))
+    shown = service.app_page(deps, app_id, request.args.get("version"), email, channel)
     app, version, newest = shown.app, shown.version, shown.versions[0]
     base_url = deps.settings.public_base_url
-    link = links.magic_link(base_url, app.id)
+    link = (
+        links.magic_link(base_url, app.id)
+        if channel is None
+        else links.channel_link(base_url, app.id, channel)
+    )
     # The newest this visitor may open: never name one they may not.
     newest_link = (
         link
-        if newest.versionNumber == app.latest_application_version
+        if newest.versionNumber == shown.latest
         else links.versioned_link(base_url, app.id, newest.versionNumber)
     )
     own_link = (
@@ -58,8 +64,15 @@ def app_page(
         name=app.display_name,
         version=version,
         history=[
-            (v, links.versioned_link(base_url, app.id, v.versionNumber)) for v in shown.versions
+            (
+                v,
+                links.versioned_link(base_url, app.id, v.versionNumber),
+                links.channel_link(base_url, app.id, v.channel),
+            )
+            for v in shown.versions
         ],
+        channel=channel,
+        all_channels_link=links.magic_link(base_url, app.id),
         newest_link=newest_link,
         own_link=own_link,
         qr_svg=segno.make(own_link, error="m").svg_inline(scale=4, border=2),
@@ -137,6 +150,13 @@ def _app_id(text: str) -> str:
     """An id this API could have minted; any other names no app (and never reaches a query)."""
     if not OPAQUE_ID.match(text):
         raise NotFound(service.NO_SUCH_APP)
+    return text
+
+
+def _channel(text: str | None) -> str | None:
+    """The `?channel=` asked for; a name no channel can have is not found (nor echoed)."""
+    if text is not None and not is_channel(text):
+        raise NotFound("This app has no such channel.")
     return text
 
 

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from google.cloud import firestore
 
 from apkdrop.adapters import firestore_applications
 from apkdrop.apk.models import ApkInfo
@@ -15,6 +16,7 @@ from apkdrop.applications.models import (
 )
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
+from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.notifications.models import Notification, NotificationState
 from tests.fakes import FakeApplicationStore
@@ -43,7 +45,9 @@ def new_app(
     )
 
 
-def version_of(app: Application, number: int, name: str = "1.0") -> Version:
+def version_of(
+    app: Application, number: int, name: str = "1.0", channel: str = DEFAULT_CHANNEL
+) -> Version:
     return Version(
         versionNumber=number,
         application_meta_data=ApplicationMetaData(
@@ -60,6 +64,7 @@ def version_of(app: Application, number: int, name: str = "1.0") -> Version:
         ),
         size=1024 * number,
         sha256=f"{number:02x}" * 32,
+        channel=channel,
         uploaderEmail="ci@example.com",
         uploadTime=CREATED + datetime.timedelta(minutes=number),
         accessType=AccessType.PUBLIC,
@@ -77,7 +82,10 @@ def append(
     store: ApplicationRepository, app: Application, changes: dict | None = None
 ) -> tuple[Application, Version]:
     return store.append_version(
-        app.id, lambda latest, number: version_of(app, number, f"{number}.0"), changes or {}
+        app.id,
+        DEFAULT_CHANNEL,
+        lambda latest, number: version_of(app, number, f"{number}.0"),
+        changes or {},
     )
 
 
@@ -138,7 +146,7 @@ def test_an_appended_version_is_made_from_the_latest_and_updates_the_app(
         seen.append((latest, number))
         return version_of(app, number, "2.0")
 
-    updated, version = store.append_version(app.id, make, {"appLabel": "Renamed"})
+    updated, version = store.append_version(app.id, DEFAULT_CHANNEL, make, {"appLabel": "Renamed"})
     expected = app.model_copy(
         update={"appLabel": "Renamed", "latest_application_version": 2, "lastVersionNumber": 2}
     )
@@ -160,11 +168,65 @@ def test_a_version_appended_meanwhile_makes_the_append_retry_after_it(
             append(store, app)  # a concurrent upload commits version 2 before this one
         return version_of(app, number, "mine")
 
-    updated, version = store.append_version(app.id, make, {})
+    updated, version = store.append_version(app.id, DEFAULT_CHANNEL, make, {})
     assert [number for _, number in seen] == [2, 3]
     assert seen[-1][0] == version_of(app, 2, "2.0")
     assert (updated.latest_application_version, version) == (3, version_of(app, 3, "mine"))
     assert [v.versionNumber for v in store.versions(app.id)] == [3, 2, 1]
+
+
+def append_in(
+    store: ApplicationRepository, app: Application, channel: str
+) -> tuple[Version | None, Version]:
+    """Appends a version to `channel`: (the version it was made from, the new one)."""
+    seen: list[Version | None] = []
+
+    def make(previous: Version | None, number: int) -> Version:
+        seen.append(previous)
+        return version_of(app, number, f"{number}.0", channel)
+
+    _, version = store.append_version(app.id, channel, make, {})
+    return seen[-1], version
+
+
+def test_a_version_is_made_from_its_channels_newest_else_the_apps_latest(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    first_nightly = append_in(store, app, "nightly")
+    default = append_in(store, app, DEFAULT_CHANNEL)
+    second_nightly = append_in(store, app, "nightly")
+    store.delete_version(app.id, 4, "owner@example.com", CREATED)
+    third_nightly = append_in(store, app, "nightly")
+
+    assert first_nightly == (version_of(app, 1), version_of(app, 2, "2.0", "nightly"))
+    assert default[0] == version_of(app, 1)  # the default channel's, not nightly's 2.0
+    assert second_nightly[0] == version_of(app, 2, "2.0", "nightly")
+    assert third_nightly[0] == version_of(app, 2, "2.0", "nightly")  # 4.0 was deleted
+    assert [v.channel for v in store.versions(app.id)] == [
+        "nightly",
+        DEFAULT_CHANNEL,
+        "nightly",
+        DEFAULT_CHANNEL,
+    ]
+
+
+def test_a_version_stored_before_channels_is_the_default_channels(
+    store: ApplicationRepository, request: pytest.FixtureRequest
+) -> None:
+    app = created(store, new_app())
+    # Version 1's document as it was written before versions had a channel.
+    if isinstance(store, FakeApplicationStore):
+        del store.version_docs[app.id][1]["channel"]
+    else:
+        client = request.getfixturevalue("firestore_client")
+        firestore_applications.version_ref(client, app.id, 1).update(
+            {"channel": firestore.DELETE_FIELD}
+        )
+    append_in(store, app, "nightly")
+
+    previous, _ = append_in(store, app, DEFAULT_CHANNEL)
+    assert previous == version_of(app, 1)
 
 
 def test_a_notification_is_set_on_its_version(store: ApplicationRepository) -> None:
@@ -360,7 +422,7 @@ def test_a_deleted_number_is_never_given_again(store: ApplicationRepository) -> 
         seen.append(latest)
         return version_of(app, number)
 
-    assert store.append_version(app.id, make, {})[1].versionNumber == 4
+    assert store.append_version(app.id, DEFAULT_CHANNEL, make, {})[1].versionNumber == 4
     assert seen == [None]  # nothing to inherit from
 
 

@@ -1,0 +1,135 @@
+"""Channels: numbering across them, what a version follows in its channel, and the listings."""
+
+import datetime
+
+import pytest
+
+from apkdrop import links
+from apkdrop.accounts import Caller, KeyScope
+from apkdrop.applications import deletion, queries
+from apkdrop.applications.models import AccessType
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import Conflict, NotFound, Unauthenticated
+from apkdrop.install_pages import service as pages
+from tests.unit.test_application_service import upload
+from tests.unit.test_version_insights import CAMERA, INTERNET, OTHER, apk
+
+OWNER = Caller(
+    id="acct-owner", email="owner@example.com", keyPrefix="apkd_abcd", scope=KeyScope.ADMIN
+)
+BASE = "https://apkdrop.example.test"
+
+
+@pytest.fixture(autouse=True)
+def clock(deps: Dependencies) -> None:
+    deps.clock.now = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    deps.clock.step = datetime.timedelta(seconds=1)
+
+
+def test_the_channel_link_is_the_magic_link_with_the_channel() -> None:
+    assert links.channel_link(f"{BASE}/", "abc", "nightly") == f"{BASE}/app/abc?channel=nightly"
+
+
+def test_numbering_stays_per_app_across_channels(deps: Dependencies) -> None:
+    first = upload(deps, OWNER, apk(1))
+    nightly = upload(deps, OWNER, apk(2), channel="nightly")
+    again = upload(deps, OWNER, apk(3))
+
+    assert [first.data.version, nightly.data.version, again.data.version] == ["1.0", "2.0", "3.0"]
+    assert (first.data.channel, nightly.data.channel) == ("default", "nightly")
+    assert nightly.data.channelMagicLink == f"{nightly.data.magicLink}?channel=nightly"
+    stored = {v.version: v.channel for v in deps.applications.versions(first.data.id)}
+    assert stored == {"1.0": "default", "2.0": "nightly", "3.0": "default"}
+
+
+def test_insights_compare_with_the_previous_version_of_the_same_channel(deps: Dependencies) -> None:
+    upload(deps, OWNER, apk(1))
+    upload(deps, OWNER, apk(2, permissions=(INTERNET, CAMERA)), channel="nightly")
+    default_again = upload(deps, OWNER, apk(3))
+    nightly_again = upload(deps, OWNER, apk(4, permissions=(INTERNET, CAMERA)), channel="nightly")
+
+    assert default_again.data.insights is not None
+    assert default_again.data.insights.comparedTo.version == "1.0"
+    assert default_again.data.insights.permissions.added == []
+    assert nightly_again.data.insights is not None
+    assert nightly_again.data.insights.comparedTo.version == "2.0"
+    assert nightly_again.data.insights.permissions.added == []
+
+
+def test_a_channels_first_version_follows_the_apps_latest(deps: Dependencies) -> None:
+    app_id = upload(deps, OWNER, apk(1), accessType="private", allowedUsers="qa@example.com")
+    answer = upload(deps, OWNER, apk(2), channel="nightly")
+
+    assert answer.data.insights is not None
+    assert answer.data.insights.comparedTo.version == "1.0"
+    _, version = deps.applications.get_version(app_id.data.id, 2) or (None, None)
+    assert version is not None
+    assert (version.accessType, version.allowedUsers) == (AccessType.PRIVATE, ["qa@example.com"])
+
+
+def test_access_is_inherited_from_the_channels_newest(deps: Dependencies) -> None:
+    app_id = upload(deps, OWNER, apk(1), channel="nightly").data.id
+    upload(deps, OWNER, apk(2), accessType="private", allowedUsers="qa@example.com")
+    upload(deps, OWNER, apk(3), channel="nightly")
+
+    _, third = deps.applications.get_version(app_id, 3) or (None, None)
+    assert third is not None
+    assert third.accessType is AccessType.PUBLIC  # nightly's 1.0, not the private 2.0
+
+
+def test_a_new_channel_does_not_slip_past_signer_policy_reject(deps: Dependencies) -> None:
+    upload(deps, OWNER, apk(1), signerPolicy="reject")
+    with pytest.raises(Conflict):
+        upload(deps, OWNER, apk(2, signer=OTHER), channel="fresh")
+
+
+def test_a_channel_follows_its_newest_remaining_version(deps: Dependencies) -> None:
+    app_id = upload(deps, OWNER, apk(1), channel="nightly").data.id
+    upload(deps, OWNER, apk(2), channel="nightly")
+    upload(deps, OWNER, apk(3))
+    deletion.delete_version(deps, OWNER, app_id, "2.0")
+
+    answer = upload(deps, OWNER, apk(4), channel="nightly")
+    assert answer.data.insights is not None
+    assert answer.data.insights.comparedTo.version == "1.0"
+
+
+def test_the_detail_lists_channels_with_their_latest_and_filters_by_channel(
+    deps: Dependencies,
+) -> None:
+    app_id = upload(deps, OWNER, apk(1)).data.id
+    upload(deps, OWNER, apk(2), channel="nightly")
+    upload(deps, OWNER, apk(3), channel="nightly")
+    upload(deps, OWNER, apk(4), channel="pr-7")
+
+    detail = queries.get_application(deps, OWNER, app_id)
+    assert [(c.channel, c.latestVersion) for c in detail.channels] == [
+        ("pr-7", "4.0"),
+        ("nightly", "3.0"),
+        ("default", "1.0"),
+    ]
+    assert detail.channels[1].channelMagicLink == f"{BASE}/app/{app_id}?channel=nightly"
+    assert [(v.version, v.channel) for v in detail.versions][-1] == ("1.0", "default")
+
+    nightly = queries.get_application(deps, OWNER, app_id, "nightly")
+    assert [v.version for v in nightly.versions] == ["3.0", "2.0"]
+    assert len(nightly.channels) == 3  # the channels stay whole
+    with pytest.raises(NotFound, match="has no channel release"):
+        queries.get_application(deps, OWNER, app_id, "release")
+
+
+def test_the_page_of_a_channel_opens_its_latest_under_that_versions_access(
+    deps: Dependencies,
+) -> None:
+    app_id = upload(deps, OWNER, apk(1), channel="nightly").data.id
+    upload(deps, OWNER, apk(2))
+    upload(deps, OWNER, apk(3), channel="nightly", accessType="private", allowedUsers="qa@x.io")
+
+    shown = pages.visible_version(deps, app_id, None, "qa@x.io", "nightly")
+    assert (shown.version.version, shown.latest) == ("3.0", 3)
+    assert [v.version for v in shown.versions] == ["3.0", "1.0"]
+    assert pages.visible_version(deps, app_id, None, None, "default").version.version == "2.0"
+    with pytest.raises(Unauthenticated):
+        pages.visible_version(deps, app_id, None, None, "nightly")
+    with pytest.raises(NotFound, match="has no channel release"):
+        pages.visible_version(deps, app_id, None, None, "release")
