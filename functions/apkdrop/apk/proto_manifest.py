@@ -35,7 +35,7 @@ def parse_proto_manifest(raw: bytes) -> Manifest:
     element = root.element if root.WhichOneof("node") == "element" else None
     if element is None or element.name != "manifest" or element.namespace_uri:
         raise ApkError(_INVALID)
-    found = [(("manifest",), _attributes(element))]
+    found: list[tuple[tuple[str, ...], Attributes]] = [(("manifest",), _attributes(element))]
     for child in element.child:
         if child.WhichOneof("node") != "element":
             continue
