@@ -32,7 +32,7 @@ def upload_email(
         "version_name": version.apkInfo.versionName,
         "version_code": version.apkInfo.versionCode,
         "version": version.version,
-        "file_type": version.fileType.upper(),
+        "file_type": version.fileType,
         "access_type": version.accessType.lower(),
         "versioned_link": links.versioned_link(base_url, app.id, version.versionNumber),
         "app_id": app.id,
