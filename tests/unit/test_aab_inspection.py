@@ -9,6 +9,7 @@ import pytest
 
 from apkdrop.apk import source
 from apkdrop.apk.components import Sizes
+from apkdrop.apk.insights import ComparedToVersion, StoredApk, compare_apks
 from apkdrop.apk_inspection import ApkError, ApkInspection, inspect_apk
 from tests.fixtures.aab_builder import (
     build_bundle,
@@ -17,7 +18,7 @@ from tests.fixtures.aab_builder import (
     universal_apk,
     write_bundle,
 )
-from tests.fixtures.apk_builder import generated_signer, png
+from tests.fixtures.apk_builder import build_apk, generated_signer, png
 from tests.unit.test_apk_inspection import CountingReader
 
 MIB = 1024 * 1024
@@ -204,3 +205,37 @@ def test_universal_apk_keeps_the_bundle_identity_and_the_distribution_signer(
     )
     assert apk.signer == distribution.sha256
     assert apk.signer != aab.signer
+
+
+def stored_bundle(bundle: bytes) -> StoredApk:
+    inspection = inspect_bytes(bundle)
+    return StoredApk(inspection.info, len(bundle), inspection.components)
+
+
+def test_insights_of_two_bundles_compare_components_by_module() -> None:
+    signer = generated_signer("Release")
+    before = stored_bundle(build_bundle(version_code=1, signer=signer))
+    after_bundle = with_entries(
+        build_bundle(version_code=2, abis=["arm64-v8a"], signer=signer),
+        {"camera/dex/classes.dex": bytes(1000)},
+    )
+    after = stored_bundle(after_bundle)
+    insights = compare_apks(ComparedToVersion(version="1.0"), before, after)
+    assert insights.size is not None
+    modules = insights.size.modules
+    assert list(modules) == ["base", "camera"]
+    assert modules["camera"].uncompressed.model_dump() == {
+        "before": 0,
+        "after": 1000,
+        "delta": 1000,
+    }
+    assert modules["base"].uncompressed.delta > 0  # base gained a native library
+    assert insights.abis.added == ["arm64-v8a"]
+    assert (insights.signer.changed, insights.versionCode.increased) == (False, True)
+
+
+def test_insights_of_apks_have_no_modules() -> None:
+    apk = inspect_bytes(build_apk())
+    stored = StoredApk(apk.info, 1, apk.components)
+    insights = compare_apks(ComparedToVersion(version="1.0"), stored, stored)
+    assert insights.size is not None and insights.size.modules == {}

@@ -142,6 +142,9 @@ class SizeComparison(BaseModel):
     other: ComponentChange
     abis: dict[str, ComponentChange]
     """Every ABI either APK has; 0 bytes on the side that lacks it."""
+    modules: dict[str, ComponentChange] = {}
+    """Every module either bundle has (base first); 0 bytes on the side that lacks it, and
+    empty when neither is a bundle."""
 
 
 def compare_sizes(before: ComponentSizes, after: ComponentSizes) -> SizeComparison:
@@ -153,7 +156,12 @@ def compare_sizes(before: ComponentSizes, after: ComponentSizes) -> SizeComparis
     by_abi = {
         abi: _change(before.abis.get(abi, Sizes()), after.abis.get(abi, Sizes())) for abi in abis
     }
-    return SizeComparison.model_validate({**changes, "abis": by_abi})
+    modules = dict.fromkeys([*before.modules, *after.modules])
+    by_module = {
+        module: _change(before.modules.get(module, Sizes()), after.modules.get(module, Sizes()))
+        for module in modules
+    }
+    return SizeComparison.model_validate({**changes, "abis": by_abi, "modules": by_module})
 
 
 def _change(before: Sizes, after: Sizes) -> ComponentChange:
