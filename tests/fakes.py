@@ -13,7 +13,7 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import google_crc32c
 import httpx
@@ -939,6 +939,7 @@ def install_page_app(
     version_names: tuple[str | None, ...] = ("1.0",),
     release_notes: str | None = None,
     icon_object: str | None = None,
+    file_type: Literal["APK", "AAB"] = "APK",
 ) -> Application:
     """An app in `store` with one version per entry of `version_names` (numbered 1, 2, …),
     written as the upload service writes them (`create_app`, then `append_version`).
@@ -956,6 +957,7 @@ def install_page_app(
     def version(number: int, version_name: str | None) -> Version:
         access_type, allowed = each_access[number - 1]
         info = ApkInfo(
+            fileType=file_type,
             packageName=package,
             versionName=version_name,
             versionCode=number,

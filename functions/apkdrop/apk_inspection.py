@@ -1,4 +1,5 @@
-"""What an APK is: the one inspection every flow uses (build uploads, app uploads, emails...).
+"""What an APK (or an App Bundle) is: the one inspection every flow uses (build uploads, app
+uploads, emails...).
 
 ``inspect_apk(source)`` reads a seekable binary file by ranges (the zip's end records, central
 directory and APK Signing Block, the manifest, resources.arsc and the launcher icon) and returns

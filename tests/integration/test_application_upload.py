@@ -79,7 +79,7 @@ def test_read_api_lists_apps_and_versions_newest_first(client):
     }
     assert first["releaseNotes"] == "First!"
     assert first["size"] == len(apk)
-    assert first["fileType"] == "apk"
+    assert first["fileType"] == "APK"
     assert first["uploaderEmail"].startswith("ci-")
     assert first["apkInfo"]["packageName"] == "com.example.read"
     assert "objectName" not in first
@@ -177,8 +177,7 @@ def test_bad_fields(stack, client, fields, files, detail):
         (build_zip({"classes.dex": b"dex"}), "Invalid APK: AndroidManifest.xml is missing"),
         (
             build_zip({"BundleConfig.pb": b"", "base/manifest/AndroidManifest.xml": b"pb"}),
-            "Invalid APK: this is an Android App Bundle (.aab); upload an APK "
-            "(bundle manifests are protobuf)",
+            "Invalid APK: bundle manifest is not a valid protobuf XmlNode",
         ),
     ],
 )

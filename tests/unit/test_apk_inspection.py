@@ -68,7 +68,7 @@ INSTRUMENTATION_EXPECTED = {
     "nativeAbis": [],
     "icon": None,
 }
-AAB_REASON = "this is an Android App Bundle (.aab); upload an APK (bundle manifests are protobuf)"
+BUNDLE_MANIFEST = "base/manifest/AndroidManifest.xml"
 EOCD = struct.Struct("<4s4H2LH")
 
 
@@ -263,6 +263,7 @@ def test_synthetic_apk_reports_every_field() -> None:
     )
     inspection = inspect_bytes(apk)
     assert inspection.info.model_dump() == {
+        "fileType": "APK",
         "packageName": "com.example.shop",
         "versionName": "2.5",
         "versionCode": 25,
@@ -461,16 +462,23 @@ def test_missing_manifest() -> None:
 
 
 @pytest.mark.parametrize(
-    "entries",
+    ("entries", "reason"),
     [
-        {"BundleConfig.pb": b"\n\x05\n\x031.0", "base/manifest/AndroidManifest.xml": b"\n\x08"},
-        {"base/manifest/AndroidManifest.xml": b"\n\x08", "base/dex/classes.dex": b"dex"},
-        {"BundleConfig.pb": b"\n\x05\n\x031.0"},
+        (
+            {"BundleConfig.pb": b"\n\x05\n\x031.0", BUNDLE_MANIFEST: b"\n\x08"},
+            "bundle manifest is not a valid protobuf XmlNode",
+        ),
+        (
+            {BUNDLE_MANIFEST: b"\n\x08", "base/dex/classes.dex": b"dex"},
+            "bundle manifest is not a valid protobuf XmlNode",
+        ),
+        ({"BundleConfig.pb": b"\n\x05\n\x031.0"}, f"{BUNDLE_MANIFEST} is missing"),
     ],
     ids=["bundle", "manifest-only", "config-only"],
 )
-def test_app_bundle(entries: dict[str, bytes]) -> None:
-    assert reason_for(build_zip(entries)) == AAB_REASON
+def test_broken_app_bundle(entries: dict[str, bytes], reason: str) -> None:
+    """Bundles are inspected (test_aab_inspection.py); a broken one says what is broken."""
+    assert reason_for(build_zip(entries)) == reason
 
 
 @pytest.mark.parametrize(

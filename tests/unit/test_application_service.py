@@ -637,7 +637,7 @@ def test_get_application_versions_newest_first(deps: Dependencies) -> None:
     assert newest.versionedMagicLink == f"{app.magicLink}?version=2.0"
     assert oldest.releaseNotes == "First!"
     assert oldest.size == len(content)
-    assert oldest.fileType == "apk"
+    assert oldest.fileType == "APK"
     assert oldest.application_meta_data.package_info.version_code == 45
     dumped = detail.model_dump(mode="json")
     assert "objectName" not in dumped["versions"][0]

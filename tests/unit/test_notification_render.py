@@ -2,9 +2,11 @@
 
 import datetime
 import html
+import re
 
 import pytest
 
+from apkdrop.apk.bundle import FileType
 from apkdrop.apk_inspection import ApkInfo
 from apkdrop.applications.models import (
     AccessType,
@@ -32,8 +34,10 @@ def app_and_version(
     release_notes: str | None = "Faster sync",
     access: AccessType = AccessType.PUBLIC,
     uploaded: datetime.datetime = UPLOADED,
+    file_type: FileType = "APK",
 ) -> tuple[Application, Version]:
     info = ApkInfo(
+        fileType=file_type,
         packageName=PACKAGE,
         versionName=version_name,
         versionCode=version_code,
@@ -136,6 +140,12 @@ def test_both_parts_carry_every_fact() -> None:
     for part in parts(rendered):
         for fact in facts:
             assert fact in part, fact
+
+
+def test_a_bundle_says_its_file_type() -> None:
+    rendered = email(file_type="AAB")
+    assert "<tr><th>File type</th><td>AAB</td></tr>" in rendered.html
+    assert re.search(r"^File type: +AAB$", rendered.text, re.MULTILINE)
 
 
 def test_the_link_points_to_this_version() -> None:

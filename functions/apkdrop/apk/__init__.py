@@ -5,6 +5,8 @@
 - ``archive``: the zip's end records, central directory and entries.
 - ``manifest``: the binary AndroidManifest.xml.
 - ``resources``: the values of resource ids, from resources.arsc.
+- ``bundle``: where an App Bundle's modules keep what an APK has; ``aapt_proto`` (aapt2's
+  protobuf messages), ``proto_manifest`` and ``proto_resources`` read its manifest and table.
 - ``icon``: which launcher icon file to show.
 - ``signing``: signature schemes and the signer certificate's fingerprint.
 - ``elf``, ``entry_prefix``: a native library's program headers, from its entry's first bytes.

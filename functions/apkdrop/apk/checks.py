@@ -5,11 +5,14 @@ its zip entry (one ranged read each, all fetched at once in the background where
 can, see prefetch_library_headers); the others look only at what inspection found. Play
 rejects every ``fail``: native code not aligned for 16 KB pages, a target SDK below its minimum,
 a debuggable APK, an APK with no v2 or newer signature. A library we cannot read is a ``warn``.
+A bundle is checked as Play checks what it uploads: its libraries of every module (bundletool
+aligns their offsets when it builds the APKs), and a v1 signature (the upload key) is enough.
 """
 
 import re
 
 from apkdrop.apk.archive import STORED, Archive, ZipEntry
+from apkdrop.apk.bundle import FileType
 from apkdrop.apk.elf import ElfError, load_alignments
 from apkdrop.apk.entry_prefix import EntryPrefix, prefix_span
 from apkdrop.apk.errors import ApkError
@@ -18,7 +21,10 @@ from apkdrop.apk.models import ApkInfo, CheckId, CheckStatus, PlayCheck
 
 PAGE_SIZE = 16 * 1024
 # Play's 16 KB requirement covers the 64-bit ABIs only.
-_LIBRARY = re.compile(r"lib/(?:arm64-v8a|x86_64)/[^/]+\.so")
+_LIBRARY = {
+    "APK": re.compile(r"lib/(?:arm64-v8a|x86_64)/[^/]+\.so"),
+    "AAB": re.compile(r"[^/]+/lib/(?:arm64-v8a|x86_64)/[^/]+\.so"),
+}
 _V2_OR_NEWER = ("v2", "v3", "v3.1")
 CHECK_TITLES: dict[CheckId, str] = {
     "page_size_16kb": "16 KB page size",
@@ -33,7 +39,7 @@ CHECK_TITLES: dict[CheckId, str] = {
 def play_checks(archive: Archive, info: ApkInfo, min_target_sdk: int) -> list[PlayCheck]:
     """Every check, in a fixed order."""
     return [
-        page_size_check(archive),
+        page_size_check(archive, info.fileType),
         target_sdk_check(info, min_target_sdk),
         target_sdk_declared_check(info),
         debuggable_check(info),
@@ -50,19 +56,22 @@ def failure_lines(checks: list[PlayCheck]) -> list[str]:
     ]
 
 
-def prefetch_library_headers(archive: Archive) -> None:
+def prefetch_library_headers(archive: Archive, file_type: FileType) -> None:
     """Start fetching what page_size_check reads, so that it overlaps the rest of inspection."""
-    checked = _libraries(archive)[:MAX_CHECKED_LIBRARIES]
+    checked = _libraries(archive, file_type)[:MAX_CHECKED_LIBRARIES]
     archive.source.prefetch([prefix_span(entry, MAX_ELF_HEADERS_BYTES) for entry in checked])
 
 
-def page_size_check(archive: Archive) -> PlayCheck:
-    """Every 64-bit library's PT_LOAD segments, and a stored one's zip offset, 16 KB-aligned."""
-    libraries = _libraries(archive)
+def page_size_check(archive: Archive, file_type: FileType = "APK") -> PlayCheck:
+    """Every 64-bit library's PT_LOAD segments, and in an APK a stored one's zip offset, 16 KB-
+    aligned."""
+    libraries = _libraries(archive, file_type)
     if not libraries:
         return _check("page_size_16kb", "pass", "no 64-bit native libraries")
     checked = libraries[:MAX_CHECKED_LIBRARIES]
-    problems = [p for entry in checked if (p := _library_problem(archive, entry)) is not None]
+    problems = [
+        p for entry in checked if (p := _library_problem(archive, entry, file_type)) is not None
+    ]
     failed = [reason for status, reason in problems if status == "fail"]
     if failed:
         return _check("page_size_16kb", "fail", _first_of(failed))
@@ -108,6 +117,10 @@ def debuggable_check(info: ApkInfo) -> PlayCheck:
 def signing_check(info: ApkInfo) -> PlayCheck:
     """A v2 or newer signature: Android 11 refuses v1-only APKs that target SDK 30 or later."""
     schemes = info.signing.schemes if info.signing else []
+    if info.fileType == "AAB":
+        if not schemes:
+            return _check("signing", "fail", "the bundle is unsigned; Play needs the upload key's")
+        return _check("signing", "pass", f"signed with {', '.join(schemes)} (the upload key)")
     if not schemes:
         return _check("signing", "fail", "the APK is unsigned")
     if not any(scheme in _V2_OR_NEWER for scheme in schemes):
@@ -115,11 +128,14 @@ def signing_check(info: ApkInfo) -> PlayCheck:
     return _check("signing", "pass", f"signed with {', '.join(schemes)}")
 
 
-def _libraries(archive: Archive) -> list[ZipEntry]:
-    return [entry for name, entry in archive.entries.items() if _LIBRARY.fullmatch(name)]
+def _libraries(archive: Archive, file_type: FileType) -> list[ZipEntry]:
+    pattern = _LIBRARY[file_type]
+    return [entry for name, entry in archive.entries.items() if pattern.fullmatch(name)]
 
 
-def _library_problem(archive: Archive, entry: ZipEntry) -> tuple[CheckStatus, str] | None:
+def _library_problem(
+    archive: Archive, entry: ZipEntry, file_type: FileType
+) -> tuple[CheckStatus, str] | None:
     """Why one library is not 16 KB-ready (fail), or cannot be read (warn); None if it is."""
     name = entry.name[:MAX_NAME_CHARS]  # zip names reach 64 KiB; checks are stored
     try:
@@ -130,7 +146,7 @@ def _library_problem(archive: Archive, entry: ZipEntry) -> tuple[CheckStatus, st
     smallest = max(min(alignments), 1)  # 0 means unaligned, as 1 does
     if smallest < PAGE_SIZE:
         return "fail", f"{name}: LOAD segments aligned to {_bytes(smallest)}, not 16 KB"
-    if entry.method == STORED and prefix.data_offset % PAGE_SIZE:
+    if file_type == "APK" and entry.method == STORED and prefix.data_offset % PAGE_SIZE:
         return "fail", (
             f"{name}: stored uncompressed at offset {prefix.data_offset}, "
             "not 16 KB-aligned (zipalign -P 16)"

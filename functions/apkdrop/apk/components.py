@@ -1,7 +1,9 @@
 """Where an APK's bytes go: each zip entry belongs to one component, by its name alone.
 
 The sizes come from the central directory, which inspection has already read, so they cost no
-read. Comparisons of two APKs (a context's pairing, later a version's insights) use these.
+read. Comparisons of two APKs (a context's pairing, later a version's insights) use these. A
+bundle's entries count as the APK entries they become (``base/dex/classes.dex`` is dex), and
+add up by module too.
 """
 
 import re
@@ -10,10 +12,12 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict
 
 from apkdrop.apk.archive import ZipEntry
+from apkdrop.apk.bundle import FileType, module_entry
 
 # The ABIs Android installs native code for, in the order we list them.
 KNOWN_ABIS = ("arm64-v8a", "armeabi-v7a", "armeabi", "x86_64", "x86", "riscv64", "mips64", "mips")
 _DEX = re.compile(r"classes[0-9]*\.dex")
+_NATIVE_LIBRARY = re.compile(r"lib/([^/]+)/[^/]+")
 
 
 class Sizes(BaseModel):
@@ -50,6 +54,9 @@ class ComponentSizes(BaseModel):
     """Everything else: the manifest, signatures, ``META-INF/``, Java resources..."""
     abis: dict[str, Sizes] = {}
     """``native`` by ABI, ``lib/<abi>/``, for the ABIs Android knows."""
+    modules: dict[str, Sizes] = {}
+    """A bundle's entries by module (``base``, then feature modules by name); the bundle's own
+    files (``BundleConfig.pb``, ``META-INF/``) are in no module. Empty for an APK."""
 
 
 COMPONENTS = ("dex", "resources", "native", "assets", "other")
@@ -75,18 +82,33 @@ def abi_of(name: str) -> str | None:
     return None
 
 
-def component_sizes(entries: Iterable[ZipEntry]) -> ComponentSizes:
-    """Adds up the entries' sizes by component and, for native code, by ABI."""
+def native_abis(names: Iterable[str], file_type: FileType) -> list[str]:
+    """ABIs with at least one file under lib/<abi>/ (of any module, in a bundle), among those
+    Android knows."""
+    found = set()
+    for name in names:
+        apk_name = module_entry(name)[1] if file_type == "AAB" else name
+        if match := _NATIVE_LIBRARY.fullmatch(apk_name):
+            found.add(match.group(1))
+    return [abi for abi in KNOWN_ABIS if abi in found]
+
+
+def component_sizes(entries: Iterable[ZipEntry], file_type: FileType = "APK") -> ComponentSizes:
+    """Adds up the entries' sizes by component, for native code by ABI, and by module."""
     sums: dict[str, Sizes] = dict.fromkeys(("total", *COMPONENTS), Sizes())
     abis: dict[str, Sizes] = {}
+    modules: dict[str, Sizes] = {}
     for entry in entries:
         sizes = Sizes(compressed=entry.compressed_size, uncompressed=entry.size)
+        module, name = module_entry(entry.name) if file_type == "AAB" else (None, entry.name)
         sums["total"] += sizes
-        sums[component_of(entry.name)] += sizes
-        if (abi := abi_of(entry.name)) is not None:
+        sums[component_of(name)] += sizes
+        if (abi := abi_of(name)) is not None:
             abis[abi] = abis.get(abi, Sizes()) + sizes
+        if module is not None:
+            modules[module] = modules.get(module, Sizes()) + sizes
     ordered = {abi: abis[abi] for abi in KNOWN_ABIS if abi in abis}
-    return ComponentSizes.model_validate({**sums, "abis": ordered})
+    return ComponentSizes.model_validate({**sums, "abis": ordered, "modules": modules})
 
 
 class SizeChange(BaseModel):
@@ -120,6 +142,9 @@ class SizeComparison(BaseModel):
     other: ComponentChange
     abis: dict[str, ComponentChange]
     """Every ABI either APK has; 0 bytes on the side that lacks it."""
+    modules: dict[str, ComponentChange] = {}
+    """Every module either bundle has (base first); 0 bytes on the side that lacks it, and
+    empty when neither is a bundle."""
 
 
 def compare_sizes(before: ComponentSizes, after: ComponentSizes) -> SizeComparison:
@@ -131,7 +156,12 @@ def compare_sizes(before: ComponentSizes, after: ComponentSizes) -> SizeComparis
     by_abi = {
         abi: _change(before.abis.get(abi, Sizes()), after.abis.get(abi, Sizes())) for abi in abis
     }
-    return SizeComparison.model_validate({**changes, "abis": by_abi})
+    modules = dict.fromkeys([*before.modules, *after.modules])
+    by_module = {
+        module: _change(before.modules.get(module, Sizes()), after.modules.get(module, Sizes()))
+        for module in modules
+    }
+    return SizeComparison.model_validate({**changes, "abis": by_abi, "modules": by_module})
 
 
 def _change(before: Sizes, after: Sizes) -> ComponentChange:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from apkdrop.apk.archive import Archive, ZipEntry
 from apkdrop.apk.limits import MAX_ICON_BYTES, MAX_REFERENCE_DEPTH
 from apkdrop.apk.models import IconMediaType
-from apkdrop.apk.resources import Config, ResourceTable
+from apkdrop.apk.resources import Config, ValueTable
 
 _RASTER_SUFFIXES = (".png", ".webp")
 _MDPI = 160  # what Android assumes of a resource without a density qualifier
@@ -26,7 +26,7 @@ class Icon:
     data: bytes
 
 
-def read_icon(archive: Archive, table: ResourceTable, resource_id: int) -> Icon | None:
+def read_icon(archive: Archive, table: ValueTable, resource_id: int) -> Icon | None:
     """The densest raster icon within MAX_ICON_BYTES, or None if the APK has none.
 
     Plain configurations (no locale, night mode...) are preferred; a file that is not really a
@@ -50,7 +50,7 @@ def read_icon(archive: Archive, table: ResourceTable, resource_id: int) -> Icon 
     return Icon(entry, density, media_type, data)
 
 
-def _files(table: ResourceTable, resource_id: int) -> list[tuple[Config, str]]:
+def _files(table: ValueTable, resource_id: int) -> list[tuple[Config, str]]:
     """Every file path ``resource_id`` names in any configuration, following aliases."""
     files = []
     seen = set()

@@ -1,16 +1,25 @@
-"""inspect_apk: what an APK is, from the few byte ranges that say it.
+"""inspect_apk: what an APK or an App Bundle is, from the few byte ranges that say it.
 
 Reads the end records, central directory and APK Signing Block (usually one range at the end of
 the file), then AndroidManifest.xml, resources.arsc when the manifest refers to resources, the
 launcher icon and, for v1-only APKs, the signature block file. Nothing else is touched, so a
-1 GiB upload costs about as much as a 1 MiB one.
+1 GiB upload costs about as much as a 1 MiB one. A bundle (.aab) is read the same way, from its
+base module's protobuf manifest and resources.pb (apk/bundle.py).
 """
 
 import re
+from collections.abc import Callable
 
 from apkdrop.apk.archive import Archive, ZipEntry, check_layout, open_archive
+from apkdrop.apk.bundle import (
+    BASE_MODULE,
+    BUNDLE_MANIFEST,
+    BUNDLE_RESOURCES,
+    FileType,
+    is_bundle,
+)
 from apkdrop.apk.checks import play_checks, prefetch_library_headers
-from apkdrop.apk.components import KNOWN_ABIS, component_sizes
+from apkdrop.apk.components import component_sizes, native_abis
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.icon import Icon, read_icon
 from apkdrop.apk.limits import (
@@ -22,23 +31,21 @@ from apkdrop.apk.limits import (
 )
 from apkdrop.apk.manifest import Manifest, parse_manifest
 from apkdrop.apk.models import ApkIcon, ApkInfo, ApkInspection, ApkSigning
+from apkdrop.apk.proto_manifest import parse_proto_manifest
+from apkdrop.apk.proto_resources import ProtoResourceTable
 from apkdrop.apk.resources import (
     TYPE_INT_BOOLEAN,
     TYPE_INT_DEC,
     TYPE_INT_HEX,
     ResourceTable,
     Value,
+    ValueTable,
 )
 from apkdrop.apk.signing import find_signing_block, read_signing
 from apkdrop.apk.source import RangedSource, SeekableReader
 
 MANIFEST = "AndroidManifest.xml"
 RESOURCES = "resources.arsc"
-_BUNDLE_MARKERS = {"BundleConfig.pb", "base/manifest/AndroidManifest.xml"}
-_BUNDLE_REASON = (
-    "this is an Android App Bundle (.aab); upload an APK (bundle manifests are protobuf)"
-)
-_NATIVE_LIBRARY = re.compile(r"lib/([^/]+)/[^/]+")
 # Android's own rule for application ids: two or more dot-separated Java-like ASCII identifiers.
 _PACKAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+")
 # At most int32 digits: keeps values sane and int() clear of Python's digit limit.
@@ -61,15 +68,22 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
     archive = open_archive(RangedSource(source))
     block = find_signing_block(archive.source, archive.directory_offset)
     check_layout(archive, block.start if block else archive.directory_offset)
+    file_type: FileType = "AAB" if is_bundle(archive.entries) else "APK"
     if min_target_sdk is not None:
-        prefetch_library_headers(archive)
-    manifest = parse_manifest(archive.read(_manifest_entry(archive), MAX_MANIFEST_BYTES))
+        prefetch_library_headers(archive, file_type)
+    if file_type == "AAB":
+        manifest = parse_proto_manifest(
+            archive.read(_entry(archive, BUNDLE_MANIFEST), MAX_MANIFEST_BYTES)
+        )
+        table = _resource_table(archive, manifest, BUNDLE_RESOURCES, _base_resources)
+    else:
+        manifest = parse_manifest(archive.read(_entry(archive, MANIFEST), MAX_MANIFEST_BYTES))
+        table = _resource_table(archive, manifest, RESOURCES, ResourceTable)
     package = _text(manifest.root.get("package"), None)
     if not package:
         raise ApkError("manifest has no package name")
     if len(package) > MAX_NAME_CHARS or not _PACKAGE_NAME.fullmatch(package):
         raise ApkError("manifest package name is not a valid Android package name")
-    table = _resource_table(archive, manifest)
     application = manifest.application
     icon_value = application.get(_A + "icon")
     icon_id = icon_value.reference if icon_value else None
@@ -77,6 +91,7 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
     signing = read_signing(archive, block)
     instrumentation = manifest.instrumentation
     info = ApkInfo(
+        fileType=file_type,
         packageName=package,
         versionName=_bounded(_text(manifest.root.get(_A + "versionName"), table), "versionName"),
         versionCode=_integer(manifest.root.get(_A + "versionCode"), table),
@@ -88,7 +103,7 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
         ),
         debuggable=_boolean(application.get(_A + "debuggable"), table),
         permissions=_permissions(manifest, table),
-        nativeAbis=_native_abis(archive),
+        nativeAbis=native_abis(archive.entries, file_type),
         appLabel=_label(application.get(_A + "label"), table),
         icon=_icon_info(icon),
         signing=ApkSigning(schemes=signing.schemes, signerSha256=signing.signer_sha256),
@@ -96,24 +111,28 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
     return ApkInspection(
         info=info,
         icon=icon.data if icon else None,
-        components=component_sizes(archive.entries.values()),
+        components=component_sizes(archive.entries.values(), file_type),
         checks=[] if min_target_sdk is None else play_checks(archive, info, min_target_sdk),
     )
 
 
-def _manifest_entry(archive: Archive) -> ZipEntry:
-    """The manifest's entry; a bundle or a zip without one is refused with a reason."""
-    entry = archive.entries.get(MANIFEST)
-    if entry is not None:
-        return entry
-    if _BUNDLE_MARKERS & archive.entries.keys():
-        raise ApkError(_BUNDLE_REASON)
-    raise ApkError("AndroidManifest.xml is missing")
+def _entry(archive: Archive, name: str) -> ZipEntry:
+    """The manifest's entry, or ApkError when the zip has none."""
+    entry = archive.entries.get(name)
+    if entry is None:
+        raise ApkError(f"{name} is missing")
+    return entry
 
 
-def _resource_table(archive: Archive, manifest: Manifest) -> ResourceTable | None:
+def _base_resources(data: bytes) -> ProtoResourceTable:
+    return ProtoResourceTable(data, BASE_MODULE)
+
+
+def _resource_table(
+    archive: Archive, manifest: Manifest, name: str, parse: Callable[[bytes], ValueTable]
+) -> ValueTable | None:
     """The resource table, read only when the manifest refers to a resource."""
-    entry = archive.entries.get(RESOURCES)
+    entry = archive.entries.get(name)
     values = [
         *manifest.root.values(),
         *manifest.uses_sdk.values(),
@@ -123,17 +142,17 @@ def _resource_table(archive: Archive, manifest: Manifest) -> ResourceTable | Non
     ]
     if entry is None or not any(value.reference for value in values):
         return None
-    return ResourceTable(archive.read(entry, MAX_RESOURCES_BYTES))
+    return parse(archive.read(entry, MAX_RESOURCES_BYTES))
 
 
-def _resolved(value: Value | None, table: ResourceTable | None) -> Value | None:
+def _resolved(value: Value | None, table: ValueTable | None) -> Value | None:
     """The value itself, or what its reference resolves to; None when that is unknown."""
     if value is None or value.reference is None:
         return value
     return table.resolve(value) if table else None
 
 
-def _text(value: Value | None, table: ResourceTable | None) -> str | None:
+def _text(value: Value | None, table: ValueTable | None) -> str | None:
     """A string value, cut at a NUL as aapt does, with unpaired surrogates replaced."""
     value = _resolved(value, table)
     if value is None:
@@ -145,13 +164,13 @@ def _text(value: Value | None, table: ResourceTable | None) -> str | None:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").strip() or None
 
 
-def _label(value: Value | None, table: ResourceTable | None) -> str | None:
+def _label(value: Value | None, table: ValueTable | None) -> str | None:
     """The application label, cut to MAX_TEXT_CHARS characters as Android cuts labels."""
     text = _text(value, table)
     return text[:MAX_TEXT_CHARS] if text else None
 
 
-def _integer(value: Value | None, table: ResourceTable | None) -> int | None:
+def _integer(value: Value | None, table: ValueTable | None) -> int | None:
     """An integer, written as a number or as a decimal or 0x-hex string; codenames are None."""
     value = _resolved(value, table)
     if value is None:
@@ -168,7 +187,7 @@ def _integer(value: Value | None, table: ResourceTable | None) -> int | None:
     return None
 
 
-def _boolean(value: Value | None, table: ResourceTable | None) -> bool:
+def _boolean(value: Value | None, table: ValueTable | None) -> bool:
     """A boolean attribute; anything but an explicit true is false, Android's default."""
     value = _resolved(value, table)
     if value is None:
@@ -197,7 +216,7 @@ def _name(text: str | None) -> str | None:
     return text
 
 
-def _permissions(manifest: Manifest, table: ResourceTable | None) -> list[str]:
+def _permissions(manifest: Manifest, table: ValueTable | None) -> list[str]:
     """Requested permission names, each once, in manifest order."""
     names = dict.fromkeys(
         name for value in manifest.permissions if (name := _name(_text(value, table)))
@@ -205,14 +224,6 @@ def _permissions(manifest: Manifest, table: ResourceTable | None) -> list[str]:
     if len(names) > MAX_PERMISSIONS:
         raise ApkError(f"manifest requests more than {MAX_PERMISSIONS} permissions")
     return list(names)
-
-
-def _native_abis(archive: Archive) -> list[str]:
-    """ABIs with at least one file under lib/<abi>/, among those Android knows."""
-    found = {
-        match.group(1) for name in archive.entries if (match := _NATIVE_LIBRARY.fullmatch(name))
-    }
-    return [abi for abi in KNOWN_ABIS if abi in found]
 
 
 def _icon_info(icon: Icon | None) -> ApkIcon | None:

@@ -22,7 +22,7 @@ _USES_SDK = ("manifest", "uses-sdk")
 _PERMISSION_TAGS = {("manifest", "uses-permission"), ("manifest", "uses-permission-sdk-23")}
 _INSTRUMENTATION = ("manifest", "instrumentation")
 _APPLICATION = ("manifest", "application")
-_WANTED = {_ROOT, _USES_SDK, _INSTRUMENTATION, _APPLICATION, *_PERMISSION_TAGS}
+WANTED = {_ROOT, _USES_SDK, _INSTRUMENTATION, _APPLICATION, *_PERMISSION_TAGS}
 
 # pyaxmlparser logs every oddity of hostile input at WARNING and ERROR; ApkError says it instead.
 logging.getLogger("pyaxmlparser").setLevel(logging.CRITICAL)
@@ -51,6 +51,11 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise ApkError("manifest is not valid binary XML") from exc
     if found is None:
         raise ApkError("manifest is not valid binary XML")
+    return manifest_of(found)
+
+
+def manifest_of(found: list[tuple[tuple[str, ...], Attributes]]) -> Manifest:
+    """The Manifest of the wanted elements (WANTED), found in document order from the root."""
     first: dict[tuple[str, ...], Attributes] = {}
     permissions = []
     for path, attributes in found:
@@ -79,7 +84,7 @@ def _wanted_elements(raw: bytes) -> list[tuple[tuple[str, ...], Attributes]] | N
             path.append(parser.name)
             if len(path) == 1 and (path[0] != "manifest" or parser.namespace):
                 return None
-            if tuple(path) in _WANTED:
+            if tuple(path) in WANTED:
                 found.append((tuple(path), _attributes(parser)))
         elif event == axml.END_TAG:
             if not path:

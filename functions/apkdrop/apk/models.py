@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from apkdrop.apk.bundle import FileType
 from apkdrop.apk.components import ComponentSizes
 
 IconMediaType = Literal["image/png", "image/webp"]
@@ -48,6 +49,8 @@ class ApkInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    fileType: FileType = "APK"
+    """``AAB`` for an Android App Bundle; builds stored before bundles were accepted are APKs."""
     packageName: str
     versionName: str | None
     versionCode: int | None

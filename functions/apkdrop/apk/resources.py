@@ -9,6 +9,7 @@ decodes every entry of every type up front, which is slower and far larger.
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.limits import MAX_REFERENCE_DEPTH
@@ -64,6 +65,26 @@ class Config:
     """No qualifier but density and API level: the default configuration for our purposes."""
 
 
+class ValueTable(Protocol):
+    """Values of resource ids by configuration: resources.arsc's, or a bundle's resources.pb."""
+
+    def values(self, resource_id: int) -> list[tuple[Config, Value]]: ...
+
+    def resolve(self, value: Value) -> Value | None: ...
+
+
+def resolve(table: ValueTable, value: Value) -> Value | None:
+    """ValueTable.resolve: the default configuration's value, else English, else the first."""
+    for _ in range(MAX_REFERENCE_DEPTH):
+        if value.reference is None:
+            return value
+        candidates = table.values(value.reference)
+        if not candidates:
+            return None
+        _, value = min(candidates, key=lambda candidate: _label_rank(candidate[0]))
+    return None
+
+
 class ResourceTable:
     """Values of resource ids, decoded on demand from the bytes of a resources.arsc."""
 
@@ -96,14 +117,7 @@ class ResourceTable:
         The fallback is English, then the first configuration the table lists. None when a
         reference leads nowhere (a framework resource, a missing entry, a cycle).
         """
-        for _ in range(MAX_REFERENCE_DEPTH):
-            if value.reference is None:
-                return value
-            candidates = self.values(value.reference)
-            if not candidates:
-                return None
-            _, value = min(candidates, key=lambda candidate: _label_rank(candidate[0]))
-        return None
+        return resolve(self, value)
 
     def _index(self) -> None:
         """Find the global string pool and every type chunk of every package."""

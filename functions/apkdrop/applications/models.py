@@ -3,8 +3,9 @@
 import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from apkdrop.apk.bundle import FileType
 from apkdrop.apk.components import ComponentSizes
 from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
@@ -58,7 +59,6 @@ class Version(BaseModel):
     checks: list[PlayCheck] = Field(default_factory=list)
     size: int
     sha256: str
-    fileType: str = "apk"
     channel: str = DEFAULT_CHANNEL
     uploaderEmail: str
     uploadTime: Timestamp
@@ -81,6 +81,12 @@ class Version(BaseModel):
     @property
     def version(self) -> str:
         return label(self.versionNumber)
+
+    @computed_field
+    @property
+    def fileType(self) -> FileType:
+        """``APK`` or ``AAB``: what inspection found (versions once stored ``"apk"`` here)."""
+        return self.apkInfo.fileType
 
 
 class NewVersion(BaseModel):
@@ -219,7 +225,7 @@ class VersionView(BaseModel):
     checks: list[PlayCheck]
     size: int
     sha256: str
-    fileType: str
+    fileType: FileType
     channel: str
     uploaderEmail: str
     uploadTime: Timestamp

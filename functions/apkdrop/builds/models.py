@@ -9,8 +9,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     StringConstraints,
+    computed_field,
 )
 
+from apkdrop.apk.bundle import FileType
 from apkdrop.apk.components import ComponentSizes, SizeComparison
 from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
@@ -113,6 +115,13 @@ class Build(BaseModel):
     newest earlier one with a FINISHED build of that type); null when there is none."""
     failureReason: str | None = None
     dateDeleted: Timestamp | None = None
+
+    @computed_field
+    @property
+    def fileType(self) -> FileType | None:
+        """``APK`` or ``AAB`` once inspected (apkInfo's); null before. ``buildType`` says the
+        build's role, this what the file is."""
+        return self.apkInfo.fileType if self.apkInfo else None
 
 
 class StoredBuild(Build):

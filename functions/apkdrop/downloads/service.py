@@ -89,10 +89,10 @@ def downloads_page(
 
 
 def download_name(app: Application, version: Version) -> str:
-    """`Label-1.2.3.apk`, with anything unsafe in a file name replaced."""
+    """`Label-1.2.3.apk` (`.aab` for a bundle), with anything unsafe in a file name replaced."""
     label_part = UNSAFE_FILE_CHARACTERS.sub("_", app.appLabel or "").strip("._-")
     version_name = UNSAFE_FILE_CHARACTERS.sub(
         "_", version.apkInfo.versionName or version.version
     ).strip("._-")
     stem = f"{label_part or app.packageName}-{version_name or version.version}"
-    return stem.replace("..", "_")[:120] + ".apk"
+    return stem.replace("..", "_")[:120] + "." + version.fileType.lower()

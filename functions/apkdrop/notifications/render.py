@@ -33,7 +33,7 @@ def upload_email(
         "version_code": version.apkInfo.versionCode,
         "version": version.version,
         "channel": version.channel,
-        "file_type": version.fileType.upper(),
+        "file_type": version.fileType,
         "access_type": version.accessType.lower(),
         "versioned_link": links.versioned_link(base_url, app.id, version.versionNumber),
         "app_id": app.id,
