@@ -181,6 +181,7 @@ class Stack:
             "PUBLIC_BASE_URL": self.url,
             "EMAIL_QUEUE": config.email_queue,
             "EMAIL_WORKER_URL": self._local_url(self.ports["email-worker"]) + "/",
+            "RETENTION_SWEEPER_URL": self._local_url(self.ports["retention-sweeper"]) + "/",
             "EMAIL_FROM": "apkdrop <notifications@apkdrop.local>",
             "SENDGRID_API_KEY": "SG.local-dev-key",
             "SENDGRID_HOST": self.sendgrid.url,
