@@ -33,15 +33,16 @@ def enforce(
     budget: int,
     channel: str | None = None,
     spared: frozenset[int] = frozenset(),
+    by_age: bool = True,
 ) -> int:
     """Deletes at most `budget` of the versions the app's policy deletes (of `channel` only,
-    when given), oldest first; how many it deleted."""
+    when given; without `by_age`, by keepLatest only), oldest first; how many it deleted."""
     if not app.retention.deletes or budget <= 0:
         return 0
     versions = deps.applications.versions(app.id)
     if channel is not None:
         versions = [version for version in versions if version.channel == channel]
-    doomed = doomed_versions(app.retention, versions, deps.clock(), spared)
+    doomed = doomed_versions(app.retention, versions, deps.clock(), spared, by_age)
     deleted = 0
     for version, reason in doomed[:budget]:
         deleted += delete_version_by_retention(deps, app, version.versionNumber, reason.value)
@@ -51,9 +52,9 @@ def enforce(
 def after_upload(
     deps: Dependencies[RetentionRunSettings], app: Application, uploaded: Version
 ) -> None:
-    """The policy of the uploaded version's channel, right after the upload commits, never
-    deleting that version. The upload stands whatever happens here: a failure is logged and the
-    sweep finishes the job."""
+    """keepLatest of the uploaded version's channel, right after the upload commits, never
+    deleting that version (age rules are the sweep's). The upload stands whatever happens here:
+    a failure is logged and the sweep finishes the job."""
     try:
         enforce(
             deps,
@@ -61,6 +62,7 @@ def after_upload(
             deps.settings.retention_max_deletions_per_run,
             uploaded.channel,
             frozenset({uploaded.versionNumber}),
+            by_age=False,
         )
     except BackendUnavailable:
         log.warning(

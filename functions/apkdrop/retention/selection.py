@@ -19,8 +19,10 @@ def doomed_versions(
     versions: Iterable[Version],
     now: datetime.datetime,
     spared: frozenset[int] = frozenset(),
+    by_age: bool = True,
 ) -> list[tuple[Version, Reason]]:
-    """The versions to delete, oldest first, each with the rule that deletes it.
+    """The versions to delete, oldest first, each with the rule that deletes it (without
+    `by_age`, keepLatest alone).
 
     Per channel, newest first: pinned versions count toward keepLatest but are never deleted;
     the channel's newest is never deleted by age (its magic link keeps opening); `spared`
@@ -36,7 +38,9 @@ def doomed_versions(
             continue
         members.sort(key=lambda version: version.versionNumber, reverse=True)
         oldest_kept = (
-            None if rule.maxAgeDays is None else now - datetime.timedelta(days=rule.maxAgeDays)
+            now - datetime.timedelta(days=rule.maxAgeDays)
+            if by_age and rule.maxAgeDays is not None
+            else None
         )
         for rank, version in enumerate(members):
             if version.pinned or version.versionNumber in spared:
