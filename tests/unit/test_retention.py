@@ -281,19 +281,20 @@ def test_a_sweep_is_bounded_and_the_next_one_goes_on(deps: Dependencies) -> None
     apps = []
     for index in range(5):
         first = upload(deps, OWNER, apk(package=f"com.example.app{index}", code=1)).data.id
-        for code in (2, 3):
+        for code in (2, 3, 4):
             upload(deps, OWNER, apk(package=f"com.example.app{index}", code=code))
         apps.append(first)
     for app_id in apps:
-        set_policy(deps, app_id, {"default": {"keepLatest": 1}})  # 2 to delete in each
-    runs = [sweep(deps).model_dump() for _ in range(4)]
+        set_policy(deps, app_id, {"default": {"keepLatest": 1}})  # 3 to delete in each
+    runs = [sweep(deps).model_dump() for _ in range(5)]
     assert runs == [
         {"deleted": 4, "finished": False},
         {"deleted": 4, "finished": False},
-        {"deleted": 2, "finished": True},
+        {"deleted": 4, "finished": False},
+        {"deleted": 3, "finished": True},
         {"deleted": 0, "finished": True},
     ]
-    assert all(remaining(deps, app_id) == [3] for app_id in apps)
+    assert all(remaining(deps, app_id) == [4] for app_id in apps)
 
 
 def test_the_sweep_applies_keep_latest_that_an_upload_did_not(deps: Dependencies) -> None:

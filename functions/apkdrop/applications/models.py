@@ -271,7 +271,9 @@ class AccessChange(BaseModel):
 class VersionChange(AccessChange):
     """`PATCH /v1/application/{id}/versions/{version}`: access, and whether it is pinned."""
 
-    pinned: bool | None = Field(default=None, description="kept by every retention rule")
+    pinned: bool | None = Field(
+        default=None, strict=True, description="kept by every retention rule"
+    )
 
 
 class ApplicationChange(AccessChange):

@@ -18,8 +18,8 @@ class RetentionRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    keepLatest: int | None = Field(default=None, ge=1, le=MAX_KEEP_LATEST)
-    maxAgeDays: int | None = Field(default=None, ge=1, le=MAX_AGE_DAYS)
+    keepLatest: int | None = Field(default=None, ge=1, le=MAX_KEEP_LATEST, strict=True)
+    maxAgeDays: int | None = Field(default=None, ge=1, le=MAX_AGE_DAYS, strict=True)
 
     @property
     def deletes(self) -> bool:
