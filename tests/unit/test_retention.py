@@ -381,3 +381,28 @@ def test_enforce_on_an_app_without_a_policy_reads_nothing(deps: Dependencies) ->
     fake = store(deps)
     fake.versions = lambda _: pytest.fail("no policy: nothing to read")  # type: ignore[method-assign]
     assert enforcement.enforce(deps, app, 100) == 0
+
+
+def test_a_sweep_goes_on_past_an_app_it_cannot_sweep_then_asks_for_a_retry(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apps = []
+    for index in range(3):
+        first = upload(deps, OWNER, apk(package=f"com.example.app{index}", code=1)).data.id
+        upload(deps, OWNER, apk(package=f"com.example.app{index}", code=2))
+        set_policy(deps, first, {"default": {"keepLatest": 1}})
+        apps.append(first)
+    fake = store(deps)
+    read = fake.versions
+
+    def busy(app_id: str) -> list[Version]:
+        if app_id == apps[1]:
+            raise BackendUnavailable("Firestore is unavailable, retry later")
+        return read(app_id)
+
+    monkeypatch.setattr(fake, "versions", busy)
+    with pytest.raises(BackendUnavailable, match="1 apps could not be swept"):
+        sweep(deps)
+    monkeypatch.undo()
+    assert [remaining(deps, app_id) for app_id in apps] == [[2], [2, 1], [2]]
+    assert sweep(deps).model_dump() == {"deleted": 1, "finished": True}
