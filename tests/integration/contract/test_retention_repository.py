@@ -87,3 +87,16 @@ def test_a_retention_deletion_never_takes_a_pinned_version(store: ApplicationRep
     assert store.get_version(app.id, 1) is not None
     # An owner's deletion is theirs to make.
     assert store.delete_version(app.id, 1, "owner@example.com", DELETED_AT) is not None
+
+
+def test_a_policy_round_trips_with_every_character_a_channel_may_hold(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    policy = RetentionPolicy(
+        channels={"release.1-rc_2": RetentionRule(keepLatest=3), "a": RetentionRule()}
+    )
+    store.change_access(
+        app.id, None, None, {"retention": policy.model_dump(), RETENTION_DELETES: True}
+    )
+    assert store.get_app(app.id).retention == policy
