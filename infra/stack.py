@@ -35,6 +35,7 @@ from infra.prerequisites import require_prerequisites
 from infra.process_groups import stop_groups
 from infra.processes import ManagedProcess, stop_signals_held
 from infra.routes import load_routes
+from infra.scheduled_calls import ScheduledCalls
 from infra.signing_key import write_dev_signing_key
 from infra.stack_state import StackState
 from infra.watchdog import Watchdog
@@ -53,6 +54,8 @@ class StackConfig:
     upload_url_ttl_seconds: int = 900
     upload_expiry_grace_seconds: int = 60
     max_event_age_seconds: int = 3600
+    # Cloud Scheduler's retention sweep runs hourly by default; locally every minute.
+    retention_sweep_interval_seconds: float = 60
     echo_function_logs: bool = True
     function_settings: dict[str, str] = field(default_factory=dict)
     state_dir: Path = ROOT / ".dev"
@@ -72,6 +75,7 @@ class Stack:
         self._children: list[ManagedProcess] = []
         self._watchdog: Watchdog | None = None
         self._bridge: StorageEventBridge | None = None
+        self._sweeps: ScheduledCalls | None = None
         # Started first: its port goes into the functions' settings.
         self.sendgrid = FakeSendGrid()
         self.github = FakeGitHub()  # for `apkdrop ... --comment-pr`, at /_dev/github/api
@@ -98,6 +102,12 @@ class Stack:
             self._local_url(self.ports["build-finalized"]),
         )
         self._bridge.start()
+        self._sweeps = ScheduledCalls(
+            "retention-sweeper",
+            self._local_url(self.ports["retention-sweeper"]) + "/",
+            self.config.retention_sweep_interval_seconds,
+        )
+        self._sweeps.start()
         gateway = Gateway(
             self.routes,
             {name: self._local_url(self.ports[name]) for name in self.routes.functions},
@@ -119,6 +129,9 @@ class Stack:
         if self._bridge:
             self._bridge.stop()
             self._bridge = None
+        if self._sweeps:
+            self._sweeps.stop()
+            self._sweeps = None
         stop_groups([child.pid for child in self._children], self._state.stack_id)
         for child in self._children:
             child.reap()
@@ -185,6 +198,7 @@ class Stack:
             "PUBLIC_BASE_URL": self.url,
             "EMAIL_QUEUE": config.email_queue,
             "EMAIL_WORKER_URL": self._local_url(self.ports["email-worker"]) + "/",
+            "RETENTION_SWEEPER_URL": self._local_url(self.ports["retention-sweeper"]) + "/",
             "EMAIL_FROM": "apkdrop <notifications@apkdrop.local>",
             "SENDGRID_API_KEY": "SG.local-dev-key",
             "SENDGRID_HOST": self.sendgrid.url,

@@ -7,6 +7,7 @@ locals {
       "cloudbuild.googleapis.com",       # builds the functions from the source archive
       "cloudfunctions.googleapis.com",
       "cloudresourcemanager.googleapis.com", # project-level IAM grants
+      "cloudscheduler.googleapis.com",       # the retention sweep
       "cloudtasks.googleapis.com",
       "eventarc.googleapis.com",
       "firestore.googleapis.com",

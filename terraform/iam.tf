@@ -23,6 +23,18 @@ resource "google_service_account" "tasks_invoker" {
   depends_on = [google_project_service.api]
 }
 
+# The account whose OIDC token the retention sweep's Cloud Scheduler job sends
+# (RETENTION_SCHEDULER_SERVICE_ACCOUNT): the sweeper's only caller. It holds nothing but
+# run.invoker on that one function (google_cloud_run_v2_service_iam_member.invoker).
+resource "google_service_account" "retention_scheduler" {
+  account_id   = "${local.name_prefix}-retention-sched"
+  description  = "Identity of the OIDC tokens Cloud Scheduler sends to apkdrop's retention sweeper"
+  display_name = "apkdrop retention scheduler"
+  project      = var.project_id
+
+  depends_on = [google_project_service.api]
+}
+
 locals {
   bucket_grants = merge([
     for name, function in local.functions : {

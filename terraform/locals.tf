@@ -26,7 +26,7 @@ locals {
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check"]
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run"]
       timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
@@ -82,6 +82,16 @@ locals {
       settings        = ["core", "bucket", "signing", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "sign_in"]
       timeout_seconds = 60
     }
+    retention-sweeper = {
+      bucket_roles    = ["apkdropVersionDeleter"] # the APKs and icons of the versions it deletes
+      concurrency     = 1
+      enqueues        = []
+      firestore       = true
+      memory          = "512Mi"
+      secrets         = {}
+      settings        = ["core", "bucket", "body_limit", "retention_run", "scheduler_auth"]
+      timeout_seconds = 540 # one bounded batch (RETENTION_MAX_DELETIONS_PER_RUN)
+    }
   }
 
   # Roles no predefined one matches without granting more: the settling functions read uploads
@@ -93,6 +103,11 @@ locals {
     apkdropBuildDeleter = {
       title       = "apkdrop build deleter"
       description = "Deletes the files of deleted builds."
+      permissions = ["storage.objects.delete"]
+    }
+    apkdropVersionDeleter = {
+      title       = "apkdrop version deleter"
+      description = "Deletes the files of the versions retention policies delete."
       permissions = ["storage.objects.delete"]
     }
     apkdropUploadSettler = {
@@ -182,6 +197,16 @@ locals {
     public_link = {
       PUBLIC_BASE_URL = local.public_base_url
     }
+    retention_policy = {
+      MAX_RETENTION_CHANNEL_RULES = tostring(var.max_retention_channel_rules)
+    }
+    retention_run = {
+      RETENTION_MAX_DELETIONS_PER_RUN = tostring(var.retention_max_deletions_per_run)
+    }
+    scheduler_auth = {
+      RETENTION_SCHEDULER_SERVICE_ACCOUNT = google_service_account.retention_scheduler.email
+      RETENTION_SWEEPER_URL               = local.function_urls["retention-sweeper"]
+    }
     sign_in = {                               # and the secret SESSION_SIGNING_KEY
       SESSION_COOKIE_SECURE          = "true" # false only for the local stack's plain http
       SIGN_IN_RATE_LIMIT_PER_ADDRESS = tostring(var.sign_in_rate_limit_per_address)
@@ -212,20 +237,22 @@ locals {
 
   # Whom each kind of function (routes.json "invokers") lets call it: anyone for the public
   # APIs (they check API keys themselves), only the tasks' OIDC account for task handlers, only
-  # the trigger's account for event handlers.
+  # the trigger's account for event handlers, only the scheduler job's account for its target.
   invoker_members = {
-    eventarc = "serviceAccount:${google_service_account.eventarc.email}"
-    public   = "allUsers"
-    tasks    = "serviceAccount:${google_service_account.tasks_invoker.email}"
+    eventarc  = "serviceAccount:${google_service_account.eventarc.email}"
+    public    = "allUsers"
+    scheduler = "serviceAccount:${google_service_account.retention_scheduler.email}"
+    tasks     = "serviceAccount:${google_service_account.tasks_invoker.email}"
   }
 
-  # Task and event handlers are reached only from inside Google Cloud (Cloud Tasks and Eventarc
-  # of this project count as internal); with the load balancer, the public functions answer
-  # only through it.
+  # Task, event and scheduled handlers are reached only from inside Google Cloud (Cloud Tasks,
+  # Eventarc and Cloud Scheduler of this project count as internal); with the load balancer,
+  # the public functions answer only through it.
   ingress_settings = {
-    eventarc = "ALLOW_INTERNAL_ONLY"
-    public   = local.load_balancer_enabled ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"
-    tasks    = "ALLOW_INTERNAL_ONLY"
+    eventarc  = "ALLOW_INTERNAL_ONLY"
+    public    = local.load_balancer_enabled ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"
+    scheduler = "ALLOW_INTERNAL_ONLY"
+    tasks     = "ALLOW_INTERNAL_ONLY"
   }
 
   # Service account ids are at most 30 characters: "apkdrop-" leaves 22 for a function's name.

@@ -170,6 +170,17 @@ variable "max_page_size" {
   }
 }
 
+variable "max_retention_channel_rules" {
+  description = "Most channel rules one app's retention policy may hold (MAX_RETENTION_CHANNEL_RULES); more answers 400."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.max_retention_channel_rules >= 1 && var.max_retention_channel_rules <= 1000
+    error_message = "max_retention_channel_rules must be between 1 and 1000."
+  }
+}
+
 variable "max_upload_bytes" {
   description = "Largest upload through a signed URL (MAX_UPLOAD_BYTES)."
   type        = number
@@ -195,6 +206,28 @@ variable "project_id" {
 variable "region" {
   description = "Region of the functions, the upload bucket, the queues and (unless firestore_location says otherwise) the database, e.g. europe-west1."
   type        = string
+}
+
+variable "retention_max_deletions_per_run" {
+  description = "Most versions one retention enforcement deletes (RETENTION_MAX_DELETIONS_PER_RUN): one sweep, or the keepLatest after one upload; the rest waits for the next."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.retention_max_deletions_per_run >= 1 && var.retention_max_deletions_per_run <= 10000
+    error_message = "retention_max_deletions_per_run must be between 1 and 10000."
+  }
+}
+
+variable "retention_sweep_schedule" {
+  description = "When Cloud Scheduler runs the retention sweep (maxAgeDays rules), as unix-cron in UTC; hourly by default."
+  type        = string
+  default     = "0 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.retention_sweep_schedule))) == 5
+    error_message = "retention_sweep_schedule must be a unix-cron expression of five fields, e.g. \"0 * * * *\"."
+  }
 }
 
 variable "runtime" {

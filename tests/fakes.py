@@ -22,6 +22,7 @@ from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.cloud_storage import HashingWriter
+from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import (
@@ -43,6 +44,7 @@ from apkdrop.install_pages.ports import LinkTarget, SessionRepository
 from apkdrop.notifications.models import Notification, RenderedEmail
 from apkdrop.notifications.ports import Claim
 from apkdrop.paging import TimeCursor
+from apkdrop.retention.models import RETENTION_DELETES
 from apkdrop.settings import (
     ApplicationApiSettings,
     BuildApiSettings,
@@ -50,6 +52,7 @@ from apkdrop.settings import (
     BuildUploadExpirySettings,
     EmailWorkerSettings,
     InstallPagesSettings,
+    RetentionSweeperSettings,
     SignInSettings,
 )
 from apkdrop.shared_models import StorageObject
@@ -57,6 +60,7 @@ from apkdrop.timeutil import Clock, utc_now
 
 BUCKET = "apkdrop-test-uploads"
 EXPIRY_URL = "https://expiry.example.test/expire"
+SWEEPER_URL = "https://retention-sweeper.example.test/"
 
 
 class FakeAccounts:
@@ -492,7 +496,12 @@ class FakeApplicationStore:
         return Application.model_validate(self.apps[app_id]), changed
 
     def delete_version(
-        self, app_id: str, number: int, deleted_by: str, at: datetime.datetime
+        self,
+        app_id: str,
+        number: int,
+        deleted_by: str,
+        at: datetime.datetime,
+        by_retention: bool = False,
     ) -> VersionTombstone | None:
         app = self.get_app(app_id)
         stored = self.version_docs.get(app_id, {}).get(number)
@@ -500,6 +509,9 @@ class FakeApplicationStore:
             return None
         if is_tombstone(stored):
             return VersionTombstone.model_validate(stored)
+        remaining = [(v.versionNumber, v.channel) for v in self.versions(app_id)]
+        if by_retention and not retention_may_delete(Version.model_validate(stored), remaining):
+            return None
         tombstone = VersionTombstone(
             versionNumber=number,
             deletedAt=at,
@@ -514,6 +526,23 @@ class FakeApplicationStore:
             "lastVersionNumber": app.next_version_number - 1,
         }
         return tombstone
+
+    def set_pinned(
+        self, app_id: str, number: int, pinned: bool
+    ) -> tuple[Application, Version] | None:
+        app = self.get_app(app_id)
+        version = self._live_version(app_id, number)
+        if app is None or version is None:
+            return None
+        self.version_docs[app_id][number]["pinned"] = pinned
+        return app, version.model_copy(update={"pinned": pinned})
+
+    def apps_with_retention(self) -> list[Application]:
+        return [
+            Application.model_validate(stored)
+            for stored in self.apps.values()
+            if not is_tombstone(stored) and stored.get(RETENTION_DELETES) is True
+        ]
 
     def finish_version_deletion(self, app_id: str, number: int) -> None:
         stored = self.version_docs.get(app_id, {}).get(number)
@@ -785,6 +814,7 @@ class AllSettings(
     ApplicationApiSettings,
     EmailWorkerSettings,
     InstallPagesSettings,
+    RetentionSweeperSettings,
 ):
     """Every function's settings in one class: its Dependencies suit every service."""
 
@@ -807,6 +837,8 @@ def make_settings(**overrides: Any) -> AllSettings:
         "email_queue": "notification-email",
         "email_worker_url": "https://email.example.test/send",
         "email_from": "apkdrop@example.test",
+        "retention_sweeper_url": SWEEPER_URL,
+        "retention_scheduler_service_account": "scheduler@apkdrop-test.iam.gserviceaccount.com",
     }
     values.update(overrides)
     return AllSettings(**values)

@@ -12,7 +12,6 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.applications.models import (
-    AccessChange,
     AccessType,
     ApplicationChange,
     ApplicationDetailAnswer,
@@ -22,6 +21,7 @@ from apkdrop.applications.models import (
     UploadAnswer,
     VersionAction,
     VersionAnswer,
+    VersionChange,
 )
 from apkdrop.audit.models import AuditPage
 from apkdrop.builds.models import (
@@ -35,6 +35,7 @@ from apkdrop.channels import CHANNEL_PATTERN, DEFAULT_CHANNEL
 from apkdrop.downloads.models import DownloadPage
 from apkdrop.ids import PROJECT_NAME
 from apkdrop.paging import DEFAULT_PAGE_SIZE
+from apkdrop.retention.models import RetentionAnswer, RetentionPolicy
 from apkdrop.settings import PagingSettings
 
 VERSION = "1.0.0"
@@ -249,10 +250,10 @@ OPERATIONS = [
     Operation(
         "patch",
         "/v1/application/{appId}/versions/{version}",
-        "Change who may open one version (admin key)",
+        "Change who may open one version, or pin it (admin key)",
         VersionAnswer,
         (400, 401, 403, 404),
-        body=AccessChange,
+        body=VersionChange,
         parameters=[APP_ID, VERSION_LABEL],
     ),
     Operation(
@@ -262,6 +263,23 @@ OPERATIONS = [
         None,
         (401, 403, 404),
         parameters=[APP_ID, VERSION_LABEL],
+    ),
+    Operation(
+        "get",
+        "/v1/application/{appId}/retention",
+        "The app's retention policy",
+        RetentionAnswer,
+        (401, 404),
+        parameters=[APP_ID],
+    ),
+    Operation(
+        "put",
+        "/v1/application/{appId}/retention",
+        "Replace the app's retention policy (admin key)",
+        RetentionAnswer,
+        (400, 401, 403, 404),
+        body=RetentionPolicy,
+        parameters=[APP_ID],
     ),
     Operation(
         "get",

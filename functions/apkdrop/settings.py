@@ -190,6 +190,38 @@ class PlayCheckSettings(SettingsGroup):
     play_min_target_sdk: PositiveInt = Field(default=35, le=MAX_API_LEVEL)
 
 
+class RetentionPolicySettings(SettingsGroup):
+    """What an owner's retention policy may hold (PUT /v1/application/{id}/retention)."""
+
+    # Channel rules of one policy: bounds the app document and each enforcement's work.
+    max_retention_channel_rules: PositiveInt = Field(default=50, le=1000)
+
+
+class RetentionRunSettings(SettingsGroup):
+    """How much one enforcement of retention (after an upload, or one sweep) may delete; the
+    rest waits for the next one."""
+
+    retention_max_deletions_per_run: PositiveInt = Field(default=100, le=10_000)
+
+
+class SchedulerAuthSettings(SettingsGroup):
+    """Cloud Scheduler calls the sweeper with an OIDC token of this account, for this URL."""
+
+    retention_scheduler_service_account: str | None = None
+    retention_sweeper_url: HttpUrl
+    # Local only: the local stack's loop calls the sweeper without a token.
+    dev_allow_unauthenticated_tasks: bool = False
+
+    @model_validator(mode="after")
+    def _calls_are_authenticated(self) -> Self:
+        if not (self.retention_scheduler_service_account or self.dev_allow_unauthenticated_tasks):
+            raise ValueError(
+                "set RETENTION_SCHEDULER_SERVICE_ACCOUNT (production) or, for the local stack "
+                "only, DEV_ALLOW_UNAUTHENTICATED_TASKS=true"
+            )
+        return self
+
+
 # One class per function of routes.json. Each lists its groups in the order above, so that a
 # class of several functions' groups (the tests' one) has a consistent method order.
 
@@ -240,9 +272,11 @@ class ApplicationApiSettings(
     ApplicationUploadSettings,
     PagingSettings,
     PlayCheckSettings,
+    RetentionPolicySettings,
+    RetentionRunSettings,
 ):
-    """application-api: uploads, large-upload URLs, magic links, upload emails' tasks, and the
-    paged audit trail and download record."""
+    """application-api: uploads, large-upload URLs, magic links, upload emails' tasks, the
+    paged audit trail and download record, and retention policies (keepLatest after uploads)."""
 
 
 class EmailWorkerSettings(
@@ -272,6 +306,12 @@ class InstallPagesSettings(
     """install-pages: signed downloads, sessions, and sign-in emails' tasks."""
 
 
+class RetentionSweeperSettings(
+    CoreSettings, BucketSettings, BodyLimitSettings, RetentionRunSettings, SchedulerAuthSettings
+):
+    """retention-sweeper: Cloud Scheduler's target, deleting what retention policies expire."""
+
+
 FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "build-api": BuildApiSettings,
     "build-finalized": BuildFinalizedSettings,
@@ -279,4 +319,5 @@ FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "application-api": ApplicationApiSettings,
     "email-worker": EmailWorkerSettings,
     "install-pages": InstallPagesSettings,
+    "retention-sweeper": RetentionSweeperSettings,
 }

@@ -40,6 +40,8 @@ MINIMAL_ENVIRONMENT = {
     "EMAIL_QUEUE": "emails",
     "EMAIL_WORKER_URL": "https://email-worker.example.test/",
     "EMAIL_FROM": "apkdrop <notifications@apkdrop.example.test>",
+    "RETENTION_SWEEPER_URL": "https://retention-sweeper.example.test/",
+    "RETENTION_SCHEDULER_SERVICE_ACCOUNT": "scheduler@apkdrop-test.iam.gserviceaccount.com",
 }
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import access_changes, deletion, queries
-from apkdrop.applications.models import AccessChange, AccessType, ApplicationChange
+from apkdrop.applications.models import AccessType, ApplicationChange, VersionChange
 from apkdrop.audit.models import AuditAction
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound
@@ -53,18 +53,18 @@ def access(deps: Dependencies, app_id: str) -> list[tuple[str, AccessType, list[
 
 def test_naming_testers_makes_a_version_private_and_public_lists_nobody(deps):
     app_id = app_with(deps, 1)
-    change = AccessChange(allowedUsers=[f"{QA},Lead@Example.com", QA])
+    change = VersionChange(allowedUsers=[f"{QA},Lead@Example.com", QA])
     view = access_changes.change_version(deps, OWNER, app_id, "1", change)
     assert (view.accessType, view.allowedUsers) == ("private", [QA, "lead@example.com"])
     view = access_changes.change_version(
-        deps, OWNER, app_id, "1.0", AccessChange(accessType="public")
+        deps, OWNER, app_id, "1.0", VersionChange(accessType="public")
     )
     assert (view.accessType, view.allowedUsers) == ("public", [])
 
 
 def test_private_alone_keeps_the_versions_testers(deps):
     app_id = app_with(deps, 1, accessType="PRIVATE", allowedUsers=QA)
-    access_changes.change_version(deps, OWNER, app_id, "1.0", AccessChange(accessType="PRIVATE"))
+    access_changes.change_version(deps, OWNER, app_id, "1.0", VersionChange(accessType="PRIVATE"))
     assert access(deps, app_id) == [("1.0", AccessType.PRIVATE, [QA])]
 
 
@@ -73,7 +73,7 @@ def test_the_upload_cap_on_testers_holds(deps):
     too_many = [f"t{n}@example.com" for n in range(deps.settings.max_allowed_users + 1)]
     with pytest.raises(InvalidRequest, match="at most"):
         access_changes.change_version(
-            deps, OWNER, app_id, "1.0", AccessChange(allowedUsers=too_many)
+            deps, OWNER, app_id, "1.0", VersionChange(allowedUsers=too_many)
         )
 
 

@@ -20,6 +20,7 @@ from apkdrop.applications.tombstones import (
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.errors import BackendUnavailable, Conflict
 from apkdrop.notifications.models import Notification
+from apkdrop.retention.models import RETENTION_DELETES
 
 # Versions are numbered optimistically: read the app, then create version N+1 and update the app
 # in one atomic commit that fails if the app changed meanwhile. Contention only costs a retry.
@@ -203,11 +204,28 @@ class ApplicationStore:
 
     @backend_call("Firestore")
     def delete_version(
-        self, app_id: str, number: int, deleted_by: str, at: datetime.datetime
+        self,
+        app_id: str,
+        number: int,
+        deleted_by: str,
+        at: datetime.datetime,
+        by_retention: bool = False,
     ) -> VersionTombstone | None:
         return tombstones.delete_version(
-            self._db, self._apps.document(app_id), number, deleted_by, at
+            self._db, self._apps.document(app_id), number, deleted_by, at, by_retention
         )
+
+    @backend_call("Firestore")
+    def set_pinned(
+        self, app_id: str, number: int, pinned: bool
+    ) -> tuple[Application, Version] | None:
+        return tombstones.set_pinned(self._db, self._apps.document(app_id), number, pinned)
+
+    @backend_call("Firestore")
+    def apps_with_retention(self) -> list[Application]:
+        """An equality query on one field: Firestore's automatic single-field index serves it."""
+        query = self._apps.where(filter=firestore.FieldFilter(RETENTION_DELETES, "==", True))
+        return [app for doc in query.stream() if (app := tombstones.live_app(doc)) is not None]
 
     @backend_call("Firestore")
     def finish_version_deletion(self, app_id: str, number: int) -> None:

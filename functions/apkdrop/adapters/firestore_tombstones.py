@@ -18,6 +18,7 @@ from apkdrop.applications.tombstones import (
     is_tombstone,
     objects_of,
 )
+from apkdrop.channels import DEFAULT_CHANNEL
 
 # A transaction that meets contention is retried by the client library this many times.
 TRANSACTION_ATTEMPTS = 20
@@ -89,6 +90,7 @@ def delete_version(
     number: int,
     deleted_by: str,
     at: datetime.datetime,
+    by_retention: bool = False,
 ) -> VersionTombstone | None:
     @firestore.transactional
     def run(transaction: firestore.Transaction) -> VersionTombstone | None:
@@ -100,13 +102,16 @@ def delete_version(
         if is_tombstone(document):
             return VersionTombstone.model_validate(document)
         version = Version.model_validate(document)
+        # (number, channel) of every remaining version; old documents have no channel field.
         remaining = [
-            snapshot.get("versionNumber")
+            (fields["versionNumber"], fields.get("channel", DEFAULT_CHANNEL))
             for snapshot in app_ref.collection("versions")
-            .select(["versionNumber", DELETED_AT])
+            .select(["versionNumber", "channel", DELETED_AT])
             .stream(transaction=transaction)
-            if not is_tombstone(snapshot.to_dict() or {})
+            if not is_tombstone(fields := snapshot.to_dict() or {})
         ]
+        if by_retention and not retention_may_delete(version, remaining):
+            return None
         tombstone = VersionTombstone(
             versionNumber=number,
             deletedAt=at,
@@ -114,7 +119,7 @@ def delete_version(
             pendingObjects=objects_of(version),
         )
         transaction.set(version_ref, tombstone.model_dump())
-        newest = max((n for n in remaining if n != number), default=0)
+        newest = max((n for n, _ in remaining if n != number), default=0)
         transaction.update(
             app_ref,
             {
@@ -123,6 +128,29 @@ def delete_version(
             },
         )
         return tombstone
+
+    return run(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+
+def retention_may_delete(version: Version, remaining: list[tuple[int, str]]) -> bool:
+    """Retention never deletes a pinned version, nor the newest of its channel: checked in the
+    deletion's transaction, so a pin or another deletion since the policy was applied holds."""
+    newer = any(n > version.versionNumber and c == version.channel for n, c in remaining)
+    return newer and not version.pinned
+
+
+def set_pinned(
+    db: firestore.Client, app_ref: firestore.DocumentReference, number: int, pinned: bool
+) -> tuple[Application, Version] | None:
+    @firestore.transactional
+    def run(transaction: firestore.Transaction) -> tuple[Application, Version] | None:
+        app = live_app(app_ref.get(transaction=transaction))
+        version_ref = app_ref.collection("versions").document(str(number))
+        version = live_version(version_ref.get(transaction=transaction))
+        if app is None or version is None:
+            return None
+        transaction.update(version_ref, {"pinned": pinned})
+        return app, version.model_copy(update={"pinned": pinned})
 
     return run(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 

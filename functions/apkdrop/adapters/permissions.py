@@ -83,9 +83,11 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,
     "ApplicationStore.release_large_upload": ENTITY_UPDATE,
+    "ApplicationStore.apps_with_retention": ENTITY_LIST,  # every account's, for the sweep
     # transactions that read the app and its versions (a query), then write them
     "ApplicationStore.change_access": ENTITY_GET | ENTITY_LIST | ENTITY_UPDATE,
     "ApplicationStore.delete_version": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT,  # a set
+    "ApplicationStore.set_pinned": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.finish_version_deletion": ENTITY_UPDATE,
     "ApplicationStore.deleted_version": ENTITY_GET,
     # ... and deletes the package pointer

@@ -1,5 +1,5 @@
-"""Owners change who may open a version, or every version of an app at once, and name apps
-and set their signer policy.
+"""Owners change who may open a version, or every version of an app at once, pin versions
+(retention keeps them), and name apps and set their signer policy.
 
 The upload form's rules decide what access is valid (form.read_allowed_users, checked_access),
 and install_pages/access.py reads the stored fields on every request, so a change holds from
@@ -16,9 +16,11 @@ from apkdrop.applications.models import (
     Access,
     AccessChange,
     AccessType,
+    Application,
     ApplicationChange,
     ApplicationDetail,
     Version,
+    VersionChange,
     VersionView,
 )
 from apkdrop.applications.queries import application_detail, owned_app, version_view
@@ -31,6 +33,7 @@ from apkdrop.settings import ApplicationApiSettings, ApplicationUploadSettings
 from apkdrop.version_labels import parse_label
 
 NOTHING_TO_CHANGE = "Give accessType or allowedUsers"
+NOTHING_TO_CHANGE_IN_VERSION = "Give accessType, allowedUsers or pinned"
 
 
 def change_version(
@@ -38,21 +41,35 @@ def change_version(
     caller: Caller,
     app_id: str,
     version: str,
-    change: AccessChange,
+    change: VersionChange,
 ) -> VersionView:
+    """Access in one commit, then the pin in another (each audited on its own)."""
     app = owned_app(deps, caller, app_id)
     number = version_number(app_id, version)
     rule, details = _access_rule(deps, change)
-    if rule is None:
-        raise InvalidRequest(NOTHING_TO_CHANGE)
-    changed = deps.applications.change_access(
-        app.id, number, rule, {"accessChangedAt": deps.clock()}
-    )
+    if rule is None and change.pinned is None:
+        raise InvalidRequest(NOTHING_TO_CHANGE_IN_VERSION)
+    changed: tuple[Application, Version] | None = None
+    if rule is not None:
+        access_changed = deps.applications.change_access(
+            app.id, number, rule, {"accessChangedAt": deps.clock()}
+        )
+        if access_changed is not None:
+            changed = access_changed[0], access_changed[1][0]
+            record(deps, caller, AuditAction.ACCESS_CHANGE, version_path(app.id, number), details)
+    if change.pinned is not None and (rule is None or changed is not None):
+        changed = deps.applications.set_pinned(app.id, number, change.pinned)
+        if changed is not None:
+            record(
+                deps,
+                caller,
+                AuditAction.PIN_CHANGE,
+                version_path(app.id, number),
+                {"pinned": change.pinned},
+            )
     if changed is None:
         raise NotFound(f"Application {app_id} has no version {version}")
-    app, (stored,) = changed
-    record(deps, caller, AuditAction.ACCESS_CHANGE, version_path(app.id, number), details)
-    return version_view(deps, app, stored)
+    return version_view(deps, *changed)
 
 
 def change_application(

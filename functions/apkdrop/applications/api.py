@@ -18,6 +18,7 @@ from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
 from apkdrop.request_body import BodyLimit
+from apkdrop.retention import api as retention_api
 from apkdrop.settings import ApplicationApiSettings
 
 MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
@@ -43,6 +44,7 @@ ROUTES = route_map(
     ),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
     *downloads_api.RULES,
+    *retention_api.RULES,
     Rule("/v1/audit", methods=["GET"], endpoint="list_events"),
 )
 
@@ -128,6 +130,7 @@ VIEWS = (
     }
     | downloads_api.VIEWS
     | management_api.VIEWS
+    | retention_api.VIEWS
 )
 
 

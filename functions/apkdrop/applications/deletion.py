@@ -6,14 +6,16 @@ that finds a tombstone still listing objects finishes the job, so a retry after 
 delete completes it; one without them is gone already (404).
 """
 
-from apkdrop.accounts import Caller
+from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.access_changes import version_number
+from apkdrop.applications.models import Application
 from apkdrop.applications.queries import owned_app
 from apkdrop.audit.models import AuditAction
 from apkdrop.audit.service import record
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 from apkdrop.links import application_path, version_path
+from apkdrop.retention.models import RETENTION_ACTOR
 
 
 def delete_version(deps: Dependencies[object], caller: Caller, app_id: str, version: str) -> None:
@@ -48,6 +50,39 @@ def delete_application(deps: Dependencies[object], caller: Caller, app_id: str) 
     _delete_objects(deps, tombstone.pendingObjects)
     store.finish_app_deletion(tombstone.id)
     record(deps, caller, AuditAction.DELETE, application_path(tombstone.id))
+
+
+def delete_version_by_retention(
+    deps: Dependencies[object], app: Application, number: int, rule: str
+) -> bool:
+    """As `delete_version`, by the retention rule named `rule`; False when the deletion's
+    transaction found the version pinned, its channel's newest, or deleted already."""
+    store = deps.applications
+    tombstone = store.delete_version(
+        app.id, number, RETENTION_ACTOR, deps.clock(), by_retention=True
+    )
+    if tombstone is None or not tombstone.pendingObjects:
+        return False
+    _delete_objects(deps, tombstone.pendingObjects)
+    store.finish_version_deletion(app.id, number)
+    record(
+        deps,
+        retention_caller(app),
+        AuditAction.DELETE,
+        version_path(app.id, number),
+        {"deletedBy": RETENTION_ACTOR, "rule": rule},
+    )
+    return True
+
+
+def retention_caller(app: Application) -> Caller:
+    """The audit trail's actor for what retention does in the app's account: no key acted."""
+    return Caller(
+        id=app.accountId,
+        email=app.ownerEmail or RETENTION_ACTOR,
+        keyPrefix=RETENTION_ACTOR,
+        scope=KeyScope.ADMIN,
+    )
 
 
 def _delete_objects(deps: Dependencies[object], names: list[str]) -> None:

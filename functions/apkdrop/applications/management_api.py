@@ -5,10 +5,10 @@ import flask
 from apkdrop.accounts import authenticate_admin
 from apkdrop.applications import access_changes, deletion
 from apkdrop.applications.models import (
-    AccessChange,
     ApplicationChange,
     ApplicationDetailAnswer,
     VersionAnswer,
+    VersionChange,
 )
 from apkdrop.applications.queries import checked_app_id
 from apkdrop.dependencies import Dependencies
@@ -20,7 +20,7 @@ def change_version(
     request: flask.Request, deps: Dependencies[ApplicationApiSettings], app_id: str, version: str
 ) -> flask.Response:
     caller = authenticate_admin(deps.accounts, request.headers)
-    change = parse_json(request, AccessChange)
+    change = parse_json(request, VersionChange)
     changed = access_changes.change_version(deps, caller, checked_app_id(app_id), version, change)
     return json_response(VersionAnswer(data=changed))
 

@@ -11,6 +11,7 @@ from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.notifications.models import Notification
+from apkdrop.retention.models import RetentionPolicy
 from apkdrop.shared_models import Timestamp, UploadSpec
 from apkdrop.version_labels import label
 
@@ -77,6 +78,8 @@ class Version(BaseModel):
     # Counted by the download record (downloads/), one server-side increment per download:
     # change a version by updating fields, never by writing the whole document back.
     downloadCount: int = 0
+    # Kept by every retention rule (it still counts toward keepLatest).
+    pinned: bool = False
 
     @property
     def version(self) -> str:
@@ -184,6 +187,7 @@ class Application(BaseModel):
     # When an owner last changed access; writing it makes a concurrent upload's commit retry.
     accessChangedAt: Timestamp | None = None
     signerPolicy: SignerPolicy = SignerPolicy.WARN
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
 
     @property
     def display_name(self) -> str:
@@ -236,6 +240,7 @@ class VersionView(BaseModel):
     notificationEmails: list[str]
     notification: Notification | None
     downloadCount: int
+    pinned: bool = Field(description="kept by every retention rule")
     insights: Insights | None = Field(
         default=None, description="what changed since the previous version; null for the first"
     )
@@ -281,6 +286,14 @@ class AccessChange(BaseModel):
     @classmethod
     def _any_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+
+class VersionChange(AccessChange):
+    """`PATCH /v1/application/{id}/versions/{version}`: access, and whether it is pinned."""
+
+    pinned: bool | None = Field(
+        default=None, strict=True, description="kept by every retention rule"
+    )
 
 
 class ApplicationChange(AccessChange):

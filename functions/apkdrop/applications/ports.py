@@ -47,11 +47,27 @@ class ApplicationRepository(Protocol):
         (or a deleted one)."""
 
     def delete_version(
-        self, app_id: str, number: int, deleted_by: str, at: datetime.datetime
+        self,
+        app_id: str,
+        number: int,
+        deleted_by: str,
+        at: datetime.datetime,
+        by_retention: bool = False,
     ) -> VersionTombstone | None:
         """Turns the version into a tombstone listing its objects, and points the app's latest
         at the newest remaining version (0: none). A deleted version: its tombstone as it is.
-        None: no such app or version."""
+        None: no such app or version; `by_retention`, also when the version is pinned or the
+        newest remaining one of its channel (read in the same transaction)."""
+
+    def set_pinned(
+        self, app_id: str, number: int, pinned: bool
+    ) -> tuple[Application, Version] | None:
+        """Pins or unpins a version, in a transaction (a retention deletion that read it
+        retries after it). None: no such app or version."""
+
+    def apps_with_retention(self) -> list[Application]:
+        """Every account's apps whose retention policy may delete versions."""
+        ...
 
     def finish_version_deletion(self, app_id: str, number: int) -> None:
         """Clears the tombstone's pendingObjects, once they are gone."""

@@ -25,6 +25,7 @@ from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, Payload
 from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
+from apkdrop.retention import enforcement as retention
 from apkdrop.settings import ApplicationApiSettings
 from apkdrop.shared_models import StorageObject
 
@@ -85,6 +86,7 @@ class UploadSession:
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
         uploads.record_version(self._deps, self._account, app, version)
+        retention.after_upload(self._deps, app, version)
         if version.insights is not None:
             warnings += version.insights.warnings
         warnings += ignored_warn(app.signerPolicy, form.signerPolicy, app.id)

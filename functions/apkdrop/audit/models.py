@@ -13,6 +13,8 @@ class AuditAction(StrEnum):
     UPLOAD = "upload"
     ACCESS_CHANGE = "access_change"
     DELETE = "delete"
+    PIN_CHANGE = "pin_change"
+    RETENTION_CHANGE = "retention_change"
     KEY_CREATED = "key_created"
     KEY_REVOKED = "key_revoked"
 
