@@ -19,6 +19,7 @@ from apkdrop.settings import (
     BuildFinalizedSettings,
     BuildUploadExpirySettings,
     EmailWorkerSettings,
+    HashWorkerSettings,
     InstallPagesSettings,
 )
 from apkdrop.wiring import Function
@@ -29,6 +30,7 @@ INSTALL_PAGES = Function("install-pages", InstallPagesSettings)
 BUILD_FINALIZED = Function("build-finalized", BuildFinalizedSettings)
 BUILD_UPLOAD_EXPIRY = Function("build-upload-expiry", BuildUploadExpirySettings)
 EMAIL_WORKER = Function("email-worker", EmailWorkerSettings)
+HASH_WORKER = Function("hash-worker", HashWorkerSettings)
 
 # Entry point -> its function. Cloud Functions sets FUNCTION_TARGET to the entry point an
 # instance serves (functions-framework --target does too): a misconfigured deployment fails
@@ -40,6 +42,7 @@ ENTRY_POINTS = {
     "build_finalized": BUILD_FINALIZED,
     "expire_build_upload": BUILD_UPLOAD_EXPIRY,
     "send_email": EMAIL_WORKER,
+    "hash_apk": HASH_WORKER,
 }
 if (served := ENTRY_POINTS.get(os.environ.get("FUNCTION_TARGET", ""))) is not None:
     logs.configure(served.settings.log_level)
@@ -104,3 +107,11 @@ def send_email(request: flask.Request) -> flask.Response:
     from apkdrop.notifications import worker
 
     return worker.handle(request, EMAIL_WORKER.dependencies)
+
+
+@functions_framework.http
+def hash_apk(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: records a large upload's SHA-256 (a 503 asks for a retry)."""
+    from apkdrop.applications import hash_worker
+
+    return hash_worker.handle(request, HASH_WORKER.dependencies)

@@ -54,4 +54,16 @@ def first_request(entry_point: str, bucket: str) -> FirstRequest:
             json={"kind": "upload", "appId": "no-such-app", "version": 1},
             expect={"outcome": "unknown"},
         ),
+        "hash_apk": FirstRequest(
+            "POST",
+            "/",
+            200,
+            json={
+                "appId": "no-such-app",
+                "versionNumber": 1,
+                "objectName": "applications/none/none.apk",
+                "generation": 1,
+            },
+            expect={"task": "sha256-no-such-app-1", "outcome": "gone"},
+        ),
     }[entry_point]

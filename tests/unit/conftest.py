@@ -39,6 +39,8 @@ MINIMAL_ENVIRONMENT = {
     "TASKS_INVOKER_SERVICE_ACCOUNT": "tasks@apkdrop-test.iam.gserviceaccount.com",
     "EMAIL_QUEUE": "emails",
     "EMAIL_WORKER_URL": "https://email-worker.example.test/",
+    "HASH_QUEUE": "hashes",
+    "HASH_WORKER_URL": "https://hash-worker.example.test/",
     "EMAIL_FROM": "apkdrop <notifications@apkdrop.example.test>",
 }
 

@@ -19,6 +19,13 @@ class AccessType(StrEnum):
     PRIVATE = "PRIVATE"
 
 
+class HashState(StrEnum):
+    """Whether apkdrop has computed a version's SHA-256 from its stored file yet."""
+
+    COMPUTED = "COMPUTED"
+    COMPUTING = "COMPUTING"
+
+
 # The longest display name an owner may give an app.
 MAX_APP_NAME_CHARS = 200
 Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
@@ -57,7 +64,8 @@ class Version(BaseModel):
     # Play-readiness checks; versions stored before they existed have none.
     checks: list[PlayCheck] = Field(default_factory=list)
     size: int
-    sha256: str
+    # None until the hash worker computed it from the stored object (hashing.py).
+    sha256: str | None
     fileType: str = "apk"
     channel: str = DEFAULT_CHANNEL
     uploaderEmail: str
@@ -70,6 +78,8 @@ class Version(BaseModel):
     notificationEmails: list[str] = Field(default_factory=list)
     notification: Notification | None = None
     objectName: str
+    # The generation of objectName published; None on versions stored before it was kept.
+    objectGeneration: int | None = None
     iconObject: str | None = None
     # None on versions stored before sizes were; insights None for an app's first version.
     componentSizes: ComponentSizes | None = None
@@ -81,6 +91,10 @@ class Version(BaseModel):
     @property
     def version(self) -> str:
         return label(self.versionNumber)
+
+    @property
+    def sha256State(self) -> HashState:
+        return HashState.COMPUTING if self.sha256 is None else HashState.COMPUTED
 
 
 class NewVersion(BaseModel):
@@ -96,8 +110,9 @@ class NewVersion(BaseModel):
     checks: list[PlayCheck]
     componentSizes: ComponentSizes
     size: int
-    sha256: str
+    sha256: str | None  # None: the hash worker computes it (hashing.py)
     objectName: str
+    objectGeneration: int
     iconObject: str | None
     signerPolicy: SignerPolicy | None  # as the upload names it; None: the app's
     uploaderEmail: str
@@ -146,6 +161,7 @@ class NewVersion(BaseModel):
             notificationEmails=self.notificationEmails,
             notification=self.notification,
             objectName=self.objectName,
+            objectGeneration=self.objectGeneration,
             iconObject=self.iconObject,
             componentSizes=self.componentSizes,
             insights=insights,
@@ -214,7 +230,10 @@ class VersionView(BaseModel):
     apkInfo: ApkInfo
     checks: list[PlayCheck]
     size: int
-    sha256: str
+    sha256: str | None = Field(description="null while sha256State is COMPUTING")
+    sha256State: HashState = Field(
+        description="COMPUTED, or COMPUTING until apkdrop has hashed the stored file"
+    )
     fileType: str
     uploaderEmail: str
     uploadTime: Timestamp
