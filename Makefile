@@ -82,6 +82,7 @@ terraform-check: $(CHECKOV_VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench.inspection
 	$(PY) -m bench.cold_start
+	$(PY) -m bench.uploads
 
 ## Regenerate docs/openapi.json from the pydantic models (a unit test fails when it is stale).
 openapi: $(VENV)/.installed

@@ -96,12 +96,12 @@ def function_envs(state: dict) -> tuple[dict[str, dict], dict]:
     return own, every
 
 
-def start_stack(workdir: Path) -> subprocess.Popen:
+def start_stack(workdir: Path, *extra_args: str) -> subprocess.Popen:
     import time
 
     command = [sys.executable, "-m", "infra.dev", "--port", "0", "--state-dir", str(workdir)]
     process = subprocess.Popen(
-        [*command, "--quiet"],
+        [*command, "--quiet", *extra_args],
         cwd=ROOT,
         stdout=(workdir / "stack.out").open("wb"),
         stderr=subprocess.STDOUT,

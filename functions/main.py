@@ -19,6 +19,7 @@ from apkdrop.settings import (
     BuildFinalizedSettings,
     BuildUploadExpirySettings,
     EmailWorkerSettings,
+    HashWorkerSettings,
     InstallPagesSettings,
     RetentionSweeperSettings,
 )
@@ -31,6 +32,7 @@ BUILD_FINALIZED = Function("build-finalized", BuildFinalizedSettings)
 BUILD_UPLOAD_EXPIRY = Function("build-upload-expiry", BuildUploadExpirySettings)
 EMAIL_WORKER = Function("email-worker", EmailWorkerSettings)
 RETENTION_SWEEPER = Function("retention-sweeper", RetentionSweeperSettings)
+HASH_WORKER = Function("hash-worker", HashWorkerSettings)
 
 # Entry point -> its function. Cloud Functions sets FUNCTION_TARGET to the entry point an
 # instance serves (functions-framework --target does too): a misconfigured deployment fails
@@ -43,6 +45,7 @@ ENTRY_POINTS = {
     "expire_build_upload": BUILD_UPLOAD_EXPIRY,
     "send_email": EMAIL_WORKER,
     "sweep_retention": RETENTION_SWEEPER,
+    "hash_apk": HASH_WORKER,
 }
 if (served := ENTRY_POINTS.get(os.environ.get("FUNCTION_TARGET", ""))) is not None:
     logs.configure(served.settings.log_level)
@@ -115,3 +118,11 @@ def sweep_retention(request: flask.Request) -> flask.Response:
     from apkdrop.retention import sweeper
 
     return sweeper.handle(request, RETENTION_SWEEPER.dependencies)
+
+
+@functions_framework.http
+def hash_apk(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: records a large upload's SHA-256 (a 503 asks for a retry)."""
+    from apkdrop.applications import hash_worker
+
+    return hash_worker.handle(request, HASH_WORKER.dependencies)

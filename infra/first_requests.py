@@ -57,4 +57,16 @@ def first_request(entry_point: str, bucket: str) -> FirstRequest:
         # A sweep (the local stack's check of the scheduler's token is off): what it deletes
         # depends on the policies stored, so only its answer's being the sweep's is checked.
         "sweep_retention": FirstRequest("POST", "/", 200),
+        "hash_apk": FirstRequest(
+            "POST",
+            "/",
+            200,
+            json={
+                "appId": "no-such-app",
+                "versionNumber": 1,
+                "objectName": "applications/none/none.apk",
+                "generation": 1,
+            },
+            expect={"task": "sha256-no-such-app-1", "outcome": "gone"},
+        ),
     }[entry_point]

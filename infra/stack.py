@@ -51,6 +51,7 @@ class StackConfig:
     bucket: str = "apkdrop-dev-uploads"
     expiry_queue: str = "upload-expiry"
     email_queue: str = "emails"
+    hash_queue: str = "hashes"
     upload_url_ttl_seconds: int = 900
     upload_expiry_grace_seconds: int = 60
     max_event_age_seconds: int = 3600
@@ -199,6 +200,8 @@ class Stack:
             "EMAIL_QUEUE": config.email_queue,
             "EMAIL_WORKER_URL": self._local_url(self.ports["email-worker"]) + "/",
             "RETENTION_SWEEPER_URL": self._local_url(self.ports["retention-sweeper"]) + "/",
+            "HASH_QUEUE": config.hash_queue,
+            "HASH_WORKER_URL": self._local_url(self.ports["hash-worker"]) + "/",
             "EMAIL_FROM": "apkdrop <notifications@apkdrop.local>",
             "SENDGRID_API_KEY": "SG.local-dev-key",
             "SENDGRID_HOST": self.sendgrid.url,
@@ -228,7 +231,8 @@ class Stack:
                 emulator, gcloud_emulator_command(emulator, ports[emulator], config.project)
             )
         location = f"projects/{config.project}/locations/{config.region}"
-        queues = [f"{location}/queues/{name}" for name in (config.expiry_queue, config.email_queue)]
+        names = (config.expiry_queue, config.email_queue, config.hash_queue)
+        queues = [f"{location}/queues/{name}" for name in names]
         self._spawn("tasks", tasks_emulator_command(ports["tasks"], queues))
         self._wait_for("the Pub/Sub emulator", lambda: answers(self._local_url(ports["pubsub"])))
         self.storage_subscription = create_notification_topic(config.project)

@@ -22,11 +22,11 @@ locals {
     application-api = {
       bucket_roles    = ["roles/storage.objectUser"] # streams uploads in, then moves, hashes or deletes them
       concurrency     = 1                            # holds up to 32 MiB bodies and 8 MiB chunks
-      enqueues        = ["emails"]                   # upload notifications
+      enqueues        = ["emails", "hashes"]         # upload notifications, large uploads' hashes
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run"]
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "hash_queue", "hash_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run"]
       timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
@@ -71,6 +71,16 @@ locals {
       secrets         = { SENDGRID_API_KEY = "sendgrid-api-key" }
       settings        = ["core", "bucket", "signing", "email_task", "task_auth", "mail", "body_limit", "public_link"]
       timeout_seconds = 60
+    }
+    hash-worker = {
+      bucket_roles    = ["roles/storage.objectViewer"] # reads the published APK once, to hash it
+      concurrency     = 1                              # one 8 MiB read chunk at a time
+      enqueues        = []
+      firestore       = true
+      memory          = "512Mi"
+      secrets         = {}
+      settings        = ["core", "bucket", "hash_task", "task_auth", "body_limit"]
+      timeout_seconds = 540 # hashes up to 1 GiB
     }
     install-pages = {
       bucket_roles    = ["roles/storage.objectViewer"] # APKs and icons behind signed GET URLs
@@ -173,6 +183,13 @@ locals {
     }
     email_task = {
       EMAIL_WORKER_URL = local.function_urls["email-worker"]
+    }
+    hash_queue = {
+      HASH_QUEUE            = google_cloud_tasks_queue.queue["hashes"].name
+      MAX_INLINE_HASH_BYTES = tostring(var.max_inline_hash_bytes)
+    }
+    hash_task = {
+      HASH_WORKER_URL = local.function_urls["hash-worker"]
     }
     event_age = {
       MAX_EVENT_AGE_SECONDS = tostring(var.max_event_age_seconds)

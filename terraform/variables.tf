@@ -66,6 +66,19 @@ variable "firestore_location" {
   default     = null
 }
 
+variable "hash_queue" {
+  description = "Rate and retry settings of the hashes queue (Cloud Tasks): one task per large upload over max_inline_hash_bytes, to hash-worker."
+  type = object({
+    max_attempts              = optional(number, 20)
+    max_backoff_seconds       = optional(number, 600)
+    max_concurrent_dispatches = optional(number, 10)
+    max_dispatches_per_second = optional(number, 10)
+    min_backoff_seconds       = optional(number, 5)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "labels" {
   description = "Labels added to every resource that takes them."
   type        = map(string)
@@ -128,6 +141,17 @@ variable "max_form_body_bytes" {
   validation {
     condition     = var.max_form_body_bytes >= 1024 && var.max_form_body_bytes <= 33554432
     error_message = "max_form_body_bytes must be between 1 KiB (a sign-in form) and 32 MiB (the request limit)."
+  }
+}
+
+variable "max_inline_hash_bytes" {
+  description = "A large upload up to this size is hashed (SHA-256) before its answer; a larger one after it, by hash-worker (MAX_INLINE_HASH_BYTES)."
+  type        = number
+  default     = 33554432
+
+  validation {
+    condition     = var.max_inline_hash_bytes >= 0
+    error_message = "max_inline_hash_bytes must be 0 or more."
   }
 }
 

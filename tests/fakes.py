@@ -51,6 +51,7 @@ from apkdrop.settings import (
     BuildFinalizedSettings,
     BuildUploadExpirySettings,
     EmailWorkerSettings,
+    HashWorkerSettings,
     InstallPagesSettings,
     RetentionSweeperSettings,
     SignInSettings,
@@ -59,6 +60,7 @@ from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import Clock, utc_now
 
 BUCKET = "apkdrop-test-uploads"
+HASH_WORKER_URL = "https://hash.example.test/"
 EXPIRY_URL = "https://expiry.example.test/expire"
 SWEEPER_URL = "https://retention-sweeper.example.test/"
 
@@ -447,6 +449,17 @@ class FakeApplicationStore:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
         stored["notification"] = notification.model_dump()
 
+    def record_sha256(
+        self, app_id: str, number: int, object_name: str, generation: int, sha256: str
+    ) -> bool:
+        version = self._live_version(app_id, number)
+        if version is None or version.sha256 is not None:
+            return False
+        if (version.objectName, version.objectGeneration) != (object_name, generation):
+            return False
+        self.version_docs[app_id][number]["sha256"] = sha256
+        return True
+
     def apps_of_account(self, account_id: str) -> list[Application]:
         apps = [Application.model_validate(a) for a in self.apps.values() if not is_tombstone(a)]
         mine = [app for app in apps if app.accountId == account_id]
@@ -815,6 +828,7 @@ class AllSettings(
     EmailWorkerSettings,
     InstallPagesSettings,
     RetentionSweeperSettings,
+    HashWorkerSettings,
 ):
     """Every function's settings in one class: its Dependencies suit every service."""
 
@@ -839,6 +853,8 @@ def make_settings(**overrides: Any) -> AllSettings:
         "email_from": "apkdrop@example.test",
         "retention_sweeper_url": SWEEPER_URL,
         "retention_scheduler_service_account": "scheduler@apkdrop-test.iam.gserviceaccount.com",
+        "hash_queue": "hashes",
+        "hash_worker_url": HASH_WORKER_URL,
     }
     values.update(overrides)
     return AllSettings(**values)
@@ -924,6 +940,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
         "rate_limits": FakeRateLimitWindows(),
         "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
+        "hash_queue": FakeScheduler(),
         "deliveries": FakeDeliveries(clock),
         "mailer": FakeMailer(),
         "sign_in_tokens": FakeSignInTokens(clock),

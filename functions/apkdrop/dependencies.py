@@ -38,6 +38,7 @@ class Dependencies(Generic[S]):
     rate_limits: WindowCounter
     url_fetcher: "UrlFetcher"
     email_queue: Scheduler
+    hash_queue: Scheduler
     deliveries: DeliveryRepository
     mailer: Mailer | None
     sign_in_tokens: TokenRepository

@@ -98,6 +98,20 @@ class EmailTaskSettings(SettingsGroup):
     email_worker_url: HttpUrl
 
 
+class HashQueueSettings(SettingsGroup):
+    """The Cloud Tasks queue of the hash worker: a large upload bigger than
+    max_inline_hash_bytes is hashed after the answer, a smaller one before it."""
+
+    hash_queue: str = Field(min_length=1)
+    max_inline_hash_bytes: int = Field(default=32 * 1024**2, ge=0)
+
+
+class HashTaskSettings(SettingsGroup):
+    """Where hash tasks go: the worker's URL, which is also the audience it checks."""
+
+    hash_worker_url: HttpUrl
+
+
 class TaskAuthSettings(SettingsGroup):
     """Tasks carry an OIDC token of this account; task handlers accept no other caller."""
 
@@ -266,6 +280,8 @@ class ApplicationApiSettings(
     SignedUploadSettings,
     EmailQueueSettings,
     EmailTaskSettings,
+    HashQueueSettings,
+    HashTaskSettings,
     TaskAuthSettings,
     BodyLimitSettings,
     PublicLinkSettings,
@@ -290,6 +306,12 @@ class EmailWorkerSettings(
     PublicLinkSettings,
 ):
     """email-worker: a task handler that renders (icons behind signed URLs) and sends mail."""
+
+
+class HashWorkerSettings(
+    CoreSettings, BucketSettings, HashTaskSettings, TaskAuthSettings, BodyLimitSettings
+):
+    """hash-worker: a task handler that hashes a published large upload; it signs nothing."""
 
 
 class InstallPagesSettings(
@@ -320,4 +342,5 @@ FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "email-worker": EmailWorkerSettings,
     "install-pages": InstallPagesSettings,
     "retention-sweeper": RetentionSweeperSettings,
+    "hash-worker": HashWorkerSettings,
 }

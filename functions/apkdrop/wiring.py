@@ -28,6 +28,7 @@ from apkdrop.settings import (
     CoreSettings,
     EmailQueueSettings,
     ExpiryQueueSettings,
+    HashQueueSettings,
     MailSettings,
     SigningSettings,
     TaskAuthSettings,
@@ -48,11 +49,13 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
             "bucket",
             "downloads",
             "email_queue",
+            "hash_queue",
             "rate_limits",
             "url_fetcher",
         }
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
+    "hash-worker": frozenset({"applications", "bucket"}),
     "install-pages": frozenset(
         {
             "applications",
@@ -145,6 +148,10 @@ def _email_queue(clients: Clients) -> Scheduler:
     return _task_queue(clients, clients.group(EmailQueueSettings).email_queue)
 
 
+def _hash_queue(clients: Clients) -> Scheduler:
+    return _task_queue(clients, clients.group(HashQueueSettings).hash_queue)
+
+
 def _applications(clients: Clients) -> ApplicationRepository:
     from apkdrop.adapters.firestore_applications import ApplicationStore
 
@@ -216,6 +223,7 @@ ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "rate_limits": _rate_limits,
     "url_fetcher": _url_fetcher,
     "email_queue": _email_queue,
+    "hash_queue": _hash_queue,
     "deliveries": _deliveries,
     "mailer": _mailer,
     "sign_in_tokens": _sign_in_tokens,

@@ -39,6 +39,8 @@ MINIMAL_ENVIRONMENT = {
     "TASKS_INVOKER_SERVICE_ACCOUNT": "tasks@apkdrop-test.iam.gserviceaccount.com",
     "EMAIL_QUEUE": "emails",
     "EMAIL_WORKER_URL": "https://email-worker.example.test/",
+    "HASH_QUEUE": "hashes",
+    "HASH_WORKER_URL": "https://hash-worker.example.test/",
     "EMAIL_FROM": "apkdrop <notifications@apkdrop.example.test>",
     "RETENTION_SWEEPER_URL": "https://retention-sweeper.example.test/",
     "RETENTION_SCHEDULER_SERVICE_ACCOUNT": "scheduler@apkdrop-test.iam.gserviceaccount.com",

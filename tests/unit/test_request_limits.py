@@ -1,11 +1,14 @@
 """Every function refuses an oversized body (413) before parsing it, reading at most limit + 1
 bytes of it: the real entry points of functions/main.py, served by functions_framework."""
 
+import io
 import json
 
+import flask
 import pytest
 from flask.testing import FlaskClient
 
+from apkdrop import request_body
 from apkdrop.accounts import issue_api_key
 from apkdrop.applications import api as application_api
 from apkdrop.dependencies import Dependencies
@@ -208,3 +211,31 @@ def test_a_sign_in_form_within_the_limit_is_read(load) -> None:
         "/auth/sign-in", data={"app": "NoSuchApp0123456789AB", "email": "a@example.com"}
     )
     assert response.status_code == 404
+
+
+class RecordedInput(io.BytesIO):
+    """A server's body stream that records the size of each read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.sizes: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.sizes.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def test_the_body_is_read_from_the_server_in_large_pieces() -> None:
+    """A parser's 64 KiB reads reach the server as reads of READ_BYTES (gunicorn copies its
+    read-ahead on every read, so small reads of a large body cost much more)."""
+    body = b"x" * (3 * request_body.READ_BYTES)
+    server_input = RecordedInput(body)
+    request = flask.Request.from_values(
+        "/", method="POST", input_stream=server_input, content_length=len(body)
+    )
+    request_body.bound(request, request_body.BodyLimit(len(body), "too large"))
+
+    read = b"".join(iter(lambda: request.stream.read(64 * 1024), b""))
+
+    assert read == body
+    assert server_input.sizes[:3] == [request_body.READ_BYTES] * 3

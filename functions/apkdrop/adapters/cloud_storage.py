@@ -14,6 +14,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.fileio import BlobWriter
 
+from apkdrop.adapters.background_writes import BackgroundWrites
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.signing import SigningArguments, UrlSigning
 from apkdrop.apk.source import SeekableReader
@@ -246,7 +247,11 @@ class UploadStream(Protocol):
 
 
 class HashingWriter:
-    """Streams bytes into a new object while hashing them; more than `limit` bytes is refused."""
+    """Streams bytes into a new object while hashing them; more than `limit` bytes is refused.
+
+    The hashing and the upload run in a background thread (BackgroundWrites), so the caller
+    receives the next bytes meanwhile; memory stays at the upload's chunk plus the queue.
+    """
 
     def __init__(self, writer: UploadStream, limit: int, too_large: Exception) -> None:
         self._writer = writer
@@ -254,15 +259,20 @@ class HashingWriter:
         self._too_large = too_large
         self.sha256 = hashlib.sha256()
         self.size = 0
+        self._sender = BackgroundWrites(self._send)
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
         if self.size > self._limit:
             raise self._too_large
-        self.sha256.update(data)
         with _storage_failures_are_transient():
-            self._writer.write(data)
+            self._sender.put(bytes(data))  # no copy of bytes: only of a reused buffer
         return len(data)
+
+    def _send(self, data: bytes) -> None:
+        """In the sender's thread."""
+        self.sha256.update(data)
+        self._writer.write(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Form parsers rewind a finished part; there is nothing to rewind to here."""
@@ -271,10 +281,12 @@ class HashingWriter:
     def finish(self) -> None:
         """Completes the upload: the object exists from here on."""
         with _storage_failures_are_transient():
+            self._sender.close()
             self._writer.close()
 
     def abandon(self) -> None:
         """Cancels an unfinished upload (merely dropping the writer would finish it)."""
+        self._sender.discard()
         if not self._writer.closed:
             with _storage_failures_are_transient():
                 self._writer.terminate()

@@ -10,6 +10,7 @@ from google.cloud import firestore
 
 from apkdrop.adapters import firestore_tombstones as tombstones
 from apkdrop.adapters.errors import backend_call
+from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
@@ -138,6 +139,24 @@ class ApplicationStore:
     @backend_call("Firestore")
     def set_notification(self, app_id: str, number: int, notification: Notification) -> None:
         self._version_ref(app_id, number).update({"notification": notification.model_dump()})
+
+    @backend_call("Firestore")
+    def record_sha256(
+        self, app_id: str, number: int, object_name: str, generation: int, sha256: str
+    ) -> bool:
+        reference = self._version_ref(app_id, number)
+
+        @firestore.transactional
+        def record(transaction: firestore.Transaction) -> bool:
+            version = tombstones.live_version(reference.get(transaction=transaction))
+            if version is None or version.sha256 is not None:
+                return False
+            if (version.objectName, version.objectGeneration) != (object_name, generation):
+                return False
+            transaction.update(reference, {"sha256": sha256})
+            return True
+
+        return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
     @backend_call("Firestore")
     def apps_of_account(self, account_id: str) -> list[Application]:

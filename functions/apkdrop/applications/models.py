@@ -21,6 +21,13 @@ class AccessType(StrEnum):
     PRIVATE = "PRIVATE"
 
 
+class HashState(StrEnum):
+    """Whether apkdrop has computed a version's SHA-256 from its stored file yet."""
+
+    COMPUTED = "COMPUTED"
+    COMPUTING = "COMPUTING"
+
+
 # The longest display name an owner may give an app.
 MAX_APP_NAME_CHARS = 200
 Access = tuple[AccessType, list[str]]  # a version's accessType and allowedUsers
@@ -59,7 +66,8 @@ class Version(BaseModel):
     # Play-readiness checks; versions stored before they existed have none.
     checks: list[PlayCheck] = Field(default_factory=list)
     size: int
-    sha256: str
+    # None until the hash worker computed it from the stored object (hashing.py).
+    sha256: str | None
     channel: str = DEFAULT_CHANNEL
     uploaderEmail: str
     uploadTime: Timestamp
@@ -71,6 +79,8 @@ class Version(BaseModel):
     notificationEmails: list[str] = Field(default_factory=list)
     notification: Notification | None = None
     objectName: str
+    # The generation of objectName published; None on versions stored before it was kept.
+    objectGeneration: int | None = None
     iconObject: str | None = None
     # None on versions stored before sizes were; insights None for an app's first version.
     componentSizes: ComponentSizes | None = None
@@ -91,6 +101,10 @@ class Version(BaseModel):
         """``APK`` or ``AAB``: what inspection found (versions once stored ``"apk"`` here)."""
         return self.apkInfo.fileType
 
+    @property
+    def sha256State(self) -> HashState:
+        return HashState.COMPUTING if self.sha256 is None else HashState.COMPUTED
+
 
 class NewVersion(BaseModel):
     """What an upload knows of the version it publishes; its number, and its access when the
@@ -105,8 +119,9 @@ class NewVersion(BaseModel):
     checks: list[PlayCheck]
     componentSizes: ComponentSizes
     size: int
-    sha256: str
+    sha256: str | None  # None: the hash worker computes it (hashing.py)
     objectName: str
+    objectGeneration: int
     iconObject: str | None
     signerPolicy: SignerPolicy | None  # as the upload names it; None: the app's
     channel: str
@@ -157,6 +172,7 @@ class NewVersion(BaseModel):
             notificationEmails=self.notificationEmails,
             notification=self.notification,
             objectName=self.objectName,
+            objectGeneration=self.objectGeneration,
             iconObject=self.iconObject,
             componentSizes=self.componentSizes,
             insights=insights,
@@ -228,7 +244,10 @@ class VersionView(BaseModel):
     apkInfo: ApkInfo
     checks: list[PlayCheck]
     size: int
-    sha256: str
+    sha256: str | None = Field(description="null while sha256State is COMPUTING")
+    sha256State: HashState = Field(
+        description="COMPUTED, or COMPUTING until apkdrop has hashed the stored file"
+    )
     fileType: FileType
     channel: str
     uploaderEmail: str

@@ -125,9 +125,17 @@ def version_view(
 ) -> VersionView:
     return VersionView(
         **version.model_dump(
-            exclude={"versionNumber", "objectName", "iconObject", "accessType", "componentSizes"}
+            exclude={
+                "versionNumber",
+                "objectName",
+                "objectGeneration",
+                "iconObject",
+                "accessType",
+                "componentSizes",
+            }
         ),
         version=version.version,
+        sha256State=version.sha256State,
         versionedMagicLink=links.versioned_link(
             deps.settings.public_base_url, app.id, version.versionNumber
         ),

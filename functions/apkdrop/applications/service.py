@@ -8,6 +8,7 @@ from apkdrop import links
 from apkdrop.accounts import Caller
 from apkdrop.apk_inspection import ApkError, ApkInspection, failure_lines, inspect_apk
 from apkdrop.applications.form import UploadForm
+from apkdrop.applications.hashing import queue_hash
 from apkdrop.applications.large_uploads import too_large_detail
 from apkdrop.applications.models import (
     Application,
@@ -44,6 +45,7 @@ class UploadSession:
         self.object_name = f"applications/{account.id}/{upload_key}.apk"
         self._icon_name = f"icons/{account.id}/{upload_key}"
         self._writers: list[ObjectWriter] = []
+        self._generation = 0  # of the stored APK, once inspected
         # What to take back, in reverse order, if the upload is not published.
         self._undo: list[Callable[[], None]] = []
         self._published = False
@@ -85,6 +87,9 @@ class UploadSession:
         )
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
+        # Published: a hash that cannot be had now is reported, not an upload failure.
+        if version.sha256 is None and not queue_hash(self._deps, app, version):
+            warnings.append("The SHA-256 could not be computed: it shows as computing")
         uploads.record_version(self._deps, self._account, app, version)
         retention.after_upload(self._deps, app, version)
         if version.insights is not None:
@@ -118,7 +123,7 @@ class UploadSession:
         self._undo.append(lambda: self._deps.bucket.delete_object(self._icon_name))
         return self._icon_name
 
-    def _receive(self, form: UploadForm) -> tuple[int, str]:
+    def _receive(self, form: UploadForm) -> tuple[int, str | None]:
         settings = self._deps.settings
         if form.apkUrl:
             limit = settings.max_upload_bytes
@@ -136,7 +141,9 @@ class UploadSession:
         writer.finish()
         return writer.size, writer.sha256.hexdigest()
 
-    def _adopt_large_upload(self, upload_id: str) -> tuple[int, str]:
+    def _adopt_large_upload(self, upload_id: str) -> tuple[int, str | None]:
+        """Publishes the PUT object in place of a streamed one; a file larger than
+        max_inline_hash_bytes is hashed after the answer (hashing.py), not read again here."""
         record = self._deps.applications.claim_large_upload(upload_id, self._account.id)
         if record is None:
             raise NotFound(f"Upload {upload_id} not found (or already used)")
@@ -151,6 +158,8 @@ class UploadSession:
         # Put back where a retry with the same uploadId finds it.
         self._undo.append(lambda: self._deps.bucket.move_object(self.object_name, pending))
         found = self._stored_apk()
+        if found.size > self._deps.settings.max_inline_hash_bytes:
+            return found.size, None
         return found.size, self._deps.bucket.sha256_of(self.object_name, found.generation)
 
     def _stored_apk(self) -> StorageObject:
@@ -162,6 +171,7 @@ class UploadSession:
 
     def _inspect(self) -> ApkInspection:
         found = self._stored_apk()
+        self._generation = found.generation
         try:
             with self._deps.bucket.open_object(found) as reader:
                 return inspect_apk(reader, min_target_sdk=self._deps.settings.play_min_target_sdk)
@@ -173,7 +183,7 @@ class UploadSession:
         form: UploadForm,
         inspection: ApkInspection,
         size: int,
-        sha256: str,
+        sha256: str | None,
         icon_object: str | None,
         recipients: list[str],
     ) -> NewVersion:
@@ -188,6 +198,7 @@ class UploadSession:
             size=size,
             sha256=sha256,
             objectName=self.object_name,
+            objectGeneration=self._generation,
             iconObject=icon_object,
             signerPolicy=form.signerPolicy,
             channel=form.channel,

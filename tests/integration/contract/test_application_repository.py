@@ -484,3 +484,29 @@ def test_an_upload_to_a_deleted_app_is_refused(store: ApplicationRepository) -> 
     store.delete_app(app.id, "owner@example.com", DELETED_AT)
     with pytest.raises(Conflict):
         append(store, app)
+
+
+def test_a_sha256_is_recorded_once_and_only_on_its_generation(
+    store: ApplicationRepository,
+) -> None:
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"sha256": None, "objectGeneration": 7})
+    assert store.create_app(app, first, claim_package=True)
+    name = first.objectName
+
+    assert store.record_sha256(app.id, 1, name, 8, "aa" * 32) is False
+    assert store.record_sha256(app.id, 1, name + ".other", 7, "aa" * 32) is False
+    assert store.record_sha256(app.id, 2, name, 7, "aa" * 32) is False  # no such version
+    assert store.get_version(app.id, 1) == (app, first)
+    assert store.record_sha256(app.id, 1, name, 7, "bb" * 32) is True
+    assert store.record_sha256(app.id, 1, name, 7, "cc" * 32) is False
+    assert store.get_version(app.id, 1) == (app, first.model_copy(update={"sha256": "bb" * 32}))
+
+
+def test_a_deleted_version_records_no_sha256(store: ApplicationRepository) -> None:
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"sha256": None, "objectGeneration": 7})
+    assert store.create_app(app, first, claim_package=True)
+    store.delete_version(app.id, 1, "owner@example.com", CREATED)
+
+    assert store.record_sha256(app.id, 1, first.objectName, 7, "aa" * 32) is False
