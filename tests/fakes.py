@@ -641,7 +641,7 @@ class FakeResolver:
     def __call__(self, host: str, port: int) -> list[str]:
         self.calls.append((host, port))
         if host not in self.names:
-            raise InvalidRequest(f"apkUrl host {host!r} does not resolve")  # as system_resolver
+            raise InvalidRequest(f"host {host!r} does not resolve")  # as system_resolver
         return list(self.names[host])
 
 

@@ -157,7 +157,8 @@ def _rate_limits(clients: Clients) -> WindowCounter:
 
 
 def _url_fetcher(clients: Clients) -> "UrlFetcher":
-    from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
+    from apkdrop.applications.url_fetch import UrlFetcher
+    from apkdrop.url_guard import system_resolver
 
     return UrlFetcher.from_settings(clients.group(ApplicationUploadSettings), system_resolver)
 
