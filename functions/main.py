@@ -20,6 +20,7 @@ from apkdrop.settings import (
     BuildUploadExpirySettings,
     EmailWorkerSettings,
     InstallPagesSettings,
+    WebhookWorkerSettings,
 )
 from apkdrop.wiring import Function
 
@@ -29,6 +30,7 @@ INSTALL_PAGES = Function("install-pages", InstallPagesSettings)
 BUILD_FINALIZED = Function("build-finalized", BuildFinalizedSettings)
 BUILD_UPLOAD_EXPIRY = Function("build-upload-expiry", BuildUploadExpirySettings)
 EMAIL_WORKER = Function("email-worker", EmailWorkerSettings)
+WEBHOOK_WORKER = Function("webhook-worker", WebhookWorkerSettings)
 
 # Entry point -> its function. Cloud Functions sets FUNCTION_TARGET to the entry point an
 # instance serves (functions-framework --target does too): a misconfigured deployment fails
@@ -40,6 +42,7 @@ ENTRY_POINTS = {
     "build_finalized": BUILD_FINALIZED,
     "expire_build_upload": BUILD_UPLOAD_EXPIRY,
     "send_email": EMAIL_WORKER,
+    "deliver_webhook": WEBHOOK_WORKER,
 }
 if (served := ENTRY_POINTS.get(os.environ.get("FUNCTION_TARGET", ""))) is not None:
     logs.configure(served.settings.log_level)
@@ -104,3 +107,11 @@ def send_email(request: flask.Request) -> flask.Response:
     from apkdrop.notifications import worker
 
     return worker.handle(request, EMAIL_WORKER.dependencies)
+
+
+@functions_framework.http
+def deliver_webhook(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: delivers one event to one webhook, at most once successfully."""
+    from apkdrop.webhooks import worker
+
+    return worker.handle(request, WEBHOOK_WORKER.dependencies)

@@ -4,7 +4,7 @@ import http.cookiejar
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import httpx
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -25,6 +25,8 @@ HOP_BY_HOP = {
     "content-length",
 }
 HealthCheck = Callable[[], bool]
+# A local stand-in served on the gateway: its answer, or None for a path that is not its.
+DevApp = Callable[[Request], Response | None]
 
 
 class Gateway:
@@ -37,8 +39,10 @@ class Gateway:
         health_checks: dict[str, HealthCheck],
         dev_pages: dict[str, Callable[[], Response]],
         transport: httpx.BaseTransport | None = None,
+        dev_apps: Sequence[DevApp] = (),
     ) -> None:
         self._dev_pages = dev_pages
+        self._dev_apps = dev_apps
         self._table = table
         self._function_urls = function_urls
         self._health_checks = health_checks
@@ -57,7 +61,8 @@ class Gateway:
         elif request.path in self._dev_pages:
             response = self._dev_pages[request.path]()
         else:
-            response = self._forward(request)
+            answers = (app(request) for app in self._dev_apps)
+            response = next((a for a in answers if a is not None), None) or self._forward(request)
         return response(environ, start_response)
 
     def _health(self) -> Response:

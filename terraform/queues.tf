@@ -5,6 +5,7 @@ locals {
   queues = {
     emails        = var.email_queue         # one task per email, to email-worker
     upload-expiry = var.upload_expiry_queue # one task per registered build, to build-upload-expiry
+    webhooks      = var.webhook_queue       # one task per webhook and event, to webhook-worker
   }
 }
 
@@ -27,7 +28,7 @@ resource "google_cloud_tasks_queue" "queue" {
     min_backoff   = "${each.value.min_backoff_seconds}s"
   }
 
-  # Every dispatch and its outcome is logged: task volume is one per build or email.
+  # Every dispatch and its outcome is logged: task volume is one per build, email or webhook event.
   stackdriver_logging_config {
     sampling_ratio = 1.0
   }

@@ -190,6 +190,34 @@ class PlayCheckSettings(SettingsGroup):
     play_min_target_sdk: PositiveInt = Field(default=35, le=MAX_API_LEVEL)
 
 
+class WebhookSettings(SettingsGroup):
+    """Webhook URLs, and the key their secrets derive from (application-api shows a hook's
+    secret once, webhook-worker signs with it)."""
+
+    # Secret Manager in production. A hook's secret is HMAC(key, hook id), so none is stored.
+    webhook_signing_key: SecretStr | None = Field(default=None, min_length=32)
+    # One delivery's whole POST (connect, send, answer); a slower receiver is retried.
+    webhook_timeout_seconds: PositiveFloat = Field(default=10.0, le=60)
+    # Local stack only: hooks may reach exactly {this URL}{name}, and nothing else.
+    webhook_dev_receiver_url: HttpUrl | None = None
+
+
+class WebhookRegistrationSettings(SettingsGroup):
+    max_webhooks_per_account: PositiveInt = Field(default=20, le=1000)
+
+
+class WebhookQueueSettings(SettingsGroup):
+    """The Cloud Tasks queue of webhook deliveries, one task per hook and event."""
+
+    webhook_queue: str = Field(min_length=1)
+
+
+class WebhookTaskSettings(SettingsGroup):
+    """Where webhook tasks go: the worker's URL, which is also the audience it checks."""
+
+    webhook_worker_url: HttpUrl
+
+
 # One class per function of routes.json. Each lists its groups in the order above, so that a
 # class of several functions' groups (the tests' one) has a consistent method order.
 
@@ -240,9 +268,13 @@ class ApplicationApiSettings(
     ApplicationUploadSettings,
     PagingSettings,
     PlayCheckSettings,
+    WebhookSettings,
+    WebhookRegistrationSettings,
+    WebhookQueueSettings,
+    WebhookTaskSettings,
 ):
-    """application-api: uploads, large-upload URLs, magic links, upload emails' tasks, and the
-    paged audit trail and download record."""
+    """application-api: uploads, large-upload URLs, magic links, upload emails' tasks, the
+    paged audit trail and download record, and webhooks (with their events' tasks)."""
 
 
 class EmailWorkerSettings(
@@ -272,6 +304,20 @@ class InstallPagesSettings(
     """install-pages: signed downloads, sessions, and sign-in emails' tasks."""
 
 
+class WebhookWorkerSettings(
+    CoreSettings,
+    BucketSettings,
+    SigningSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+    PublicLinkSettings,
+    WebhookSettings,
+    WebhookTaskSettings,
+):
+    """webhook-worker: a task handler that signs and POSTs one event to one hook (icons
+    behind signed URLs in Slack messages)."""
+
+
 FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "build-api": BuildApiSettings,
     "build-finalized": BuildFinalizedSettings,
@@ -279,4 +325,5 @@ FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "application-api": ApplicationApiSettings,
     "email-worker": EmailWorkerSettings,
     "install-pages": InstallPagesSettings,
+    "webhook-worker": WebhookWorkerSettings,
 }

@@ -8,11 +8,13 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
-
 from apkdrop.errors import InvalidRequest
+
+if TYPE_CHECKING:  # only its callers import httpx: webhooks' models reach this module too
+    import httpx
 
 MAX_URL_CHARS = 2048  # what browsers and CDNs reliably accept
 BLOCKED_NAMES = {"metadata", "metadata.google.internal"}
@@ -80,11 +82,11 @@ class Target:
 
     def request(
         self,
-        client: httpx.Client,
+        client: "httpx.Client",
         method: str,
         headers: dict[str, str] | None = None,
         content: bytes | None = None,
-    ) -> httpx.Request:
+    ) -> "httpx.Request":
         """A request to the checked address, naming the host in Host and in TLS (SNI), so
         the certificate is checked against the name. Raises httpx.InvalidURL."""
         return client.build_request(

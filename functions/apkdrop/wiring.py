@@ -31,7 +31,10 @@ from apkdrop.settings import (
     MailSettings,
     SigningSettings,
     TaskAuthSettings,
+    WebhookQueueSettings,
+    WebhookSettings,
 )
+from apkdrop.webhooks.ports import DeliveryRecords, HookRepository, HookSender
 
 if TYPE_CHECKING:
     from apkdrop.applications.url_fetch import UrlFetcher
@@ -50,6 +53,10 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
             "email_queue",
             "rate_limits",
             "url_fetcher",
+            "webhooks",
+            "webhook_deliveries",
+            "webhook_queue",
+            "webhook_sender",
         }
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
@@ -64,6 +71,7 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
             "sign_in_tokens",
         }
     ),
+    "webhook-worker": frozenset({"bucket", "webhooks", "webhook_deliveries", "webhook_sender"}),
 }
 
 
@@ -207,6 +215,29 @@ def _downloads(clients: Clients) -> DownloadLog:
     return DownloadJournal(clients.firestore)
 
 
+def _webhooks(clients: Clients) -> HookRepository:
+    from apkdrop.adapters.firestore_webhooks import HookStore
+
+    return HookStore(clients.firestore)
+
+
+def _webhook_deliveries(clients: Clients) -> DeliveryRecords:
+    from apkdrop.adapters.firestore_webhooks import HookDeliveryLog
+
+    return HookDeliveryLog(clients.firestore)
+
+
+def _webhook_queue(clients: Clients) -> Scheduler:
+    return _task_queue(clients, clients.group(WebhookQueueSettings).webhook_queue)
+
+
+def _webhook_sender(clients: Clients) -> HookSender:
+    from apkdrop.url_guard import system_resolver
+    from apkdrop.webhooks.sender import HookSender
+
+    return HookSender.from_settings(clients.group(WebhookSettings), system_resolver)
+
+
 ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "accounts": _accounts,
     "builds": _builds,
@@ -222,6 +253,10 @@ ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "sessions": _sessions,
     "audit": _audit,
     "downloads": _downloads,
+    "webhooks": _webhooks,
+    "webhook_deliveries": _webhook_deliveries,
+    "webhook_queue": _webhook_queue,
+    "webhook_sender": _webhook_sender,
 }
 
 

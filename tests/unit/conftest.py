@@ -40,6 +40,8 @@ MINIMAL_ENVIRONMENT = {
     "EMAIL_QUEUE": "emails",
     "EMAIL_WORKER_URL": "https://email-worker.example.test/",
     "EMAIL_FROM": "apkdrop <notifications@apkdrop.example.test>",
+    "WEBHOOK_QUEUE": "webhooks",
+    "WEBHOOK_WORKER_URL": "https://webhook-worker.example.test/",
 }
 
 

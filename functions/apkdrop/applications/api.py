@@ -18,6 +18,7 @@ from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
 from apkdrop.request_body import BodyLimit
 from apkdrop.settings import ApplicationApiSettings
+from apkdrop.webhooks import api as webhooks_api
 
 MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
 MAX_FORM_PARTS = 200
@@ -43,6 +44,7 @@ ROUTES = route_map(
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
     *downloads_api.RULES,
     Rule("/v1/audit", methods=["GET"], endpoint="list_events"),
+    *webhooks_api.RULES,
 )
 
 
@@ -124,6 +126,7 @@ VIEWS = (
     }
     | downloads_api.VIEWS
     | management_api.VIEWS
+    | webhooks_api.VIEWS
 )
 
 
