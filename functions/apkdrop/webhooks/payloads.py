@@ -24,7 +24,8 @@ def signed_json(event: Envelope, secret: str, unix_seconds: int) -> tuple[bytes,
 
 
 def slack_message(event: Envelope, icon_url: str | None) -> dict:
-    """An incoming-webhook payload: `text` is the notification's fallback, `blocks` the message."""
+    """An incoming-webhook payload: `text` is the notification's fallback (mrkdwn, like every
+    text but the header's plain text), `blocks` the message."""
     if event.type in (EventType.BUILD_FINISHED, EventType.BUILD_FAILED):
         return _build_message(event.type, Build.model_validate(event.data))
     return _version_message(event, icon_url)
@@ -58,7 +59,7 @@ def _version_message(event: Envelope, icon_url: str | None) -> dict:
     blocks = [_header(title), section, *_insight_blocks(version.get("insights"))]
     if not deleted:
         blocks.append(_open_button(str(version["versionedMagicLink"])))
-    return {"text": title, "blocks": blocks}
+    return {"text": _escape(title), "blocks": blocks}
 
 
 def _insight_blocks(insights: object) -> list[dict]:
@@ -89,7 +90,7 @@ def _build_message(kind: EventType, build: Build) -> dict:
     if failed:
         lines.append(f"Reason: {_escape(build.failureReason or 'unknown')}")
     section = {"type": "section", "text": _mrkdwn("\n".join(lines))}
-    return {"text": title, "blocks": [_header(title), section]}
+    return {"text": _escape(title), "blocks": [_header(title), section]}
 
 
 def _header(text: str) -> dict:
