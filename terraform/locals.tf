@@ -44,22 +44,22 @@ locals {
       # ranged reads of the APK; customTime on failure; a file arriving for a deleted build
       bucket_roles    = ["apkdropUploadSettler", "apkdropBuildDeleter"]
       concurrency     = 1
-      enqueues        = []
+      enqueues        = ["webhooks"] # build.finished and build.failed events
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      settings        = ["core", "bucket", "upload_limit", "event_age", "play_check"]
+      settings        = ["core", "bucket", "upload_limit", "task_auth", "event_age", "play_check", "webhook_queue", "webhook_task"]
       timeout_seconds = 300
     }
     build-upload-expiry = {
       # settles a build whose file came without its event (deletes it if the build was deleted)
       bucket_roles    = ["apkdropUploadSettler", "apkdropBuildDeleter"]
       concurrency     = 4
-      enqueues        = []
+      enqueues        = ["webhooks"] # build.finished and build.failed events
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit", "play_check"]
+      settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit", "play_check", "webhook_queue", "webhook_task"]
       timeout_seconds = 300
     }
     email-worker = {

@@ -237,9 +237,17 @@ class BuildApiSettings(
 
 
 class BuildFinalizedSettings(
-    CoreSettings, BucketSettings, UploadLimitSettings, EventAgeSettings, PlayCheckSettings
+    CoreSettings,
+    BucketSettings,
+    UploadLimitSettings,
+    TaskAuthSettings,
+    EventAgeSettings,
+    PlayCheckSettings,
+    WebhookQueueSettings,
+    WebhookTaskSettings,
 ):
-    """build-finalized: reads the uploaded APK; it signs nothing and answers no request."""
+    """build-finalized: reads the uploaded APK, and queues its build's webhook events; it
+    signs nothing and answers no request."""
 
 
 class BuildUploadExpirySettings(
@@ -250,8 +258,11 @@ class BuildUploadExpirySettings(
     TaskAuthSettings,
     BodyLimitSettings,
     PlayCheckSettings,
+    WebhookQueueSettings,
+    WebhookTaskSettings,
 ):
-    """build-upload-expiry: a task handler that settles or fails a build; it signs nothing."""
+    """build-upload-expiry: a task handler that settles or fails a build (and queues its
+    webhook events); it signs nothing."""
 
 
 class ApplicationApiSettings(

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
 FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
     "build-api": frozenset({"accounts", "audit", "builds", "bucket", "expiry_queue"}),
-    "build-finalized": frozenset({"builds", "bucket"}),
-    "build-upload-expiry": frozenset({"builds", "bucket"}),
+    "build-finalized": frozenset({"builds", "bucket", "webhooks", "webhook_queue"}),
+    "build-upload-expiry": frozenset({"builds", "bucket", "webhooks", "webhook_queue"}),
     "application-api": frozenset(
         {
             "accounts",

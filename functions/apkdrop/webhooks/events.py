@@ -10,7 +10,7 @@ from pydantic import JsonValue
 
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.queries import application_detail
-from apkdrop.builds.models import Build, UploadState
+from apkdrop.builds.models import StoredBuild, UploadState
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import log_fields
@@ -19,6 +19,10 @@ from apkdrop.webhooks.models import Envelope, EventType, HookTask
 
 log = logging.getLogger(__name__)
 EVENT_ID_BYTES = 16  # an opaque id's length: the receiver's dedupe key
+SETTLED_EVENTS = {
+    UploadState.FINISHED: EventType.BUILD_FINISHED,
+    UploadState.FAILED: EventType.BUILD_FAILED,
+}
 
 
 def event_id(event: EventType, *subject: object) -> str:
@@ -40,17 +44,18 @@ def version_deleted(
     return _version_event(deps, EventType.VERSION_DELETED, app, version, deps.clock())
 
 
-def build_settled(deps: Dependencies[WebhookTaskSettings], account_id: str, build: Build) -> bool:
-    """build.finished or build.failed, for hooks not narrowed to an app."""
-    kind = EventType.BUILD_FINISHED
-    if build.uploadState is UploadState.FAILED:
-        kind = EventType.BUILD_FAILED
-    elif build.uploadState is not UploadState.FINISHED:
-        return True
+def build_settled(deps: Dependencies[WebhookTaskSettings], build: StoredBuild) -> None:
+    """build.finished or build.failed, for hooks not narrowed to an app. Raises
+    BackendUnavailable when some could not be queued: the settling handler is retried, and
+    emits again (the tasks already queued keep their names)."""
+    kind = SETTLED_EVENTS.get(build.uploadState)
+    if kind is None:
+        return
     moment = build.dateSettled or deps.clock()
-    data = Build.model_validate(build.model_dump()).model_dump(mode="json")
+    data = build.public().model_dump(mode="json")
     event = Envelope(id=event_id(kind, build.id), type=kind, createdAt=moment, data=data)
-    return emit(deps, account_id, event, None, None)
+    if not emit(deps, build.accountId, event, None, None):
+        raise BackendUnavailable("the build's webhook events could not be queued")
 
 
 def version_data(
