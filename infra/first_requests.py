@@ -54,4 +54,19 @@ def first_request(entry_point: str, bucket: str) -> FirstRequest:
             json={"kind": "upload", "appId": "no-such-app", "version": 1},
             expect={"outcome": "unknown"},
         ),
+        "deliver_webhook": FirstRequest(
+            "POST",
+            "/",
+            200,
+            json={
+                "hookId": "A" * 22,
+                "event": {
+                    "id": "B" * 22,
+                    "type": "version.created",
+                    "createdAt": "2026-12-01T00:00:00Z",
+                    "data": {},
+                },
+            },
+            expect={"outcome": "hook deleted"},
+        ),
     }[entry_point]

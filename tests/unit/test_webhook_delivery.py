@@ -113,6 +113,9 @@ def test_an_upload_queues_one_named_task_per_hook_that_receives_it(deps, web) ->
     assert event["data"]["version"]["channel"] == "default"
     assert event["data"]["version"]["versionedMagicLink"] == answer.data.versionedMagicLink
     assert "objectName" not in json.dumps(event)
+    shown = event["data"]["version"]
+    assert {"allowedUsers", "notificationEmails", "notification"} & set(shown) == set()
+    assert shown["uploaderEmail"] == OWNER.email
 
 
 def test_a_hook_narrowed_to_an_app_and_channel_receives_that_apps_events(deps, web) -> None:

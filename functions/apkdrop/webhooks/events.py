@@ -19,6 +19,7 @@ from apkdrop.webhooks.models import Envelope, EventType, HookTask
 
 log = logging.getLogger(__name__)
 EVENT_ID_BYTES = 16  # an opaque id's length: the receiver's dedupe key
+ADDRESS_FIELDS = {"allowedUsers", "notificationEmails", "notification"}
 SETTLED_EVENTS = {
     UploadState.FINISHED: EventType.BUILD_FINISHED,
     UploadState.FAILED: EventType.BUILD_FAILED,
@@ -61,10 +62,13 @@ def build_settled(deps: Dependencies[WebhookTaskSettings], build: StoredBuild) -
 def version_data(
     deps: Dependencies[PublicLinkSettings], app: Application, version: Version
 ) -> dict[str, JsonValue]:
-    """The app's and the version's fields as `GET /v1/application/{id}` shows them."""
+    """The app's and the version's fields as `GET /v1/application/{id}` shows them, but for
+    the testers' and recipients' addresses: a hook is a third party, and up to 1000 addresses
+    would take an event past a task handler's body limit (MAX_JSON_BODY_BYTES)."""
     detail = application_detail(deps, app, [version])
     data = detail.model_dump(mode="json", exclude={"versions"})
-    data["version"] = {**detail.versions[0].model_dump(mode="json"), "channel": version.channel}
+    shown = detail.versions[0].model_dump(mode="json", exclude=ADDRESS_FIELDS)
+    data["version"] = {**shown, "channel": version.channel}
     return data
 
 

@@ -25,7 +25,7 @@ class EventType(StrEnum):
 
 class HookRequest(BaseModel):
     """`POST /v1/webhooks`. `appId` and `channel` narrow what the hook receives; a hook
-    with an `appId` receives no build events (builds belong to projects, not apps)."""
+    with either receives no build events (builds belong to projects, not apps or channels)."""
 
     model_config = ConfigDict(extra="forbid")
 
