@@ -13,12 +13,12 @@ from apkdrop.applications.queries import application_detail
 from apkdrop.builds.models import StoredBuild, UploadState
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
+from apkdrop.ids import OPAQUE_ID_BYTES
 from apkdrop.logs import log_fields
 from apkdrop.settings import ApplicationApiSettings, PublicLinkSettings, WebhookTaskSettings
 from apkdrop.webhooks.models import Envelope, EventType, HookTask
 
 log = logging.getLogger(__name__)
-EVENT_ID_BYTES = 16  # an opaque id's length: the receiver's dedupe key
 ADDRESS_FIELDS = {"allowedUsers", "notificationEmails", "notification"}
 SETTLED_EVENTS = {
     UploadState.FINISHED: EventType.BUILD_FINISHED,
@@ -29,7 +29,7 @@ SETTLED_EVENTS = {
 def event_id(event: EventType, *subject: object) -> str:
     """The same id for the same event however often it is emitted."""
     key = "/".join(str(part) for part in (event.value, *subject)).encode()
-    digest = hashlib.sha256(key).digest()[:EVENT_ID_BYTES]
+    digest = hashlib.sha256(key).digest()[:OPAQUE_ID_BYTES]  # an opaque id: receivers dedupe on it
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
