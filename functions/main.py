@@ -22,6 +22,7 @@ from apkdrop.settings import (
     HashWorkerSettings,
     InstallPagesSettings,
     RetentionSweeperSettings,
+    WebhookWorkerSettings,
 )
 from apkdrop.wiring import Function
 
@@ -33,6 +34,7 @@ BUILD_UPLOAD_EXPIRY = Function("build-upload-expiry", BuildUploadExpirySettings)
 EMAIL_WORKER = Function("email-worker", EmailWorkerSettings)
 RETENTION_SWEEPER = Function("retention-sweeper", RetentionSweeperSettings)
 HASH_WORKER = Function("hash-worker", HashWorkerSettings)
+WEBHOOK_WORKER = Function("webhook-worker", WebhookWorkerSettings)
 
 # Entry point -> its function. Cloud Functions sets FUNCTION_TARGET to the entry point an
 # instance serves (functions-framework --target does too): a misconfigured deployment fails
@@ -46,6 +48,7 @@ ENTRY_POINTS = {
     "send_email": EMAIL_WORKER,
     "sweep_retention": RETENTION_SWEEPER,
     "hash_apk": HASH_WORKER,
+    "deliver_webhook": WEBHOOK_WORKER,
 }
 if (served := ENTRY_POINTS.get(os.environ.get("FUNCTION_TARGET", ""))) is not None:
     logs.configure(served.settings.log_level)
@@ -126,3 +129,11 @@ def hash_apk(request: flask.Request) -> flask.Response:
     from apkdrop.applications import hash_worker
 
     return hash_worker.handle(request, HASH_WORKER.dependencies)
+
+
+@functions_framework.http
+def deliver_webhook(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: delivers one event to one webhook, at most once successfully."""
+    from apkdrop.webhooks import worker
+
+    return worker.handle(request, WEBHOOK_WORKER.dependencies)

@@ -69,4 +69,19 @@ def first_request(entry_point: str, bucket: str) -> FirstRequest:
             },
             expect={"task": "sha256-no-such-app-1", "outcome": "gone"},
         ),
+        "deliver_webhook": FirstRequest(
+            "POST",
+            "/",
+            200,
+            json={
+                "hookId": "A" * 22,
+                "event": {
+                    "id": "B" * 22,
+                    "type": "version.created",
+                    "createdAt": "2026-12-01T00:00:00Z",
+                    "data": {},
+                },
+            },
+            expect={"outcome": "hook deleted"},
+        ),
     }[entry_point]

@@ -4,7 +4,7 @@ import http.cookiejar
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import httpx
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -26,6 +26,8 @@ HOP_BY_HOP = {
 }
 HealthCheck = Callable[[], bool]
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+# A local stand-in served on the gateway: its answer, or None for a path that is not its.
+DevHandler = Callable[[Request], Response | None]
 
 
 class Gateway:
@@ -39,9 +41,11 @@ class Gateway:
         dev_pages: dict[str, Callable[[], Response]],
         transport: httpx.BaseTransport | None = None,
         dev_apps: Mapping[str, WsgiApp] | None = None,
+        dev_handlers: Sequence[DevHandler] = (),
     ) -> None:
         self._dev_pages = dev_pages
         self._dev_apps = dict(dev_apps or {})  # fakes of third-party APIs, by path prefix
+        self._dev_handlers = dev_handlers  # fakes of third-party receivers (webhooks)
         self._table = table
         self._function_urls = function_urls
         self._health_checks = health_checks
@@ -66,7 +70,8 @@ class Gateway:
         elif request.path in self._dev_pages:
             response = self._dev_pages[request.path]()
         else:
-            response = self._forward(request)
+            answers = (handler(request) for handler in self._dev_handlers)
+            response = next((a for a in answers if a is not None), None) or self._forward(request)
         return response(environ, start_response)
 
     def _health(self) -> Response:

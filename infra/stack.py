@@ -28,6 +28,7 @@ from infra.emulators import (
 )
 from infra.fake_github import FakeGitHub
 from infra.fake_sendgrid import FakeSendGrid
+from infra.fake_webhooks import DEV_RECEIVER_PATH, FakeWebhookReceiver
 from infra.function_env import SETTING_NAMES, own_settings, without_settings
 from infra.gateway import Gateway, GatewayServer
 from infra.ports import free_port
@@ -52,6 +53,7 @@ class StackConfig:
     expiry_queue: str = "upload-expiry"
     email_queue: str = "emails"
     hash_queue: str = "hashes"
+    webhook_queue: str = "webhooks"
     upload_url_ttl_seconds: int = 900
     upload_expiry_grace_seconds: int = 60
     max_event_age_seconds: int = 3600
@@ -84,6 +86,8 @@ class Stack:
         self.log_dir = config.state_dir / "logs"
         self.gateway_port = config.gateway_port
         self.session_signing_key = secrets.token_urlsafe(32)
+        self.webhook_signing_key = secrets.token_urlsafe(32)
+        self.webhook_receiver = FakeWebhookReceiver()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -115,6 +119,7 @@ class Stack:
             self._health_checks(),
             {**dev_mail_pages(self.sendgrid), **dev_github_pages(self.github, self.url)},
             dev_apps={API_PREFIX: self.github},
+            dev_handlers=[self.webhook_receiver],
         )
         self._gateway = GatewayServer(gateway, "127.0.0.1", self.gateway_port)
         self._gateway.start()
@@ -203,6 +208,10 @@ class Stack:
             "HASH_QUEUE": config.hash_queue,
             "HASH_WORKER_URL": self._local_url(self.ports["hash-worker"]) + "/",
             "EMAIL_FROM": "apkdrop <notifications@apkdrop.local>",
+            "WEBHOOK_QUEUE": config.webhook_queue,
+            "WEBHOOK_WORKER_URL": self._local_url(self.ports["webhook-worker"]) + "/",
+            "WEBHOOK_SIGNING_KEY": self.webhook_signing_key,
+            "WEBHOOK_DEV_RECEIVER_URL": self.url + DEV_RECEIVER_PATH,
             "SENDGRID_API_KEY": "SG.local-dev-key",
             "SENDGRID_HOST": self.sendgrid.url,
             # The tasks emulator cannot mint OIDC tokens; production never sets this.
@@ -231,7 +240,7 @@ class Stack:
                 emulator, gcloud_emulator_command(emulator, ports[emulator], config.project)
             )
         location = f"projects/{config.project}/locations/{config.region}"
-        names = (config.expiry_queue, config.email_queue, config.hash_queue)
+        names = (config.expiry_queue, config.email_queue, config.hash_queue, config.webhook_queue)
         queues = [f"{location}/queues/{name}" for name in names]
         self._spawn("tasks", tasks_emulator_command(ports["tasks"], queues))
         self._wait_for("the Pub/Sub emulator", lambda: answers(self._local_url(ports["pubsub"])))

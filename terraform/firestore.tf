@@ -108,6 +108,27 @@ resource "google_firestore_index" "builds_of_project_by_type" {
   }
 }
 
+# GET /v1/webhooks/{id}/deliveries: a hook's deliveries, newest first, paged
+# (firestore_webhooks.HookDeliveryLog.deliveries).
+resource "google_firestore_index" "webhook_deliveries_by_hook" {
+  collection = "webhookDeliveries"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "hookId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "firstAttemptAt"
+    order      = "DESCENDING"
+  }
+  fields {
+    field_path = "eventId"
+    order      = "DESCENDING"
+  }
+}
+
 # Documents that expire: Firestore deletes each one (within about a day) once its expireAt has
 # passed. expireAt is never queried, so it is not indexed either (no write hot-spot on it).
 locals {

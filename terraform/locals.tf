@@ -20,13 +20,13 @@ locals {
   #   timeout_seconds  longest request
   function_needs = {
     application-api = {
-      bucket_roles    = ["roles/storage.objectUser"] # streams uploads in, then moves, hashes or deletes them
-      concurrency     = 1                            # holds up to 32 MiB bodies and 8 MiB chunks
-      enqueues        = ["emails", "hashes"]         # upload notifications, large uploads' hashes
+      bucket_roles    = ["roles/storage.objectUser"]     # streams uploads in, then moves, hashes or deletes them
+      concurrency     = 1                                # holds up to 32 MiB bodies and 8 MiB chunks
+      enqueues        = ["emails", "hashes", "webhooks"] # notifications, large uploads' hashes, webhook events
       firestore       = true
       memory          = "1Gi"
-      secrets         = {}
-      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "hash_queue", "hash_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run"]
+      secrets         = { WEBHOOK_SIGNING_KEY = "webhook-signing-key" } # shows a new hook's secret
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "hash_queue", "hash_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run", "webhook", "webhook_registration", "webhook_queue", "webhook_task"]
       timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
@@ -44,22 +44,22 @@ locals {
       # ranged reads of the APK; customTime on failure; a file arriving for a deleted build
       bucket_roles    = ["apkdropUploadSettler", "apkdropBuildDeleter"]
       concurrency     = 1
-      enqueues        = []
+      enqueues        = ["webhooks"] # build.finished and build.failed events
       firestore       = true
       memory          = "1Gi"
       secrets         = {}
-      settings        = ["core", "bucket", "upload_limit", "event_age", "play_check"]
+      settings        = ["core", "bucket", "upload_limit", "task_auth", "event_age", "play_check", "webhook_queue", "webhook_task"]
       timeout_seconds = 300
     }
     build-upload-expiry = {
       # settles a build whose file came without its event (deletes it if the build was deleted)
       bucket_roles    = ["apkdropUploadSettler", "apkdropBuildDeleter"]
       concurrency     = 4
-      enqueues        = []
+      enqueues        = ["webhooks"] # build.finished and build.failed events
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit", "play_check"]
+      settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit", "play_check", "webhook_queue", "webhook_task"]
       timeout_seconds = 300
     }
     email-worker = {
@@ -101,6 +101,16 @@ locals {
       secrets         = {}
       settings        = ["core", "bucket", "body_limit", "retention_run", "scheduler_auth"]
       timeout_seconds = 540 # one bounded batch (RETENTION_MAX_DELETIONS_PER_RUN)
+    }
+    webhook-worker = {
+      bucket_roles    = ["roles/storage.objectViewer"] # app icons behind signed GET URLs (Slack)
+      concurrency     = 4
+      enqueues        = []
+      firestore       = true
+      memory          = "512Mi"
+      secrets         = { WEBHOOK_SIGNING_KEY = "webhook-signing-key" }
+      settings        = ["core", "bucket", "signing", "task_auth", "body_limit", "public_link", "webhook", "webhook_task"]
+      timeout_seconds = 120 # one POST (WEBHOOK_TIMEOUT_SECONDS, at most 60) and its records
     }
   }
 
@@ -152,7 +162,8 @@ locals {
   # sets, by group: a function gets those of its groups (function_env). Set elsewhere: each
   # signing function's own SIGNING_SERVICE_ACCOUNT_EMAIL (functions.tf) and the secrets
   # (function_needs). Never set in a deployment, being for the local stack and tests only:
-  # SIGNING_CREDENTIALS_FILE, URL_FETCH_LOOPBACK_PORT, DEV_ALLOW_UNAUTHENTICATED_TASKS and the
+  # SIGNING_CREDENTIALS_FILE, URL_FETCH_LOOPBACK_PORT, WEBHOOK_DEV_RECEIVER_URL,
+  # DEV_ALLOW_UNAUTHENTICATED_TASKS and the
   # *_EMULATOR_HOST variables.
   settings_env = {
     application_upload = {
@@ -242,6 +253,18 @@ locals {
     }
     upload_limit = {
       MAX_UPLOAD_BYTES = tostring(var.max_upload_bytes)
+    }
+    webhook = { # and the secret WEBHOOK_SIGNING_KEY
+      WEBHOOK_TIMEOUT_SECONDS = tostring(var.webhook_timeout_seconds)
+    }
+    webhook_queue = {
+      WEBHOOK_QUEUE = google_cloud_tasks_queue.queue["webhooks"].name
+    }
+    webhook_registration = {
+      MAX_WEBHOOKS_PER_ACCOUNT = tostring(var.max_webhooks_per_account)
+    }
+    webhook_task = {
+      WEBHOOK_WORKER_URL = local.function_urls["webhook-worker"]
     }
   }
 

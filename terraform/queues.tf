@@ -6,6 +6,7 @@ locals {
     emails        = var.email_queue         # one task per email, to email-worker
     hashes        = var.hash_queue          # one task per large upload to hash, to hash-worker
     upload-expiry = var.upload_expiry_queue # one task per registered build, to build-upload-expiry
+    webhooks      = var.webhook_queue       # one task per webhook and event, to webhook-worker
   }
 }
 
@@ -28,7 +29,8 @@ resource "google_cloud_tasks_queue" "queue" {
     min_backoff   = "${each.value.min_backoff_seconds}s"
   }
 
-  # Every dispatch and its outcome is logged: task volume is one per build, email or large upload.
+  # Every dispatch and its outcome is logged: task volume is one per build, email, large upload or
+  # webhook event.
   stackdriver_logging_config {
     sampling_ratio = 1.0
   }

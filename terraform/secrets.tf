@@ -5,6 +5,7 @@ locals {
   secrets = {
     sendgrid-api-key    = "SendGrid API key the email worker sends with (SENDGRID_API_KEY)"
     session-signing-key = "Key install-pages signs sign-in sessions with (SESSION_SIGNING_KEY)"
+    webhook-signing-key = "Key webhook secrets derive from (WEBHOOK_SIGNING_KEY), at least 32 characters"
   }
 }
 

@@ -211,6 +211,17 @@ variable "max_upload_bytes" {
   default     = 1073741824
 }
 
+variable "max_webhooks_per_account" {
+  description = "Webhooks one account may register (MAX_WEBHOOKS_PER_ACCOUNT); one more answers 409."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.max_webhooks_per_account >= 1 && var.max_webhooks_per_account <= 1000
+    error_message = "max_webhooks_per_account must be between 1 and 1000."
+  }
+}
+
 variable "play_min_target_sdk" {
   description = "Play's minimum targetSdkVersion (PLAY_MIN_TARGET_SDK): an APK targeting less fails the target_sdk Play-readiness check (a warning, never a refusal)."
   type        = number
@@ -368,5 +379,29 @@ variable "url_fetch_total_timeout_seconds" {
   validation {
     condition     = var.url_fetch_total_timeout_seconds > 0
     error_message = "url_fetch_total_timeout_seconds must be positive."
+  }
+}
+
+variable "webhook_queue" {
+  description = "Rate and retry settings of the webhooks queue (Cloud Tasks): a 429, a 5xx, a timeout or a connection failure is retried with this backoff, up to max_attempts."
+  type = object({
+    max_attempts              = optional(number, 8)
+    max_backoff_seconds       = optional(number, 3600)
+    max_concurrent_dispatches = optional(number, 10)
+    max_dispatches_per_second = optional(number, 5)
+    min_backoff_seconds       = optional(number, 10)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "webhook_timeout_seconds" {
+  description = "Longest webhook POST, connection to answer (WEBHOOK_TIMEOUT_SECONDS); a slower receiver is retried."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.webhook_timeout_seconds > 0 && var.webhook_timeout_seconds <= 60
+    error_message = "webhook_timeout_seconds must be more than 0 and at most 60."
   }
 }

@@ -55,14 +55,18 @@ from apkdrop.settings import (
     InstallPagesSettings,
     RetentionSweeperSettings,
     SignInSettings,
+    WebhookWorkerSettings,
 )
 from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import Clock, utc_now
+from apkdrop.webhooks.models import Delivery, DeliveryState, EventType, Hook
+from apkdrop.webhooks.sender import HookSender
 
 BUCKET = "apkdrop-test-uploads"
 HASH_WORKER_URL = "https://hash.example.test/"
 EXPIRY_URL = "https://expiry.example.test/expire"
 SWEEPER_URL = "https://retention-sweeper.example.test/"
+WEBHOOK_WORKER_URL = "https://webhooks.example.test/deliver"
 
 
 class FakeAccounts:
@@ -698,7 +702,7 @@ class FakeResolver:
     def __call__(self, host: str, port: int) -> list[str]:
         self.calls.append((host, port))
         if host not in self.names:
-            raise InvalidRequest(f"apkUrl host {host!r} does not resolve")  # as system_resolver
+            raise InvalidRequest(f"host {host!r} does not resolve")  # as system_resolver
         return list(self.names[host])
 
 
@@ -810,6 +814,98 @@ class FakeDeliveries:
         self.deliveries[delivery_id] = {"status": "retry", "releasedAt": utc_now()}
 
 
+class FakeHookStore:
+    """An account's webhooks, like `firestore_webhooks.HookStore`."""
+
+    def __init__(self) -> None:
+        self.hooks: dict[str, Hook] = {}
+
+    def add_hook(self, hook: Hook, max_hooks: int) -> bool:
+        if len(self.hooks_of_account(hook.accountId)) >= max_hooks:
+            return False
+        if hook.id in self.hooks:
+            raise Conflict(f"hook {hook.id} exists")  # as Firestore's create
+        self.hooks[hook.id] = hook
+        return True
+
+    def hooks_of_account(self, account_id: str) -> list[Hook]:
+        hooks = [hook for hook in self.hooks.values() if hook.accountId == account_id]
+        return sorted(hooks, key=lambda hook: (hook.createdAt, hook.id))
+
+    def get_hook(self, hook_id: str) -> Hook | None:
+        return self.hooks.get(hook_id)
+
+    def delete_hook(self, hook: Hook) -> None:
+        self.hooks.pop(hook.id, None)
+
+
+class FakeHookDeliveries:
+    """Each (hook, event)'s delivery record, like `firestore_webhooks.HookDeliveryLog`."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def claim(
+        self,
+        delivery_id: str,
+        hook_id: str,
+        event: tuple[str, EventType],
+        lease: datetime.timedelta,
+        now: datetime.datetime,
+    ) -> Claim:
+        current = self.records.get(delivery_id)
+        if current is not None:
+            if current["state"] in (DeliveryState.DELIVERED, DeliveryState.FAILED):
+                return Claim.DONE
+            if current["state"] == DeliveryState.SENDING and current["leaseUntil"] > now:
+                return Claim.BUSY
+        event_id, event_type = event
+        record = current or {
+            "hookId": hook_id,
+            "eventId": event_id,
+            "eventType": event_type,
+            "firstAttemptAt": now,
+        }
+        record.update(
+            state=DeliveryState.SENDING,
+            attempts=record.get("attempts", 0) + 1,
+            lastAttemptAt=now,
+            leaseUntil=now + lease,
+        )
+        self.records[delivery_id] = record
+        return Claim.CLAIMED
+
+    def finish(
+        self,
+        delivery_id: str,
+        state: DeliveryState,
+        status_code: int | None,
+        error: str | None,
+        now: datetime.datetime,
+    ) -> None:
+        record = self.records[delivery_id]  # Firestore's update fails on a missing document
+        record.update(state=state, statusCode=status_code, lastError=error)
+        if state is DeliveryState.DELIVERED:
+            record["deliveredAt"] = now
+
+    def deliveries(
+        self, hook_id: str, limit: int, after: TimeCursor | None
+    ) -> tuple[list[Delivery], TimeCursor | None]:
+        found = sorted(
+            (
+                Delivery.model_validate(record)
+                for record in self.records.values()
+                if record["hookId"] == hook_id
+            ),
+            key=Delivery.cursor,
+            reverse=True,
+        )
+        if after is not None:
+            found = [delivery for delivery in found if delivery.cursor() < after]
+        page = found[:limit]
+        return page, page[-1].cursor() if len(found) > limit else None
+
+
 class FakeMailer:
     """Records every email instead of sending it."""
 
@@ -829,6 +925,7 @@ class AllSettings(
     InstallPagesSettings,
     RetentionSweeperSettings,
     HashWorkerSettings,
+    WebhookWorkerSettings,
 ):
     """Every function's settings in one class: its Dependencies suit every service."""
 
@@ -855,6 +952,9 @@ def make_settings(**overrides: Any) -> AllSettings:
         "retention_scheduler_service_account": "scheduler@apkdrop-test.iam.gserviceaccount.com",
         "hash_queue": "hashes",
         "hash_worker_url": HASH_WORKER_URL,
+        "webhook_queue": "webhooks",
+        "webhook_worker_url": WEBHOOK_WORKER_URL,
+        "webhook_signing_key": "a-test-key-for-webhook-secrets-0123456789",
     }
     values.update(overrides)
     return AllSettings(**values)
@@ -947,6 +1047,10 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
         "sessions": FakeSessions(clock),
         "audit": FakeAuditLog(),
         "downloads": FakeDownloadLog(applications),
+        "webhooks": FakeHookStore(),
+        "webhook_deliveries": FakeHookDeliveries(),
+        "webhook_queue": FakeScheduler(),
+        "webhook_sender": HookSender.from_settings(settings, FakeResolver()),
         "clock": clock,
     }
     # Only what Dependencies declares, so a field being added or removed elsewhere breaks nothing.

@@ -18,6 +18,7 @@ from apkdrop.downloads.ports import DownloadLog
 from apkdrop.install_pages.ports import SessionRepository, TokenRepository
 from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.timeutil import Clock, utc_now
+from apkdrop.webhooks.ports import DeliveryRecords, HookRepository, HookSender
 
 if TYPE_CHECKING:  # httpx is only imported by the function that fetches apkUrl
     from apkdrop.applications.url_fetch import UrlFetcher
@@ -45,4 +46,8 @@ class Dependencies(Generic[S]):
     sessions: SessionRepository
     audit: AuditLog
     downloads: DownloadLog
+    webhooks: HookRepository
+    webhook_deliveries: DeliveryRecords
+    webhook_queue: Scheduler
+    webhook_sender: HookSender
     clock: Clock = utc_now

@@ -37,6 +37,7 @@ from apkdrop.ids import PROJECT_NAME
 from apkdrop.paging import DEFAULT_PAGE_SIZE
 from apkdrop.retention.models import RetentionAnswer, RetentionPolicy
 from apkdrop.settings import PagingSettings
+from apkdrop.webhooks.models import DeliveryPage, HookCreatedAnswer, HookList, HookRequest
 
 VERSION = "1.0.0"
 # JSON Schema patterns search; the API matches whole names.
@@ -91,6 +92,7 @@ class Operation:
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
     parameters: list[dict] = field(default_factory=list)
+    status: int = 200  # of `answer`
 
 
 def _path_parameter(name: str, schema: dict, description: str) -> dict:
@@ -125,6 +127,7 @@ ID = {"type": "integer", "minimum": 1}
 APP_ID = _path_parameter("appId", {"type": "string"}, "the app's id")
 BUILD_ID = _path_parameter("buildId", ID, "the build's id")
 CONTEXT_ID = _path_parameter("contextId", ID, "the context's id")
+HOOK_ID = _path_parameter("hookId", {"type": "string"}, "the webhook's id")
 VERSION_LABEL = _path_parameter("version", {"type": "string"}, "the version: 3.0 (or 3)")
 BUILDS = "/api/v1/projects/{projectName}"
 OPERATIONS = [
@@ -289,6 +292,32 @@ OPERATIONS = [
         (401, 403),
         parameters=PAGING,
     ),
+    Operation(
+        "post",
+        "/v1/webhooks",
+        "Register a webhook; its secret is shown only in this answer (admin keys)",
+        HookCreatedAnswer,
+        (400, 401, 403, 404, 409),
+        body=HookRequest,
+        status=201,
+    ),
+    Operation("get", "/v1/webhooks", "The account's webhooks (admin keys)", HookList, (401, 403)),
+    Operation(
+        "delete",
+        "/v1/webhooks/{hookId}",
+        "Delete a webhook (admin keys)",
+        None,
+        (401, 403, 404),
+        parameters=[HOOK_ID],
+    ),
+    Operation(
+        "get",
+        "/v1/webhooks/{hookId}/deliveries",
+        "A webhook's deliveries, newest first (admin keys)",
+        DeliveryPage,
+        (401, 403, 404),
+        parameters=[HOOK_ID, *PAGING],
+    ),
 ]
 REDIRECT = {
     "description": "Found: the file, at a signed URL",
@@ -299,7 +328,7 @@ ERROR_DESCRIPTIONS = {
     401: "Missing or invalid API key",
     403: "This API key may only upload; use an admin key",
     404: "Unknown (or another account's) resource",
-    409: "Conflicts with an existing app, or a deleted context",
+    409: "Conflicts with an existing app, a deleted context, or the webhooks cap",
     413: "Too large for one request: use /v1/application/uploads",
     429: "Rate limit exceeded (see Retry-After)",
     503: "A Google service failed; retry after Retry-After",
@@ -319,7 +348,7 @@ def openapi_document() -> dict:
         if op.redirects:
             responses = {"302": REDIRECT}
         elif op.answer:
-            responses = {"200": _content(op.answer, "OK")}
+            responses = {str(op.status): _content(op.answer, "OK")}
         else:
             responses = {"204": {"description": "Done"}}
         # 400: any request can be malformed (the front end refuses bad headers); 503: outages.

@@ -236,6 +236,34 @@ class SchedulerAuthSettings(SettingsGroup):
         return self
 
 
+class WebhookSettings(SettingsGroup):
+    """Webhook URLs, and the key their secrets derive from (application-api shows a hook's
+    secret once, webhook-worker signs with it)."""
+
+    # Secret Manager in production. A hook's secret is HMAC(key, hook id), so none is stored.
+    webhook_signing_key: SecretStr | None = Field(default=None, min_length=32)
+    # One delivery's whole POST (connect, send, answer); a slower receiver is retried.
+    webhook_timeout_seconds: PositiveFloat = Field(default=10.0, le=60)
+    # Local stack only: hooks may reach exactly {this URL}{name}, and nothing else.
+    webhook_dev_receiver_url: HttpUrl | None = None
+
+
+class WebhookRegistrationSettings(SettingsGroup):
+    max_webhooks_per_account: PositiveInt = Field(default=20, le=1000)
+
+
+class WebhookQueueSettings(SettingsGroup):
+    """The Cloud Tasks queue of webhook deliveries, one task per hook and event."""
+
+    webhook_queue: str = Field(min_length=1)
+
+
+class WebhookTaskSettings(SettingsGroup):
+    """Where webhook tasks go: the worker's URL, which is also the audience it checks."""
+
+    webhook_worker_url: HttpUrl
+
+
 # One class per function of routes.json. Each lists its groups in the order above, so that a
 # class of several functions' groups (the tests' one) has a consistent method order.
 
@@ -255,9 +283,17 @@ class BuildApiSettings(
 
 
 class BuildFinalizedSettings(
-    CoreSettings, BucketSettings, UploadLimitSettings, EventAgeSettings, PlayCheckSettings
+    CoreSettings,
+    BucketSettings,
+    UploadLimitSettings,
+    TaskAuthSettings,
+    EventAgeSettings,
+    PlayCheckSettings,
+    WebhookQueueSettings,
+    WebhookTaskSettings,
 ):
-    """build-finalized: reads the uploaded APK; it signs nothing and answers no request."""
+    """build-finalized: reads the uploaded APK, and queues its build's webhook events; it
+    signs nothing and answers no request."""
 
 
 class BuildUploadExpirySettings(
@@ -268,8 +304,11 @@ class BuildUploadExpirySettings(
     TaskAuthSettings,
     BodyLimitSettings,
     PlayCheckSettings,
+    WebhookQueueSettings,
+    WebhookTaskSettings,
 ):
-    """build-upload-expiry: a task handler that settles or fails a build; it signs nothing."""
+    """build-upload-expiry: a task handler that settles or fails a build (and queues its
+    webhook events); it signs nothing."""
 
 
 class ApplicationApiSettings(
@@ -290,9 +329,14 @@ class ApplicationApiSettings(
     PlayCheckSettings,
     RetentionPolicySettings,
     RetentionRunSettings,
+    WebhookSettings,
+    WebhookRegistrationSettings,
+    WebhookQueueSettings,
+    WebhookTaskSettings,
 ):
     """application-api: uploads, large-upload URLs, magic links, upload emails' tasks, the
-    paged audit trail and download record, and retention policies (keepLatest after uploads)."""
+    paged audit trail and download record, retention policies (keepLatest after uploads) and
+    webhooks (with their events' tasks)."""
 
 
 class EmailWorkerSettings(
@@ -334,6 +378,20 @@ class RetentionSweeperSettings(
     """retention-sweeper: Cloud Scheduler's target, deleting what retention policies expire."""
 
 
+class WebhookWorkerSettings(
+    CoreSettings,
+    BucketSettings,
+    SigningSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+    PublicLinkSettings,
+    WebhookSettings,
+    WebhookTaskSettings,
+):
+    """webhook-worker: a task handler that signs and POSTs one event to one hook (icons
+    behind signed URLs in Slack messages)."""
+
+
 FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "build-api": BuildApiSettings,
     "build-finalized": BuildFinalizedSettings,
@@ -343,4 +401,5 @@ FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "install-pages": InstallPagesSettings,
     "retention-sweeper": RetentionSweeperSettings,
     "hash-worker": HashWorkerSettings,
+    "webhook-worker": WebhookWorkerSettings,
 }

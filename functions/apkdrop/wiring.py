@@ -32,15 +32,18 @@ from apkdrop.settings import (
     MailSettings,
     SigningSettings,
     TaskAuthSettings,
+    WebhookQueueSettings,
+    WebhookSettings,
 )
+from apkdrop.webhooks.ports import DeliveryRecords, HookRepository, HookSender
 
 if TYPE_CHECKING:
     from apkdrop.applications.url_fetch import UrlFetcher
 
 FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
     "build-api": frozenset({"accounts", "audit", "builds", "bucket", "expiry_queue"}),
-    "build-finalized": frozenset({"builds", "bucket"}),
-    "build-upload-expiry": frozenset({"builds", "bucket"}),
+    "build-finalized": frozenset({"builds", "bucket", "webhooks", "webhook_queue"}),
+    "build-upload-expiry": frozenset({"builds", "bucket", "webhooks", "webhook_queue"}),
     "application-api": frozenset(
         {
             "accounts",
@@ -52,6 +55,10 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
             "hash_queue",
             "rate_limits",
             "url_fetcher",
+            "webhooks",
+            "webhook_deliveries",
+            "webhook_queue",
+            "webhook_sender",
         }
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
@@ -68,6 +75,7 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
         }
     ),
     "retention-sweeper": frozenset({"applications", "audit", "bucket"}),
+    "webhook-worker": frozenset({"bucket", "webhooks", "webhook_deliveries", "webhook_sender"}),
 }
 
 
@@ -165,7 +173,8 @@ def _rate_limits(clients: Clients) -> WindowCounter:
 
 
 def _url_fetcher(clients: Clients) -> "UrlFetcher":
-    from apkdrop.applications.url_fetch import UrlFetcher, system_resolver
+    from apkdrop.applications.url_fetch import UrlFetcher
+    from apkdrop.url_guard import system_resolver
 
     return UrlFetcher.from_settings(clients.group(ApplicationUploadSettings), system_resolver)
 
@@ -214,6 +223,29 @@ def _downloads(clients: Clients) -> DownloadLog:
     return DownloadJournal(clients.firestore)
 
 
+def _webhooks(clients: Clients) -> HookRepository:
+    from apkdrop.adapters.firestore_webhooks import HookStore
+
+    return HookStore(clients.firestore)
+
+
+def _webhook_deliveries(clients: Clients) -> DeliveryRecords:
+    from apkdrop.adapters.firestore_webhooks import HookDeliveryLog
+
+    return HookDeliveryLog(clients.firestore)
+
+
+def _webhook_queue(clients: Clients) -> Scheduler:
+    return _task_queue(clients, clients.group(WebhookQueueSettings).webhook_queue)
+
+
+def _webhook_sender(clients: Clients) -> HookSender:
+    from apkdrop.url_guard import system_resolver
+    from apkdrop.webhooks.sender import HookSender
+
+    return HookSender.from_settings(clients.group(WebhookSettings), system_resolver)
+
+
 ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "accounts": _accounts,
     "builds": _builds,
@@ -230,6 +262,10 @@ ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "sessions": _sessions,
     "audit": _audit,
     "downloads": _downloads,
+    "webhooks": _webhooks,
+    "webhook_deliveries": _webhook_deliveries,
+    "webhook_queue": _webhook_queue,
+    "webhook_sender": _webhook_sender,
 }
 
 

@@ -44,6 +44,8 @@ MINIMAL_ENVIRONMENT = {
     "EMAIL_FROM": "apkdrop <notifications@apkdrop.example.test>",
     "RETENTION_SWEEPER_URL": "https://retention-sweeper.example.test/",
     "RETENTION_SCHEDULER_SERVICE_ACCOUNT": "scheduler@apkdrop-test.iam.gserviceaccount.com",
+    "WEBHOOK_QUEUE": "webhooks",
+    "WEBHOOK_WORKER_URL": "https://webhook-worker.example.test/",
 }
 
 

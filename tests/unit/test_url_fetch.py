@@ -9,14 +9,9 @@ import pytest
 
 from apkdrop.applications import url_fetch
 from apkdrop.applications.download_pace import DownloadPace
-from apkdrop.applications.url_fetch import (
-    MAX_REDIRECTS,
-    Target,
-    UrlFetcher,
-    is_public,
-    system_resolver,
-)
+from apkdrop.applications.url_fetch import MAX_REDIRECTS, UrlFetcher
 from apkdrop.errors import InvalidRequest
+from apkdrop.url_guard import DENIED_NETWORKS, Target, is_public, system_resolver
 from tests.fakes import FakeResolver, FakeWeb, make_settings
 
 PRIVATE = "apkUrl points to a private or reserved address"
@@ -313,7 +308,7 @@ def test_ranges_is_global_lets_through_are_refused(address: str) -> None:
 
 @pytest.mark.parametrize("network", DENIED_RANGES)
 def test_the_denied_ranges_are_the_ones_listed(network: str) -> None:
-    assert ipaddress.ip_network(network) in url_fetch.DENIED_NETWORKS
+    assert ipaddress.ip_network(network) in DENIED_NETWORKS
 
 
 @pytest.mark.parametrize(
@@ -351,7 +346,9 @@ def test_system_resolver_failure_is_a_client_error(
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     with pytest.raises(InvalidRequest) as caught:
         system_resolver("nowhere.example", 80)
-    assert caught.value.detail == "apkUrl host 'nowhere.example' does not resolve"
+    assert (
+        caught.value.detail == "host 'nowhere.example' does not resolve"
+    )  # check_url names the URL
 
 
 # --- download, over httpx.MockTransport ---------------------------------------------------------

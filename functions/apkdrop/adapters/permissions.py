@@ -115,6 +115,15 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     # firestore_downloads.DownloadJournal
     "DownloadJournal.record": ENTITY_CREATE | ENTITY_UPDATE,  # the event, the version's count
     "DownloadJournal.newest": ENTITY_LIST,
+    # firestore_webhooks.HookStore: the hook and its account's count, in one transaction
+    "HookStore.add_hook": ENTITY_GET | ENTITY_UPSERT,
+    "HookStore.hooks_of_account": ENTITY_LIST,
+    "HookStore.get_hook": ENTITY_GET,
+    "HookStore.delete_hook": ENTITY_GET | ENTITY_UPSERT | ENTITY_DELETE,
+    # firestore_webhooks.HookDeliveryLog
+    "HookDeliveryLog.claim": ENTITY_GET | ENTITY_UPSERT,
+    "HookDeliveryLog.finish": ENTITY_UPDATE,
+    "HookDeliveryLog.deliveries": ENTITY_LIST,
     # sendgrid_mail.SendGridMailer
     "SendGridMailer.send": NO_GOOGLE_CALL,
 }

@@ -20,6 +20,7 @@ from apkdrop.openapi import openapi_document
 from apkdrop.request_body import BodyLimit
 from apkdrop.retention import api as retention_api
 from apkdrop.settings import ApplicationApiSettings
+from apkdrop.webhooks import api as webhooks_api
 
 MAX_FORM_FIELD_BYTES = 128 * 1024  # the largest text field, releaseNotes, is 16,384 characters
 MAX_FORM_PARTS = 200
@@ -46,6 +47,7 @@ ROUTES = route_map(
     *downloads_api.RULES,
     *retention_api.RULES,
     Rule("/v1/audit", methods=["GET"], endpoint="list_events"),
+    *webhooks_api.RULES,
 )
 
 
@@ -131,6 +133,7 @@ VIEWS = (
     | downloads_api.VIEWS
     | management_api.VIEWS
     | retention_api.VIEWS
+    | webhooks_api.VIEWS
 )
 
 

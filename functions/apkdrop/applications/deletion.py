@@ -8,7 +8,7 @@ delete completes it; one without them is gone already (404).
 
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.access_changes import version_number
-from apkdrop.applications.models import Application
+from apkdrop.applications.models import Application, Version
 from apkdrop.applications.queries import owned_app
 from apkdrop.audit.models import AuditAction
 from apkdrop.audit.service import record
@@ -16,32 +16,45 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 from apkdrop.links import application_path, version_path
 from apkdrop.retention.models import RETENTION_ACTOR
+from apkdrop.settings import ApplicationApiSettings
+from apkdrop.webhooks import events
 
 
-def delete_version(deps: Dependencies[object], caller: Caller, app_id: str, version: str) -> None:
+def delete_version(
+    deps: Dependencies[ApplicationApiSettings], caller: Caller, app_id: str, version: str
+) -> None:
     """The app's latest pointer (magicLink) moves to the newest remaining version; numbers of
     the others never change, and the deleted one is never given again."""
     app = owned_app(deps, caller, app_id)
     number = version_number(app_id, version)
     store = deps.applications
+    found = store.get_version(app.id, number)  # what its version.deleted event shows
     tombstone = store.delete_version(app.id, number, caller.email, deps.clock())
     if tombstone is None or not tombstone.pendingObjects:
         raise NotFound(f"Application {app_id} has no version {version}")
     _delete_objects(deps, tombstone.pendingObjects)
     store.finish_version_deletion(app.id, number)
     record(deps, caller, AuditAction.DELETE, version_path(app.id, number))
+    if found is not None:  # None: a retry finishing an earlier deletion, which emitted nothing
+        events.version_deleted(deps, *found)
 
 
-def delete_application(deps: Dependencies[object], caller: Caller, app_id: str) -> None:
+def delete_application(
+    deps: Dependencies[ApplicationApiSettings], caller: Caller, app_id: str
+) -> None:
     """Every version's files, then the app: its links answer 410, and its package is released
     so a later upload of it creates a new app. `app_id` is one `checked_app_id` let through."""
     store = deps.applications
     app = store.get_app(app_id)
+    remaining: list[
+        tuple[Application, Version]
+    ] = []  # a retry finishing an earlier deletion emits nothing
     if app is None:
         tombstone = store.deleted_app(app_id)
         if tombstone is not None and not tombstone.pendingObjects:
             tombstone = None  # deleted and done
     elif app.accountId == caller.id:
+        remaining = [(app, version) for version in store.versions(app.id)]  # their events
         tombstone = store.delete_app(app.id, caller.email, deps.clock())
     else:
         tombstone = None
@@ -50,6 +63,8 @@ def delete_application(deps: Dependencies[object], caller: Caller, app_id: str) 
     _delete_objects(deps, tombstone.pendingObjects)
     store.finish_app_deletion(tombstone.id)
     record(deps, caller, AuditAction.DELETE, application_path(tombstone.id))
+    for deleted in remaining:
+        events.version_deleted(deps, *deleted)
 
 
 def delete_version_by_retention(

@@ -29,6 +29,7 @@ from apkdrop.notifications.models import Notification, NotificationState
 from apkdrop.retention import enforcement as retention
 from apkdrop.settings import ApplicationApiSettings
 from apkdrop.shared_models import StorageObject
+from apkdrop.webhooks import events
 
 
 class UploadSession:
@@ -98,6 +99,8 @@ class UploadSession:
         # The version is published: a queue outage is reported, not an upload failure.
         if recipients and not queue_upload_email(self._deps, app, version):
             warnings.append("The notification email could not be queued")
+        if not events.version_created(self._deps, app, version):
+            warnings.append("Webhook deliveries could not be queued")
         return UploadAnswer(
             data=self._answer(app, version),
             warnings=form.warnings + warnings + failure_lines(version.checks),

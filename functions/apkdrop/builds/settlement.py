@@ -17,6 +17,7 @@ from apkdrop.ids import parse_id
 from apkdrop.logs import log_fields
 from apkdrop.settings import BuildFinalizedSettings, BuildUploadExpirySettings
 from apkdrop.shared_models import StorageObject
+from apkdrop.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def settle_upload(
         return build
     if build.settled_by_object:
         record_pairing(deps, build)  # a retry after the pairing's write failed
+        events.build_settled(deps, build)  # or after its events could not be queued
         return build
     outcome = _inspection_outcome(deps, build, uploaded)
     if outcome["uploadState"] == UploadState.FAILED.value:
@@ -91,6 +93,7 @@ def settle_upload(
     )
     if settled is not None:
         record_pairing(deps, settled)
+        events.build_settled(deps, settled)
     return settled
 
 
@@ -104,7 +107,10 @@ def expire_upload(deps: Dependencies[SettlingSettings], build_id: int) -> Stored
     if build is not None and build.uploadState is UploadState.DELETED:
         _discard(deps, build, build.objectName)
         return build
-    if build is None or build.uploadState is not UploadState.UPLOADING:
+    if build is None:
+        return None
+    if build.uploadState is not UploadState.UPLOADING:
+        events.build_settled(deps, build)  # again, if a failure kept them from being queued
         return build
     uploaded = deps.bucket.find_object(build.objectName)
     if uploaded is not None:
@@ -120,7 +126,10 @@ def expire_upload(deps: Dependencies[SettlingSettings], build_id: int) -> Stored
             "dateSettled": deps.clock(),
         }
 
-    return deps.builds.update_build(build_id, fail)
+    failed = deps.builds.update_build(build_id, fail)
+    if failed is not None:
+        events.build_settled(deps, failed)
+    return failed
 
 
 def _discard(deps: Dependencies[object], build: StoredBuild, object_name: str) -> None:

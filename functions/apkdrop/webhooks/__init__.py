@@ -1,0 +1,1 @@
+"""Webhooks: hooks an account registers, the events they receive, and their signed delivery."""
