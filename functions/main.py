@@ -18,6 +18,7 @@ from apkdrop.settings import (
     BuildApiSettings,
     BuildFinalizedSettings,
     BuildUploadExpirySettings,
+    BundleConverterSettings,
     EmailWorkerSettings,
     HashWorkerSettings,
     InstallPagesSettings,
@@ -33,6 +34,7 @@ BUILD_UPLOAD_EXPIRY = Function("build-upload-expiry", BuildUploadExpirySettings)
 EMAIL_WORKER = Function("email-worker", EmailWorkerSettings)
 RETENTION_SWEEPER = Function("retention-sweeper", RetentionSweeperSettings)
 HASH_WORKER = Function("hash-worker", HashWorkerSettings)
+BUNDLE_CONVERTER = Function("bundle-converter", BundleConverterSettings)
 
 # Entry point -> its function. Cloud Functions sets FUNCTION_TARGET to the entry point an
 # instance serves (functions-framework --target does too): a misconfigured deployment fails
@@ -46,6 +48,7 @@ ENTRY_POINTS = {
     "send_email": EMAIL_WORKER,
     "sweep_retention": RETENTION_SWEEPER,
     "hash_apk": HASH_WORKER,
+    "convert_bundle": BUNDLE_CONVERTER,
 }
 if (served := ENTRY_POINTS.get(os.environ.get("FUNCTION_TARGET", ""))) is not None:
     logs.configure(served.settings.log_level)
@@ -126,3 +129,11 @@ def hash_apk(request: flask.Request) -> flask.Response:
     from apkdrop.applications import hash_worker
 
     return hash_worker.handle(request, HASH_WORKER.dependencies)
+
+
+@functions_framework.http
+def convert_bundle(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: builds and stores an App Bundle's universal APK, once."""
+    from apkdrop.conversions import worker
+
+    return worker.handle(request, BUNDLE_CONVERTER.dependencies)

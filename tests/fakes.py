@@ -37,6 +37,7 @@ from apkdrop.audit.models import AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
 from apkdrop.builds.ports import Bucket
 from apkdrop.channels import DEFAULT_CHANNEL
+from apkdrop.conversions.models import Conversion, ConversionState
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads.models import DownloadEvent
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, ObjectGone
@@ -50,6 +51,7 @@ from apkdrop.settings import (
     BuildApiSettings,
     BuildFinalizedSettings,
     BuildUploadExpirySettings,
+    BundleConverterSettings,
     EmailWorkerSettings,
     HashWorkerSettings,
     InstallPagesSettings,
@@ -61,6 +63,7 @@ from apkdrop.timeutil import Clock, utc_now
 
 BUCKET = "apkdrop-test-uploads"
 HASH_WORKER_URL = "https://hash.example.test/"
+CONVERTER_URL = "https://bundle-converter.example.test/"
 EXPIRY_URL = "https://expiry.example.test/expire"
 SWEEPER_URL = "https://retention-sweeper.example.test/"
 
@@ -460,6 +463,17 @@ class FakeApplicationStore:
         self.version_docs[app_id][number]["sha256"] = sha256
         return True
 
+    def record_conversion(
+        self, app_id: str, number: int, generation: int, conversion: Conversion
+    ) -> bool:
+        version = self._live_version(app_id, number)
+        if version is None or version.objectGeneration != generation:
+            return False
+        if version.conversion is None or version.conversion.state != ConversionState.PENDING:
+            return False
+        self.version_docs[app_id][number]["conversion"] = conversion.model_dump(mode="json")
+        return True
+
     def apps_of_account(self, account_id: str) -> list[Application]:
         apps = [Application.model_validate(a) for a in self.apps.values() if not is_tombstone(a)]
         mine = [app for app in apps if app.accountId == account_id]
@@ -829,6 +843,7 @@ class AllSettings(
     InstallPagesSettings,
     RetentionSweeperSettings,
     HashWorkerSettings,
+    BundleConverterSettings,
 ):
     """Every function's settings in one class: its Dependencies suit every service."""
 
@@ -855,6 +870,8 @@ def make_settings(**overrides: Any) -> AllSettings:
         "retention_scheduler_service_account": "scheduler@apkdrop-test.iam.gserviceaccount.com",
         "hash_queue": "hashes",
         "hash_worker_url": HASH_WORKER_URL,
+        "bundle_conversion_queue": "bundle-conversions",
+        "bundle_converter_url": CONVERTER_URL,
     }
     values.update(overrides)
     return AllSettings(**values)
@@ -941,6 +958,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
         "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
         "hash_queue": FakeScheduler(),
+        "conversion_queue": FakeScheduler(),
         "deliveries": FakeDeliveries(clock),
         "mailer": FakeMailer(),
         "sign_in_tokens": FakeSignInTokens(clock),
