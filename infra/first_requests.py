@@ -69,4 +69,11 @@ def first_request(entry_point: str, bucket: str) -> FirstRequest:
             },
             expect={"task": "sha256-no-such-app-1", "outcome": "gone"},
         ),
+        "convert_bundle": FirstRequest(
+            "POST",
+            "/",
+            200,
+            json={"appId": "no-such-app", "versionNumber": 1, "generation": 1},
+            expect={"task": "universal-apk-no-such-app-1", "outcome": "gone"},
+        ),
     }[entry_point]

@@ -23,7 +23,6 @@ from apkdrop.apk_inspection import inspect_apk
 from apkdrop.applications import deletion, queries
 from apkdrop.applications.models import UploadAnswer
 from apkdrop.conversions import bundletool
-from apkdrop.conversions.models import ConversionState
 from apkdrop.conversions.queueing import NOT_QUEUED
 from apkdrop.conversions.service import NO_KEYSTORE
 from apkdrop.dependencies import Dependencies
@@ -224,7 +223,11 @@ def test_a_queue_outage_records_the_failure_and_warns(
 
     monkeypatch.setattr(queue(deps), "schedule", down)
     answer = upload(deps, ALICE, bundle())
-    assert conversion(deps, answer) == {"state": "FAILED", "reason": NOT_QUEUED, "universalApk": None}
+    assert conversion(deps, answer) == {
+        "state": "FAILED",
+        "reason": NOT_QUEUED,
+        "universalApk": None,
+    }
     assert "The universal APK could not be queued: testers get the bundle only" in answer.warnings
 
 

@@ -22,7 +22,12 @@ from tests.iam_roles import PREDEFINED_ROLES
 from tests.terraform_hcl import FUNCTIONS, ROUTES, deployed_functions, local, resource
 
 # The Dependencies fields that hold a TaskQueue, and the key of local.queues each one is for.
-QUEUE_OF_FIELD = {"expiry_queue": "upload-expiry", "email_queue": "emails", "hash_queue": "hashes"}
+QUEUE_OF_FIELD = {
+    "expiry_queue": "upload-expiry",
+    "email_queue": "emails",
+    "hash_queue": "hashes",
+    "conversion_queue": "bundle-conversions",
+}
 CUSTOM_ROLE = "google_project_iam_custom_role"
 
 

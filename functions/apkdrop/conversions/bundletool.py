@@ -53,10 +53,13 @@ def build_universal_apk(
 def _extract(apks: Path, work: Path) -> Path:
     target = work / UNIVERSAL_ENTRY
     try:
-        with zipfile.ZipFile(apks) as archive, archive.open(UNIVERSAL_ENTRY) as source:
-            with target.open("wb") as out:
-                while chunk := source.read(1024**2):
-                    out.write(chunk)
+        with (
+            zipfile.ZipFile(apks) as archive,
+            archive.open(UNIVERSAL_ENTRY) as source,
+            target.open("wb") as out,
+        ):
+            while chunk := source.read(1024**2):
+                out.write(chunk)
     except (KeyError, zipfile.BadZipFile) as exc:
         raise ConversionFailed("bundletool made no universal APK") from exc
     finally:
