@@ -59,7 +59,8 @@ def settings() -> dict:
 
 @pytest.fixture
 def deps(settings: dict) -> Dependencies:
-    return fake_dependencies(**{"distribution_keystore": keystore_secret()} | settings)
+    defaults = {"distribution_keystore": keystore_secret(), "session_signing_key": "k" * 40}
+    return fake_dependencies(**defaults | settings)
 
 
 def keystore_secret(**changes: str) -> SecretStr:
@@ -259,3 +260,77 @@ def test_an_apk_built_for_a_version_deleted_meanwhile_is_deleted_again(
     monkeypatch.setattr(store, "record_conversion", deleted_first)
     assert convert(deps, worker, answer) == "changed"
     assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+
+
+# --- the install page ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pages(load) -> FlaskClient:
+    return load("install_pages")
+
+
+def page_of(pages: FlaskClient, answer: UploadAnswer) -> str:
+    response = pages.get(f"/app/{answer.data.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_page_serves_the_universal_apk_and_keeps_the_bundle_as_a_link(
+    deps: Dependencies, worker: FlaskClient, pages: FlaskClient
+) -> None:
+    answer = upload(deps, ALICE, bundle(), accessType="PUBLIC")
+    convert(deps, worker, answer)
+    page = page_of(pages, answer)
+    universal = conversion(deps, answer)["universalApk"]["objectName"]
+    (version,) = deps.applications.versions(answer.data.id)
+
+    assert ">Download APK</a>" in page
+    assert f'id="distribution-signer">{distribution()[1].sha256}</code>' in page
+    assert "uninstall this build before installing one from Google Play" in page
+    assert 'id="bundle-download"' in page
+
+    pages.get(f"/app/{answer.data.id}/download?version=1.0")
+    pages.get(f"/app/{answer.data.id}/download?version=1.0&file=aab")
+    served = [(name, file) for name, _, file in bucket(deps).signed_gets[-2:]]
+    assert served == [
+        (universal, "Bundle_Demo-7.0.apk"),
+        (version.objectName, "Bundle_Demo-7.0.aab"),
+    ]
+    (version,) = deps.applications.versions(answer.data.id)
+    assert version.downloadCount == 2  # both recorded
+
+
+def test_the_page_says_an_apk_is_being_built_while_pending(
+    deps: Dependencies, pages: FlaskClient
+) -> None:
+    page = page_of(pages, upload(deps, ALICE, bundle(), accessType="PUBLIC"))
+    assert "Download App Bundle (.aab)</a>" in page
+    assert "apkdrop is building an installable APK from it&hellip;" in page
+
+
+@pytest.mark.parametrize("settings", [{"distribution_keystore": None}])
+def test_the_page_says_why_no_apk_was_built(
+    deps: Dependencies, worker: FlaskClient, pages: FlaskClient
+) -> None:
+    answer = upload(deps, ALICE, bundle(), accessType="PUBLIC")
+    convert(deps, worker, answer)
+    page = page_of(pages, answer)
+    assert "Download App Bundle (.aab)</a>" in page
+    assert (
+        f'did not build an installable APK from it: <span id="conversion-reason">{NO_KEYSTORE}'
+        in page
+    )
+
+
+@pytest.mark.parametrize(
+    "settings", [{"distribution_keystore": keystore_secret(password="not-the-password")}]
+)
+def test_the_page_shows_a_failures_reason(
+    deps: Dependencies, worker: FlaskClient, pages: FlaskClient
+) -> None:
+    answer = upload(deps, ALICE, bundle(), accessType="PUBLIC")
+    convert(deps, worker, answer)
+    page = page_of(pages, answer)
+    assert "could not build an installable APK from it: " in page
+    assert "bundletool could not build an APK: " in page
