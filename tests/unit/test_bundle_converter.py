@@ -28,7 +28,7 @@ from apkdrop.conversions.service import NO_KEYSTORE
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from tests.fakes import CONVERTER_URL, FakeBucket, FakeScheduler, fake_dependencies
-from tests.fixtures.aab_builder import build_bundle, keystore
+from tests.fixtures.aab_builder import build_bundle, keystore, universal_apk
 from tests.fixtures.apk_builder import Signer, build_apk
 from tests.unit.test_application_service import ALICE, upload
 
@@ -260,6 +260,41 @@ def test_an_apk_built_for_a_version_deleted_meanwhile_is_deleted_again(
     monkeypatch.setattr(store, "record_conversion", deleted_first)
     assert convert(deps, worker, answer) == "changed"
     assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+
+
+def test_a_redelivery_after_an_interrupted_attempt_records_its_stored_apk(
+    deps: Dependencies, worker: FlaskClient
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    (version,) = deps.applications.versions(answer.data.id)
+    name = version.objectName.removesuffix(".apk") + "-universal.apk"
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "distribution.p12"
+        path.write_bytes(base64.b64decode(json.loads(distribution()[0])["keystore"]))
+        earlier = universal_apk(bundle(), path, PASSWORD)
+    bucket(deps).put(name, earlier)  # stored, then the instance died before recording it
+
+    assert convert(deps, worker, answer) == "done"
+
+    assert built(deps) == []  # checked and recorded, not built again
+    assert conversion(deps, answer)["universalApk"]["sha256"] == hashlib.sha256(earlier).hexdigest()
+
+
+def test_an_apk_a_concurrent_delivery_recorded_is_kept(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    store = deps.applications
+    record = store.record_conversion
+
+    def recorded_first(app_id: str, number: int, generation: int, outcome) -> bool:
+        assert record(app_id, number, generation, outcome)  # the other delivery's, same APK
+        return record(app_id, number, generation, outcome)
+
+    monkeypatch.setattr(store, "record_conversion", recorded_first)
+    assert convert(deps, worker, answer) == "changed"
+    universal = conversion(deps, answer)["universalApk"]["objectName"]
+    assert universal in bucket(deps).objects
 
 
 # --- the install page ---------------------------------------------------------------------------

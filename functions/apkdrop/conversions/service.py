@@ -3,10 +3,12 @@
 The version is published PENDING; the task converts only a version still PENDING on the same
 object generation, and records DONE (with the stored APK), FAILED or SKIPPED with a reason in
 one transaction that again requires PENDING: a redelivered task finds the outcome and does
-nothing, and an APK stored for a version deleted meanwhile is deleted again. Cloud Storage or
-Firestore failures raise BackendUnavailable (the task is retried).
+nothing; one that finds the APK an interrupted attempt stored checks and records it instead of
+building it again; and an APK stored for a version deleted meanwhile is deleted again. Cloud
+Storage or Firestore failures raise BackendUnavailable (the task is retried).
 """
 
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 from apkdrop.apk_inspection import ApkError, inspect_apk
 from apkdrop.applications.models import Version
 from apkdrop.byte_sizes import human_size
-from apkdrop.conversions.bundletool import ConversionFailed, build_universal_apk
+from apkdrop.conversions.bundletool import UNIVERSAL_ENTRY, ConversionFailed, build_universal_apk
 from apkdrop.conversions.keystore import DistributionKeystore, read_keystore
 from apkdrop.conversions.models import (
     Conversion,
@@ -47,8 +49,20 @@ def convert(deps: Dependencies[BundleConverterSettings], task: ConversionTask) -
         task.appId, task.versionNumber, task.generation, outcome
     )
     if not recorded and outcome.universalApk is not None:
-        deps.bucket.delete_object(outcome.universalApk.objectName)  # no orphan
+        _delete_unless_recorded(deps, task, outcome.universalApk.objectName)
     return outcome.state.lower() if recorded else "changed"
+
+
+def _delete_unless_recorded(
+    deps: Dependencies[BundleConverterSettings], task: ConversionTask, name: str
+) -> None:
+    """No orphan: an APK stored for a version deleted meanwhile goes; one a concurrent delivery
+    recorded stays."""
+    found = deps.applications.get_version(task.appId, task.versionNumber)
+    conversion = found[1].conversion if found else None
+    universal = conversion.universalApk if conversion else None
+    if universal is None or universal.objectName != name:
+        deps.bucket.delete_object(name)
 
 
 def _outcome(deps: Dependencies[BundleConverterSettings], version: Version) -> Conversion:
@@ -80,7 +94,12 @@ def _converted(
     work: Path,
 ) -> Conversion:
     settings = deps.settings
-    bundle = _download(deps, version, work / "app.aab")
+    name = universal_object_name(version.objectName)
+    earlier = deps.bucket.find_object(name)
+    if earlier is not None:  # an interrupted attempt's, or a concurrent delivery's: not rebuilt
+        apk = _copy(deps, earlier, work / UNIVERSAL_ENTRY)
+        return _done(name, apk, _checked_signer(apk, version), _sha256_of(apk))
+    bundle = _copy(deps, _bundle_object(deps, version), work / "app.aab")
     apk = build_universal_apk(bundle, keystore, work, settings.conversion_timeout_seconds)
     bundle.unlink()
     size = apk.stat().st_size
@@ -90,26 +109,31 @@ def _converted(
             f"({human_size(settings.max_upload_bytes)})"
         )
     signer = _checked_signer(apk, version)
-    name = universal_object_name(version.objectName)
-    deps.bucket.delete_object(name)  # what an interrupted earlier attempt may have left
-    sha256 = _store(deps, apk, name, size)
-    return Conversion(
-        state=ConversionState.DONE,
-        universalApk=UniversalApk(objectName=name, size=size, sha256=sha256, signerSha256=signer),
+    return _done(name, apk, signer, _store(deps, apk, name, size))
+
+
+def _done(name: str, apk: Path, signer: str, sha256: str) -> Conversion:
+    universal = UniversalApk(
+        objectName=name, size=apk.stat().st_size, sha256=sha256, signerSha256=signer
     )
+    return Conversion(state=ConversionState.DONE, universalApk=universal)
 
 
-def _download(deps: Dependencies[BundleConverterSettings], version: Version, target: Path) -> Path:
-    """The version's bundle, exactly the generation it names, to `target` (within its size)."""
+def _bundle_object(deps: Dependencies[BundleConverterSettings], version: Version) -> StorageObject:
+    """The version's bundle: exactly the generation it names."""
     assert version.objectGeneration is not None  # checked against the task's
-    stored = StorageObject(
+    return StorageObject(
         bucket=deps.bucket.name,
         name=version.objectName,
         generation=version.objectGeneration,
         size=version.size,
     )
+
+
+def _copy(deps: Dependencies[BundleConverterSettings], stored: StorageObject, target: Path) -> Path:
+    """`stored` to `target`, within its size."""
     with deps.bucket.open_object(stored) as reader, target.open("wb") as out:
-        left = version.size
+        left = stored.size
         while left > 0 and (chunk := reader.read(min(COPY_CHUNK_BYTES, left))):
             out.write(chunk)
             left -= len(chunk)
@@ -142,6 +166,14 @@ def _store(deps: Dependencies[BundleConverterSettings], apk: Path, name: str, si
         writer.abandon()
         raise
     return writer.sha256.hexdigest()
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(COPY_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _skipped(reason: str) -> Conversion:
