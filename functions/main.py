@@ -18,6 +18,7 @@ from apkdrop.settings import (
     BuildApiSettings,
     BuildFinalizedSettings,
     BuildUploadExpirySettings,
+    BundleConverterSettings,
     EmailWorkerSettings,
     HashWorkerSettings,
     InstallPagesSettings,
@@ -35,6 +36,7 @@ EMAIL_WORKER = Function("email-worker", EmailWorkerSettings)
 RETENTION_SWEEPER = Function("retention-sweeper", RetentionSweeperSettings)
 HASH_WORKER = Function("hash-worker", HashWorkerSettings)
 WEBHOOK_WORKER = Function("webhook-worker", WebhookWorkerSettings)
+BUNDLE_CONVERTER = Function("bundle-converter", BundleConverterSettings)
 
 # Entry point -> its function. Cloud Functions sets FUNCTION_TARGET to the entry point an
 # instance serves (functions-framework --target does too): a misconfigured deployment fails
@@ -49,6 +51,7 @@ ENTRY_POINTS = {
     "sweep_retention": RETENTION_SWEEPER,
     "hash_apk": HASH_WORKER,
     "deliver_webhook": WEBHOOK_WORKER,
+    "convert_bundle": BUNDLE_CONVERTER,
 }
 if (served := ENTRY_POINTS.get(os.environ.get("FUNCTION_TARGET", ""))) is not None:
     logs.configure(served.settings.log_level)
@@ -137,3 +140,11 @@ def deliver_webhook(request: flask.Request) -> flask.Response:
     from apkdrop.webhooks import worker
 
     return worker.handle(request, WEBHOOK_WORKER.dependencies)
+
+
+@functions_framework.http
+def convert_bundle(request: flask.Request) -> flask.Response:
+    """Cloud Tasks target: builds and stores an App Bundle's universal APK, once."""
+    from apkdrop.conversions import worker
+
+    return worker.handle(request, BUNDLE_CONVERTER.dependencies)

@@ -84,4 +84,11 @@ def first_request(entry_point: str, bucket: str) -> FirstRequest:
             },
             expect={"outcome": "hook deleted"},
         ),
+        "convert_bundle": FirstRequest(
+            "POST",
+            "/",
+            200,
+            json={"appId": "no-such-app", "versionNumber": 1, "generation": 1},
+            expect={"task": "universal-apk-no-such-app-1", "outcome": "gone"},
+        ),
     }[entry_point]

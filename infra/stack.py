@@ -15,6 +15,7 @@ from pathlib import Path
 from infra.bridge import StorageEventBridge
 from infra.dev_github import API_PREFIX, dev_github_pages
 from infra.dev_mail import dev_mail_pages
+from infra.distribution_keystore import write_dev_distribution_keystore
 from infra.emulators import (
     ROOT,
     VENV_BIN,
@@ -54,6 +55,9 @@ class StackConfig:
     email_queue: str = "emails"
     hash_queue: str = "hashes"
     webhook_queue: str = "webhooks"
+    conversion_queue: str = "bundle-conversions"
+    # False: the stack runs with no distribution keystore (bundles are recorded SKIPPED).
+    distribution_keystore: bool = True
     upload_url_ttl_seconds: int = 900
     upload_expiry_grace_seconds: int = 60
     max_event_age_seconds: int = 3600
@@ -207,6 +211,9 @@ class Stack:
             "RETENTION_SWEEPER_URL": self._local_url(self.ports["retention-sweeper"]) + "/",
             "HASH_QUEUE": config.hash_queue,
             "HASH_WORKER_URL": self._local_url(self.ports["hash-worker"]) + "/",
+            "BUNDLE_CONVERSION_QUEUE": config.conversion_queue,
+            "BUNDLE_CONVERTER_URL": self._local_url(self.ports["bundle-converter"]) + "/",
+            **self._distribution_keystore(),
             "EMAIL_FROM": "apkdrop <notifications@apkdrop.local>",
             "WEBHOOK_QUEUE": config.webhook_queue,
             "WEBHOOK_WORKER_URL": self._local_url(self.ports["webhook-worker"]) + "/",
@@ -220,6 +227,12 @@ class Stack:
             "SESSION_COOKIE_SECURE": "false",  # the local stack serves plain http
             **config.function_settings,
         }
+
+    def _distribution_keystore(self) -> dict[str, str]:
+        if not self.config.distribution_keystore:
+            return {}
+        secret = write_dev_distribution_keystore(self.config.state_dir)
+        return {"DISTRIBUTION_KEYSTORE": secret}
 
     def _spawn(
         self, name: str, command: list[str], env: dict[str, str] | None = None, echo: bool = False
@@ -240,7 +253,13 @@ class Stack:
                 emulator, gcloud_emulator_command(emulator, ports[emulator], config.project)
             )
         location = f"projects/{config.project}/locations/{config.region}"
-        names = (config.expiry_queue, config.email_queue, config.hash_queue, config.webhook_queue)
+        names = (
+            config.expiry_queue,
+            config.email_queue,
+            config.hash_queue,
+            config.webhook_queue,
+            config.conversion_queue,
+        )
         queues = [f"{location}/queues/{name}" for name in names]
         self._spawn("tasks", tasks_emulator_command(ports["tasks"], queues))
         self._wait_for("the Pub/Sub emulator", lambda: answers(self._local_url(ports["pubsub"])))

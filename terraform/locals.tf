@@ -20,13 +20,14 @@ locals {
   #   timeout_seconds  longest request
   function_needs = {
     application-api = {
-      bucket_roles    = ["roles/storage.objectUser"]     # streams uploads in, then moves, hashes or deletes them
-      concurrency     = 1                                # holds up to 32 MiB bodies and 8 MiB chunks
-      enqueues        = ["emails", "hashes", "webhooks"] # notifications, large uploads' hashes, webhook events
+      bucket_roles = ["roles/storage.objectUser"] # streams uploads in, then moves, hashes or deletes them
+      concurrency  = 1                            # holds up to 32 MiB bodies and 8 MiB chunks
+      # bundles' universal APKs, upload notifications, large uploads' hashes, webhook events
+      enqueues        = ["bundle-conversions", "emails", "hashes", "webhooks"]
       firestore       = true
       memory          = "1Gi"
       secrets         = { WEBHOOK_SIGNING_KEY = "webhook-signing-key" } # shows a new hook's secret
-      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "hash_queue", "hash_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run", "webhook", "webhook_registration", "webhook_queue", "webhook_task"]
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "hash_queue", "hash_task", "conversion_queue", "conversion_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run", "webhook", "webhook_registration", "webhook_queue", "webhook_task"]
       timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
@@ -61,6 +62,19 @@ locals {
       secrets         = {}
       settings        = ["core", "bucket", "upload_limit", "expiry_task", "task_auth", "body_limit", "play_check", "webhook_queue", "webhook_task"]
       timeout_seconds = 300
+    }
+    bundle-converter = {
+      bucket_roles = ["roles/storage.objectUser"] # reads the bundle, stores its universal APK (replacing a half-stored one)
+      concurrency  = 1                            # one bundletool run at a time
+      enqueues     = []
+      firestore    = true
+      # /tmp is memory: the bundle, bundletool's .apks and the universal APK (each up to
+      # MAX_CONVERSION_BUNDLE_BYTES, 256 MiB) plus bundletool itself (~150 MB RSS for a
+      # 20 MiB bundle) fit in 2Gi, not in 1Gi.
+      memory          = "2Gi"
+      secrets         = { DISTRIBUTION_KEYSTORE = "distribution-keystore" } # with bundle_conversion_enabled
+      settings        = ["core", "bucket", "upload_limit", "conversion_task", "conversion", "task_auth", "body_limit"]
+      timeout_seconds = 540 # bundletool is killed at CONVERSION_TIMEOUT_SECONDS (at most 480)
     }
     email-worker = {
       bucket_roles    = ["roles/storage.objectViewer"] # app icons behind signed GET URLs
@@ -140,7 +154,13 @@ locals {
   # The deployed functions: routes.json joined with their needs (a function of routes.json
   # without an entry in function_needs fails the plan, by design).
   functions = {
-    for name, spec in local.routes_table.functions : name => merge(spec, local.function_needs[name])
+    for name, spec in local.routes_table.functions : name => merge(spec, local.function_needs[name], {
+      # A disabled secret (secrets.tf) is neither read nor readable.
+      secrets = {
+        for variable, secret in local.function_needs[name].secrets : variable => secret
+        if !contains(local.disabled_secrets, secret)
+      }
+    })
   }
 
   # A 2nd gen function's URL is known before it exists. Computing it lets every function's
@@ -201,6 +221,16 @@ locals {
     }
     hash_task = {
       HASH_WORKER_URL = local.function_urls["hash-worker"]
+    }
+    conversion = { # and the secret DISTRIBUTION_KEYSTORE, with var.bundle_conversion_enabled
+      CONVERSION_TIMEOUT_SECONDS  = tostring(var.conversion_timeout_seconds)
+      MAX_CONVERSION_BUNDLE_BYTES = tostring(var.max_conversion_bundle_bytes)
+    }
+    conversion_queue = {
+      BUNDLE_CONVERSION_QUEUE = google_cloud_tasks_queue.queue["bundle-conversions"].name
+    }
+    conversion_task = {
+      BUNDLE_CONVERTER_URL = local.function_urls["bundle-converter"]
     }
     event_age = {
       MAX_EVENT_AGE_SECONDS = tostring(var.max_event_age_seconds)

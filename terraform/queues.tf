@@ -3,10 +3,11 @@
 # settings below decide how long a Google outage can last before a task is dropped.
 locals {
   queues = {
-    emails        = var.email_queue         # one task per email, to email-worker
-    hashes        = var.hash_queue          # one task per large upload to hash, to hash-worker
-    upload-expiry = var.upload_expiry_queue # one task per registered build, to build-upload-expiry
-    webhooks      = var.webhook_queue       # one task per webhook and event, to webhook-worker
+    bundle-conversions = var.bundle_conversion_queue # one task per uploaded App Bundle, to bundle-converter
+    emails             = var.email_queue             # one task per email, to email-worker
+    hashes             = var.hash_queue              # one task per large upload to hash, to hash-worker
+    upload-expiry      = var.upload_expiry_queue     # one task per registered build, to build-upload-expiry
+    webhooks           = var.webhook_queue           # one task per webhook and event, to webhook-worker
   }
 }
 

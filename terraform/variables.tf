@@ -20,6 +20,37 @@ variable "build_upload_retention_days" {
   }
 }
 
+variable "bundle_conversion_enabled" {
+  description = "Whether bundle-converter reads the distribution-keystore secret (DISTRIBUTION_KEYSTORE) and so builds universal APKs of uploaded App Bundles. Add the secret's first version before turning it on; off, bundles are recorded SKIPPED (no distribution keystore configured)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "bundle_conversion_queue" {
+  description = "Rate and retry settings of the bundle-conversions queue (Cloud Tasks): one task per uploaded App Bundle, to bundle-converter."
+  type = object({
+    max_attempts              = optional(number, 10)
+    max_backoff_seconds       = optional(number, 600)
+    max_concurrent_dispatches = optional(number, 5)
+    max_dispatches_per_second = optional(number, 5)
+    min_backoff_seconds       = optional(number, 10)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "conversion_timeout_seconds" {
+  description = "bundletool build-apks is killed after this long, and the bundle's conversion recorded FAILED (CONVERSION_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.conversion_timeout_seconds >= 1 && var.conversion_timeout_seconds <= 480
+    error_message = "conversion_timeout_seconds must be between 1 and 480 (bundle-converter's own timeout is 540)."
+  }
+}
+
 variable "deletion_protection" {
   description = "Protects the Firestore database and the non-empty upload bucket from terraform destroy; set false (and apply) before tearing down."
   type        = bool
@@ -118,6 +149,17 @@ variable "max_allowed_users" {
   validation {
     condition     = var.max_allowed_users >= 1
     error_message = "max_allowed_users must be at least 1."
+  }
+}
+
+variable "max_conversion_bundle_bytes" {
+  description = "Largest App Bundle bundle-converter converts; a larger one is recorded SKIPPED (MAX_CONVERSION_BUNDLE_BYTES)."
+  type        = number
+  default     = 268435456
+
+  validation {
+    condition     = var.max_conversion_bundle_bytes >= 1
+    error_message = "max_conversion_bundle_bytes must be 1 or more."
   }
 }
 
@@ -272,7 +314,7 @@ variable "runtime" {
 }
 
 variable "secret_versions" {
-  description = "Secret version each function reads, by key of local.secrets (sendgrid-api-key, session-signing-key); absent means \"latest\". Pin one to roll every instance onto it."
+  description = "Secret version each function reads, by key of local.secrets (distribution-keystore, sendgrid-api-key, session-signing-key); absent means \"latest\". Pin one to roll every instance onto it."
   type        = map(string)
   default     = {}
   nullable    = false

@@ -37,6 +37,7 @@ from apkdrop.audit.models import AuditEvent
 from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
 from apkdrop.builds.ports import Bucket
 from apkdrop.channels import DEFAULT_CHANNEL
+from apkdrop.conversions.models import Conversion, ConversionState
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads.models import DownloadEvent
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, ObjectGone
@@ -50,6 +51,7 @@ from apkdrop.settings import (
     BuildApiSettings,
     BuildFinalizedSettings,
     BuildUploadExpirySettings,
+    BundleConverterSettings,
     EmailWorkerSettings,
     HashWorkerSettings,
     InstallPagesSettings,
@@ -64,6 +66,7 @@ from apkdrop.webhooks.sender import HookSender
 
 BUCKET = "apkdrop-test-uploads"
 HASH_WORKER_URL = "https://hash.example.test/"
+CONVERTER_URL = "https://bundle-converter.example.test/"
 EXPIRY_URL = "https://expiry.example.test/expire"
 SWEEPER_URL = "https://retention-sweeper.example.test/"
 WEBHOOK_WORKER_URL = "https://webhooks.example.test/deliver"
@@ -462,6 +465,17 @@ class FakeApplicationStore:
         if (version.objectName, version.objectGeneration) != (object_name, generation):
             return False
         self.version_docs[app_id][number]["sha256"] = sha256
+        return True
+
+    def record_conversion(
+        self, app_id: str, number: int, generation: int, conversion: Conversion
+    ) -> bool:
+        version = self._live_version(app_id, number)
+        if version is None or version.objectGeneration != generation:
+            return False
+        if version.conversion is None or version.conversion.state != ConversionState.PENDING:
+            return False
+        self.version_docs[app_id][number]["conversion"] = conversion.model_dump(mode="json")
         return True
 
     def apps_of_account(self, account_id: str) -> list[Application]:
@@ -926,6 +940,7 @@ class AllSettings(
     RetentionSweeperSettings,
     HashWorkerSettings,
     WebhookWorkerSettings,
+    BundleConverterSettings,
 ):
     """Every function's settings in one class: its Dependencies suit every service."""
 
@@ -955,6 +970,8 @@ def make_settings(**overrides: Any) -> AllSettings:
         "webhook_queue": "webhooks",
         "webhook_worker_url": WEBHOOK_WORKER_URL,
         "webhook_signing_key": "a-test-key-for-webhook-secrets-0123456789",
+        "bundle_conversion_queue": "bundle-conversions",
+        "bundle_converter_url": CONVERTER_URL,
     }
     values.update(overrides)
     return AllSettings(**values)
@@ -1041,6 +1058,7 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
         "url_fetcher": UrlFetcher.from_settings(settings, FakeResolver()),
         "email_queue": FakeScheduler(),
         "hash_queue": FakeScheduler(),
+        "conversion_queue": FakeScheduler(),
         "deliveries": FakeDeliveries(clock),
         "mailer": FakeMailer(),
         "sign_in_tokens": FakeSignInTokens(clock),

@@ -40,6 +40,7 @@ class Dependencies(Generic[S]):
     url_fetcher: "UrlFetcher"
     email_queue: Scheduler
     hash_queue: Scheduler
+    conversion_queue: Scheduler
     deliveries: DeliveryRepository
     mailer: Mailer | None
     sign_in_tokens: TokenRepository

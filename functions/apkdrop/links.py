@@ -17,7 +17,13 @@ def app_page(app_id: str, version: int | None = None) -> str:
 
 
 def download(app_id: str, version: int) -> str:
+    """What a version's page's Download button serves (a bundle's universal APK, if built)."""
     return f"/app/{app_id}/download?version={label(version)}"
+
+
+def bundle_download(app_id: str, version: int) -> str:
+    """A bundle version's .aab itself, even once its universal APK is built."""
+    return f"{download(app_id, version)}&file=aab"
 
 
 def is_app_page(path: str) -> bool:

@@ -112,6 +112,31 @@ class HashTaskSettings(SettingsGroup):
     hash_worker_url: HttpUrl
 
 
+class ConversionQueueSettings(SettingsGroup):
+    """The Cloud Tasks queue of the bundle converter: one task per uploaded App Bundle."""
+
+    bundle_conversion_queue: str = Field(min_length=1)
+
+
+class ConversionTaskSettings(SettingsGroup):
+    """Where conversion tasks go: the converter's URL, which is also the audience it checks."""
+
+    bundle_converter_url: HttpUrl
+
+
+class ConversionSettings(SettingsGroup):
+    """The bundle converter's limits and its signing key (universal APKs: conversions/)."""
+
+    # /tmp is memory on Cloud Functions: the bundle, bundletool's .apks and the universal APK
+    # are all held there at once.
+    max_conversion_bundle_bytes: PositiveInt = 256 * 1024**2
+    # bundletool build-apks, killed past it (the function's own timeout is 540 s).
+    conversion_timeout_seconds: PositiveInt = Field(default=300, le=480)
+    # Secret Manager in production, for the converter alone: JSON {"keystore": base64 PKCS#12,
+    # "password": ..., "alias": ...}. None: nothing is converted (SKIPPED).
+    distribution_keystore: SecretStr | None = None
+
+
 class TaskAuthSettings(SettingsGroup):
     """Tasks carry an OIDC token of this account; task handlers accept no other caller."""
 
@@ -321,6 +346,8 @@ class ApplicationApiSettings(
     EmailTaskSettings,
     HashQueueSettings,
     HashTaskSettings,
+    ConversionQueueSettings,
+    ConversionTaskSettings,
     TaskAuthSettings,
     BodyLimitSettings,
     PublicLinkSettings,
@@ -356,6 +383,18 @@ class HashWorkerSettings(
     CoreSettings, BucketSettings, HashTaskSettings, TaskAuthSettings, BodyLimitSettings
 ):
     """hash-worker: a task handler that hashes a published large upload; it signs nothing."""
+
+
+class BundleConverterSettings(
+    CoreSettings,
+    BucketSettings,
+    UploadLimitSettings,
+    ConversionTaskSettings,
+    ConversionSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+):
+    """bundle-converter: a task handler that builds and stores a bundle's universal APK."""
 
 
 class InstallPagesSettings(
@@ -402,4 +441,5 @@ FUNCTION_SETTINGS: dict[str, type[CoreSettings]] = {
     "retention-sweeper": RetentionSweeperSettings,
     "hash-worker": HashWorkerSettings,
     "webhook-worker": WebhookWorkerSettings,
+    "bundle-converter": BundleConverterSettings,
 }

@@ -25,6 +25,7 @@ from apkdrop.notifications.ports import DeliveryRepository, Mailer
 from apkdrop.settings import (
     ApplicationUploadSettings,
     BucketSettings,
+    ConversionQueueSettings,
     CoreSettings,
     EmailQueueSettings,
     ExpiryQueueSettings,
@@ -53,6 +54,7 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
             "downloads",
             "email_queue",
             "hash_queue",
+            "conversion_queue",
             "rate_limits",
             "url_fetcher",
             "webhooks",
@@ -63,6 +65,7 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
     ),
     "email-worker": frozenset({"applications", "bucket", "deliveries", "mailer", "sign_in_tokens"}),
     "hash-worker": frozenset({"applications", "bucket"}),
+    "bundle-converter": frozenset({"applications", "bucket"}),
     "install-pages": frozenset(
         {
             "applications",
@@ -158,6 +161,10 @@ def _email_queue(clients: Clients) -> Scheduler:
 
 def _hash_queue(clients: Clients) -> Scheduler:
     return _task_queue(clients, clients.group(HashQueueSettings).hash_queue)
+
+
+def _conversion_queue(clients: Clients) -> Scheduler:
+    return _task_queue(clients, clients.group(ConversionQueueSettings).bundle_conversion_queue)
 
 
 def _applications(clients: Clients) -> ApplicationRepository:
@@ -256,6 +263,7 @@ ADAPTERS: dict[str, Callable[[Clients], object]] = {
     "url_fetcher": _url_fetcher,
     "email_queue": _email_queue,
     "hash_queue": _hash_queue,
+    "conversion_queue": _conversion_queue,
     "deliveries": _deliveries,
     "mailer": _mailer,
     "sign_in_tokens": _sign_in_tokens,

@@ -41,6 +41,8 @@ MINIMAL_ENVIRONMENT = {
     "EMAIL_WORKER_URL": "https://email-worker.example.test/",
     "HASH_QUEUE": "hashes",
     "HASH_WORKER_URL": "https://hash-worker.example.test/",
+    "BUNDLE_CONVERSION_QUEUE": "bundle-conversions",
+    "BUNDLE_CONVERTER_URL": "https://bundle-converter.example.test/",
     "EMAIL_FROM": "apkdrop <notifications@apkdrop.example.test>",
     "RETENTION_SWEEPER_URL": "https://retention-sweeper.example.test/",
     "RETENTION_SCHEDULER_SERVICE_ACCOUNT": "scheduler@apkdrop-test.iam.gserviceaccount.com",

@@ -27,6 +27,7 @@ QUEUE_OF_FIELD = {
     "email_queue": "emails",
     "hash_queue": "hashes",
     "webhook_queue": "webhooks",
+    "conversion_queue": "bundle-conversions",
 }
 CUSTOM_ROLE = "google_project_iam_custom_role"
 

@@ -19,6 +19,7 @@ from apkdrop.applications.tombstones import (
     is_tombstone,
 )
 from apkdrop.channels import DEFAULT_CHANNEL
+from apkdrop.conversions.models import Conversion, ConversionState
 from apkdrop.errors import BackendUnavailable, Conflict
 from apkdrop.notifications.models import Notification
 from apkdrop.retention.models import RETENTION_DELETES
@@ -154,6 +155,24 @@ class ApplicationStore:
             if (version.objectName, version.objectGeneration) != (object_name, generation):
                 return False
             transaction.update(reference, {"sha256": sha256})
+            return True
+
+        return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+    @backend_call("Firestore")
+    def record_conversion(
+        self, app_id: str, number: int, generation: int, conversion: Conversion
+    ) -> bool:
+        reference = self._version_ref(app_id, number)
+
+        @firestore.transactional
+        def record(transaction: firestore.Transaction) -> bool:
+            version = tombstones.live_version(reference.get(transaction=transaction))
+            if version is None or version.objectGeneration != generation:
+                return False
+            if version.conversion is None or version.conversion.state != ConversionState.PENDING:
+                return False
+            transaction.update(reference, {"conversion": conversion.model_dump(mode="json")})
             return True
 
         return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))

@@ -10,6 +10,7 @@ from apkdrop.apk.components import ComponentSizes
 from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.channels import DEFAULT_CHANNEL
+from apkdrop.conversions.models import PENDING, Conversion
 from apkdrop.notifications.models import Notification
 from apkdrop.retention.models import RetentionPolicy
 from apkdrop.shared_models import Timestamp, UploadSpec
@@ -90,6 +91,8 @@ class Version(BaseModel):
     downloadCount: int = 0
     # Kept by every retention rule (it still counts toward keepLatest).
     pinned: bool = False
+    # A bundle's universal APK (conversions/); None for an APK, and bundles stored before.
+    conversion: Conversion | None = None
 
     @property
     def version(self) -> str:
@@ -176,6 +179,8 @@ class NewVersion(BaseModel):
             iconObject=self.iconObject,
             componentSizes=self.componentSizes,
             insights=insights,
+            # Published PENDING before its task exists, so the converter always finds it.
+            conversion=PENDING if info.fileType == "AAB" else None,
         )
 
 
@@ -262,6 +267,11 @@ class VersionView(BaseModel):
     pinned: bool = Field(description="kept by every retention rule")
     insights: Insights | None = Field(
         default=None, description="what changed since the previous version; null for the first"
+    )
+    conversion: Conversion | None = Field(
+        default=None,
+        description="an App Bundle's universal APK (PENDING, DONE, FAILED or SKIPPED with a "
+        "reason); null for an APK",
     )
 
 

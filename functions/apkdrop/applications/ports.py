@@ -6,6 +6,7 @@ from typing import Protocol
 
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
+from apkdrop.conversions.models import Conversion
 from apkdrop.notifications.models import Notification
 
 
@@ -32,6 +33,13 @@ class ApplicationRepository(Protocol):
     ) -> bool:
         """Sets the version's sha256 if it still points at that object's generation and has
         none yet, in one transaction; False (nothing written) otherwise, or if it is gone."""
+        ...
+
+    def record_conversion(
+        self, app_id: str, number: int, generation: int, conversion: Conversion
+    ) -> bool:
+        """Sets the version's conversion if it still points at that object generation and its
+        conversion is PENDING, in one transaction; False (nothing written) otherwise."""
         ...
 
     def apps_of_account(self, account_id: str) -> list[Application]: ...

@@ -21,6 +21,7 @@ from apkdrop.applications.signer_policy import ignored_warn
 from apkdrop.applications.versions import publish_version
 from apkdrop.audit import uploads
 from apkdrop.builds.ports import ObjectWriter
+from apkdrop.conversions.queueing import queue_conversion
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
 from apkdrop.ids import new_opaque_id
@@ -91,6 +92,8 @@ class UploadSession:
         # Published: a hash that cannot be had now is reported, not an upload failure.
         if version.sha256 is None and not queue_hash(self._deps, app, version):
             warnings.append("The SHA-256 could not be computed: it shows as computing")
+        if version.conversion is not None and not queue_conversion(self._deps, app, version):
+            warnings.append("The universal APK could not be queued: testers get the bundle only")
         uploads.record_version(self._deps, self._account, app, version)
         retention.after_upload(self._deps, app, version)
         if version.insights is not None:

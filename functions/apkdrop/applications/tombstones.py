@@ -37,5 +37,10 @@ class AppTombstone(BaseModel):
 
 
 def objects_of(version: Version) -> list[str]:
-    """The bucket objects a version's document names."""
-    return [version.objectName, *([version.iconObject] if version.iconObject else [])]
+    """The bucket objects a version's document names (a bundle's universal APK too)."""
+    universal = version.conversion.universalApk if version.conversion else None
+    return [
+        version.objectName,
+        *([version.iconObject] if version.iconObject else []),
+        *([universal.objectName] if universal else []),
+    ]

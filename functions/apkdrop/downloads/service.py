@@ -3,8 +3,10 @@
 import re
 
 from apkdrop.accounts import Caller
+from apkdrop.apk.bundle import FileType
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.queries import owned_app
+from apkdrop.conversions.models import UniversalApk
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads.models import DownloadEvent, DownloadPage, DownloadView, Via
 from apkdrop.errors import InvalidRequest, NotFound
@@ -17,15 +19,24 @@ UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def signed_download(
-    deps: Dependencies[object], app: Application, version: Version, visitor: str | None, via: Via
+    deps: Dependencies[object],
+    app: Application,
+    version: Version,
+    visitor: str | None,
+    via: Via,
+    universal: bool = False,
 ) -> str:
-    """The short-lived signed URL of the version's APK, once its download is recorded.
+    """The short-lived signed URL of the version's file (with `universal`, a bundle's universal
+    APK when it is built), once its download is recorded.
 
     A download whose record cannot be written is refused (the adapter's 503): nothing is
     downloaded unrecorded.
     """
+    built = universal_apk(version) if universal else None
     url = deps.bucket.signed_get_url(
-        version.objectName, DOWNLOAD_URL_TTL, download_name=download_name(app, version)
+        built.objectName if built else version.objectName,
+        DOWNLOAD_URL_TTL,
+        download_name=download_name(app, version, "APK" if built else version.fileType),
     )
     deps.downloads.record(
         DownloadEvent(
@@ -88,11 +99,16 @@ def downloads_page(
     )
 
 
-def download_name(app: Application, version: Version) -> str:
+def universal_apk(version: Version) -> UniversalApk | None:
+    """A bundle version's stored universal APK; None for an APK, or before it is built."""
+    return version.conversion.universalApk if version.conversion else None
+
+
+def download_name(app: Application, version: Version, file_type: FileType | None = None) -> str:
     """`Label-1.2.3.apk` (`.aab` for a bundle), with anything unsafe in a file name replaced."""
     label_part = UNSAFE_FILE_CHARACTERS.sub("_", app.appLabel or "").strip("._-")
     version_name = UNSAFE_FILE_CHARACTERS.sub(
         "_", version.apkInfo.versionName or version.version
     ).strip("._-")
     stem = f"{label_part or app.packageName}-{version_name or version.version}"
-    return stem.replace("..", "_")[:120] + "." + version.fileType.lower()
+    return stem.replace("..", "_")[:120] + "." + (file_type or version.fileType).lower()

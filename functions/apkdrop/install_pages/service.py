@@ -76,11 +76,18 @@ def app_page(
 
 
 def download_url(
-    deps: Dependencies[object], app_id: str, requested: str | None, email: str | None
+    deps: Dependencies[object],
+    app_id: str,
+    requested: str | None,
+    email: str | None,
+    bundle: bool = False,
 ) -> str:
-    """A short-lived signed URL, so the bytes come straight from the bucket (recorded)."""
+    """A short-lived signed URL, so the bytes come straight from the bucket (recorded): of a
+    bundle's universal APK once built, unless `bundle` asks for the .aab itself."""
     visible = visible_version(deps, app_id, requested, email)
-    return downloads.signed_download(deps, visible.app, visible.version, email, Via.PAGE)
+    return downloads.signed_download(
+        deps, visible.app, visible.version, email, Via.PAGE, universal=not bundle
+    )
 
 
 def request_sign_in(

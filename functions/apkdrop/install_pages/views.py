@@ -78,6 +78,7 @@ def app_page(
         qr_svg=segno.make(own_link, error="m").svg_inline(scale=4, border=2),
         icon_url=shown.icon_url,
         download_url=links.download(app.id, version.versionNumber),
+        bundle_download_url=links.bundle_download(app.id, version.versionNumber),
         signed_in_as=email,
         is_newest=version.versionNumber == newest.versionNumber,
         check_titles=CHECK_TITLES,
@@ -89,7 +90,8 @@ def download(
 ) -> flask.Response:
     app_id = _app_id(app_id)
     email = session.signed_in_email(request, deps.settings, deps.sessions)
-    url = service.download_url(deps, app_id, request.args.get("version"), email)
+    bundle = request.args.get("file") == "aab"
+    url = service.download_url(deps, app_id, request.args.get("version"), email, bundle)
     return _redirect(url, 302)
 
 

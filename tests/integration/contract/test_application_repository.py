@@ -17,6 +17,7 @@ from apkdrop.applications.models import (
 from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
 from apkdrop.channels import DEFAULT_CHANNEL
+from apkdrop.conversions.models import PENDING, Conversion, ConversionState, UniversalApk
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
 from apkdrop.notifications.models import Notification, NotificationState
 from tests.fakes import FakeApplicationStore
@@ -501,6 +502,45 @@ def test_a_sha256_is_recorded_once_and_only_on_its_generation(
     assert store.record_sha256(app.id, 1, name, 7, "bb" * 32) is True
     assert store.record_sha256(app.id, 1, name, 7, "cc" * 32) is False
     assert store.get_version(app.id, 1) == (app, first.model_copy(update={"sha256": "bb" * 32}))
+
+
+def test_a_conversion_is_recorded_once_on_a_pending_version_of_its_generation(
+    store: ApplicationRepository,
+) -> None:
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"objectGeneration": 7, "conversion": PENDING})
+    assert store.create_app(app, first, claim_package=True)
+    done = Conversion(
+        state=ConversionState.DONE,
+        universalApk=UniversalApk(
+            objectName="applications/a/b-universal.apk",
+            size=10,
+            sha256="aa" * 32,
+            signerSha256="AB:CD",
+        ),
+    )
+    failed = Conversion(state=ConversionState.FAILED, reason="no")
+
+    assert store.record_conversion(app.id, 1, 8, done) is False  # another generation
+    assert store.record_conversion(app.id, 2, 7, done) is False  # no such version
+    assert store.get_version(app.id, 1) == (app, first)
+    assert store.record_conversion(app.id, 1, 7, done) is True
+    assert store.record_conversion(app.id, 1, 7, failed) is False  # not PENDING any more
+    assert store.get_version(app.id, 1) == (app, first.model_copy(update={"conversion": done}))
+
+    other = new_app()
+    apk = version_of(other, 1).model_copy(update={"objectGeneration": 7})
+    assert store.create_app(other, apk, claim_package=True)
+    assert store.record_conversion(other.id, 1, 7, done) is False  # an APK converts nothing
+
+
+def test_a_deleted_version_records_no_conversion(store: ApplicationRepository) -> None:
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"objectGeneration": 7, "conversion": PENDING})
+    assert store.create_app(app, first, claim_package=True)
+    store.delete_version(app.id, 1, "owner@example.com", CREATED)
+    done = Conversion(state=ConversionState.SKIPPED, reason="no distribution keystore configured")
+    assert store.record_conversion(app.id, 1, 7, done) is False
 
 
 def test_a_deleted_version_records_no_sha256(store: ApplicationRepository) -> None:

@@ -1,0 +1,58 @@
+"""A bundle version's conversion to a universal APK, as its version records it."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, PositiveInt
+
+
+class ConversionState(StrEnum):
+    PENDING = "PENDING"
+    """Queued: the converter has not finished it yet."""
+    DONE = "DONE"
+    """universalApk is stored."""
+    FAILED = "FAILED"
+    """bundletool or the check of its APK failed (reason)."""
+    SKIPPED = "SKIPPED"
+    """Not converted by design: no keystore, or over a limit (reason)."""
+
+
+class UniversalApk(BaseModel):
+    """The stored universal APK: what the install page's Download button serves."""
+
+    model_config = ConfigDict(frozen=True)
+
+    objectName: str
+    size: int
+    sha256: str
+    signerSha256: str
+    """The distribution key's fingerprint (the form ApkSigning.signerSha256 uses)."""
+
+
+class Conversion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    state: ConversionState
+    reason: str | None = None
+    """Why it FAILED or was SKIPPED; null otherwise."""
+    universalApk: UniversalApk | None = None
+    """Set when DONE."""
+
+
+PENDING = Conversion(state=ConversionState.PENDING)
+
+
+class ConversionTask(BaseModel):
+    """One version's bundle to convert, by its object's generation (a replaced file is not)."""
+
+    appId: str
+    versionNumber: PositiveInt
+    generation: PositiveInt
+
+    @property
+    def task_id(self) -> str:
+        return f"universal-apk-{self.appId}-{self.versionNumber}"
+
+
+def universal_object_name(bundle_object: str) -> str:
+    """Beside the bundle: `applications/<account>/<key>-universal.apk`."""
+    return f"{bundle_object.removesuffix('.apk')}-universal.apk"
