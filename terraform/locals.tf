@@ -109,11 +109,11 @@ locals {
     retention-sweeper = {
       bucket_roles    = ["apkdropVersionDeleter"] # the APKs and icons of the versions it deletes
       concurrency     = 1
-      enqueues        = []
+      enqueues        = ["webhooks"] # the version.deleted events of what it deletes
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "body_limit", "retention_run", "scheduler_auth"]
+      settings        = ["core", "bucket", "task_auth", "body_limit", "public_link", "retention_run", "scheduler_auth", "webhook_queue", "webhook_task"]
       timeout_seconds = 540 # one bounded batch (RETENTION_MAX_DELETIONS_PER_RUN)
     }
     webhook-worker = {

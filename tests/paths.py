@@ -6,6 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = ROOT / "functions" / "main.py"
+README = ROOT / "README.md"
 REAL_APKS = ROOT.parent / "shared" / "fixtures" / "apks"
 SETTINGS_APK = REAL_APKS / "settings_apk-debug.apk"
 INSTRUMENTATION_APK = REAL_APKS / "appium-uiautomator2-server-debug-androidTest.apk"

@@ -1,6 +1,7 @@
 """The markdown summary of an upload, for `--summary FILE`, the GitHub job summary and the pull
 request comment: the app, its versions, the versioned link with a QR code, and the insights."""
 
+import html
 import re
 
 from apkdrop_cli.insights import short_permission, since
@@ -48,13 +49,21 @@ def app_summary(upload: dict, app: dict | None) -> str:
         rows.append(("uploaded by", text(version["uploaderEmail"])))
     table = "| | |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in rows)
     sections = [
-        f"### apkdrop: {text(name)} {apk_version or upload['version']}".rstrip(),
+        f"### {icon_markup(upload.get('iconUrl'))}apkdrop: {text(name)} "
+        f"{apk_version or upload['version']}".rstrip(),
         table,
         f"```text\n{qr_text(link)}\n```",
         insights_markdown(upload.get("insights")),
         checks_markdown(upload.get("checks") or []),
     ]
     return "\n\n".join(section.strip("\n") for section in sections if section) + "\n"
+
+
+def icon_markup(url: object) -> str:
+    """The launcher icon (the upload's signed URL, valid 7 days) before the heading, or ""."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return ""
+    return f'<img src="{html.escape(url, quote=True)}" width="32" height="32" alt=""> '
 
 
 def insights_markdown(insights: dict | None, of: str | None = None) -> str:

@@ -412,9 +412,18 @@ class InstallPagesSettings(
 
 
 class RetentionSweeperSettings(
-    CoreSettings, BucketSettings, BodyLimitSettings, RetentionRunSettings, SchedulerAuthSettings
+    CoreSettings,
+    BucketSettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
+    PublicLinkSettings,
+    RetentionRunSettings,
+    SchedulerAuthSettings,
+    WebhookQueueSettings,
+    WebhookTaskSettings,
 ):
-    """retention-sweeper: Cloud Scheduler's target, deleting what retention policies expire."""
+    """retention-sweeper: Cloud Scheduler's target, deleting what retention policies expire
+    (and queueing the version.deleted events of what it deletes)."""
 
 
 class WebhookWorkerSettings(

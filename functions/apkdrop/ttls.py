@@ -6,6 +6,6 @@ import datetime
 DOWNLOAD_URL_TTL = datetime.timedelta(minutes=5)
 # The icon on an install page: the page itself is never cached (no-store).
 PAGE_ICON_URL_TTL = datetime.timedelta(hours=1)
-# The icon in an upload email, read whenever the mail is opened: the longest a V4 signed URL
-# may live.
-EMAIL_ICON_URL_TTL = datetime.timedelta(days=7)
+# The icon in what is read long after it is sent (an upload email, a Slack message, a CI job's
+# summary or pull request comment): the longest a V4 signed URL may live.
+MESSAGE_ICON_URL_TTL = datetime.timedelta(days=7)

@@ -77,7 +77,9 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
             "sign_in_tokens",
         }
     ),
-    "retention-sweeper": frozenset({"applications", "audit", "bucket"}),
+    "retention-sweeper": frozenset(
+        {"applications", "audit", "bucket", "webhooks", "webhook_queue"}
+    ),
     "webhook-worker": frozenset({"bucket", "webhooks", "webhook_deliveries", "webhook_sender"}),
 }
 

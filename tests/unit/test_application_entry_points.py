@@ -13,8 +13,10 @@ from werkzeug.datastructures import MultiDict
 from apkdrop.accounts import issue_api_key
 from apkdrop.applications import api as application_api
 from apkdrop.dependencies import Dependencies
+from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
 from tests.fixtures.apk_builder import build_apk, play_ready
+from tests.unit.test_notification_delivery import apk_with_icon
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 20, tzinfo=datetime.UTC)
 APK_TYPE = "application/vnd.android.package-archive"
@@ -90,6 +92,21 @@ def post_upload(
 # --- uploads ------------------------------------------------------------------------------------
 
 
+def test_an_uploads_answer_signs_its_icon_for_a_week(
+    api: FlaskClient, auth: dict[str, str], deps: Dependencies
+) -> None:
+    response = post_upload(api, auth, apk_with_icon())
+
+    assert response.status_code == 200, response.json
+    (version,) = deps.applications.versions(response.json["data"]["id"])
+    assert version.iconObject is not None
+    assert bucket(deps).signed_gets[-1] == (version.iconObject, MESSAGE_ICON_URL_TTL, None)
+    assert response.json["data"]["iconUrl"] == (
+        f"https://storage.example.test/{bucket(deps).name}/{version.iconObject}"
+        f"?get={len(bucket(deps).signed_gets)}"
+    )
+
+
 def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependencies) -> None:
     content = build_apk("com.example.entry", "3.1", 31, **play_ready())
 
@@ -110,8 +127,10 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
         "channelMagicLink",
         "checks",
         "insights",
+        "iconUrl",
     }
     assert (data["version"], data["accessType"], data["insights"]) == ("1.0", "public", None)
+    assert data["iconUrl"] is None  # no launcher icon
     assert data["magicLink"] == f"https://apkdrop.example.test/app/{data['id']}"
     assert data["versionedMagicLink"] == f"{data['magicLink']}?version=1.0"
     assert data["channel"] == "default"

@@ -37,9 +37,11 @@ SIZE = {
     "other": component(40_000, 40_000),
     "abis": {"arm64-v8a": component(0, 310_000), "armeabi-v7a": component(900_000, 900_000)},
 }
+ICON_URL = "https://storage.example.test/uploads/applications/icon.png?X-Goog-Expires=604800&a=b"
 UPLOAD = uploaded(
     "AppId0123456789abcdef",
     "3.0",
+    iconUrl=ICON_URL,
     insights=insights(
         size=SIZE,
         signer={"changed": True, "before": FINGERPRINT_A, "after": FINGERPRINT_B},
@@ -82,6 +84,16 @@ def test_text_from_the_apk_is_never_markup() -> None:
     assert "[Win](" not in summary  # an unescaped link
     assert not re.search(r"(?<!\\)<!--", summary)  # no unescaped marker
     assert r"\[Win\](https://evil.example) \<!-- apkdrop:app:AppA --\>" in summary
+
+
+def test_the_icon_is_an_image_of_the_signed_url_only() -> None:
+    summary = app_summary(UPLOAD, None)
+    assert summary.startswith(f'### <img src="{ICON_URL.replace("&", "&amp;")}" width="32"')
+    for url in ["javascript:alert(1)", 'https://x.example/"><script>', None, 7]:
+        summary = app_summary(uploaded("AppX", "1.0", iconUrl=url), None)
+        assert "<script>" not in summary and "javascript:" not in summary
+        if url is None or not str(url).startswith("https://"):
+            assert summary.startswith("### apkdrop:")
 
 
 def test_without_the_apps_details_it_says_less() -> None:

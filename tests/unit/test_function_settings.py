@@ -3,6 +3,7 @@ instance starts: a function that signs no URLs needs no signing settings."""
 
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from apkdrop import wiring
 from apkdrop.settings import FUNCTION_SETTINGS, SigningSettings
 from infra.routes import load_routes
-from tests.paths import MAIN
+from tests.paths import MAIN, README
 
 FUNCTIONS = load_routes().functions
 
@@ -118,3 +119,31 @@ def test_each_functions_settings_hold_what_its_adapters_read(
     deps = wiring.dependencies_for(function, settings)
     for adapter in wiring.FUNCTION_ADAPTERS[function]:
         assert not isinstance(getattr(deps, adapter), wiring.NotWired), adapter
+
+
+def readme_readers() -> dict[str, set[str]]:
+    """The Configuration table of the README: each variable's "read by" column, as functions."""
+    section = README.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    every = set(FUNCTION_SETTINGS)
+    signing = {name for name, cls in FUNCTION_SETTINGS.items() if issubclass(cls, SigningSettings)}
+    named = {"all": every, "HTTP": every - {"build-finalized"}, "signing": signing}
+    readers = {}
+    for variables, column in re.findall(
+        r"^\| ((?:`[A-Z0-9_]+`(?:, )?)+) \| ([^|]+) \|", section, re.M
+    ):
+        column = column.strip()
+        functions = named.get(column) or {name.strip() for name in column.split(",")}
+        for variable in re.findall(r"`([A-Z0-9_]+)`", variables):
+            readers[variable] = functions
+    return readers
+
+
+def test_the_readmes_configuration_names_who_reads_each_setting() -> None:
+    documented = readme_readers()
+    actual: dict[str, set[str]] = {}
+    for function, settings in FUNCTION_SETTINGS.items():
+        for field in settings.model_fields:
+            actual.setdefault(field.upper(), set()).add(function)
+    assert set(actual) <= set(documented), "settings the README does not list"
+    wrong = {name: sorted(actual[name]) for name in actual if documented[name] != actual[name]}
+    assert wrong == {}

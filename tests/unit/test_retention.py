@@ -11,10 +11,12 @@ from apkdrop.applications.models import Version
 from apkdrop.audit.models import AuditAction
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
+from apkdrop.ids import new_opaque_id
 from apkdrop.retention import enforcement, policies
 from apkdrop.retention.models import RetentionPolicy
 from apkdrop.retention.selection import Reason, doomed_versions
 from apkdrop.retention.sweep import sweep
+from apkdrop.webhooks.models import Hook, HookKind
 from tests.fakes import FakeApplicationStore, FakeBucket, fake_dependencies
 from tests.unit.test_application_service import apk, upload
 
@@ -395,3 +397,32 @@ def test_a_sweep_goes_on_past_an_app_it_cannot_sweep_then_asks_for_a_retry(
     monkeypatch.undo()
     assert [remaining(deps, app_id) for app_id in apps] == [[2], [2, 1], [2]]
     assert sweep(deps).model_dump() == {"deleted": 1, "finished": True}
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def test_what_retention_deletes_is_a_version_deleted_event(deps: Dependencies) -> None:
+    hook = Hook(
+        id=new_opaque_id(),
+        accountId=OWNER.id,
+        url="https://hooks.example.com/apkdrop",
+        kind=HookKind.JSON,
+        createdAt=START,
+        events=["version.deleted"],
+        appId=None,
+        channel="nightly",
+    )
+    assert deps.webhooks.add_hook(hook, 10)
+    app_id = new_app(deps)
+    set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 2}}})
+    for code in (2, 3, 4):  # 4.0's upload deletes 2.0
+        upload_to(deps, "nightly", code)
+        deps.clock.now += 5 * DAY
+    set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 2, "maxAgeDays": 7}}})
+    assert sweep(deps).deleted == 1  # 3.0, 10 days old
+
+    deleted = [task.payload["event"] for task in deps.webhook_queue.tasks.values()]
+    assert [event["type"] for event in deleted] == ["version.deleted"] * 2
+    assert [event["data"]["version"]["version"] for event in deleted] == ["2.0", "3.0"]
+    assert {event["data"]["version"]["channel"] for event in deleted} == {"nightly"}

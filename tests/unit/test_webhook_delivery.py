@@ -17,7 +17,7 @@ from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import deletion
 from apkdrop.dependencies import Dependencies
 from apkdrop.ids import new_opaque_id
-from apkdrop.ttls import EMAIL_ICON_URL_TTL
+from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from apkdrop.webhooks import events
 from apkdrop.webhooks.models import Hook, HookKind
 from apkdrop.webhooks.signature import hook_secret, signature_header
@@ -275,6 +275,7 @@ def test_a_deleted_hooks_task_is_acknowledged(deps, web, worker) -> None:
 def test_a_slack_hook_gets_a_block_kit_message(deps, web, worker) -> None:
     add_hook(deps, HookKind.SLACK)
     upload(deps, OWNER, apk_with_icon())
+    deps.bucket.signed_gets.clear()  # the upload's answer signed the icon too
     task = deps.webhook_queue.calls[-1].payload
     received = answer_with(web, 200)
 
@@ -298,10 +299,10 @@ def test_a_slack_hook_gets_a_block_kit_message(deps, web, worker) -> None:
         "*Uploaded by*\nowner@example.com",
     ]
     icon_object = task["iconObject"]
-    assert deps.bucket.signed_gets[-1] == (icon_object, EMAIL_ICON_URL_TTL, None)
+    assert deps.bucket.signed_gets[-1] == (icon_object, MESSAGE_ICON_URL_TTL, None)
     assert section["accessory"] == {
         "type": "image",
-        "image_url": deps.bucket.signed_get_url(icon_object, EMAIL_ICON_URL_TTL)[:-1] + "1",
+        "image_url": deps.bucket.signed_get_url(icon_object, MESSAGE_ICON_URL_TTL)[:-1] + "1",
         "alt_text": "Iconic icon",
     }
     (button,) = actions["elements"]

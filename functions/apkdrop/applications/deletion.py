@@ -68,11 +68,12 @@ def delete_application(
 
 
 def delete_version_by_retention(
-    deps: Dependencies[object], app: Application, number: int, rule: str
+    deps: Dependencies[events.VersionDeleters], app: Application, number: int, rule: str
 ) -> bool:
     """As `delete_version`, by the retention rule named `rule`; False when the deletion's
     transaction found the version pinned, its channel's newest, or deleted already."""
     store = deps.applications
+    found = store.get_version(app.id, number)  # what its version.deleted event shows
     tombstone = store.delete_version(
         app.id, number, RETENTION_ACTOR, deps.clock(), by_retention=True
     )
@@ -87,6 +88,8 @@ def delete_version_by_retention(
         version_path(app.id, number),
         {"deletedBy": RETENTION_ACTOR, "rule": rule},
     )
+    if found is not None:
+        events.version_deleted(deps, *found)
     return True
 
 

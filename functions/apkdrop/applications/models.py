@@ -235,6 +235,11 @@ class UploadedApplication(BaseModel):
         default=None,
         description="what changed since the app's previous version; null for a new app",
     )
+    iconUrl: str | None = Field(
+        default=None,
+        description="the launcher icon, a signed URL valid for 7 days (CI summaries show it); "
+        "null without an icon",
+    )
 
 
 class UploadAnswer(BaseModel):

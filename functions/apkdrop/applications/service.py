@@ -30,6 +30,7 @@ from apkdrop.notifications.models import Notification, NotificationState
 from apkdrop.retention import enforcement as retention
 from apkdrop.settings import ApplicationApiSettings
 from apkdrop.shared_models import StorageObject
+from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from apkdrop.webhooks import events
 
 
@@ -233,4 +234,9 @@ class UploadSession:
             channelMagicLink=links.channel_link(base_url, app.id, version.channel),
             checks=version.checks,
             insights=version.insights,
+            iconUrl=(
+                self._deps.bucket.signed_get_url(version.iconObject, MESSAGE_ICON_URL_TTL)
+                if version.iconObject
+                else None
+            ),
         )

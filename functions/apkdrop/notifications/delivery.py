@@ -20,7 +20,7 @@ from apkdrop.notifications.models import (
 )
 from apkdrop.notifications.ports import Claim, MailRefused
 from apkdrop.settings import EmailTaskSettings, PublicLinkSettings
-from apkdrop.ttls import EMAIL_ICON_URL_TTL
+from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def deliver_email(deps: Dependencies[PublicLinkSettings], task: EmailTask) -> st
     def email() -> RenderedEmail:
         icon_url = None
         if version.iconObject:
-            icon_url = deps.bucket.signed_get_url(version.iconObject, EMAIL_ICON_URL_TTL)
+            icon_url = deps.bucket.signed_get_url(version.iconObject, MESSAGE_ICON_URL_TTL)
         base_url = deps.settings.public_base_url
         return render.upload_email(app, version, notification.recipients, base_url, icon_url)
 

@@ -22,13 +22,13 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import log_fields
 from apkdrop.retention.selection import doomed_versions
-from apkdrop.settings import RetentionRunSettings
+from apkdrop.webhooks.events import VersionDeleters
 
 log = logging.getLogger(__name__)
 
 
 def enforce(
-    deps: Dependencies[object],
+    deps: Dependencies[VersionDeleters],
     app: Application,
     budget: int,
     channel: str | None = None,
@@ -49,9 +49,7 @@ def enforce(
     return deleted
 
 
-def after_upload(
-    deps: Dependencies[RetentionRunSettings], app: Application, uploaded: Version
-) -> None:
+def after_upload(deps: Dependencies[VersionDeleters], app: Application, uploaded: Version) -> None:
     """keepLatest of the uploaded version's channel, right after the upload commits, never
     deleting that version (age rules are the sweep's). The upload stands whatever happens here:
     a failure is logged and the sweep finishes the job."""

@@ -10,7 +10,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import log_fields
 from apkdrop.retention.enforcement import enforce
-from apkdrop.settings import RetentionRunSettings
+from apkdrop.webhooks.events import VersionDeleters
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class SweepReport(BaseModel):
     """False when it stopped at RETENTION_MAX_DELETIONS_PER_RUN: the next run goes on."""
 
 
-def sweep(deps: Dependencies[RetentionRunSettings]) -> SweepReport:
+def sweep(deps: Dependencies[VersionDeleters]) -> SweepReport:
     """Raises BackendUnavailable (a 503: the scheduler retries) when an app could not be
     swept, after going on with the others: one app busy with uploads holds no other back."""
     budget = deps.settings.retention_max_deletions_per_run

@@ -14,7 +14,7 @@ from apkdrop.errors import BackendUnavailable, InvalidRequest, Misconfigured
 from apkdrop.logs import log_fields
 from apkdrop.notifications.ports import Claim
 from apkdrop.settings import WebhookWorkerSettings
-from apkdrop.ttls import EMAIL_ICON_URL_TTL
+from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from apkdrop.webhooks import payloads
 from apkdrop.webhooks.models import DeliveryState, Hook, HookKind, HookTask
 from apkdrop.webhooks.ports import ReceiverUnreachable
@@ -83,7 +83,7 @@ def _request(
     if hook.kind is HookKind.SLACK:
         icon_url = None
         if task.iconObject:  # as long-lived as the email's: a message is read whenever
-            icon_url = deps.bucket.signed_get_url(task.iconObject, EMAIL_ICON_URL_TTL)
+            icon_url = deps.bucket.signed_get_url(task.iconObject, MESSAGE_ICON_URL_TTL)
         message = payloads.slack_message(task.event, icon_url)
         return json.dumps(message).encode(), dict(payloads.JSON_HEADERS)
     secret = hook_secret(deps.settings.webhook_signing_key, hook.id)

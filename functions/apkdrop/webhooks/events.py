@@ -15,10 +15,18 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.ids import OPAQUE_ID_BYTES
 from apkdrop.logs import log_fields
-from apkdrop.settings import ApplicationApiSettings, PublicLinkSettings, WebhookTaskSettings
+from apkdrop.settings import (
+    ApplicationApiSettings,
+    PublicLinkSettings,
+    RetentionSweeperSettings,
+    WebhookTaskSettings,
+)
 from apkdrop.webhooks.models import Envelope, EventType, HookTask
 
 log = logging.getLogger(__name__)
+# The functions that delete versions: application-api (owners, keepLatest after an upload) and
+# retention-sweeper.
+VersionDeleters = ApplicationApiSettings | RetentionSweeperSettings
 ADDRESS_FIELDS = {"allowedUsers", "notificationEmails", "notification"}
 SETTLED_EVENTS = {
     UploadState.FINISHED: EventType.BUILD_FINISHED,
@@ -40,7 +48,7 @@ def version_created(
 
 
 def version_deleted(
-    deps: Dependencies[ApplicationApiSettings], app: Application, version: Version
+    deps: Dependencies[VersionDeleters], app: Application, version: Version
 ) -> bool:
     return _version_event(deps, EventType.VERSION_DELETED, app, version, deps.clock())
 
@@ -73,7 +81,7 @@ def version_data(
 
 
 def _version_event(
-    deps: Dependencies[ApplicationApiSettings],
+    deps: Dependencies[VersionDeleters],
     kind: EventType,
     app: Application,
     version: Version,
