@@ -34,7 +34,7 @@ from apkdrop.applications.tombstones import (
 )
 from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.audit.models import AuditEvent
-from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
+from apkdrop.builds.models import StoredBuild, StoredContext, StoredProjectRetention, UploadState
 from apkdrop.builds.ports import Bucket
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.dependencies import Dependencies
@@ -135,6 +135,7 @@ class FakeBuildStore:
         self.projects: set[tuple[str, str]] = set()
         self.contexts: dict[int, dict[str, Any]] = {}
         self.builds: dict[int, dict[str, Any]] = {}
+        self.retention: dict[tuple[str, str], dict[str, Any]] = {}
 
     def next_id(self, sequence: str) -> int:
         self.counters[sequence] = self.counters.get(sequence, 0) + 1
@@ -200,6 +201,38 @@ class FakeBuildStore:
             return current
         self.builds[build_id] = {**self.builds[build_id], **changes}
         return StoredBuild.model_validate({**current.model_dump(), **changes})
+
+    def project_retention(
+        self, account_id: str, project_name: str
+    ) -> StoredProjectRetention | None:
+        stored = self.retention.get((account_id, project_name))
+        return None if stored is None else StoredProjectRetention.model_validate(stored)
+
+    def set_project_retention(self, retention: StoredProjectRetention) -> None:
+        self.retention[(retention.accountId, retention.projectName)] = retention.model_dump()
+
+    def remove_project_retention(self, account_id: str, project_name: str) -> None:
+        self.retention.pop((account_id, project_name), None)
+
+    def projects_with_retention(self) -> list[StoredProjectRetention]:
+        return [StoredProjectRetention.model_validate(r) for r in self.retention.values()]
+
+    def live_contexts_before(
+        self, account_id: str, project_name: str, before: datetime.datetime, limit: int
+    ) -> list[StoredContext]:
+        found = [StoredContext.model_validate(c) for c in self.contexts.values()]
+        live = [
+            c
+            for c in found
+            if (c.accountId, c.projectName) == (account_id, project_name)
+            and c.dateDeleted is None
+            and c.dateCreated < before
+        ]
+        return sorted(live, key=lambda c: (c.dateCreated, c.id))[:limit]
+
+    def contexts_pending_retention(self, limit: int) -> list[StoredContext]:
+        found = [StoredContext.model_validate(c) for c in self.contexts.values()]
+        return [c for c in found if c.retentionPending][:limit]
 
 
 @dataclass(frozen=True)

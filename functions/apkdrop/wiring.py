@@ -67,7 +67,7 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
             "sign_in_tokens",
         }
     ),
-    "retention-sweeper": frozenset({"applications", "audit", "bucket"}),
+    "retention-sweeper": frozenset({"applications", "audit", "bucket", "builds"}),
 }
 
 
