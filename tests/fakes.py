@@ -908,6 +908,7 @@ class FakeSignInTokens:
             "email": target.email,
             "appId": target.app_id,
             "version": target.version,
+            "channel": target.channel,
             "expireAt": expire_at,
             "used": False,
         }
@@ -919,7 +920,7 @@ class FakeSignInTokens:
         if token["used"] or token["expireAt"] <= self._clock():
             return None
         token["used"] = True
-        return LinkTarget(token["email"], token["appId"], token["version"])
+        return LinkTarget(token["email"], token["appId"], token["version"], token["channel"])
 
 
 class FakeSessions:
@@ -1022,11 +1023,13 @@ def install_page_app(
     release_notes: str | None = None,
     icon_object: str | None = None,
     file_type: Literal["APK", "AAB"] = "APK",
+    channels: tuple[str, ...] = (),
 ) -> Application:
     """An app in `store` with one version per entry of `version_names` (numbered 1, 2, …),
     written as the upload service writes them (`create_app`, then `append_version`).
 
-    Every version has `access` and `allowed_users`, unless `accesses` gives each its own."""
+    Every version has `access` and `allowed_users`, unless `accesses` gives each its own, and
+    is in the default channel, unless `channels` gives each its own."""
     from apkdrop.apk.models import ApkInfo
     from apkdrop.applications.models import (
         AccessType,
@@ -1035,6 +1038,7 @@ def install_page_app(
     )
 
     each_access = accesses or ((access, allowed_users),) * len(version_names)
+    each_channel = channels or (DEFAULT_CHANNEL,) * len(version_names)
 
     def version(number: int, version_name: str | None) -> Version:
         access_type, allowed = each_access[number - 1]
@@ -1063,6 +1067,7 @@ def install_page_app(
             releaseNotes=release_notes,
             objectName=f"applications/acct-install/{app_id}/{number}.apk",
             iconObject=icon_object,
+            channel=each_channel[number - 1],
         )
 
     first, *later = version_names
@@ -1076,9 +1081,9 @@ def install_page_app(
         latest_application_version=1,
     )
     assert store.create_app(app, version(1, first), claim_package=False)
-    for name in later:
+    for number, name in enumerate(later, start=2):
         app, _ = store.append_version(
-            app_id, DEFAULT_CHANNEL, lambda _, number, name=name: version(number, name), {}
+            app_id, each_channel[number - 1], lambda _, n, name=name: version(n, name), {}
         )
     return app
 
