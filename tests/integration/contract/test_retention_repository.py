@@ -35,6 +35,7 @@ def with_channels(store: ApplicationRepository, channels: list[str]) -> str:
     for channel in channels[1:]:
         store.append_version(
             app.id,
+            channel,
             lambda _, number, channel=channel: version_of(app, number).model_copy(
                 update={"channel": channel}
             ),
