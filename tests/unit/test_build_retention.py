@@ -287,3 +287,30 @@ def test_an_owners_deletion_meanwhile_is_not_deleted_again(deps: Dependencies) -
     deletion.delete_context(deps, owner, PROJECT, done.contextId)
     assert not deletion.delete_context_by_retention(deps, context, policy)
     assert [event.details.get("deletedBy") for event in audit_events(deps)] == [None]
+
+
+def test_a_halfway_deletion_that_fails_again_holds_no_other_sweeping_back(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = caller(deps)
+    (stuck,) = settled_context(deps, owner)
+    deps.clock.now += 30 * DAY
+    (fresh,) = settled_context(deps, owner)
+    set_policy(deps, owner, 7)
+    context = builds(deps).get_context(stuck.contextId)
+    assert context is not None
+    delete_object = bucket(deps).delete_object
+
+    def fail_on_stuck(name: str) -> None:
+        if name == stuck.objectName:
+            raise BackendUnavailable("Cloud Storage is unavailable, retry later")
+        delete_object(name)
+
+    monkeypatch.setattr(bucket(deps), "delete_object", fail_on_stuck)
+    with pytest.raises(BackendUnavailable):
+        deletion.delete_context_by_retention(deps, context, None)
+    deps.clock.now += 30 * DAY  # now the fresh one is old too
+    with pytest.raises(BackendUnavailable, match="could not be swept"):
+        sweep(deps)
+    assert fresh.contextId not in live(deps)  # swept all the same
+    assert fresh.objectName not in bucket(deps).objects

@@ -34,7 +34,12 @@ def sweep(deps: Dependencies[RetentionRunSettings]) -> SweepReport:
     """Raises BackendUnavailable (a 503: the scheduler retries) when an app or a project could
     not be swept, after going on with the others: one busy with uploads holds no other back."""
     budget = deps.settings.retention_max_deletions_per_run
-    deleted = finish_pending(deps, budget)
+    deleted, failed = 0, 0
+    try:
+        deleted = finish_pending(deps, budget)
+    except BackendUnavailable:
+        failed += 1
+        log.warning("retention sweep could not finish a context deletion left halfway")
     parts: list[Part] = [
         ({"appId": app.id}, functools.partial(enforce, deps, app))
         for app in deps.applications.apps_with_retention()
@@ -48,7 +53,6 @@ def sweep(deps: Dependencies[RetentionRunSettings]) -> SweepReport:
     ]
     # In a random order: when runs keep stopping at the budget, no app waits behind others.
     random.shuffle(parts)
-    failed = 0
     for fields, part in parts:
         if deleted >= budget:
             return SweepReport(deleted=deleted, finished=False)
