@@ -314,3 +314,35 @@ def test_a_halfway_deletion_that_fails_again_holds_no_other_sweeping_back(
         sweep(deps)
     assert fresh.contextId not in live(deps)  # swept all the same
     assert fresh.objectName not in bucket(deps).objects
+
+
+def test_an_owners_deletion_while_the_sweep_backs_off_stays_deleted(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep marks, sees a build UPLOADING and takes its mark back; an owner's DELETE in
+    between is not undone."""
+    owner = caller(deps)
+    (done,) = settled_context(deps, owner)
+    deps.clock.now += 30 * DAY
+    set_policy(deps, owner, 7)
+    store = builds(deps)
+    listed = store.builds_of_context
+    calls: list[int] = []
+
+    def racing(context_id: int) -> list[StoredBuild]:
+        calls.append(context_id)
+        if len(calls) == 1:  # the sweep's first look, then a build is registered
+            found = listed(context_id)
+            register(deps, owner, context_id)
+            return found
+        if len(calls) == 2:  # after the sweep's mark: the owner deletes the context
+            deletion.delete_context(deps, owner, PROJECT, context_id)
+        return listed(context_id)
+
+    monkeypatch.setattr(store, "builds_of_context", racing)
+    assert sweep(deps).deleted == 0
+    monkeypatch.undo()
+    context = store.get_context(done.contextId)
+    assert context is not None and context.dateDeleted is not None
+    assert not context.retentionPending
+    assert all(b.uploadState is UploadState.DELETED for b in store.builds_of_context(context.id))

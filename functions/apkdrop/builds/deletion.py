@@ -72,7 +72,7 @@ def delete_context_by_retention(
 ) -> bool:
     """As `delete_context`, by the project's maxAgeDays (`policy`; None when it was removed
     after this deletion began); False when it deleted nothing: a build of the context is still
-    being uploaded, or its owner deleted it already.
+    being uploaded, or its owner deleted it (before, or meanwhile: that DELETE records it).
 
     A build still UPLOADING spares its context (until a later sweep finds it settled). One
     registered after the first look is caught by the second, after the mark: either it re-reads
@@ -91,7 +91,8 @@ def delete_context_by_retention(
         deps.builds.update_context(context.id, _retention_unmark)
         return False
     deleted: list[JsonValue] = [build.id for build in builds if _delete(deps, build.id)]
-    deps.builds.update_context(context.id, _retention_unmark_pending)
+    if not _finish_retention(deps, context.id):
+        return False  # the owner's DELETE took it over, and records it
     caller = Caller(
         id=context.accountId,
         email=policy.ownerEmail if policy else RETENTION_ACTOR,
@@ -123,11 +124,24 @@ def _retention_unmark(current: StoredContext) -> dict | None:
     return {"dateDeleted": None, "retentionPending": False} if current.retentionPending else None
 
 
-def _retention_unmark_pending(current: StoredContext) -> dict | None:
-    return {"retentionPending": False} if current.retentionPending else None
+def _finish_retention(deps: Dependencies[object], context_id: int) -> bool:
+    """Clears the mark; False when it was cleared already (by the owner's deletion)."""
+    was_pending = False
+
+    def finish(current: StoredContext) -> dict | None:
+        nonlocal was_pending
+        was_pending = current.retentionPending  # as of the attempt that commits
+        return {"retentionPending": False} if current.retentionPending else None
+
+    deps.builds.update_context(context_id, finish)
+    return was_pending
 
 
 def _context_tombstone(deps: Dependencies[object], current: StoredContext) -> dict | None:
+    if current.retentionPending:
+        # Marked by a sweep: the owner's deletion takes it over, so a sweep that backs off
+        # (a build uploading) cannot take the mark back; it deletes every build itself.
+        return {"retentionPending": False}
     return None if current.dateDeleted is not None else {"dateDeleted": deps.clock()}
 
 
