@@ -129,6 +129,31 @@ resource "google_firestore_index" "webhook_deliveries_by_hook" {
   }
 }
 
+# The retention sweep's contexts of a project older than its maxAgeDays, not deleted, oldest
+# first (firestore.live_contexts_query).
+resource "google_firestore_index" "live_contexts_of_project" {
+  collection = "buildUploads"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "accountId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "projectName"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "dateDeleted"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "dateCreated"
+    order      = "ASCENDING"
+  }
+}
+
 # Documents that expire: Firestore deletes each one (within about a day) once its expireAt has
 # passed. expireAt is never queried, so it is not indexed either (no write hot-spot on it).
 locals {

@@ -107,7 +107,7 @@ locals {
       timeout_seconds = 60
     }
     retention-sweeper = {
-      bucket_roles    = ["apkdropVersionDeleter"] # the APKs and icons of the versions it deletes
+      bucket_roles    = ["apkdropVersionDeleter"] # the files of the versions and builds it deletes
       concurrency     = 1
       enqueues        = ["webhooks"] # the version.deleted events of what it deletes
       firestore       = true
@@ -141,7 +141,7 @@ locals {
     }
     apkdropVersionDeleter = {
       title       = "apkdrop version deleter"
-      description = "Deletes the files of the versions retention policies delete."
+      description = "Deletes the files of the versions and builds retention policies delete."
       permissions = ["storage.objects.delete"]
     }
     apkdropUploadSettler = {

@@ -34,7 +34,7 @@ from apkdrop.applications.tombstones import (
 )
 from apkdrop.applications.url_fetch import UrlFetcher
 from apkdrop.audit.models import AuditEvent
-from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
+from apkdrop.builds.models import StoredBuild, StoredContext, StoredProjectRetention, UploadState
 from apkdrop.builds.ports import Bucket
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.conversions.models import Conversion, ConversionState
@@ -142,6 +142,7 @@ class FakeBuildStore:
         self.projects: set[tuple[str, str]] = set()
         self.contexts: dict[int, dict[str, Any]] = {}
         self.builds: dict[int, dict[str, Any]] = {}
+        self.retention: dict[tuple[str, str], dict[str, Any]] = {}
 
     def next_id(self, sequence: str) -> int:
         self.counters[sequence] = self.counters.get(sequence, 0) + 1
@@ -207,6 +208,38 @@ class FakeBuildStore:
             return current
         self.builds[build_id] = {**self.builds[build_id], **changes}
         return StoredBuild.model_validate({**current.model_dump(), **changes})
+
+    def project_retention(
+        self, account_id: str, project_name: str
+    ) -> StoredProjectRetention | None:
+        stored = self.retention.get((account_id, project_name))
+        return None if stored is None else StoredProjectRetention.model_validate(stored)
+
+    def set_project_retention(self, retention: StoredProjectRetention) -> None:
+        self.retention[(retention.accountId, retention.projectName)] = retention.model_dump()
+
+    def remove_project_retention(self, account_id: str, project_name: str) -> None:
+        self.retention.pop((account_id, project_name), None)
+
+    def projects_with_retention(self) -> list[StoredProjectRetention]:
+        return [StoredProjectRetention.model_validate(r) for r in self.retention.values()]
+
+    def live_contexts_before(
+        self, account_id: str, project_name: str, before: datetime.datetime, limit: int
+    ) -> list[StoredContext]:
+        found = [StoredContext.model_validate(c) for c in self.contexts.values()]
+        live = [
+            c
+            for c in found
+            if (c.accountId, c.projectName) == (account_id, project_name)
+            and c.dateDeleted is None
+            and c.dateCreated < before
+        ]
+        return sorted(live, key=lambda c: (c.dateCreated, c.id))[:limit]
+
+    def contexts_pending_retention(self, limit: int) -> list[StoredContext]:
+        found = [StoredContext.model_validate(c) for c in self.contexts.values()]
+        return [c for c in found if c.retentionPending][:limit]
 
 
 @dataclass(frozen=True)
@@ -992,6 +1025,7 @@ class FakeSignInTokens:
             "email": target.email,
             "appId": target.app_id,
             "version": target.version,
+            "channel": target.channel,
             "expireAt": expire_at,
             "used": False,
         }
@@ -1003,7 +1037,7 @@ class FakeSignInTokens:
         if token["used"] or token["expireAt"] <= self._clock():
             return None
         token["used"] = True
-        return LinkTarget(token["email"], token["appId"], token["version"])
+        return LinkTarget(token["email"], token["appId"], token["version"], token["channel"])
 
 
 class FakeSessions:
@@ -1111,11 +1145,13 @@ def install_page_app(
     release_notes: str | None = None,
     icon_object: str | None = None,
     file_type: Literal["APK", "AAB"] = "APK",
+    channels: tuple[str, ...] = (),
 ) -> Application:
     """An app in `store` with one version per entry of `version_names` (numbered 1, 2, …),
     written as the upload service writes them (`create_app`, then `append_version`).
 
-    Every version has `access` and `allowed_users`, unless `accesses` gives each its own."""
+    Every version has `access` and `allowed_users`, unless `accesses` gives each its own, and
+    is in the default channel, unless `channels` gives each its own."""
     from apkdrop.apk.models import ApkInfo
     from apkdrop.applications.models import (
         AccessType,
@@ -1124,6 +1160,7 @@ def install_page_app(
     )
 
     each_access = accesses or ((access, allowed_users),) * len(version_names)
+    each_channel = channels or (DEFAULT_CHANNEL,) * len(version_names)
 
     def version(number: int, version_name: str | None) -> Version:
         access_type, allowed = each_access[number - 1]
@@ -1152,6 +1189,7 @@ def install_page_app(
             releaseNotes=release_notes,
             objectName=f"applications/acct-install/{app_id}/{number}.apk",
             iconObject=icon_object,
+            channel=each_channel[number - 1],
         )
 
     first, *later = version_names
@@ -1165,9 +1203,9 @@ def install_page_app(
         latest_application_version=1,
     )
     assert store.create_app(app, version(1, first), claim_package=False)
-    for name in later:
+    for number, name in enumerate(later, start=2):
         app, _ = store.append_version(
-            app_id, DEFAULT_CHANNEL, lambda _, number, name=name: version(number, name), {}
+            app_id, each_channel[number - 1], lambda _, n, name=name: version(n, name), {}
         )
     return app
 

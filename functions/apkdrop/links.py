@@ -10,10 +10,13 @@ from apkdrop.version_labels import label
 _APP_PAGE = re.compile(r"/app/[A-Za-z0-9_-]+")
 
 
-def app_page(app_id: str, version: int | None = None) -> str:
-    """`/app/{id}`, the latest version's page, or `/app/{id}?version=N.0`."""
+def app_page(app_id: str, version: int | None = None, channel: str | None = None) -> str:
+    """`/app/{id}`, the latest version's page, `/app/{id}?version=N.0`, or either with
+    `channel=` (the latest of that channel, and its history only)."""
+    query = {"version": None if version is None else label(version), "channel": channel}
+    pairs = "&".join(f"{name}={value}" for name, value in query.items() if value is not None)
     path = f"/app/{app_id}"
-    return path if version is None else f"{path}?version={label(version)}"
+    return f"{path}?{pairs}" if pairs else path
 
 
 def download(app_id: str, version: int) -> str:
@@ -42,7 +45,7 @@ def versioned_link(base_url: HttpUrl | str, app_id: str, version: int) -> str:
 
 def channel_link(base_url: HttpUrl | str, app_id: str, channel: str) -> str:
     """`{magic link}?channel={channel}`: the page of that channel's latest version."""
-    return _absolute(base_url, f"{app_page(app_id)}?channel={channel}")
+    return _absolute(base_url, app_page(app_id, channel=channel))
 
 
 def sign_in_link(base_url: HttpUrl | str, token: str) -> str:

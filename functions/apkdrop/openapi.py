@@ -28,6 +28,7 @@ from apkdrop.builds.models import (
     Build,
     BuildRegistration,
     ContextWithBuilds,
+    ProjectRetention,
     RegisteredBuild,
     UploadContext,
 )
@@ -179,6 +180,23 @@ OPERATIONS = [
         None,
         (400, 401, 403, 404),
         parameters=[PROJECT, CONTEXT_ID],
+    ),
+    Operation(
+        "get",
+        f"{BUILDS}/retention",
+        "The project's retention policy (maxAgeDays null: contexts are kept)",
+        ProjectRetention,
+        (400, 401),
+        parameters=[PROJECT],
+    ),
+    Operation(
+        "put",
+        f"{BUILDS}/retention",
+        "Replace the project's retention policy; {} removes it (admin key)",
+        ProjectRetention,
+        (400, 401, 403),
+        body=ProjectRetention,
+        parameters=[PROJECT],
     ),
     Operation(
         "post",

@@ -56,10 +56,10 @@ def test_uploads_on_two_channels(client, apk_server) -> None:
 
     # Insights against the previous version of the same channel; a channel's first version
     # compares with the app's latest.
-    assert nightly["insights"]["comparedTo"] == {"version": "1.0"}
-    assert nightly_again["insights"]["comparedTo"] == {"version": "2.0"}
+    assert nightly["insights"]["comparedTo"] == {"version": "1.0", "channel": "default"}
+    assert nightly_again["insights"]["comparedTo"] == {"version": "2.0", "channel": "nightly"}
     assert nightly_again["insights"]["permissions"]["added"] == []
-    assert default_again["insights"]["comparedTo"] == {"version": "1.0"}
+    assert default_again["insights"]["comparedTo"] == {"version": "1.0", "channel": "default"}
     assert default_again["insights"]["permissions"]["added"] == []
 
     # The pages: a channel's link opens its latest version.

@@ -38,7 +38,7 @@ def test_two_real_versions_of_an_app(client, real_pair) -> None:
     insights = second["insights"]
     before, after = fingerprints(client, first["id"])[::-1]
     assert before != after  # the two releases were signed with different debug keys
-    assert insights["comparedTo"] == {"version": "1.0"}
+    assert insights["comparedTo"] == {"version": "1.0", "channel": "default"}
     assert insights["signer"] == {"changed": True, "before": before, "after": after}
     assert {"name": POST_NOTIFICATIONS, "dangerous": True} in insights["permissions"]["added"]
     assert insights["permissions"]["removed"] == []

@@ -1,6 +1,6 @@
 """Retention through the gateway (issue 16): keepLatest after uploads, pins, the sweeper's
-maxAgeDays and a sweep racing uploads, on the emulators. Versions are put in other channels by
-writing their documents (the upload's channel field is the channels half of the issue)."""
+maxAgeDays and a sweep racing uploads, on the emulators. Versions go to their channels by the
+upload's `channel` field; they are aged by writing their upload times."""
 
 import datetime
 import threading
@@ -46,8 +46,10 @@ def new_package() -> str:
     return f"com.example.retained{time.monotonic_ns()}"
 
 
-def push(client: httpx.Client, package: str, code: int) -> dict:
-    return uploaded(upload(client, build_apk(package, str(code), code, label=LABEL)))
+def push(client: httpx.Client, package: str, code: int, channel: str | None = None) -> dict:
+    return uploaded(
+        upload(client, build_apk(package, str(code), code, label=LABEL), channel=channel)
+    )
 
 
 def version_ref(database: firestore.Client, app_id: str, number: int):
@@ -81,8 +83,9 @@ def sweep(stack) -> dict:
 
 def test_keep_latest_2_with_4_uploads_then_a_pinned_one_survives(stack, owner, database):
     package = new_package()
-    app_id = push(owner, package, 1)["id"]
-    version_ref(database, app_id, 1).update({"channel": "release"})  # another channel
+    first = push(owner, package, 1, channel="release")  # another channel
+    assert first["channel"] == "release"
+    app_id = first["id"]
     set_policy(owner, app_id, {"channels": {"default": {"keepLatest": 2}}})
     for code in (2, 3, 4, 5):
         push(owner, package, code)

@@ -144,7 +144,7 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
     assert (again.json["data"]["id"], again.json["data"]["version"]) == (data["id"], "2.0")
     # The same APK again: its versionCode did not increase, which testers meet on installing.
     code = version.apkInfo.versionCode
-    assert again.json["data"]["insights"]["comparedTo"] == {"version": "1.0"}
+    assert again.json["data"]["insights"]["comparedTo"] == {"version": "1.0", "channel": "default"}
     assert again.json["warnings"] == [
         f"versionCode {code} is not higher than {code} of 1.0: "
         "testers cannot install it as an update"

@@ -49,10 +49,16 @@ def test_insights_compare_with_the_previous_version_of_the_same_channel(deps: De
     nightly_again = upload(deps, OWNER, apk(4, permissions=(INTERNET, CAMERA)), channel="nightly")
 
     assert default_again.data.insights is not None
-    assert default_again.data.insights.comparedTo.version == "1.0"
+    assert default_again.data.insights.comparedTo.model_dump() == {
+        "version": "1.0",
+        "channel": "default",
+    }
     assert default_again.data.insights.permissions.added == []
     assert nightly_again.data.insights is not None
-    assert nightly_again.data.insights.comparedTo.version == "2.0"
+    assert nightly_again.data.insights.comparedTo.model_dump() == {
+        "version": "2.0",
+        "channel": "nightly",
+    }
     assert nightly_again.data.insights.permissions.added == []
 
 
@@ -61,7 +67,8 @@ def test_a_channels_first_version_follows_the_apps_latest(deps: Dependencies) ->
     answer = upload(deps, OWNER, apk(2), channel="nightly")
 
     assert answer.data.insights is not None
-    assert answer.data.insights.comparedTo.version == "1.0"
+    # Another channel's: the answer says which.
+    assert answer.data.insights.comparedTo.model_dump() == {"version": "1.0", "channel": "default"}
     _, version = deps.applications.get_version(app_id.data.id, 2) or (None, None)
     assert version is not None
     assert (version.accessType, version.allowedUsers) == (AccessType.PRIVATE, ["qa@example.com"])
@@ -91,7 +98,7 @@ def test_a_channel_follows_its_newest_remaining_version(deps: Dependencies) -> N
 
     answer = upload(deps, OWNER, apk(4), channel="nightly")
     assert answer.data.insights is not None
-    assert answer.data.insights.comparedTo.version == "1.0"
+    assert answer.data.insights.comparedTo.model_dump() == {"version": "1.0", "channel": "nightly"}
 
 
 def test_the_detail_lists_channels_with_their_latest_and_filters_by_channel(

@@ -5,6 +5,7 @@ index it does not have. Each adapter query is built by the real SDK (nothing is 
 is replaced), and its equality filters and orders must be exactly an index's fields.
 """
 
+import datetime
 from collections.abc import Callable
 
 import pytest
@@ -12,6 +13,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import BaseQuery
 
+from apkdrop.adapters.firestore import live_contexts_query
 from apkdrop.adapters.firestore_applications import newest_in_channel
 from apkdrop.adapters.firestore_audit import AuditTrail
 from apkdrop.adapters.firestore_downloads import DownloadJournal
@@ -45,12 +47,15 @@ def sent_query(monkeypatch: pytest.MonkeyPatch, run: Callable[[firestore.Client]
     proto = query._to_protobuf()  # what the SDK would send
     (source,) = proto.from_
     filters = proto.where.composite_filter.filters or [proto.where]
-    equalities = tuple((f.field_filter.field.field_path, "ASCENDING") for f in filters)
     orders = tuple(
         (order.field.field_path, DIRECTIONS[order.direction])
         for order in proto.order_by
         if order.field.field_path != "__name__"  # every index ends with it, implicitly
     )
+    ordered = {field for field, _ in orders}
+    # `== None` is a unary filter; a range filter's field is the one the query orders by.
+    filtered = ((f.field_filter or f.unary_filter).field.field_path for f in filters)
+    equalities = tuple((field, "ASCENDING") for field in filtered if field not in ordered)
     return source.collection_id, equalities + orders
 
 
@@ -60,6 +65,9 @@ QUERIES = {
     "one version's downloads": lambda client: DownloadJournal(client).newest("app", 2, 50, None),
     "a channel's newest version": lambda client: newest_in_channel(
         client, "app", "nightly"
+    ).stream(),
+    "a project's contexts past its maxAgeDays": lambda client: live_contexts_query(
+        client, "acct", "demo", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     ).stream(),
 }
 

@@ -117,6 +117,7 @@ def test_a_request_queues_a_task_that_carries_no_secret(
         "email": TESTER,
         "appId": private_app.id,
         "version": 1,
+        "channel": None,
     }
     assert task.url == "https://email.example.test/send"
     assert task.at == NOW
@@ -144,7 +145,7 @@ def test_every_address_takes_the_same_path(
     )
     assert sign_in.request_link(deps, app, address, CLIENT, None) is None
     (task,) = queue(deps).calls
-    assert set(task.payload) == {"kind", "requestId", "email", "appId", "version"}
+    assert set(task.payload) == {"kind", "requestId", "email", "appId", "version", "channel"}
     assert task.payload["email"] == address and task.payload["version"] is None
     assert tokens(deps).tokens == {}
     assert len(deps.rate_limits.counts) == 2
@@ -274,6 +275,7 @@ def test_the_link_carries_a_token_stored_by_hash_only(
             "email": TESTER,
             "appId": private_app.id,
             "version": "1.0",
+            "channel": None,
             "expireAt": NOW + datetime.timedelta(minutes=15),
             "used": False,
         }

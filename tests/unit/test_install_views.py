@@ -601,6 +601,62 @@ def test_the_sign_in_form_carries_the_version_to_the_link(
     assert confirmed.headers["Location"] == f"/app/{private_app.id}?version=1.0"
 
 
+def test_signing_in_from_a_channels_page_comes_back_to_that_channel(
+    pages: FlaskClient, deps: Dependencies
+) -> None:
+    app = install_page_app(
+        deps.applications,
+        "PrivateChannelPage0001",
+        access="PRIVATE",
+        allowed_users=(TESTER,),
+        version_names=("1.0", "2.0", "3.0"),
+        channels=("default", "nightly", "default"),  # the app's latest, 3.0, is not nightly
+    )
+    blocked = pages.get(f"/app/{app.id}?channel=nightly")
+    assert_html_page(blocked, 401)
+    assert '<input type="hidden" name="channel" value="nightly">' in text(blocked)
+    assert 'name="channel"' not in text(pages.get(f"/app/{app.id}"))
+
+    pages.post("/auth/sign-in", data={"app": app.id, "email": TESTER, "channel": "nightly"})
+    assert email_queue(deps).calls[-1].payload["channel"] == "nightly"
+    confirmed = pages.post("/auth/verify", data={"token": emailed_token(deps)})
+    assert confirmed.status_code == 303
+    assert confirmed.headers["Location"] == f"/app/{app.id}?channel=nightly"
+    shown = pages.get(confirmed.headers["Location"])
+    assert_html_page(shown, 200)
+    assert '<dd id="platform-version">2.0</dd>' in text(shown)
+
+
+def test_a_channel_the_sign_in_email_names_must_be_openable_there(
+    pages: FlaskClient, deps: Dependencies
+) -> None:
+    """The worker decides on the channel's latest, not the app's: a tester of nightly only
+    gets a link from nightly's page."""
+    app = install_page_app(
+        deps.applications,
+        "PrivateChannelPage0002",
+        accesses=(("PRIVATE", ()), ("PRIVATE", (TESTER,)), ("PRIVATE", ())),
+        version_names=("1.0", "2.0", "3.0"),
+        channels=("default", "nightly", "default"),
+    )
+    pages.post("/auth/sign-in", data={"app": app.id, "email": TESTER})
+    task = EmailTaskBody.model_validate(email_queue(deps).calls[-1].payload).root
+    assert delivery.deliver_email(deps, task) == "not sent"
+    pages.post("/auth/sign-in", data={"app": app.id, "email": TESTER, "channel": "nightly"})
+    assert pages.post("/auth/verify", data={"token": emailed_token(deps)}).status_code == 303
+
+
+@pytest.mark.parametrize("channel", ["Nightly", "<b>x</b>", "", "x" * 65])
+def test_a_malformed_channel_in_the_form_is_a_404_page(
+    pages: FlaskClient, deps: Dependencies, private_app: Application, channel: str
+) -> None:
+    form = {"app": private_app.id, "email": TESTER, "channel": channel}
+    response = pages.post("/auth/sign-in", data=form)
+    assert_html_page(response, 404)
+    assert "<b>x</b>" not in text(response)
+    assert email_queue(deps).calls == []
+
+
 @pytest.mark.parametrize("version", ["abc", "1.5", "", "0"])
 def test_a_malformed_version_in_the_form_is_a_404_page(
     pages: FlaskClient, deps: Dependencies, private_app: Application, version: str

@@ -53,7 +53,7 @@ def test_the_first_version_has_no_insights_and_the_next_compares_with_it(deps) -
     assert oldest.insights is None
     insights = newest.insights
     assert insights is not None
-    assert insights.comparedTo.model_dump() == {"version": "1.0"}
+    assert insights.comparedTo.model_dump() == {"version": "1.0", "channel": "default"}
     assert insights.permissions.model_dump() == {
         "added": [{"name": CAMERA, "dangerous": True}],
         "removed": [],
@@ -76,7 +76,7 @@ def test_a_version_compares_with_the_previous_remaining_one(deps) -> None:
     newest = deps.applications.versions(app_id)[0]
     assert newest.version == "3.0"
     assert newest.insights is not None
-    assert newest.insights.comparedTo.model_dump() == {"version": "1.0"}
+    assert newest.insights.comparedTo.model_dump() == {"version": "1.0", "channel": "default"}
 
 
 def test_a_version_code_that_did_not_increase_is_an_upload_warning(deps) -> None:

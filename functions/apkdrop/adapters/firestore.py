@@ -1,6 +1,7 @@
 """Firestore: accounts, API keys, id counters, upload contexts and builds."""
 
 import contextlib
+import datetime
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,12 +12,19 @@ from pydantic import BaseModel
 
 from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.errors import backend_call
-from apkdrop.builds.models import StoredBuild, StoredContext, UploadState
+from apkdrop.builds.models import (
+    StoredBuild,
+    StoredContext,
+    StoredProjectRetention,
+    UploadState,
+)
 from apkdrop.settings import CoreSettings
 from apkdrop.timeutil import utc_now
 
 # Transactions here touch one build, so contention is rare; the emulator still aborts often.
 TRANSACTION_ATTEMPTS = 10
+# Build projects' retention policies, one document per account and project.
+PROJECT_RETENTION = "buildRetention"
 
 
 def create_client(settings: CoreSettings) -> firestore.Client:
@@ -182,6 +190,49 @@ class BuildStore:
         """
         return _update(self._db, self._builds.document(str(build_id)), StoredBuild, decide)
 
+    @backend_call("Firestore")
+    def project_retention(
+        self, account_id: str, project_name: str
+    ) -> StoredProjectRetention | None:
+        snapshot = self._retention(account_id, project_name).get()
+        if not snapshot.exists:
+            return None
+        return StoredProjectRetention.model_validate(snapshot.to_dict())
+
+    @backend_call("Firestore")
+    def set_project_retention(self, retention: StoredProjectRetention) -> None:
+        self._retention(retention.accountId, retention.projectName).set(retention.model_dump())
+
+    @backend_call("Firestore")
+    def remove_project_retention(self, account_id: str, project_name: str) -> None:
+        self._retention(account_id, project_name).delete()
+
+    @backend_call("Firestore")
+    def projects_with_retention(self) -> list[StoredProjectRetention]:
+        documents = self._db.collection(PROJECT_RETENTION).stream()
+        return [StoredProjectRetention.model_validate(doc.to_dict()) for doc in documents]
+
+    @backend_call("Firestore")
+    def live_contexts_before(
+        self, account_id: str, project_name: str, before: datetime.datetime, limit: int
+    ) -> list[StoredContext]:
+        """Served by the index live_contexts_of_project (terraform/firestore.tf)."""
+        return [
+            StoredContext.model_validate(doc.to_dict())
+            for doc in live_contexts_query(self._db, account_id, project_name, before)
+            .limit(limit)
+            .stream()
+        ]
+
+    @backend_call("Firestore")
+    def contexts_pending_retention(self, limit: int) -> list[StoredContext]:
+        query = self._contexts.where(filter=firestore.FieldFilter("retentionPending", "==", True))
+        return [StoredContext.model_validate(doc.to_dict()) for doc in query.limit(limit).stream()]
+
+    def _retention(self, account_id: str, project_name: str) -> firestore.DocumentReference:
+        # Project names have no ':' (ids.PROJECT_NAME): the pair names one document.
+        return self._db.collection(PROJECT_RETENTION).document(f"{account_id}:{project_name}")
+
     @property
     def _contexts(self) -> firestore.CollectionReference:
         return self._db.collection("buildUploads")
@@ -189,6 +240,20 @@ class BuildStore:
     @property
     def _builds(self) -> firestore.CollectionReference:
         return self._db.collection("builds")
+
+
+def live_contexts_query(
+    db: firestore.Client, account_id: str, project_name: str, before: datetime.datetime
+) -> firestore.Query:
+    """A project's contexts not deleted, created before `before`, oldest first."""
+    return (
+        db.collection("buildUploads")
+        .where(filter=firestore.FieldFilter("accountId", "==", account_id))
+        .where(filter=firestore.FieldFilter("projectName", "==", project_name))
+        .where(filter=firestore.FieldFilter("dateDeleted", "==", None))
+        .where(filter=firestore.FieldFilter("dateCreated", "<", before))
+        .order_by("dateCreated")
+    )
 
 
 Record = TypeVar("Record", bound=BaseModel)

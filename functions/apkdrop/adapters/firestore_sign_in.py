@@ -29,6 +29,7 @@ class SignInTokens:
                 "email": target.email,
                 "appId": target.app_id,
                 "version": target.version,
+                "channel": target.channel,
                 "expireAt": expire_at,
                 "used": False,
             }
@@ -49,6 +50,9 @@ class SignInTokens:
             if token["used"] or token["expireAt"] <= utc_now():
                 return None
             transaction.update(reference, {"used": True, "usedAt": utc_now()})
-            return LinkTarget(token["email"], token["appId"], token["version"])
+            # Tokens issued before channels were carried have none.
+            return LinkTarget(
+                token["email"], token["appId"], token["version"], token.get("channel")
+            )
 
         return use(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))

@@ -69,6 +69,12 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "BuildStore.builds_of_context": ENTITY_LIST,
     "BuildStore.previous_finished_build": ENTITY_LIST,
     "BuildStore.update_build": ENTITY_GET | ENTITY_UPDATE,
+    "BuildStore.project_retention": ENTITY_GET,
+    "BuildStore.set_project_retention": ENTITY_UPSERT,  # a set
+    "BuildStore.remove_project_retention": ENTITY_DELETE,
+    "BuildStore.projects_with_retention": ENTITY_LIST,  # every account's, for the sweep
+    "BuildStore.live_contexts_before": ENTITY_LIST,
+    "BuildStore.contexts_pending_retention": ENTITY_LIST,
     # firestore_applications.ApplicationStore
     "ApplicationStore.get_app": ENTITY_GET,
     "ApplicationStore.latest_app_for_package": ENTITY_GET,

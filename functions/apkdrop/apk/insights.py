@@ -24,6 +24,9 @@ class ComparedToVersion(BaseModel):
 
     version: str
     """The app's version compared with, e.g. ``"2.0"``."""
+    channel: str | None = None
+    """Its channel: the upload's own, or another one's for a channel's first version (which
+    compares with the app's latest). Null in insights stored before it was recorded."""
 
 
 class ComparedToBuild(BaseModel):

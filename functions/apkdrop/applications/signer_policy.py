@@ -15,7 +15,7 @@ def version_insights(previous: Version | None, new: NewVersion) -> Insights | No
     if previous is None:
         return None
     return compare_apks(
-        ComparedToVersion(version=previous.version),
+        ComparedToVersion(version=previous.version, channel=previous.channel),
         StoredApk(previous.apkInfo, previous.size, previous.componentSizes),
         StoredApk(new.apkInfo, new.size, new.componentSizes),
     )

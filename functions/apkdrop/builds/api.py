@@ -7,8 +7,8 @@ import flask
 from werkzeug.routing import Rule
 
 from apkdrop.accounts import authenticate, authenticate_admin
-from apkdrop.builds import deletion, service
-from apkdrop.builds.models import BuildRegistration
+from apkdrop.builds import deletion, retention, service
+from apkdrop.builds.models import BuildRegistration, ProjectRetention
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, no_content, parse_json, positive_id, route_map, serve
@@ -23,6 +23,8 @@ ROUTES = route_map(
     Rule(f"{PROJECT}/builds/<build_id>", methods=["GET"], endpoint="get_build"),
     Rule(f"{PROJECT}/builds/<build_id>", methods=["DELETE"], endpoint="delete_build"),
     Rule(f"{PROJECT}/build-uploads/<context_id>", methods=["DELETE"], endpoint="delete_context"),
+    Rule(f"{PROJECT}/retention", methods=["GET"], endpoint="get_retention"),
+    Rule(f"{PROJECT}/retention", methods=["PUT"], endpoint="set_retention"),
 )
 
 
@@ -85,6 +87,22 @@ def delete_context(
     return no_content()
 
 
+def get_retention(
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str
+) -> flask.Response:
+    account = authenticate(deps.accounts, request.headers)
+    return json_response(retention.project_policy(deps, account, _project_name(project)))
+
+
+def set_retention(
+    request: flask.Request, deps: Dependencies[BuildApiSettings], project: str
+) -> flask.Response:
+    caller = authenticate_admin(deps.accounts, request.headers)
+    project = _project_name(project)
+    policy = parse_json(request, ProjectRetention)
+    return json_response(retention.set_project_policy(deps, caller, project, policy))
+
+
 VIEWS = {
     view.__name__: view
     for view in (
@@ -94,6 +112,8 @@ VIEWS = {
         get_build,
         delete_build,
         delete_context,
+        get_retention,
+        set_retention,
     )
 }
 

@@ -8,6 +8,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StringConstraints,
     computed_field,
 )
@@ -16,6 +17,7 @@ from apkdrop.apk.bundle import FileType
 from apkdrop.apk.components import ComponentSizes, SizeComparison
 from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
+from apkdrop.retention.models import MAX_AGE_DAYS
 from apkdrop.shared_models import Id, Timestamp, UploadSpec
 
 
@@ -87,6 +89,8 @@ class StoredContext(UploadContext):
     projectName: str
     dateDeleted: Timestamp | None = None
     pairing: Pairing | None = None
+    # Deleted by retention, some of its builds maybe not yet: the sweep finishes it.
+    retentionPending: bool = False
 
 
 class Build(BaseModel):
@@ -163,3 +167,21 @@ class ContextWithBuilds(UploadContext):
     builds: list[Build]
     pairing: Pairing | None = None
     """Set once both an APK and an INSTRUMENTED_APK of the context have FINISHED."""
+
+
+class ProjectRetention(BaseModel):
+    """Body and answer of `PUT`/`GET /api/v1/projects/{projectName}/retention`; without
+    maxAgeDays, contexts are kept forever."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    maxAgeDays: int | None = Field(default=None, ge=1, le=MAX_AGE_DAYS, strict=True)
+
+
+class StoredProjectRetention(BaseModel):
+    """A project's policy as the sweep reads it, with the email its audit entries name."""
+
+    accountId: str
+    projectName: str
+    maxAgeDays: int
+    ownerEmail: str

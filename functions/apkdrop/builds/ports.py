@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from apkdrop.apk.source import SeekableReader
-from apkdrop.builds.models import StoredBuild, StoredContext
+from apkdrop.builds.models import StoredBuild, StoredContext, StoredProjectRetention
 from apkdrop.shared_models import StorageObject
 
 
@@ -29,6 +29,26 @@ class BuildRepository(Protocol):
     def update_build(
         self, build_id: int, decide: Callable[[StoredBuild], dict | None]
     ) -> StoredBuild | None: ...
+    def project_retention(
+        self, account_id: str, project_name: str
+    ) -> StoredProjectRetention | None: ...
+    def set_project_retention(self, retention: StoredProjectRetention) -> None: ...
+    def remove_project_retention(self, account_id: str, project_name: str) -> None: ...
+    def projects_with_retention(self) -> list[StoredProjectRetention]:
+        """Every account's projects that have a policy, for the sweep."""
+        ...
+
+    def live_contexts_before(
+        self, account_id: str, project_name: str, before: datetime.datetime, limit: int
+    ) -> list[StoredContext]:
+        """At most `limit` of the project's contexts created before `before` and not deleted,
+        oldest first."""
+        ...
+
+    def contexts_pending_retention(self, limit: int) -> list[StoredContext]:
+        """At most `limit` contexts, of any account, that retention deleted but not yet all of
+        whose builds."""
+        ...
 
 
 class ObjectWriter(Protocol):

@@ -10,6 +10,7 @@ class LinkTarget(NamedTuple):
     email: str
     app_id: str
     version: str | None  # the version label the visitor was opening; None: the latest
+    channel: str | None = None  # the channel whose page the visitor was opening
 
 
 class TokenRepository(Protocol):

@@ -32,9 +32,14 @@ def page(template: str, status: int = 200, **values: object) -> flask.Response:
     return response
 
 
-def error_page(exc: ApkdropError, arguments: dict, version: str | None = None) -> flask.Response:
+def error_page(
+    exc: ApkdropError,
+    arguments: dict,
+    version: str | None = None,
+    channel: str | None = None,
+) -> flask.Response:
     """The friendly page for an error; a private app's page offers the sign-in form, for the
-    `version` the visitor asked for (None: the latest)."""
+    `version` and `channel` the visitor asked for (None: the latest, of every channel)."""
     status = status_of(exc)
     return page(
         "error.html",
@@ -43,6 +48,7 @@ def error_page(exc: ApkdropError, arguments: dict, version: str | None = None) -
         code=status,
         app_id=arguments.get("app_id"),
         version=version,
+        channel=channel,
         latest_link=exc.latest_link if isinstance(exc, VersionGone) else None,
         # Worth quoting to support; the cause is in the logs under the same id.
         request_id=logs.request_id.get() if status >= 500 else None,

@@ -96,10 +96,12 @@ def request_sign_in(
     requested: str | None,
     address: str,
     client: str,
+    channel: str | None = None,
 ) -> Application:
-    """Queues a sign-in link for `requested` (None: the latest) of an app that exists."""
+    """Queues a sign-in link for `requested` (None: the latest, of `channel` when given) of an
+    app that exists."""
     app = _app(deps, app_id)
-    sign_in.request_link(deps, app, address, client, _requested_version(requested))
+    sign_in.request_link(deps, app, address, client, _requested_version(requested), channel)
     return app
 
 

@@ -38,8 +38,10 @@ def request_link(
     address: str,
     client: str,
     version: int | None,
+    channel: str | None = None,
 ) -> None:
-    """Queues a sign-in task for `version` (None: the latest), whoever the address is."""
+    """Queues a sign-in task for `version` (None: the latest, of `channel` when given), whoever
+    the address is."""
     email = address.strip().lower()
     if not is_email(email):
         raise InvalidRequest("Enter a valid email address")
@@ -49,7 +51,9 @@ def request_link(
     client_key = "sign-in-client-" + _digest(client)[:32]
     enforce_rate_limit(deps.rate_limits, address_key, settings.sign_in_rate_limit_per_address, now)
     enforce_rate_limit(deps.rate_limits, client_key, settings.sign_in_rate_limit_per_client, now)
-    task = SignInEmailTask(requestId=new_request_id(), email=email, appId=app.id, version=version)
+    task = SignInEmailTask(
+        requestId=new_request_id(), email=email, appId=app.id, version=version, channel=channel
+    )
     deps.email_queue.schedule(
         task.delivery_id, str(settings.email_worker_url), task.model_dump(), now
     )
@@ -66,7 +70,7 @@ def issue_link(
     """Mints the request's one-time token, stores its hash (replacing an earlier attempt's), and
     returns the link that carries it."""
     secret = secrets.token_urlsafe(32)
-    target = LinkTarget(task.email, task.appId, version_label)
+    target = LinkTarget(task.email, task.appId, version_label, task.channel)
     deps.sign_in_tokens.issue(task.requestId, _digest(secret), target, deps.clock() + LINK_LIFETIME)
     return links.sign_in_link(deps.settings.public_base_url, f"{task.requestId}.{secret}")
 

@@ -101,7 +101,8 @@ def ask_for_link(
     app_id = _app_id(request.form.get("app", ""))
     client = client_address(request, deps.settings.trusted_proxy_hops)
     address = request.form.get("email", "")
-    app = service.request_sign_in(deps, app_id, request.form.get("version"), address, client)
+    version, channel = request.form.get("version"), _channel(request.form.get("channel"))
+    app = service.request_sign_in(deps, app_id, version, address, client, channel)
     # The same answer for every address and every app: nobody learns who has access, or what.
     return page("check_email.html", app_id=app.id, minutes=sign_in.LINK_MINUTES)
 
@@ -120,7 +121,7 @@ def verify_link(request: flask.Request, deps: Dependencies[InstallPagesSettings]
     session.require_configured(deps.settings)
     target = sign_in.redeem_link(deps, request.form.get("token", ""))
     number = None if target.version is None else parse_label(target.version)
-    response = _redirect(links.app_page(target.app_id, number), 303)
+    response = _redirect(links.app_page(target.app_id, number, target.channel), 303)
     session.start_session(response, target.email, deps.settings, deps.sessions, deps.clock())
     return response
 
@@ -172,6 +173,9 @@ def handle(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> 
     """Serves one install page (errors as friendly HTML pages)."""
 
     def render_error(exc: ApkdropError, arguments: dict) -> flask.Response:
-        return error_page(exc, arguments, request.args.get("version"))
+        channel = request.args.get("channel")
+        # Only a well-formed name is carried on to the sign-in form (and so echoed).
+        carried = channel if channel is not None and is_channel(channel) else None
+        return error_page(exc, arguments, request.args.get("version"), carried)
 
     return serve(request, ROUTES, VIEWS, deps, render_error=render_error)

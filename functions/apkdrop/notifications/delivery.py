@@ -101,6 +101,15 @@ def _version_to_open(
     deps: Dependencies[object], task: SignInEmailTask
 ) -> tuple[Application, Version] | None:
     number = task.version
+    if number is None and task.channel is not None:
+        # The latest of the channel whose page asked, as that page shows it.
+        newest = next(
+            (v for v in deps.applications.versions(task.appId) if v.channel == task.channel),
+            None,
+        )
+        if newest is None:
+            return None
+        number = newest.versionNumber
     if number is None:
         app = deps.applications.get_app(task.appId)
         if app is None:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Discriminator, Field, PositiveInt, RootModel, Tag
 
 from apkdrop.accounts import MAX_EMAIL_CHARS
+from apkdrop.channels import CHANNEL_PATTERN
 from apkdrop.ids import REQUEST_ID
 from apkdrop.shared_models import Timestamp
 
@@ -48,7 +49,8 @@ class SignInEmailTask(BaseModel):
     requestId: str = Field(pattern=f"^{REQUEST_ID}$")
     email: str = Field(min_length=3, max_length=MAX_EMAIL_CHARS)
     appId: str = Field(min_length=1, max_length=64)
-    version: PositiveInt | None = None  # None: the latest
+    version: PositiveInt | None = None  # None: the latest (of `channel`, when given)
+    channel: str | None = Field(default=None, pattern=f"^{CHANNEL_PATTERN.pattern}$")
 
     @property
     def delivery_id(self) -> str:

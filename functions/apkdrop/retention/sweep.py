@@ -1,8 +1,11 @@
 """The scheduled sweep: every app whose policy may delete, each deleted version a
-management deletion by retention; bounded per run, the rest left to the next run."""
+management deletion by retention, and every build project with a maxAgeDays, each deleted
+upload context a DELETE of it by retention; bounded per run, the rest left to the next run."""
 
+import functools
 import logging
 import random
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
@@ -10,6 +13,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import log_fields
 from apkdrop.retention.enforcement import enforce
+from apkdrop.retention.projects import expire_contexts, finish_pending
 from apkdrop.webhooks.events import VersionDeleters
 
 log = logging.getLogger(__name__)
@@ -17,27 +21,49 @@ log = logging.getLogger(__name__)
 
 class SweepReport(BaseModel):
     deleted: int
-    """Versions this run deleted."""
+    """Versions and build-upload contexts this run deleted."""
     finished: bool
-    """False when it stopped at RETENTION_MAX_DELETIONS_PER_RUN: the next run goes on."""
+    """False when it reached RETENTION_MAX_DELETIONS_PER_RUN: the next run goes on."""
+
+
+# One app's or project's part of a run: given what is left of the budget, how many it deleted.
+Part = tuple[dict[str, str], Callable[[int], int]]
 
 
 def sweep(deps: Dependencies[VersionDeleters]) -> SweepReport:
-    """Raises BackendUnavailable (a 503: the scheduler retries) when an app could not be
-    swept, after going on with the others: one app busy with uploads holds no other back."""
+    """Raises BackendUnavailable (a 503: the scheduler retries) when an app or a project could
+    not be swept, after going on with the others: one busy with uploads holds no other back."""
     budget = deps.settings.retention_max_deletions_per_run
-    apps = deps.applications.apps_with_retention()
-    # In a random order: when runs keep stopping at the budget, no app waits behind others.
-    random.shuffle(apps)
     deleted, failed = 0, 0
-    for app in apps:
+    try:
+        deleted = finish_pending(deps, budget)
+    except BackendUnavailable:
+        failed += 1
+        log.warning("retention sweep could not finish a context deletion left halfway")
+    parts: list[Part] = [
+        ({"appId": app.id}, functools.partial(enforce, deps, app))
+        for app in deps.applications.apps_with_retention()
+    ]
+    parts += [
+        (
+            {"accountId": policy.accountId, "projectName": policy.projectName},
+            functools.partial(expire_contexts, deps, policy),
+        )
+        for policy in deps.builds.projects_with_retention()
+    ]
+    # In a random order: when runs keep stopping at the budget, no app waits behind others.
+    random.shuffle(parts)
+    for fields, part in parts:
         if deleted >= budget:
             return SweepReport(deleted=deleted, finished=False)
         try:
-            deleted += enforce(deps, app, budget - deleted)
+            deleted += part(budget - deleted)
         except BackendUnavailable:
             failed += 1
-            log.warning("retention sweep of an app failed", extra=log_fields(appId=app.id))
+            log.warning("retention sweep of an app or project failed", extra=log_fields(**fields))
     if failed:
-        raise BackendUnavailable(f"{failed} apps could not be swept ({deleted} versions deleted)")
-    return SweepReport(deleted=deleted, finished=True)
+        raise BackendUnavailable(
+            f"{failed} apps or projects could not be swept ({deleted} deleted)"
+        )
+    # A run that spent its whole budget may have stopped short inside the last app or project.
+    return SweepReport(deleted=deleted, finished=deleted < budget)

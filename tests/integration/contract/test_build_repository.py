@@ -5,7 +5,14 @@ import datetime
 import pytest
 
 from apkdrop.adapters import firestore
-from apkdrop.builds.models import BuildType, StoredBuild, StoredContext, UploadState, tombstone
+from apkdrop.builds.models import (
+    BuildType,
+    StoredBuild,
+    StoredContext,
+    StoredProjectRetention,
+    UploadState,
+    tombstone,
+)
 from apkdrop.builds.ports import BuildRepository
 from apkdrop.errors import BackendUnavailable
 from tests.fakes import FakeBuildStore
@@ -209,3 +216,62 @@ def test_the_previous_finished_build_is_the_newest_earlier_context_s_of_the_type
     assert builds.previous_finished_build(later) == wanted
     assert builds.previous_finished_build(wanted) == oldest
     assert builds.previous_finished_build(oldest) is None
+
+
+# --- build projects' retention --------------------------------------------------------------
+
+
+def test_a_project_policy_round_trips_and_is_removed(builds: BuildRepository) -> None:
+    account_id = unique("acct")
+    policy = StoredProjectRetention(
+        accountId=account_id, projectName="demo.app", maxAgeDays=7, ownerEmail="o@example.com"
+    )
+    assert builds.project_retention(account_id, "demo.app") is None
+    builds.set_project_retention(policy)
+    builds.set_project_retention(policy.model_copy(update={"maxAgeDays": 9}))
+    assert builds.project_retention(account_id, "demo.app") == policy.model_copy(
+        update={"maxAgeDays": 9}
+    )
+    assert builds.project_retention(account_id, "demo") is None
+    assert policy.model_copy(update={"maxAgeDays": 9}) in builds.projects_with_retention()
+    builds.remove_project_retention(account_id, "demo.app")
+    builds.remove_project_retention(account_id, "demo.app")  # gone already: no error
+    assert builds.project_retention(account_id, "demo.app") is None
+    assert all(found.accountId != account_id for found in builds.projects_with_retention())
+
+
+def test_live_contexts_before_are_the_projects_oldest_first_not_deleted(
+    builds: BuildRepository,
+) -> None:
+    account_id = unique("acct")
+    hour = datetime.timedelta(hours=1)
+
+    def context(offset: int, project: str = "demo", deleted: bool = False) -> StoredContext:
+        made = StoredContext(
+            id=unique_number(),
+            dateCreated=CREATED + offset * hour,
+            accountId=account_id,
+            projectName=project,
+            dateDeleted=CREATED if deleted else None,
+        )
+        builds.create_context(made)
+        return made
+
+    newer, older, _ = context(2), context(1), context(0, deleted=True)
+    context(0, project="other")
+    context(5)  # not before the cut-off
+    cut_off = CREATED + 3 * hour
+    assert builds.live_contexts_before(account_id, "demo", cut_off, 10) == [older, newer]
+    assert builds.live_contexts_before(account_id, "demo", cut_off, 1) == [older]
+
+
+def test_contexts_pending_retention_are_those_marked(builds: BuildRepository) -> None:
+    marked, plain = new_context(), new_context()
+    builds.create_context(marked)
+    builds.create_context(plain)
+    builds.update_context(marked.id, lambda current: {"retentionPending": True})
+    pending = {context.id for context in builds.contexts_pending_retention(1000)}
+    assert marked.id in pending and plain.id not in pending
+    builds.update_context(marked.id, lambda current: {"retentionPending": False})
+    assert marked.id not in {context.id for context in builds.contexts_pending_retention(1000)}
+    assert len(builds.contexts_pending_retention(1)) <= 1

@@ -23,7 +23,10 @@ def later() -> datetime.datetime:
     return utc_now() + datetime.timedelta(minutes=15)
 
 
-@pytest.mark.parametrize("target", [TARGET, TARGET._replace(version=None)])
+@pytest.mark.parametrize(
+    "target",
+    [TARGET, TARGET._replace(version=None), TARGET._replace(version=None, channel="nightly")],
+)
 def test_a_token_is_redeemed_once_for_its_target(
     tokens: TokenRepository, target: LinkTarget
 ) -> None:
