@@ -123,7 +123,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = { WEBHOOK_SIGNING_KEY = "webhook-signing-key" }
-      settings        = ["core", "bucket", "signing", "task_auth", "body_limit", "public_link", "webhook", "webhook_task"]
+      settings        = ["core", "bucket", "signing", "task_auth", "body_limit", "public_link", "webhook", "webhook_task", "webhook_retry"]
       timeout_seconds = 120 # one POST (WEBHOOK_TIMEOUT_SECONDS, at most 60) and its records
     }
   }
@@ -295,6 +295,9 @@ locals {
     }
     webhook_task = {
       WEBHOOK_WORKER_URL = local.function_urls["webhook-worker"]
+    }
+    webhook_retry = {
+      WEBHOOK_MAX_ATTEMPTS = tostring(var.webhook_queue.max_attempts)
     }
   }
 

@@ -435,6 +435,11 @@ variable "webhook_queue" {
   })
   default  = {}
   nullable = false
+  validation {
+    # The worker is told it (WEBHOOK_MAX_ATTEMPTS) to record the last attempt: never unlimited.
+    condition     = var.webhook_queue.max_attempts >= 1 && var.webhook_queue.max_attempts <= 100
+    error_message = "webhook_queue.max_attempts must be 1 to 100."
+  }
 }
 
 variable "webhook_timeout_seconds" {

@@ -289,6 +289,13 @@ class WebhookTaskSettings(SettingsGroup):
     webhook_worker_url: HttpUrl
 
 
+class WebhookRetrySettings(SettingsGroup):
+    """The webhooks queue's max_attempts: the last attempt that fails records the delivery
+    failed for good, instead of retrying (the queue would drop it unrecorded)."""
+
+    webhook_max_attempts: PositiveInt = Field(default=8, le=100)
+
+
 # One class per function of routes.json. Each lists its groups in the order above, so that a
 # class of several functions' groups (the tests' one) has a consistent method order.
 
@@ -435,6 +442,7 @@ class WebhookWorkerSettings(
     PublicLinkSettings,
     WebhookSettings,
     WebhookTaskSettings,
+    WebhookRetrySettings,
 ):
     """webhook-worker: a task handler that signs and POSTs one event to one hook (icons
     behind signed URLs in Slack messages)."""

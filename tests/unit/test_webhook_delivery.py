@@ -21,6 +21,7 @@ from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from apkdrop.webhooks import events
 from apkdrop.webhooks.models import Hook, HookKind
 from apkdrop.webhooks.signature import hook_secret, signature_header
+from apkdrop.webhooks.worker import RETRY_COUNT_HEADER
 from tests.fakes import FakeWeb
 from tests.unit.test_application_service import apk, upload
 from tests.unit.test_notification_delivery import apk_with_icon
@@ -330,3 +331,30 @@ def test_a_slack_message_shows_the_size_change_and_escapes_apk_text(deps, web, w
     (context,) = [block for block in message["blocks"] if block["type"] == "context"]
     assert context["elements"][0]["text"].startswith("Size: ")
     assert context["elements"][0]["text"].endswith(" since 1.0")
+
+
+@pytest.mark.parametrize("retries", ["7", "12"])
+def test_the_queues_last_attempt_fails_the_delivery_for_good(deps, web, worker, retries) -> None:
+    hook, task = queued(deps)
+    answer_with(web, 503)
+    assert deps.settings.webhook_max_attempts == 8
+
+    answer = worker.post("/", json=task, headers={RETRY_COUNT_HEADER: retries})
+
+    assert (answer.status_code, answer.json["outcome"]) == (200, "gave up")
+    (record,) = deps.webhook_deliveries.deliveries(hook.id, 10, None)[0]
+    attempts = int(retries) + 1
+    assert (record.state, record.statusCode) == ("failed", 503)
+    assert record.lastError == f"HTTP 503 (gave up after {attempts} attempts)"
+
+
+@pytest.mark.parametrize("retries", ["6", "", "x", "-1", "9" * 5000])
+def test_before_the_last_attempt_a_failure_is_retried(deps, web, worker, retries) -> None:
+    hook, task = queued(deps)
+    answer_with(web, 503)
+
+    answer = worker.post("/", json=task, headers={RETRY_COUNT_HEADER: retries})
+
+    assert answer.status_code == 503
+    (record,) = deps.webhook_deliveries.deliveries(hook.id, 10, None)[0]
+    assert record.state == "retrying"

@@ -1,8 +1,9 @@
 """The worker's side: delivering one event to one hook, at most once successfully.
 
 A 2xx acknowledges; a 429 or 5xx, a timeout or a connection failure asks Cloud Tasks for a
-retry (the webhooks queue's backoff and max attempts); any other answer, and a URL the guard
-refuses now (DNS changes), fails the delivery for good.
+retry (the webhooks queue's backoff), but for the queue's last attempt (WEBHOOK_MAX_ATTEMPTS),
+which fails the delivery for good, as any other answer does, and a URL the guard refuses now
+(DNS changes).
 """
 
 import datetime
@@ -30,9 +31,10 @@ def is_retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def deliver(deps: Dependencies[WebhookWorkerSettings], task: HookTask) -> str:
-    """Delivers the task's event to its hook; returns what happened. Raises
-    BackendUnavailable for a retry, Misconfigured without WEBHOOK_SIGNING_KEY."""
+def deliver(deps: Dependencies[WebhookWorkerSettings], task: HookTask, attempt: int) -> str:
+    """Delivers the task's event to its hook on the queue's `attempt` (1 the first); returns
+    what happened. Raises BackendUnavailable for a retry, Misconfigured without
+    WEBHOOK_SIGNING_KEY."""
     fields = log_fields(delivery=task.delivery_id, event=task.event.type.value)
     hook = deps.webhooks.get_hook(task.hookId)
     if hook is None:
@@ -52,6 +54,17 @@ def deliver(deps: Dependencies[WebhookWorkerSettings], task: HookTask) -> str:
     def finish(state: DeliveryState, status: int | None, error: str | None) -> None:
         records.finish(task.delivery_id, state, status, error, deps.clock())
 
+    last = attempt >= deps.settings.webhook_max_attempts
+
+    def retry(status: int | None, error: str, why: str, cause: Exception | None = None) -> str:
+        """A retry, or on the queue's last attempt the delivery failed for good."""
+        if last:
+            finish(DeliveryState.FAILED, status, f"{error} (gave up after {attempt} attempts)")
+            log.warning("webhook given up after %d attempts: %s", attempt, error, extra=fields)
+            return "gave up"
+        finish(DeliveryState.RETRYING, status, error)
+        raise BackendUnavailable(why) from cause
+
     try:
         body, headers = _request(deps, hook, task)
         status = deps.webhook_sender.post(hook.url, body, headers)
@@ -60,8 +73,7 @@ def deliver(deps: Dependencies[WebhookWorkerSettings], task: HookTask) -> str:
         log.warning("the hook's URL is refused now: %s", exc.detail, extra=fields)
         return "refused"
     except ReceiverUnreachable as exc:
-        finish(DeliveryState.RETRYING, None, f"the receiver {exc}")
-        raise BackendUnavailable(f"the hook's receiver {exc}") from exc
+        return retry(None, f"the receiver {exc}", f"the hook's receiver {exc}", exc)
     except (BackendUnavailable, Misconfigured) as exc:
         finish(DeliveryState.RETRYING, None, exc.detail)
         raise
@@ -70,8 +82,7 @@ def deliver(deps: Dependencies[WebhookWorkerSettings], task: HookTask) -> str:
         log.info("webhook delivered", extra=fields)
         return "delivered"
     if is_retryable(status):
-        finish(DeliveryState.RETRYING, status, f"HTTP {status}")
-        raise BackendUnavailable(f"the hook's receiver answered HTTP {status}")
+        return retry(status, f"HTTP {status}", f"the hook's receiver answered HTTP {status}")
     finish(DeliveryState.FAILED, status, f"HTTP {status}")
     log.warning("the hook's receiver refused the event: HTTP %d", status, extra=fields)
     return "failed"
