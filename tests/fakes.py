@@ -270,6 +270,7 @@ class FakeBucket:
         self.moved: list[tuple[str, str]] = []
         self.content_types: dict[str, str] = {}
         self.signed_gets: list[tuple[str, datetime.timedelta, str | None]] = []
+        self.served_as: dict[str, str | None] = {}  # each signed GET's media type
         self.marked_failed: list[tuple[str, int]] = []
         self._generation = 1_700_000_000_000_000
 
@@ -327,9 +328,14 @@ class FakeBucket:
         self.content_types[object_name] = content_type
 
     def signed_get_url(
-        self, object_name: str, ttl: datetime.timedelta, download_name: str | None = None
+        self,
+        object_name: str,
+        ttl: datetime.timedelta,
+        download_name: str | None = None,
+        media_type: str | None = None,
     ) -> str:
         self.signed_gets.append((object_name, ttl, download_name))
+        self.served_as[object_name] = media_type
         return (
             f"https://storage.example.test/{self._name}/{object_name}?get={len(self.signed_gets)}"
         )

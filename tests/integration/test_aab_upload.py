@@ -53,7 +53,9 @@ def test_the_application_api_takes_a_bundle_and_the_page_serves_it(client):
     redirect = httpx.get(f"{app['magicLink']}/download?file=aab")
     assert redirect.status_code == 302
     location = redirect.headers["location"]
-    disposition = parse_qs(urlsplit(location).query)["response-content-disposition"][0]
-    assert disposition == 'attachment; filename="Bundle_App-0.7.aab"'
+    query = parse_qs(urlsplit(location).query)
+    assert query["response-content-disposition"] == ['attachment; filename="Bundle_App-0.7.aab"']
+    # Not the APK type, which would hand a bundle to Android's package installer.
+    assert query["response-content-type"] == ["application/octet-stream"]
     downloaded = httpx.get(location)
     assert hashlib.sha256(downloaded.content).digest() == hashlib.sha256(bundle).digest()

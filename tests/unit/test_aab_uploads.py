@@ -7,9 +7,10 @@ from apkdrop.applications.models import Version
 from apkdrop.builds import settlement
 from apkdrop.builds.models import UploadState
 from apkdrop.dependencies import Dependencies
-from apkdrop.downloads.service import download_name
+from apkdrop.downloads.models import Via
+from apkdrop.downloads.service import download_name, signed_download
 from tests.fixtures.aab_builder import build_bundle, malformed_bundle
-from tests.unit.test_application_service import ALICE, upload
+from tests.unit.test_application_service import ALICE, apk, upload
 from tests.unit.test_build_service import finalized, new_account, register
 from tests.unit.test_build_service import upload as put_build
 
@@ -60,3 +61,17 @@ def test_a_version_stored_with_the_old_lowercase_file_type_reads_as_apk(
     old["fileType"] = "apk"
     old["apkInfo"].pop("fileType")
     assert Version.model_validate(old).fileType == "APK"
+
+
+def test_a_bundle_downloads_as_plain_bytes_and_an_apk_as_a_package(deps: Dependencies) -> None:
+    # Android's package installer opens the APK media type: a bundle it cannot install.
+    for content, media_type in [
+        (bundle(), "application/octet-stream"),
+        (apk(), "application/vnd.android.package-archive"),
+    ]:
+        answer = upload(deps, ALICE, content)
+        (version,) = deps.applications.versions(answer.data.id)
+        app = deps.applications.get_app(answer.data.id)
+        assert app is not None
+        signed_download(deps, app, version, ALICE.email, Via.API)
+        assert deps.bucket.served_as[version.objectName] == media_type

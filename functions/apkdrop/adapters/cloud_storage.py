@@ -17,6 +17,7 @@ from google.cloud.storage.fileio import BlobWriter
 from apkdrop.adapters.background_writes import BackgroundWrites
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.signing import SigningArguments, UrlSigning
+from apkdrop.apk.bundle import MEDIA_TYPES
 from apkdrop.apk.source import SeekableReader
 from apkdrop.errors import BackendUnavailable, Misconfigured, ObjectGone
 from apkdrop.settings import CoreSettings
@@ -24,7 +25,7 @@ from apkdrop.shared_models import StorageObject
 
 # Streaming writes and whole-object reads go in chunks of this size (a multiple of 256 KiB).
 WRITE_CHUNK_BYTES = 8 * 1024 * 1024
-APK_MEDIA_TYPE = "application/vnd.android.package-archive"
+APK_MEDIA_TYPE = MEDIA_TYPES["APK"]
 # Ranged requests one reader makes at once: under requests' 10 pooled connections per host, so
 # none waits for a connection or opens one it cannot keep.
 CONCURRENT_RANGE_READS = 8
@@ -123,9 +124,14 @@ class UploadBucket:
 
     @backend_call("IAM signBlob")
     def signed_get_url(
-        self, object_name: str, ttl: datetime.timedelta, download_name: str | None = None
+        self,
+        object_name: str,
+        ttl: datetime.timedelta,
+        download_name: str | None = None,
+        media_type: str | None = None,
     ) -> str:
-        """A V4 URL that reads the object, optionally saving it as `download_name`."""
+        """A V4 URL that reads the object, optionally saving it as `download_name`, served as
+        `media_type` (else as stored)."""
         disposition = None
         if download_name:
             disposition = f'attachment; filename="{download_name}"'
@@ -134,6 +140,7 @@ class UploadBucket:
             method="GET",
             expiration=ttl,
             response_disposition=disposition,
+            response_type=media_type,
             **self._signing_arguments(),
         )
 

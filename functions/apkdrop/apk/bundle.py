@@ -10,6 +10,12 @@ from collections.abc import Mapping
 from typing import Literal
 
 FileType = Literal["APK", "AAB"]
+# What each file is served as: Android's package installer opens the APK type, so a bundle,
+# which it cannot install, goes as plain bytes.
+MEDIA_TYPES: dict[FileType, str] = {
+    "APK": "application/vnd.android.package-archive",
+    "AAB": "application/octet-stream",
+}
 
 BASE_MODULE = "base"
 BUNDLE_CONFIG = "BundleConfig.pb"

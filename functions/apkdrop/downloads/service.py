@@ -3,7 +3,7 @@
 import re
 
 from apkdrop.accounts import Caller
-from apkdrop.apk.bundle import FileType
+from apkdrop.apk.bundle import MEDIA_TYPES, FileType
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.queries import owned_app
 from apkdrop.conversions.models import UniversalApk
@@ -33,10 +33,12 @@ def signed_download(
     downloaded unrecorded.
     """
     built = universal_apk(version) if universal else None
+    file_type: FileType = "APK" if built else version.fileType
     url = deps.bucket.signed_get_url(
         built.objectName if built else version.objectName,
         DOWNLOAD_URL_TTL,
-        download_name=download_name(app, version, "APK" if built else version.fileType),
+        download_name=download_name(app, version, file_type),
+        media_type=MEDIA_TYPES[file_type],
     )
     deps.downloads.record(
         DownloadEvent(
