@@ -262,6 +262,29 @@ def test_an_apk_built_for_a_version_deleted_meanwhile_is_deleted_again(
     assert not any(name.startswith("applications/") for name in bucket(deps).objects)
 
 
+def test_an_apk_stored_but_not_recorded_goes_with_its_version(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    record = deps.applications.record_conversion
+
+    def firestore_down(*arguments: object) -> bool:
+        raise BackendUnavailable("Firestore is unavailable, retry later")
+
+    monkeypatch.setattr(deps.applications, "record_conversion", firestore_down)
+    (task,) = queue(deps).calls
+    assert worker.post("/", json=task.payload).status_code == 503  # stored, not recorded
+    assert len(built(deps)) == 1 and built(deps)[0] in bucket(deps).objects
+
+    deletion.delete_version(deps, ALICE, answer.data.id, "1.0")  # before the retry
+
+    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+    monkeypatch.setattr(deps.applications, "record_conversion", record)
+    again = worker.post("/", json=task.payload)
+    assert again.status_code == 200, again.json
+    assert again.json["outcome"] == "gone"
+
+
 def test_a_redelivery_after_an_interrupted_attempt_records_its_stored_apk(
     deps: Dependencies, worker: FlaskClient
 ) -> None:
