@@ -12,6 +12,7 @@ import io
 import json
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,44 @@ def test_a_universal_apk_over_the_upload_limit_is_not_stored(
     assert built(deps) == []
 
 
+@functools.cache
+def inflating_bundle() -> bytes:
+    """bundle() with 4 MiB of zeros in its assets, deflated to a few KiB."""
+    data = io.BytesIO(bundle())
+    with zipfile.ZipFile(data, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("base/assets/zeros.bin", bytes(4 * 1024**2))
+    return data.getvalue()
+
+
+# Its compressed size fits; the files bundletool would write out do not.
+@pytest.mark.parametrize("settings", [{"max_conversion_bundle_bytes": 1024**2}])
+def test_a_bundle_whose_files_inflate_past_the_limit_is_skipped_before_bundletool(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(inflating_bundle()) < 1024**2
+    monkeypatch.setattr(bundletool.subprocess, "run", pytest.fail)  # never reached
+    answer = upload(deps, ALICE, inflating_bundle())
+    assert convert(deps, worker, answer) == "skipped"
+    assert "uncompressed) are over the" in conversion(deps, answer)["reason"]
+
+
+def test_the_keystore_password_is_on_no_command_line(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
+    run = bundletool.subprocess.run
+
+    def watched(command: list[str], **options):
+        commands.append(command)
+        return run(command, **options)
+
+    monkeypatch.setattr(bundletool.subprocess, "run", watched)
+    answer = upload(deps, ALICE, bundle())
+    assert convert(deps, worker, answer) == "done"
+    (command,) = commands
+    assert not any(PASSWORD in argument for argument in command)
+
+
 @pytest.mark.parametrize(
     "settings", [{"distribution_keystore": keystore_secret(password="not-the-password")}]
 )
@@ -191,6 +230,8 @@ def test_a_bundletool_failure_is_recorded_with_its_reason(
     assert recorded["state"] == "FAILED"
     assert recorded["reason"].startswith("bundletool could not build an APK: ")
     assert "not-the-password" not in recorded["reason"]
+    assert "/tmp/" not in recorded["reason"]  # where it ran is nobody's business
+    assert len(recorded["reason"]) <= len("bundletool could not build an APK: ") + 500
     assert built(deps) == []
 
 
