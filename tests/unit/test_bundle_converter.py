@@ -93,9 +93,18 @@ def built(deps: Dependencies) -> list[str]:
 
 
 def conversion(deps: Dependencies, answer: UploadAnswer) -> dict:
+    """The version's conversion as recorded; the API shows it without the object's name."""
     (view,) = queries.get_application(deps, ALICE, answer.data.id).versions
-    assert view.conversion is not None
-    return view.conversion.model_dump(mode="json")
+    (version,) = deps.applications.versions(answer.data.id)
+    assert view.conversion is not None and version.conversion is not None
+    recorded = version.conversion.model_dump(mode="json")
+    expected = dict(recorded)
+    if recorded["universalApk"]:
+        expected["universalApk"] = {
+            key: value for key, value in recorded["universalApk"].items() if key != "objectName"
+        }
+    assert view.conversion.model_dump(mode="json") == expected
+    return recorded
 
 
 def convert(deps: Dependencies, worker: FlaskClient, answer: UploadAnswer) -> str:
