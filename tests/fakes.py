@@ -509,6 +509,9 @@ class FakeApplicationStore:
     def record_conversion(
         self, app_id: str, number: int, generation: int, conversion: Conversion
     ) -> bool:
+        app = self.apps.get(app_id)
+        if app is None or is_tombstone(app):  # as the adapter: a deleted app records nothing
+            return False
         version = self._live_version(app_id, number)
         if version is None or version.objectGeneration != generation:
             return False
@@ -619,6 +622,14 @@ class FakeApplicationStore:
         if stored is None:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
         stored["pendingObjects"] = []
+
+    def unfinished_deletions(self, app_id: str) -> list[VersionTombstone]:
+        found = [
+            VersionTombstone.model_validate(stored)
+            for stored in self.version_docs.get(app_id, {}).values()
+            if is_tombstone(stored) and stored["pendingObjects"]
+        ]
+        return sorted(found, key=lambda tombstone: tombstone.versionNumber)
 
     def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None:
         stored = self.version_docs.get(app_id, {}).get(number)

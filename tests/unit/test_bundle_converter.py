@@ -12,6 +12,7 @@ import io
 import json
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -92,9 +93,18 @@ def built(deps: Dependencies) -> list[str]:
 
 
 def conversion(deps: Dependencies, answer: UploadAnswer) -> dict:
+    """The version's conversion as recorded; the API shows it without the object's name."""
     (view,) = queries.get_application(deps, ALICE, answer.data.id).versions
-    assert view.conversion is not None
-    return view.conversion.model_dump(mode="json")
+    (version,) = deps.applications.versions(answer.data.id)
+    assert view.conversion is not None and version.conversion is not None
+    recorded = version.conversion.model_dump(mode="json")
+    expected = dict(recorded)
+    if recorded["universalApk"]:
+        expected["universalApk"] = {
+            key: value for key, value in recorded["universalApk"].items() if key != "objectName"
+        }
+    assert view.conversion.model_dump(mode="json") == expected
+    return recorded
 
 
 def convert(deps: Dependencies, worker: FlaskClient, answer: UploadAnswer) -> str:
@@ -179,6 +189,44 @@ def test_a_universal_apk_over_the_upload_limit_is_not_stored(
     assert built(deps) == []
 
 
+@functools.cache
+def inflating_bundle() -> bytes:
+    """bundle() with 4 MiB of zeros in its assets, deflated to a few KiB."""
+    data = io.BytesIO(bundle())
+    with zipfile.ZipFile(data, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("base/assets/zeros.bin", bytes(4 * 1024**2))
+    return data.getvalue()
+
+
+# Its compressed size fits; the files bundletool would write out do not.
+@pytest.mark.parametrize("settings", [{"max_conversion_bundle_bytes": 1024**2}])
+def test_a_bundle_whose_files_inflate_past_the_limit_is_skipped_before_bundletool(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(inflating_bundle()) < 1024**2
+    monkeypatch.setattr(bundletool.subprocess, "run", pytest.fail)  # never reached
+    answer = upload(deps, ALICE, inflating_bundle())
+    assert convert(deps, worker, answer) == "skipped"
+    assert "uncompressed) are over the" in conversion(deps, answer)["reason"]
+
+
+def test_the_keystore_password_is_on_no_command_line(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
+    run = bundletool.subprocess.run
+
+    def watched(command: list[str], **options):
+        commands.append(command)
+        return run(command, **options)
+
+    monkeypatch.setattr(bundletool.subprocess, "run", watched)
+    answer = upload(deps, ALICE, bundle())
+    assert convert(deps, worker, answer) == "done"
+    (command,) = commands
+    assert not any(PASSWORD in argument for argument in command)
+
+
 @pytest.mark.parametrize(
     "settings", [{"distribution_keystore": keystore_secret(password="not-the-password")}]
 )
@@ -191,6 +239,8 @@ def test_a_bundletool_failure_is_recorded_with_its_reason(
     assert recorded["state"] == "FAILED"
     assert recorded["reason"].startswith("bundletool could not build an APK: ")
     assert "not-the-password" not in recorded["reason"]
+    assert "/tmp/" not in recorded["reason"]  # where it ran is nobody's business
+    assert len(recorded["reason"]) <= len("bundletool could not build an APK: ") + 500
     assert built(deps) == []
 
 
@@ -260,6 +310,29 @@ def test_an_apk_built_for_a_version_deleted_meanwhile_is_deleted_again(
     monkeypatch.setattr(store, "record_conversion", deleted_first)
     assert convert(deps, worker, answer) == "changed"
     assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+
+
+def test_an_apk_stored_but_not_recorded_goes_with_its_version(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    record = deps.applications.record_conversion
+
+    def firestore_down(*arguments: object) -> bool:
+        raise BackendUnavailable("Firestore is unavailable, retry later")
+
+    monkeypatch.setattr(deps.applications, "record_conversion", firestore_down)
+    (task,) = queue(deps).calls
+    assert worker.post("/", json=task.payload).status_code == 503  # stored, not recorded
+    assert len(built(deps)) == 1 and built(deps)[0] in bucket(deps).objects
+
+    deletion.delete_version(deps, ALICE, answer.data.id, "1.0")  # before the retry
+
+    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+    monkeypatch.setattr(deps.applications, "record_conversion", record)
+    again = worker.post("/", json=task.payload)
+    assert again.status_code == 200, again.json
+    assert again.json["outcome"] == "gone"
 
 
 def test_a_redelivery_after_an_interrupted_attempt_records_its_stored_apk(

@@ -426,3 +426,28 @@ def test_what_retention_deletes_is_a_version_deleted_event(deps: Dependencies) -
     assert [event["type"] for event in deleted] == ["version.deleted"] * 2
     assert [event["data"]["version"]["version"] for event in deleted] == ["2.0", "3.0"]
     assert {event["data"]["version"]["channel"] for event in deleted} == {"nightly"}
+
+
+def test_a_deletion_whose_files_failed_is_finished_by_the_next_run(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = new_app(deps)
+    set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 1}}})
+    upload_to(deps, "nightly", 2)
+    doomed = store(deps).get_version(app_id, 2)[1].objectName
+    real_delete = bucket(deps).delete_object
+
+    def storage_down(name: str) -> None:
+        raise BackendUnavailable("Cloud Storage is unavailable, retry later")
+
+    monkeypatch.setattr(bucket(deps), "delete_object", storage_down)
+    upload_to(deps, "nightly", 3)  # its keepLatest tombstones 2.0, then cannot delete its files
+    assert store(deps).unfinished_deletions(app_id)[0].versionNumber == 2
+    monkeypatch.setattr(bucket(deps), "delete_object", real_delete)
+
+    assert sweep(deps).deleted == 1
+    assert doomed not in bucket(deps).objects
+    assert store(deps).unfinished_deletions(app_id) == []
+    (finished,) = [e for e in deps.audit.events if e.action is AuditAction.DELETE]
+    assert finished.details == {"deletedBy": "retention", "rule": enforcement.UNFINISHED_RULE}
+    assert sweep(deps).deleted == 0

@@ -145,6 +145,18 @@ def test_a_deleted_version_and_a_deleted_app_emit_version_deleted(deps, web) -> 
     assert len({e["id"] for e in events}) == 3
 
 
+def test_a_deleted_versions_event_shows_no_icon_it_took_with_it(deps, web) -> None:
+    add_hook(deps, HookKind.SLACK, events=["version.deleted"])
+    app_id = upload(deps, OWNER, apk_with_icon()).data.id
+    assert deps.applications.get_version(app_id, 1)[1].iconObject is not None
+
+    deletion.delete_application(deps, OWNER, app_id)
+
+    (task,) = tasks(deps)
+    assert task["event"]["type"] == "version.deleted"
+    assert task["iconObject"] is None
+
+
 def test_emitting_an_event_again_queues_nothing_new(deps, web) -> None:
     add_hook(deps)
     app, version = deps.applications.get_version(upload(deps, OWNER, apk()).data.id, 1)

@@ -1,11 +1,15 @@
 """The webhook URL rules: the shared SSRF guard with https on 443 only, and the local stack's
 one receiver URL when WEBHOOK_DEV_RECEIVER_URL is set."""
 
+import time
+
+import httpx
 import pytest
 
 from apkdrop.errors import InvalidRequest
+from apkdrop.webhooks.ports import ReceiverUnreachable
 from apkdrop.webhooks.sender import HookSender
-from tests.fakes import FakeResolver
+from tests.fakes import FakeResolver, FakeWeb
 
 RECEIVER = "http://127.0.0.1:8080/_dev/webhooks/receive/"
 
@@ -50,3 +54,22 @@ def test_the_dev_receiver_must_still_resolve_to_loopback() -> None:
     sender = HookSender(FakeResolver({"receiver.test": ["10.0.0.9"]}), 5.0, receiver)
 
     assert refusal(sender, receiver + "a") == "url must use port 80 or 443"
+
+
+def test_the_timeout_bounds_the_whole_post_not_each_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A receiver that trickles its answer keeps every read under the timeout; the POST as a
+    # whole is cut off, well before the receiver would be done.
+    web = FakeWeb()
+    web.install(monkeypatch)
+
+    def trickling(request: httpx.Request) -> httpx.Response:
+        time.sleep(5)
+        return httpx.Response(200)
+
+    web.route("https://hooks.example.com/in", trickling)
+    sender = HookSender(FakeResolver({"hooks.example.com": ["93.184.215.14"]}), 0.5)
+
+    started = time.monotonic()
+    with pytest.raises(ReceiverUnreachable, match="timed out"):
+        sender.post("https://hooks.example.com/in", b"{}", {})
+    assert time.monotonic() - started < 4

@@ -164,9 +164,13 @@ class ApplicationStore:
         self, app_id: str, number: int, generation: int, conversion: Conversion
     ) -> bool:
         reference = self._version_ref(app_id, number)
+        app_reference = self._apps.document(app_id)
 
         @firestore.transactional
         def record(transaction: firestore.Transaction) -> bool:
+            # A deleted app's versions stay until its files are gone: its tombstone says so.
+            if tombstones.live_app(app_reference.get(transaction=transaction)) is None:
+                return False
             version = tombstones.live_version(reference.get(transaction=transaction))
             if version is None or version.objectGeneration != generation:
                 return False
@@ -268,6 +272,16 @@ class ApplicationStore:
     @backend_call("Firestore")
     def finish_version_deletion(self, app_id: str, number: int) -> None:
         self._version_ref(app_id, number).update({"pendingObjects": []})
+
+    @backend_call("Firestore")
+    def unfinished_deletions(self, app_id: str) -> list[VersionTombstone]:
+        documents = self._apps.document(app_id).collection("versions").stream()
+        found = [
+            VersionTombstone.model_validate(document)
+            for snapshot in documents
+            if is_tombstone(document := snapshot.to_dict() or {}) and document["pendingObjects"]
+        ]
+        return sorted(found, key=lambda tombstone: tombstone.versionNumber)
 
     @backend_call("Firestore")
     def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None:

@@ -98,6 +98,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.set_pinned": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.finish_version_deletion": ENTITY_UPDATE,
     "ApplicationStore.deleted_version": ENTITY_GET,
+    "ApplicationStore.unfinished_deletions": ENTITY_LIST,
     # ... and deletes the package pointer
     "ApplicationStore.delete_app": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT | ENTITY_DELETE,
     "ApplicationStore.finish_app_deletion": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT,

@@ -126,3 +126,4 @@ def _message(name: str) -> Any:
 XmlNode = _message("XmlNode")
 ResourceTable = _message("ResourceTable")
 Configuration = _message("Configuration")
+Type = _message("Type")

@@ -26,6 +26,7 @@ from apkdrop.apk.limits import (
     MAX_MANIFEST_BYTES,
     MAX_NAME_CHARS,
     MAX_PERMISSIONS,
+    MAX_PROTO_MANIFEST_BYTES,
     MAX_RESOURCES_BYTES,
     MAX_TEXT_CHARS,
 )
@@ -73,7 +74,7 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
         prefetch_library_headers(archive, file_type)
     if file_type == "AAB":
         manifest = parse_proto_manifest(
-            archive.read(_entry(archive, BUNDLE_MANIFEST), MAX_MANIFEST_BYTES)
+            archive.read(_entry(archive, BUNDLE_MANIFEST), MAX_PROTO_MANIFEST_BYTES)
         )
         table = _resource_table(archive, manifest, BUNDLE_RESOURCES, _base_resources)
     else:

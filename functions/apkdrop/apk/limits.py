@@ -10,6 +10,15 @@ MAX_MANIFEST_BYTES = 4 * MIB
 """Largest uncompressed AndroidManifest.xml; real ones are well under 1 MiB."""
 MAX_RESOURCES_BYTES = 32 * MIB
 """Largest resources.arsc; the biggest apps' tables are around 10-20 MiB."""
+MAX_PROTO_MANIFEST_BYTES = 2 * MIB
+"""Largest protobuf manifest of a bundle: the protobuf runtime holds about 40 times what it
+parses, so this bounds a manifest's memory near 80 MiB; real ones are well under 1 MiB."""
+MAX_PROTO_TYPE_BYTES = 4 * MIB
+"""Largest resource type of a bundle's resources.pb parsed to resolve a value (one at a time;
+about 160 MiB parsed); a larger type's values are not resolved (a label shows as unknown)."""
+MAX_PROTO_TABLE_FIELDS = 10_000
+"""Most packages in a resources.pb, and fields in one of its packages (its types): real tables
+have one package of a few dozen types."""
 MAX_COMPRESSION_RATIO = 200
 """Most an entry may inflate relative to its compressed size (zip bombs reach 1000:1 and more);
 binary XML and resource tables compress about 5:1."""

@@ -10,7 +10,7 @@ from apkdrop.apk.components import ComponentSizes
 from apkdrop.apk.insights import Insights
 from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.channels import DEFAULT_CHANNEL
-from apkdrop.conversions.models import PENDING, Conversion
+from apkdrop.conversions.models import PENDING, Conversion, ConversionView
 from apkdrop.notifications.models import Notification
 from apkdrop.retention.models import RetentionPolicy
 from apkdrop.shared_models import Timestamp, UploadSpec
@@ -273,7 +273,7 @@ class VersionView(BaseModel):
     insights: Insights | None = Field(
         default=None, description="what changed since the previous version; null for the first"
     )
-    conversion: Conversion | None = Field(
+    conversion: ConversionView | None = Field(
         default=None,
         description="an App Bundle's universal APK (PENDING, DONE, FAILED or SKIPPED with a "
         "reason); null for an APK",

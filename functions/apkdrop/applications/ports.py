@@ -89,6 +89,10 @@ class ApplicationRepository(Protocol):
 
     def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None: ...
 
+    def unfinished_deletions(self, app_id: str) -> list[VersionTombstone]:
+        """The app's version tombstones whose files are not all deleted yet, oldest first."""
+        ...
+
     def delete_app(
         self, app_id: str, deleted_by: str, at: datetime.datetime
     ) -> AppTombstone | None:

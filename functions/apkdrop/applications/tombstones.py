@@ -8,6 +8,7 @@ writes the tombstone first, deletes them, then clears the list, so a retry can f
 from pydantic import BaseModel, Field
 
 from apkdrop.applications.models import Version
+from apkdrop.conversions.models import universal_object_name
 from apkdrop.shared_models import Timestamp
 
 DELETED_AT = "deletedAt"  # the field only a tombstone document has
@@ -37,10 +38,17 @@ class AppTombstone(BaseModel):
 
 
 def objects_of(version: Version) -> list[str]:
-    """The bucket objects a version's document names (a bundle's universal APK too)."""
+    """The bucket objects a version's document names, and a bundle's universal APK whether or
+    not it is recorded yet (one stored by an attempt that failed to record it would otherwise
+    outlive the version; deleting what is not there is not an error)."""
     universal = version.conversion.universalApk if version.conversion else None
-    return [
-        version.objectName,
-        *([version.iconObject] if version.iconObject else []),
-        *([universal.objectName] if universal else []),
-    ]
+    return list(
+        dict.fromkeys(
+            [
+                version.objectName,
+                *([version.iconObject] if version.iconObject else []),
+                *([universal_object_name(version.objectName)] if version.conversion else []),
+                *([universal.objectName] if universal else []),
+            ]
+        )
+    )

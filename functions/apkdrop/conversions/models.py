@@ -16,26 +16,41 @@ class ConversionState(StrEnum):
     """Not converted by design: no keystore, or over a limit (reason)."""
 
 
-class UniversalApk(BaseModel):
-    """The stored universal APK: what the install page's Download button serves."""
+class UniversalApkView(BaseModel):
+    """The universal APK as the API and webhooks show it: not where it is stored."""
 
     model_config = ConfigDict(frozen=True)
 
-    objectName: str
     size: int
     sha256: str
     signerSha256: str
     """The distribution key's fingerprint (the form ApkSigning.signerSha256 uses)."""
 
 
-class Conversion(BaseModel):
+class UniversalApk(UniversalApkView):
+    """The stored universal APK: what the install page's Download button serves."""
+
+    objectName: str
+
+
+class ConversionView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     state: ConversionState
     reason: str | None = None
     """Why it FAILED or was SKIPPED; null otherwise."""
-    universalApk: UniversalApk | None = None
+    universalApk: UniversalApkView | None = None
     """Set when DONE."""
+
+
+class Conversion(BaseModel):
+    """As the version records it: ConversionView with where its universal APK is stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: ConversionState
+    reason: str | None = None
+    universalApk: UniversalApk | None = None
 
 
 PENDING = Conversion(state=ConversionState.PENDING)

@@ -11,12 +11,18 @@ Storage or Firestore failures raise BackendUnavailable (the task is retried).
 import hashlib
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 from apkdrop.apk_inspection import ApkError, inspect_apk
 from apkdrop.applications.models import Version
 from apkdrop.byte_sizes import human_size
-from apkdrop.conversions.bundletool import UNIVERSAL_ENTRY, ConversionFailed, build_universal_apk
+from apkdrop.conversions.bundletool import (
+    UNIVERSAL_ENTRY,
+    ConversionFailed,
+    TooLarge,
+    build_universal_apk,
+)
 from apkdrop.conversions.keystore import DistributionKeystore, read_keystore
 from apkdrop.conversions.models import (
     Conversion,
@@ -100,16 +106,34 @@ def _converted(
         apk = _copy(deps, earlier, work / UNIVERSAL_ENTRY)
         return _done(name, apk, _checked_signer(apk, version), _sha256_of(apk))
     bundle = _copy(deps, _bundle_object(deps, version), work / "app.aab")
-    apk = build_universal_apk(bundle, keystore, work, settings.conversion_timeout_seconds)
-    bundle.unlink()
-    size = apk.stat().st_size
-    if size > settings.max_upload_bytes:
+    expanded = _uncompressed_bytes(bundle)
+    if expanded > settings.max_conversion_bundle_bytes:  # what bundletool would write out
         return _skipped(
-            f"its universal APK ({human_size(size)}) is over the upload limit "
+            f"the bundle's files ({human_size(expanded)} uncompressed) are over the "
+            f"{human_size(settings.max_conversion_bundle_bytes)} apkdrop converts"
+        )
+    try:
+        apk = build_universal_apk(
+            bundle, keystore, work, settings.conversion_timeout_seconds, settings.max_upload_bytes
+        )
+    except TooLarge as exc:
+        return _skipped(
+            f"its universal APK ({human_size(exc.args[0])}) is over the upload limit "
             f"({human_size(settings.max_upload_bytes)})"
         )
+    size = apk.stat().st_size
     signer = _checked_signer(apk, version)
     return _done(name, apk, signer, _store(deps, apk, name, size))
+
+
+def _uncompressed_bytes(bundle: Path) -> int:
+    """The bundle's entries' sizes once inflated, as its zip directory states them (bundletool
+    refuses a bundle whose entries lie)."""
+    try:
+        with zipfile.ZipFile(bundle) as archive:
+            return sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ConversionFailed("the bundle is not a readable zip") from exc
 
 
 def _done(name: str, apk: Path, signer: str, sha256: str) -> Conversion:

@@ -21,10 +21,13 @@ from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import log_fields
+from apkdrop.retention.models import RETENTION_ACTOR
 from apkdrop.retention.selection import doomed_versions
 from apkdrop.webhooks.events import VersionDeleters
 
 log = logging.getLogger(__name__)
+# The audit entry's rule of a deletion finished by a later run (the tombstone keeps no rule).
+UNFINISHED_RULE = "an earlier run's deletion, finished"
 
 
 def enforce(
@@ -39,14 +42,28 @@ def enforce(
     when given; without `by_age`, by keepLatest only), oldest first; how many it deleted."""
     if not app.retention.deletes or budget <= 0:
         return 0
+    deleted = finish_unfinished(deps, app, budget)
+    budget -= deleted
     versions = deps.applications.versions(app.id)
     if channel is not None:
         versions = [version for version in versions if version.channel == channel]
     doomed = doomed_versions(app.retention, versions, deps.clock(), spared, by_age)
-    deleted = 0
     for version, reason in doomed[:budget]:
         deleted += delete_version_by_retention(deps, app, version.versionNumber, reason.value)
     return deleted
+
+
+def finish_unfinished(deps: Dependencies[VersionDeleters], app: Application, budget: int) -> int:
+    """Finishes the app's retention deletions an earlier run left halfway (its files' deletion
+    failed): no one else would, their versions being gone from every list; how many."""
+    unfinished = [
+        tombstone
+        for tombstone in deps.applications.unfinished_deletions(app.id)
+        if tombstone.deletedBy == RETENTION_ACTOR
+    ]
+    for tombstone in unfinished[:budget]:
+        delete_version_by_retention(deps, app, tombstone.versionNumber, UNFINISHED_RULE)
+    return len(unfinished[:budget])
 
 
 def after_upload(deps: Dependencies[VersionDeleters], app: Application, uploaded: Version) -> None:

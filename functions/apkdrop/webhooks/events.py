@@ -93,7 +93,9 @@ def _version_event(
         createdAt=moment,
         data=version_data(deps, app, version),
     )
-    return emit(deps, app.accountId, event, app.id, version.channel, version.iconObject)
+    # A deleted version's icon is deleted with it: only a new one's is shown.
+    icon = version.iconObject if kind is EventType.VERSION_CREATED else None
+    return emit(deps, app.accountId, event, app.id, version.channel, icon)
 
 
 def emit(

@@ -2,10 +2,13 @@
 
 https on 443 only, to public addresses only, connecting to the address checked (url_guard);
 checked when a hook is registered and again before every delivery, since DNS changes. A
-redirect is an answer like any other: never followed.
+redirect is an answer like any other: never followed. WEBHOOK_TIMEOUT_SECONDS bounds the
+whole POST, not each read: a receiver that trickles its answer a byte at a time is cut off too.
 """
 
 import re
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as DeadlinePassed
 from dataclasses import dataclass
 
 import httpx
@@ -44,13 +47,20 @@ class HookSender:
                 request = target.request(client, "POST", headers, body)
             except httpx.InvalidURL as exc:
                 raise InvalidRequest("url is not a valid URL") from exc
+            # The answer's body is never read: a receiver cannot hold the worker with it. The
+            # send runs on a thread of its own so that the deadline holds however the receiver
+            # answers; past it the client closes, which ends that thread's connection.
+            sending = ThreadPoolExecutor(1, thread_name_prefix="webhook-post")
             try:
-                # The answer's body is never read: a receiver cannot hold the worker with it.
-                response = client.send(request, stream=True)
-            except httpx.TimeoutException as exc:
+                response = sending.submit(client.send, request, stream=True).result(
+                    timeout=self.timeout_seconds
+                )
+            except (httpx.TimeoutException, DeadlinePassed) as exc:
                 raise ReceiverUnreachable("timed out") from exc
             except httpx.HTTPError as exc:
                 raise ReceiverUnreachable("connection failed") from exc
+            finally:
+                sending.shutdown(wait=False)
             response.close()
             return response.status_code
 

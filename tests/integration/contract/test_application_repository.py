@@ -543,6 +543,17 @@ def test_a_deleted_version_records_no_conversion(store: ApplicationRepository) -
     assert store.record_conversion(app.id, 1, 7, done) is False
 
 
+def test_a_deleted_apps_version_records_no_conversion(store: ApplicationRepository) -> None:
+    # Its version documents stay until its files are deleted; the app's tombstone is written
+    # first, and a conversion recorded after it would name a file nobody deletes.
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"objectGeneration": 7, "conversion": PENDING})
+    assert store.create_app(app, first, claim_package=True)
+    assert store.delete_app(app.id, "owner@example.com", CREATED) is not None
+    done = Conversion(state=ConversionState.SKIPPED, reason="no distribution keystore configured")
+    assert store.record_conversion(app.id, 1, 7, done) is False
+
+
 def test_a_deleted_version_records_no_sha256(store: ApplicationRepository) -> None:
     app = new_app()
     first = version_of(app, 1).model_copy(update={"sha256": None, "objectGeneration": 7})
@@ -550,3 +561,20 @@ def test_a_deleted_version_records_no_sha256(store: ApplicationRepository) -> No
     store.delete_version(app.id, 1, "owner@example.com", CREATED)
 
     assert store.record_sha256(app.id, 1, first.objectName, 7, "aa" * 32) is False
+
+
+def test_unfinished_deletions_are_the_tombstones_whose_files_remain(
+    store: ApplicationRepository,
+) -> None:
+    app = new_app()
+    assert store.create_app(app, version_of(app, 1), claim_package=True)
+    for _ in (2, 3):
+        store.append_version(app.id, "default", lambda _, n: version_of(app, n), {})
+    assert store.unfinished_deletions(app.id) == []
+    for number in (3, 1):
+        assert store.delete_version(app.id, number, "retention", CREATED) is not None
+    assert [t.versionNumber for t in store.unfinished_deletions(app.id)] == [1, 3]
+    store.finish_version_deletion(app.id, 1)
+    (left,) = store.unfinished_deletions(app.id)
+    assert (left.versionNumber, left.deletedBy) == (3, "retention")
+    assert left.pendingObjects == [version_of(app, 3).objectName]
