@@ -30,6 +30,20 @@ def write_dev_distribution_keystore(directory: Path) -> str:
     return path.read_text()
 
 
+def pkcs12_keystore(
+    key: rsa.RSAPrivateKey, certificate: x509.Certificate, alias: str, password: str
+) -> bytes:
+    """A PKCS#12 keystore of `key` under `alias`, encrypted as bundletool and keytool read it."""
+    encryption = (
+        PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(10_000)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+        .build(password.encode())
+    )
+    return pkcs12.serialize_key_and_certificates(alias.encode(), key, certificate, None, encryption)
+
+
 def _keystore_secret() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "apkdrop local distribution")])
@@ -45,16 +59,7 @@ def _keystore_secret() -> str:
         .sign(key, hashes.SHA256())
     )
     password = secrets.token_urlsafe(18)
-    encryption = (
-        PrivateFormat.PKCS12.encryption_builder()
-        .kdf_rounds(10_000)
-        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
-        .hmac_hash(hashes.SHA256())
-        .build(password.encode())
-    )
-    store = pkcs12.serialize_key_and_certificates(
-        ALIAS.encode(), key, certificate, None, encryption
-    )
+    store = pkcs12_keystore(key, certificate, ALIAS, password)
     return json.dumps(
         {"keystore": base64.b64encode(store).decode(), "password": password, "alias": ALIAS}
     )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
 
 from tests.integration.apk_server import ApkServer
 from tests.paths import ROOT
@@ -139,6 +141,16 @@ def api_keys(stack: RunningStack):
         return issue_key_on_emulator(stack.env["GOOGLE_CLOUD_PROJECT"], email, scope)
 
     return issue
+
+
+@pytest.fixture
+def database(stack: RunningStack) -> Iterator[firestore.Client]:
+    """The emulator's Firestore, to look behind the API."""
+    client = firestore.Client(
+        project=stack.env["GOOGLE_CLOUD_PROJECT"], credentials=AnonymousCredentials()
+    )
+    yield client
+    client.close()
 
 
 @pytest.fixture

@@ -2,19 +2,11 @@
 
 import httpx
 import pytest
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from tests.integration.flows import create_context, register_build
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def database(stack) -> firestore.Client:
-    return firestore.Client(
-        project=stack.env["GOOGLE_CLOUD_PROJECT"], credentials=AnonymousCredentials()
-    )
 
 
 def written(database: firestore.Client) -> tuple[int, int]:

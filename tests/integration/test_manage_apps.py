@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from apkdrop.accounts import UPLOAD_ONLY, KeyScope, issue_api_key
@@ -22,16 +21,6 @@ pytestmark = pytest.mark.integration
 LABEL = "Managed App"
 BUCKET = "apkdrop-dev-uploads"
 QA, LEAD = "qa@example.com", "lead@example.com"
-
-
-@pytest.fixture
-def database(stack) -> Iterator[firestore.Client]:
-    """The emulator's Firestore, to issue keys and to look behind the API."""
-    client = firestore.Client(
-        project=stack.env["GOOGLE_CLOUD_PROJECT"], credentials=AnonymousCredentials()
-    )
-    yield client
-    client.close()
 
 
 @pytest.fixture

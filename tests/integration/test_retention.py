@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from tests.fixtures.apk_builder import build_apk
@@ -24,15 +23,6 @@ from tests.integration.test_manage_apps import (
 
 pytestmark = pytest.mark.integration
 LABEL = "Retained App"
-
-
-@pytest.fixture
-def database(stack) -> Iterator[firestore.Client]:
-    client = firestore.Client(
-        project=stack.env["GOOGLE_CLOUD_PROJECT"], credentials=AnonymousCredentials()
-    )
-    yield client
-    client.close()
 
 
 @pytest.fixture

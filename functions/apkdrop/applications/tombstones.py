@@ -41,14 +41,8 @@ def objects_of(version: Version) -> list[str]:
     """The bucket objects a version's document names, and a bundle's universal APK whether or
     not it is recorded yet (one stored by an attempt that failed to record it would otherwise
     outlive the version; deleting what is not there is not an error)."""
-    universal = version.conversion.universalApk if version.conversion else None
-    return list(
-        dict.fromkeys(
-            [
-                version.objectName,
-                *([version.iconObject] if version.iconObject else []),
-                *([universal_object_name(version.objectName)] if version.conversion else []),
-                *([universal.objectName] if universal else []),
-            ]
-        )
-    )
+    return [
+        version.objectName,
+        *([version.iconObject] if version.iconObject else []),
+        *([universal_object_name(version.objectName)] if version.conversion else []),
+    ]
