@@ -3,6 +3,7 @@
 from google.cloud import firestore
 
 from apkdrop.adapters.errors import backend_call
+from apkdrop.adapters.firestore_paging import newest_first
 from apkdrop.audit.models import AuditEvent
 from apkdrop.paging import TimeCursor
 
@@ -22,17 +23,5 @@ class AuditTrail:
     def trail(
         self, account_id: str, limit: int, after: TimeCursor | None
     ) -> tuple[list[AuditEvent], TimeCursor | None]:
-        query = (
-            self._events.where(filter=firestore.FieldFilter("accountId", "==", account_id))
-            .order_by("at", direction=firestore.Query.DESCENDING)
-            .order_by("id", direction=firestore.Query.DESCENDING)
-        )
-        if after is not None:
-            at, event_id = after
-            query = query.start_after({"at": at, "id": event_id})
-        # One more than asked for tells whether another page follows.
-        found = [
-            AuditEvent.model_validate(doc.to_dict()) for doc in query.limit(limit + 1).stream()
-        ]
-        page = found[:limit]
-        return page, page[-1].cursor() if len(found) > limit else None
+        query = self._events.where(filter=firestore.FieldFilter("accountId", "==", account_id))
+        return newest_first(query, ("at", "id"), AuditEvent.model_validate, limit, after)

@@ -6,6 +6,7 @@ from google.cloud import firestore
 
 from apkdrop.adapters.errors import backend_call
 from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
+from apkdrop.adapters.firestore_paging import newest_first
 from apkdrop.notifications.ports import Claim
 from apkdrop.paging import TimeCursor
 from apkdrop.webhooks.models import Delivery, DeliveryState, EventType, Hook
@@ -127,14 +128,6 @@ class HookDeliveryLog:
     def deliveries(
         self, hook_id: str, limit: int, after: TimeCursor | None
     ) -> tuple[list[Delivery], TimeCursor | None]:
-        query = (
-            self._deliveries.where(filter=firestore.FieldFilter("hookId", "==", hook_id))
-            .order_by("firstAttemptAt", direction=firestore.Query.DESCENDING)
-            .order_by("eventId", direction=firestore.Query.DESCENDING)
-        )
-        if after is not None:
-            at, event_id = after
-            query = query.start_after({"firstAttemptAt": at, "eventId": event_id})
-        found = [Delivery.model_validate(doc.to_dict()) for doc in query.limit(limit + 1).stream()]
-        page = found[:limit]
-        return page, page[-1].cursor() if len(found) > limit else None
+        query = self._deliveries.where(filter=firestore.FieldFilter("hookId", "==", hook_id))
+        fields = ("firstAttemptAt", "eventId")
+        return newest_first(query, fields, Delivery.model_validate, limit, after)
