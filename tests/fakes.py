@@ -21,7 +21,7 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
-from apkdrop.adapters.cloud_storage import HashingWriter
+from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Access, Application, Version
@@ -369,40 +369,23 @@ class FakeBucket:
 
 
 class MemoryUpload:
-    """What `blob.open("wb", if_generation_match=0)` returns: the object exists once closed.
-
-    `terminate()` cancels it and leaves nothing; closing over an existing object fails as the
-    generation precondition does.
+    """What the adapter's streamed upload does: the object exists once `send` has taken every
+    piece; cancelled, it leaves nothing. Over an existing object it fails as the generation
+    precondition does.
     """
 
     def __init__(self, bucket: FakeBucket, object_name: str) -> None:
         self._bucket = bucket
         self.object_name = object_name
-        self._buffer = io.BytesIO()
-        self._closed = False
         self.terminated = False
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def write(self, data: bytes) -> int:
-        if self._closed:
-            raise ValueError("I/O operation on closed upload")
-        return self._buffer.write(data)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def send(self, pieces: Iterator[bytes], /) -> StorageObject:
+        data = b"".join(pieces)
         if self._bucket.find_object(self.object_name) is not None:
             raise api_exceptions.PreconditionFailed(f"{self.object_name} exists")
-        self._bucket.put(self.object_name, self._buffer.getvalue())
+        return self._bucket.put(self.object_name, data)
 
-    def terminate(self) -> None:
-        if self._closed:
-            raise ValueError("cannot terminate a closed upload")
-        self._closed = True
+    def cancel(self) -> None:
         self.terminated = True
 
 

@@ -7,24 +7,23 @@ import io
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Protocol, cast
+from typing import cast
 
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
-from google.cloud.storage.fileio import BlobWriter
 
-from apkdrop.adapters.background_writes import BackgroundWrites
-from apkdrop.adapters.errors import TRANSIENT, backend_call
+from apkdrop.adapters.errors import backend_call, storage_failures_are_transient
 from apkdrop.adapters.signing import SigningArguments, UrlSigning
+from apkdrop.adapters.streamed_upload import HashingWriter, SessionUpload
 from apkdrop.apk.bundle import MEDIA_TYPES
 from apkdrop.apk.source import SeekableReader
-from apkdrop.errors import BackendUnavailable, Misconfigured, ObjectGone
+from apkdrop.errors import Misconfigured, ObjectGone
 from apkdrop.settings import CoreSettings
 from apkdrop.shared_models import StorageObject
 
-# Streaming writes and whole-object reads go in chunks of this size (a multiple of 256 KiB).
-WRITE_CHUNK_BYTES = 8 * 1024 * 1024
+# Whole-object reads go in chunks of this size.
+READ_CHUNK_BYTES = 8 * 1024 * 1024
 APK_MEDIA_TYPE = MEDIA_TYPES["APK"]
 # Ranged requests one reader makes at once: under requests' 10 pooled connections per host, so
 # none waits for a connection or opens one it cannot keep.
@@ -53,6 +52,7 @@ class UploadBucket:
     def __init__(self, client: storage.Client, name: str, signing: UrlSigning | None) -> None:
         self._name = name
         self._bucket = client.bucket(self._name)
+        self._http = client._http  # the client's authorised session, for the streamed PUTs
         self._signing = signing
 
     @property
@@ -94,17 +94,13 @@ class UploadBucket:
             timeCreated=blob.time_created,
         )
 
-    def start_object(self, object_name: str, limit: int, too_large: Exception) -> "HashingWriter":
-        """A resumable upload of a new object, created only when `finish()` is called.
+    def start_object(self, object_name: str, limit: int, too_large: Exception) -> HashingWriter:
+        """A streamed upload of a new object, created only when `finish()` is called.
 
-        Memory stays at one chunk whatever the size; an upload never finished leaves no object.
+        Memory stays bounded whatever the size; an upload never finished leaves no object.
         """
-        blob = self._bucket.blob(object_name, chunk_size=WRITE_CHUNK_BYTES)
-        with _storage_failures_are_transient():
-            writer = cast(  # the library's open() is unannotated: "wb" gives a BlobWriter
-                BlobWriter, blob.open("wb", content_type=APK_MEDIA_TYPE, if_generation_match=0)
-            )
-        return HashingWriter(writer, limit, too_large)
+        upload = SessionUpload(self._bucket.blob(object_name), self._http, APK_MEDIA_TYPE)
+        return HashingWriter(upload, limit, too_large)
 
     @backend_call("Cloud Storage")
     def mark_failed(self, object_name: str, generation: int) -> None:
@@ -161,8 +157,8 @@ class UploadBucket:
         """Reads the object once, in large chunks, to hash it (Cloud Storage keeps no SHA-256)."""
         digest = hashlib.sha256()
         blob = self._bucket.blob(object_name, generation=generation)
-        with _reader(blob, WRITE_CHUNK_BYTES) as reader:
-            while chunk := reader.read(WRITE_CHUNK_BYTES):
+        with _reader(blob, READ_CHUNK_BYTES) as reader:
+            while chunk := reader.read(READ_CHUNK_BYTES):
                 digest.update(chunk)
         return digest.hexdigest()
 
@@ -225,75 +221,9 @@ class ObjectReader:
         blob = self._bucket.blob(self._stored.name, generation=self._stored.generation)
         # No checksum: the object's hashes cover it whole, not a range (BlobReader does the
         # same; the library's annotation omits the None its docs allow).
-        with _storage_failures_are_transient():
+        with storage_failures_are_transient():
             return blob.download_as_bytes(
                 start=offset,
                 end=offset + length - 1,
                 checksum=None,  # pyright: ignore[reportArgumentType]
             )
-
-
-@contextmanager
-def _storage_failures_are_transient() -> Iterator[None]:
-    try:
-        yield
-    except api_exceptions.NotFound:
-        raise  # the object is gone: open_object reports that
-    except TRANSIENT as exc:
-        raise BackendUnavailable("Cloud Storage is unavailable, retry later") from exc
-
-
-class UploadStream(Protocol):
-    """What a resumable upload (`blob.open("wb")`) offers: `close()` finishes it."""
-
-    @property
-    def closed(self) -> bool: ...
-    def write(self, data: bytes, /) -> int: ...
-    def close(self) -> None: ...
-    def terminate(self) -> None: ...
-
-
-class HashingWriter:
-    """Streams bytes into a new object while hashing them; more than `limit` bytes is refused.
-
-    The hashing and the upload run in a background thread (BackgroundWrites), so the caller
-    receives the next bytes meanwhile; memory stays at the upload's chunk plus the queue.
-    """
-
-    def __init__(self, writer: UploadStream, limit: int, too_large: Exception) -> None:
-        self._writer = writer
-        self._limit = limit
-        self._too_large = too_large
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-        self._sender = BackgroundWrites(self._send)
-
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        if self.size > self._limit:
-            raise self._too_large
-        with _storage_failures_are_transient():
-            self._sender.put(bytes(data))  # no copy of bytes: only of a reused buffer
-        return len(data)
-
-    def _send(self, data: bytes) -> None:
-        """In the sender's thread."""
-        self.sha256.update(data)
-        self._writer.write(data)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        """Form parsers rewind a finished part; there is nothing to rewind to here."""
-        return 0
-
-    def finish(self) -> None:
-        """Completes the upload: the object exists from here on."""
-        with _storage_failures_are_transient():
-            self._sender.close()
-            self._writer.close()
-
-    def abandon(self) -> None:
-        """Cancels an unfinished upload (merely dropping the writer would finish it)."""
-        self._sender.discard()
-        if not self._writer.closed:
-            with _storage_failures_are_transient():
-                self._writer.terminate()

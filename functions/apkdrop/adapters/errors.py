@@ -1,7 +1,8 @@
 """Turns a Google API or transport failure into the one error the HTTP layer maps to 503."""
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 import requests
@@ -36,3 +37,14 @@ def backend_call(service: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorate
+
+
+@contextlib.contextmanager
+def storage_failures_are_transient() -> Iterator[None]:
+    """Like backend_call for Cloud Storage, except NotFound: that the object is gone is news."""
+    try:
+        yield
+    except api_exceptions.NotFound:
+        raise
+    except TRANSIENT as exc:
+        raise BackendUnavailable("Cloud Storage is unavailable, retry later") from exc

@@ -49,6 +49,7 @@ class UploadSession:
         self._icon_name = f"icons/{account.id}/{upload_key}"
         self._writers: list[ObjectWriter] = []
         self._generation = 0  # of the stored APK, once inspected
+        self._stored: StorageObject | None = None  # the APK as the upload left it
         # What to take back, in reverse order, if the upload is not published.
         self._undo: list[Callable[[], None]] = []
         self._published = False
@@ -140,12 +141,12 @@ class UploadSession:
             with self._deps.url_fetcher.download(form.apkUrl) as chunks:
                 for chunk in chunks:
                     writer.write(chunk)
-            writer.finish()
-            return writer.size, writer.sha256.hexdigest()
-        if form.uploadId:
+        elif form.uploadId:
             return self._adopt_large_upload(form.uploadId)
-        (writer,) = self._writers
+        else:
+            (writer,) = self._writers
         writer.finish()
+        self._stored = writer.stored
         return writer.size, writer.sha256.hexdigest()
 
     def _adopt_large_upload(self, upload_id: str) -> tuple[int, str | None]:
@@ -171,7 +172,7 @@ class UploadSession:
 
     def _stored_apk(self) -> StorageObject:
         """The APK this session stored; gone only if removed behind our back, so retryable."""
-        found = self._deps.bucket.find_object(self.object_name)
+        found = self._stored or self._deps.bucket.find_object(self.object_name)
         if found is None:
             raise BackendUnavailable("Cloud Storage is unavailable, retry later")
         return found

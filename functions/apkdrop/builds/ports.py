@@ -56,6 +56,7 @@ class ObjectWriter(Protocol):
 
     size: int
     sha256: "hashlib._Hash"
+    stored: StorageObject | None  # once finished
 
     def write(self, data: bytes) -> int: ...
     def seek(self, offset: int, whence: int = 0) -> int: ...

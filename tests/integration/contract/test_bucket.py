@@ -180,6 +180,13 @@ def test_a_started_object_exists_once_finished_with_its_hash(bucket) -> None:
     assert (writer.size, writer.sha256.hexdigest()) == (len(DATA), hashlib.sha256(DATA).hexdigest())
     found = bucket.find_object(name)
     assert bucket.sha256_of(name, found.generation) == hashlib.sha256(DATA).hexdigest()
+    stored = writer.stored
+    assert (stored.generation, stored.size, stored.md5Hash, stored.crc32c) == (
+        found.generation,
+        found.size,
+        found.md5Hash,
+        found.crc32c,
+    )
 
 
 def test_an_abandoned_object_leaves_nothing(bucket) -> None:
