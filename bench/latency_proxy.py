@@ -34,7 +34,11 @@ def latency_proxy(target_port: int, round_trip_seconds: float) -> Iterator[int]:
         async with server:
             await server.serve_forever()
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    def run() -> None:
+        with contextlib.suppress(RuntimeError):  # stopped on exit, its connections unfinished
+            loop.run_until_complete(serve())
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     port = asyncio.run_coroutine_threadsafe(_result(started), loop).result(timeout=10)
     try:

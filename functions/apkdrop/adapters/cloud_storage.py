@@ -209,6 +209,8 @@ class ObjectReader:
         return True
 
     def read_ranges(self, ranges: Sequence[tuple[int, int]], /) -> list[bytes]:
+        if len(ranges) == 1:
+            return [self._read_range(ranges[0])]
         with ThreadPoolExecutor(min(len(ranges), CONCURRENT_RANGE_READS) or 1) as pool:
             return list(pool.map(self._read_range, ranges))
 

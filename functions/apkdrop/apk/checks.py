@@ -56,10 +56,10 @@ def failure_lines(checks: list[PlayCheck]) -> list[str]:
     ]
 
 
-def prefetch_library_headers(archive: Archive, file_type: FileType) -> None:
-    """Start fetching what page_size_check reads, so that it overlaps the rest of inspection."""
+def library_header_spans(archive: Archive, file_type: FileType) -> list[tuple[int, int]]:
+    """What page_size_check reads, to be fetched while the rest of inspection runs."""
     checked = _libraries(archive, file_type)[:MAX_CHECKED_LIBRARIES]
-    archive.source.prefetch([prefix_span(entry, MAX_ELF_HEADERS_BYTES) for entry in checked])
+    return [prefix_span(entry, MAX_ELF_HEADERS_BYTES) for entry in checked]
 
 
 def page_size_check(archive: Archive, file_type: FileType = "APK") -> PlayCheck:

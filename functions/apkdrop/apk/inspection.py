@@ -18,7 +18,7 @@ from apkdrop.apk.bundle import (
     FileType,
     is_bundle,
 )
-from apkdrop.apk.checks import play_checks, prefetch_library_headers
+from apkdrop.apk.checks import library_header_spans, play_checks
 from apkdrop.apk.components import component_sizes, native_abis
 from apkdrop.apk.errors import ApkError
 from apkdrop.apk.icon import Icon, read_icon
@@ -43,7 +43,7 @@ from apkdrop.apk.resources import (
     ValueTable,
 )
 from apkdrop.apk.signing import find_signing_block, read_signing
-from apkdrop.apk.source import RangedSource, SeekableReader
+from apkdrop.apk.source import READ_WINDOW_BYTES, RangedSource, SeekableReader
 
 MANIFEST = "AndroidManifest.xml"
 RESOURCES = "resources.arsc"
@@ -70,15 +70,16 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
     block = find_signing_block(archive.source, archive.directory_offset)
     check_layout(archive, block.start if block else archive.directory_offset)
     file_type: FileType = "AAB" if is_bundle(archive.entries) else "APK"
+    manifest_entry = _entry(archive, BUNDLE_MANIFEST if file_type == "AAB" else MANIFEST)
     if min_target_sdk is not None:
-        prefetch_library_headers(archive, file_type)
+        # The manifest's first window with the libraries' headers: one round trip for all.
+        window = (manifest_entry.header_offset, READ_WINDOW_BYTES)
+        archive.source.prefetch([window, *library_header_spans(archive, file_type)])
     if file_type == "AAB":
-        manifest = parse_proto_manifest(
-            archive.read(_entry(archive, BUNDLE_MANIFEST), MAX_PROTO_MANIFEST_BYTES)
-        )
+        manifest = parse_proto_manifest(archive.read(manifest_entry, MAX_PROTO_MANIFEST_BYTES))
         table = _resource_table(archive, manifest, BUNDLE_RESOURCES, _base_resources)
     else:
-        manifest = parse_manifest(archive.read(_entry(archive, MANIFEST), MAX_MANIFEST_BYTES))
+        manifest = parse_manifest(archive.read(manifest_entry, MAX_MANIFEST_BYTES))
         table = _resource_table(archive, manifest, RESOURCES, ResourceTable)
     package = _text(manifest.root.get("package"), None)
     if not package:

@@ -18,6 +18,8 @@ from apkdrop.apk.limits import MAX_READ_BYTES, MIB
 # The smallest read: on Cloud Storage each is one HTTP range request, and inspection needs only
 # a few.
 READ_WINDOW_BYTES = 256 * 1024
+# Background fetches at once: under requests' 10 pooled connections per host.
+MAX_CONCURRENT_PREFETCHES = 8
 
 
 class SeekableReader(Protocol):
@@ -50,8 +52,8 @@ class RangedSource:
         self.size = source.tell()
         self.bytes_read = 0
         self._windows: list[tuple[int, bytes]] = []
-        self._pending: Future[list[bytes]] | None = None
-        self._planned: list[tuple[int, int]] = []
+        # Background fetches not read yet: (start, end, the fetch).
+        self._pending: list[tuple[int, int, Future[list[bytes]]]] = []
 
     def read(self, offset: int, length: int) -> bytes:
         """Return ``length`` bytes at ``offset``, or fewer where the file ends."""
@@ -59,8 +61,8 @@ class RangedSource:
         if offset < 0 or end <= offset:
             return b""
         held = self._held(offset, end)
-        if held is None and self._covered(offset, end, self._planned):
-            self._collect_prefetch()
+        if held is None:
+            self._collect_prefetch(offset, end)
             held = self._held(offset, end)
         if held is not None:
             return held
@@ -71,44 +73,45 @@ class RangedSource:
         return window[: end - offset]
 
     def prefetch(self, spans: Sequence[tuple[int, int]]) -> None:
-        """Start fetching each (offset, length) no window holds yet, all at once and in the
-        background, when the source is a ConcurrentReader; reads there then wait for it. With
-        another source, read() fetches each when it is needed."""
-        if self._pending is not None or not isinstance(self._source, ConcurrentReader):
+        """Start fetching each (offset, length) no window holds yet, at once and in the
+        background, when the source is a ConcurrentReader; a read there waits for its own span
+        only. Spans less than a window apart go as one request. With another source, read()
+        fetches each when it is needed."""
+        if self._pending or not isinstance(self._source, ConcurrentReader):
             return
-        planned: list[tuple[int, int]] = []
-        for offset, length in sorted(set(spans)):
+        wanted = []
+        for offset, length in spans:
             end = min(self.size, offset + length)
-            if 0 <= offset < end and not self._covered(offset, end, planned):
-                planned.append((offset, end - offset))
+            if 0 <= offset < end and self._held(offset, end) is None:
+                wanted.append((offset, end))
+        planned = _coalesced(wanted)
         if not planned:
             return
-        self._count(sum(length for _, length in planned))
-        background = ThreadPoolExecutor(1, thread_name_prefix="apk-prefetch")
-        self._pending = background.submit(self._source.read_ranges, planned)
-        self._planned = planned
-        background.shutdown(wait=False)  # its thread ends with the fetch
-
-    def _collect_prefetch(self) -> None:
-        """Wait for the background fetch; what it raised (a storage outage) is raised here."""
-        if self._pending is None:
-            return
-        pending, planned = self._pending, self._planned
-        self._pending, self._planned = None, []
-        fetched = pending.result()
-        self._windows.extend(
-            (start, data) for (start, _), data in zip(planned, fetched, strict=True)
+        self._count(sum(end - start for start, end in planned))
+        source = self._source
+        background = ThreadPoolExecutor(
+            min(len(planned), MAX_CONCURRENT_PREFETCHES), thread_name_prefix="apk-prefetch"
         )
+        for start, end in planned:
+            fetch = background.submit(lambda span=(start, end - start): source.read_ranges([span]))
+            self._pending.append((start, end, fetch))
+        background.shutdown(wait=False)  # its threads end with the fetches
+
+    def _collect_prefetch(self, offset: int, end: int) -> None:
+        """Wait for the background fetch holding [offset, end), if any; what it raised (a
+        storage outage) is raised here."""
+        for planned in self._pending:
+            start, planned_end, fetch = planned
+            if start <= offset and end <= planned_end:
+                self._pending.remove(planned)
+                self._windows.append((start, fetch.result()[0]))
+                return
 
     def _held(self, offset: int, end: int) -> bytes | None:
         for start, window in self._windows:
             if start <= offset and end <= start + len(window):
                 return window[offset - start : end - start]
         return None
-
-    def _covered(self, offset: int, end: int, planned: list[tuple[int, int]]) -> bool:
-        held = [(start, len(window)) for start, window in self._windows] + planned
-        return any(start <= offset and end <= start + length for start, length in held)
 
     def _count(self, length: int) -> None:
         """Count ``length`` more bytes read, refusing to go past MAX_READ_BYTES in total."""
@@ -129,3 +132,15 @@ class RangedSource:
             parts.append(part)
             remaining -= len(part)
         return b"".join(parts)
+
+
+def _coalesced(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (start, end) spans, those less than a window apart merged: one request instead of
+    several that would each cost a round trip for a few KiB."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + READ_WINDOW_BYTES:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
