@@ -11,6 +11,8 @@ path --runs times, alternating with its baseline, and prints medians and ratios:
   with its uploadId (the finalize is also shown alone); baseline: the PUT alone.
 - apkUrl: `POST /v1/application` with `apkUrl` on the loopback server; baseline: a plain
   download of the same bytes plus a signed PUT of them.
+- the fixed cost: a multipart upload of the smallest APK, what every upload pays whatever its
+  size (authentication, the rate limit, inspection, the Firestore writes).
 - settle: the build-upload API's three steps, from the PUT's answer until the build reads
   FINISHED.
 
@@ -101,6 +103,7 @@ class Bench:
             )
         )
         del small, large
+        self.rows.append(self.fixed_cost(runs))
         self.rows.append(self.settle(runs))
         copy = statistics.median(self.emulator_copy(LARGE_MIB) for _ in range(runs))
         self.rows.append({"path": f"emulator's server-side copy, {LARGE_MIB} MiB", "seconds": copy})
@@ -192,6 +195,16 @@ class Bench:
         started = time.perf_counter()
         bucket.copy_blob(source, bucket, f"bench/copy-{time.time_ns()}.bin")
         return time.perf_counter() - started
+
+    def fixed_cost(self, runs: int) -> dict:
+        """What one upload costs whatever its size (authentication, the rate limit, inspection
+        and every Firestore write): a multipart upload of the smallest APK."""
+        tiny = self.apk(0)
+        seconds = statistics.median(self.multipart(tiny)["seconds"] for _ in range(runs))
+        return {
+            "path": f"multipart of a {len(tiny) / 1024:.0f} KiB APK (the fixed cost)",
+            "seconds": seconds,
+        }
 
     def from_url(self, url: str) -> dict:
         return self.publish(data={"apkUrl": url})
