@@ -21,8 +21,9 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
-from apkdrop.adapters.streamed_upload import HashingWriter
+from apkdrop.adapters.background_writes import Abandoned
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
+from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import (
@@ -370,8 +371,8 @@ class FakeBucket:
 
 class MemoryUpload:
     """What the adapter's streamed upload does: the object exists once `send` has taken every
-    piece; cancelled, it leaves nothing. Over an existing object it fails as the generation
-    precondition does.
+    piece; abandoned (its pieces end with Abandoned), it leaves nothing. Over an existing
+    object it fails as the generation precondition does.
     """
 
     def __init__(self, bucket: FakeBucket, object_name: str) -> None:
@@ -380,13 +381,14 @@ class MemoryUpload:
         self.terminated = False
 
     def send(self, pieces: Iterator[bytes], /) -> StorageObject:
-        data = b"".join(pieces)
+        try:
+            data = b"".join(pieces)
+        except Abandoned:
+            self.terminated = True
+            raise
         if self._bucket.find_object(self.object_name) is not None:
             raise api_exceptions.PreconditionFailed(f"{self.object_name} exists")
         return self._bucket.put(self.object_name, data)
-
-    def cancel(self) -> None:
-        self.terminated = True
 
 
 class FakeApplicationStore:

@@ -395,6 +395,7 @@ class HashWorkerSettings(
 class BundleConverterSettings(
     CoreSettings,
     BucketSettings,
+    SigningSettings,  # its streamed PUT of the universal APK
     UploadLimitSettings,
     ConversionTaskSettings,
     ConversionSettings,
