@@ -4,10 +4,12 @@ people, and the step outputs `size-delta` and `signer-changed`."""
 from apkdrop_cli.output import signed_size
 
 ANDROID_PERMISSION = "android.permission."
+# The server's channel for uploads that name none: not worth naming in every line.
+DEFAULT_CHANNEL = "default"
 
 
 def insights_line(insights: dict | None) -> str | None:
-    """E.g. "changes since 1.0: +1.2 MiB; permissions +CAMERA (runtime), -NFC; targetSdk
+    """E.g. "changes since 1.0 (beta): +1.2 MiB; permissions +CAMERA (runtime), -NFC; targetSdk
     33 -> 35". None when there is nothing to compare with."""
     if not insights:
         return None
@@ -46,7 +48,10 @@ def insights_outputs(insights: dict | None) -> dict[str, str]:
 def since(insights: dict) -> str:
     compared = insights["comparedTo"]
     if "version" in compared:
-        return compared["version"]
+        channel = compared.get("channel")
+        if channel in (None, DEFAULT_CHANNEL):
+            return compared["version"]
+        return f"{compared['version']} ({channel})"
     return f"build {compared['buildId']} (context {compared['contextId']})"
 
 

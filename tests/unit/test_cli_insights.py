@@ -48,6 +48,13 @@ def test_a_changed_signer_shouts_and_a_build_names_what_it_compares_with() -> No
     assert insights_outputs(changed) == {"size-delta": "", "signer-changed": "true"}
 
 
+def test_a_version_of_another_channel_than_the_default_is_named_with_it() -> None:
+    beta = insights(comparedTo={"version": "3.0", "channel": "beta"})
+    assert insights_line(beta).startswith("changes since 3.0 (beta): +1.2 MiB")
+    default = insights(comparedTo={"version": "3.0", "channel": "default"})
+    assert insights_line(default).startswith("changes since 3.0: +1.2 MiB")
+
+
 def test_nothing_to_compare_with() -> None:
     assert insights_line(None) is None
     assert insights_outputs(None) == {"size-delta": "", "signer-changed": "false"}
