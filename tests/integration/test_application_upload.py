@@ -177,7 +177,7 @@ def test_bad_fields(stack, client, fields, files, detail):
         (build_zip({"classes.dex": b"dex"}), "Invalid APK: AndroidManifest.xml is missing"),
         (
             build_zip({"BundleConfig.pb": b"", "base/manifest/AndroidManifest.xml": b"pb"}),
-            "Invalid APK: bundle manifest is not a valid protobuf XmlNode",
+            "Invalid App Bundle: bundle manifest is not a valid protobuf XmlNode",
         ),
     ],
 )

@@ -275,6 +275,10 @@ def test_app_id_of_another_package_is_refused(deps: Dependencies) -> None:
     [
         (b"not an apk at all", "Invalid APK: not a zip archive"),
         (build_zip({"classes.dex": b"dex"}), "Invalid APK: AndroidManifest.xml is missing"),
+        (
+            build_zip({"BundleConfig.pb": b"", "base/manifest/AndroidManifest.xml": b"pb"}),
+            "Invalid App Bundle: bundle manifest is not a valid protobuf XmlNode",
+        ),
     ],
 )
 def test_an_invalid_apk_is_refused_and_deleted(

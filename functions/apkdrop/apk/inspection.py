@@ -42,7 +42,7 @@ from apkdrop.apk.resources import (
     Value,
     ValueTable,
 )
-from apkdrop.apk.signing import find_signing_block, read_signing
+from apkdrop.apk.signing import SigningBlock, find_signing_block, read_signing
 from apkdrop.apk.source import READ_WINDOW_BYTES, RangedSource, SeekableReader
 
 MANIFEST = "AndroidManifest.xml"
@@ -70,6 +70,16 @@ def inspect_apk(source: SeekableReader, *, min_target_sdk: int | None = None) ->
     block = find_signing_block(archive.source, archive.directory_offset)
     check_layout(archive, block.start if block else archive.directory_offset)
     file_type: FileType = "AAB" if is_bundle(archive.entries) else "APK"
+    try:
+        return _inspect_entries(archive, block, file_type, min_target_sdk)
+    except ApkError as exc:
+        exc.file_type = file_type
+        raise
+
+
+def _inspect_entries(
+    archive: Archive, block: SigningBlock | None, file_type: FileType, min_target_sdk: int | None
+) -> ApkInspection:
     manifest_entry = _entry(archive, BUNDLE_MANIFEST if file_type == "AAB" else MANIFEST)
     if min_target_sdk is not None:
         # The manifest's first window with the libraries' headers: one round trip for all.

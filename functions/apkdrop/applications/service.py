@@ -33,6 +33,9 @@ from apkdrop.shared_models import StorageObject
 from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from apkdrop.webhooks import events
 
+# How an upload that cannot be read is named in the refusal.
+FILE_KINDS = {"APK": "APK", "AAB": "App Bundle"}
+
 
 class UploadSession:
     """One upload request: receives the APK, publishes it, and cleans up after a failure.
@@ -184,7 +187,7 @@ class UploadSession:
             with self._deps.bucket.open_object(found) as reader:
                 return inspect_apk(reader, min_target_sdk=self._deps.settings.play_min_target_sdk)
         except ApkError as exc:
-            raise InvalidRequest(f"Invalid APK: {exc.reason}") from exc
+            raise InvalidRequest(f"Invalid {FILE_KINDS[exc.file_type]}: {exc.reason}") from exc
 
     def _new_version(
         self,
