@@ -289,6 +289,33 @@ def test_an_owners_deletion_meanwhile_is_not_deleted_again(deps: Dependencies) -
     assert [event.details.get("deletedBy") for event in audit_events(deps)] == [None]
 
 
+def test_an_owners_deletion_after_the_sweep_deleted_the_builds_is_recorded_once(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep has deleted every build but not yet cleared its mark when the owner DELETEs:
+    the owner's deletion takes it over, answers as done, and records it; the sweep does not."""
+    owner = caller(deps)
+    (done,) = settled_context(deps, owner)
+    deps.clock.now += 30 * DAY
+    set_policy(deps, owner, 7)
+    policy = builds(deps).project_retention(owner.id, PROJECT)
+    context = builds(deps).get_context(done.contextId)
+    assert context is not None
+    finish = deletion._finish_retention
+
+    def owner_first(deps_: Dependencies, context_id: int) -> bool:
+        deletion.delete_context(deps, owner, PROJECT, context_id)
+        return finish(deps_, context_id)
+
+    monkeypatch.setattr(deletion, "_finish_retention", owner_first)
+    assert not deletion.delete_context_by_retention(deps, context, policy)
+    events = audit_events(deps)
+    assert [(event.action, event.details.get("deletedBy")) for event in events] == [
+        (AuditAction.DELETE, None)
+    ]
+    assert events[0].details["buildIds"] == []
+
+
 def test_a_halfway_deletion_that_fails_again_holds_no_other_sweeping_back(
     deps: Dependencies, monkeypatch: pytest.MonkeyPatch
 ) -> None:

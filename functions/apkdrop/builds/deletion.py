@@ -53,10 +53,17 @@ def delete_context(
     it creates its build).
     """
     context = owned_context(deps, caller, project_name, context_id)
-    deps.builds.update_context(context.id, lambda current: _context_tombstone(deps, current))
+    took_over = False  # a sweep's deletion, still marked: this one finishes and records it
+
+    def tombstone(current: StoredContext) -> dict | None:
+        nonlocal took_over
+        took_over = current.retentionPending  # as of the attempt that commits
+        return _context_tombstone(deps, current)
+
+    deps.builds.update_context(context.id, tombstone)
     builds = deps.builds.builds_of_context(context.id)
     deleted: list[JsonValue] = [build.id for build in builds if _delete(deps, build.id)]
-    if context.dateDeleted is not None and not deleted:
+    if context.dateDeleted is not None and not deleted and not took_over:
         raise NotFound(f"Build upload context {context_id} not found")
     audit.record(
         deps,
