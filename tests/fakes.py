@@ -21,8 +21,8 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
-from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
+from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import (

@@ -137,6 +137,14 @@ class ConversionSettings(SettingsGroup):
     distribution_keystore: SecretStr | None = None
 
 
+class ConversionRetrySettings(SettingsGroup):
+    """The bundle-conversions queue's max_attempts: its last attempt records the conversion
+    FAILED rather than retrying (the queue would drop it, PENDING for ever). At least 2: the
+    last attempt gives up at once on finding the one before it killed (out of memory, time)."""
+
+    conversion_max_attempts: PositiveInt = Field(default=10, ge=2, le=100)
+
+
 class TaskAuthSettings(SettingsGroup):
     """Tasks carry an OIDC token of this account; task handlers accept no other caller."""
 
@@ -398,6 +406,7 @@ class BundleConverterSettings(
     UploadLimitSettings,
     ConversionTaskSettings,
     ConversionSettings,
+    ConversionRetrySettings,
     TaskAuthSettings,
     BodyLimitSettings,
 ):
