@@ -534,6 +534,25 @@ def test_a_conversion_is_recorded_once_on_a_pending_version_of_its_generation(
     assert store.record_conversion(other.id, 1, 7, done) is False  # an APK converts nothing
 
 
+def test_an_attempts_mark_is_recorded_on_a_pending_conversion_and_read_back(
+    store: ApplicationRepository,
+) -> None:
+    """The converter marks PENDING as its attempt's (conversions/attempts.py), then records the
+    outcome over it."""
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"objectGeneration": 7, "conversion": PENDING})
+    assert store.create_app(app, first, claim_package=True)
+    marked = Conversion(state=ConversionState.PENDING, unfinishedAttempt=3)
+
+    assert store.record_conversion(app.id, 1, 7, marked) is True
+    assert store.get_version(app.id, 1) == (app, first.model_copy(update={"conversion": marked}))
+    assert store.record_conversion(app.id, 1, 7, PENDING) is True  # taken back
+    assert store.get_version(app.id, 1) == (app, first)
+    failed = Conversion(state=ConversionState.FAILED, reason="gave up after 4 attempts: no")
+    assert store.record_conversion(app.id, 1, 7, failed) is True
+    assert store.record_conversion(app.id, 1, 7, marked) is False  # not PENDING any more
+
+
 def test_a_deleted_version_records_no_conversion(store: ApplicationRepository) -> None:
     app = new_app()
     first = version_of(app, 1).model_copy(update={"objectGeneration": 7, "conversion": PENDING})
