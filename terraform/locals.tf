@@ -93,7 +93,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "hash_task", "task_auth", "body_limit"]
+      settings        = ["core", "bucket", "hash_task", "hash_retry", "task_auth", "body_limit"]
       timeout_seconds = 540 # hashes up to 1 GiB
     }
     install-pages = {
@@ -221,6 +221,9 @@ locals {
     }
     hash_task = {
       HASH_WORKER_URL = local.function_urls["hash-worker"]
+    }
+    hash_retry = {
+      HASH_MAX_ATTEMPTS = tostring(var.hash_queue.max_attempts)
     }
     conversion = { # and the secret DISTRIBUTION_KEYSTORE, with var.bundle_conversion_enabled
       CONVERSION_TIMEOUT_SECONDS  = tostring(var.conversion_timeout_seconds)

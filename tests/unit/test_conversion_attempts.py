@@ -11,11 +11,10 @@ from pydantic import ValidationError
 
 from apkdrop import task_auth
 from apkdrop.conversions import bundletool
-from apkdrop.conversions.attempts import KILLED, UNEXPECTED
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.settings import BundleConverterSettings
-from apkdrop.task_attempts import RETRY_COUNT_HEADER
+from apkdrop.task_attempts import KILLED, MAX_WHY_CHARS, RETRY_COUNT_HEADER, UNEXPECTED
 from tests.fakes import fake_dependencies
 from tests.unit.test_application_service import ALICE, upload
 from tests.unit.test_bundle_converter import (
@@ -121,7 +120,7 @@ def test_the_reason_of_the_last_attempt_is_bounded(
     assert attempt(worker, deps, LAST).status_code == 200
 
     prefix = "gave up after 10 attempts: "
-    assert conversion(deps, answer)["reason"] == prefix + "x" * bundletool.MAX_REASON_CHARS
+    assert conversion(deps, answer)["reason"] == prefix + "x" * MAX_WHY_CHARS
 
 
 def test_the_last_attempt_gives_up_at_once_after_a_killed_attempt(

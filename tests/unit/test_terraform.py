@@ -188,6 +188,7 @@ def test_function_names_fit_in_service_account_ids():
 QUEUE_ATTEMPTS = {
     "webhooks": "webhook_max_attempts",
     "bundle-conversions": "conversion_max_attempts",
+    "hashes": "hash_max_attempts",
 }
 
 

@@ -3,7 +3,7 @@ queue's last attempt)."""
 
 import flask
 
-from apkdrop.conversions.attempts import run_attempt
+from apkdrop.conversions.attempts import convert_on_attempt
 from apkdrop.conversions.models import ConversionTask
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
@@ -17,7 +17,7 @@ def convert_version(
 ) -> flask.Response:
     verify_task_caller(request.headers, deps.settings, str(deps.settings.bundle_converter_url))
     task = parse_json(request, ConversionTask)
-    outcome = run_attempt(deps, task, attempt_of(request.headers))
+    outcome = convert_on_attempt(deps, task, attempt_of(request.headers))
     return json_response({"task": task.task_id, "outcome": outcome})
 
 
