@@ -11,7 +11,7 @@ from apkdrop.conversions.keystore import DistributionKeystore
 
 TOOLS = Path(pybundletool.__file__).parent / "binary-files"
 UNIVERSAL_ENTRY = "universal.apk"  # where build-apks --mode=universal puts it in the .apks
-# Words not apkdrop's (bundletool's, an error's) go in a conversion's reason, at most this much.
+# bundletool's own words about a failure, at most this much of them, go in the reason.
 MAX_REASON_CHARS = 500
 
 
