@@ -73,7 +73,7 @@ locals {
       # 20 MiB bundle) fit in 2Gi, not in 1Gi.
       memory          = "2Gi"
       secrets         = { DISTRIBUTION_KEYSTORE = "distribution-keystore" } # with bundle_conversion_enabled
-      settings        = ["core", "bucket", "signing", "upload_limit", "conversion_task", "conversion", "task_auth", "body_limit"]
+      settings        = ["core", "bucket", "signing", "upload_limit", "conversion_task", "conversion", "conversion_retry", "task_auth", "body_limit"]
       timeout_seconds = 540 # bundletool is killed at CONVERSION_TIMEOUT_SECONDS (at most 480)
     }
     email-worker = {
@@ -93,7 +93,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "hash_task", "task_auth", "body_limit"]
+      settings        = ["core", "bucket", "hash_task", "hash_retry", "task_auth", "body_limit"]
       timeout_seconds = 540 # hashes up to 1 GiB
     }
     install-pages = {
@@ -222,9 +222,15 @@ locals {
     hash_task = {
       HASH_WORKER_URL = local.function_urls["hash-worker"]
     }
+    hash_retry = {
+      HASH_MAX_ATTEMPTS = tostring(var.hash_queue.max_attempts)
+    }
     conversion = { # and the secret DISTRIBUTION_KEYSTORE, with var.bundle_conversion_enabled
       CONVERSION_TIMEOUT_SECONDS  = tostring(var.conversion_timeout_seconds)
       MAX_CONVERSION_BUNDLE_BYTES = tostring(var.max_conversion_bundle_bytes)
+    }
+    conversion_retry = {
+      CONVERSION_MAX_ATTEMPTS = tostring(var.bundle_conversion_queue.max_attempts)
     }
     conversion_queue = {
       BUNDLE_CONVERSION_QUEUE = google_cloud_tasks_queue.queue["bundle-conversions"].name

@@ -28,7 +28,7 @@ variable "bundle_conversion_enabled" {
 }
 
 variable "bundle_conversion_queue" {
-  description = "Rate and retry settings of the bundle-conversions queue (Cloud Tasks): one task per uploaded App Bundle, to bundle-converter."
+  description = "Rate and retry settings of the bundle-conversions queue (Cloud Tasks): one task per uploaded App Bundle, to bundle-converter, retried up to max_attempts; the last attempt records the conversion FAILED."
   type = object({
     max_attempts              = optional(number, 10)
     max_backoff_seconds       = optional(number, 600)
@@ -38,6 +38,12 @@ variable "bundle_conversion_queue" {
   })
   default  = {}
   nullable = false
+  validation {
+    # The converter is told it (CONVERSION_MAX_ATTEMPTS) to record the last attempt, which
+    # gives up at once when the one before it was killed: never unlimited, and at least 2.
+    condition     = var.bundle_conversion_queue.max_attempts >= 2 && var.bundle_conversion_queue.max_attempts <= 100
+    error_message = "bundle_conversion_queue.max_attempts must be 2 to 100."
+  }
 }
 
 variable "conversion_timeout_seconds" {
@@ -98,7 +104,7 @@ variable "firestore_location" {
 }
 
 variable "hash_queue" {
-  description = "Rate and retry settings of the hashes queue (Cloud Tasks): one task per large upload over max_inline_hash_bytes, to hash-worker."
+  description = "Rate and retry settings of the hashes queue (Cloud Tasks): one task per large upload over max_inline_hash_bytes, to hash-worker, retried up to max_attempts; the last attempt records the hash FAILED."
   type = object({
     max_attempts              = optional(number, 20)
     max_backoff_seconds       = optional(number, 600)
@@ -108,6 +114,12 @@ variable "hash_queue" {
   })
   default  = {}
   nullable = false
+  validation {
+    # The worker is told it (HASH_MAX_ATTEMPTS) to record the last attempt, which gives up at
+    # once when the one before it was killed: never unlimited, and at least 2.
+    condition     = var.hash_queue.max_attempts >= 2 && var.hash_queue.max_attempts <= 100
+    error_message = "hash_queue.max_attempts must be 2 to 100."
+  }
 }
 
 variable "labels" {

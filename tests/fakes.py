@@ -25,7 +25,7 @@ from apkdrop.adapters.background_writes import Abandoned
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
-from apkdrop.applications.models import Access, Application, Version
+from apkdrop.applications.models import Access, Application, Hashing, HashState, Version
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
     AppTombstone,
@@ -489,6 +489,17 @@ class FakeApplicationStore:
         if (version.objectName, version.objectGeneration) != (object_name, generation):
             return False
         self.version_docs[app_id][number]["sha256"] = sha256
+        return True
+
+    def record_hashing(
+        self, app_id: str, number: int, object_name: str, generation: int, hashing: Hashing
+    ) -> bool:
+        version = self._live_version(app_id, number)
+        if version is None or version.sha256State is not HashState.COMPUTING:
+            return False
+        if (version.objectName, version.objectGeneration) != (object_name, generation):
+            return False
+        self.version_docs[app_id][number]["hashing"] = hashing.model_dump(mode="json")
         return True
 
     def record_conversion(

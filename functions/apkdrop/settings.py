@@ -112,6 +112,14 @@ class HashTaskSettings(SettingsGroup):
     hash_worker_url: HttpUrl
 
 
+class HashRetrySettings(SettingsGroup):
+    """The hashes queue's max_attempts: its last attempt records the hash FAILED rather than
+    retrying (the queue would drop it, "computing…" for ever). At least 2: the last attempt
+    gives up at once on finding the one before it killed (out of memory, time)."""
+
+    hash_max_attempts: PositiveInt = Field(default=20, ge=2, le=100)
+
+
 class ConversionQueueSettings(SettingsGroup):
     """The Cloud Tasks queue of the bundle converter: one task per uploaded App Bundle."""
 
@@ -135,6 +143,14 @@ class ConversionSettings(SettingsGroup):
     # Secret Manager in production, for the converter alone: JSON {"keystore": base64 PKCS#12,
     # "password": ..., "alias": ...}. None: nothing is converted (SKIPPED).
     distribution_keystore: SecretStr | None = None
+
+
+class ConversionRetrySettings(SettingsGroup):
+    """The bundle-conversions queue's max_attempts: its last attempt records the conversion
+    FAILED rather than retrying (the queue would drop it, PENDING for ever). At least 2: the
+    last attempt gives up at once on finding the one before it killed (out of memory, time)."""
+
+    conversion_max_attempts: PositiveInt = Field(default=10, ge=2, le=100)
 
 
 class TaskAuthSettings(SettingsGroup):
@@ -387,7 +403,12 @@ class EmailWorkerSettings(
 
 
 class HashWorkerSettings(
-    CoreSettings, BucketSettings, HashTaskSettings, TaskAuthSettings, BodyLimitSettings
+    CoreSettings,
+    BucketSettings,
+    HashTaskSettings,
+    HashRetrySettings,
+    TaskAuthSettings,
+    BodyLimitSettings,
 ):
     """hash-worker: a task handler that hashes a published large upload; it signs nothing."""
 
@@ -399,6 +420,7 @@ class BundleConverterSettings(
     UploadLimitSettings,
     ConversionTaskSettings,
     ConversionSettings,
+    ConversionRetrySettings,
     TaskAuthSettings,
     BodyLimitSettings,
 ):

@@ -24,6 +24,7 @@ from apkdrop.apk_inspection import inspect_apk
 from apkdrop.applications import deletion, queries
 from apkdrop.applications.models import UploadAnswer
 from apkdrop.conversions import bundletool
+from apkdrop.conversions.models import Conversion, ConversionState
 from apkdrop.conversions.queueing import NOT_QUEUED
 from apkdrop.conversions.service import NO_KEYSTORE
 from apkdrop.dependencies import Dependencies
@@ -93,11 +94,12 @@ def built(deps: Dependencies) -> list[str]:
 
 
 def conversion(deps: Dependencies, answer: UploadAnswer) -> dict:
-    """The version's conversion as recorded; the API shows it without the object's name."""
+    """The version's conversion as recorded, but its attempt's mark; the API shows it without
+    the mark and the object's name."""
     (view,) = queries.get_application(deps, ALICE, answer.data.id).versions
     (version,) = deps.applications.versions(answer.data.id)
     assert view.conversion is not None and version.conversion is not None
-    recorded = version.conversion.model_dump(mode="json")
+    recorded = version.conversion.model_dump(mode="json", exclude={"unfinishedAttempt"})
     expected = dict(recorded)
     if recorded["universalApk"]:
         expected["universalApk"] = {
@@ -303,9 +305,10 @@ def test_an_apk_built_for_a_version_deleted_meanwhile_is_deleted_again(
     store = deps.applications
     record = store.record_conversion
 
-    def deleted_first(*arguments: object) -> bool:
-        deletion.delete_version(deps, ALICE, answer.data.id, "1.0")
-        return record(*arguments)  # type: ignore[arg-type]
+    def deleted_first(app_id: str, number: int, generation: int, outcome: Conversion) -> bool:
+        if outcome.state is not ConversionState.PENDING:  # not the attempt's mark: its outcome
+            deletion.delete_version(deps, ALICE, answer.data.id, "1.0")
+        return record(app_id, number, generation, outcome)
 
     monkeypatch.setattr(store, "record_conversion", deleted_first)
     assert convert(deps, worker, answer) == "changed"
@@ -318,7 +321,9 @@ def test_an_apk_stored_but_not_recorded_goes_with_its_version(
     answer = upload(deps, ALICE, bundle())
     record = deps.applications.record_conversion
 
-    def firestore_down(*arguments: object) -> bool:
+    def firestore_down(app_id: str, number: int, generation: int, outcome: Conversion) -> bool:
+        if outcome.state is ConversionState.PENDING:  # the attempt's mark, before it converts
+            return record(app_id, number, generation, outcome)
         raise BackendUnavailable("Firestore is unavailable, retry later")
 
     monkeypatch.setattr(deps.applications, "record_conversion", firestore_down)

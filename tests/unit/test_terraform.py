@@ -184,6 +184,32 @@ def test_function_names_fit_in_service_account_ids():
         assert re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", account_id), account_id
 
 
+# Workers told their queue's max_attempts, to record its last attempt's failure for good.
+QUEUE_ATTEMPTS = {
+    "webhooks": "webhook_max_attempts",
+    "bundle-conversions": "conversion_max_attempts",
+    "hashes": "hash_max_attempts",
+}
+
+
+@pytest.mark.parametrize(("queue", "setting"), sorted(QUEUE_ATTEMPTS.items()))
+def test_a_worker_knows_its_queues_max_attempts_from_the_same_variable(queue: str, setting: str):
+    """Both from one variable, so they cannot drift, and its validation is the setting's range."""
+    variable = re.fullmatch(r"\$\{var\.([a-z_]+)\}", local("queues")[queue])
+    assert variable, local("queues")[queue]
+    name = variable.group(1)
+    env = {key: value for group in local("settings_env").values() for key, value in group.items()}
+    assert env[setting.upper()] == f"${{tostring(var.{name}.max_attempts)}}"
+    (retry,) = resource("google_cloud_tasks_queue", "queue")["retry_config"]
+    assert retry["max_attempts"] == "${each.value.max_attempts}"
+    (declared,) = [block[name] for _, block in blocks("variable") if name in block]
+    conditions = " ".join(check["condition"] for check in declared["validation"])
+    bounds = {type(rule).__name__: rule for rule in SETTINGS[setting.upper()].metadata}
+    low = bounds["Ge"].ge if "Ge" in bounds else 1  # PositiveInt
+    attempts = f"var.{name}.max_attempts"
+    assert f"{attempts} >= {low} && {attempts} <= {bounds['Le'].le}" in conditions
+
+
 def test_queues_and_secrets_that_functions_name_exist():
     queues, secrets = set(local("queues")), set(local("secrets"))
     for name, needs in local("function_needs").items():

@@ -17,11 +17,11 @@ from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import deletion
 from apkdrop.dependencies import Dependencies
 from apkdrop.ids import new_opaque_id
+from apkdrop.task_attempts import RETRY_COUNT_HEADER
 from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from apkdrop.webhooks import events
 from apkdrop.webhooks.models import Hook, HookKind
 from apkdrop.webhooks.signature import hook_secret, signature_header
-from apkdrop.webhooks.worker import RETRY_COUNT_HEADER
 from tests.fakes import FakeWeb
 from tests.unit.test_application_service import apk, upload
 from tests.unit.test_notification_delivery import apk_with_icon

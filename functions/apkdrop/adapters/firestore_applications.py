@@ -11,7 +11,7 @@ from google.cloud import firestore
 from apkdrop.adapters import firestore_tombstones as tombstones
 from apkdrop.adapters.errors import backend_call
 from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
-from apkdrop.applications.models import Access, Application, Version
+from apkdrop.applications.models import Access, Application, Hashing, HashState, Version
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
     AppTombstone,
@@ -155,6 +155,24 @@ class ApplicationStore:
             if (version.objectName, version.objectGeneration) != (object_name, generation):
                 return False
             transaction.update(reference, {"sha256": sha256})
+            return True
+
+        return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+    @backend_call("Firestore")
+    def record_hashing(
+        self, app_id: str, number: int, object_name: str, generation: int, hashing: Hashing
+    ) -> bool:
+        reference = self._version_ref(app_id, number)
+
+        @firestore.transactional
+        def record(transaction: firestore.Transaction) -> bool:
+            version = tombstones.live_version(reference.get(transaction=transaction))
+            if version is None or version.sha256State is not HashState.COMPUTING:
+                return False
+            if (version.objectName, version.objectGeneration) != (object_name, generation):
+                return False
+            transaction.update(reference, {"hashing": hashing.model_dump(mode="json")})
             return True
 
         return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))

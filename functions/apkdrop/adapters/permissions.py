@@ -85,6 +85,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.get_version": ENTITY_GET,
     "ApplicationStore.set_notification": ENTITY_UPDATE,
     "ApplicationStore.record_sha256": ENTITY_GET | ENTITY_UPDATE,  # a transaction
+    "ApplicationStore.record_hashing": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.record_conversion": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.apps_of_account": ENTITY_LIST,
     "ApplicationStore.versions": ENTITY_LIST,

@@ -4,17 +4,21 @@ Cloud Storage keeps an object's crc32c and md5 but no SHA-256, and reading a lar
 to hash it would make the uploader wait for a second transfer. So the version is published with
 `sha256` None ("computing…"), and the worker hashes the exact generation the version points at
 and records it only if the version still points at that generation and has no hash yet: what
-is shown is always apkdrop's hash of the stored bytes. A failure raises, and the task is retried.
+is shown is always apkdrop's hash of the stored bytes. A failure raises, and the task is retried
+but on the hashes queue's last attempt (HASH_MAX_ATTEMPTS, task_attempts.py), which records the
+hash FAILED ("could not be computed") for good; it never records a hash it did not compute.
 """
 
 import logging
 
 from pydantic import BaseModel, PositiveInt
 
-from apkdrop.applications.models import Application, Version
+from apkdrop.applications.models import Application, Hashing, HashState, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
-from apkdrop.settings import HashTaskSettings
+from apkdrop.logs import log_fields
+from apkdrop.settings import HashRetrySettings, HashTaskSettings
+from apkdrop.task_attempts import run_attempt
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +71,52 @@ def record_hash(deps: Dependencies, task: HashTask) -> str:
 
     Raises BackendUnavailable when Cloud Storage or Firestore fail (the task is retried).
     """
+    version = _waiting_version(deps, task)
+    return version if isinstance(version, str) else _hash(deps, task)
+
+
+def hash_on_attempt(deps: Dependencies[HashRetrySettings], task: HashTask, attempt: int) -> str:
+    """record_hash on the hashes queue's `attempt` (1 the first): raises for a retry, but on
+    its last attempt, which records the hash FAILED instead."""
+    version = _waiting_version(deps, task)
+    if isinstance(version, str):
+        return version
+    where = (task.appId, task.versionNumber, task.objectName, task.generation)
+
+    def mark(number: int | None) -> bool:
+        return deps.applications.record_hashing(*where, Hashing(unfinishedAttempt=number))
+
+    def give_up(reason: str) -> str:
+        if not deps.applications.record_hashing(*where, Hashing(failure=reason)):
+            return "changed"
+        log.warning("SHA-256 %s", reason, extra=log_fields(task=task.task_id))
+        return "gave up"
+
+    marked = version.hashing.unfinishedAttempt if version.hashing else None
+    return run_attempt(
+        attempt,
+        deps.settings.hash_max_attempts,
+        marked,
+        mark,
+        lambda: _hash(deps, task),
+        give_up,
+    )
+
+
+def _waiting_version(deps: Dependencies, task: HashTask) -> Version | str:
+    """The task's version if it still waits for this hash, else what happened to it."""
     found = deps.applications.get_version(task.appId, task.versionNumber)
     if found is None:
         return "gone"  # deleted since: nothing to show the hash on
     _, version = found
     if (version.objectName, version.objectGeneration) != (task.objectName, task.generation):
         return "replaced"
-    if version.sha256 is not None:
-        return "known"
+    if version.sha256State is not HashState.COMPUTING:
+        return "known"  # computed, or given up on: never again
+    return version
+
+
+def _hash(deps: Dependencies, task: HashTask) -> str:
     digest = deps.bucket.sha256_of(task.objectName, task.generation)
     recorded = deps.applications.record_sha256(
         task.appId, task.versionNumber, task.objectName, task.generation, digest

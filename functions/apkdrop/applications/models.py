@@ -3,7 +3,7 @@
 import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, computed_field, field_validator
 
 from apkdrop.apk.bundle import FileType
 from apkdrop.apk.components import ComponentSizes
@@ -27,6 +27,20 @@ class HashState(StrEnum):
 
     COMPUTED = "COMPUTED"
     COMPUTING = "COMPUTING"
+    FAILED = "FAILED"
+    """The hash worker's queue gave up: it could not be computed, and never will be."""
+
+
+class Hashing(BaseModel):
+    """A large upload's SHA-256 while the hash worker has not recorded it (hashing.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unfinishedAttempt: PositiveInt | None = None
+    """The hashes queue's attempt (1 the first) that is hashing it, or was killed doing so
+    (out of memory, the function's timeout): one that fails for a retry takes it back."""
+    failure: str | None = None
+    """Why the queue gave up (sha256State FAILED)."""
 
 
 # The longest display name an owner may give an app.
@@ -93,6 +107,8 @@ class Version(BaseModel):
     pinned: bool = False
     # A bundle's universal APK (conversions/); None for an APK, and bundles stored before.
     conversion: Conversion | None = None
+    # While sha256 is None: the hash worker's attempts (hashing.py); None before the first.
+    hashing: Hashing | None = None
 
     @property
     def version(self) -> str:
@@ -106,7 +122,10 @@ class Version(BaseModel):
 
     @property
     def sha256State(self) -> HashState:
-        return HashState.COMPUTING if self.sha256 is None else HashState.COMPUTED
+        if self.sha256 is not None:
+            return HashState.COMPUTED
+        failed = self.hashing is not None and self.hashing.failure is not None
+        return HashState.FAILED if failed else HashState.COMPUTING
 
 
 class NewVersion(BaseModel):
@@ -254,9 +273,10 @@ class VersionView(BaseModel):
     apkInfo: ApkInfo
     checks: list[PlayCheck]
     size: int
-    sha256: str | None = Field(description="null while sha256State is COMPUTING")
+    sha256: str | None = Field(description="null while sha256State is COMPUTING, or FAILED")
     sha256State: HashState = Field(
-        description="COMPUTED, or COMPUTING until apkdrop has hashed the stored file"
+        description="COMPUTED, COMPUTING until apkdrop has hashed the stored file, or FAILED: "
+        "it could not be computed"
     )
     fileType: FileType
     channel: str

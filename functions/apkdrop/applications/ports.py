@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Callable
 from typing import Protocol
 
-from apkdrop.applications.models import Access, Application, Version
+from apkdrop.applications.models import Access, Application, Hashing, Version
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
 from apkdrop.conversions.models import Conversion
 from apkdrop.notifications.models import Notification
@@ -33,6 +33,13 @@ class ApplicationRepository(Protocol):
     ) -> bool:
         """Sets the version's sha256 if it still points at that object's generation and has
         none yet, in one transaction; False (nothing written) otherwise, or if it is gone."""
+        ...
+
+    def record_hashing(
+        self, app_id: str, number: int, object_name: str, generation: int, hashing: Hashing
+    ) -> bool:
+        """Sets the version's hashing if it still points at that object's generation, has no
+        sha256 and has not failed it, in one transaction; False (nothing written) otherwise."""
         ...
 
     def record_conversion(

@@ -132,6 +132,7 @@ def version_view(
                 "iconObject",
                 "accessType",
                 "componentSizes",
+                "hashing",
             }
         ),
         version=version.version,

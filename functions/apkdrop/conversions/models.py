@@ -51,6 +51,9 @@ class Conversion(BaseModel):
     state: ConversionState
     reason: str | None = None
     universalApk: UniversalApk | None = None
+    unfinishedAttempt: PositiveInt | None = None
+    """PENDING: the queue's attempt (1 the first) that is converting, or was killed doing so
+    (out of memory, the function's timeout): one that fails for a retry takes it back."""
 
 
 PENDING = Conversion(state=ConversionState.PENDING)

@@ -5,7 +5,8 @@ object generation, and records DONE (with the stored APK), FAILED or SKIPPED wit
 one transaction that again requires PENDING: a redelivered task finds the outcome and does
 nothing; one that finds the APK an interrupted attempt stored checks and records it instead of
 building it again; and an APK stored for a version deleted meanwhile is deleted again. Cloud
-Storage or Firestore failures raise BackendUnavailable (the task is retried).
+Storage or Firestore failures raise BackendUnavailable (the task is retried, but on the queue's
+last attempt: attempts.py).
 """
 
 import hashlib
@@ -40,8 +41,10 @@ NO_KEYSTORE = "no distribution keystore configured"
 COPY_CHUNK_BYTES = 8 * 1024**2
 
 
-def convert(deps: Dependencies[BundleConverterSettings], task: ConversionTask) -> str:
-    """Converts the task's bundle if its version still waits for it; returns what happened."""
+def waiting_version(
+    deps: Dependencies[BundleConverterSettings], task: ConversionTask
+) -> Version | str:
+    """The task's version if it still waits for this conversion, else what happened to it."""
     found = deps.applications.get_version(task.appId, task.versionNumber)
     if found is None:
         return "gone"
@@ -50,13 +53,27 @@ def convert(deps: Dependencies[BundleConverterSettings], task: ConversionTask) -
         return "replaced"
     if version.conversion is None or version.conversion.state is not ConversionState.PENDING:
         return "known"  # converted, failed or skipped already: never twice
+    return version
+
+
+def convert(
+    deps: Dependencies[BundleConverterSettings], task: ConversionTask, version: Version
+) -> str:
+    """Converts the waiting version's bundle and records the outcome; returns what happened."""
     outcome = _outcome(deps, version)
-    recorded = deps.applications.record_conversion(
-        task.appId, task.versionNumber, task.generation, outcome
-    )
+    recorded = record(deps, task, outcome)
     if not recorded and outcome.universalApk is not None:
         _delete_unless_recorded(deps, task, outcome.universalApk.objectName)
     return outcome.state.lower() if recorded else "changed"
+
+
+def record(
+    deps: Dependencies[BundleConverterSettings], task: ConversionTask, conversion: Conversion
+) -> bool:
+    """Records `conversion` if the task's version is still PENDING on its generation."""
+    return deps.applications.record_conversion(
+        task.appId, task.versionNumber, task.generation, conversion
+    )
 
 
 def _delete_unless_recorded(

@@ -1,12 +1,14 @@
-"""The Cloud Tasks handler that converts an uploaded bundle (a 503 asks for a retry)."""
+"""The Cloud Tasks handler that converts an uploaded bundle (a 503 asks for a retry, but on the
+queue's last attempt)."""
 
 import flask
 
+from apkdrop.conversions.attempts import convert_on_attempt
 from apkdrop.conversions.models import ConversionTask
-from apkdrop.conversions.service import convert
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
 from apkdrop.settings import BundleConverterSettings
+from apkdrop.task_attempts import attempt_of
 from apkdrop.task_auth import TASK_ROUTES, verify_task_caller
 
 
@@ -15,7 +17,8 @@ def convert_version(
 ) -> flask.Response:
     verify_task_caller(request.headers, deps.settings, str(deps.settings.bundle_converter_url))
     task = parse_json(request, ConversionTask)
-    return json_response({"task": task.task_id, "outcome": convert(deps, task)})
+    outcome = convert_on_attempt(deps, task, attempt_of(request.headers))
+    return json_response({"task": task.task_id, "outcome": outcome})
 
 
 def handle(request: flask.Request, deps: Dependencies[BundleConverterSettings]) -> flask.Response:

@@ -1,17 +1,14 @@
 """The Cloud Tasks handler that delivers one event to one hook; a 503 asks for a retry."""
 
 import flask
-from werkzeug.datastructures import Headers
 
 from apkdrop.dependencies import Dependencies
 from apkdrop.http import json_response, parse_json, serve
 from apkdrop.settings import WebhookWorkerSettings
+from apkdrop.task_attempts import attempt_of
 from apkdrop.task_auth import TASK_ROUTES, verify_task_caller
 from apkdrop.webhooks import delivery
 from apkdrop.webhooks.models import HookTask
-
-# Cloud Tasks counts a task's retries so far in this header: 0 on its first attempt.
-RETRY_COUNT_HEADER = "X-CloudTasks-TaskRetryCount"
 
 
 def deliver(request: flask.Request, deps: Dependencies[WebhookWorkerSettings]) -> flask.Response:
@@ -19,13 +16,6 @@ def deliver(request: flask.Request, deps: Dependencies[WebhookWorkerSettings]) -
     task = parse_json(request, HookTask)
     outcome = delivery.deliver(deps, task, attempt_of(request.headers))
     return json_response({"delivery": task.delivery_id, "outcome": outcome})
-
-
-def attempt_of(headers: Headers) -> int:
-    """Which attempt of its task this request is, 1 the first (without the header, 1)."""
-    retries = headers.get(RETRY_COUNT_HEADER, "")
-    counted = retries.isascii() and retries.isdigit() and len(retries) <= 6
-    return int(retries) + 1 if counted else 1
 
 
 def handle(request: flask.Request, deps: Dependencies[WebhookWorkerSettings]) -> flask.Response:

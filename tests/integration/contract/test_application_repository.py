@@ -11,6 +11,8 @@ from apkdrop.applications.models import (
     AccessType,
     Application,
     ApplicationMetaData,
+    Hashing,
+    HashState,
     PackageInfo,
     Version,
 )
@@ -504,6 +506,32 @@ def test_a_sha256_is_recorded_once_and_only_on_its_generation(
     assert store.get_version(app.id, 1) == (app, first.model_copy(update={"sha256": "bb" * 32}))
 
 
+def test_hashing_is_recorded_until_the_sha256_is_known_or_given_up_on(
+    store: ApplicationRepository,
+) -> None:
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"sha256": None, "objectGeneration": 7})
+    assert store.create_app(app, first, claim_package=True)
+    name = first.objectName
+    marked = Hashing(unfinishedAttempt=2)
+
+    assert store.record_hashing(app.id, 1, name, 8, marked) is False  # another generation
+    assert store.record_hashing(app.id, 1, name + ".other", 7, marked) is False
+    assert store.record_hashing(app.id, 2, name, 7, marked) is False  # no such version
+    assert store.record_hashing(app.id, 1, name, 7, marked) is True
+    assert store.get_version(app.id, 1) == (app, first.model_copy(update={"hashing": marked}))
+    failed = Hashing(failure="gave up after 3 attempts: no")
+    assert store.record_hashing(app.id, 1, name, 7, failed) is True
+    assert store.record_hashing(app.id, 1, name, 7, marked) is False  # given up on: for good
+    found = store.get_version(app.id, 1)
+    assert found is not None and found[1].sha256State is HashState.FAILED
+
+    other = new_app()
+    hashed = version_of(other, 1).model_copy(update={"objectGeneration": 7})
+    assert store.create_app(other, hashed, claim_package=True)
+    assert store.record_hashing(other.id, 1, hashed.objectName, 7, marked) is False  # known
+
+
 def test_a_conversion_is_recorded_once_on_a_pending_version_of_its_generation(
     store: ApplicationRepository,
 ) -> None:
@@ -532,6 +560,25 @@ def test_a_conversion_is_recorded_once_on_a_pending_version_of_its_generation(
     apk = version_of(other, 1).model_copy(update={"objectGeneration": 7})
     assert store.create_app(other, apk, claim_package=True)
     assert store.record_conversion(other.id, 1, 7, done) is False  # an APK converts nothing
+
+
+def test_an_attempts_mark_is_recorded_on_a_pending_conversion_and_read_back(
+    store: ApplicationRepository,
+) -> None:
+    """The converter marks PENDING as its attempt's (conversions/attempts.py), then records the
+    outcome over it."""
+    app = new_app()
+    first = version_of(app, 1).model_copy(update={"objectGeneration": 7, "conversion": PENDING})
+    assert store.create_app(app, first, claim_package=True)
+    marked = Conversion(state=ConversionState.PENDING, unfinishedAttempt=3)
+
+    assert store.record_conversion(app.id, 1, 7, marked) is True
+    assert store.get_version(app.id, 1) == (app, first.model_copy(update={"conversion": marked}))
+    assert store.record_conversion(app.id, 1, 7, PENDING) is True  # taken back
+    assert store.get_version(app.id, 1) == (app, first)
+    failed = Conversion(state=ConversionState.FAILED, reason="gave up after 4 attempts: no")
+    assert store.record_conversion(app.id, 1, 7, failed) is True
+    assert store.record_conversion(app.id, 1, 7, marked) is False  # not PENDING any more
 
 
 def test_a_deleted_version_records_no_conversion(store: ApplicationRepository) -> None:
