@@ -21,8 +21,8 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
-from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
+from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import (
@@ -267,7 +267,6 @@ class FakeBucket:
         self.signed: list[SignedUrlCall] = []
         self.started: list[MemoryUpload] = []
         self.deleted: list[str] = []
-        self.moved: list[tuple[str, str]] = []
         self.content_types: dict[str, str] = {}
         self.signed_gets: list[tuple[str, datetime.timedelta, str | None]] = []
         self.served_as: dict[str, str | None] = {}  # each signed GET's media type
@@ -350,16 +349,6 @@ class FakeBucket:
         """Like the adapter: deleting what is not there is not an error."""
         self.deleted.append(object_name)
         self.objects.pop(object_name, None)
-
-    def move_object(self, source: str, destination: str) -> None:
-        """Copy (only if the destination does not exist yet), then delete the source."""
-        if source not in self.objects:
-            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # NotFound
-        if destination in self.objects:
-            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # generation 0
-        data, stored = self.objects.pop(source)
-        self.put(destination, data, stored.metadata)
-        self.moved.append((source, destination))
 
     def sha256_of(self, object_name: str, generation: int) -> str:
         found = self.objects.get(object_name)

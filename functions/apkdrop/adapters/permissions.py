@@ -46,7 +46,6 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "UploadBucket.put_object": OBJECT_CREATE,  # icons, under names never used before
     "UploadBucket.signed_get_url": SIGN | OBJECT_READ,
     "UploadBucket.delete_object": OBJECT_DELETE,
-    "UploadBucket.move_object": OBJECT_READ | OBJECT_CREATE | OBJECT_DELETE,  # copy, then delete
     "UploadBucket.sha256_of": OBJECT_READ,
     "UploadBucket.open_object": OBJECT_READ,  # ranged reads
     # cloud_tasks.TaskQueue: the task carries an OIDC token of the invoker, which needs actAs.
