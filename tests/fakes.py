@@ -665,9 +665,12 @@ class FakeApplicationStore:
         self.uploads[upload_id] = dict(record)
 
     def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None:
-        """Marks the upload used, once: None when unknown, another account's, or used."""
+        """Marks the upload used, once: None when unknown, another account's, used, or being
+        deleted by the sweep."""
         record = self.uploads.get(upload_id)
-        if record is None or record["accountId"] != account_id or record.get("claimed"):
+        if record is None or record["accountId"] != account_id:
+            return None
+        if record.get("claimed") or record.get("abandoned"):
             return None
         self.uploads[upload_id] = {**record, "claimed": True}
         self.claims.append(upload_id)
@@ -678,6 +681,25 @@ class FakeApplicationStore:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
         self.uploads[upload_id] = {**self.uploads[upload_id], "claimed": False}
         self.releases.append(upload_id)
+
+    def abandoned_large_uploads(self, expired_before: datetime.datetime, limit: int) -> list[str]:
+        """Like the adapter's query: `claimed == False` matches no record without the field."""
+        found = [
+            (record["urlExpiresAt"], upload_id)
+            for upload_id, record in self.uploads.items()
+            if record.get("claimed") is False and record["urlExpiresAt"] < expired_before
+        ]
+        return [upload_id for _, upload_id in sorted(found)[:limit]]
+
+    def abandon_large_upload(self, upload_id: str) -> str | None:
+        record = self.uploads.get(upload_id)
+        if record is None or record.get("claimed"):
+            return None
+        self.uploads[upload_id] = {**record, "abandoned": True}
+        return record["objectName"]
+
+    def delete_large_upload(self, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)
 
 
 class FakeDownloadLog:

@@ -90,6 +90,9 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,
     "ApplicationStore.release_large_upload": ENTITY_UPDATE,
+    "ApplicationStore.abandoned_large_uploads": ENTITY_LIST,
+    "ApplicationStore.abandon_large_upload": ENTITY_GET | ENTITY_UPDATE,  # a transaction
+    "ApplicationStore.delete_large_upload": ENTITY_DELETE,
     "ApplicationStore.apps_with_retention": ENTITY_LIST,  # every account's, for the sweep
     # transactions that read the app and its versions (a query), then write them
     "ApplicationStore.change_access": ENTITY_GET | ENTITY_LIST | ENTITY_UPDATE,
