@@ -683,11 +683,12 @@ class FakeApplicationStore:
         self.releases.append(upload_id)
 
     def abandoned_large_uploads(self, expired_before: datetime.datetime, limit: int) -> list[str]:
-        """Like the adapter's query: `claimed == False` matches no record without the field."""
+        """Like the adapter's query, which matches no record without both fields."""
         found = [
             (record["urlExpiresAt"], upload_id)
             for upload_id, record in self.uploads.items()
-            if record.get("claimed") is False and record["urlExpiresAt"] < expired_before
+            if record.get("claimed") is False
+            and record.get("urlExpiresAt", expired_before) < expired_before
         ]
         return [upload_id for _, upload_id in sorted(found)[:limit]]
 

@@ -46,7 +46,8 @@ class UploadSession:
         self._deps = deps
         self._account = account
         upload_key = new_opaque_id()
-        self.object_name = apk_object_name(account.id, upload_key)  # a large upload's: its own
+        # A large upload's APK is the object it was PUT to instead (_adopt_large_upload).
+        self.object_name = apk_object_name(account.id, upload_key)
         self._icon_name = f"icons/{account.id}/{upload_key}"
         self._writers: list[ObjectWriter] = []
         self._generation = 0  # of the stored APK, once inspected
