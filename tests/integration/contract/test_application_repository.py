@@ -354,10 +354,13 @@ def test_unclaimed_uploads_whose_url_expired_are_abandoned_ones(
     claim(store, released)
     store.release_large_upload(released)
 
+    legacy = unique("upload")  # made before records had urlExpiresAt, then released
+    store.create_large_upload(legacy, {"accountId": "acct", "objectName": "x", "claimed": False})
+
     found = store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
 
     assert {expired, released} <= set(found)
-    assert {young, claimed} & set(found) == set()
+    assert {young, claimed, legacy} & set(found) == set()
     assert len(store.abandoned_large_uploads(EXPIRED + MINUTE, 1)) == 1
 
 
