@@ -1,11 +1,13 @@
 # The one bucket uploads go to:
 #   builds/{account}/{context}/{build}.apk    build uploads, PUT by clients to signed URLs
-#   applications/{account}/{id}.apk           published application versions (and their icons)
-#   uploads/pending/{account}/{id}.apk        large-file uploads not yet published
+#   applications/{account}/{id}.apk           application versions, and large-file uploads PUT
+#                                             there before they are published
+#   icons/{account}/{id}.{png,webp,...}       their launcher icons
 # Objects are created once and never overwritten (signed URLs carry ifGenerationMatch=0; the
 # functions create with the same precondition), so soft delete, not versioning, is what guards
-# them: a deleted object can be restored for soft_delete_retention_days, and no noncurrent copy
-# of every moved upload is kept.
+# them: a deleted object can be restored for soft_delete_retention_days. Large-file uploads
+# nobody published are deleted by the retention sweeper, not by a rule: no rule may touch
+# applications/.
 resource "google_storage_bucket" "uploads" {
   #checkov:skip=CKV_GCP_62:access is audited by Cloud Audit Logs; usage logs would need another bucket of their own
   #checkov:skip=CKV_GCP_78:objects are never overwritten, so soft delete (below) recovers deletions without versioning
@@ -20,17 +22,6 @@ resource "google_storage_bucket" "uploads" {
 
   soft_delete_policy {
     retention_duration_seconds = var.soft_delete_retention_days * 24 * 3600
-  }
-
-  # Abandoned large-file uploads: uploaded to a signed URL, never published.
-  lifecycle_rule {
-    action {
-      type = "Delete"
-    }
-    condition {
-      age            = var.abandoned_upload_retention_days
-      matches_prefix = ["uploads/pending/"]
-    }
   }
 
   # Files of FAILED builds: the finalize trigger sets their customTime when it fails them.

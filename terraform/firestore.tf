@@ -193,3 +193,20 @@ resource "google_firestore_index" "versions_by_channel" {
     order      = "DESCENDING"
   }
 }
+
+# The retention sweep's large uploads never claimed whose URL expired, oldest first
+# (firestore_applications.abandoned_uploads_query).
+resource "google_firestore_index" "abandoned_large_uploads" {
+  collection = "applicationUploads"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "claimed"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "urlExpiresAt"
+    order      = "ASCENDING"
+  }
+}

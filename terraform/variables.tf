@@ -1,14 +1,3 @@
-variable "abandoned_upload_retention_days" {
-  description = "Days after which a large-file upload (uploads/pending/) that was never published is deleted."
-  type        = number
-  default     = 3
-
-  validation {
-    condition     = var.abandoned_upload_retention_days >= 1
-    error_message = "Keep abandoned uploads at least one day: a client publishes right after uploading."
-  }
-}
-
 variable "build_upload_retention_days" {
   description = "Days after which build uploads (builds/, finished or failed) are deleted; null keeps them."
   type        = number

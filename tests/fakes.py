@@ -268,7 +268,6 @@ class FakeBucket:
         self.signed: list[SignedUrlCall] = []
         self.started: list[MemoryUpload] = []
         self.deleted: list[str] = []
-        self.moved: list[tuple[str, str]] = []
         self.content_types: dict[str, str] = {}
         self.signed_gets: list[tuple[str, datetime.timedelta, str | None]] = []
         self.served_as: dict[str, str | None] = {}  # each signed GET's media type
@@ -351,16 +350,6 @@ class FakeBucket:
         """Like the adapter: deleting what is not there is not an error."""
         self.deleted.append(object_name)
         self.objects.pop(object_name, None)
-
-    def move_object(self, source: str, destination: str) -> None:
-        """Copy (only if the destination does not exist yet), then delete the source."""
-        if source not in self.objects:
-            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # NotFound
-        if destination in self.objects:
-            raise BackendUnavailable("Cloud Storage is unavailable, retry later")  # generation 0
-        data, stored = self.objects.pop(source)
-        self.put(destination, data, stored.metadata)
-        self.moved.append((source, destination))
 
     def sha256_of(self, object_name: str, generation: int) -> str:
         found = self.objects.get(object_name)
@@ -689,9 +678,12 @@ class FakeApplicationStore:
         self.uploads[upload_id] = dict(record)
 
     def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None:
-        """Marks the upload used, once: None when unknown, another account's, or used."""
+        """Marks the upload used, once: None when unknown, another account's, used, or being
+        deleted by the sweep."""
         record = self.uploads.get(upload_id)
-        if record is None or record["accountId"] != account_id or record.get("claimed"):
+        if record is None or record["accountId"] != account_id:
+            return None
+        if record.get("claimed") or record.get("abandoned"):
             return None
         self.uploads[upload_id] = {**record, "claimed": True}
         self.claims.append(upload_id)
@@ -702,6 +694,26 @@ class FakeApplicationStore:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
         self.uploads[upload_id] = {**self.uploads[upload_id], "claimed": False}
         self.releases.append(upload_id)
+
+    def abandoned_large_uploads(self, expired_before: datetime.datetime, limit: int) -> list[str]:
+        """Like the adapter's query, which matches no record without both fields."""
+        found = [
+            (record["urlExpiresAt"], upload_id)
+            for upload_id, record in self.uploads.items()
+            if record.get("claimed") is False
+            and record.get("urlExpiresAt", expired_before) < expired_before
+        ]
+        return [upload_id for _, upload_id in sorted(found)[:limit]]
+
+    def abandon_large_upload(self, upload_id: str) -> str | None:
+        record = self.uploads.get(upload_id)
+        if record is None or record.get("claimed"):
+            return None
+        self.uploads[upload_id] = {**record, "abandoned": True}
+        return record["objectName"]
+
+    def delete_large_upload(self, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)
 
 
 class FakeDownloadLog:

@@ -1,5 +1,6 @@
 """The application upload API through the gateway: the documented scenarios and beyond."""
 
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -214,6 +215,39 @@ def test_large_file_path(client):
     assert version["sha256"] == hashlib.sha256(apk).hexdigest()
     again = upload(client, uploadId=started["uploadId"])
     assert again.status_code == 404
+
+
+def stored_object(stack, name: str) -> dict:
+    storage = stack.env["STORAGE_EMULATOR_HOST"]
+    path = urllib.parse.quote(name, safe="")
+    response = httpx.get(f"{storage}/storage/v1/b/apkdrop-dev-uploads/o/{path}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_large_upload_is_published_where_it_was_put(stack, client, database):
+    """No copy: the version's object is the one the client PUT, same name, same generation."""
+    apk = build_apk("com.example.inplace", "9.0", 900, padding_bytes=1024 * 1024)
+    started = client.post("/v1/application/uploads").json()
+    spec = started["uploadSpec"]
+    assert httpx.put(spec["url"], headers=spec["headers"], content=apk).status_code == 200
+    name = urllib.parse.unquote(urllib.parse.urlsplit(spec["url"]).path).split("/", 2)[2]
+    assert name.startswith("applications/")
+    put = stored_object(stack, name)
+
+    app = uploaded(upload(client, uploadId=started["uploadId"]))
+
+    version = (
+        database.collection("applications")
+        .document(app["id"])
+        .collection("versions")
+        .document("1")
+        .get()
+        .to_dict()
+    )
+    assert (version["objectName"], version["objectGeneration"]) == (name, int(put["generation"]))
+    assert stored_object(stack, name)["generation"] == put["generation"]
+    assert int(put["size"]) == len(apk)
 
 
 def test_url_import(client, apk_server):

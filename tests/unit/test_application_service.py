@@ -15,6 +15,7 @@ from apkdrop.applications import queries
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.large_uploads import create_large_upload, too_large_detail
 from apkdrop.applications.models import AccessType, UploadAnswer
+from apkdrop.applications.object_names import apk_object_name
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, NotFound, PayloadTooLarge
@@ -373,39 +374,48 @@ def test_a_published_upload_is_kept(deps: Dependencies) -> None:
 
 
 def start_large(deps: Dependencies, account: Caller, content: bytes | None) -> str:
-    """Creates a large upload and, given content, PUTs it to the pending object."""
+    """Creates a large upload and, given content, PUTs it where the version will keep it."""
     started = create_large_upload(deps, account)
     if content is not None:
-        record = store(deps).uploads[started.uploadId]
-        bucket(deps).put(record["objectName"], content)
+        bucket(deps).put(put_object_name(deps, started.uploadId), content)
     return started.uploadId
+
+
+def put_object_name(deps: Dependencies, upload_id: str) -> str:
+    return store(deps).uploads[upload_id]["objectName"]
 
 
 def test_create_large_upload(deps: Dependencies) -> None:
     started = create_large_upload(deps, ALICE)
 
     (call,) = bucket(deps).signed
-    assert call.object_name == f"uploads/pending/{ALICE.id}/{started.uploadId}.apk"
+    assert call.object_name == apk_object_name(ALICE.id, started.uploadId)
+    assert call.object_name == f"applications/{ALICE.id}/{started.uploadId}.apk"
     assert call.headers == upload_headers(deps.settings.max_upload_bytes)
+    # The PUT may only create the object: it can never replace a published version's file.
+    assert call.headers["x-goog-if-generation-match"] == "0"
     assert call.ttl == datetime.timedelta(seconds=deps.settings.upload_url_ttl_seconds)
     assert started.uploadSpec.url == call.url
     assert started.uploadSpec.method == "PUT"
     assert started.uploadSpec.headers == call.headers
     assert started.expiresInSeconds == deps.settings.upload_url_ttl_seconds
+    created = store(deps).uploads[started.uploadId]["dateCreated"]
     assert store(deps).uploads[started.uploadId] == {
         "accountId": ALICE.id,
         "objectName": call.object_name,
-        "dateCreated": store(deps).uploads[started.uploadId]["dateCreated"],
+        "dateCreated": created,
+        "urlExpiresAt": created + call.ttl,
+        "claimed": False,
     }
     assert read_upload_form(
         MultiDict({"uploadId": started.uploadId}), False, deps.settings
     ).uploadId
 
 
-def test_large_upload_is_moved_and_hashed(deps: Dependencies) -> None:
+def test_large_upload_is_published_in_place_and_hashed(deps: Dependencies) -> None:
     content = apk("com.example.large", "9.0", 900, padding_bytes=300 * 1024)
-    upload_id = start_large(deps, ALICE, content)
-    pending = store(deps).uploads[upload_id]["objectName"]
+    upload_id = start_large(deps, ALICE, None)
+    put = bucket(deps).put(put_object_name(deps, upload_id), content)
 
     answer = upload(deps, ALICE, uploadId=upload_id)
 
@@ -413,10 +423,10 @@ def test_large_upload_is_moved_and_hashed(deps: Dependencies) -> None:
     (version,) = deps.applications.versions(answer.data.id)
     assert version.size == len(content)
     assert version.sha256 == hashlib.sha256(content).hexdigest()
-    assert bucket(deps).moved == [(pending, version.objectName)]
-    assert pending not in bucket(deps).objects
-    assert bucket(deps).data(version.objectName) == content
-    assert version.objectName.startswith(f"applications/{ALICE.id}/")
+    # The very object the client PUT, not a copy: same name, same generation.
+    assert (version.objectName, version.objectGeneration) == (put.name, put.generation)
+    assert bucket(deps).find_object(put.name) == put
+    assert app_objects(deps) == {put.name}
     assert (store(deps).claims, store(deps).releases) == ([upload_id], [])
 
 
@@ -451,7 +461,7 @@ def test_large_upload_without_its_file_is_released_for_a_retry(deps: Dependencie
     assert isinstance(error, InvalidRequest)
     assert error.detail == f"Upload {upload_id} has no file yet: PUT it to its uploadSpec"
     assert store(deps).releases == [upload_id]
-    bucket(deps).put(store(deps).uploads[upload_id]["objectName"], apk())
+    bucket(deps).put(put_object_name(deps, upload_id), apk())
     assert upload(deps, ALICE, uploadId=upload_id).data.version == "1.0"
 
 
@@ -466,10 +476,11 @@ def test_large_upload_over_the_limit_is_refused_and_released() -> None:
         "The uploaded file is larger than the limit",
     )
     assert store(deps).releases == [upload_id]
-    assert app_objects(deps) == set()
+    # The PUT file stays where it is: the retention sweep deletes it once its URL expired.
+    assert app_objects(deps) == {put_object_name(deps, upload_id)}
 
 
-def test_invalid_large_upload_is_released_and_its_object_removed(deps: Dependencies) -> None:
+def test_invalid_large_upload_is_released_and_its_object_kept(deps: Dependencies) -> None:
     upload_id = start_large(deps, ALICE, b"definitely not a zip")
 
     error = refused(deps, ALICE, uploadId=upload_id)
@@ -477,7 +488,8 @@ def test_invalid_large_upload_is_released_and_its_object_removed(deps: Dependenc
     assert error.detail == "Invalid APK: not a zip archive"
     assert store(deps).claims == [upload_id]
     assert store(deps).releases == [upload_id]
-    assert app_objects(deps) == set()
+    assert bucket(deps).deleted == []
+    assert app_objects(deps) == {put_object_name(deps, upload_id)}
     assert store(deps).apps == {}
 
 
@@ -489,13 +501,16 @@ def test_do_nothing_conflict_releases_the_large_upload(deps: Dependencies) -> No
 
     assert isinstance(error, Conflict)
     assert store(deps).releases == [upload_id]
-    assert len(app_objects(deps)) == 1
+    # The first upload's APK, and the PUT file left for a retry (or the sweep).
+    (first,) = deps.applications.versions(next(iter(store(deps).apps)))
+    assert app_objects(deps) == {first.objectName, put_object_name(deps, upload_id)}
 
 
-def test_a_transient_failure_after_the_move_can_be_retried(
+def test_a_transient_failure_after_the_claim_can_be_retried(
     deps: Dependencies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upload_id = start_large(deps, ALICE, apk())
+    put = bucket(deps).find_object(put_object_name(deps, upload_id))
     real_create = store(deps).create_app
     failures = iter([BackendUnavailable("Firestore is unavailable, retry later")])
 
@@ -509,13 +524,18 @@ def test_a_transient_failure_after_the_move_can_be_retried(
     with pytest.raises(BackendUnavailable):
         upload(deps, ALICE, uploadId=upload_id)
     assert store(deps).releases == [upload_id]
+    assert bucket(deps).find_object(put.name) == put
 
-    assert upload(deps, ALICE, uploadId=upload_id).data.version == "1.0"
+    answer = upload(deps, ALICE, uploadId=upload_id)
+    (version,) = deps.applications.versions(answer.data.id)
+    assert (version.objectName, version.objectGeneration) == (put.name, put.generation)
 
 
-def test_a_failed_release_still_removes_the_moved_object(
+def test_a_failed_release_deletes_the_object_no_retry_can_use(
     deps: Dependencies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Still claimed, the record answers 404 to a retry and the sweep passes it by: so the
+    PUT file is deleted now rather than kept forever."""
     upload_id = start_large(deps, ALICE, b"not a zip")
 
     def unavailable(*args: object) -> None:
@@ -523,6 +543,7 @@ def test_a_failed_release_still_removes_the_moved_object(
 
     monkeypatch.setattr(store(deps), "release_large_upload", unavailable)
     assert refused(deps, ALICE, uploadId=upload_id).detail == "Invalid APK: not a zip archive"
+    assert bucket(deps).deleted == [put_object_name(deps, upload_id)]
     assert app_objects(deps) == set()
 
 

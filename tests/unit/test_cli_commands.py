@@ -591,6 +591,34 @@ def test_a_413_switches_to_the_large_file_path(cli, fake, apk):
     assert json.loads(cli.stdout)["uploadPath"] == "large-file"
 
 
+def test_a_large_file_put_that_landed_unanswered_is_published(cli, fake, apk, monkeypatch):
+    """The first PUT stored the file but its answer was lost; the retry is refused with 412 (the
+    URL only creates), which means the file is there: the CLI goes on to publish it."""
+    monkeypatch.setattr(apps, "DIRECT_UPLOAD_LIMIT_BYTES", 1000)
+    put_path = f"/bucket/pending-{UPLOAD_ID}"
+    fake.objects[f"pending-{UPLOAD_ID}"] = apk.read_bytes()
+    fake.answer_next("PUT", put_path, httpx.ReadError("connection reset"), httpx.Response(412))
+    assert cli("app", "upload", str(apk), "--json") == 0
+    assert fake.paths() == [
+        "POST /v1/application/uploads",
+        f"PUT {put_path}",
+        f"PUT {put_path}",
+        "POST /v1/application",
+    ]
+    ((fields, _),) = fake.forms
+    assert fields["uploadId"] == [UPLOAD_ID]
+    assert json.loads(cli.stdout)["uploadPath"] == "large-file"
+
+
+def test_a_large_file_put_refused_412_at_once_is_an_error(cli, fake, apk, monkeypatch):
+    """Without an earlier attempt, a 412 says the URL's object was there already: not ours."""
+    monkeypatch.setattr(apps, "DIRECT_UPLOAD_LIMIT_BYTES", 1000)
+    fake.answer_next("PUT", f"/bucket/pending-{UPLOAD_ID}", httpx.Response(412))
+    assert cli("app", "upload", str(apk)) == ExitCode.FAILED
+    assert "storage refused the upload: 412" in cli.stderr
+    assert fake.forms == []
+
+
 def test_a_direct_upload_that_could_not_connect_is_sent_again_whole(cli, fake, apk):
     fake.answer_next("POST", "/v1/application", httpx.ConnectError("connection refused"))
     assert cli("app", "upload", str(apk)) == 0

@@ -14,7 +14,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import BaseQuery
 
 from apkdrop.adapters.firestore import live_contexts_query
-from apkdrop.adapters.firestore_applications import newest_in_channel
+from apkdrop.adapters.firestore_applications import abandoned_uploads_query, newest_in_channel
 from apkdrop.adapters.firestore_audit import AuditTrail
 from apkdrop.adapters.firestore_downloads import DownloadJournal
 from tests.terraform_hcl import blocks
@@ -68,6 +68,9 @@ QUERIES = {
     ).stream(),
     "a project's contexts past its maxAgeDays": lambda client: live_contexts_query(
         client, "acct", "demo", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    ).stream(),
+    "the sweep's abandoned large uploads": lambda client: abandoned_uploads_query(
+        client, datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     ).stream(),
 }
 

@@ -392,7 +392,9 @@ def test_a_sweep_goes_on_past_an_app_it_cannot_sweep_then_asks_for_a_retry(
         return read(app_id)
 
     monkeypatch.setattr(fake, "versions", busy)
-    with pytest.raises(BackendUnavailable, match="1 apps or projects could not be swept"):
+    with pytest.raises(
+        BackendUnavailable, match="1 apps, projects or abandoned-upload batches could not be swept"
+    ):
         sweep(deps)
     monkeypatch.undo()
     assert [remaining(deps, app_id) for app_id in apps] == [[2], [2, 1], [2]]

@@ -156,13 +156,6 @@ class UploadBucket:
             self._bucket.delete_blob(object_name)
 
     @backend_call("Cloud Storage")
-    def move_object(self, source: str, destination: str) -> None:
-        """Server-side copy, then delete: the bytes never pass through the function."""
-        blob = self._bucket.blob(source)
-        self._bucket.copy_blob(blob, self._bucket, destination, if_generation_match=0)
-        blob.delete()
-
-    @backend_call("Cloud Storage")
     def sha256_of(self, object_name: str, generation: int) -> str:
         """Reads the object once, in large chunks, to hash it (Cloud Storage keeps no SHA-256)."""
         digest = hashlib.sha256()

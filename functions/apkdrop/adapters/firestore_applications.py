@@ -28,6 +28,7 @@ from apkdrop.retention.models import RETENTION_DELETES
 # in one atomic commit that fails if the app changed meanwhile. Contention only costs a retry.
 VERSION_COMMIT_ATTEMPTS = 200
 MAX_BACKOFF_SECONDS = 0.25
+LARGE_UPLOADS = "applicationUploads"
 
 
 def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.DocumentReference:
@@ -44,6 +45,17 @@ def newest_in_channel(db: firestore.Client, app_id: str, channel: str) -> firest
         versions.where(filter=firestore.FieldFilter("channel", "==", channel))
         .order_by("versionNumber", direction=firestore.Query.DESCENDING)
         .limit(1)
+    )
+
+
+def abandoned_uploads_query(db: firestore.Client, expired_before: datetime.datetime):
+    """Large uploads never claimed (or released) whose URL expired before `expired_before`,
+    oldest first; those a sweep began deleting (`abandoned`) among them."""
+    return (
+        db.collection(LARGE_UPLOADS)
+        .where(filter=firestore.FieldFilter("claimed", "==", False))
+        .where(filter=firestore.FieldFilter("urlExpiresAt", "<", expired_before))
+        .order_by("urlExpiresAt")
     )
 
 
@@ -224,17 +236,18 @@ class ApplicationStore:
 
     @backend_call("Firestore")
     def create_large_upload(self, upload_id: str, record: dict) -> None:
-        self._db.collection("applicationUploads").document(upload_id).create(record)
+        self._db.collection(LARGE_UPLOADS).document(upload_id).create(record)
 
     @backend_call("Firestore")
     def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None:
-        """Marks the upload used, once: None when unknown, another account's, or used."""
-        reference = self._db.collection("applicationUploads").document(upload_id)
+        """Marks the upload used, once: None when unknown, another account's, used, or being
+        deleted by the sweep."""
+        reference = self._db.collection(LARGE_UPLOADS).document(upload_id)
         snapshot = reference.get()
         record = snapshot.to_dict()  # None when the document does not exist
         if record is None:
             return None
-        if record["accountId"] != account_id or record.get("claimed"):
+        if record["accountId"] != account_id or record.get("claimed") or record.get("abandoned"):
             return None
         try:
             reference.update(
@@ -242,13 +255,37 @@ class ApplicationStore:
                 option=self._db.write_option(last_update_time=snapshot.update_time),
             )
         except api_exceptions.FailedPrecondition:
-            return None  # a concurrent request claimed it
+            return None  # changed or deleted meanwhile: claimed by another request, or swept
         return record
 
     @backend_call("Firestore")
     def release_large_upload(self, upload_id: str) -> None:
         """Lets a failed request's upload be used again by a retry."""
-        self._db.collection("applicationUploads").document(upload_id).update({"claimed": False})
+        self._db.collection(LARGE_UPLOADS).document(upload_id).update({"claimed": False})
+
+    @backend_call("Firestore")
+    def abandoned_large_uploads(self, expired_before: datetime.datetime, limit: int) -> list[str]:
+        query = abandoned_uploads_query(self._db, expired_before).limit(limit)
+        return [snapshot.id for snapshot in query.stream()]
+
+    @backend_call("Firestore")
+    def abandon_large_upload(self, upload_id: str) -> str | None:
+        reference = self._db.collection(LARGE_UPLOADS).document(upload_id)
+
+        @firestore.transactional
+        def abandon(transaction: firestore.Transaction) -> str | None:
+            record = reference.get(transaction=transaction).to_dict()
+            if record is None or record.get("claimed"):
+                return None
+            if not record.get("abandoned"):
+                transaction.update(reference, {"abandoned": True})
+            return record["objectName"]
+
+        return abandon(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+    @backend_call("Firestore")
+    def delete_large_upload(self, upload_id: str) -> None:
+        self._db.collection(LARGE_UPLOADS).document(upload_id).delete()
 
     @backend_call("Firestore")
     def change_access(

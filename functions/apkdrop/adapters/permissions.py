@@ -47,7 +47,6 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "UploadBucket.put_object": OBJECT_CREATE,  # icons, under names never used before
     "UploadBucket.signed_get_url": SIGN | OBJECT_READ,
     "UploadBucket.delete_object": OBJECT_DELETE,
-    "UploadBucket.move_object": OBJECT_READ | OBJECT_CREATE | OBJECT_DELETE,  # copy, then delete
     "UploadBucket.sha256_of": OBJECT_READ,
     "UploadBucket.open_object": OBJECT_READ,  # ranged reads
     # cloud_tasks.TaskQueue: the task carries an OIDC token of the invoker, which needs actAs.
@@ -93,6 +92,9 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,
     "ApplicationStore.release_large_upload": ENTITY_UPDATE,
+    "ApplicationStore.abandoned_large_uploads": ENTITY_LIST,
+    "ApplicationStore.abandon_large_upload": ENTITY_GET | ENTITY_UPDATE,  # a transaction
+    "ApplicationStore.delete_large_upload": ENTITY_DELETE,
     "ApplicationStore.apps_with_retention": ENTITY_LIST,  # every account's, for the sweep
     # transactions that read the app and its versions (a query), then write them
     "ApplicationStore.change_access": ENTITY_GET | ENTITY_LIST | ENTITY_UPDATE,

@@ -4,6 +4,7 @@ import datetime
 
 from apkdrop.accounts import Account
 from apkdrop.applications.models import LargeUpload
+from apkdrop.applications.object_names import apk_object_name
 from apkdrop.dependencies import Dependencies
 from apkdrop.ids import new_opaque_id
 from apkdrop.settings import ApplicationApiSettings
@@ -22,15 +23,28 @@ def too_large_detail(limit: int) -> str:
 def create_large_upload(
     deps: Dependencies[ApplicationApiSettings], account: Account
 ) -> LargeUpload:
-    """A signed URL for a file too large for one request, and the id that publishes it."""
+    """A signed URL for a file too large for one request, and the id that publishes it.
+
+    The PUT goes where the version will keep the file, so publishing it copies nothing; the
+    URL may only create that object, so it can never replace a published file. Never claimed,
+    the record and its file are deleted by the retention sweep (abandoned_uploads.py).
+    """
     settings = deps.settings
     upload_id = new_opaque_id()
-    object_name = f"uploads/pending/{account.id}/{upload_id}.apk"
+    object_name = apk_object_name(account.id, upload_id)
     ttl = datetime.timedelta(seconds=settings.upload_url_ttl_seconds)
     headers = upload_headers(settings.max_upload_bytes)
     url = deps.bucket.signed_put_url(object_name, headers, ttl)
+    now = deps.clock()
     deps.applications.create_large_upload(
-        upload_id, {"accountId": account.id, "objectName": object_name, "dateCreated": deps.clock()}
+        upload_id,
+        {
+            "accountId": account.id,
+            "objectName": object_name,
+            "dateCreated": now,
+            "urlExpiresAt": now + ttl,
+            "claimed": False,
+        },
     )
     return LargeUpload(
         uploadId=upload_id,

@@ -55,6 +55,20 @@ class ApplicationRepository(Protocol):
     def create_large_upload(self, upload_id: str, record: dict) -> None: ...
     def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None: ...
     def release_large_upload(self, upload_id: str) -> None: ...
+    def abandoned_large_uploads(self, expired_before: datetime.datetime, limit: int) -> list[str]:
+        """Ids of at most `limit` large uploads not claimed (or released) whose URL expired
+        before `expired_before`, oldest first, those abandoned but not yet deleted included."""
+        ...
+
+    def abandon_large_upload(self, upload_id: str) -> str | None:
+        """In one transaction: re-reads the record and, if still not claimed, marks it
+        abandoned (no claim takes it any more); its objectName then, None if claimed or gone."""
+        ...
+
+    def delete_large_upload(self, upload_id: str) -> None:
+        """Deletes the record (a missing one is no error)."""
+        ...
+
     # Owners' changes. Each is one atomic commit (a transaction that also writes the app
     # document, so a concurrent upload's commit retries after it).
     def change_access(

@@ -17,6 +17,7 @@ from apkdrop.applications.models import (
     UploadedApplication,
     Version,
 )
+from apkdrop.applications.object_names import apk_object_name
 from apkdrop.applications.signer_policy import ignored_warn
 from apkdrop.applications.versions import publish_version
 from apkdrop.audit import uploads
@@ -48,7 +49,8 @@ class UploadSession:
         self._deps = deps
         self._account = account
         upload_key = new_opaque_id()
-        self.object_name = f"applications/{account.id}/{upload_key}.apk"
+        # A large upload's APK is the object it was PUT to instead (_adopt_large_upload).
+        self.object_name = apk_object_name(account.id, upload_key)
         self._icon_name = f"icons/{account.id}/{upload_key}"
         self._writers: list[ObjectWriter] = []
         self._generation = 0  # of the stored APK, once inspected
@@ -77,9 +79,10 @@ class UploadSession:
 
     def _start_writer(self, limit: int, too_large: Exception) -> ObjectWriter:
         bucket = self._deps.bucket
-        writer = bucket.start_object(self.object_name, limit, too_large)
+        object_name = self.object_name
+        writer = bucket.start_object(object_name, limit, too_large)
         self._writers.append(writer)
-        self._undo += [lambda: bucket.delete_object(self.object_name), writer.abandon]
+        self._undo += [lambda: bucket.delete_object(object_name), writer.abandon]
         return writer
 
     def publish(self, form: UploadForm) -> UploadAnswer:
@@ -153,25 +156,31 @@ class UploadSession:
         return writer.size, writer.sha256.hexdigest()
 
     def _adopt_large_upload(self, upload_id: str) -> tuple[int, str | None]:
-        """Publishes the PUT object in place of a streamed one; a file larger than
+        """Publishes the PUT object where it is (no copy); a file larger than
         max_inline_hash_bytes is hashed after the answer (hashing.py), not read again here."""
         record = self._deps.applications.claim_large_upload(upload_id, self._account.id)
         if record is None:
             raise NotFound(f"Upload {upload_id} not found (or already used)")
-        self._undo.append(lambda: self._deps.applications.release_large_upload(upload_id))
-        pending = record["objectName"]
-        uploaded = self._deps.bucket.find_object(pending)
+        self.object_name = record["objectName"]
+        self._undo.append(lambda: self._release_large_upload(upload_id))
+        uploaded = self._deps.bucket.find_object(self.object_name)
         if uploaded is None:
             raise InvalidRequest(f"Upload {upload_id} has no file yet: PUT it to its uploadSpec")
         if uploaded.size > self._deps.settings.max_upload_bytes:
             raise InvalidRequest("The uploaded file is larger than the limit")
-        self._deps.bucket.move_object(pending, self.object_name)
-        # Put back where a retry with the same uploadId finds it.
-        self._undo.append(lambda: self._deps.bucket.move_object(self.object_name, pending))
-        found = self._stored_apk()
-        if found.size > self._deps.settings.max_inline_hash_bytes:
-            return found.size, None
-        return found.size, self._deps.bucket.sha256_of(self.object_name, found.generation)
+        self._stored = uploaded
+        if uploaded.size > self._deps.settings.max_inline_hash_bytes:
+            return uploaded.size, None
+        return uploaded.size, self._deps.bucket.sha256_of(self.object_name, uploaded.generation)
+
+    def _release_large_upload(self, upload_id: str) -> None:
+        """Lets a retry publish the file, which stays (the sweep deletes it if none comes).
+        Left claimed, the record serves no retry and the sweep passes it by: delete the file."""
+        try:
+            self._deps.applications.release_large_upload(upload_id)
+        except BackendUnavailable:
+            self._deps.bucket.delete_object(self.object_name)
+            raise
 
     def _stored_apk(self) -> StorageObject:
         """The APK this session stored; gone only if removed behind our back, so retryable."""

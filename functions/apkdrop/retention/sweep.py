@@ -1,6 +1,7 @@
 """The scheduled sweep: every app whose policy may delete, each deleted version a
-management deletion by retention, and every build project with a maxAgeDays, each deleted
-upload context a DELETE of it by retention; bounded per run, the rest left to the next run."""
+management deletion by retention, every build project with a maxAgeDays, each deleted
+upload context a DELETE of it by retention, and the large uploads nobody published; bounded per
+run, the rest left to the next run."""
 
 import functools
 import logging
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import log_fields
+from apkdrop.retention.abandoned_uploads import delete_abandoned_uploads
 from apkdrop.retention.enforcement import enforce
 from apkdrop.retention.projects import expire_contexts, finish_pending
 from apkdrop.webhooks.events import VersionDeleters
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 
 class SweepReport(BaseModel):
     deleted: int
-    """Versions and build-upload contexts this run deleted."""
+    """Versions, build-upload contexts and abandoned large uploads this run deleted."""
     finished: bool
     """False when it reached RETENTION_MAX_DELETIONS_PER_RUN: the next run goes on."""
 
@@ -31,8 +33,9 @@ Part = tuple[dict[str, str], Callable[[int], int]]
 
 
 def sweep(deps: Dependencies[VersionDeleters]) -> SweepReport:
-    """Raises BackendUnavailable (a 503: the scheduler retries) when an app or a project could
-    not be swept, after going on with the others: one busy with uploads holds no other back."""
+    """Raises BackendUnavailable (a 503: the scheduler retries) when an app, a project or the
+    abandoned uploads could not be swept, after going on with the others: one busy with
+    uploads holds no other back."""
     budget = deps.settings.retention_max_deletions_per_run
     deleted, failed = 0, 0
     try:
@@ -51,6 +54,9 @@ def sweep(deps: Dependencies[VersionDeleters]) -> SweepReport:
         )
         for policy in deps.builds.projects_with_retention()
     ]
+    parts.append(
+        ({"collection": "applicationUploads"}, functools.partial(delete_abandoned_uploads, deps))
+    )
     # In a random order: when runs keep stopping at the budget, no app waits behind others.
     random.shuffle(parts)
     for fields, part in parts:
@@ -60,10 +66,14 @@ def sweep(deps: Dependencies[VersionDeleters]) -> SweepReport:
             deleted += part(budget - deleted)
         except BackendUnavailable:
             failed += 1
-            log.warning("retention sweep of an app or project failed", extra=log_fields(**fields))
+            log.warning(
+                "retention sweep of an app, a project or abandoned uploads failed",
+                extra=log_fields(**fields),
+            )
     if failed:
         raise BackendUnavailable(
-            f"{failed} apps or projects could not be swept ({deleted} deleted)"
+            f"{failed} apps, projects or abandoned-upload batches could not be swept "
+            f"({deleted} deleted)"
         )
     # A run that spent its whole budget may have stopped short inside the last app or project.
     return SweepReport(deleted=deleted, finished=deleted < budget)

@@ -324,6 +324,113 @@ def test_a_large_upload_is_created_once(store: ApplicationRepository) -> None:
     }
 
 
+# Long before any upload other tests make: the sweep's query is over every account.
+EXPIRED = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def large_upload(store: ApplicationRepository, expires: datetime.datetime = EXPIRED) -> str:
+    upload_id = unique("upload")
+    record = {
+        "accountId": f"acct-{upload_id}",
+        "objectName": f"applications/acct-{upload_id}/{upload_id}.apk",
+        "dateCreated": expires - datetime.timedelta(hours=1),
+        "urlExpiresAt": expires,
+        "claimed": False,
+    }
+    store.create_large_upload(upload_id, record)
+    return upload_id
+
+
+def claim(store: ApplicationRepository, upload_id: str) -> dict | None:
+    return store.claim_large_upload(upload_id, f"acct-{upload_id}")
+
+
+def test_unclaimed_uploads_whose_url_expired_are_abandoned_ones(
+    store: ApplicationRepository,
+) -> None:
+    expired, young, claimed, released = (large_upload(store) for _ in range(4))
+    store.delete_large_upload(young)
+    young = large_upload(store, EXPIRED + 2 * MINUTE)
+    claim(store, claimed)
+    claim(store, released)
+    store.release_large_upload(released)
+
+    legacy = unique("upload")  # made before records had urlExpiresAt, then released
+    store.create_large_upload(legacy, {"accountId": "acct", "objectName": "x", "claimed": False})
+
+    found = store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
+
+    assert {expired, released} <= set(found)
+    assert {young, claimed, legacy} & set(found) == set()
+    assert len(store.abandoned_large_uploads(EXPIRED + MINUTE, 1)) == 1
+
+
+def test_an_abandoned_upload_is_never_claimed_and_stays_listed_until_deleted(
+    store: ApplicationRepository,
+) -> None:
+    upload_id = large_upload(store)
+    object_name = f"applications/acct-{upload_id}/{upload_id}.apk"
+    assert store.abandon_large_upload(upload_id) == object_name
+    assert claim(store, upload_id) is None
+    # A sweep that failed to delete the file finds it again, and goes on.
+    assert upload_id in store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
+    assert store.abandon_large_upload(upload_id) == object_name
+    store.delete_large_upload(upload_id)
+    assert upload_id not in store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
+    assert store.abandon_large_upload(upload_id) is None
+    assert claim(store, upload_id) is None
+    store.delete_large_upload(upload_id)  # a missing record is no error
+
+
+def test_a_claimed_upload_is_not_abandoned_until_released(store: ApplicationRepository) -> None:
+    upload_id = large_upload(store)
+    assert claim(store, upload_id) is not None
+    assert store.abandon_large_upload(upload_id) is None
+    store.release_large_upload(upload_id)
+    assert store.abandon_large_upload(upload_id) is not None
+
+
+def test_a_claim_that_read_the_upload_before_the_sweep_abandoned_it_fails(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter's claim is a read, then an update conditional on that read: the sweep's
+    transaction commits between the two, and the claim must lose."""
+    store = firestore_applications.ApplicationStore(request.getfixturevalue("firestore_client"))
+    upload_id = large_upload(store)
+    read = firestore.DocumentReference.get
+    sweeps = []
+
+    def read_then_sweep(reference: firestore.DocumentReference, *args, **kwargs):
+        snapshot = read(reference, *args, **kwargs)
+        if reference.id == upload_id and "transaction" not in kwargs and not sweeps:
+            sweeps.append(store.abandon_large_upload(upload_id))
+        return snapshot
+
+    monkeypatch.setattr(firestore.DocumentReference, "get", read_then_sweep)
+    assert claim(store, upload_id) is None
+    assert sweeps == [f"applications/acct-{upload_id}/{upload_id}.apk"]
+
+
+def test_a_claim_that_read_the_upload_before_the_sweep_deleted_it_fails(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = firestore_applications.ApplicationStore(request.getfixturevalue("firestore_client"))
+    upload_id = large_upload(store)
+    read = firestore.DocumentReference.get
+    deleted = []
+
+    def read_then_delete(reference: firestore.DocumentReference, *args, **kwargs):
+        snapshot = read(reference, *args, **kwargs)
+        if reference.id == upload_id and not deleted:
+            deleted.append(store.delete_large_upload(upload_id))
+        return snapshot
+
+    monkeypatch.setattr(firestore.DocumentReference, "get", read_then_delete)
+    assert claim(store, upload_id) is None
+    assert deleted == [None]
+
+
 DELETED_AT = CREATED + datetime.timedelta(days=1)
 
 

@@ -145,31 +145,6 @@ def test_a_deleted_object_is_gone_and_deleting_it_again_is_no_error(bucket) -> N
     bucket.delete_object(name)
 
 
-def test_a_moved_object_is_at_its_destination_only(bucket) -> None:
-    source, destination = new_object(bucket), f"{unique('contract')}/moved.apk"
-    bucket.move_object(source, destination)
-    assert bucket.find_object(source) is None
-    moved = bucket.find_object(destination)
-    assert moved.size == len(DATA)
-    assert bucket.sha256_of(destination, moved.generation) == hashlib.sha256(DATA).hexdigest()
-
-
-def test_a_move_onto_an_object_is_refused(bucket, request: pytest.FixtureRequest) -> None:
-    emulator_ignores_preconditions(request, "on copyTo, fsouza/fake-gcs-server#909")
-    source, taken = new_object(bucket), new_object(bucket, b"taken")
-    with pytest.raises(BackendUnavailable):
-        bucket.move_object(source, taken)
-    assert bucket.find_object(source).size == len(DATA)
-    assert bucket.find_object(taken).size == len(b"taken")
-
-
-def test_a_move_of_a_missing_object_is_refused(bucket) -> None:
-    destination = f"{unique('contract')}/to.apk"
-    with pytest.raises(BackendUnavailable):
-        bucket.move_object(f"{unique('contract')}/app.apk", destination)
-    assert bucket.find_object(destination) is None
-
-
 def test_a_started_object_exists_once_finished_with_its_hash(bucket) -> None:
     name = f"{unique('contract')}/streamed.apk"
     writer = bucket.start_object(name, len(DATA), TooLarge())

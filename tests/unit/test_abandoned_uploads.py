@@ -1,0 +1,168 @@
+"""The retention sweep's part for large uploads nobody published (retention/abandoned_uploads.py):
+which records it deletes with their files, and its races with a finalize, both ways."""
+
+import datetime
+
+import pytest
+
+from apkdrop.applications.large_uploads import create_large_upload
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import BackendUnavailable, NotFound
+from apkdrop.retention.abandoned_uploads import ABANDONED_UPLOAD_GRACE
+from apkdrop.retention.sweep import sweep
+from tests.fakes import fake_dependencies
+from tests.unit.test_application_service import (
+    ALICE,
+    apk,
+    bucket,
+    refused,
+    store,
+    upload,
+)
+
+START = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock(deps: Dependencies) -> None:
+    deps.clock.now = START
+    deps.clock.step = datetime.timedelta(seconds=1)
+
+
+def put_large(deps: Dependencies, content: bytes = b"") -> tuple[str, str]:
+    """A large upload and, given content, its PUT file: (uploadId, object name)."""
+    upload_id = create_large_upload(deps, ALICE).uploadId
+    object_name = store(deps).uploads[upload_id]["objectName"]
+    if content:
+        bucket(deps).put(object_name, content)
+    return upload_id, object_name
+
+
+def past_the_grace(deps: Dependencies) -> None:
+    """The clock a second after every URL made so far expired, plus the grace."""
+    ttl = datetime.timedelta(seconds=deps.settings.upload_url_ttl_seconds)
+    deps.clock.now += ttl + ABANDONED_UPLOAD_GRACE + datetime.timedelta(seconds=1)
+
+
+def test_the_sweep_deletes_an_expired_unclaimed_upload_and_keeps_claimed_and_young(
+    deps: Dependencies,
+) -> None:
+    expired, expired_file = put_large(deps, apk())
+    released, released_file = put_large(deps, b"not a zip")
+    assert refused(deps, ALICE, uploadId=released).detail == "Invalid APK: not a zip archive"
+    published, published_file = put_large(deps, apk())
+    upload(deps, ALICE, uploadId=published)
+    put_large(deps)  # never PUT: the record alone goes
+    past_the_grace(deps)
+    young, young_file = put_large(deps, apk())
+
+    assert sweep(deps).model_dump() == {"deleted": 3, "finished": True}
+
+    assert set(store(deps).uploads) == {published, young}
+    assert {expired_file, released_file} & set(bucket(deps).objects) == set()
+    assert {published_file, young_file} <= set(bucket(deps).objects)
+    error = refused(deps, ALICE, uploadId=expired)
+    assert (type(error), error.detail) == (
+        NotFound,
+        f"Upload {expired} not found (or already used)",
+    )
+    assert upload(deps, ALICE, uploadId=young).data.version == "2.0"
+    assert sweep(deps).model_dump() == {"deleted": 0, "finished": True}
+
+
+def test_an_upload_whose_url_has_not_expired_past_the_grace_is_kept(deps: Dependencies) -> None:
+    upload_id, object_name = put_large(deps, apk())
+    past_the_grace(deps)
+    deps.clock.now -= datetime.timedelta(seconds=2)
+    assert sweep(deps).deleted == 0
+    assert object_name in bucket(deps).objects
+    assert upload(deps, ALICE, uploadId=upload_id).data.version == "1.0"
+
+
+def test_the_sweep_is_bounded_and_the_next_run_goes_on() -> None:
+    deps = fake_dependencies(retention_max_deletions_per_run=2)
+    deps.clock.now = START
+    uploads = [put_large(deps, apk()) for _ in range(3)]
+    past_the_grace(deps)
+    assert [sweep(deps).model_dump() for _ in range(3)] == [
+        {"deleted": 2, "finished": False},
+        {"deleted": 1, "finished": True},
+        {"deleted": 0, "finished": True},
+    ]
+    assert store(deps).uploads == {}
+    assert {name for _, name in uploads} & set(bucket(deps).objects) == set()
+
+
+def test_a_finalize_that_claims_first_keeps_its_file(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep has listed the upload; the finalize claims it before the sweep's transaction."""
+    upload_id, object_name = put_large(deps, apk())
+    past_the_grace(deps)
+    listed = store(deps).abandoned_large_uploads
+    answers = []
+
+    def list_then_finalize(expired_before: datetime.datetime, limit: int) -> list[str]:
+        found = listed(expired_before, limit)
+        answers.append(upload(deps, ALICE, uploadId=upload_id))
+        return found
+
+    monkeypatch.setattr(store(deps), "abandoned_large_uploads", list_then_finalize)
+    assert sweep(deps).deleted == 0
+
+    (answer,) = answers
+    (version,) = deps.applications.versions(answer.data.id)
+    assert version.objectName == object_name
+    assert object_name in bucket(deps).objects
+    assert store(deps).uploads[upload_id]["claimed"] is True
+
+
+def test_a_sweep_during_a_finalize_passes_the_claimed_upload_by(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload_id, object_name = put_large(deps, apk())
+    past_the_grace(deps)
+    claim = store(deps).claim_large_upload
+    reports = []
+
+    def claim_then_sweep(*args: str) -> dict | None:
+        record = claim(*args)
+        reports.append(sweep(deps))
+        return record
+
+    monkeypatch.setattr(store(deps), "claim_large_upload", claim_then_sweep)
+    answer = upload(deps, ALICE, uploadId=upload_id)
+
+    assert [report.deleted for report in reports] == [0]
+    (version,) = deps.applications.versions(answer.data.id)
+    assert version.objectName == object_name
+    assert object_name in bucket(deps).objects
+
+
+def test_a_finalize_after_the_sweep_abandoned_the_upload_is_not_found(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep wins the transaction, then fails to delete the file: a finalize coming between
+    answers 404, and the next run deletes the file and the record."""
+    upload_id, object_name = put_large(deps, apk())
+    past_the_grace(deps)
+
+    def unavailable(name: str) -> None:
+        raise BackendUnavailable("Cloud Storage is unavailable, retry later")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bucket(deps), "delete_object", unavailable)
+        with pytest.raises(BackendUnavailable):
+            sweep(deps)
+    assert store(deps).uploads[upload_id]["abandoned"] is True
+
+    error = refused(deps, ALICE, uploadId=upload_id)
+    assert (type(error), error.detail) == (
+        NotFound,
+        f"Upload {upload_id} not found (or already used)",
+    )
+    assert store(deps).claims == []
+
+    assert sweep(deps).model_dump() == {"deleted": 1, "finished": True}
+    assert upload_id not in store(deps).uploads
+    assert object_name not in bucket(deps).objects
