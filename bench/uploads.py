@@ -105,8 +105,6 @@ class Bench:
         del small, large
         self.rows.append(self.fixed_cost(runs))
         self.rows.append(self.settle(runs))
-        copy = statistics.median(self.emulator_copy(LARGE_MIB) for _ in range(runs))
-        self.rows.append({"path": f"emulator's server-side copy, {LARGE_MIB} MiB", "seconds": copy})
         # The archive's own records on top of the padding stay within MAX_UPLOAD_BYTES.
         self.rows.append(self.finalize_only(int(finalize_gib * 1024) - 1))
 
@@ -175,35 +173,6 @@ class Bench:
             **finalize,
             "seconds": time.perf_counter() - started,
             "finalize": finalize["seconds"],
-        }
-
-    def emulator_copy(self, mib: int) -> float:
-        """The emulator's server-side copy of an object (the finalize's move): fake-gcs-server
-        copies the bytes, where Cloud Storage rewrites within a bucket without moving them."""
-        from google.auth.credentials import AnonymousCredentials
-        from google.cloud import storage
-
-        env = self.state["functionEnvs"]["application-api"]
-        client = storage.Client(
-            project=env["GOOGLE_CLOUD_PROJECT"],
-            credentials=AnonymousCredentials(),
-            client_options={"api_endpoint": env["STORAGE_EMULATOR_HOST"]},
-        )
-        bucket = client.bucket(env["UPLOAD_BUCKET"])
-        source = bucket.blob("bench/copy-source.bin")
-        source.upload_from_string(b"\0" * (mib * MIB))
-        started = time.perf_counter()
-        bucket.copy_blob(source, bucket, f"bench/copy-{time.time_ns()}.bin")
-        return time.perf_counter() - started
-
-    def fixed_cost(self, runs: int) -> dict:
-        """What one upload costs whatever its size (authentication, the rate limit, inspection
-        and every Firestore write): a multipart upload of the smallest APK."""
-        tiny = self.apk(0)
-        seconds = statistics.median(self.multipart(tiny)["seconds"] for _ in range(runs))
-        return {
-            "path": f"multipart of a {len(tiny) / 1024:.0f} KiB APK (the fixed cost)",
-            "seconds": seconds,
         }
 
     def from_url(self, url: str) -> dict:
