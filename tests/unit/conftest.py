@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
-from apkdrop import logs, wiring
+from apkdrop import logs, task_auth, wiring
 from apkdrop.dependencies import Dependencies
 from apkdrop.settings import FUNCTION_SETTINGS
 from infra.signing_key import write_dev_signing_key
@@ -19,6 +19,8 @@ from tests.fakes import fake_dependencies
 from tests.paths import MAIN
 
 PROJECT = "apkdrop-test"
+# The OIDC claims of the account Cloud Tasks calls the task handlers as, in these settings.
+TASK_INVOKER = {"email": f"tasks@{PROJECT}.iam.gserviceaccount.com", "email_verified": True}
 # Read by functions_framework's create_app; it also writes the first two back.
 FRAMEWORK_VARIABLES = {
     "FUNCTION_TARGET",
@@ -36,7 +38,7 @@ MINIMAL_ENVIRONMENT = {
     "PUBLIC_BASE_URL": "https://apkdrop.example.test",
     "UPLOAD_EXPIRY_QUEUE": "upload-expiry",
     "UPLOAD_EXPIRY_URL": "https://expiry.example.test/expire",
-    "TASKS_INVOKER_SERVICE_ACCOUNT": "tasks@apkdrop-test.iam.gserviceaccount.com",
+    "TASKS_INVOKER_SERVICE_ACCOUNT": TASK_INVOKER["email"],
     "EMAIL_QUEUE": "emails",
     "EMAIL_WORKER_URL": "https://email-worker.example.test/",
     "HASH_QUEUE": "hashes",
@@ -131,5 +133,19 @@ def load(monkeypatch: pytest.MonkeyPatch, deps: Dependencies):
 
     def client(target: str, signature_type: str = "http") -> FlaskClient:
         return create_app(target, str(MAIN), signature_type).test_client()
+
+    return client
+
+
+@pytest.fixture
+def load_task(monkeypatch: pytest.MonkeyPatch, load):
+    """Loads a Cloud Tasks handler as `load` does, called with the queue account's token (its
+    check patched to accept it as TASK_INVOKER's)."""
+    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(TASK_INVOKER))
+
+    def client(target: str) -> FlaskClient:
+        worker = load(target)
+        worker.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
+        return worker
 
     return client

@@ -19,7 +19,6 @@ import pytest
 from flask.testing import FlaskClient
 from pydantic import SecretStr
 
-from apkdrop import task_auth
 from apkdrop.apk_inspection import inspect_apk
 from apkdrop.applications import deletion, queries
 from apkdrop.applications.models import UploadAnswer
@@ -34,7 +33,6 @@ from tests.fixtures.aab_builder import build_bundle, keystore, universal_apk
 from tests.fixtures.apk_builder import Signer, build_apk
 from tests.unit.test_application_service import ALICE, upload
 
-INVOKER_CLAIMS = {"email": "tasks@apkdrop-test.iam.gserviceaccount.com", "email_verified": True}
 PASSWORD = "distribution-pass"
 
 
@@ -70,11 +68,8 @@ def keystore_secret(**changes: str) -> SecretStr:
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, load) -> FlaskClient:
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(INVOKER_CLAIMS))
-    client = load("convert_bundle")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+def worker(load_task) -> FlaskClient:
+    return load_task("convert_bundle")
 
 
 def bucket(deps: Dependencies) -> FakeBucket:

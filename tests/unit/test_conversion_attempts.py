@@ -9,7 +9,6 @@ import pytest
 from flask.testing import FlaskClient
 from pydantic import ValidationError
 
-from apkdrop import task_auth
 from apkdrop.conversions import bundletool
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
@@ -18,7 +17,6 @@ from apkdrop.task_attempts import KILLED, MAX_WHY_CHARS, RETRY_COUNT_HEADER, UNE
 from tests.fakes import fake_dependencies
 from tests.unit.test_application_service import ALICE, upload
 from tests.unit.test_bundle_converter import (
-    INVOKER_CLAIMS,
     bucket,
     built,
     bundle,
@@ -42,11 +40,8 @@ def deps() -> Dependencies:
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, load) -> FlaskClient:
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(INVOKER_CLAIMS))
-    client = load("convert_bundle")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+def worker(load_task) -> FlaskClient:
+    return load_task("convert_bundle")
 
 
 def attempt(worker: FlaskClient, deps: Dependencies, retries: str):

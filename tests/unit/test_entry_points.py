@@ -9,7 +9,6 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from apkdrop import task_auth
 from apkdrop.accounts import issue_api_key
 from apkdrop.builds.models import UploadState
 from apkdrop.dependencies import Dependencies
@@ -556,19 +555,10 @@ def test_event_with_a_unicode_digit_build_id_is_acknowledged(
 # --- the expiry task target -------------------------------------------------------------------
 
 
-INVOKER_CLAIMS = {
-    "email": "tasks@apkdrop-test.iam.gserviceaccount.com",
-    "email_verified": True,
-}
-
-
 @pytest.fixture
-def expiry(load, monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+def expiry(load_task) -> FlaskClient:
     """The expiry handler, called as Cloud Tasks calls it: with the queue account's token."""
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: INVOKER_CLAIMS)
-    client = load("expire_build_upload", "http")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+    return load_task("expire_build_upload")
 
 
 def test_expiry_fails_a_build_without_upload(

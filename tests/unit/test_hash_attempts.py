@@ -11,7 +11,6 @@ import pytest
 from flask.testing import FlaskClient
 from pydantic import ValidationError
 
-from apkdrop import task_auth
 from apkdrop.applications.models import HashState
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
@@ -20,7 +19,6 @@ from apkdrop.task_attempts import KILLED, RETRY_COUNT_HEADER
 from tests.fakes import fake_dependencies
 from tests.unit.test_sha256_after_answer import (
     INLINE_LIMIT,
-    INVOKER_CLAIMS,
     LARGE,
     OTHER,
     bucket,
@@ -43,11 +41,8 @@ def deps() -> Dependencies:
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, load) -> FlaskClient:
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(INVOKER_CLAIMS))
-    client = load("hash_apk")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+def worker(load_task) -> FlaskClient:
+    return load_task("hash_apk")
 
 
 def attempt(worker: FlaskClient, deps: Dependencies, retries: str):

@@ -9,7 +9,6 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from apkdrop import task_auth
 from apkdrop.applications.models import Application
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest
@@ -168,12 +167,8 @@ def test_the_link_expires_fifteen_minutes_after_it_was_sent(deps: Dependencies) 
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, load) -> FlaskClient:
-    claims = {"email": "tasks@apkdrop-test.iam.gserviceaccount.com", "email_verified": True}
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(claims))
-    client = load("send_email")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+def worker(load_task) -> FlaskClient:
+    return load_task("send_email")
 
 
 def test_the_worker_answers_what_it_did(

@@ -10,7 +10,6 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from apkdrop import task_auth
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.service import UploadSession
@@ -25,7 +24,6 @@ from tests.fixtures.apk_builder import build_apk
 ALICE = Caller(
     id="acct-alice", email="alice@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
 )
-INVOKER_CLAIMS = {"email": "tasks@apkdrop-test.iam.gserviceaccount.com", "email_verified": True}
 APK = build_apk("com.example.worker", "1.0", 1, label="Worker App")
 
 
@@ -40,12 +38,9 @@ def deps(mailer: ScriptedMailer) -> Dependencies:
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, load) -> FlaskClient:
+def worker(load_task) -> FlaskClient:
     """main.send_email over the fakes, called with the queue account's (patched) token."""
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(INVOKER_CLAIMS))
-    client = load("send_email")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+    return load_task("send_email")
 
 
 def queued_task(deps: Dependencies, **fields: str) -> dict:

@@ -11,7 +11,6 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from apkdrop import task_auth
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import queries
 from apkdrop.applications.form import read_upload_form
@@ -32,7 +31,6 @@ from tests.fixtures.apk_builder import build_apk, play_ready
 ALICE = Caller(
     id="acct-alice", email="alice@example.com", keyPrefix="apkd_test", scope=KeyScope.UPLOAD
 )
-INVOKER_CLAIMS = {"email": "tasks@apkdrop-test.iam.gserviceaccount.com", "email_verified": True}
 INLINE_LIMIT = 64 * 1024
 LARGE = build_apk("com.example.hashed", "1.0", 1, padding_bytes=2 * INLINE_LIMIT, **play_ready())
 OTHER = build_apk("com.example.hashed", "1.1", 2, padding_bytes=2 * INLINE_LIMIT)
@@ -44,11 +42,8 @@ def deps() -> Dependencies:
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, load) -> FlaskClient:
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(INVOKER_CLAIMS))
-    client = load("hash_apk")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+def worker(load_task) -> FlaskClient:
+    return load_task("hash_apk")
 
 
 def bucket(deps: Dependencies) -> FakeBucket:

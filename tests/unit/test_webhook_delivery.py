@@ -12,7 +12,6 @@ import httpx
 import pytest
 from flask.testing import FlaskClient
 
-from apkdrop import task_auth
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import deletion
 from apkdrop.dependencies import Dependencies
@@ -27,7 +26,6 @@ from tests.unit.test_application_service import apk, upload
 from tests.unit.test_notification_delivery import apk_with_icon
 
 OWNER = Caller(id="acct-hooks", email="owner@example.com", keyPrefix="apkd_h", scope=KeyScope.ADMIN)
-INVOKER_CLAIMS = {"email": "tasks@apkdrop-test.iam.gserviceaccount.com", "email_verified": True}
 PUBLIC = "93.184.215.14"
 HOOK_URL = "https://hooks.example.com/in"
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -44,11 +42,8 @@ def web(monkeypatch: pytest.MonkeyPatch, deps: Dependencies) -> FakeWeb:
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch, load, web: FakeWeb) -> FlaskClient:
-    monkeypatch.setattr(task_auth, "verify_token", lambda *_, **__: dict(INVOKER_CLAIMS))
-    client = load("deliver_webhook")
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer task-token"
-    return client
+def worker(load_task, web: FakeWeb) -> FlaskClient:
+    return load_task("deliver_webhook")
 
 
 def add_hook(deps: Dependencies, kind: HookKind = HookKind.JSON, **fields) -> Hook:
