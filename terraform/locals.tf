@@ -73,7 +73,7 @@ locals {
       # 20 MiB bundle) fit in 2Gi, not in 1Gi.
       memory          = "2Gi"
       secrets         = { DISTRIBUTION_KEYSTORE = "distribution-keystore" } # with bundle_conversion_enabled
-      settings        = ["core", "bucket", "signing", "upload_limit", "conversion_task", "conversion", "conversion_retry", "task_auth", "body_limit"]
+      settings        = ["core", "bucket", "upload_limit", "conversion_task", "conversion", "conversion_retry", "task_auth", "body_limit"]
       timeout_seconds = 540 # bundletool is killed at CONVERSION_TIMEOUT_SECONDS (at most 480)
     }
     email-worker = {

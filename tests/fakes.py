@@ -21,7 +21,6 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
-from apkdrop.adapters.background_writes import Abandoned
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
@@ -360,8 +359,8 @@ class FakeBucket:
 
 class MemoryUpload:
     """What the adapter's streamed upload does: the object exists once `send` has taken every
-    piece; abandoned (its pieces end with Abandoned), it leaves nothing. Over an existing
-    object it fails as the generation precondition does.
+    piece; cancelled, it leaves nothing. Over an existing object it fails as the generation
+    precondition does.
     """
 
     def __init__(self, bucket: FakeBucket, object_name: str) -> None:
@@ -370,14 +369,13 @@ class MemoryUpload:
         self.terminated = False
 
     def send(self, pieces: Iterator[bytes], /) -> StorageObject:
-        try:
-            data = b"".join(pieces)
-        except Abandoned:
-            self.terminated = True
-            raise
+        data = b"".join(pieces)
         if self._bucket.find_object(self.object_name) is not None:
             raise api_exceptions.PreconditionFailed(f"{self.object_name} exists")
         return self._bucket.put(self.object_name, data)
+
+    def cancel(self) -> None:
+        self.terminated = True
 
 
 class FakeApplicationStore:

@@ -416,7 +416,6 @@ class HashWorkerSettings(
 class BundleConverterSettings(
     CoreSettings,
     BucketSettings,
-    SigningSettings,  # its streamed PUT of the universal APK
     UploadLimitSettings,
     ConversionTaskSettings,
     ConversionSettings,

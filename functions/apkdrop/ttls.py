@@ -9,5 +9,3 @@ PAGE_ICON_URL_TTL = datetime.timedelta(hours=1)
 # The icon in what is read long after it is sent (an upload email, a Slack message, a CI job's
 # summary or pull request comment): the longest a V4 signed URL may live.
 MESSAGE_ICON_URL_TTL = datetime.timedelta(days=7)
-# A function's own streamed PUT of an upload (adapters/streamed_upload.py) starts at once.
-STREAMED_PUT_URL_TTL = datetime.timedelta(minutes=15)

@@ -85,11 +85,15 @@ class Upload:
 
     def __init__(self) -> None:
         self.data = bytearray()
+        self.cancelled = False
 
     def send(self, pieces: Iterator[bytes], /) -> StorageObject:
         for piece in pieces:
             self.data += piece
         return StorageObject(bucket="b", name="o", generation=1, size=len(self.data))
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 def test_a_reused_buffer_is_copied_before_it_is_queued() -> None:
@@ -103,9 +107,14 @@ def test_a_reused_buffer_is_copied_before_it_is_queued() -> None:
     assert writer.stored is not None and writer.stored.size == 3
 
 
-def test_an_abandoned_writer_ends_its_upload_with_abandoned() -> None:
-    upload = Upload()
-    writer = HashingWriter(upload, 100, ValueError("too large"))
+def test_an_abandoned_writer_cancels_its_upload_but_a_finished_one_does_not() -> None:
+    abandoned, finished = Upload(), Upload()
+    writer = HashingWriter(abandoned, 100, ValueError("too large"))
     writer.write(b"abc")
     writer.abandon()
-    assert writer.stored is None
+    assert abandoned.cancelled and abandoned.data in (b"", b"abc")
+    writer = HashingWriter(finished, 100, ValueError("too large"))
+    writer.write(b"abc")
+    writer.finish()
+    writer.abandon()
+    assert not finished.cancelled

@@ -1,69 +1,84 @@
-"""SignedPut: one streamed PUT to a URL signed for the object, and what a failure becomes."""
+"""SessionUpload: one resumable session, one streamed PUT, and what a failure becomes."""
 
+import json
 from collections.abc import Iterator
 
 import pytest
 import requests
 
-from apkdrop.adapters.cloud_storage import STREAMED_PUT_HEADERS
-from apkdrop.adapters.streamed_upload import HashingWriter, SignedPut
+from apkdrop.adapters.streamed_upload import WHOLE_STREAM, HashingWriter, SessionUpload
 from apkdrop.errors import BackendUnavailable
-from apkdrop.shared_models import StorageObject
 
-SIGNED = "https://storage.example.test/bucket/app.apk?X-Goog-Signature=abc"
-STORED = StorageObject(bucket="bucket", name="app.apk", generation=7, size=6)
+SESSION = "https://storage.example.test/upload/session?upload_id=1"
+
+
+class Blob:
+    def __init__(self) -> None:
+        self.sessions: list[dict] = []
+
+    def create_resumable_upload_session(self, **options: object) -> str:
+        self.sessions.append(options)
+        return SESSION
 
 
 class Http:
-    """Takes the PUT's body as requests streams it (a generator: chunked), answers `status`."""
+    """Takes the PUT's body as requests would stream it, and answers with `status`."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, body: dict) -> None:
         self.status = status
-        self.calls: list[tuple[str, dict]] = []
+        self.body = body
+        self.calls: list[tuple[str, str, dict]] = []
         self.sent = b""
-        self.body_was_streamed = False
 
     def put(
         self, url: str, data: Iterator[bytes], headers: dict, timeout: float
     ) -> requests.Response:
-        self.calls.append((url, headers))
-        self.body_was_streamed = not isinstance(data, (bytes, bytearray))
+        self.calls.append(("PUT", url, headers))
         self.sent = b"".join(data)
         response = requests.Response()
         response.status_code = self.status
-        response._content = b"<Error><Code>PreconditionFailed</Code></Error>"
+        response._content = json.dumps(self.body).encode()
         response.request = requests.Request("PUT", url).prepare()
         return response
 
+    def delete(self, url: str, timeout: float) -> None:
+        self.calls.append(("DELETE", url, {}))
 
-def writer(http: Http, stored: StorageObject | None = STORED) -> HashingWriter:
-    upload = SignedPut(lambda: SIGNED, STREAMED_PUT_HEADERS, lambda: stored, http)  # type: ignore[arg-type]
+
+def writer(http: Http, blob: Blob) -> HashingWriter:
+    upload = SessionUpload(blob, http, "application/vnd.android.package-archive")  # type: ignore[arg-type]
     return HashingWriter(upload, 100, ValueError("too large"))
 
 
-def test_the_bytes_go_in_one_streamed_put_that_may_only_create_the_object() -> None:
-    http = Http(200)
-    streamed = writer(http)
+def test_the_bytes_go_in_one_put_of_the_whole_stream_to_a_session_of_a_new_object() -> None:
+    blob = Blob()
+    http = Http(200, {"bucket": "b", "name": "o", "generation": "7", "size": "6"})
+    streamed = writer(http, blob)
     streamed.write(b"abc")
     streamed.write(b"def")
     streamed.finish()
-    assert http.calls == [(SIGNED, STREAMED_PUT_HEADERS)] and http.sent == b"abcdef"
-    assert http.body_was_streamed
-    assert STREAMED_PUT_HEADERS["x-goog-if-generation-match"] == "0"
-    assert streamed.stored == STORED
+    assert blob.sessions == [
+        {"content_type": "application/vnd.android.package-archive", "if_generation_match": 0}
+    ]
+    assert http.calls == [("PUT", SESSION, WHOLE_STREAM)] and http.sent == b"abcdef"
+    assert streamed.stored is not None and (streamed.stored.generation, streamed.stored.size) == (
+        7,
+        6,
+    )
 
 
 @pytest.mark.parametrize("status", [412, 503])
 def test_a_refused_put_fails_the_upload_as_a_backend_failure(status: int) -> None:
-    streamed = writer(Http(status))
+    streamed = writer(Http(status, {"error": {"message": "no"}}), Blob())
     streamed.write(b"abc")
     with pytest.raises(BackendUnavailable):
         streamed.finish()
     assert streamed.stored is None
 
 
-def test_an_object_gone_right_after_its_put_is_a_backend_failure() -> None:
-    streamed = writer(Http(200), stored=None)
+def test_an_abandoned_upload_cancels_its_session() -> None:
+    http = Http(200, {"bucket": "b", "name": "o", "generation": "7", "size": "3"})
+    streamed = writer(http, Blob())
     streamed.write(b"abc")
-    with pytest.raises(BackendUnavailable):
-        streamed.finish()
+    streamed.abandon()
+    assert ("DELETE", SESSION, {}) in http.calls

@@ -9,26 +9,22 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import cast
 
-import requests
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from apkdrop.adapters.errors import backend_call, storage_failures_are_transient
 from apkdrop.adapters.signing import SigningArguments, UrlSigning
-from apkdrop.adapters.streamed_upload import HashingWriter, SignedPut
+from apkdrop.adapters.streamed_upload import HashingWriter, SessionUpload
 from apkdrop.apk.bundle import MEDIA_TYPES
 from apkdrop.apk.source import SeekableReader
 from apkdrop.errors import Misconfigured, ObjectGone
 from apkdrop.settings import CoreSettings
 from apkdrop.shared_models import StorageObject
-from apkdrop.ttls import STREAMED_PUT_URL_TTL
 
 # Whole-object reads go in chunks of this size.
 READ_CHUNK_BYTES = 8 * 1024 * 1024
 APK_MEDIA_TYPE = MEDIA_TYPES["APK"]
-# What a streamed upload's PUT sends and signs: it may only create the object.
-STREAMED_PUT_HEADERS = {"Content-Type": APK_MEDIA_TYPE, "x-goog-if-generation-match": "0"}
 # Ranged requests one reader makes at once: under requests' 10 pooled connections per host, so
 # none waits for a connection or opens one it cannot keep.
 CONCURRENT_RANGE_READS = 8
@@ -56,7 +52,7 @@ class UploadBucket:
     def __init__(self, client: storage.Client, name: str, signing: UrlSigning | None) -> None:
         self._name = name
         self._bucket = client.bucket(self._name)
-        self._put_session = requests.Session()  # signed URLs carry their authorisation
+        self._http = client._http  # the client's authorised session, for the streamed PUTs
         self._signing = signing
 
     @property
@@ -101,15 +97,9 @@ class UploadBucket:
     def start_object(self, object_name: str, limit: int, too_large: Exception) -> HashingWriter:
         """A streamed upload of a new object, created only when `finish()` is called.
 
-        Memory stays bounded whatever the size; an upload never finished leaves no object. Its
-        PUT goes to a URL signed for it, so the function needs signing (signBlob) to write.
+        Memory stays bounded whatever the size; an upload never finished leaves no object.
         """
-        upload = SignedPut(
-            lambda: self.signed_put_url(object_name, STREAMED_PUT_HEADERS, STREAMED_PUT_URL_TTL),
-            STREAMED_PUT_HEADERS,
-            lambda: self.find_object(object_name),
-            self._put_session,
-        )
+        upload = SessionUpload(self._bucket.blob(object_name), self._http, APK_MEDIA_TYPE)
         return HashingWriter(upload, limit, too_large)
 
     @backend_call("Cloud Storage")

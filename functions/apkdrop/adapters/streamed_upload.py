@@ -1,63 +1,70 @@
 """A new object written in one streamed request while the caller is still receiving its bytes.
 
-One XML API PUT whose body is the bytes as they come (chunked transfer encoding, which that
-API accepts in place of a Content-Length), to a URL signed for this one object with
-`x-goog-if-generation-match: 0`, so no existing object is replaced. Against the library's
-`BlobWriter` this is one request instead of one per 8 MiB chunk, no chunk is buffered, and
-Cloud Storage hashes the object as it arrives. A body cannot be replayed, so a failed transfer
-fails the upload (503) instead of being retried; an abandoned one ends without its last chunk,
-and an unfinished PUT creates nothing.
+A resumable session (created with ifGenerationMatch=0, so no existing object is replaced), then
+one PUT whose chunked body is the bytes as they come, with `Content-Range: bytes 0-*/*`: the
+single-request streaming upload the Node.js client sends by default. Against the library's
+`BlobWriter` this is one request instead of one per 8 MiB chunk, and no chunk is buffered. A
+body cannot be replayed, so a failed transfer fails the upload (503) instead of being retried.
 
 The PUT runs in a background thread taking the pieces from a bounded queue
-(background_writes.py).
+(background_writes.py). An abandoned upload's PUT ends without its last chunk, so the object is
+never created, and its session is cancelled.
 """
 
+import contextlib
 import hashlib
-from collections.abc import Callable, Iterator
-from typing import Protocol
+from collections.abc import Iterator
+from typing import Protocol, cast
 
 import requests
 from google.api_core import exceptions as api_exceptions
+from google.cloud import storage
 from google.cloud.storage.constants import _DEFAULT_TIMEOUT
 
 from apkdrop.adapters.background_writes import BackgroundWrites
-from apkdrop.adapters.errors import storage_failures_are_transient
-from apkdrop.errors import BackendUnavailable
+from apkdrop.adapters.errors import TRANSIENT, storage_failures_are_transient
 from apkdrop.shared_models import StorageObject
+
+# A streamed body of unknown length, sent whole in this one request.
+WHOLE_STREAM = {"Content-Range": "bytes 0-*/*"}
 
 
 class ObjectUpload(Protocol):
-    """Sends one new object's bytes; the object exists only once `send` returns."""
+    """Sends one new object's bytes, or cancels it; the object exists only once `send` returns."""
 
     def send(self, pieces: Iterator[bytes], /) -> StorageObject: ...
+    def cancel(self) -> None: ...
 
 
-class SignedPut:
-    """One new object in one PUT: `sign` gives the URL for exactly `headers`, and `stored`
-    the object once written."""
+class SessionUpload:
+    """One new object through a resumable session; the session URL itself authorises the PUT."""
 
-    def __init__(
-        self,
-        sign: Callable[[], str],
-        headers: dict[str, str],
-        stored: Callable[[], StorageObject | None],
-        http: requests.Session,
-    ) -> None:
-        self._sign = sign
-        self._headers = headers
-        self._stored = stored
+    def __init__(self, blob: storage.Blob, http: requests.Session, content_type: str) -> None:
+        self._blob = blob
         self._http = http
+        self._content_type = content_type
+        self._session_url: str | None = None
 
     def send(self, pieces: Iterator[bytes], /) -> StorageObject:
-        response = self._http.put(
-            self._sign(), data=pieces, headers=self._headers, timeout=_DEFAULT_TIMEOUT
+        session_url = cast(  # inferred as optional; the library always returns the URL
+            str,
+            self._blob.create_resumable_upload_session(
+                content_type=self._content_type, if_generation_match=0
+            ),
         )
-        if response.status_code != 200:
+        self._session_url = session_url
+        response = self._http.put(
+            session_url, data=pieces, headers=WHOLE_STREAM, timeout=_DEFAULT_TIMEOUT
+        )
+        if response.status_code not in (200, 201):
             raise api_exceptions.from_http_response(response)
-        found = self._stored()
-        if found is None:  # removed behind our back the moment it was written
-            raise BackendUnavailable("Cloud Storage is unavailable, retry later")
-        return found
+        return StorageObject.model_validate(response.json())
+
+    def cancel(self) -> None:
+        """Best effort: a session nobody finishes expires by itself within a week."""
+        if self._session_url is not None:
+            with contextlib.suppress(*TRANSIENT):
+                self._http.delete(self._session_url, timeout=_DEFAULT_TIMEOUT)
 
 
 class HashingWriter:
@@ -103,5 +110,7 @@ class HashingWriter:
             self.stored = self._sender.close()
 
     def abandon(self) -> None:
-        """Cancels an unfinished upload: its PUT ends without its last chunk."""
+        """Cancels an unfinished upload."""
         self._sender.discard()
+        if self.stored is None:
+            self._upload.cancel()

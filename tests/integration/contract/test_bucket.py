@@ -184,8 +184,7 @@ def test_a_started_object_over_its_limit_is_refused(bucket) -> None:
 def test_a_started_object_does_not_replace_one_that_exists(
     bucket, request: pytest.FixtureRequest
 ) -> None:
-    # fakestorage/upload.go: signedUpload creates the object with backend.NoConditions{}.
-    emulator_ignores_preconditions(request, "on signed-URL PUTs (x-goog-if-generation-match)")
+    emulator_ignores_preconditions(request, "on resumable uploads, fsouza/fake-gcs-server#1967")
     name = new_object(bucket)
     generation = bucket.find_object(name).generation
     writer = bucket.start_object(name, len(DATA), TooLarge())
