@@ -3,7 +3,7 @@
 import io
 import threading
 
-from apkdrop.apk.source import READ_WINDOW_BYTES, RangedSource
+from apkdrop.apk.source import MAX_MERGED_BYTES, READ_WINDOW_BYTES, RangedSource
 
 DATA = bytes(range(256)) * (64 * 1024)  # 16 MiB
 
@@ -43,3 +43,20 @@ def test_a_read_waits_only_for_the_fetch_holding_it() -> None:
     assert source.read(0, 100) == DATA[:100]  # while the far fetch still waits
     reader.release.set()
     assert source.read(far, 100) == DATA[far : far + 100]
+
+
+def test_a_run_of_near_spans_is_merged_only_up_to_a_bound() -> None:
+    # 64 spans of 64 KiB, 300 KiB apart (libraries of 300 KiB): never one read of the run.
+    reader = SlowRanges(slow_start=-1)
+    source = RangedSource(reader)
+    spans = [(n * 300 * 1024, 64 * 1024) for n in range(64)]
+    source.prefetch(spans)
+    fetched = [length for ((_, length),) in reader_calls_when_done(source, reader, spans)]
+    assert max(fetched) <= MAX_MERGED_BYTES
+    assert source.bytes_read <= sum(fetched) and sum(fetched) < 2 * 64 * 300 * 1024
+
+
+def reader_calls_when_done(source: RangedSource, reader: SlowRanges, spans) -> list:
+    for offset, length in spans:
+        assert source.read(offset, length) == DATA[offset : offset + length]
+    return reader.calls

@@ -20,6 +20,8 @@ from apkdrop.apk.limits import MAX_READ_BYTES, MIB
 READ_WINDOW_BYTES = 256 * 1024
 # Background fetches at once: under requests' 10 pooled connections per host.
 MAX_CONCURRENT_PREFETCHES = 8
+# The most one merged background fetch reads: gaps between spans count, so this bounds them.
+MAX_MERGED_BYTES = 4 * READ_WINDOW_BYTES
 
 
 class SeekableReader(Protocol):
@@ -135,11 +137,16 @@ class RangedSource:
 
 
 def _coalesced(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The (start, end) spans, those less than a window apart merged: one request instead of
-    several that would each cost a round trip for a few KiB."""
+    """The (start, end) spans, those less than a window apart merged into requests of at most
+    MAX_MERGED_BYTES: one request instead of several that would each cost a round trip for a
+    few KiB, never one that reads a run of libraries whole."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
-        if merged and start <= merged[-1][1] + READ_WINDOW_BYTES:
+        if (
+            merged
+            and start <= merged[-1][1] + READ_WINDOW_BYTES
+            and max(merged[-1][1], end) - merged[-1][0] <= MAX_MERGED_BYTES
+        ):
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
