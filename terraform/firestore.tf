@@ -194,19 +194,23 @@ resource "google_firestore_index" "versions_by_channel" {
   }
 }
 
-# The retention sweep's large uploads never claimed whose URL expired, oldest first
-# (firestore_applications.abandoned_uploads_query).
-resource "google_firestore_index" "abandoned_large_uploads" {
-  collection = "applicationUploads"
+# The retention sweep keeps an expired large upload's file when a live version of any app keeps
+# it (firestore_applications.ApplicationStore.object_in_use): a collection-group query, which
+# automatic single-field indexes do not serve.
+resource "google_firestore_field" "version_object_name" {
+  collection = "versions"
   database   = google_firestore_database.main.name
+  field      = "objectName"
   project    = var.project_id
 
-  fields {
-    field_path = "claimed"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "urlExpiresAt"
-    order      = "ASCENDING"
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
   }
 }

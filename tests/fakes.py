@@ -21,6 +21,7 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
+from apkdrop.adapters.firestore_applications import claimed_since
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
@@ -675,7 +676,9 @@ class FakeApplicationStore:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
         self.uploads[upload_id] = dict(record)
 
-    def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None:
+    def claim_large_upload(
+        self, upload_id: str, account_id: str, at: datetime.datetime
+    ) -> dict | None:
         """Marks the upload used, once: None when unknown, another account's, used, or being
         deleted by the sweep."""
         record = self.uploads.get(upload_id)
@@ -683,7 +686,7 @@ class FakeApplicationStore:
             return None
         if record.get("claimed") or record.get("abandoned"):
             return None
-        self.uploads[upload_id] = {**record, "claimed": True}
+        self.uploads[upload_id] = {**record, "claimed": True, "claimedAt": at}
         self.claims.append(upload_id)
         return dict(record)
 
@@ -698,17 +701,23 @@ class FakeApplicationStore:
         found = [
             (record["urlExpiresAt"], upload_id)
             for upload_id, record in self.uploads.items()
-            if record.get("claimed") is False
-            and record.get("urlExpiresAt", expired_before) < expired_before
+            if record.get("urlExpiresAt", expired_before) < expired_before
         ]
         return [upload_id for _, upload_id in sorted(found)[:limit]]
 
-    def abandon_large_upload(self, upload_id: str) -> str | None:
+    def abandon_large_upload(self, upload_id: str, claimed_before: datetime.datetime) -> str | None:
         record = self.uploads.get(upload_id)
-        if record is None or record.get("claimed"):
+        if record is None or claimed_since(record, claimed_before):
             return None
         self.uploads[upload_id] = {**record, "abandoned": True}
         return record["objectName"]
+
+    def object_in_use(self, object_name: str) -> bool:
+        return any(
+            version.objectName == object_name
+            for app_id in self.version_docs
+            for version in self.versions(app_id)
+        )
 
     def delete_large_upload(self, upload_id: str) -> None:
         self.uploads.pop(upload_id, None)

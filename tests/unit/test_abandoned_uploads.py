@@ -5,10 +5,11 @@ import datetime
 
 import pytest
 
+from apkdrop.applications.deletion import delete_version
 from apkdrop.applications.large_uploads import create_large_upload
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, NotFound
-from apkdrop.retention.abandoned_uploads import ABANDONED_UPLOAD_GRACE
+from apkdrop.retention.abandoned_uploads import ABANDONED_UPLOAD_GRACE, STALE_CLAIM
 from apkdrop.retention.sweep import sweep
 from tests.fakes import fake_dependencies
 from tests.unit.test_application_service import (
@@ -44,7 +45,7 @@ def past_the_grace(deps: Dependencies) -> None:
     deps.clock.now += ttl + ABANDONED_UPLOAD_GRACE + datetime.timedelta(seconds=1)
 
 
-def test_the_sweep_deletes_an_expired_unclaimed_upload_and_keeps_claimed_and_young(
+def test_the_sweep_deletes_expired_uploads_keeping_a_published_file_and_young_ones(
     deps: Dependencies,
 ) -> None:
     expired, expired_file = put_large(deps, apk())
@@ -56,9 +57,9 @@ def test_the_sweep_deletes_an_expired_unclaimed_upload_and_keeps_claimed_and_you
     past_the_grace(deps)
     young, young_file = put_large(deps, apk())
 
-    assert sweep(deps).model_dump() == {"deleted": 3, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 4, "finished": True}
 
-    assert set(store(deps).uploads) == {published, young}
+    assert set(store(deps).uploads) == {young}  # a published one's record goes, not its file
     assert {expired_file, released_file} & set(bucket(deps).objects) == set()
     assert {published_file, young_file} <= set(bucket(deps).objects)
     error = refused(deps, ALICE, uploadId=expired)
@@ -166,3 +167,50 @@ def test_a_finalize_after_the_sweep_abandoned_the_upload_is_not_found(
     assert sweep(deps).model_dump() == {"deleted": 1, "finished": True}
     assert upload_id not in store(deps).uploads
     assert object_name not in bucket(deps).objects
+
+
+def test_a_claim_left_behind_is_swept_once_stale_and_not_before(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finalize whose instance was killed after its claim (or whose release failed) never
+    releases it: the sweep deletes its file once the claim is older than any request."""
+    upload_id, object_name = put_large(deps, b"not a zip")
+
+    def unavailable(*args: object) -> None:
+        raise BackendUnavailable("Firestore is unavailable, retry later")
+
+    past_the_grace(deps)
+    monkeypatch.setattr(store(deps), "release_large_upload", unavailable)
+    assert refused(deps, ALICE, uploadId=upload_id).detail == "Invalid APK: not a zip archive"
+    monkeypatch.undo()
+    assert sweep(deps).deleted == 0  # claimed a moment ago: a finalize may be publishing it
+    assert object_name in bucket(deps).objects
+    deps.clock.now += STALE_CLAIM
+    assert sweep(deps).deleted == 1
+    assert object_name not in bucket(deps).objects and upload_id not in store(deps).uploads
+
+
+def test_a_file_put_again_after_its_version_was_deleted_is_swept(deps: Dependencies) -> None:
+    """The PUT URL outlives the version: a PUT after the deletion stores the file again, which
+    no version keeps."""
+    upload_id, object_name = put_large(deps, apk())
+    answer = upload(deps, ALICE, uploadId=upload_id)
+    delete_version(deps, ALICE, answer.data.id, "1.0")
+    assert object_name not in bucket(deps).objects
+    bucket(deps).put(object_name, apk())  # the URL is still valid
+    past_the_grace(deps)
+    assert sweep(deps).deleted == 1
+    assert object_name not in bucket(deps).objects and upload_id not in store(deps).uploads
+
+
+def test_a_file_a_version_keeps_is_kept_even_when_its_record_was_released(
+    deps: Dependencies,
+) -> None:
+    """A commit that went through while its request failed (the record released): the
+    version's file stays, whatever the record says."""
+    upload_id, object_name = put_large(deps, apk())
+    upload(deps, ALICE, uploadId=upload_id)
+    store(deps).release_large_upload(upload_id)
+    past_the_grace(deps)
+    assert sweep(deps).deleted == 1
+    assert object_name in bucket(deps).objects and upload_id not in store(deps).uploads

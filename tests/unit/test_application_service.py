@@ -531,22 +531,6 @@ def test_a_transient_failure_after_the_claim_can_be_retried(
     assert (version.objectName, version.objectGeneration) == (put.name, put.generation)
 
 
-def test_a_failed_release_deletes_the_object_no_retry_can_use(
-    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Still claimed, the record answers 404 to a retry and the sweep passes it by: so the
-    PUT file is deleted now rather than kept forever."""
-    upload_id = start_large(deps, ALICE, b"not a zip")
-
-    def unavailable(*args: object) -> None:
-        raise BackendUnavailable("Firestore is unavailable, retry later")
-
-    monkeypatch.setattr(store(deps), "release_large_upload", unavailable)
-    assert refused(deps, ALICE, uploadId=upload_id).detail == "Invalid APK: not a zip archive"
-    assert bucket(deps).deleted == [put_object_name(deps, upload_id)]
-    assert app_objects(deps) == set()
-
-
 # --- apkUrl -------------------------------------------------------------------------------------
 
 

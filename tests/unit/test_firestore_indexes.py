@@ -14,7 +14,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import BaseQuery
 
 from apkdrop.adapters.firestore import live_contexts_query
-from apkdrop.adapters.firestore_applications import abandoned_uploads_query, newest_in_channel
+from apkdrop.adapters.firestore_applications import newest_in_channel
 from apkdrop.adapters.firestore_audit import AuditTrail
 from apkdrop.adapters.firestore_downloads import DownloadJournal
 from tests.terraform_hcl import blocks
@@ -69,9 +69,6 @@ QUERIES = {
     "a project's contexts past its maxAgeDays": lambda client: live_contexts_query(
         client, "acct", "demo", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     ).stream(),
-    "the sweep's abandoned large uploads": lambda client: abandoned_uploads_query(
-        client, datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    ).stream(),
 }
 
 
@@ -83,3 +80,16 @@ def test_each_paged_query_has_its_composite_index(
     assert fields in terraform_indexes().get(collection, set()), (
         f"{name}: no google_firestore_index on {collection} with fields {fields}"
     )
+
+
+def test_the_versions_object_name_is_indexed_for_a_collection_group_query() -> None:
+    """ApplicationStore.object_in_use queries every app's versions by objectName."""
+    fields = [
+        field
+        for _, block in blocks("resource")
+        for field in block.get("google_firestore_field", {}).values()
+        if (field["collection"], field["field"]) == ("versions", "objectName")
+    ]
+    (field,) = fields
+    scopes = {index["query_scope"] for index in field["index_config"][0]["indexes"]}
+    assert "COLLECTION_GROUP" in scopes

@@ -48,12 +48,17 @@ def newest_in_channel(db: firestore.Client, app_id: str, channel: str) -> firest
     )
 
 
+def claimed_since(record: dict, claimed_before: datetime.datetime) -> bool:
+    """Claimed at or after `claimed_before` (a claim without its time counts as old)."""
+    claimed_at = record.get("claimedAt")
+    return bool(record.get("claimed")) and claimed_at is not None and claimed_at >= claimed_before
+
+
 def abandoned_uploads_query(db: firestore.Client, expired_before: datetime.datetime):
-    """Large uploads never claimed (or released) whose URL expired before `expired_before`,
-    oldest first; those a sweep began deleting (`abandoned`) among them."""
+    """Large uploads whose URL expired before `expired_before`, oldest first, claimed or not
+    (a finalize killed after its claim never releases one); a single-field index serves it."""
     return (
         db.collection(LARGE_UPLOADS)
-        .where(filter=firestore.FieldFilter("claimed", "==", False))
         .where(filter=firestore.FieldFilter("urlExpiresAt", "<", expired_before))
         .order_by("urlExpiresAt")
     )
@@ -239,7 +244,9 @@ class ApplicationStore:
         self._db.collection(LARGE_UPLOADS).document(upload_id).create(record)
 
     @backend_call("Firestore")
-    def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None:
+    def claim_large_upload(
+        self, upload_id: str, account_id: str, at: datetime.datetime
+    ) -> dict | None:
         """Marks the upload used, once: None when unknown, another account's, used, or being
         deleted by the sweep."""
         reference = self._db.collection(LARGE_UPLOADS).document(upload_id)
@@ -251,7 +258,7 @@ class ApplicationStore:
             return None
         try:
             reference.update(
-                {"claimed": True},
+                {"claimed": True, "claimedAt": at},
                 option=self._db.write_option(last_update_time=snapshot.update_time),
             )
         except api_exceptions.FailedPrecondition:
@@ -269,19 +276,27 @@ class ApplicationStore:
         return [snapshot.id for snapshot in query.stream()]
 
     @backend_call("Firestore")
-    def abandon_large_upload(self, upload_id: str) -> str | None:
+    def abandon_large_upload(self, upload_id: str, claimed_before: datetime.datetime) -> str | None:
         reference = self._db.collection(LARGE_UPLOADS).document(upload_id)
 
         @firestore.transactional
         def abandon(transaction: firestore.Transaction) -> str | None:
             record = reference.get(transaction=transaction).to_dict()
-            if record is None or record.get("claimed"):
+            if record is None or claimed_since(record, claimed_before):
                 return None
             if not record.get("abandoned"):
                 transaction.update(reference, {"abandoned": True})
             return record["objectName"]
 
         return abandon(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+    @backend_call("Firestore")
+    def object_in_use(self, object_name: str) -> bool:
+        # Across apps: a collection-group index on versions.objectName (terraform/firestore.tf).
+        query = self._db.collection_group("versions").where(
+            filter=firestore.FieldFilter("objectName", "==", object_name)
+        )
+        return any(tombstones.live_version(snapshot) is not None for snapshot in query.stream())
 
     @backend_call("Firestore")
     def delete_large_upload(self, upload_id: str) -> None:

@@ -93,6 +93,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.release_large_upload": ENTITY_UPDATE,
     "ApplicationStore.abandoned_large_uploads": ENTITY_LIST,
     "ApplicationStore.abandon_large_upload": ENTITY_GET | ENTITY_UPDATE,  # a transaction
+    "ApplicationStore.object_in_use": ENTITY_LIST,  # a collection-group query
     "ApplicationStore.delete_large_upload": ENTITY_DELETE,
     "ApplicationStore.apps_with_retention": ENTITY_LIST,  # every account's, for the sweep
     # transactions that read the app and its versions (a query), then write them

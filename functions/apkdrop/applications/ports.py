@@ -53,16 +53,23 @@ class ApplicationRepository(Protocol):
     def versions(self, app_id: str) -> list[Version]: ...
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]: ...
     def create_large_upload(self, upload_id: str, record: dict) -> None: ...
-    def claim_large_upload(self, upload_id: str, account_id: str) -> dict | None: ...
+    def claim_large_upload(
+        self, upload_id: str, account_id: str, at: datetime.datetime
+    ) -> dict | None: ...
     def release_large_upload(self, upload_id: str) -> None: ...
     def abandoned_large_uploads(self, expired_before: datetime.datetime, limit: int) -> list[str]:
-        """Ids of at most `limit` large uploads not claimed (or released) whose URL expired
-        before `expired_before`, oldest first, those abandoned but not yet deleted included."""
+        """Ids of at most `limit` large uploads whose URL expired before `expired_before`,
+        claimed or not, oldest first."""
         ...
 
-    def abandon_large_upload(self, upload_id: str) -> str | None:
-        """In one transaction: re-reads the record and, if still not claimed, marks it
-        abandoned (no claim takes it any more); its objectName then, None if claimed or gone."""
+    def abandon_large_upload(self, upload_id: str, claimed_before: datetime.datetime) -> str | None:
+        """In one transaction: re-reads the record and, unless claimed since `claimed_before`
+        (a finalize may be publishing it), marks it abandoned (no claim takes it any more);
+        its objectName then, None if claimed since or gone."""
+        ...
+
+    def object_in_use(self, object_name: str) -> bool:
+        """Whether a live version of any app keeps `object_name`."""
         ...
 
     def delete_large_upload(self, upload_id: str) -> None:

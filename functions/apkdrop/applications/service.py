@@ -158,11 +158,15 @@ class UploadSession:
     def _adopt_large_upload(self, upload_id: str) -> tuple[int, str | None]:
         """Publishes the PUT object where it is (no copy); a file larger than
         max_inline_hash_bytes is hashed after the answer (hashing.py), not read again here."""
-        record = self._deps.applications.claim_large_upload(upload_id, self._account.id)
+        record = self._deps.applications.claim_large_upload(
+            upload_id, self._account.id, self._deps.clock()
+        )
         if record is None:
             raise NotFound(f"Upload {upload_id} not found (or already used)")
         self.object_name = record["objectName"]
-        self._undo.append(lambda: self._release_large_upload(upload_id))
+        # Released, a retry can publish the file; the sweep deletes it if none comes, and a
+        # claim left behind (this instance killed) once it is stale.
+        self._undo.append(lambda: self._deps.applications.release_large_upload(upload_id))
         uploaded = self._deps.bucket.find_object(self.object_name)
         if uploaded is None:
             raise InvalidRequest(f"Upload {upload_id} has no file yet: PUT it to its uploadSpec")
@@ -172,15 +176,6 @@ class UploadSession:
         if uploaded.size > self._deps.settings.max_inline_hash_bytes:
             return uploaded.size, None
         return uploaded.size, self._deps.bucket.sha256_of(self.object_name, uploaded.generation)
-
-    def _release_large_upload(self, upload_id: str) -> None:
-        """Lets a retry publish the file, which stays (the sweep deletes it if none comes).
-        Left claimed, the record serves no retry and the sweep passes it by: delete the file."""
-        try:
-            self._deps.applications.release_large_upload(upload_id)
-        except BackendUnavailable:
-            self._deps.bucket.delete_object(self.object_name)
-            raise
 
     def _stored_apk(self) -> StorageObject:
         """The APK this session stored; gone only if removed behind our back, so retryable."""

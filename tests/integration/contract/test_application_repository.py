@@ -289,26 +289,30 @@ def test_a_large_upload_is_claimed_once_by_its_account(store: ApplicationReposit
     upload_id, account_id = unique("upload"), unique("acct")
     record = {"accountId": account_id, "objectName": f"uploads/{upload_id}", "dateCreated": CREATED}
     store.create_large_upload(upload_id, record)
-    assert store.claim_large_upload(upload_id, unique("acct")) is None
-    assert store.claim_large_upload(upload_id, account_id) == record
-    assert store.claim_large_upload(upload_id, account_id) is None
+    assert store.claim_large_upload(upload_id, unique("acct"), CLAIMED) is None
+    assert store.claim_large_upload(upload_id, account_id, CLAIMED) == record
+    assert store.claim_large_upload(upload_id, account_id, CLAIMED) is None
 
 
 def test_a_released_large_upload_is_claimed_again(store: ApplicationRepository) -> None:
     upload_id, account_id = unique("upload"), unique("acct")
     record = {"accountId": account_id, "objectName": f"uploads/{upload_id}"}
     store.create_large_upload(upload_id, record)
-    store.claim_large_upload(upload_id, account_id)
+    store.claim_large_upload(upload_id, account_id, CLAIMED)
     store.release_large_upload(upload_id)
-    assert store.claim_large_upload(upload_id, account_id) == {**record, "claimed": False}
-    assert store.claim_large_upload(upload_id, account_id) is None
+    assert store.claim_large_upload(upload_id, account_id, CLAIMED) == {
+        **record,
+        "claimed": False,
+        "claimedAt": CLAIMED,
+    }
+    assert store.claim_large_upload(upload_id, account_id, CLAIMED) is None
 
 
 def test_an_unknown_large_upload_is_not_claimed_and_not_released(
     store: ApplicationRepository,
 ) -> None:
     upload_id = unique("upload")
-    assert store.claim_large_upload(upload_id, unique("acct")) is None
+    assert store.claim_large_upload(upload_id, unique("acct"), CLAIMED) is None
     with pytest.raises(BackendUnavailable):
         store.release_large_upload(upload_id)
 
@@ -318,7 +322,7 @@ def test_a_large_upload_is_created_once(store: ApplicationRepository) -> None:
     store.create_large_upload(upload_id, {"accountId": account_id, "objectName": "first"})
     with pytest.raises(BackendUnavailable):
         store.create_large_upload(upload_id, {"accountId": unique("acct"), "objectName": "x"})
-    assert store.claim_large_upload(upload_id, account_id) == {
+    assert store.claim_large_upload(upload_id, account_id, CLAIMED) == {
         "accountId": account_id,
         "objectName": "first",
     }
@@ -327,6 +331,8 @@ def test_a_large_upload_is_created_once(store: ApplicationRepository) -> None:
 # Long before any upload other tests make: the sweep's query is over every account.
 EXPIRED = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
 MINUTE = datetime.timedelta(minutes=1)
+# When the tests' claims are made: a claim is "lately" for a sweep asking about later ones.
+CLAIMED = EXPIRED + 10 * MINUTE
 
 
 def large_upload(store: ApplicationRepository, expires: datetime.datetime = EXPIRED) -> str:
@@ -343,10 +349,10 @@ def large_upload(store: ApplicationRepository, expires: datetime.datetime = EXPI
 
 
 def claim(store: ApplicationRepository, upload_id: str) -> dict | None:
-    return store.claim_large_upload(upload_id, f"acct-{upload_id}")
+    return store.claim_large_upload(upload_id, f"acct-{upload_id}", CLAIMED)
 
 
-def test_unclaimed_uploads_whose_url_expired_are_abandoned_ones(
+def test_uploads_whose_url_expired_are_listed_claimed_or_not(
     store: ApplicationRepository,
 ) -> None:
     expired, young, claimed, released = (large_upload(store) for _ in range(4))
@@ -361,8 +367,8 @@ def test_unclaimed_uploads_whose_url_expired_are_abandoned_ones(
 
     found = store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
 
-    assert {expired, released} <= set(found)
-    assert {young, claimed, legacy} & set(found) == set()
+    assert {expired, released, claimed} <= set(found)
+    assert {young, legacy} & set(found) == set()
     assert len(store.abandoned_large_uploads(EXPIRED + MINUTE, 1)) == 1
 
 
@@ -371,24 +377,41 @@ def test_an_abandoned_upload_is_never_claimed_and_stays_listed_until_deleted(
 ) -> None:
     upload_id = large_upload(store)
     object_name = f"applications/acct-{upload_id}/{upload_id}.apk"
-    assert store.abandon_large_upload(upload_id) == object_name
+    assert store.abandon_large_upload(upload_id, CLAIMED) == object_name
     assert claim(store, upload_id) is None
     # A sweep that failed to delete the file finds it again, and goes on.
     assert upload_id in store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
-    assert store.abandon_large_upload(upload_id) == object_name
+    assert store.abandon_large_upload(upload_id, CLAIMED) == object_name
     store.delete_large_upload(upload_id)
     assert upload_id not in store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
-    assert store.abandon_large_upload(upload_id) is None
+    assert store.abandon_large_upload(upload_id, CLAIMED) is None
     assert claim(store, upload_id) is None
     store.delete_large_upload(upload_id)  # a missing record is no error
 
 
-def test_a_claimed_upload_is_not_abandoned_until_released(store: ApplicationRepository) -> None:
-    upload_id = large_upload(store)
-    assert claim(store, upload_id) is not None
-    assert store.abandon_large_upload(upload_id) is None
-    store.release_large_upload(upload_id)
-    assert store.abandon_large_upload(upload_id) is not None
+def test_an_upload_claimed_lately_is_not_abandoned_one_claimed_long_ago_is(
+    store: ApplicationRepository,
+) -> None:
+    lately, long_ago, released = (large_upload(store) for _ in range(3))
+    for upload_id in (lately, long_ago, released):
+        assert claim(store, upload_id) is not None
+    store.release_large_upload(released)
+    assert store.abandon_large_upload(lately, CLAIMED) is None
+    assert store.abandon_large_upload(long_ago, CLAIMED + MINUTE) is not None
+    assert store.abandon_large_upload(released, CLAIMED) is not None
+
+
+def test_an_object_is_in_use_while_a_live_version_of_any_app_keeps_it(
+    store: ApplicationRepository,
+) -> None:
+    app = new_app()
+    kept = version_of(app, 1)
+    assert not store.object_in_use(kept.objectName)
+    assert store.create_app(app, kept, claim_package=False)
+    assert store.object_in_use(kept.objectName)
+    assert not store.object_in_use(kept.objectName + ".other")
+    assert store.delete_version(app.id, 1, "owner@example.com", CREATED) is not None
+    assert not store.object_in_use(kept.objectName)
 
 
 def test_a_claim_that_read_the_upload_before_the_sweep_abandoned_it_fails(
@@ -404,7 +427,7 @@ def test_a_claim_that_read_the_upload_before_the_sweep_abandoned_it_fails(
     def read_then_sweep(reference: firestore.DocumentReference, *args, **kwargs):
         snapshot = read(reference, *args, **kwargs)
         if reference.id == upload_id and "transaction" not in kwargs and not sweeps:
-            sweeps.append(store.abandon_large_upload(upload_id))
+            sweeps.append(store.abandon_large_upload(upload_id, CLAIMED))
         return snapshot
 
     monkeypatch.setattr(firestore.DocumentReference, "get", read_then_sweep)
