@@ -313,7 +313,7 @@ def test_an_owners_deletion_after_the_sweep_deleted_the_builds_is_recorded_once(
     assert [(event.action, event.details.get("deletedBy")) for event in events] == [
         (AuditAction.DELETE, None)
     ]
-    assert events[0].details["buildIds"] == []
+    assert events[0].details["buildIds"] == [done.id]  # deleted by the sweep, recorded here
 
 
 def test_a_halfway_deletion_that_fails_again_holds_no_other_sweeping_back(

@@ -9,7 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from pydantic import ValidationError
 
-from apkdrop.conversions import bundletool
+from apkdrop.conversions import bundletool, service
+from apkdrop.conversions.models import ConversionState
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.settings import BundleConverterSettings
@@ -141,6 +142,27 @@ def test_the_last_attempt_gives_up_at_once_after_a_killed_attempt(
         "universalApk": None,
     }
     assert built(deps) == []
+
+
+def test_a_last_attempt_records_what_an_attempt_killed_after_storing_its_apk_left(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    record = service.record
+
+    def killed_once_stored(deps_: Dependencies, task, outcome):
+        if outcome.state == ConversionState.DONE:
+            raise Killed  # the universal APK is stored, its outcome never recorded
+        return record(deps_, task, outcome)
+
+    monkeypatch.setattr(service, "record", killed_once_stored)
+    with pytest.raises(Killed):
+        attempt(worker, deps, "8")
+    monkeypatch.setattr(service, "record", record)
+    monkeypatch.setattr(bundletool.subprocess, "run", pytest.fail)  # not built again
+
+    assert attempt(worker, deps, LAST).json["outcome"] == "done"
+    assert conversion(deps, answer)["state"] == "DONE"
 
 
 def test_a_last_attempt_after_failures_it_was_told_of_still_converts(

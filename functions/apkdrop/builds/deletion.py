@@ -63,7 +63,9 @@ def delete_context(
     deps.builds.update_context(context.id, tombstone)
     builds = deps.builds.builds_of_context(context.id)
     deleted: list[JsonValue] = [build.id for build in builds if _delete(deps, build.id)]
-    if context.dateDeleted is not None and not deleted and not took_over:
+    if took_over:  # the sweep deleted some or all of them, and records nothing itself
+        deleted = [build.id for build in builds]
+    elif context.dateDeleted is not None and not deleted:
         raise NotFound(f"Build upload context {context_id} not found")
     audit.record(
         deps,

@@ -33,10 +33,13 @@ def convert_on_attempt(
         log.warning("conversion %s", reason, extra=log_fields(task=task.task_id))
         return "gave up"
 
+    marked = version.conversion.unfinishedAttempt
+    if marked is not None and service.universal_apk_stored(deps, version):
+        marked = None  # killed after it stored the APK: what is left is cheap, so not given up
     return run_attempt(
         attempt,
         deps.settings.conversion_max_attempts,
-        version.conversion.unfinishedAttempt,
+        marked,
         mark,
         lambda: service.convert(deps, task, version),
         give_up,

@@ -67,6 +67,11 @@ def convert(
     return outcome.state.lower() if recorded else "changed"
 
 
+def universal_apk_stored(deps: Dependencies[BundleConverterSettings], version: Version) -> bool:
+    """Whether an earlier attempt stored the version's universal APK (one _converted reuses)."""
+    return deps.bucket.find_object(universal_object_name(version.objectName)) is not None
+
+
 def record(
     deps: Dependencies[BundleConverterSettings], task: ConversionTask, conversion: Conversion
 ) -> bool:
