@@ -175,6 +175,16 @@ class Bench:
             "finalize": finalize["seconds"],
         }
 
+    def fixed_cost(self, runs: int) -> dict:
+        """What one upload costs whatever its size (authentication, the rate limit, inspection
+        and every Firestore write): a multipart upload of the smallest APK."""
+        tiny = self.apk(0)
+        seconds = statistics.median(self.multipart(tiny)["seconds"] for _ in range(runs))
+        return {
+            "path": f"multipart of a {len(tiny) / 1024:.0f} KiB APK (the fixed cost)",
+            "seconds": seconds,
+        }
+
     def from_url(self, url: str) -> dict:
         return self.publish(data={"apkUrl": url})
 
