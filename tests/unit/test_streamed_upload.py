@@ -22,21 +22,22 @@ class Blob:
 
 
 class Http:
-    """Takes the PUT's body as requests would stream it, and answers with `status`."""
+    """Takes the PUT's body as requests would stream it, and answers with `status` (with each
+    of `statuses` in turn, when given)."""
 
-    def __init__(self, status: int, body: dict) -> None:
-        self.status = status
+    def __init__(self, status: int, body: dict, statuses: tuple[int, ...] = ()) -> None:
+        self.statuses = list(statuses) or [status]
         self.body = body
         self.calls: list[tuple[str, str, dict]] = []
         self.sent = b""
 
     def put(
-        self, url: str, data: Iterator[bytes], headers: dict, timeout: float
+        self, url: str, headers: dict, timeout: float, data: Iterator[bytes] | None = None
     ) -> requests.Response:
         self.calls.append(("PUT", url, headers))
-        self.sent = b"".join(data)
+        self.sent += b"".join(data or ())
         response = requests.Response()
-        response.status_code = self.status
+        response.status_code = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         response._content = json.dumps(self.body).encode()
         response.request = requests.Request("PUT", url).prepare()
         return response
@@ -65,6 +66,22 @@ def test_the_bytes_go_in_one_put_of_the_whole_stream_to_a_session_of_a_new_objec
         7,
         6,
     )
+
+
+def test_a_stream_taken_as_a_first_part_is_finished_by_naming_its_total() -> None:
+    """Should Cloud Storage answer 308 (more expected) to the whole stream, the empty request
+    with `bytes */total` ends the upload, as a streaming upload's last request does."""
+    body = {"bucket": "b", "name": "o", "generation": "7", "size": "6"}
+    http = Http(200, body, statuses=(308, 200))
+    streamed = writer(http, Blob())
+    streamed.write(b"abc")
+    streamed.write(b"def")
+    streamed.finish()
+    assert http.calls == [
+        ("PUT", SESSION, WHOLE_STREAM),
+        ("PUT", SESSION, {"Content-Range": "bytes */6"}),
+    ]
+    assert streamed.stored is not None and streamed.stored.size == 6
 
 
 @pytest.mark.parametrize("status", [412, 503])

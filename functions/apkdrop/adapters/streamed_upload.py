@@ -27,6 +27,8 @@ from apkdrop.shared_models import StorageObject
 
 # A streamed body of unknown length, sent whole in this one request.
 WHOLE_STREAM = {"Content-Range": "bytes 0-*/*"}
+# What a resumable session answers to a part when it expects more.
+INCOMPLETE = 308
 
 
 class ObjectUpload(Protocol):
@@ -53,9 +55,14 @@ class SessionUpload:
             ),
         )
         self._session_url = session_url
+        sent = [0]
         response = self._http.put(
-            session_url, data=pieces, headers=WHOLE_STREAM, timeout=_DEFAULT_TIMEOUT
+            session_url, data=_counted(pieces, sent), headers=WHOLE_STREAM, timeout=_DEFAULT_TIMEOUT
         )
+        if response.status_code == INCOMPLETE:
+            # Taken as a first part: the empty request naming the total finishes the object.
+            finish = {"Content-Range": f"bytes */{sent[0]}"}
+            response = self._http.put(session_url, headers=finish, timeout=_DEFAULT_TIMEOUT)
         if response.status_code not in (200, 201):
             raise api_exceptions.from_http_response(response)
         return StorageObject.model_validate(response.json())
@@ -65,6 +72,12 @@ class SessionUpload:
         if self._session_url is not None:
             with contextlib.suppress(*TRANSIENT):
                 self._http.delete(self._session_url, timeout=_DEFAULT_TIMEOUT)
+
+
+def _counted(pieces: Iterator[bytes], sent: list[int]) -> Iterator[bytes]:
+    for piece in pieces:
+        sent[0] += len(piece)
+        yield piece
 
 
 class HashingWriter:
