@@ -1,12 +1,13 @@
 """BackgroundWrites: the caller goes on receiving while the call sends, within a bound."""
 
+import hashlib
 import threading
 from collections.abc import Iterator
 
 import pytest
 
 from apkdrop.adapters.background_writes import MAX_QUEUED_BYTES, Abandoned, BackgroundWrites
-from apkdrop.adapters.streamed_upload import HashingWriter
+from apkdrop.adapters.streamed_upload import PIECE_BYTES, HashingWriter
 from apkdrop.shared_models import StorageObject
 
 
@@ -85,11 +86,13 @@ class Upload:
 
     def __init__(self) -> None:
         self.data = bytearray()
+        self.pieces: list[int] = []
         self.cancelled = False
 
     def send(self, pieces: Iterator[bytes], /) -> StorageObject:
         for piece in pieces:
             self.data += piece
+            self.pieces.append(len(piece))
         return StorageObject(bucket="b", name="o", generation=1, size=len(self.data))
 
     def cancel(self) -> None:
@@ -118,3 +121,15 @@ def test_an_abandoned_writer_cancels_its_upload_but_a_finished_one_does_not() ->
     writer.finish()
     writer.abandon()
     assert not finished.cancelled
+
+
+def test_small_writes_go_on_gathered_into_pieces() -> None:
+    upload = Upload()
+    writer = HashingWriter(upload, 100 * 1024 * 1024, ValueError("too large"))
+    read = 64 * 1024  # a parser's read
+    for n in range(20):
+        writer.write(bytes([n]) * read)
+    writer.finish()
+    assert upload.pieces == [PIECE_BYTES, 20 * read - PIECE_BYTES]
+    assert bytes(upload.data) == b"".join(bytes([n]) * read for n in range(20))
+    assert writer.sha256.hexdigest() == hashlib.sha256(upload.data).hexdigest()

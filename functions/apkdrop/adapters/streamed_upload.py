@@ -29,6 +29,8 @@ from apkdrop.shared_models import StorageObject
 WHOLE_STREAM = {"Content-Range": "bytes 0-*/*"}
 # What a resumable session answers to a part when it expects more.
 INCOMPLETE = 308
+# Writes are gathered into pieces of about this much before they are queued.
+PIECE_BYTES = 1024 * 1024
 
 
 class ObjectUpload(Protocol):
@@ -84,7 +86,9 @@ class HashingWriter:
     """Streams bytes into a new object while hashing them; more than `limit` bytes is refused.
 
     The hashing and the upload run in a background thread, so the caller receives the next
-    bytes meanwhile; memory stays at the queue's bound. `stored` is the object once finished.
+    bytes meanwhile; memory stays at the queue's bound. Writes (a parser's or a download's
+    reads, some KiB each) are gathered into pieces of PIECE_BYTES: each piece costs one queued
+    write, one hash update and one chunk of the PUT. `stored` is the object once finished.
     """
 
     def __init__(self, upload: ObjectUpload, limit: int, too_large: Exception) -> None:
@@ -94,15 +98,25 @@ class HashingWriter:
         self.sha256 = hashlib.sha256()
         self.size = 0
         self.stored: StorageObject | None = None
+        self._held: list[bytes] = []
+        self._held_bytes = 0
         self._sender = BackgroundWrites(self._send)
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
         if self.size > self._limit:
             raise self._too_large
-        with storage_failures_are_transient():
-            self._sender.put(bytes(data))  # no copy of bytes: only of a reused buffer
+        self._held.append(bytes(data))  # no copy of bytes: only of a reused buffer
+        self._held_bytes += len(data)
+        if self._held_bytes >= PIECE_BYTES:
+            self._put_held()
         return len(data)
+
+    def _put_held(self) -> None:
+        piece = self._held[0] if len(self._held) == 1 else b"".join(self._held)
+        self._held, self._held_bytes = [], 0
+        with storage_failures_are_transient():
+            self._sender.put(piece)
 
     def _send(self, pieces: Iterator[bytes]) -> StorageObject:
         """In the sender's thread."""
@@ -119,6 +133,8 @@ class HashingWriter:
 
     def finish(self) -> None:
         """Completes the upload: the object exists from here on."""
+        if self._held:
+            self._put_held()
         with storage_failures_are_transient():
             self.stored = self._sender.close()
 
