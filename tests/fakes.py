@@ -252,7 +252,7 @@ class SignedUrlCall:
 
 
 class FakeObjectReader(io.BytesIO):
-    """Like the adapter's reader: also reads several ranges at once."""
+    """Like the adapter's reader: also reads ranges by position."""
 
     def read_ranges(self, ranges: Sequence[tuple[int, int]], /) -> list[bytes]:
         data = self.getvalue()

@@ -5,7 +5,6 @@ import datetime
 import hashlib
 import io
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import cast
 
@@ -25,9 +24,6 @@ from apkdrop.shared_models import StorageObject
 # Whole-object reads go in chunks of this size.
 READ_CHUNK_BYTES = 8 * 1024 * 1024
 APK_MEDIA_TYPE = MEDIA_TYPES["APK"]
-# Ranged requests one reader makes at once: under requests' 10 pooled connections per host, so
-# none waits for a connection or opens one it cannot keep.
-CONCURRENT_RANGE_READS = 8
 
 
 def create_client(settings: CoreSettings) -> storage.Client:
@@ -171,7 +167,8 @@ def _reader(blob: storage.Blob, chunk_size: int) -> io.BufferedIOBase:
 
 class ObjectReader:
     """One generation of an object read by ranges: each read is one ranged request, and
-    read_ranges makes several at once. Failed reads raise BackendUnavailable.
+    read_ranges may be called from several threads at once (the APK source fetches its spans
+    so). Failed reads raise BackendUnavailable.
 
     Its known size spares the metadata request a BlobReader makes before its first seek (the
     callers buffer reads themselves). A dropped connection surfaces from `requests` as an
@@ -202,10 +199,7 @@ class ObjectReader:
         return True
 
     def read_ranges(self, ranges: Sequence[tuple[int, int]], /) -> list[bytes]:
-        if len(ranges) == 1:
-            return [self._read_range(ranges[0])]
-        with ThreadPoolExecutor(min(len(ranges), CONCURRENT_RANGE_READS) or 1) as pool:
-            return list(pool.map(self._read_range, ranges))
+        return [self._read_range(span) for span in ranges]
 
     def _read_range(self, span: tuple[int, int]) -> bytes:
         offset, length = span

@@ -41,7 +41,7 @@ class ObjectUpload(Protocol):
 
 
 class SessionUpload:
-    """One new object through a resumable session; the session URL itself authorises the PUT."""
+    """One new object through a resumable session, created for it with ifGenerationMatch=0."""
 
     def __init__(self, blob: storage.Blob, http: requests.Session, content_type: str) -> None:
         self._blob = blob
@@ -57,13 +57,20 @@ class SessionUpload:
             ),
         )
         self._session_url = session_url
-        sent = [0]
+        sent = 0
+
+        def counted() -> Iterator[bytes]:
+            nonlocal sent
+            for piece in pieces:
+                sent += len(piece)
+                yield piece
+
         response = self._http.put(
-            session_url, data=_counted(pieces, sent), headers=WHOLE_STREAM, timeout=_DEFAULT_TIMEOUT
+            session_url, data=counted(), headers=WHOLE_STREAM, timeout=_DEFAULT_TIMEOUT
         )
         if response.status_code == INCOMPLETE:
             # Taken as a first part: the empty request naming the total finishes the object.
-            finish = {"Content-Range": f"bytes */{sent[0]}"}
+            finish = {"Content-Range": f"bytes */{sent}"}
             response = self._http.put(session_url, headers=finish, timeout=_DEFAULT_TIMEOUT)
         if response.status_code not in (200, 201):
             raise api_exceptions.from_http_response(response)
@@ -74,12 +81,6 @@ class SessionUpload:
         if self._session_url is not None:
             with contextlib.suppress(*TRANSIENT):
                 self._http.delete(self._session_url, timeout=_DEFAULT_TIMEOUT)
-
-
-def _counted(pieces: Iterator[bytes], sent: list[int]) -> Iterator[bytes]:
-    for piece in pieces:
-        sent[0] += len(piece)
-        yield piece
 
 
 class HashingWriter:

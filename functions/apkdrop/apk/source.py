@@ -34,7 +34,8 @@ class SeekableReader(Protocol):
 
 @runtime_checkable
 class ConcurrentReader(Protocol):
-    """A reader that also fetches several ranges at once (Cloud Storage: parallel requests)."""
+    """A reader that also reads ranges by position, safely from several threads at once
+    (Cloud Storage: one request each), so that RangedSource can fetch spans in parallel."""
 
     def read_ranges(self, ranges: Sequence[tuple[int, int]], /) -> list[bytes]:
         """The bytes of each (offset, length), in order; fewer where the file ends."""

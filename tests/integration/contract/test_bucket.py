@@ -102,7 +102,7 @@ def test_an_object_opens_at_its_generation_for_ranged_reads(bucket, monkeypatch)
         assert reader.read() == DATA
 
 
-def test_an_object_reads_several_ranges_at_once(bucket) -> None:
+def test_an_object_reads_several_ranges(bucket) -> None:
     stored = bucket.find_object(new_object(bucket))
     ranges = [(0, 4), (5, 3), (len(DATA) - 2, 10), (2, 0)]
     with bucket.open_object(stored) as reader:
