@@ -6,6 +6,7 @@ was started; nothing outlives the stack (see infra/watchdog.py).
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -93,6 +94,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     port = args.port or free_port()
     state = StackState(args.state_dir / "stack.json", f"http://127.0.0.1:{port}")
+    stopped = False
     try:
         state.claim()
         if not port_is_free(port):
@@ -103,12 +105,19 @@ def main() -> None:
         _run(args, port, state)
     except KeyboardInterrupt:
         print("apkdrop dev stack stopped", flush=True)
+        stopped = True
     except AlreadyRunning as exc:
         sys.exit(str(exc))
     except Exception as exc:  # one line, never a traceback: see the logs for details
         sys.exit(f"apkdrop dev stack failed to start: {exc or type(exc).__name__}")
     finally:
         state.release()
+    if stopped:
+        # Stopped by a signal is a clean stop. CPython may still end by killing itself with
+        # SIGINT (exit -2): it does when a KeyboardInterrupt escaped a frame it ran itself, as
+        # the stop signal's can while a child is being forked. So end here, flushed.
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
