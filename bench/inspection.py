@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-from bench.latency_proxy import latency_proxy  # noqa: E402 (after the path it needs)
+from bench.latency_proxy import latency_proxy, slow_handshakes  # noqa: E402 (after the path it needs)
 
 REAL_APKS = ROOT.parent / "shared" / "fixtures" / "apks"
 BUCKET = "apkdrop-bench"
@@ -71,9 +71,12 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024, help="size of the generated APK")
     parser.add_argument("--runs", type=int, default=5, help="runs of each mode per APK")
     parser.add_argument("--measure", nargs=3, metavar=("MODE", "OBJECT", "ENDPOINT"))
+    parser.add_argument("--round-trip", type=float, default=0.0, help="of ENDPOINT, in seconds")
     arguments = parser.parse_args()
     if arguments.measure:
         mode, name, endpoint = arguments.measure
+        if arguments.round_trip:
+            slow_handshakes(arguments.round_trip)
         print(json.dumps(measure(mode, name, endpoint).__dict__))
         return
     with tempfile.TemporaryDirectory(prefix="apkdrop-bench-") as folder:
@@ -84,8 +87,9 @@ def main() -> None:
             generated, size = objects[-1]
             port = int(endpoint.rsplit(":", 1)[1])
             with latency_proxy(port, ROUND_TRIP_SECONDS) as proxy_port:
+                proxy = f"http://127.0.0.1:{proxy_port}"
                 distant = compare(
-                    generated, size, f"http://127.0.0.1:{proxy_port}", arguments.runs, DISTANT
+                    generated, size, proxy, arguments.runs, DISTANT, ROUND_TRIP_SECONDS
                 )
     print_table(rows)
     print_distant(distant)
@@ -210,13 +214,20 @@ def upload_apks(endpoint: str, workdir: Path, size_mib: int) -> list[tuple[str, 
 # --- measuring ----------------------------------------------------------------------------
 
 
-def compare(name: str, size: int, endpoint: str, runs: int, modes: tuple[str, ...] = MODES) -> dict:
+def compare(
+    name: str,
+    size: int,
+    endpoint: str,
+    runs: int,
+    modes: tuple[str, ...] = MODES,
+    round_trip: float = 0.0,
+) -> dict:
     """Median time, peak RSS and bytes read of each mode on one object, runs interleaved."""
     print(f"measuring {name} at {endpoint}...", file=sys.stderr)
     results: dict[str, list[Measurement]] = {mode: [] for mode in modes}
     for _ in range(runs):
         for mode, measurements in results.items():
-            measurements.append(run_child(mode, name, endpoint))
+            measurements.append(run_child(mode, name, endpoint, round_trip))
     return {
         "name": name,
         "size": size,
@@ -231,10 +242,13 @@ def compare(name: str, size: int, endpoint: str, runs: int, modes: tuple[str, ..
     }
 
 
-def run_child(mode: str, name: str, endpoint: str) -> Measurement:
+def run_child(mode: str, name: str, endpoint: str, round_trip: float) -> Measurement:
     """One measurement in a fresh interpreter."""
     child = subprocess.run(
-        [sys.executable, "-m", "bench.inspection", "--measure", mode, name, endpoint],
+        [
+            *(sys.executable, "-m", "bench.inspection", "--measure", mode, name, endpoint),
+            *("--round-trip", str(round_trip)),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,14 +1,16 @@
 """A loopback TCP proxy that adds a round-trip time, so a benchmark against the local storage
 emulator sees Cloud Storage's latency as well as its own CPU costs.
 
-A new connection is made one round trip late (TCP's handshake; TLS's is not modelled), and
-each direction forwards its bytes half the round trip after they arrived, in order, so one
-request and its answer take at least the round trip, as over a network.
+Each direction forwards its bytes half the round trip after they arrived, in order, so one
+request and its answer take at least the round trip, as over a network. A new connection costs
+one round trip more (TCP's handshake; TLS's is not modelled), in the client's connect() as over
+a network: `slow_handshakes`, applied in the measuring process.
 """
 
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 
 
@@ -20,7 +22,6 @@ def latency_proxy(target_port: int, round_trip_seconds: float) -> Iterator[int]:
 
     async def serve() -> None:
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(round_trip_seconds)
             upstream_reader, upstream_writer = await asyncio.open_connection(
                 "127.0.0.1", target_port
             )
@@ -45,6 +46,21 @@ def latency_proxy(target_port: int, round_trip_seconds: float) -> Iterator[int]:
         yield port
     finally:
         loop.call_soon_threadsafe(loop.stop)
+
+
+def slow_handshakes(round_trip_seconds: float) -> None:
+    """Makes every urllib3 connection of this process take a round trip to open. A loopback
+    connect() returns at once, so the proxy cannot model this: a connection opened ahead of its
+    first request must be ready for it, not still in its handshake."""
+    from urllib3.connection import HTTPConnection
+
+    connect = HTTPConnection.connect
+
+    def connect_after_a_round_trip(self: HTTPConnection) -> None:
+        time.sleep(round_trip_seconds)
+        connect(self)
+
+    HTTPConnection.connect = connect_after_a_round_trip  # type: ignore[method-assign]
 
 
 async def _result(future: "asyncio.Future[int]") -> int:

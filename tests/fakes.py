@@ -21,6 +21,7 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
+from apkdrop.adapters.background_writes import Abandoned
 from apkdrop.adapters.firestore_applications import claimed_since
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.adapters.streamed_upload import HashingWriter
@@ -360,8 +361,8 @@ class FakeBucket:
 
 class MemoryUpload:
     """What the adapter's streamed upload does: the object exists once `send` has taken every
-    piece; cancelled, it leaves nothing. Over an existing object it fails as the generation
-    precondition does.
+    piece; abandoned (its pieces end in Abandoned), it leaves nothing. Over an existing object it
+    fails as the generation precondition does.
     """
 
     def __init__(self, bucket: FakeBucket, object_name: str) -> None:
@@ -370,13 +371,14 @@ class MemoryUpload:
         self.terminated = False
 
     def send(self, pieces: Iterator[bytes], /) -> StorageObject:
-        data = b"".join(pieces)
+        try:
+            data = b"".join(pieces)
+        except Abandoned:
+            self.terminated = True
+            raise
         if self._bucket.find_object(self.object_name) is not None:
             raise api_exceptions.PreconditionFailed(f"{self.object_name} exists")
         return self._bucket.put(self.object_name, data)
-
-    def cancel(self) -> None:
-        self.terminated = True
 
 
 class FakeApplicationStore:

@@ -12,11 +12,12 @@ from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from apkdrop.adapters.connection_warmup import open_connections
 from apkdrop.adapters.errors import backend_call, storage_failures_are_transient
 from apkdrop.adapters.signing import SigningArguments, UrlSigning
-from apkdrop.adapters.streamed_upload import HashingWriter, SessionUpload
+from apkdrop.adapters.streamed_upload import HashingWriter, MultipartUpload
 from apkdrop.apk.bundle import MEDIA_TYPES
-from apkdrop.apk.source import SeekableReader
+from apkdrop.apk.source import MAX_CONCURRENT_PREFETCHES, SeekableReader
 from apkdrop.errors import Misconfigured, ObjectGone
 from apkdrop.settings import CoreSettings
 from apkdrop.shared_models import StorageObject
@@ -49,6 +50,7 @@ class UploadBucket:
         self._name = name
         self._bucket = client.bucket(self._name)
         self._http = client._http  # the client's authorised session, for the streamed PUTs
+        self._endpoint = client.api_endpoint
         self._signing = signing
 
     @property
@@ -95,7 +97,7 @@ class UploadBucket:
 
         Memory stays bounded whatever the size; an upload never finished leaves no object.
         """
-        upload = SessionUpload(self._bucket.blob(object_name), self._http, APK_MEDIA_TYPE)
+        upload = MultipartUpload(self._http, self._endpoint, self._name, object_name, APK_MEDIA_TYPE)
         return HashingWriter(upload, limit, too_large)
 
     @backend_call("Cloud Storage")
@@ -153,7 +155,9 @@ class UploadBucket:
 
     @contextmanager
     def open_object(self, stored: StorageObject) -> Iterator[SeekableReader]:
-        """Opens one generation for reading; every read is a ranged request."""
+        """Opens one generation for reading; every read is a ranged request, several at once
+        on connections opened meanwhile."""
+        open_connections(self._http, self._endpoint, MAX_CONCURRENT_PREFETCHES)
         try:
             yield ObjectReader(self._bucket, stored)
         except api_exceptions.NotFound as exc:

@@ -41,7 +41,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     # cloud_storage.UploadBucket
     "UploadBucket.signed_put_url": SIGN | OBJECT_CREATE,
     "UploadBucket.find_object": OBJECT_READ,
-    "UploadBucket.start_object": OBJECT_CREATE,  # a resumable upload with ifGenerationMatch=0
+    "UploadBucket.start_object": OBJECT_CREATE,  # a multipart upload with ifGenerationMatch=0
     "UploadBucket.mark_failed": OBJECT_UPDATE,  # blob.patch of customTime
     "UploadBucket.put_object": OBJECT_CREATE,  # icons, under names never used before
     "UploadBucket.signed_get_url": SIGN | OBJECT_READ,

@@ -18,6 +18,7 @@ from tests.integration.contract.conftest import CONTRACT_BUCKET, IMPLEMENTATIONS
 pytestmark = pytest.mark.integration
 DATA = b"PK\x03\x04" + bytes(range(256)) * 40
 TTL = datetime.timedelta(minutes=10)
+MIB = 1024 * 1024
 
 
 class TooLarge(Exception):
@@ -168,6 +169,15 @@ def test_an_abandoned_object_leaves_nothing(bucket) -> None:
     name = f"{unique('contract')}/abandoned.apk"
     writer = bucket.start_object(name, len(DATA), TooLarge())
     writer.write(DATA)
+    writer.abandon()
+    assert bucket.find_object(name) is None
+
+
+def test_an_object_abandoned_midway_through_its_bytes_leaves_nothing(bucket) -> None:
+    """Pieces already sent, the request is cut before its end: no object."""
+    name = f"{unique('contract')}/abandoned-midway.apk"
+    writer = bucket.start_object(name, 8 * MIB, TooLarge())
+    writer.write(b"x" * (3 * MIB))
     writer.abandon()
     assert bucket.find_object(name) is None
 
