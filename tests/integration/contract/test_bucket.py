@@ -32,16 +32,6 @@ def bucket(request: pytest.FixtureRequest) -> FakeBucket | cloud_storage.UploadB
     return request.getfixturevalue("upload_bucket")
 
 
-def emulator_ignores_preconditions(request: pytest.FixtureRequest, where: str) -> None:
-    """fake-gcs-server ignores ifGenerationMatch=0 `where`, which Cloud Storage enforces: there
-    the adapter is expected to fail, strictly, so the mark goes once the emulator enforces it."""
-    if request.node.callspec.params["bucket"] == "emulator":
-        reason = f"fake-gcs-server ignores ifGenerationMatch {where}"
-        request.applymarker(
-            pytest.mark.xfail(raises=pytest.fail.Exception, strict=True, reason=reason)
-        )
-
-
 def new_object(bucket, data: bytes = DATA) -> str:
     name = f"{unique('contract')}/app.apk"
     bucket.put_object(name, data, "application/octet-stream")
@@ -191,10 +181,7 @@ def test_a_started_object_over_its_limit_is_refused(bucket) -> None:
     assert bucket.find_object(name) is None
 
 
-def test_a_started_object_does_not_replace_one_that_exists(
-    bucket, request: pytest.FixtureRequest
-) -> None:
-    emulator_ignores_preconditions(request, "on resumable uploads, fsouza/fake-gcs-server#1967")
+def test_a_started_object_does_not_replace_one_that_exists(bucket) -> None:
     name = new_object(bucket)
     generation = bucket.find_object(name).generation
     writer = bucket.start_object(name, len(DATA), TooLarge())
