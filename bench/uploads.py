@@ -7,6 +7,8 @@ path --runs times, alternating with its baseline, and prints medians and ratios:
 - multipart: `POST /v1/application` with the file, on the application-api function's own port
   (the gateway is not in production's data path); baseline: one signed PUT of the same bytes to
   the same emulator.
+- its bucket request alone: the one streamed multipart POST the function makes for that
+  upload, with the same pieces, straight to the emulator: the emulator's part of the figure.
 - large file: the signed PUT of `POST /v1/application/uploads`, then `POST /v1/application`
   with its uploadId (the finalize is also shown alone); baseline: the PUT alone.
 - apkUrl: `POST /v1/application` with `apkUrl` on the loopback server; baseline: a plain
@@ -30,9 +32,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 from bench.cold_start import start_stack  # noqa: E402
 from tests.fixtures.apk_builder import write_apk  # noqa: E402
@@ -96,6 +99,7 @@ class Bench:
         small, large = self.apk(MULTIPART_MIB), self.apk(LARGE_MIB)
         url = self.server.serve("/large.apk", large)
         self.rows.append(self.compare("multipart", small, runs, self.raw_put, self.multipart))
+        self.rows.append(self.relayed_alone(small, runs))
         self.rows.append(self.compare("large file", large, runs, self.raw_put, self.large_upload))
         self.rows.append(
             self.compare(
@@ -183,6 +187,29 @@ class Bench:
         return {
             "path": f"multipart of a {len(tiny) / 1024:.0f} KiB APK (the fixed cost)",
             "seconds": seconds,
+        }
+
+    def relayed_alone(self, data: bytes, runs: int) -> dict:
+        """The request the function sends the bucket for a multipart upload (its streamed upload,
+        in pieces as it queues them), made straight to the emulator: the part of the multipart
+        figure that is the emulator's, whatever the function does around it."""
+        from apkdrop.adapters.streamed_upload import PIECE_BYTES, MultipartUpload
+
+        pieces = [data[at : at + PIECE_BYTES] for at in range(0, len(data), PIECE_BYTES)]
+        storage = f"http://127.0.0.1:{self.state['ports']['storage']}"
+        bucket = self.state["functionEnvs"]["application-api"]["UPLOAD_BUCKET"]
+        session = requests.Session()
+        seconds = []
+        for run in range(runs):
+            upload = MultipartUpload(
+                session, storage, bucket, f"bench/relayed-{run}.apk", "application/octet-stream"
+            )
+            started = time.perf_counter()
+            upload.send(iter(pieces))
+            seconds.append(time.perf_counter() - started)
+        return {
+            "path": f"its bucket request alone, {len(data) / MIB:.0f} MiB (the emulator's part)",
+            "seconds": statistics.median(seconds),
         }
 
     def from_url(self, url: str) -> dict:

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from apkdrop.apk import limits, signing
+from apkdrop.apk import signing
 from apkdrop.apk.archive import open_archive
 from apkdrop.apk.source import RangedSource
 from apkdrop.apk_inspection import ApkError, inspect_apk
@@ -117,10 +117,23 @@ def test_real_v2_apk_fingerprint() -> None:
 # Hostile signatures
 
 
-def test_block_whose_sizes_disagree() -> None:
+UNSIGNED = {"schemes": [], "signerSha256": None}
+
+
+def test_block_whose_sizes_disagree_is_no_block() -> None:
+    """As Android's apksig decides: no APK Signing Block, so no v2 or v3 signature."""
     block = bytearray(signing_block(generated_signer()))
     struct.pack_into("<Q", block, 0, len(block) - 9)
-    assert reason_for(with_block(bytes(block))) == "APK Signing Block is corrupt"
+    assert signing_of(with_block(bytes(block))) == UNSIGNED
+
+
+def test_a_last_entry_ending_in_the_magic_is_no_block() -> None:
+    """Found by test_mutated_libraries_never_fail_inspection: a stored library whose bytes are
+    the footer's magic, its data ending where the central directory starts."""
+    apk = build_apk(
+        libraries={"lib/arm64-v8a/libnative.so": b"APK Sig Block 42"}, compress_libraries=False
+    )
+    assert signing_of(apk) == UNSIGNED
 
 
 @pytest.mark.parametrize("length", [0, 3, 2**40])
@@ -130,15 +143,15 @@ def test_block_pair_with_a_bad_length(length: int) -> None:
     assert reason_for(with_block(bytes(block))) == "APK Signing Block is corrupt"
 
 
-def test_block_larger_than_the_limit() -> None:
-    size = limits.MAX_SIGNING_BLOCK_BYTES + 1
-    footer = struct.pack("<Q", size) + b"APK Sig Block 42"
-    assert reason_for(with_block(footer)) == "APK Signing Block is too large"
+def test_block_larger_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    block = signing_block(generated_signer())
+    monkeypatch.setattr(signing, "MAX_SIGNING_BLOCK_BYTES", len(block) - 9)
+    assert reason_for(with_block(block)) == "APK Signing Block is too large"
 
 
-def test_block_claiming_to_start_before_the_file() -> None:
+def test_block_claiming_to_start_before_the_file_is_no_block() -> None:
     footer = struct.pack("<Q", 1_000_000) + b"APK Sig Block 42"
-    assert reason_for(with_block(footer)) == "APK Signing Block is corrupt"
+    assert signing_of(with_block(footer)) == UNSIGNED
 
 
 def test_signer_value_cut_short() -> None:

@@ -97,7 +97,9 @@ class UploadBucket:
 
         Memory stays bounded whatever the size; an upload never finished leaves no object.
         """
-        upload = MultipartUpload(self._http, self._endpoint, self._name, object_name, APK_MEDIA_TYPE)
+        upload = MultipartUpload(
+            self._http, self._endpoint, self._name, object_name, APK_MEDIA_TYPE
+        )
         return HashingWriter(upload, limit, too_large)
 
     @backend_call("Cloud Storage")

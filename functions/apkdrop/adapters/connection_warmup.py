@@ -12,8 +12,9 @@ import threading
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool
-from urllib3.connection import HTTPConnection
+from urllib3._base_connection import BaseHTTPConnection
 
 
 def open_connections(session: requests.Session, url: str, count: int) -> None:
@@ -22,7 +23,7 @@ def open_connections(session: requests.Session, url: str, count: int) -> None:
     closed, and the read that takes it opens it again."""
     pool = _pool_of(session, url)
     # urllib3 documents _get_conn and _put_conn as the pool's own take and give back.
-    taken: list[HTTPConnection] = [pool._get_conn() for _ in range(count)]
+    taken = [pool._get_conn() for _ in range(count)]
     for connection in taken:
         if connection.is_connected:
             pool._put_conn(connection)
@@ -35,7 +36,9 @@ def open_connections(session: requests.Session, url: str, count: int) -> None:
 def _pool_of(session: requests.Session, url: str) -> HTTPConnectionPool:
     """The pool requests sends `url` through: the same proxy, TLS and certificate settings."""
     settings = session.merge_environment_settings(url, {}, None, None, None)
-    return session.get_adapter(url).get_connection_with_tls_context(
+    adapter = session.get_adapter(url)
+    assert isinstance(adapter, HTTPAdapter)  # what requests and google-auth's sessions mount
+    return adapter.get_connection_with_tls_context(
         requests.Request("GET", url).prepare(),
         verify=settings["verify"],
         proxies=settings["proxies"],
@@ -43,7 +46,7 @@ def _pool_of(session: requests.Session, url: str) -> HTTPConnectionPool:
     )
 
 
-def _open(pool: HTTPConnectionPool, connection: HTTPConnection) -> None:
+def _open(pool: HTTPConnectionPool, connection: BaseHTTPConnection) -> None:
     with contextlib.suppress(OSError, urllib3.exceptions.HTTPError):  # refused, timed out
         connection.connect()
     pool._put_conn(connection)

@@ -61,14 +61,16 @@ def find_signing_block(source: RangedSource, directory_offset: int) -> SigningBl
     size, magic = _FOOTER.unpack(source.read(directory_offset - _FOOTER.size, _FOOTER.size))
     if magic != SIGNING_BLOCK_MAGIC:
         return None
-    if size > MAX_SIGNING_BLOCK_BYTES:
-        raise ApkError("APK Signing Block is too large")
+    # As Android's apksig decides: sizes no block could have, or a header that disagrees with
+    # the footer, mean there is no block (the magic is then an entry's last bytes).
     start = directory_offset - size - _SIZE.size
     if size < _FOOTER.size or start < 0:
-        raise ApkError(_CORRUPT)
+        return None
+    if _SIZE.unpack(source.read(start, _SIZE.size))[0] != size:
+        return None
+    if size > MAX_SIGNING_BLOCK_BYTES:
+        raise ApkError("APK Signing Block is too large")
     block = source.read(start, size + _SIZE.size)
-    if len(block) != size + _SIZE.size or _SIZE.unpack_from(block)[0] != size:
-        raise ApkError(_CORRUPT)
     values: dict[int, bytes] = {}
     at, end = _SIZE.size, len(block) - _FOOTER.size
     while at < end:

@@ -1,7 +1,9 @@
 """Publishing an uploaded APK as a new application or a new version of one."""
 
 import contextlib
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from apkdrop import links
@@ -97,25 +99,48 @@ class UploadSession:
         )
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
-        # Published: a hash that cannot be had now is reported, not an upload failure.
-        if version.sha256 is None and not queue_hash(self._deps, app, version):
-            warnings.append("The SHA-256 could not be computed: it shows as computing")
-        if version.conversion is not None and not queue_conversion(self._deps, app, version):
-            warnings.append("The universal APK could not be queued: testers get the bundle only")
-        uploads.record_version(self._deps, self._account, app, version)
-        retention.after_upload(self._deps, app, version)
+        warnings += self._follow_up(app, version, notify=bool(recipients))
         if version.insights is not None:
             warnings += version.insights.warnings
         warnings += ignored_warn(app.signerPolicy, form.signerPolicy, app.id)
-        # The version is published: a queue outage is reported, not an upload failure.
-        if recipients and not queue_upload_email(self._deps, app, version):
-            warnings.append("The notification email could not be queued")
-        if not events.version_created(self._deps, app, version):
-            warnings.append("Webhook deliveries could not be queued")
         return UploadAnswer(
             data=self._answer(app, version),
             warnings=form.warnings + warnings + failure_lines(version.checks),
         )
+
+    def _follow_up(self, app: Application, version: Version, notify: bool) -> list[str]:
+        """What a published version sets off, all at once, since none waits for another: the
+        upload's answer waits for the slowest instead of their sum. A queue that cannot be
+        reached now is a warning, not an upload failure."""
+        deps = self._deps
+        steps: list[Callable[[], str | None]] = [
+            lambda: (
+                None
+                if version.sha256 is not None or queue_hash(deps, app, version)
+                else "The SHA-256 could not be computed: it shows as computing"
+            ),
+            lambda: (
+                None
+                if version.conversion is None or queue_conversion(deps, app, version)
+                else "The universal APK could not be queued: testers get the bundle only"
+            ),
+            lambda: uploads.record_version(deps, self._account, app, version),
+            lambda: retention.after_upload(deps, app, version),
+            lambda: (
+                None
+                if not notify or queue_upload_email(deps, app, version)
+                else "The notification email could not be queued"
+            ),
+            lambda: (
+                None
+                if events.version_created(deps, app, version)
+                else "Webhook deliveries could not be queued"
+            ),
+        ]
+        with ThreadPoolExecutor(len(steps), thread_name_prefix="upload-follow-up") as pool:
+            # Each in a copy of this context, so its logs carry the request's id.
+            done = [pool.submit(contextvars.copy_context().run, step) for step in steps]
+        return [warning for step in done if (warning := step.result()) is not None]
 
     def _recipients(self, form: UploadForm) -> tuple[list[str], list[str]]:
         """Who the email goes to, and a warning when nobody valid was named."""
