@@ -9,12 +9,15 @@ instance finds them pooled and opens nothing.
 
 import contextlib
 import threading
+from typing import TYPE_CHECKING
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool
-from urllib3._base_connection import BaseHTTPConnection
+
+if TYPE_CHECKING:  # urllib3 defines the protocol for type checkers only
+    from urllib3._base_connection import BaseHTTPConnection
 
 
 def open_connections(session: requests.Session, url: str, count: int) -> None:
@@ -46,7 +49,7 @@ def _pool_of(session: requests.Session, url: str) -> HTTPConnectionPool:
     )
 
 
-def _open(pool: HTTPConnectionPool, connection: BaseHTTPConnection) -> None:
+def _open(pool: HTTPConnectionPool, connection: "BaseHTTPConnection") -> None:
     with contextlib.suppress(OSError, urllib3.exceptions.HTTPError):  # refused, timed out
         connection.connect()
     pool._put_conn(connection)
