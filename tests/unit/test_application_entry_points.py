@@ -2,6 +2,8 @@
 
 import datetime
 import io
+import json
+import logging
 import string
 
 import pytest
@@ -13,6 +15,9 @@ from werkzeug.datastructures import MultiDict
 from apkdrop.accounts import issue_api_key
 from apkdrop.applications import api as application_api
 from apkdrop.dependencies import Dependencies
+from apkdrop.errors import BackendUnavailable
+from apkdrop.logs import JsonFormatter
+from apkdrop.retention import enforcement as retention_enforcement
 from apkdrop.ttls import MESSAGE_ICON_URL_TTL
 from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
 from tests.fixtures.apk_builder import build_apk, play_ready
@@ -105,6 +110,31 @@ def test_an_uploads_answer_signs_its_icon_for_a_week(
         f"https://storage.example.test/{bucket(deps).name}/{version.iconObject}"
         f"?get={len(bucket(deps).signed_gets)}"
     )
+
+
+def test_a_follow_up_of_an_upload_logs_under_the_uploads_request_id(
+    api: FlaskClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The follow-ups run in threads of their own, each in a copy of the request's context."""
+
+    def unavailable(*_: object, **__: object) -> None:
+        raise BackendUnavailable("Firestore is unavailable, retry later")
+
+    monkeypatch.setattr(retention_enforcement, "enforce", unavailable)
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(retention_enforcement.__name__)
+    logger.addHandler(handler)
+    try:
+        response = post_upload(api, auth, build_apk())
+    finally:
+        logger.removeHandler(handler)
+
+    assert response.status_code == 200, response.json
+    (warning,) = [json.loads(line) for line in written.getvalue().splitlines()]
+    assert warning["message"].startswith("retention after upload failed")
+    assert warning["requestId"] == response.headers["X-Request-Id"]
 
 
 def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependencies) -> None:
