@@ -141,10 +141,19 @@ class ApplicationStore:
                 api_exceptions.AlreadyExists,
                 api_exceptions.Aborted,
             ):
-                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))
-                continue
+                # The library resends a commit whose answer was lost, and the second one fails
+                # on the first one's writes: then the version is committed all the same.
+                if not self._stored_as(app_id, number, version):
+                    time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))
+                    continue
             return app.model_copy(update=changes), version
         raise BackendUnavailable("too many concurrent uploads of this application, retry later")
+
+    def _stored_as(self, app_id: str, number: int, version: Version) -> bool:
+        """Whether version `number` is this one: its file is the upload's own, which no other
+        upload names."""
+        stored = self._version_ref(app_id, number).get().to_dict() or {}
+        return stored.get("objectName") == version.objectName
 
     @backend_call("Firestore")
     def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None:

@@ -3,7 +3,9 @@
 import datetime
 
 import pytest
+from google.api_core import exceptions as api_exceptions
 from google.cloud import firestore
+from google.cloud.firestore_v1.batch import WriteBatch
 
 from apkdrop.adapters import firestore_applications
 from apkdrop.apk.models import ApkInfo
@@ -164,17 +166,19 @@ def test_a_version_appended_meanwhile_makes_the_append_retry_after_it(
 ) -> None:
     app = created(store, new_app())
     seen: list[tuple[Version | None, int]] = []
+    mine = {"objectName": f"applications/{app.accountId}/mine.apk"}  # each upload its own file
 
     def make(latest: Version | None, number: int) -> Version:
         seen.append((latest, number))
         if len(seen) == 1:
             append(store, app)  # a concurrent upload commits version 2 before this one
-        return version_of(app, number, "mine")
+        return version_of(app, number, "mine").model_copy(update=mine)
 
     updated, version = store.append_version(app.id, DEFAULT_CHANNEL, make, {})
     assert [number for _, number in seen] == [2, 3]
     assert seen[-1][0] == version_of(app, 2, "2.0")
-    assert (updated.latest_application_version, version) == (3, version_of(app, 3, "mine"))
+    expected = version_of(app, 3, "mine").model_copy(update=mine)
+    assert (updated.latest_application_version, version) == (3, expected)
     assert [v.versionNumber for v in store.versions(app.id)] == [3, 2, 1]
 
 
@@ -755,3 +759,36 @@ def test_unfinished_deletions_are_the_tombstones_whose_files_remain(
     (left,) = store.unfinished_deletions(app.id)
     assert (left.versionNumber, left.deletedBy) == (3, "retention")
     assert left.pendingObjects == [version_of(app, 3).objectName]
+
+
+def test_a_commit_retried_after_it_was_applied_keeps_its_one_version(
+    firestore_client: firestore.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit whose answer was lost is sent again by the client library, and the second one
+    finds the first one's writes (AlreadyExists). That is the upload's version, committed: not a
+    reason to add another version of the same file."""
+    store = firestore_applications.ApplicationStore(firestore_client)
+    app = created(store, new_app())
+    commit = WriteBatch.commit
+    lost: list[bool] = []
+
+    def applied_then_lost(self: WriteBatch, *args: object, **kwargs: object) -> object:
+        answer = commit(self, *args, **kwargs)
+        if not lost:
+            lost.append(True)
+            raise api_exceptions.AlreadyExists("Document already exists")
+        return answer
+
+    monkeypatch.setattr(WriteBatch, "commit", applied_then_lost)
+    same_file = f"applications/{app.accountId}/{unique('upload')}.apk"
+    updated, version = store.append_version(
+        app.id,
+        DEFAULT_CHANNEL,
+        lambda _, number: version_of(app, number).model_copy(update={"objectName": same_file}),
+        {},
+    )
+
+    assert (version.versionNumber, updated.latest_application_version) == (2, 2)
+    assert [v.versionNumber for v in store.versions(app.id) if v.objectName == same_file] == [2]
+    stored = store.get_app(app.id)
+    assert stored is not None and stored.latest_application_version == 2
