@@ -33,6 +33,12 @@ def backend_call(service: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return method(*args, **kwargs)
             except TRANSIENT as exc:
                 raise BackendUnavailable(f"{service} is unavailable, retry later") from exc
+            except ValueError as exc:
+                # A Firestore transaction that lost every attempt to contention: the library
+                # raises ValueError from the last attempt's Aborted. Retryable, like its cause.
+                if isinstance(exc.__cause__, TRANSIENT):
+                    raise BackendUnavailable(f"{service} is busy, retry later") from exc
+                raise
 
         return wrapper
 
