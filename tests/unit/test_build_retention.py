@@ -9,7 +9,13 @@ from flask.testing import FlaskClient
 from apkdrop.accounts import KeyScope, issue_api_key
 from apkdrop.audit.models import AuditAction
 from apkdrop.builds import deletion, service, settlement
-from apkdrop.builds.models import ProjectRetention, StoredBuild, UploadState
+from apkdrop.builds.models import (
+    ProjectRetention,
+    StoredBuild,
+    StoredContext,
+    StoredProjectRetention,
+    UploadState,
+)
 from apkdrop.builds.retention import set_project_policy
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict
@@ -61,6 +67,20 @@ def settled_context(deps: Dependencies, owner, count: int = 1) -> list[StoredBui
 
 def set_policy(deps: Dependencies, owner, max_age_days: int | None) -> None:
     set_project_policy(deps, owner, PROJECT, ProjectRetention(maxAgeDays=max_age_days))
+
+
+def expired_context(
+    deps: Dependencies, owner
+) -> tuple[StoredBuild, StoredContext, StoredProjectRetention]:
+    """A context with one FINISHED build, a month old under a 7-day policy: the build, the
+    context and the policy, as the sweep reads them."""
+    (done,) = settled_context(deps, owner)
+    deps.clock.now += 30 * DAY
+    set_policy(deps, owner, 7)
+    policy = builds(deps).project_retention(owner.id, PROJECT)
+    context = builds(deps).get_context(done.contextId)
+    assert context is not None and policy is not None
+    return done, context, policy
 
 
 def live(deps: Dependencies) -> list[int]:
@@ -237,12 +257,7 @@ def test_a_registration_after_the_mark_is_refused_before_its_url_is_handed_out(
     deps: Dependencies,
 ) -> None:
     owner = caller(deps)
-    (done,) = settled_context(deps, owner)
-    deps.clock.now += 30 * DAY
-    set_policy(deps, owner, 7)
-    policy = builds(deps).project_retention(owner.id, PROJECT)
-    context = builds(deps).get_context(done.contextId)
-    assert context is not None
+    done, context, policy = expired_context(deps, owner)
     assert deletion.delete_context_by_retention(deps, context, policy)
     with pytest.raises(Conflict):
         register(deps, owner, done.contextId)
@@ -278,12 +293,7 @@ def test_a_sweep_that_stops_halfway_is_finished_by_the_next(
 
 def test_an_owners_deletion_meanwhile_is_not_deleted_again(deps: Dependencies) -> None:
     owner = caller(deps)
-    (done,) = settled_context(deps, owner)
-    deps.clock.now += 30 * DAY
-    set_policy(deps, owner, 7)
-    policy = builds(deps).project_retention(owner.id, PROJECT)
-    context = builds(deps).get_context(done.contextId)
-    assert context is not None
+    done, context, policy = expired_context(deps, owner)
     deletion.delete_context(deps, owner, PROJECT, done.contextId)
     assert not deletion.delete_context_by_retention(deps, context, policy)
     assert [event.details.get("deletedBy") for event in audit_events(deps)] == [None]
@@ -295,12 +305,7 @@ def test_an_owners_deletion_after_the_sweep_deleted_the_builds_is_recorded_once(
     """The sweep has deleted every build but not yet cleared its mark when the owner DELETEs:
     the owner's deletion takes it over, answers as done, and records it; the sweep does not."""
     owner = caller(deps)
-    (done,) = settled_context(deps, owner)
-    deps.clock.now += 30 * DAY
-    set_policy(deps, owner, 7)
-    policy = builds(deps).project_retention(owner.id, PROJECT)
-    context = builds(deps).get_context(done.contextId)
-    assert context is not None
+    done, context, policy = expired_context(deps, owner)
     finish = deletion._finish_retention
 
     def owner_first(deps_: Dependencies, context_id: int) -> bool:

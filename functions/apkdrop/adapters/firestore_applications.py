@@ -171,37 +171,49 @@ class ApplicationStore:
     def record_sha256(
         self, app_id: str, number: int, object_name: str, generation: int, sha256: str
     ) -> bool:
-        reference = self._version_ref(app_id, number)
-
-        @firestore.transactional
-        def record(transaction: firestore.Transaction) -> bool:
-            version = tombstones.live_version(reference.get(transaction=transaction))
-            if version is None or version.sha256 is not None:
-                return False
-            if (version.objectName, version.objectGeneration) != (object_name, generation):
-                return False
-            transaction.update(reference, {"sha256": sha256})
-            return True
-
-        return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return self._update_hashed_version(
+            app_id,
+            number,
+            (object_name, generation),
+            lambda version: version.sha256 is None,
+            {"sha256": sha256},
+        )
 
     @backend_call("Firestore")
     def record_hashing(
         self, app_id: str, number: int, object_name: str, generation: int, hashing: Hashing
     ) -> bool:
+        return self._update_hashed_version(
+            app_id,
+            number,
+            (object_name, generation),
+            lambda version: version.sha256State is HashState.COMPUTING,
+            {"hashing": hashing.model_dump(mode="json")},
+        )
+
+    def _update_hashed_version(
+        self,
+        app_id: str,
+        number: int,
+        hashed: tuple[str, int],
+        waits: Callable[[Version], bool],
+        changes: dict,
+    ) -> bool:
+        """Applies `changes` in one transaction if the version still points at the hashed
+        (object, generation) and `waits`; False if it is gone, replaced or done meanwhile."""
         reference = self._version_ref(app_id, number)
 
         @firestore.transactional
-        def record(transaction: firestore.Transaction) -> bool:
+        def update(transaction: firestore.Transaction) -> bool:
             version = tombstones.live_version(reference.get(transaction=transaction))
-            if version is None or version.sha256State is not HashState.COMPUTING:
+            if version is None or not waits(version):
                 return False
-            if (version.objectName, version.objectGeneration) != (object_name, generation):
+            if (version.objectName, version.objectGeneration) != hashed:
                 return False
-            transaction.update(reference, {"hashing": hashing.model_dump(mode="json")})
+            transaction.update(reference, changes)
             return True
 
-        return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return update(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
     @backend_call("Firestore")
     def record_conversion(

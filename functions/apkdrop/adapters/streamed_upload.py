@@ -123,12 +123,13 @@ class HashingWriter:
         """Form parsers rewind a finished part; there is nothing to rewind to here."""
         return 0
 
-    def finish(self) -> None:
-        """Completes the upload: the object exists from here on."""
+    def finish(self) -> StorageObject:
+        """Completes the upload and returns the object, which exists from here on."""
         if self._held:
             self._put_held()
         with storage_failures_are_transient():
             self.stored = self._sender.close()
+        return self.stored
 
     def abandon(self) -> None:
         """Ends an unfinished upload, which then creates no object."""

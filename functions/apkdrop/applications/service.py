@@ -55,8 +55,6 @@ class UploadSession:
         self.object_name = apk_object_name(account.id, upload_key)
         self._icon_name = f"icons/{account.id}/{upload_key}"
         self._writers: list[ObjectWriter] = []
-        self._generation = 0  # of the stored APK, once inspected
-        self._stored: StorageObject | None = None  # the APK as the upload left it
         # What to take back, in reverse order, if the upload is not published.
         self._undo: list[Callable[[], None]] = []
         self._published = False
@@ -89,13 +87,13 @@ class UploadSession:
 
     def publish(self, form: UploadForm) -> UploadAnswer:
         """Stores the APK named by the form as a version, per its versionAction."""
-        size, sha256 = self._receive(form)
-        if size == 0:
+        stored, sha256 = self._receive(form)
+        if stored.size == 0:
             raise InvalidRequest("The uploaded file is empty")
-        inspection = self._inspect()
+        inspection = self._inspect(stored)
         recipients, warnings = self._recipients(form)
         new_version = self._new_version(
-            form, inspection, size, sha256, self._store_icon(inspection), recipients
+            form, inspection, stored, sha256, self._store_icon(inspection), recipients
         )
         app, version = publish_version(self._deps, self._account, new_version)
         self._published = True
@@ -113,30 +111,40 @@ class UploadSession:
         upload's answer waits for the slowest instead of their sum. A queue that cannot be
         reached now is a warning, not an upload failure."""
         deps = self._deps
-        steps: list[Callable[[], str | None]] = [
-            lambda: (
-                None
-                if version.sha256 is not None or queue_hash(deps, app, version)
-                else "The SHA-256 could not be computed: it shows as computing"
-            ),
-            lambda: (
-                None
-                if version.conversion is None or queue_conversion(deps, app, version)
-                else "The universal APK could not be queued: testers get the bundle only"
-            ),
-            lambda: uploads.record_version(deps, self._account, app, version),
-            lambda: retention.after_upload(deps, app, version),
-            lambda: (
-                None
-                if not notify or queue_upload_email(deps, app, version)
-                else "The notification email could not be queued"
-            ),
-            lambda: (
-                None
-                if events.version_created(deps, app, version)
-                else "Webhook deliveries could not be queued"
-            ),
-        ]
+
+        def warn_unless(queued: Callable[[], bool], warning: str) -> Callable[[], str | None]:
+            return lambda: None if queued() else warning
+
+        steps: list[Callable[[], str | None]] = []
+        if version.sha256 is None:
+            steps.append(
+                warn_unless(
+                    lambda: queue_hash(deps, app, version),
+                    "The SHA-256 could not be computed: it shows as computing",
+                )
+            )
+        if version.conversion is not None:
+            steps.append(
+                warn_unless(
+                    lambda: queue_conversion(deps, app, version),
+                    "The universal APK could not be queued: testers get the bundle only",
+                )
+            )
+        steps.append(lambda: uploads.record_version(deps, self._account, app, version))
+        steps.append(lambda: retention.after_upload(deps, app, version))
+        if notify:
+            steps.append(
+                warn_unless(
+                    lambda: queue_upload_email(deps, app, version),
+                    "The notification email could not be queued",
+                )
+            )
+        steps.append(
+            warn_unless(
+                lambda: events.version_created(deps, app, version),
+                "Webhook deliveries could not be queued",
+            )
+        )
         with ThreadPoolExecutor(len(steps), thread_name_prefix="upload-follow-up") as pool:
             # Each in a copy of this context, so its logs carry the request's id.
             done = [pool.submit(contextvars.copy_context().run, step) for step in steps]
@@ -162,7 +170,8 @@ class UploadSession:
         self._undo.append(lambda: self._deps.bucket.delete_object(self._icon_name))
         return self._icon_name
 
-    def _receive(self, form: UploadForm) -> tuple[int, str | None]:
+    def _receive(self, form: UploadForm) -> tuple[StorageObject, str | None]:
+        """The stored APK and its SHA-256 (None: computed after the answer)."""
         settings = self._deps.settings
         if form.apkUrl:
             limit = settings.max_upload_bytes
@@ -176,11 +185,9 @@ class UploadSession:
             return self._adopt_large_upload(form.uploadId)
         else:
             (writer,) = self._writers
-        writer.finish()
-        self._stored = writer.stored
-        return writer.size, writer.sha256.hexdigest()
+        return writer.finish(), writer.sha256.hexdigest()
 
-    def _adopt_large_upload(self, upload_id: str) -> tuple[int, str | None]:
+    def _adopt_large_upload(self, upload_id: str) -> tuple[StorageObject, str | None]:
         """Publishes the PUT object where it is (no copy); a file larger than
         max_inline_hash_bytes is hashed after the answer (hashing.py), not read again here."""
         record = self._deps.applications.claim_large_upload(
@@ -197,23 +204,13 @@ class UploadSession:
             raise InvalidRequest(f"Upload {upload_id} has no file yet: PUT it to its uploadSpec")
         if uploaded.size > self._deps.settings.max_upload_bytes:
             raise InvalidRequest("The uploaded file is larger than the limit")
-        self._stored = uploaded
         if uploaded.size > self._deps.settings.max_inline_hash_bytes:
-            return uploaded.size, None
-        return uploaded.size, self._deps.bucket.sha256_of(self.object_name, uploaded.generation)
+            return uploaded, None
+        return uploaded, self._deps.bucket.sha256_of(self.object_name, uploaded.generation)
 
-    def _stored_apk(self) -> StorageObject:
-        """The APK this session stored; gone only if removed behind our back, so retryable."""
-        found = self._stored or self._deps.bucket.find_object(self.object_name)
-        if found is None:
-            raise BackendUnavailable("Cloud Storage is unavailable, retry later")
-        return found
-
-    def _inspect(self) -> ApkInspection:
-        found = self._stored_apk()
-        self._generation = found.generation
+    def _inspect(self, stored: StorageObject) -> ApkInspection:
         try:
-            with self._deps.bucket.open_object(found) as reader:
+            with self._deps.bucket.open_object(stored) as reader:
                 return inspect_apk(reader, min_target_sdk=self._deps.settings.play_min_target_sdk)
         except ApkError as exc:
             raise InvalidRequest(f"Invalid {FILE_KINDS[exc.file_type]}: {exc.reason}") from exc
@@ -222,7 +219,7 @@ class UploadSession:
         self,
         form: UploadForm,
         inspection: ApkInspection,
-        size: int,
+        stored: StorageObject,
         sha256: str | None,
         icon_object: str | None,
         recipients: list[str],
@@ -235,10 +232,10 @@ class UploadSession:
             apkInfo=inspection.info,
             checks=inspection.checks,
             componentSizes=inspection.components,
-            size=size,
+            size=stored.size,
             sha256=sha256,
             objectName=self.object_name,
-            objectGeneration=self._generation,
+            objectGeneration=stored.generation,
             iconObject=icon_object,
             signerPolicy=form.signerPolicy,
             channel=form.channel,
