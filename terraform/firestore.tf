@@ -214,3 +214,23 @@ resource "google_firestore_field" "version_object_name" {
     }
   }
 }
+
+# The retention sweep queues again the large uploads' hashes waited for too long, from any app
+# (firestore_applications.stale_hashes_query): a collection-group range query.
+resource "google_firestore_field" "version_hash_waiting_since" {
+  collection = "versions"
+  database   = google_firestore_database.main.name
+  field      = "hashWaitingSince"
+  project    = var.project_id
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}

@@ -27,7 +27,7 @@ locals {
       firestore       = true
       memory          = "1Gi"
       secrets         = { WEBHOOK_SIGNING_KEY = "webhook-signing-key" } # shows a new hook's secret
-      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "hash_queue", "hash_task", "conversion_queue", "conversion_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run", "webhook", "webhook_registration", "webhook_queue", "webhook_task"]
+      settings        = ["core", "bucket", "signing", "upload_limit", "signed_upload", "email_queue", "email_task", "hash_queue", "inline_hash", "hash_task", "conversion_queue", "conversion_task", "task_auth", "body_limit", "public_link", "application_upload", "paging", "play_check", "retention_policy", "retention_run", "webhook", "webhook_registration", "webhook_queue", "webhook_task"]
       timeout_seconds = 540 # an apkUrl import streams up to 1 GiB
     }
     build-api = {
@@ -109,11 +109,11 @@ locals {
     retention-sweeper = {
       bucket_roles    = ["apkdropVersionDeleter"] # the files of the versions and builds it deletes
       concurrency     = 1
-      enqueues        = ["webhooks"] # the version.deleted events of what it deletes
+      enqueues        = ["hashes", "webhooks"] # hashes that never arrived; the version.deleted events of what it deletes
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "task_auth", "body_limit", "public_link", "retention_run", "scheduler_auth", "webhook_queue", "webhook_task"]
+      settings        = ["core", "bucket", "hash_queue", "hash_task", "task_auth", "body_limit", "public_link", "retention_run", "scheduler_auth", "webhook_queue", "webhook_task", "stale_hash"]
       timeout_seconds = 540 # one bounded batch (RETENTION_MAX_DELETIONS_PER_RUN)
     }
     webhook-worker = {
@@ -216,7 +216,9 @@ locals {
       EMAIL_WORKER_URL = local.function_urls["email-worker"]
     }
     hash_queue = {
-      HASH_QUEUE            = google_cloud_tasks_queue.queue["hashes"].name
+      HASH_QUEUE = google_cloud_tasks_queue.queue["hashes"].name
+    }
+    inline_hash = {
       MAX_INLINE_HASH_BYTES = tostring(var.max_inline_hash_bytes)
     }
     hash_task = {
@@ -224,6 +226,9 @@ locals {
     }
     hash_retry = {
       HASH_MAX_ATTEMPTS = tostring(var.hash_queue.max_attempts)
+    }
+    stale_hash = { # longer than every attempt of a hash task with its backoff before it
+      HASH_STALE_AFTER_SECONDS = tostring(var.hash_queue.max_attempts * (var.hash_queue.max_backoff_seconds + local.function_needs["hash-worker"].timeout_seconds))
     }
     conversion = { # and the secret DISTRIBUTION_KEYSTORE, with var.bundle_conversion_enabled
       CONVERSION_TIMEOUT_SECONDS  = tostring(var.conversion_timeout_seconds)

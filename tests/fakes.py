@@ -478,7 +478,7 @@ class FakeApplicationStore:
             return False
         if (version.objectName, version.objectGeneration) != (object_name, generation):
             return False
-        self.version_docs[app_id][number]["sha256"] = sha256
+        self.version_docs[app_id][number] |= {"sha256": sha256, "hashWaitingSince": None}
         return True
 
     def record_hashing(
@@ -490,7 +490,33 @@ class FakeApplicationStore:
         if (version.objectName, version.objectGeneration) != (object_name, generation):
             return False
         self.version_docs[app_id][number]["hashing"] = hashing.model_dump(mode="json")
+        if hashing.failure is not None:
+            self.version_docs[app_id][number]["hashWaitingSince"] = None
         return True
+
+    def requeue_hashing(
+        self, app_id: str, number: int, object_name: str, generation: int, at: datetime.datetime
+    ) -> bool:
+        if not self.record_hashing(app_id, number, object_name, generation, Hashing(requeued=True)):
+            return False
+        self.version_docs[app_id][number]["hashWaitingSince"] = at
+        return True
+
+    def stale_hashes(
+        self, waiting_before: datetime.datetime, limit: int
+    ) -> list[tuple[str, Version]]:
+        live = (
+            (app_id, Version.model_validate(doc))
+            for app_id, docs in self.version_docs.items()
+            for doc in docs.values()
+            if not is_tombstone(doc)
+        )
+        stale = [
+            (app_id, version)
+            for app_id, version in live
+            if version.hashWaitingSince is not None and version.hashWaitingSince < waiting_before
+        ]
+        return sorted(stale, key=lambda found: found[1].hashWaitingSince or waiting_before)[:limit]
 
     def record_conversion(
         self, app_id: str, number: int, generation: int, conversion: Conversion

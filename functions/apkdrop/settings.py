@@ -99,10 +99,15 @@ class EmailTaskSettings(SettingsGroup):
 
 
 class HashQueueSettings(SettingsGroup):
-    """The Cloud Tasks queue of the hash worker: a large upload bigger than
-    max_inline_hash_bytes is hashed after the answer, a smaller one before it."""
+    """The Cloud Tasks queue of the hash worker."""
 
     hash_queue: str = Field(min_length=1)
+
+
+class InlineHashSettings(SettingsGroup):
+    """A large upload bigger than max_inline_hash_bytes is hashed after the answer (by the hash
+    worker), a smaller one before it."""
+
     max_inline_hash_bytes: int = Field(default=32 * 1024**2, ge=0)
 
 
@@ -118,6 +123,15 @@ class HashRetrySettings(SettingsGroup):
     gives up at once on finding the one before it killed (out of memory, time)."""
 
     hash_max_attempts: PositiveInt = Field(default=20, ge=2, le=100)
+
+
+class StaleHashSettings(SettingsGroup):
+    """A large upload's hash still waited for this long after its upload outlived every task
+    of the hashes queue (Terraform sets it from hash_queue: max_attempts times its max
+    backoff plus hash-worker's timeout); the retention sweep queues it once more, then gives
+    up (stale_hashes.py)."""
+
+    hash_stale_after_seconds: PositiveInt = Field(default=20 * (600 + 540), ge=60)
 
 
 class ConversionQueueSettings(SettingsGroup):
@@ -368,6 +382,7 @@ class ApplicationApiSettings(
     EmailQueueSettings,
     EmailTaskSettings,
     HashQueueSettings,
+    InlineHashSettings,
     HashTaskSettings,
     ConversionQueueSettings,
     ConversionTaskSettings,
@@ -443,6 +458,8 @@ class InstallPagesSettings(
 class RetentionSweeperSettings(
     CoreSettings,
     BucketSettings,
+    HashQueueSettings,
+    HashTaskSettings,
     TaskAuthSettings,
     BodyLimitSettings,
     PublicLinkSettings,
@@ -450,9 +467,11 @@ class RetentionSweeperSettings(
     SchedulerAuthSettings,
     WebhookQueueSettings,
     WebhookTaskSettings,
+    StaleHashSettings,
 ):
     """retention-sweeper: Cloud Scheduler's target, deleting what retention policies expire
-    (and queueing the version.deleted events of what it deletes)."""
+    (and queueing the version.deleted events of what it deletes), and queueing again the large
+    uploads' hashes that never arrived."""
 
 
 class WebhookWorkerSettings(

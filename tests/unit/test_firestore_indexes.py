@@ -14,7 +14,11 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import BaseQuery
 
 from apkdrop.adapters.firestore import live_contexts_query
-from apkdrop.adapters.firestore_applications import newest_in_channel
+from apkdrop.adapters.firestore_applications import (
+    ApplicationStore,
+    newest_in_channel,
+    stale_hashes_query,
+)
 from apkdrop.adapters.firestore_audit import AuditTrail
 from apkdrop.adapters.firestore_downloads import DownloadJournal
 from tests.terraform_hcl import blocks
@@ -82,14 +86,30 @@ def test_each_paged_query_has_its_composite_index(
     )
 
 
-def test_the_versions_object_name_is_indexed_for_a_collection_group_query() -> None:
-    """ApplicationStore.object_in_use queries every app's versions by objectName."""
-    fields = [
+COLLECTION_GROUP_QUERIES = {
+    "the versions keeping an object": lambda client: ApplicationStore(client).object_in_use(
+        "applications/acct/upload.apk"
+    ),
+    "the hashes waited for too long": lambda client: stale_hashes_query(
+        client, datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    ).stream(),
+}
+
+
+@pytest.mark.parametrize("name", COLLECTION_GROUP_QUERIES)
+def test_each_collection_group_query_has_its_fields_collection_group_index(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Automatic single-field indexes serve one collection, not a group of them."""
+    collection, fields = sent_query(monkeypatch, COLLECTION_GROUP_QUERIES[name])
+    ((field_path, _),) = set(fields)
+    overrides = [
         field
         for _, block in blocks("resource")
         for field in block.get("google_firestore_field", {}).values()
-        if (field["collection"], field["field"]) == ("versions", "objectName")
+        if (field["collection"], field["field"]) == (collection, field_path)
     ]
-    (field,) = fields
-    scopes = {index["query_scope"] for index in field["index_config"][0]["indexes"]}
+    assert overrides, f"{name}: no google_firestore_field on {collection}.{field_path}"
+    (override,) = overrides
+    scopes = {index["query_scope"] for index in override["index_config"][0]["indexes"]}
     assert "COLLECTION_GROUP" in scopes

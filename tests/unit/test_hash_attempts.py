@@ -72,7 +72,11 @@ def test_a_failure_before_the_last_attempt_asks_for_a_retry(
     assert attempt(worker, deps, retries).status_code == 503
 
     assert shown(deps, answer) == (None, HashState.COMPUTING)
-    assert hashing(deps, answer.data.id) == {"unfinishedAttempt": None, "failure": None}
+    assert hashing(deps, answer.data.id) == {
+        "unfinishedAttempt": None,
+        "failure": None,
+        "requeued": False,
+    }
 
 
 @pytest.mark.parametrize("retries", [LAST, "25"])
@@ -88,7 +92,11 @@ def test_the_queues_last_attempt_records_the_hash_failed(
     assert (response.status_code, response.json["outcome"]) == (200, "gave up")
     assert shown(deps, answer) == (None, HashState.FAILED)
     reason = f"gave up after {int(retries) + 1} attempts: {STORAGE_DOWN}"
-    assert hashing(deps, answer.data.id) == {"unfinishedAttempt": None, "failure": reason}
+    assert hashing(deps, answer.data.id) == {
+        "unfinishedAttempt": None,
+        "failure": reason,
+        "requeued": False,
+    }
 
 
 def test_a_replaced_object_is_given_up_on_never_hashed_in_its_place(
@@ -114,7 +122,11 @@ def test_the_last_attempt_gives_up_at_once_after_a_killed_attempt(
     monkeypatch.setattr(bucket(deps), "sha256_of", killed)
     with pytest.raises(Killed):
         attempt(worker, deps, "18")
-    assert hashing(deps, answer.data.id) == {"unfinishedAttempt": 19, "failure": None}
+    assert hashing(deps, answer.data.id) == {
+        "unfinishedAttempt": 19,
+        "failure": None,
+        "requeued": False,
+    }
 
     monkeypatch.setattr(bucket(deps), "sha256_of", pytest.fail)  # not tried again
     response = attempt(worker, deps, LAST)
@@ -122,7 +134,11 @@ def test_the_last_attempt_gives_up_at_once_after_a_killed_attempt(
     assert (response.status_code, response.json["outcome"]) == (200, "gave up")
     assert shown(deps, answer) == (None, HashState.FAILED)
     failure = "gave up after 20 attempts: " + KILLED.format(19)
-    assert hashing(deps, answer.data.id) == {"unfinishedAttempt": None, "failure": failure}
+    assert hashing(deps, answer.data.id) == {
+        "unfinishedAttempt": None,
+        "failure": failure,
+        "requeued": False,
+    }
 
 
 def test_a_last_attempt_after_failures_it_was_told_of_still_hashes(

@@ -29,6 +29,7 @@ from apkdrop.retention.models import RETENTION_DELETES
 VERSION_COMMIT_ATTEMPTS = 200
 MAX_BACKOFF_SECONDS = 0.25
 LARGE_UPLOADS = "applicationUploads"
+HASH_WAITING_SINCE = "hashWaitingSince"  # Version's field
 
 
 def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.DocumentReference:
@@ -52,6 +53,15 @@ def claimed_since(record: dict, claimed_before: datetime.datetime) -> bool:
     """Claimed at or after `claimed_before` (a claim without its time counts as old)."""
     claimed_at = record.get("claimedAt")
     return bool(record.get("claimed")) and claimed_at is not None and claimed_at >= claimed_before
+
+
+def stale_hashes_query(db: firestore.Client, waiting_before: datetime.datetime) -> firestore.Query:
+    # Across apps: a collection-group index on versions.hashWaitingSince (terraform/firestore.tf).
+    return (
+        db.collection_group("versions")
+        .where(filter=firestore.FieldFilter(HASH_WAITING_SINCE, "<", waiting_before))
+        .order_by(HASH_WAITING_SINCE)
+    )
 
 
 def abandoned_uploads_query(db: firestore.Client, expired_before: datetime.datetime):
@@ -176,7 +186,7 @@ class ApplicationStore:
             number,
             (object_name, generation),
             lambda version: version.sha256 is None,
-            {"sha256": sha256},
+            {"sha256": sha256, HASH_WAITING_SINCE: None},
         )
 
     @backend_call("Firestore")
@@ -188,8 +198,33 @@ class ApplicationStore:
             number,
             (object_name, generation),
             lambda version: version.sha256State is HashState.COMPUTING,
-            {"hashing": hashing.model_dump(mode="json")},
+            {"hashing": hashing.model_dump(mode="json")}
+            | ({HASH_WAITING_SINCE: None} if hashing.failure is not None else {}),
         )
+
+    @backend_call("Firestore")
+    def requeue_hashing(
+        self, app_id: str, number: int, object_name: str, generation: int, at: datetime.datetime
+    ) -> bool:
+        return self._update_hashed_version(
+            app_id,
+            number,
+            (object_name, generation),
+            lambda version: version.sha256State is HashState.COMPUTING,
+            {"hashing": Hashing(requeued=True).model_dump(mode="json"), HASH_WAITING_SINCE: at},
+        )
+
+    @backend_call("Firestore")
+    def stale_hashes(
+        self, waiting_before: datetime.datetime, limit: int
+    ) -> list[tuple[str, Version]]:
+        query = stale_hashes_query(self._db, waiting_before).limit(limit)
+        stale = []
+        for snapshot in query.stream():
+            version = tombstones.live_version(snapshot)
+            if version is not None:
+                stale.append((snapshot.reference.parent.parent.id, version))
+        return stale
 
     def _update_hashed_version(
         self,

@@ -84,6 +84,8 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.set_notification": ENTITY_UPDATE,
     "ApplicationStore.record_sha256": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.record_hashing": ENTITY_GET | ENTITY_UPDATE,  # a transaction
+    "ApplicationStore.requeue_hashing": ENTITY_GET | ENTITY_UPDATE,  # a transaction
+    "ApplicationStore.stale_hashes": ENTITY_LIST,  # a collection-group query
     "ApplicationStore.record_conversion": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.apps_of_account": ENTITY_LIST,
     "ApplicationStore.versions": ENTITY_LIST,

@@ -7,6 +7,8 @@ and records it only if the version still points at that generation and has no ha
 is shown is always apkdrop's hash of the stored bytes. A failure raises, and the task is retried
 but on the hashes queue's last attempt (HASH_MAX_ATTEMPTS, task_attempts.py), which records the
 hash FAILED ("could not be computed") for good; it never records a hash it did not compute.
+The retention sweep queues once more a hash whose task went without an answer, then gives up
+on it (retention/stale_hashes.py).
 """
 
 import logging
@@ -36,11 +38,12 @@ class HashTask(BaseModel):
         return f"sha256-{self.appId}-{self.versionNumber}"
 
 
-def hash_task(app: Application, version: Version) -> HashTask:
+def hash_task(app: Application | str, version: Version) -> HashTask:
+    """The task of the version (of the app, or the app's id)."""
     if version.objectGeneration is None:
         raise ValueError("a version to hash records its object's generation")
     return HashTask(
-        appId=app.id,
+        appId=app if isinstance(app, str) else app.id,
         versionNumber=version.versionNumber,
         objectName=version.objectName,
         generation=version.objectGeneration,
@@ -66,6 +69,17 @@ def queue_hash(deps: Dependencies[HashTaskSettings], app: Application, version: 
     return True
 
 
+def requeue_hash(deps: Dependencies[HashTaskSettings], app_id: str, version: Version) -> bool:
+    """Queues the version's hash once more, in a task of its own name (Cloud Tasks may keep
+    the first one's for days), then restarts its wait; False if it is no longer waited for."""
+    task = hash_task(app_id, version)
+    now = deps.clock()
+    url = str(deps.settings.hash_worker_url)
+    deps.hash_queue.schedule(f"{task.task_id}-requeued", url, task.model_dump(), now)
+    where = (task.appId, task.versionNumber, task.objectName, task.generation)
+    return deps.applications.requeue_hashing(*where, now)
+
+
 def record_hash(deps: Dependencies, task: HashTask) -> str:
     """Hashes the task's object and records it on its version; returns what happened.
 
@@ -83,11 +97,14 @@ def hash_on_attempt(deps: Dependencies[HashRetrySettings], task: HashTask, attem
         return version
     where = (task.appId, task.versionNumber, task.objectName, task.generation)
 
+    requeued = version.hashing is not None and version.hashing.requeued
+
     def mark(number: int | None) -> bool:
-        return deps.applications.record_hashing(*where, Hashing(unfinishedAttempt=number))
+        hashing = Hashing(unfinishedAttempt=number, requeued=requeued)
+        return deps.applications.record_hashing(*where, hashing)
 
     def give_up(reason: str) -> str:
-        if not deps.applications.record_hashing(*where, Hashing(failure=reason)):
+        if not deps.applications.record_hashing(*where, Hashing(failure=reason, requeued=requeued)):
             return "changed"
         log.warning("SHA-256 %s", reason, extra=log_fields(task=task.task_id))
         return "gave up"

@@ -41,6 +41,9 @@ class Hashing(BaseModel):
     (out of memory, the function's timeout): one that fails for a retry takes it back."""
     failure: str | None = None
     """Why the queue gave up (sha256State FAILED)."""
+    requeued: bool = False
+    """The retention sweep queued the hash once more, its first task having gone without an
+    answer (stale_hashes.py); the next time it goes stale, the sweep gives up."""
 
 
 # The longest display name an owner may give an app.
@@ -109,6 +112,9 @@ class Version(BaseModel):
     conversion: Conversion | None = None
     # While sha256 is None: the hash worker's attempts (hashing.py); None before the first.
     hashing: Hashing | None = None
+    # While the hash worker owes the version its SHA-256: since when (its upload, or the sweep's
+    # requeue); None once computed or given up. The sweep's query of stale hashes orders by it.
+    hashWaitingSince: Timestamp | None = None
 
     @property
     def version(self) -> str:
@@ -184,6 +190,7 @@ class NewVersion(BaseModel):
             checks=self.checks,
             size=self.size,
             sha256=self.sha256,
+            hashWaitingSince=self.uploadTime if self.sha256 is None else None,
             channel=self.channel,
             uploaderEmail=self.uploaderEmail,
             uploadTime=self.uploadTime,

@@ -31,15 +31,30 @@ class ApplicationRepository(Protocol):
     def record_sha256(
         self, app_id: str, number: int, object_name: str, generation: int, sha256: str
     ) -> bool:
-        """Sets the version's sha256 if it still points at that object's generation and has
-        none yet, in one transaction; False (nothing written) otherwise, or if it is gone."""
+        """Sets the version's sha256 (ending its wait) if it still points at that object's
+        generation and has none yet, in one transaction; False (nothing written) otherwise, or
+        if it is gone."""
         ...
 
     def record_hashing(
         self, app_id: str, number: int, object_name: str, generation: int, hashing: Hashing
     ) -> bool:
         """Sets the version's hashing if it still points at that object's generation, has no
-        sha256 and has not failed it, in one transaction; False (nothing written) otherwise."""
+        sha256 and has not failed it, in one transaction; False (nothing written) otherwise.
+        A hashing with a failure also ends the version's wait (hashWaitingSince None)."""
+        ...
+
+    def requeue_hashing(
+        self, app_id: str, number: int, object_name: str, generation: int, at: datetime.datetime
+    ) -> bool:
+        """As record_hashing with Hashing(requeued=True), its wait restarting `at`."""
+        ...
+
+    def stale_hashes(
+        self, waiting_before: datetime.datetime, limit: int
+    ) -> list[tuple[str, Version]]:
+        """At most `limit` live versions of any app (with their app's id) that have waited for
+        their hash since before `waiting_before`, the longest waiting first."""
         ...
 
     def record_conversion(

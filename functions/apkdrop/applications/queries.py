@@ -133,6 +133,7 @@ def version_view(
                 "accessType",
                 "componentSizes",
                 "hashing",
+                "hashWaitingSince",
             }
         ),
         version=version.version,

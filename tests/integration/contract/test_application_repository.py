@@ -666,6 +666,53 @@ def test_hashing_is_recorded_until_the_sha256_is_known_or_given_up_on(
     assert store.record_hashing(other.id, 1, hashed.objectName, 7, marked) is False  # known
 
 
+LONG_AGO = datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC)  # older than any other test's
+
+
+def waiting(app: Application, number: int, since: datetime.timedelta) -> Version:
+    """A version waiting for its hash since LONG_AGO + `since`."""
+    version = version_of(app, number, f"{number}.0")
+    return version.model_copy(
+        update={"sha256": None, "objectGeneration": 7, "hashWaitingSince": LONG_AGO + since}
+    )
+
+
+def test_stale_hashes_are_the_longest_waiting_across_apps_until_they_end(
+    store: ApplicationRepository,
+) -> None:
+    second = datetime.timedelta(seconds=1)
+    older, newer, deleted = new_app(), new_app(), new_app()
+    assert store.create_app(newer, waiting(newer, 1, 2 * second), claim_package=True)
+    assert store.create_app(older, waiting(older, 1, second), claim_package=True)
+    assert store.create_app(deleted, waiting(deleted, 1, 0 * second), claim_package=True)
+    store.delete_version(deleted.id, 1, "owner@example.com", DELETED_AT)
+
+    def stale(before: datetime.timedelta, limit: int = 10) -> list[tuple[str, int]]:
+        found = store.stale_hashes(LONG_AGO + before, limit)
+        return [(app_id, version.versionNumber) for app_id, version in found]
+
+    assert stale(3 * second) == [(older.id, 1), (newer.id, 1)]
+    assert stale(3 * second, limit=1) == [(older.id, 1)]
+    assert stale(2 * second) == [(older.id, 1)]
+
+    name = version_of(older, 1).objectName
+    assert store.requeue_hashing(older.id, 1, name, 8, LONG_AGO + 5 * second) is False
+    assert store.requeue_hashing(older.id, 1, name, 7, LONG_AGO + 5 * second) is True
+    found = store.get_version(older.id, 1)
+    assert found is not None and found[1].hashing == Hashing(requeued=True)
+    assert found[1].hashWaitingSince == LONG_AGO + 5 * second
+    assert stale(3 * second) == [(newer.id, 1)]
+    assert stale(6 * second) == [(newer.id, 1), (older.id, 1)]
+
+    # A hash recorded, or given up on, ends the wait.
+    assert store.record_sha256(newer.id, 1, version_of(newer, 1).objectName, 7, "aa" * 32)
+    failed = Hashing(failure="gave up: never", requeued=True)
+    assert store.record_hashing(older.id, 1, name, 7, failed)
+    assert stale(6 * second) == []
+    found = store.get_version(older.id, 1)
+    assert found is not None and found[1].hashWaitingSince is None
+
+
 def test_a_conversion_is_recorded_once_on_a_pending_version_of_its_generation(
     store: ApplicationRepository,
 ) -> None:

@@ -1,0 +1,164 @@
+"""The retention sweep's part for large uploads' hashes that never arrived (stale_hashes.py):
+queued once more when no task of the hashes queue can still compute them, then given up on;
+never "computing…" for ever, and never a hash apkdrop did not compute."""
+
+import datetime
+import hashlib
+
+import pytest
+from flask.testing import FlaskClient
+
+from apkdrop.applications.models import HashState, UploadAnswer
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import BackendUnavailable
+from apkdrop.retention.stale_hashes import NEVER_ANSWERED
+from apkdrop.retention.sweep import sweep
+from apkdrop.task_attempts import RETRY_COUNT_HEADER
+from tests.fakes import fake_dependencies
+from tests.fixtures.apk_builder import build_apk
+from tests.unit.test_hash_attempts import LAST, Killed, storage_down
+from tests.unit.test_sha256_after_answer import (
+    INLINE_LIMIT,
+    LARGE,
+    bucket,
+    publish_large,
+    queue,
+    shown,
+)
+
+OTHER_APP = build_apk("com.example.other", "1.0", 1, padding_bytes=2 * INLINE_LIMIT)
+NOW = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC)
+STALE_AFTER = datetime.timedelta(hours=6)
+
+
+@pytest.fixture
+def deps() -> Dependencies:
+    deps = fake_dependencies(
+        max_inline_hash_bytes=INLINE_LIMIT,
+        hash_stale_after_seconds=int(STALE_AFTER.total_seconds()),
+    )
+    deps.clock.now = NOW
+    return deps
+
+
+@pytest.fixture
+def worker(load_task) -> FlaskClient:
+    return load_task("hash_apk")
+
+
+def deliver(worker: FlaskClient, deps: Dependencies, task_id: str, retries: str = "0"):
+    task = queue(deps).tasks[task_id]
+    return worker.post("/", json=task.payload, headers={RETRY_COUNT_HEADER: retries})
+
+
+def first_task(answer: UploadAnswer) -> str:
+    return f"sha256-{answer.data.id}-1"
+
+
+def killed_on_its_last_attempt(
+    worker: FlaskClient, deps: Dependencies, monkeypatch: pytest.MonkeyPatch, answer: UploadAnswer
+) -> None:
+    real = bucket(deps).sha256_of
+
+    def killed(*_: object) -> str:
+        raise Killed
+
+    monkeypatch.setattr(bucket(deps), "sha256_of", killed)
+    with pytest.raises(Killed):
+        deliver(worker, deps, first_task(answer), LAST)
+    monkeypatch.setattr(bucket(deps), "sha256_of", real)
+
+
+def swept_at(deps: Dependencies, moment: datetime.datetime) -> int:
+    deps.clock.now = moment
+    return sweep(deps).staleHashes
+
+
+def test_a_hash_whose_last_attempt_was_killed_is_queued_again_and_computed(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = publish_large(deps)
+    killed_on_its_last_attempt(worker, deps, monkeypatch, answer)
+    assert shown(deps, answer) == (None, HashState.COMPUTING)
+
+    assert swept_at(deps, NOW + STALE_AFTER - datetime.timedelta(seconds=1)) == 0
+    assert list(queue(deps).tasks) == [first_task(answer)]  # its task may still be retried
+
+    assert swept_at(deps, NOW + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
+    requeued = first_task(answer) + "-requeued"
+    assert queue(deps).tasks[requeued].payload == queue(deps).tasks[first_task(answer)].payload
+    assert deliver(worker, deps, requeued).json["outcome"] == "recorded"
+
+    assert shown(deps, answer) == (hashlib.sha256(LARGE).hexdigest(), HashState.COMPUTED)
+    assert swept_at(deps, NOW + 10 * STALE_AFTER) == 0  # nothing is waited for any more
+
+
+def test_a_hash_neither_queued_nor_computed_is_queued_by_the_sweep(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*_: object) -> None:
+        raise BackendUnavailable("Cloud Tasks is unavailable, retry later")
+
+    with monkeypatch.context() as outage:
+        outage.setattr(queue(deps), "schedule", down)
+        storage_down(outage, deps)
+        answer = publish_large(deps)
+    assert shown(deps, answer) == (None, HashState.COMPUTING)
+
+    assert swept_at(deps, NOW + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
+    assert deliver(worker, deps, first_task(answer) + "-requeued").json["outcome"] == "recorded"
+    assert shown(deps, answer) == (hashlib.sha256(LARGE).hexdigest(), HashState.COMPUTED)
+
+
+def test_a_hash_still_waited_for_after_its_requeue_is_given_up(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = publish_large(deps)
+    killed_on_its_last_attempt(worker, deps, monkeypatch, answer)
+    requeued_at = NOW + STALE_AFTER + datetime.timedelta(seconds=1)
+    assert swept_at(deps, requeued_at) == 1
+    # The requeued task's attempts keep the requeue: a retried failure does not reset it.
+    with monkeypatch.context() as outage:
+        storage_down(outage, deps)
+        assert deliver(worker, deps, first_task(answer) + "-requeued").status_code == 503
+
+    # Its wait restarted at the requeue, not at the upload.
+    assert swept_at(deps, requeued_at + STALE_AFTER - datetime.timedelta(seconds=1)) == 0
+    assert swept_at(deps, requeued_at + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
+
+    assert shown(deps, answer) == (None, HashState.FAILED)
+    (version,) = deps.applications.versions(answer.data.id)
+    assert version.hashing is not None and version.hashing.failure == NEVER_ANSWERED
+    assert len(queue(deps).tasks) == 2  # queued twice, never a third time
+    assert swept_at(deps, requeued_at + 10 * STALE_AFTER) == 0
+    assert deliver(worker, deps, first_task(answer) + "-requeued").json["outcome"] == "known"
+    assert shown(deps, answer) == (None, HashState.FAILED)
+
+
+def test_a_hash_computed_before_the_answer_is_never_waited_for() -> None:
+    deps = fake_dependencies(hash_stale_after_seconds=60)  # LARGE is hashed inline by default
+    deps.clock.now = NOW
+    answer = publish_large(deps)
+    assert shown(deps, answer)[1] is HashState.COMPUTED
+    assert swept_at(deps, NOW + 10 * STALE_AFTER) == 0
+
+
+def test_a_sweep_settles_at_most_its_budget_the_longest_waiting_first() -> None:
+    deps = fake_dependencies(
+        max_inline_hash_bytes=INLINE_LIMIT,
+        hash_stale_after_seconds=int(STALE_AFTER.total_seconds()),
+        retention_max_deletions_per_run=1,
+    )
+    deps.clock.now = NOW + datetime.timedelta(minutes=1)
+    newer = publish_large(deps)
+    deps.clock.now = NOW
+    older = publish_large(deps, OTHER_APP)
+    deps.clock.now = NOW + 2 * STALE_AFTER
+
+    first = sweep(deps)
+    assert (first.staleHashes, first.finished) == (1, False)
+    assert set(queue(deps).tasks) - {first_task(newer), first_task(older)} == {
+        first_task(older) + "-requeued"
+    }
+    assert sweep(deps).staleHashes == 1
+    assert first_task(newer) + "-requeued" in queue(deps).tasks
