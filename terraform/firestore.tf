@@ -194,13 +194,18 @@ resource "google_firestore_index" "versions_by_channel" {
   }
 }
 
-# The retention sweep keeps an expired large upload's file when a live version of any app keeps
-# it (firestore_applications.ApplicationStore.object_in_use): a collection-group query, which
-# automatic single-field indexes do not serve.
-resource "google_firestore_field" "version_object_name" {
+# Automatic single-field indexes do not serve collection-group queries, which the retention
+# sweep makes across every app's versions:
+# - objectName: an expired large upload's file is kept while a live version of any app keeps it
+#   (firestore_applications.ApplicationStore.object_in_use);
+# - hashWaitingSince, conversionWaitingSince: the hashes and conversions waited for too long
+#   are queued again (firestore_applications.stale_query, models.Awaited).
+resource "google_firestore_field" "version_collection_group" {
+  for_each = toset(["objectName", "hashWaitingSince", "conversionWaitingSince"])
+
   collection = "versions"
   database   = google_firestore_database.main.name
-  field      = "objectName"
+  field      = each.key
   project    = var.project_id
 
   index_config {
@@ -215,22 +220,7 @@ resource "google_firestore_field" "version_object_name" {
   }
 }
 
-# The retention sweep queues again the large uploads' hashes waited for too long, from any app
-# (firestore_applications.stale_hashes_query): a collection-group range query.
-resource "google_firestore_field" "version_hash_waiting_since" {
-  collection = "versions"
-  database   = google_firestore_database.main.name
-  field      = "hashWaitingSince"
-  project    = var.project_id
-
-  index_config {
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION"
-    }
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION_GROUP"
-    }
-  }
+moved {
+  from = google_firestore_field.version_object_name
+  to   = google_firestore_field.version_collection_group["objectName"]
 }

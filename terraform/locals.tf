@@ -109,11 +109,11 @@ locals {
     retention-sweeper = {
       bucket_roles    = ["apkdropVersionDeleter"] # the files of the versions and builds it deletes
       concurrency     = 1
-      enqueues        = ["hashes", "webhooks"] # hashes that never arrived; the version.deleted events of what it deletes
+      enqueues        = ["bundle-conversions", "hashes", "webhooks"] # what never arrived; the version.deleted events of what it deletes
       firestore       = true
       memory          = "512Mi"
       secrets         = {}
-      settings        = ["core", "bucket", "hash_queue", "hash_task", "task_auth", "body_limit", "public_link", "retention_run", "scheduler_auth", "webhook_queue", "webhook_task", "stale_hash"]
+      settings        = ["core", "bucket", "hash_queue", "hash_task", "conversion_queue", "conversion_task", "task_auth", "body_limit", "public_link", "retention_run", "scheduler_auth", "webhook_queue", "webhook_task", "stale_work"]
       timeout_seconds = 540 # one bounded batch (RETENTION_MAX_DELETIONS_PER_RUN)
     }
     webhook-worker = {
@@ -227,8 +227,9 @@ locals {
     hash_retry = {
       HASH_MAX_ATTEMPTS = tostring(var.hash_queue.max_attempts)
     }
-    stale_hash = { # longer than every attempt of a hash task with its backoff before it
-      HASH_STALE_AFTER_SECONDS = tostring(var.hash_queue.max_attempts * (var.hash_queue.max_backoff_seconds + local.function_needs["hash-worker"].timeout_seconds))
+    stale_work = { # longer than every attempt of a task, each with its backoff before it
+      HASH_STALE_AFTER_SECONDS       = tostring(var.hash_queue.max_attempts * (var.hash_queue.max_backoff_seconds + local.function_needs["hash-worker"].timeout_seconds))
+      CONVERSION_STALE_AFTER_SECONDS = tostring(var.bundle_conversion_queue.max_attempts * (var.bundle_conversion_queue.max_backoff_seconds + local.function_needs["bundle-converter"].timeout_seconds))
     }
     conversion = { # and the secret DISTRIBUTION_KEYSTORE, with var.bundle_conversion_enabled
       CONVERSION_TIMEOUT_SECONDS  = tostring(var.conversion_timeout_seconds)

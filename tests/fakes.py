@@ -26,7 +26,14 @@ from apkdrop.adapters.firestore_applications import claimed_since
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
-from apkdrop.applications.models import Access, Application, Hashing, HashState, Version
+from apkdrop.applications.models import (
+    Access,
+    Application,
+    Awaited,
+    Hashing,
+    HashState,
+    Version,
+)
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
     AppTombstone,
@@ -478,7 +485,7 @@ class FakeApplicationStore:
             return False
         if (version.objectName, version.objectGeneration) != (object_name, generation):
             return False
-        self.version_docs[app_id][number] |= {"sha256": sha256, "hashWaitingSince": None}
+        self.version_docs[app_id][number] |= {"sha256": sha256, Awaited.HASH.value: None}
         return True
 
     def record_hashing(
@@ -491,7 +498,7 @@ class FakeApplicationStore:
             return False
         self.version_docs[app_id][number]["hashing"] = hashing.model_dump(mode="json")
         if hashing.failure is not None:
-            self.version_docs[app_id][number]["hashWaitingSince"] = None
+            self.version_docs[app_id][number][Awaited.HASH.value] = None
         return True
 
     def requeue_hashing(
@@ -499,12 +506,15 @@ class FakeApplicationStore:
     ) -> bool:
         if not self.record_hashing(app_id, number, object_name, generation, Hashing(requeued=True)):
             return False
-        self.version_docs[app_id][number]["hashWaitingSince"] = at
+        self.version_docs[app_id][number][Awaited.HASH.value] = at
         return True
 
-    def stale_hashes(
-        self, waiting_before: datetime.datetime, limit: int
+    def stale_versions(
+        self, awaited: Awaited, waiting_before: datetime.datetime, limit: int
     ) -> list[tuple[str, Version]]:
+        def since(version: Version) -> datetime.datetime | None:
+            return getattr(version, awaited.value)
+
         live = (
             (app_id, Version.model_validate(doc))
             for app_id, docs in self.version_docs.items()
@@ -514,9 +524,9 @@ class FakeApplicationStore:
         stale = [
             (app_id, version)
             for app_id, version in live
-            if version.hashWaitingSince is not None and version.hashWaitingSince < waiting_before
+            if (since(version) or waiting_before) < waiting_before
         ]
-        return sorted(stale, key=lambda found: found[1].hashWaitingSince or waiting_before)[:limit]
+        return sorted(stale, key=lambda found: since(found[1]) or waiting_before)[:limit]
 
     def record_conversion(
         self, app_id: str, number: int, generation: int, conversion: Conversion
@@ -530,6 +540,17 @@ class FakeApplicationStore:
         if version.conversion is None or version.conversion.state != ConversionState.PENDING:
             return False
         self.version_docs[app_id][number]["conversion"] = conversion.model_dump(mode="json")
+        if conversion.state is not ConversionState.PENDING:
+            self.version_docs[app_id][number][Awaited.CONVERSION.value] = None
+        return True
+
+    def requeue_conversion(
+        self, app_id: str, number: int, generation: int, at: datetime.datetime
+    ) -> bool:
+        requeued = Conversion(state=ConversionState.PENDING, requeued=True)
+        if not self.record_conversion(app_id, number, generation, requeued):
+            return False
+        self.version_docs[app_id][number][Awaited.CONVERSION.value] = at
         return True
 
     def apps_of_account(self, account_id: str) -> list[Application]:

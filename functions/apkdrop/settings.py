@@ -125,13 +125,14 @@ class HashRetrySettings(SettingsGroup):
     hash_max_attempts: PositiveInt = Field(default=20, ge=2, le=100)
 
 
-class StaleHashSettings(SettingsGroup):
-    """A large upload's hash still waited for this long after its upload outlived every task
-    of the hashes queue (Terraform sets it from hash_queue: max_attempts times its max
-    backoff plus hash-worker's timeout); the retention sweep queues it once more, then gives
-    up (stale_hashes.py)."""
+class StaleWorkSettings(SettingsGroup):
+    """A version's hash or conversion still waited for this long outlived every attempt of its
+    queue's task (Terraform sets each from its queue: max_attempts times its max backoff plus
+    its worker's timeout); the retention sweep queues it once more, then gives up
+    (stale_work.py)."""
 
     hash_stale_after_seconds: PositiveInt = Field(default=20 * (600 + 540), ge=60)
+    conversion_stale_after_seconds: PositiveInt = Field(default=10 * (600 + 540), ge=60)
 
 
 class ConversionQueueSettings(SettingsGroup):
@@ -460,6 +461,8 @@ class RetentionSweeperSettings(
     BucketSettings,
     HashQueueSettings,
     HashTaskSettings,
+    ConversionQueueSettings,
+    ConversionTaskSettings,
     TaskAuthSettings,
     BodyLimitSettings,
     PublicLinkSettings,
@@ -467,11 +470,11 @@ class RetentionSweeperSettings(
     SchedulerAuthSettings,
     WebhookQueueSettings,
     WebhookTaskSettings,
-    StaleHashSettings,
+    StaleWorkSettings,
 ):
     """retention-sweeper: Cloud Scheduler's target, deleting what retention policies expire
     (and queueing the version.deleted events of what it deletes), and queueing again the large
-    uploads' hashes that never arrived."""
+    uploads' hashes and the bundles' conversions that never arrived."""
 
 
 class WebhookWorkerSettings(

@@ -78,7 +78,16 @@ FUNCTION_ADAPTERS: dict[str, frozenset[str]] = {
         }
     ),
     "retention-sweeper": frozenset(
-        {"applications", "audit", "bucket", "builds", "hash_queue", "webhooks", "webhook_queue"}
+        {
+            "applications",
+            "audit",
+            "bucket",
+            "builds",
+            "conversion_queue",
+            "hash_queue",
+            "webhooks",
+            "webhook_queue",
+        }
     ),
     "webhook-worker": frozenset({"bucket", "webhooks", "webhook_deliveries", "webhook_sender"}),
 }

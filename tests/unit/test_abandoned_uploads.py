@@ -57,7 +57,7 @@ def test_the_sweep_deletes_expired_uploads_keeping_a_published_file_and_young_on
     past_the_grace(deps)
     young, young_file = put_large(deps, apk())
 
-    assert sweep(deps).model_dump() == {"deleted": 4, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 4, "staleWork": 0, "finished": True}
 
     assert set(store(deps).uploads) == {young}  # a published one's record goes, not its file
     assert {expired_file, released_file} & set(bucket(deps).objects) == set()
@@ -68,7 +68,7 @@ def test_the_sweep_deletes_expired_uploads_keeping_a_published_file_and_young_on
         f"Upload {expired} not found (or already used)",
     )
     assert upload(deps, ALICE, uploadId=young).data.version == "2.0"
-    assert sweep(deps).model_dump() == {"deleted": 0, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 0, "staleWork": 0, "finished": True}
 
 
 def test_an_upload_whose_url_has_not_expired_past_the_grace_is_kept(deps: Dependencies) -> None:
@@ -86,9 +86,9 @@ def test_the_sweep_is_bounded_and_the_next_run_goes_on() -> None:
     uploads = [put_large(deps, apk()) for _ in range(3)]
     past_the_grace(deps)
     assert [sweep(deps).model_dump() for _ in range(3)] == [
-        {"deleted": 2, "staleHashes": 0, "finished": False},
-        {"deleted": 1, "staleHashes": 0, "finished": True},
-        {"deleted": 0, "staleHashes": 0, "finished": True},
+        {"deleted": 2, "staleWork": 0, "finished": False},
+        {"deleted": 1, "staleWork": 0, "finished": True},
+        {"deleted": 0, "staleWork": 0, "finished": True},
     ]
     assert store(deps).uploads == {}
     assert {name for _, name in uploads} & set(bucket(deps).objects) == set()
@@ -164,7 +164,7 @@ def test_a_finalize_after_the_sweep_abandoned_the_upload_is_not_found(
     )
     assert store(deps).claims == []
 
-    assert sweep(deps).model_dump() == {"deleted": 1, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 1, "staleWork": 0, "finished": True}
     assert upload_id not in store(deps).uploads
     assert object_name not in bucket(deps).objects
 

@@ -147,7 +147,7 @@ def test_contexts_older_than_max_age_days_go_with_their_files(deps: Dependencies
     deps.clock.now += 10 * DAY
     recent = settled_context(deps, owner)
     set_policy(deps, owner, 7)
-    assert sweep(deps).model_dump() == {"deleted": 1, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 1, "staleWork": 0, "finished": True}
     assert live(deps) == [recent[0].contextId]
     for build in old:
         gone = stored(deps, build.id)
@@ -166,7 +166,7 @@ def test_contexts_older_than_max_age_days_go_with_their_files(deps: Dependencies
         owner.email,
         owner.id,
     )
-    assert sweep(deps).model_dump() == {"deleted": 0, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 0, "staleWork": 0, "finished": True}
 
 
 def test_other_projects_and_accounts_are_untouched(deps: Dependencies) -> None:
@@ -200,9 +200,9 @@ def test_each_context_counts_once_toward_the_runs_cap(deps: Dependencies) -> Non
     set_policy(deps, owner, 7)
     runs = [sweep(deps).model_dump() for _ in range(3)]
     assert runs == [
-        {"deleted": 2, "staleHashes": 0, "finished": False},
-        {"deleted": 1, "staleHashes": 0, "finished": True},
-        {"deleted": 0, "staleHashes": 0, "finished": True},
+        {"deleted": 2, "staleWork": 0, "finished": False},
+        {"deleted": 1, "staleWork": 0, "finished": True},
+        {"deleted": 0, "staleWork": 0, "finished": True},
     ]
     assert live(deps) == []
 
@@ -288,7 +288,7 @@ def test_a_sweep_that_stops_halfway_is_finished_by_the_next(
         assert build.objectName not in bucket(deps).objects
     context = builds(deps).get_context(first.contextId)
     assert context is not None and not context.retentionPending
-    assert sweep(deps).model_dump() == {"deleted": 0, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 0, "staleWork": 0, "finished": True}
 
 
 def test_an_owners_deletion_meanwhile_is_not_deleted_again(deps: Dependencies) -> None:

@@ -6,6 +6,7 @@ is replaced), and its equality filters and orders must be exactly an index's fie
 """
 
 import datetime
+import re
 from collections.abc import Callable
 
 import pytest
@@ -17,10 +18,11 @@ from apkdrop.adapters.firestore import live_contexts_query
 from apkdrop.adapters.firestore_applications import (
     ApplicationStore,
     newest_in_channel,
-    stale_hashes_query,
+    stale_query,
 )
 from apkdrop.adapters.firestore_audit import AuditTrail
 from apkdrop.adapters.firestore_downloads import DownloadJournal
+from apkdrop.applications.models import Awaited
 from tests.terraform_hcl import blocks
 
 DIRECTIONS = {1: "ASCENDING", 2: "DESCENDING"}  # StructuredQuery.Direction
@@ -86,14 +88,30 @@ def test_each_paged_query_has_its_composite_index(
     )
 
 
+def stale(awaited: Awaited) -> Callable[[firestore.Client], object]:
+    moment = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    return lambda client: stale_query(client, awaited, moment).stream()
+
+
 COLLECTION_GROUP_QUERIES = {
     "the versions keeping an object": lambda client: ApplicationStore(client).object_in_use(
         "applications/acct/upload.apk"
     ),
-    "the hashes waited for too long": lambda client: stale_hashes_query(
-        client, datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    ).stream(),
+    **{f"the {awaited.name.lower()}s waited for too long": stale(awaited) for awaited in Awaited},
 }
+
+
+def field_overrides() -> dict[tuple[str, str], dict]:
+    """Each google_firestore_field by (collection, field), a for_each over a literal list
+    expanded."""
+    overrides = {}
+    for _, block in blocks("resource"):
+        for field in block.get("google_firestore_field", {}).values():
+            names = [field["field"]]
+            if field["field"] == "${each.key}":
+                names = re.findall(r'"([^"]+)"', field["for_each"])
+            overrides |= {(field["collection"], name): field for name in names}
+    return overrides
 
 
 @pytest.mark.parametrize("name", COLLECTION_GROUP_QUERIES)
@@ -103,13 +121,7 @@ def test_each_collection_group_query_has_its_fields_collection_group_index(
     """Automatic single-field indexes serve one collection, not a group of them."""
     collection, fields = sent_query(monkeypatch, COLLECTION_GROUP_QUERIES[name])
     ((field_path, _),) = set(fields)
-    overrides = [
-        field
-        for _, block in blocks("resource")
-        for field in block.get("google_firestore_field", {}).values()
-        if (field["collection"], field["field"]) == (collection, field_path)
-    ]
-    assert overrides, f"{name}: no google_firestore_field on {collection}.{field_path}"
-    (override,) = overrides
+    override = field_overrides().get((collection, field_path))
+    assert override, f"{name}: no google_firestore_field on {collection}.{field_path}"
     scopes = {index["query_scope"] for index in override["index_config"][0]["indexes"]}
     assert "COLLECTION_GROUP" in scopes

@@ -257,12 +257,12 @@ def test_max_age_days_with_the_injected_clock(deps: Dependencies) -> None:
         deps.clock.now += 5 * DAY
     set_policy(deps, app_id, {"channels": {"nightly": {"maxAgeDays": 14}}})
     # Now: 2.0 is 15 days old, 3.0 10, 4.0 5.
-    assert sweep(deps).model_dump() == {"deleted": 1, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 1, "staleWork": 0, "finished": True}
     assert remaining(deps, app_id) == [4, 3, 1]
     deps.clock.now += 100 * DAY
     assert sweep(deps).deleted == 1
     assert remaining(deps, app_id) == [4, 1]  # the newest of nightly stays, however old
-    assert sweep(deps).model_dump() == {"deleted": 0, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 0, "staleWork": 0, "finished": True}
     reasons = [e.details["rule"] for e in deps.audit.events if e.action is AuditAction.DELETE]
     assert reasons == ["maxAgeDays", "maxAgeDays"]
 
@@ -279,11 +279,11 @@ def test_a_sweep_is_bounded_and_the_next_one_goes_on(deps: Dependencies) -> None
         set_policy(deps, app_id, {"default": {"keepLatest": 1}})  # 3 to delete in each
     runs = [sweep(deps).model_dump() for _ in range(5)]
     assert runs == [
-        {"deleted": 4, "staleHashes": 0, "finished": False},
-        {"deleted": 4, "staleHashes": 0, "finished": False},
-        {"deleted": 4, "staleHashes": 0, "finished": False},
-        {"deleted": 3, "staleHashes": 0, "finished": True},
-        {"deleted": 0, "staleHashes": 0, "finished": True},
+        {"deleted": 4, "staleWork": 0, "finished": False},
+        {"deleted": 4, "staleWork": 0, "finished": False},
+        {"deleted": 4, "staleWork": 0, "finished": False},
+        {"deleted": 3, "staleWork": 0, "finished": True},
+        {"deleted": 0, "staleWork": 0, "finished": True},
     ]
     assert all(remaining(deps, app_id) == [4] for app_id in apps)
 
@@ -392,11 +392,13 @@ def test_a_sweep_goes_on_past_an_app_it_cannot_sweep_then_asks_for_a_retry(
         return read(app_id)
 
     monkeypatch.setattr(fake, "versions", busy)
-    with pytest.raises(BackendUnavailable, match="1 apps, projects, abandoned-upload or stale"):
+    with pytest.raises(
+        BackendUnavailable, match="1 apps, projects, abandoned-upload or stale-work"
+    ):
         sweep(deps)
     monkeypatch.undo()
     assert [remaining(deps, app_id) for app_id in apps] == [[2], [2, 1], [2]]
-    assert sweep(deps).model_dump() == {"deleted": 1, "staleHashes": 0, "finished": True}
+    assert sweep(deps).model_dump() == {"deleted": 1, "staleWork": 0, "finished": True}
 
 
 # --- webhooks ---------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def test_the_entry_point_checks_the_token_before_sweeping(
     answer = sweeper.post("/", headers=BEARER)
     assert (answer.status_code, answer.json) == (
         200,
-        {"deleted": 0, "staleHashes": 0, "finished": True},
+        {"deleted": 0, "staleWork": 0, "finished": True},
     )
     assert sweeper.get("/", headers=BEARER).status_code == 405
 
@@ -271,6 +271,6 @@ def test_the_entry_point_sweeps(
     deps.clock.now = NOW + datetime.timedelta(days=2)
     install(monkeypatch, SCHEDULER_CLAIMS)
     answer = load("sweep_retention").post("/", headers=BEARER)
-    assert answer.json == {"deleted": 1, "staleHashes": 0, "finished": True}
+    assert answer.json == {"deleted": 1, "staleWork": 0, "finished": True}
     versions = api.get(f"/v1/application/{app_id}", headers=auth).json["data"]["versions"]
     assert [v["version"] for v in versions] == ["2.0"]

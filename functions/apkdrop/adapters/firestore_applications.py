@@ -11,7 +11,14 @@ from google.cloud import firestore
 from apkdrop.adapters import firestore_tombstones as tombstones
 from apkdrop.adapters.errors import backend_call
 from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
-from apkdrop.applications.models import Access, Application, Hashing, HashState, Version
+from apkdrop.applications.models import (
+    Access,
+    Application,
+    Awaited,
+    Hashing,
+    HashState,
+    Version,
+)
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
     AppTombstone,
@@ -29,7 +36,6 @@ from apkdrop.retention.models import RETENTION_DELETES
 VERSION_COMMIT_ATTEMPTS = 200
 MAX_BACKOFF_SECONDS = 0.25
 LARGE_UPLOADS = "applicationUploads"
-HASH_WAITING_SINCE = "hashWaitingSince"  # Version's field
 
 
 def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.DocumentReference:
@@ -55,12 +61,14 @@ def claimed_since(record: dict, claimed_before: datetime.datetime) -> bool:
     return bool(record.get("claimed")) and claimed_at is not None and claimed_at >= claimed_before
 
 
-def stale_hashes_query(db: firestore.Client, waiting_before: datetime.datetime) -> firestore.Query:
-    # Across apps: a collection-group index on versions.hashWaitingSince (terraform/firestore.tf).
+def stale_query(
+    db: firestore.Client, awaited: Awaited, waiting_before: datetime.datetime
+) -> firestore.Query:
+    # Across apps: a collection-group index on each Awaited field (terraform/firestore.tf).
     return (
         db.collection_group("versions")
-        .where(filter=firestore.FieldFilter(HASH_WAITING_SINCE, "<", waiting_before))
-        .order_by(HASH_WAITING_SINCE)
+        .where(filter=firestore.FieldFilter(awaited.value, "<", waiting_before))
+        .order_by(awaited.value)
     )
 
 
@@ -186,7 +194,7 @@ class ApplicationStore:
             number,
             (object_name, generation),
             lambda version: version.sha256 is None,
-            {"sha256": sha256, HASH_WAITING_SINCE: None},
+            {"sha256": sha256, Awaited.HASH.value: None},
         )
 
     @backend_call("Firestore")
@@ -199,7 +207,7 @@ class ApplicationStore:
             (object_name, generation),
             lambda version: version.sha256State is HashState.COMPUTING,
             {"hashing": hashing.model_dump(mode="json")}
-            | ({HASH_WAITING_SINCE: None} if hashing.failure is not None else {}),
+            | ({Awaited.HASH.value: None} if hashing.failure is not None else {}),
         )
 
     @backend_call("Firestore")
@@ -211,14 +219,14 @@ class ApplicationStore:
             number,
             (object_name, generation),
             lambda version: version.sha256State is HashState.COMPUTING,
-            {"hashing": Hashing(requeued=True).model_dump(mode="json"), HASH_WAITING_SINCE: at},
+            {"hashing": Hashing(requeued=True).model_dump(mode="json"), Awaited.HASH.value: at},
         )
 
     @backend_call("Firestore")
-    def stale_hashes(
-        self, waiting_before: datetime.datetime, limit: int
+    def stale_versions(
+        self, awaited: Awaited, waiting_before: datetime.datetime, limit: int
     ) -> list[tuple[str, Version]]:
-        query = stale_hashes_query(self._db, waiting_before).limit(limit)
+        query = stale_query(self._db, awaited, waiting_before).limit(limit)
         stale = []
         for snapshot in query.stream():
             version = tombstones.live_version(snapshot)
@@ -254,6 +262,22 @@ class ApplicationStore:
     def record_conversion(
         self, app_id: str, number: int, generation: int, conversion: Conversion
     ) -> bool:
+        changes: dict = {"conversion": conversion.model_dump(mode="json")}
+        if conversion.state is not ConversionState.PENDING:
+            changes[Awaited.CONVERSION.value] = None
+        return self._update_pending_conversion(app_id, number, generation, changes)
+
+    @backend_call("Firestore")
+    def requeue_conversion(
+        self, app_id: str, number: int, generation: int, at: datetime.datetime
+    ) -> bool:
+        requeued = Conversion(state=ConversionState.PENDING, requeued=True)
+        changes = {"conversion": requeued.model_dump(mode="json"), Awaited.CONVERSION.value: at}
+        return self._update_pending_conversion(app_id, number, generation, changes)
+
+    def _update_pending_conversion(
+        self, app_id: str, number: int, generation: int, changes: dict
+    ) -> bool:
         reference = self._version_ref(app_id, number)
         app_reference = self._apps.document(app_id)
 
@@ -267,7 +291,7 @@ class ApplicationStore:
                 return False
             if version.conversion is None or version.conversion.state != ConversionState.PENDING:
                 return False
-            transaction.update(reference, {"conversion": conversion.model_dump(mode="json")})
+            transaction.update(reference, changes)
             return True
 
         return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))

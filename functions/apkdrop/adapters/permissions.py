@@ -85,8 +85,9 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.record_sha256": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.record_hashing": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.requeue_hashing": ENTITY_GET | ENTITY_UPDATE,  # a transaction
-    "ApplicationStore.stale_hashes": ENTITY_LIST,  # a collection-group query
+    "ApplicationStore.stale_versions": ENTITY_LIST,  # a collection-group query
     "ApplicationStore.record_conversion": ENTITY_GET | ENTITY_UPDATE,  # a transaction
+    "ApplicationStore.requeue_conversion": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.apps_of_account": ENTITY_LIST,
     "ApplicationStore.versions": ENTITY_LIST,
     "ApplicationStore.latest_versions": ENTITY_GET,  # a batch get

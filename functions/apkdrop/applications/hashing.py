@@ -8,7 +8,7 @@ is shown is always apkdrop's hash of the stored bytes. A failure raises, and the
 but on the hashes queue's last attempt (HASH_MAX_ATTEMPTS, task_attempts.py), which records the
 hash FAILED ("could not be computed") for good; it never records a hash it did not compute.
 The retention sweep queues once more a hash whose task went without an answer, then gives up
-on it (retention/stale_hashes.py).
+on it (retention/stale_work.py).
 """
 
 import logging

@@ -31,6 +31,14 @@ class HashState(StrEnum):
     """The hash worker's queue gave up: it could not be computed, and never will be."""
 
 
+class Awaited(StrEnum):
+    """What a version may still wait for after its upload, by the field saying since when; the
+    retention sweep queues again what waited too long (retention/stale_work.py)."""
+
+    HASH = "hashWaitingSince"
+    CONVERSION = "conversionWaitingSince"
+
+
 class Hashing(BaseModel):
     """A large upload's SHA-256 while the hash worker has not recorded it (hashing.py)."""
 
@@ -43,7 +51,7 @@ class Hashing(BaseModel):
     """Why the queue gave up (sha256State FAILED)."""
     requeued: bool = False
     """The retention sweep queued the hash once more, its first task having gone without an
-    answer (stale_hashes.py); the next time it goes stale, the sweep gives up."""
+    answer (stale_work.py); the next time it goes stale, the sweep gives up."""
 
 
 # The longest display name an owner may give an app.
@@ -112,9 +120,10 @@ class Version(BaseModel):
     conversion: Conversion | None = None
     # While sha256 is None: the hash worker's attempts (hashing.py); None before the first.
     hashing: Hashing | None = None
-    # While the hash worker owes the version its SHA-256: since when (its upload, or the sweep's
-    # requeue); None once computed or given up. The sweep's query of stale hashes orders by it.
+    # While the hash worker owes the version its SHA-256, or the converter its universal APK:
+    # since when (its upload, or the sweep's requeue); None once done or given up (Awaited).
     hashWaitingSince: Timestamp | None = None
+    conversionWaitingSince: Timestamp | None = None
 
     @property
     def version(self) -> str:
@@ -207,6 +216,7 @@ class NewVersion(BaseModel):
             insights=insights,
             # Published PENDING before its task exists, so the converter always finds it.
             conversion=PENDING if info.fileType == "AAB" else None,
+            conversionWaitingSince=self.uploadTime if info.fileType == "AAB" else None,
         )
 
 

@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Callable
 from typing import Protocol
 
-from apkdrop.applications.models import Access, Application, Hashing, Version
+from apkdrop.applications.models import Access, Application, Awaited, Hashing, Version
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
 from apkdrop.conversions.models import Conversion
 from apkdrop.notifications.models import Notification
@@ -50,18 +50,25 @@ class ApplicationRepository(Protocol):
         """As record_hashing with Hashing(requeued=True), its wait restarting `at`."""
         ...
 
-    def stale_hashes(
-        self, waiting_before: datetime.datetime, limit: int
+    def stale_versions(
+        self, awaited: Awaited, waiting_before: datetime.datetime, limit: int
     ) -> list[tuple[str, Version]]:
         """At most `limit` live versions of any app (with their app's id) that have waited for
-        their hash since before `waiting_before`, the longest waiting first."""
+        `awaited` since before `waiting_before`, the longest waiting first."""
         ...
 
     def record_conversion(
         self, app_id: str, number: int, generation: int, conversion: Conversion
     ) -> bool:
         """Sets the version's conversion if it still points at that object generation and its
-        conversion is PENDING, in one transaction; False (nothing written) otherwise."""
+        conversion is PENDING, in one transaction; False (nothing written) otherwise. One no
+        longer PENDING also ends the version's wait (conversionWaitingSince None)."""
+        ...
+
+    def requeue_conversion(
+        self, app_id: str, number: int, generation: int, at: datetime.datetime
+    ) -> bool:
+        """As record_conversion with a PENDING one `requeued`, its wait restarting `at`."""
         ...
 
     def apps_of_account(self, account_id: str) -> list[Application]: ...

@@ -134,6 +134,7 @@ def version_view(
                 "componentSizes",
                 "hashing",
                 "hashWaitingSince",
+                "conversionWaitingSince",
             }
         ),
         version=version.version,

@@ -23,8 +23,12 @@ def convert_on_attempt(
         return version
     assert version.conversion is not None  # waiting: PENDING
 
+    requeued = version.conversion.requeued
+
     def mark(number: int | None) -> bool:
-        pending = Conversion(state=ConversionState.PENDING, unfinishedAttempt=number)
+        pending = Conversion(
+            state=ConversionState.PENDING, unfinishedAttempt=number, requeued=requeued
+        )
         return service.record(deps, task, pending)
 
     def give_up(reason: str) -> str:

@@ -54,6 +54,9 @@ class Conversion(BaseModel):
     unfinishedAttempt: PositiveInt | None = None
     """PENDING: the queue's attempt (1 the first) that is converting, or was killed doing so
     (out of memory, the function's timeout): one that fails for a retry takes it back."""
+    requeued: bool = False
+    """PENDING: the retention sweep queued it once more, its first task having gone without
+    an answer (stale_work.py); the next time it goes stale, the sweep gives up."""
 
 
 PENDING = Conversion(state=ConversionState.PENDING)

@@ -12,12 +12,27 @@ log = logging.getLogger(__name__)
 NOT_QUEUED = "the conversion could not be queued: upload the bundle again"
 
 
-def conversion_task(app: Application, version: Version) -> ConversionTask:
+def conversion_task(app: Application | str, version: Version) -> ConversionTask:
+    """The task of the version (of the app, or the app's id)."""
     if version.objectGeneration is None:
         raise ValueError("a version to convert records its object's generation")
     return ConversionTask(
-        appId=app.id, versionNumber=version.versionNumber, generation=version.objectGeneration
+        appId=app if isinstance(app, str) else app.id,
+        versionNumber=version.versionNumber,
+        generation=version.objectGeneration,
     )
+
+
+def requeue_conversion(
+    deps: Dependencies[ConversionTaskSettings], app_id: str, version: Version
+) -> bool:
+    """Queues the version's conversion once more, in a task of its own name (Cloud Tasks may
+    keep the first one's for days), then restarts its wait; False if it is no longer PENDING."""
+    task = conversion_task(app_id, version)
+    now = deps.clock()
+    url = str(deps.settings.bundle_converter_url)
+    deps.conversion_queue.schedule(f"{task.task_id}-requeued", url, task.model_dump(), now)
+    return deps.applications.requeue_conversion(app_id, task.versionNumber, task.generation, now)
 
 
 def queue_conversion(

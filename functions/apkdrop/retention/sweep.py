@@ -1,7 +1,8 @@
 """The scheduled sweep: every app whose policy may delete, each deleted version a
 management deletion by retention, every build project with a maxAgeDays, each deleted
 upload context a DELETE of it by retention, the large uploads nobody published, and the large
-uploads' hashes that never arrived; bounded per run, the rest left to the next run."""
+uploads' hashes and bundles' conversions that never arrived; bounded per run, the rest left to
+the next run."""
 
 import functools
 import logging
@@ -16,7 +17,7 @@ from apkdrop.logs import log_fields
 from apkdrop.retention.abandoned_uploads import delete_abandoned_uploads
 from apkdrop.retention.enforcement import enforce
 from apkdrop.retention.projects import expire_contexts, finish_pending
-from apkdrop.retention.stale_hashes import settle_stale_hashes
+from apkdrop.retention.stale_work import settle_stale_work
 from apkdrop.settings import RetentionSweeperSettings
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,9 @@ log = logging.getLogger(__name__)
 class SweepReport(BaseModel):
     deleted: int
     """Versions, build-upload contexts and abandoned large uploads this run deleted."""
-    staleHashes: int
-    """Large uploads' hashes waited for too long that this run queued again or gave up on
-    (at most RETENTION_MAX_DELETIONS_PER_RUN)."""
+    staleWork: int
+    """Versions' hashes and conversions waited for too long that this run queued again or
+    gave up on (at most RETENTION_MAX_DELETIONS_PER_RUN)."""
     finished: bool
     """False when it reached RETENTION_MAX_DELETIONS_PER_RUN: the next run goes on."""
 
@@ -38,7 +39,7 @@ Part = tuple[dict[str, str], Callable[[int], int]]
 
 def sweep(deps: Dependencies[RetentionSweeperSettings]) -> SweepReport:
     """Raises BackendUnavailable (a 503: the scheduler retries) when an app, a project, the
-    abandoned uploads or the stale hashes could not be swept, after going on with the others:
+    abandoned uploads or the stale work could not be swept, after going on with the others:
     one busy with uploads holds no other back."""
     budget = deps.settings.retention_max_deletions_per_run
     deleted, failed = 0, 0
@@ -74,17 +75,17 @@ def sweep(deps: Dependencies[RetentionSweeperSettings]) -> SweepReport:
                 "retention sweep of an app, a project or abandoned uploads failed",
                 extra=log_fields(**fields),
             )
-    stale_hashes = 0
+    stale_work = 0
     try:
-        stale_hashes = settle_stale_hashes(deps, budget)
+        stale_work = settle_stale_work(deps, budget)
     except BackendUnavailable:
         failed += 1
-        log.warning("retention sweep could not queue again the hashes that never arrived")
+        log.warning("retention sweep could not queue again the work that never arrived")
     if failed:
         raise BackendUnavailable(
-            f"{failed} apps, projects, abandoned-upload or stale-hash batches could not be swept "
+            f"{failed} apps, projects, abandoned-upload or stale-work batches could not be swept "
             f"({deleted} deleted)"
         )
     # A run that spent a whole budget may have stopped short inside its last part.
-    finished = deleted < budget and stale_hashes < budget
-    return SweepReport(deleted=deleted, staleHashes=stale_hashes, finished=finished)
+    finished = deleted < budget and stale_work < budget
+    return SweepReport(deleted=deleted, staleWork=stale_work, finished=finished)

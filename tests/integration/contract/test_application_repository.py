@@ -13,6 +13,7 @@ from apkdrop.applications.models import (
     AccessType,
     Application,
     ApplicationMetaData,
+    Awaited,
     Hashing,
     HashState,
     PackageInfo,
@@ -688,7 +689,7 @@ def test_stale_hashes_are_the_longest_waiting_across_apps_until_they_end(
     store.delete_version(deleted.id, 1, "owner@example.com", DELETED_AT)
 
     def stale(before: datetime.timedelta, limit: int = 10) -> list[tuple[str, int]]:
-        found = store.stale_hashes(LONG_AGO + before, limit)
+        found = store.stale_versions(Awaited.HASH, LONG_AGO + before, limit)
         return [(app_id, version.versionNumber) for app_id, version in found]
 
     assert stale(3 * second) == [(older.id, 1), (newer.id, 1)]
@@ -711,6 +712,44 @@ def test_stale_hashes_are_the_longest_waiting_across_apps_until_they_end(
     assert stale(6 * second) == []
     found = store.get_version(older.id, 1)
     assert found is not None and found[1].hashWaitingSince is None
+
+
+def test_stale_conversions_are_listed_until_one_is_no_longer_pending(
+    store: ApplicationRepository,
+) -> None:
+    app = new_app()
+    since = datetime.timedelta(seconds=1)
+    first = version_of(app, 1).model_copy(
+        update={
+            "objectGeneration": 7,
+            "conversion": PENDING,
+            "conversionWaitingSince": LONG_AGO + since,
+        }
+    )
+    assert store.create_app(app, first, claim_package=True)
+
+    def stale(before: datetime.timedelta) -> list[tuple[str, int]]:
+        found = store.stale_versions(Awaited.CONVERSION, LONG_AGO + before, 10)
+        return [(app_id, version.versionNumber) for app_id, version in found]
+
+    assert stale(2 * since) == [(app.id, 1)]
+    assert store.stale_versions(Awaited.HASH, LONG_AGO + 2 * since, 10) == []
+    assert store.requeue_conversion(app.id, 1, 8, LONG_AGO + 5 * since) is False
+    assert store.requeue_conversion(app.id, 1, 7, LONG_AGO + 5 * since) is True
+    found = store.get_version(app.id, 1)
+    assert found is not None and found[1].conversion == Conversion(
+        state=ConversionState.PENDING, requeued=True
+    )
+    assert stale(2 * since) == []
+    assert stale(6 * since) == [(app.id, 1)]
+
+    marked = Conversion(state=ConversionState.PENDING, unfinishedAttempt=1, requeued=True)
+    assert store.record_conversion(app.id, 1, 7, marked)
+    assert stale(6 * since) == [(app.id, 1)]  # an attempt's mark: still waiting
+    failed = Conversion(state=ConversionState.FAILED, reason="gave up")
+    assert store.record_conversion(app.id, 1, 7, failed)
+    assert stale(6 * since) == []
+    assert store.requeue_conversion(app.id, 1, 7, LONG_AGO) is False  # no longer PENDING
 
 
 def test_a_conversion_is_recorded_once_on_a_pending_version_of_its_generation(

@@ -1,6 +1,6 @@
-"""The retention sweep's part for large uploads' hashes that never arrived (stale_hashes.py):
-queued once more when no task of the hashes queue can still compute them, then given up on;
-never "computing…" for ever, and never a hash apkdrop did not compute."""
+"""The retention sweep's part for what versions wait for and never got (stale_work.py): a large
+upload's hash or a bundle's conversion is queued once more when no task of its queue can still
+do it, then given up on; never waiting for ever, and never a result no worker computed."""
 
 import datetime
 import hashlib
@@ -9,13 +9,17 @@ import pytest
 from flask.testing import FlaskClient
 
 from apkdrop.applications.models import HashState, UploadAnswer
+from apkdrop.conversions import bundletool
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
-from apkdrop.retention.stale_hashes import NEVER_ANSWERED
+from apkdrop.retention.stale_work import NEVER_ANSWERED
 from apkdrop.retention.sweep import sweep
 from apkdrop.task_attempts import RETRY_COUNT_HEADER
 from tests.fakes import fake_dependencies
 from tests.fixtures.apk_builder import build_apk
+from tests.unit.test_application_service import ALICE, upload
+from tests.unit.test_bundle_converter import bundle, conversion, keystore_secret
+from tests.unit.test_bundle_converter import queue as conversion_queue
 from tests.unit.test_hash_attempts import LAST, Killed, storage_down
 from tests.unit.test_sha256_after_answer import (
     INLINE_LIMIT,
@@ -27,6 +31,7 @@ from tests.unit.test_sha256_after_answer import (
 )
 
 OTHER_APP = build_apk("com.example.other", "1.0", 1, padding_bytes=2 * INLINE_LIMIT)
+CONVERSION_LAST = "9"  # the bundle-conversions queue's 10th attempt
 NOW = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC)
 STALE_AFTER = datetime.timedelta(hours=6)
 
@@ -36,6 +41,8 @@ def deps() -> Dependencies:
     deps = fake_dependencies(
         max_inline_hash_bytes=INLINE_LIMIT,
         hash_stale_after_seconds=int(STALE_AFTER.total_seconds()),
+        distribution_keystore=keystore_secret(),
+        conversion_stale_after_seconds=int(STALE_AFTER.total_seconds()),
     )
     deps.clock.now = NOW
     return deps
@@ -69,9 +76,13 @@ def killed_on_its_last_attempt(
     monkeypatch.setattr(bucket(deps), "sha256_of", real)
 
 
+def unavailable(*_: object) -> None:
+    raise BackendUnavailable("unavailable, retry later")
+
+
 def swept_at(deps: Dependencies, moment: datetime.datetime) -> int:
     deps.clock.now = moment
-    return sweep(deps).staleHashes
+    return sweep(deps).staleWork
 
 
 def test_a_hash_whose_last_attempt_was_killed_is_queued_again_and_computed(
@@ -156,9 +167,80 @@ def test_a_sweep_settles_at_most_its_budget_the_longest_waiting_first() -> None:
     deps.clock.now = NOW + 2 * STALE_AFTER
 
     first = sweep(deps)
-    assert (first.staleHashes, first.finished) == (1, False)
+    assert (first.staleWork, first.finished) == (1, False)
     assert set(queue(deps).tasks) - {first_task(newer), first_task(older)} == {
         first_task(older) + "-requeued"
     }
-    assert sweep(deps).staleHashes == 1
+    assert sweep(deps).staleWork == 1
     assert first_task(newer) + "-requeued" in queue(deps).tasks
+
+
+@pytest.fixture
+def converter(load_task) -> FlaskClient:
+    return load_task("convert_bundle")
+
+
+def convert(converter: FlaskClient, deps: Dependencies, task_id: str, retries: str = "0"):
+    task = conversion_queue(deps).tasks[task_id]
+    return converter.post("/", json=task.payload, headers={RETRY_COUNT_HEADER: retries})
+
+
+def conversion_killed_on_its_last_attempt(
+    converter: FlaskClient, deps: Dependencies, monkeypatch: pytest.MonkeyPatch, task_id: str
+) -> None:
+    def killed(*_: object, **__: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as dying:
+        dying.setattr(bundletool.subprocess, "run", killed)
+        with pytest.raises(Killed):
+            convert(converter, deps, task_id, CONVERSION_LAST)
+
+
+def test_a_conversion_whose_last_attempt_was_killed_is_queued_again_and_done(
+    deps: Dependencies, converter: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    first = f"universal-apk-{answer.data.id}-1"
+    conversion_killed_on_its_last_attempt(converter, deps, monkeypatch, first)
+    assert conversion(deps, answer)["state"] == "PENDING"
+
+    assert swept_at(deps, NOW + STALE_AFTER - datetime.timedelta(seconds=1)) == 0
+    assert swept_at(deps, NOW + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
+    assert convert(converter, deps, first + "-requeued").json["outcome"] == "done"
+
+    assert conversion(deps, answer)["state"] == "DONE"
+    assert swept_at(deps, NOW + 10 * STALE_AFTER) == 0
+
+
+def test_a_conversion_still_pending_after_its_requeue_is_given_up(
+    deps: Dependencies, converter: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    first = f"universal-apk-{answer.data.id}-1"
+    conversion_killed_on_its_last_attempt(converter, deps, monkeypatch, first)
+    requeued_at = NOW + STALE_AFTER + datetime.timedelta(seconds=1)
+    assert swept_at(deps, requeued_at) == 1
+    with monkeypatch.context() as outage:  # the requeued task's failed attempt keeps the requeue
+        outage.setattr(bucket(deps), "open_object", unavailable)
+        assert convert(converter, deps, first + "-requeued").status_code == 503
+
+    assert swept_at(deps, requeued_at + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
+
+    assert conversion(deps, answer) == {
+        "state": "FAILED",
+        "reason": NEVER_ANSWERED,
+        "universalApk": None,
+    }
+    assert len(conversion_queue(deps).tasks) == 2  # queued twice, never a third time
+    assert convert(converter, deps, first + "-requeued").json["outcome"] == "known"
+
+
+def test_a_conversion_that_could_not_be_queued_is_failed_at_once_not_swept(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as outage:
+        outage.setattr(conversion_queue(deps), "schedule", unavailable)
+        answer = upload(deps, ALICE, bundle())
+    assert conversion(deps, answer)["state"] == "FAILED"
+    assert swept_at(deps, NOW + 10 * STALE_AFTER) == 0
