@@ -15,7 +15,7 @@ from apkdrop.errors import BackendUnavailable
 from apkdrop.retention.stale_work import NEVER_ANSWERED
 from apkdrop.retention.sweep import sweep
 from apkdrop.task_attempts import RETRY_COUNT_HEADER
-from tests.fakes import fake_dependencies
+from tests.fakes import FakeScheduler, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
 from tests.unit.test_application_service import ALICE, upload
 from tests.unit.test_bundle_converter import bundle, conversion, keystore_secret
@@ -53,9 +53,14 @@ def worker(load_task) -> FlaskClient:
     return load_task("hash_apk")
 
 
+def run_task(handler: FlaskClient, scheduler: FakeScheduler, task_id: str, retries: str):
+    """Calls `handler` as Cloud Tasks delivers `scheduler`'s task (0 retries: its first)."""
+    task = scheduler.tasks[task_id]
+    return handler.post("/", json=task.payload, headers={RETRY_COUNT_HEADER: retries})
+
+
 def deliver(worker: FlaskClient, deps: Dependencies, task_id: str, retries: str = "0"):
-    task = queue(deps).tasks[task_id]
-    return worker.post("/", json=task.payload, headers={RETRY_COUNT_HEADER: retries})
+    return run_task(worker, queue(deps), task_id, retries)
 
 
 def first_task(answer: UploadAnswer) -> str:
@@ -181,8 +186,7 @@ def converter(load_task) -> FlaskClient:
 
 
 def convert(converter: FlaskClient, deps: Dependencies, task_id: str, retries: str = "0"):
-    task = conversion_queue(deps).tasks[task_id]
-    return converter.post("/", json=task.payload, headers={RETRY_COUNT_HEADER: retries})
+    return run_task(converter, conversion_queue(deps), task_id, retries)
 
 
 def conversion_killed_on_its_last_attempt(

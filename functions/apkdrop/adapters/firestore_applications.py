@@ -201,25 +201,27 @@ class ApplicationStore:
     def record_hashing(
         self, app_id: str, number: int, object_name: str, generation: int, hashing: Hashing
     ) -> bool:
-        return self._update_hashed_version(
-            app_id,
-            number,
-            (object_name, generation),
-            lambda version: version.sha256State is HashState.COMPUTING,
-            {"hashing": hashing.model_dump(mode="json")}
-            | ({Awaited.HASH.value: None} if hashing.failure is not None else {}),
-        )
+        ends_wait = {Awaited.HASH.value: None} if hashing.failure is not None else {}
+        return self._set_hashing(app_id, number, (object_name, generation), hashing, ends_wait)
 
     @backend_call("Firestore")
     def requeue_hashing(
         self, app_id: str, number: int, object_name: str, generation: int, at: datetime.datetime
     ) -> bool:
+        restarts_wait = {Awaited.HASH.value: at}
+        hashed = (object_name, generation)
+        return self._set_hashing(app_id, number, hashed, Hashing(requeued=True), restarts_wait)
+
+    def _set_hashing(
+        self, app_id: str, number: int, hashed: tuple[str, int], hashing: Hashing, wait: dict
+    ) -> bool:
+        """Sets the hashing (and `wait`'s change) of a version still computing its hash."""
         return self._update_hashed_version(
             app_id,
             number,
-            (object_name, generation),
+            hashed,
             lambda version: version.sha256State is HashState.COMPUTING,
-            {"hashing": Hashing(requeued=True).model_dump(mode="json"), Awaited.HASH.value: at},
+            {"hashing": hashing.model_dump(mode="json")} | wait,
         )
 
     @backend_call("Firestore")

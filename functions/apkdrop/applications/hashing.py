@@ -37,13 +37,17 @@ class HashTask(BaseModel):
     def task_id(self) -> str:
         return f"sha256-{self.appId}-{self.versionNumber}"
 
+    @property
+    def where(self) -> tuple[str, int, str, int]:
+        """The version and the object generation its store records require."""
+        return (self.appId, self.versionNumber, self.objectName, self.generation)
 
-def hash_task(app: Application | str, version: Version) -> HashTask:
-    """The task of the version (of the app, or the app's id)."""
+
+def hash_task(app_id: str, version: Version) -> HashTask:
     if version.objectGeneration is None:
         raise ValueError("a version to hash records its object's generation")
     return HashTask(
-        appId=app if isinstance(app, str) else app.id,
+        appId=app_id,
         versionNumber=version.versionNumber,
         objectName=version.objectName,
         generation=version.objectGeneration,
@@ -54,7 +58,7 @@ def queue_hash(deps: Dependencies[HashTaskSettings], app: Application, version: 
     """Enqueues the version's hash (a retried enqueue is a no-op); if the queue is down, hashes
     it here instead, so no version waits for a task that does not exist. False if neither
     worked: the version is published, and stays "computing…"."""
-    task = hash_task(app, version)
+    task = hash_task(app.id, version)
     try:
         deps.hash_queue.schedule(
             task.task_id, str(deps.settings.hash_worker_url), task.model_dump(), deps.clock()
@@ -76,8 +80,7 @@ def requeue_hash(deps: Dependencies[HashTaskSettings], app_id: str, version: Ver
     now = deps.clock()
     url = str(deps.settings.hash_worker_url)
     deps.hash_queue.schedule(f"{task.task_id}-requeued", url, task.model_dump(), now)
-    where = (task.appId, task.versionNumber, task.objectName, task.generation)
-    return deps.applications.requeue_hashing(*where, now)
+    return deps.applications.requeue_hashing(*task.where, now)
 
 
 def record_hash(deps: Dependencies, task: HashTask) -> str:
@@ -95,16 +98,16 @@ def hash_on_attempt(deps: Dependencies[HashRetrySettings], task: HashTask, attem
     version = _waiting_version(deps, task)
     if isinstance(version, str):
         return version
-    where = (task.appId, task.versionNumber, task.objectName, task.generation)
-
     requeued = version.hashing is not None and version.hashing.requeued
 
     def mark(number: int | None) -> bool:
         hashing = Hashing(unfinishedAttempt=number, requeued=requeued)
-        return deps.applications.record_hashing(*where, hashing)
+        return deps.applications.record_hashing(*task.where, hashing)
 
     def give_up(reason: str) -> str:
-        if not deps.applications.record_hashing(*where, Hashing(failure=reason, requeued=requeued)):
+        if not deps.applications.record_hashing(
+            *task.where, Hashing(failure=reason, requeued=requeued)
+        ):
             return "changed"
         log.warning("SHA-256 %s", reason, extra=log_fields(task=task.task_id))
         return "gave up"

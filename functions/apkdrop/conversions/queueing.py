@@ -12,12 +12,11 @@ log = logging.getLogger(__name__)
 NOT_QUEUED = "the conversion could not be queued: upload the bundle again"
 
 
-def conversion_task(app: Application | str, version: Version) -> ConversionTask:
-    """The task of the version (of the app, or the app's id)."""
+def conversion_task(app_id: str, version: Version) -> ConversionTask:
     if version.objectGeneration is None:
         raise ValueError("a version to convert records its object's generation")
     return ConversionTask(
-        appId=app if isinstance(app, str) else app.id,
+        appId=app_id,
         versionNumber=version.versionNumber,
         generation=version.objectGeneration,
     )
@@ -41,7 +40,7 @@ def queue_conversion(
     """Enqueues the PENDING conversion of a bundle version (a retried enqueue is a no-op).
     False if the queue is down: the version then records FAILED, so its page never waits for
     a task that does not exist."""
-    task = conversion_task(app, version)
+    task = conversion_task(app.id, version)
     try:
         deps.conversion_queue.schedule(
             task.task_id, str(deps.settings.bundle_converter_url), task.model_dump(), deps.clock()

@@ -41,8 +41,7 @@ class Waiting:
 def _give_up_hash(deps: Deps, app_id: str, version: Version) -> bool:
     task = hash_task(app_id, version)
     failed = Hashing(failure=NEVER_ANSWERED, requeued=True)
-    where = (task.appId, task.versionNumber, task.objectName, task.generation)
-    return deps.applications.record_hashing(*where, failed)
+    return deps.applications.record_hashing(*task.where, failed)
 
 
 def _give_up_conversion(deps: Deps, app_id: str, version: Version) -> bool:
