@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from apkdrop import wiring
 from apkdrop.accounts import UPLOAD_ONLY, Caller, KeyScope, issue_api_key
+from apkdrop.applications import deletion
 from apkdrop.applications.models import Application
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import service
@@ -227,6 +228,20 @@ def test_a_version_the_app_never_had_is_not_found(deps: Dependencies, app: Appli
     with pytest.raises(NotFound) as refused:
         service.downloads_page(deps, OWNER_CALLER, APP_ID, "4.0", FIRST)
     assert refused.value.detail == f"Application {APP_ID} has no version 4.0"
+
+
+def test_a_deleted_latest_version_still_lists_its_downloads(
+    deps: Dependencies, app: Application
+) -> None:
+    """Deleting the newest version lowers the app's latest; the number stays one it reached."""
+    download(deps, app, 3, TESTER)
+    deletion.delete_version(deps, OWNER_CALLER, APP_ID, "3.0")
+
+    page = service.downloads_page(deps, OWNER_CALLER, APP_ID, "3.0", FIRST)
+
+    assert [(d.version, d.visitor) for d in page.data] == [("3.0", TESTER)]
+    with pytest.raises(NotFound):
+        service.downloads_page(deps, OWNER_CALLER, APP_ID, "4.0", FIRST)
 
 
 def all_pages(deps: Dependencies, limit: int, version: str | None = None) -> list[list[str]]:

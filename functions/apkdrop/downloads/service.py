@@ -85,7 +85,7 @@ def downloads_page(
     number = None if version_label is None else parse_label(version_label)
     if version_label is not None and number is None:
         raise InvalidRequest("version must be a version label such as 2.0")
-    if number is not None and number > app.latest_application_version:
+    if number is not None and number >= app.next_version_number:  # deleted ones included
         raise NotFound(f"Application {app_id} has no version {version_label}")
     # One more than the page holds tells whether another page follows.
     events = deps.downloads.newest(app.id, number, page.limit + 1, page.after)
