@@ -76,7 +76,7 @@ def app_and_version(
 
 def email(icon_url: str | None = None, **options) -> RenderedEmail:
     app, version = app_and_version(**options)
-    return render.upload_email(app, version, RECIPIENTS, BASE_URL, icon_url)
+    return render.upload_email(app, version, RECIPIENTS, BASE_URL, icon_url, version.insights)
 
 
 def parts(rendered: RenderedEmail) -> list[str]:
@@ -259,6 +259,6 @@ def test_text_part_has_no_markup() -> None:
 def test_the_email_names_the_versions_channel() -> None:
     app, version = app_and_version()
     nightly = version.model_copy(update={"channel": "nightly"})
-    rendered = render.upload_email(app, nightly, RECIPIENTS, BASE_URL, None)
+    rendered = render.upload_email(app, nightly, RECIPIENTS, BASE_URL, None, None)
     assert "<th>Channel</th><td>nightly</td>" in rendered.html
     assert "Channel:           nightly" in rendered.text

@@ -3,7 +3,11 @@
 Access belongs to each version, as it was uploaded; the app's own fields never grant anything.
 """
 
+from collections.abc import Iterable
+
+from apkdrop.apk.insights import ComparedToVersion, Insights
 from apkdrop.applications.models import AccessType, Application, Version
+from apkdrop.version_labels import parse_label
 
 
 def may_open(app: Application, version: Version, email: str | None) -> bool:
@@ -16,3 +20,26 @@ def may_open(app: Application, version: Version, email: str | None) -> bool:
 def openable(app: Application, versions: list[Version], email: str | None) -> list[Version]:
     """The versions `email` may open, in their order; the others are not even named."""
     return [version for version in versions if may_open(app, version, email)]
+
+
+def compared_number(version: Version) -> int | None:
+    """The number of the version `version`'s insights compare it with; None without insights."""
+    compared = version.insights.comparedTo if version.insights else None
+    return parse_label(compared.version) if isinstance(compared, ComparedToVersion) else None
+
+
+def insights_shown(
+    app: Application,
+    version: Version,
+    compared: Version | None,
+    visitors: Iterable[str | None],
+) -> Insights | None:
+    """`version`'s insights, when every visitor may open the version they describe (`compared`,
+    None once deleted): they name it and tell its size, permissions and signer."""
+    if version.insights is None or compared is None:
+        return None
+    if compared.versionNumber != compared_number(version):
+        return None
+    if not all(may_open(app, compared, visitor) for visitor in visitors):
+        return None
+    return version.insights

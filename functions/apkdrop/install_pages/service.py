@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass
 
+from apkdrop.apk.insights import Insights
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.downloads import service as downloads
 from apkdrop.downloads.models import Via
 from apkdrop.errors import Forbidden, NotFound, Unauthenticated
 from apkdrop.install_pages import gone, sign_in
-from apkdrop.install_pages.access import may_open, openable
+from apkdrop.install_pages.access import compared_number, insights_shown, may_open, openable
 from apkdrop.settings import InstallPagesSettings
 from apkdrop.ttls import PAGE_ICON_URL_TTL
 from apkdrop.version_labels import parse_label
@@ -24,6 +25,7 @@ class VisibleVersion:
     version: Version
     versions: list[Version]  # newest first; the others are not even named
     latest: int  # the number the page's link without ?version= opens (the channel's, if asked)
+    insights: Insights | None  # the version's, if the visitor may open what they compare with
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def visible_version(
     """Version `requested` (its label as asked, None: the latest) of the app, if `email` may
     open it. With `channel`, among that channel's versions only (404 when it has none)."""
     app = _app(deps, app_id)
-    versions = deps.applications.versions(app.id)
+    versions = every_version = deps.applications.versions(app.id)
     latest = app.latest_application_version
     if channel is not None:
         versions = [v for v in versions if v.channel == channel]
@@ -59,7 +61,10 @@ def visible_version(
         if email is None:
             raise Unauthenticated("This app is private: sign in to see it.")
         raise Forbidden(f"{email} is not on this app's list of testers.")
-    return VisibleVersion(app, version, openable(app, versions, email), latest)
+    number = compared_number(version)
+    compared = next((v for v in every_version if v.versionNumber == number), None)
+    insights = insights_shown(app, version, compared, [email])
+    return VisibleVersion(app, version, openable(app, versions, email), latest, insights)
 
 
 def app_page(
@@ -72,7 +77,7 @@ def app_page(
     visible = visible_version(deps, app_id, requested, email, channel)
     icon = visible.version.iconObject
     icon_url = deps.bucket.signed_get_url(icon, PAGE_ICON_URL_TTL) if icon else None
-    return AppPage(visible.app, visible.version, visible.versions, visible.latest, icon_url)
+    return AppPage(**vars(visible), icon_url=icon_url)
 
 
 def download_url(

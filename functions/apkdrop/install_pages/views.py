@@ -63,6 +63,7 @@ def app_page(
         app=app,
         name=app.display_name,
         version=version,
+        insights=shown.insights,
         history=[
             (
                 v,

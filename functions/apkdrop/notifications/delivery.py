@@ -4,10 +4,12 @@ import datetime
 import logging
 from collections.abc import Callable
 
+from apkdrop.apk.insights import Insights
 from apkdrop.applications.models import Application, Version
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Misconfigured
 from apkdrop.install_pages import sign_in
+from apkdrop.install_pages.access import compared_number, insights_shown
 from apkdrop.logs import log_fields
 from apkdrop.notifications import render
 from apkdrop.notifications.models import (
@@ -71,13 +73,24 @@ def deliver_email(deps: Dependencies[PublicLinkSettings], task: EmailTask) -> st
         if version.iconObject:
             icon_url = deps.bucket.signed_get_url(version.iconObject, MESSAGE_ICON_URL_TTL)
         base_url = deps.settings.public_base_url
-        return render.upload_email(app, version, notification.recipients, base_url, icon_url)
+        recipients = notification.recipients
+        insights = _insights_for(deps, app, version, recipients)
+        return render.upload_email(app, version, recipients, base_url, icon_url, insights)
 
     def record(state: NotificationState, reason: str | None) -> None:
         _record(deps, task, notification, state, reason)
 
     unrecorded = notification.status is NotificationState.QUEUED
     return _send_once(deps, task.delivery_id, email, record, unrecorded)
+
+
+def _insights_for(
+    deps: Dependencies[object], app: Application, version: Version, recipients: list[str]
+) -> Insights | None:
+    """The version's insights, if every recipient may open the version they describe."""
+    number = compared_number(version)
+    found = None if number is None else deps.applications.get_version(app.id, number)
+    return insights_shown(app, version, found[1] if found else None, recipients)
 
 
 def _deliver_sign_in(deps: Dependencies[PublicLinkSettings], task: SignInEmailTask) -> str:

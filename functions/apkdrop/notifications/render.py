@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import HttpUrl
 
 from apkdrop import links
-from apkdrop.apk.insights import signer_changed_warning
+from apkdrop.apk.insights import Insights, signer_changed_warning
 from apkdrop.applications.models import Application, Version
 from apkdrop.notifications.models import RenderedEmail
 from apkdrop.templating import environment
@@ -22,10 +22,11 @@ def upload_email(
     recipients: list[str],
     base_url: HttpUrl | str,
     icon_url: str | None,
+    insights: Insights | None,
 ) -> RenderedEmail:
-    """The upload email, as an HTML part and a plain-text part; it links to this version."""
+    """The upload email, as an HTML part and a plain-text part; it links to this version. It
+    tells `insights` (the version's, when the recipients may open what they compare with)."""
     name = version.apkInfo.appLabel or app.packageName
-    insights = version.insights
     values = {
         "app_name": name,
         "package_name": app.packageName,
