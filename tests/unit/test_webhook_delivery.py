@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import deletion
 from apkdrop.dependencies import Dependencies
+from apkdrop.errors import BackendUnavailable
 from apkdrop.ids import new_opaque_id
 from apkdrop.task_attempts import RETRY_COUNT_HEADER
 from apkdrop.ttls import MESSAGE_ICON_URL_TTL
@@ -365,3 +366,29 @@ def test_before_the_last_attempt_a_failure_is_retried(deps, web, worker, retries
     assert answer.status_code == 503
     (record,) = deps.webhook_deliveries.deliveries(hook.id, 10, None)[0]
     assert record.state == "retrying"
+
+
+@pytest.mark.parametrize(
+    ("retries", "state", "status"), [("7", "failed", 200), ("6", "retrying", 503)]
+)
+def test_a_backend_failure_on_the_last_attempt_fails_the_delivery_for_good(
+    deps, web, worker, monkeypatch, retries: str, state: str, status: int
+) -> None:
+    """A Slack message's icon is signed through IAM: signBlob down on the queue's last attempt
+    must not leave the delivery retrying once Cloud Tasks drops the task."""
+    hook = add_hook(deps, HookKind.SLACK)
+    upload(deps, OWNER, apk_with_icon())
+    received = answer_with(web, 200)
+
+    def signing_down(*_: object, **__: object) -> str:
+        raise BackendUnavailable("IAM signBlob is unavailable, retry later")
+
+    monkeypatch.setattr(deps.bucket, "signed_get_url", signing_down)
+    answer = worker.post("/", json=tasks(deps)[-1], headers={RETRY_COUNT_HEADER: retries})
+
+    (record,) = deps.webhook_deliveries.deliveries(hook.id, 10, None)[0]
+    assert (received, record.state, answer.status_code) == ([], state, status)
+    if state == "failed":
+        assert record.lastError == (
+            "IAM signBlob is unavailable, retry later (gave up after 8 attempts)"
+        )

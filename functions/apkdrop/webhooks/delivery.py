@@ -75,6 +75,8 @@ def deliver(deps: Dependencies[WebhookWorkerSettings], task: HookTask, attempt: 
     except ReceiverUnreachable as exc:
         return retry(None, f"the receiver {exc}", f"the hook's receiver {exc}", exc)
     except (BackendUnavailable, Misconfigured) as exc:
+        if last:  # no attempt follows: never left retrying
+            return retry(None, exc.detail, exc.detail, exc)
         finish(DeliveryState.RETRYING, None, exc.detail)
         raise
     if 200 <= status < 300:
