@@ -1,8 +1,11 @@
 """UrlFetcher: the SSRF checks on apkUrl, and downloads over a mock transport (no network)."""
 
 import contextlib
+import gzip
 import ipaddress
 import socket
+import tracemalloc
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -451,6 +454,61 @@ def test_redirect_targets_are_checked_like_the_url(
 ) -> None:
     web.redirect("https://files.example.com/go", location)
     assert downloaded_refusal(fetch, "https://files.example.com/go") == detail
+
+
+@pytest.mark.parametrize("location", ["https://[oops/a.apk", "//a]b/a.apk"])
+def test_a_redirect_to_a_malformed_url_is_refused(
+    fetch: UrlFetcher, web: FakeWeb, location: str
+) -> None:
+    web.redirect("https://files.example.com/go", location)
+
+    assert downloaded_refusal(fetch, "https://files.example.com/go") == "apkUrl is not a valid URL"
+
+
+class Network(httpx.SyncByteStream):
+    """A body as a socket gives it, in reads of at most 64 KiB (httpcore's)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        for at in range(0, len(self._body), 64 * 1024):
+            yield self._body[at : at + 64 * 1024]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip", "br", "deflate"])
+def test_an_encoded_answer_is_refused_before_it_is_inflated(
+    fetch: UrlFetcher, web: FakeWeb, encoding: str
+) -> None:
+    """httpx inflates each read whole: 272 bytes of `gzip, gzip` would be 64 MiB at once."""
+    bomb = gzip.compress(gzip.compress(bytes(64 * 1024 * 1024), 9), 9)
+    web.route(
+        "https://files.example.com/bomb.apk",
+        lambda request: httpx.Response(
+            200, stream=Network(bomb), headers={"Content-Encoding": encoding}
+        ),
+    )
+    tracemalloc.start()
+    try:
+        refusal = downloaded_refusal(fetch, "https://files.example.com/bomb.apk")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert refusal == "apkUrl answered with a Content-Encoding: serve the file as it is"
+    assert peak < 4 * 1024 * 1024
+    (request,) = web.requests
+    assert request.headers["Accept-Encoding"] == "identity"
+
+
+def test_an_identity_encoding_is_the_file_itself(fetch: UrlFetcher, web: FakeWeb) -> None:
+    web.route(
+        "https://files.example.com/app.apk",
+        lambda request: httpx.Response(
+            200, content=b"APK", headers={"Content-Encoding": "Identity"}
+        ),
+    )
+    assert download(fetch, "https://files.example.com/app.apk") == b"APK"
 
 
 def redirect_chain(web: FakeWeb, hops: int) -> str:
