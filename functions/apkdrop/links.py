@@ -33,26 +33,34 @@ def is_app_page(path: str) -> bool:
     return _APP_PAGE.fullmatch(path) is not None
 
 
+def from_page(page_path: str, site_path: str) -> str:
+    """`site_path` (`/auth/sign-in`) as a link on the page at `page_path`, relative to it, so it
+    stays under PUBLIC_BASE_URL whatever that URL's own path (`…cloudfunctions.net/install-pages`
+    without the load balancer: the function is handed the path after it)."""
+    return "../" * (page_path.count("/") - 1) + site_path.removeprefix("/")
+
+
 def magic_link(base_url: HttpUrl | str, app_id: str) -> str:
     """`{PUBLIC_BASE_URL}/app/{id}`: the install page of an app's latest version."""
-    return _absolute(base_url, app_page(app_id))
+    return site_url(base_url, app_page(app_id))
 
 
 def versioned_link(base_url: HttpUrl | str, app_id: str, version: int) -> str:
     """`{magic link}?version=N.0`: always that version's page."""
-    return _absolute(base_url, app_page(app_id, version))
+    return site_url(base_url, app_page(app_id, version))
 
 
 def channel_link(base_url: HttpUrl | str, app_id: str, channel: str) -> str:
     """`{magic link}?channel={channel}`: the page of that channel's latest version."""
-    return _absolute(base_url, app_page(app_id, channel=channel))
+    return site_url(base_url, app_page(app_id, channel=channel))
 
 
 def sign_in_link(base_url: HttpUrl | str, token: str) -> str:
-    return _absolute(base_url, f"/auth/verify?token={token}")
+    return site_url(base_url, f"/auth/verify?token={token}")
 
 
-def _absolute(base_url: HttpUrl | str, path: str) -> str:
+def site_url(base_url: HttpUrl | str, path: str) -> str:
+    """A site path (`/app/{id}`) under PUBLIC_BASE_URL."""
     return str(base_url).rstrip("/") + path
 
 

@@ -40,6 +40,7 @@ from tests.fixtures.apk_builder import build_apk, play_ready
 from tests.fixtures.elf_builder import PAGE_4KB, elf_library
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 5, tzinfo=datetime.UTC)
+SITE = "https://apkdrop.example.test"  # PUBLIC_BASE_URL in the fakes
 APP_ID = "AppForInstallPages0001"
 OWNER = "owner@example.com"
 TESTER = "tester@example.com"
@@ -171,7 +172,7 @@ def test_public_app_page(pages: FlaskClient, public_app: Application) -> None:
     assert "8.0.10 (2)" in page
     assert "3.0 MB" in page and "01 Mar 2026, 14:00 UTC" in page
     assert "Fixes things" in page
-    assert f'href="/app/{APP_ID}/download?version=2.0"' in page
+    assert f'href="../app/{APP_ID}/download?version=2.0"' in page
     assert "Download APK" in page
     assert "<svg" in page and 'class="qr"' in page
     link = f"https://apkdrop.example.test/app/{APP_ID}"
@@ -189,7 +190,7 @@ def test_a_version_by_number(pages: FlaskClient, public_app: Application, wanted
     assert '<dd id="platform-version">1.0</dd>' in page
     assert "8.0.9 (1)" in page
     assert "This is an older version" in page
-    assert f'href="/app/{APP_ID}/download?version=1.0"' in page
+    assert f'href="../app/{APP_ID}/download?version=1.0"' in page
 
 
 def test_the_latest_version_by_number_is_not_called_older(
@@ -453,7 +454,7 @@ def test_a_private_app_asks_an_anonymous_visitor_to_sign_in(
     page = text(response)
     assert heading(response) == "Private app"
     assert "This app is private: sign in to see it." in page
-    assert '<form method="post" action="/auth/sign-in">' in page
+    assert '<form method="post" action="../auth/sign-in">' in page
     assert 'name="email"' in page and 'type="email"' in page
     assert f'<input type="hidden" name="app" value="{private_app.id}">' in page
     assert "Secret App" not in page and "com.example.install" not in page  # nothing leaks
@@ -481,7 +482,7 @@ def test_a_signed_in_tester_or_owner_sees_the_app(
     assert_html_page(response, 200)
     assert heading(response) == "Secret App"
     assert email in text(response)
-    assert f'href="/auth/sign-out?next=/app/{private_app.id}">Sign out</a>' in text(response)
+    assert f'href="../auth/sign-out?next=/app/{private_app.id}">Sign out</a>' in text(response)
     download = pages.get(f"/app/{private_app.id}/download")
     assert download.status_code == 302
     assert bucket(deps).signed_gets[-1][1] == datetime.timedelta(minutes=5)
@@ -497,7 +498,7 @@ def test_a_signed_in_visitor_not_on_the_list_is_refused(
     assert_html_page(response, 403)
     assert heading(response) == "No access"
     assert f"{STRANGER} is not on this app&#39;s list of testers." in text(response)
-    assert f'href="/auth/sign-out?next=/app/{private_app.id}"' in text(response)
+    assert f'href="../auth/sign-out?next=/app/{private_app.id}"' in text(response)
     assert "Secret App" not in text(response)
     assert pages.get(f"/app/{private_app.id}/download").status_code == 403
     assert bucket(deps).signed_gets == []
@@ -598,7 +599,7 @@ def test_the_sign_in_form_carries_the_version_to_the_link(
     assert email_queue(deps).calls[-1].payload["version"] == 1
     confirmed = pages.post("/auth/verify", data={"token": emailed_token(deps)})
     assert confirmed.status_code == 303
-    assert confirmed.headers["Location"] == f"/app/{private_app.id}?version=1.0"
+    assert confirmed.headers["Location"] == f"{SITE}/app/{private_app.id}?version=1.0"
 
 
 def test_signing_in_from_a_channels_page_comes_back_to_that_channel(
@@ -621,8 +622,8 @@ def test_signing_in_from_a_channels_page_comes_back_to_that_channel(
     assert email_queue(deps).calls[-1].payload["channel"] == "nightly"
     confirmed = pages.post("/auth/verify", data={"token": emailed_token(deps)})
     assert confirmed.status_code == 303
-    assert confirmed.headers["Location"] == f"/app/{app.id}?channel=nightly"
-    shown = pages.get(confirmed.headers["Location"])
+    assert confirmed.headers["Location"] == f"{SITE}/app/{app.id}?channel=nightly"
+    shown = pages.get(confirmed.headers["Location"].removeprefix(SITE))
     assert_html_page(shown, 200)
     assert '<dd id="platform-version">2.0</dd>' in text(shown)
 
@@ -748,7 +749,7 @@ def test_the_emailed_link_opens_a_confirm_page_and_spends_nothing(
         response = pages.get("/auth/verify", query_string={"token": token})
         assert_html_page(response, 200)
         assert heading(response) == "Sign in"
-        assert '<form method="post" action="/auth/verify">' in text(response)
+        assert '<form method="post" action="../auth/verify">' in text(response)
         assert f'<input type="hidden" name="token" value="{token}">' in text(response)
         assert "Set-Cookie" not in response.headers
     assert pages.head("/auth/verify", query_string={"token": token}).status_code == 200
@@ -764,7 +765,7 @@ def test_confirming_signs_in_once(
     response = pages.post("/auth/verify", data={"token": token})
 
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/app/{private_app.id}"
+    assert response.headers["Location"] == f"{SITE}/app/{private_app.id}"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("apkdrop_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
@@ -837,7 +838,7 @@ def test_sign_out_clears_the_cookie(
     response = pages.get("/auth/sign-out", query_string={"next": f"/app/{private_app.id}"})
 
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/app/{private_app.id}"
+    assert response.headers["Location"] == f"{SITE}/app/{private_app.id}"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("apkdrop_session=;") and "Max-Age=0" in cookie
     assert pages.get_cookie(session.COOKIE_NAME) is None
@@ -1011,7 +1012,7 @@ def test_no_request_is_a_server_error(
         assert response.mimetype == "text/html"
     if response.status_code in (302, 303):
         location = response.headers["Location"]
-        assert location.startswith(("/app/", "https://storage.example.test/")), location
+        assert location.startswith((f"{SITE}/app/", "https://storage.example.test/")), location
 
 
 @settings(

@@ -15,6 +15,7 @@ _pages = environment(Path(__file__).parent / "templates")
 _pages.filters["size"] = human_size
 _pages.filters["signed_size"] = signed_size
 _pages.globals["app_page"] = links.app_page
+_pages.globals["site"] = lambda path: links.from_page(flask.request.path, path)
 _pages.filters["when"] = lambda moment: moment.strftime("%d %b %Y, %H:%M UTC")
 
 

@@ -122,7 +122,8 @@ def verify_link(request: flask.Request, deps: Dependencies[InstallPagesSettings]
     session.require_configured(deps.settings)
     target = sign_in.redeem_link(deps, request.form.get("token", ""))
     number = None if target.version is None else parse_label(target.version)
-    response = _redirect(links.app_page(target.app_id, number, target.channel), 303)
+    page_path = links.app_page(target.app_id, number, target.channel)
+    response = _redirect(links.site_url(deps.settings.public_base_url, page_path), 303)
     session.start_session(response, target.email, deps.settings, deps.sessions, deps.clock())
     return response
 
@@ -130,7 +131,10 @@ def verify_link(request: flask.Request, deps: Dependencies[InstallPagesSettings]
 def sign_out(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:
     target = request.args.get("next", "")
     # On to our own pages only: never an open redirect.
-    response = _redirect(target, 303) if links.is_app_page(target) else page("signed_out.html")
+    if links.is_app_page(target):
+        response = _redirect(links.site_url(deps.settings.public_base_url, target), 303)
+    else:
+        response = page("signed_out.html")
     session.end_session(request, response, deps.settings, deps.sessions)
     return response
 
