@@ -278,7 +278,9 @@ def test_a_malformed_app_id_is_404_without_a_lookup(
 
     deps.applications.get_app = no_lookup  # type: ignore[method-assign]
     assert_html_page(pages.get(path), 404)
-    assert_html_page(pages.post("/auth/sign-in", data={"app": "short", "email": TESTER}), 404)
+    for app_id in ("short", APP_ID + "\n"):  # `$` alone lets a trailing newline through
+        signing_in = pages.post("/auth/sign-in", data={"app": app_id, "email": TESTER})
+        assert_html_page(signing_in, 404)
 
 
 def test_a_trailing_slash_is_the_same_page(pages: FlaskClient, public_app: Application) -> None:

@@ -66,7 +66,7 @@ def refusal(detail: str) -> PydanticCustomError:
 
 def _opaque_id(detail: str) -> AfterValidator:
     def check(value: str | None) -> str | None:
-        if value is not None and not OPAQUE_ID.match(value):
+        if value is not None and not OPAQUE_ID.fullmatch(value):
             raise refusal(detail)
         return value
 

@@ -25,7 +25,7 @@ def app_not_found(app_id: str) -> NotFound:
 
 def checked_app_id(app_id: str) -> str:
     """The endpoints' one check of an app id in a path: one no app can have is not found."""
-    if not OPAQUE_ID.match(app_id):
+    if not OPAQUE_ID.fullmatch(app_id):
         raise app_not_found(app_id)
     return app_id
 

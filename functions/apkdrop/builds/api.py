@@ -61,7 +61,7 @@ def get_build(
 
 
 def _project_name(text: str) -> str:
-    if not PROJECT_NAME.match(text):
+    if not PROJECT_NAME.fullmatch(text):
         raise InvalidRequest(
             "projectName must be 1 to 100 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"

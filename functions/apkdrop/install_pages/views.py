@@ -156,7 +156,7 @@ def client_address(request: flask.Request, trusted_hops: int) -> str:
 
 def _app_id(text: str) -> str:
     """An id this API could have minted; any other names no app (and never reaches a query)."""
-    if not OPAQUE_ID.match(text):
+    if not OPAQUE_ID.fullmatch(text):
         raise NotFound(service.NO_SUCH_APP)
     return text
 

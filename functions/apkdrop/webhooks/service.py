@@ -56,7 +56,7 @@ def deliveries(
 
 def owned_hook(deps: Dependencies[object], caller: Caller, hook_id: str) -> Hook:
     """Another account's hook does not exist (404, never 403)."""
-    hook = deps.webhooks.get_hook(hook_id) if OPAQUE_ID.match(hook_id) else None
+    hook = deps.webhooks.get_hook(hook_id) if OPAQUE_ID.fullmatch(hook_id) else None
     if hook is None or hook.accountId != caller.id:
         raise NotFound(f"Webhook {hook_id} not found")
     return hook
