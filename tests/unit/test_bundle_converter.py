@@ -13,6 +13,7 @@ import json
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from pydantic import SecretStr
 from apkdrop.apk_inspection import inspect_apk
 from apkdrop.applications import deletion, queries
 from apkdrop.applications.models import UploadAnswer
-from apkdrop.conversions import bundletool
+from apkdrop.conversions import bundletool, service
 from apkdrop.conversions.models import Conversion, ConversionState
 from apkdrop.conversions.queueing import NOT_QUEUED
 from apkdrop.conversions.service import NO_KEYSTORE
@@ -32,6 +33,7 @@ from tests.fakes import CONVERTER_URL, FakeBucket, FakeScheduler, fake_dependenc
 from tests.fixtures.aab_builder import build_bundle, keystore, universal_apk
 from tests.fixtures.apk_builder import Signer, build_apk
 from tests.unit.test_application_service import ALICE, upload
+from tests.unit.test_hash_attempts import Killed
 
 PASSWORD = "distribution-pass"
 
@@ -124,6 +126,7 @@ def test_a_bundle_is_converted_once_to_a_universal_apk_signed_by_the_distributio
         "appId": answer.data.id,
         "versionNumber": 1,
         "generation": version.objectGeneration,
+        "objectName": version.objectName,
     }
 
     assert convert(deps, worker, answer) == "done"
@@ -333,6 +336,102 @@ def test_an_apk_stored_but_not_recorded_goes_with_its_version(
     again = worker.post("/", json=task.payload)
     assert again.status_code == 200, again.json
     assert again.json["outcome"] == "gone"
+
+
+def deleted_while_building(
+    deps: Dependencies, answer: UploadAnswer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version is deleted while bundletool runs: its tombstone's objects go before the
+    universal APK exists."""
+    build = bundletool.build_universal_apk
+
+    def deleted_first(*args, **kwargs) -> Path:
+        deletion.delete_version(deps, ALICE, answer.data.id, "1.0")
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(service, "build_universal_apk", deleted_first)
+
+
+def outcome_fails(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> Callable[..., bool]:
+    """record_conversion raises `error` for the outcome (the attempt's marks are recorded);
+    returns the real one."""
+    record = deps.applications.record_conversion
+
+    def failing(app_id: str, number: int, generation: int, outcome: Conversion) -> bool:
+        if outcome.state is ConversionState.PENDING:
+            return record(app_id, number, generation, outcome)
+        raise error
+
+    monkeypatch.setattr(deps.applications, "record_conversion", failing)
+    return record
+
+
+def test_an_apk_stored_for_a_version_deleted_meanwhile_goes_though_its_outcome_is_not_recorded(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    deleted_while_building(deps, answer, monkeypatch)
+    outcome_fails(deps, monkeypatch, BackendUnavailable("Firestore is unavailable, retry later"))
+    (task,) = queue(deps).calls
+
+    assert worker.post("/", json=task.payload).status_code == 503  # Cloud Tasks retries
+
+    assert len(built(deps)) == 1
+    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+
+
+def test_an_apk_a_killed_attempt_stored_for_a_version_deleted_meanwhile_goes_with_the_retry(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    deleted_while_building(deps, answer, monkeypatch)
+    record = outcome_fails(deps, monkeypatch, Killed())
+    (task,) = queue(deps).calls
+    with pytest.raises(Killed):
+        worker.post("/", json=task.payload)
+    (universal,) = built(deps)
+    assert universal in bucket(deps).objects  # no record names it
+
+    monkeypatch.setattr(deps.applications, "record_conversion", record)
+    again = worker.post("/", json=task.payload)
+
+    assert again.json["outcome"] == "gone"  # acknowledged: no task will come again
+    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+
+
+def test_an_apk_whose_record_landed_though_its_answer_was_lost_is_kept(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    record = deps.applications.record_conversion
+
+    def answer_lost(app_id: str, number: int, generation: int, outcome: Conversion) -> bool:
+        record(app_id, number, generation, outcome)
+        if outcome.state is ConversionState.PENDING:
+            return True
+        raise BackendUnavailable("Firestore is unavailable, retry later")
+
+    monkeypatch.setattr(deps.applications, "record_conversion", answer_lost)
+    (task,) = queue(deps).calls
+    assert worker.post("/", json=task.payload).status_code == 503
+
+    monkeypatch.setattr(deps.applications, "record_conversion", record)
+    assert convert(deps, worker, answer) == "known"
+    assert conversion(deps, answer)["universalApk"]["objectName"] in bucket(deps).objects
+
+
+def test_a_task_queued_before_tasks_named_their_object_is_still_converted(
+    deps: Dependencies, worker: FlaskClient
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    (task,) = queue(deps).calls
+    earlier = {key: value for key, value in task.payload.items() if key != "objectName"}
+
+    assert worker.post("/", json=earlier).json["outcome"] == "done"
+    deletion.delete_version(deps, ALICE, answer.data.id, "1.0")
+    assert worker.post("/", json=earlier).json["outcome"] == "gone"
 
 
 def test_a_redelivery_after_an_interrupted_attempt_records_its_stored_apk(

@@ -68,6 +68,9 @@ class ConversionTask(BaseModel):
     appId: str
     versionNumber: PositiveInt
     generation: PositiveInt
+    objectName: str | None = None
+    """The bundle's object: where its universal APK goes, so a task whose version is gone can
+    still delete one it stored. None in a task queued before tasks named it."""
 
     @property
     def task_id(self) -> str:

@@ -19,6 +19,7 @@ def conversion_task(app_id: str, version: Version) -> ConversionTask:
         appId=app_id,
         versionNumber=version.versionNumber,
         generation=version.objectGeneration,
+        objectName=version.objectName,
     )
 
 

@@ -4,11 +4,13 @@ The version is published PENDING; the task converts only a version still PENDING
 object generation, and records DONE (with the stored APK), FAILED or SKIPPED with a reason in
 one transaction that again requires PENDING: a redelivered task finds the outcome and does
 nothing; one that finds the APK an interrupted attempt stored checks and records it instead of
-building it again; and an APK stored for a version deleted meanwhile is deleted again. Cloud
+building it again; and an APK stored for a version deleted meanwhile is deleted again, by the
+attempt that stored it or, if that one could not record its outcome, by the next. Cloud
 Storage or Firestore failures raise BackendUnavailable (the task is retried, but on the queue's
 last attempt: attempts.py).
 """
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
@@ -33,7 +35,7 @@ from apkdrop.conversions.models import (
     universal_object_name,
 )
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import PayloadTooLarge
+from apkdrop.errors import BackendUnavailable, PayloadTooLarge
 from apkdrop.settings import BundleConverterSettings
 from apkdrop.shared_models import StorageObject
 
@@ -44,13 +46,13 @@ COPY_CHUNK_BYTES = 8 * 1024**2
 def waiting_version(
     deps: Dependencies[BundleConverterSettings], task: ConversionTask
 ) -> Version | str:
-    """The task's version if it still waits for this conversion, else what happened to it."""
+    """The task's version if it still waits for this conversion, else what happened to it (a
+    version gone or replaced loses the universal APK this task may have stored for it)."""
     found = deps.applications.get_version(task.appId, task.versionNumber)
-    if found is None:
-        return "gone"
-    _, version = found
-    if version.objectGeneration != task.generation:
-        return "replaced"
+    version = found[1] if found else None
+    if version is None or version.objectGeneration != task.generation:
+        _delete_orphan(deps, task, version)
+        return "gone" if version is None else "replaced"
     if version.conversion is None or version.conversion.state is not ConversionState.PENDING:
         return "known"  # converted, failed or skipped already: never twice
     return version
@@ -61,7 +63,15 @@ def convert(
 ) -> str:
     """Converts the waiting version's bundle and records the outcome; returns what happened."""
     outcome = _outcome(deps, version)
-    recorded = record(deps, task, outcome)
+    try:
+        recorded = record(deps, task, outcome)
+    except BackendUnavailable:
+        if outcome.universalApk is not None:
+            # The record may have landed (the APK stays) or the version gone meanwhile (no
+            # retry may come to delete it): waiting_version tells them apart.
+            with contextlib.suppress(BackendUnavailable):
+                waiting_version(deps, task)
+        raise
     if not recorded and outcome.universalApk is not None:
         _delete_unless_recorded(deps, task, outcome.universalApk.objectName)
     return outcome.state.lower() if recorded else "changed"
@@ -91,6 +101,17 @@ def _delete_unless_recorded(
     universal = conversion.universalApk if conversion else None
     if universal is None or universal.objectName != name:
         deps.bucket.delete_object(name)
+
+
+def _delete_orphan(
+    deps: Dependencies[BundleConverterSettings], task: ConversionTask, version: Version | None
+) -> None:
+    """Deletes the universal APK this task may have stored (then been killed, or failed to
+    record it) once its version is gone or on another file: no record will ever name it."""
+    if task.objectName is None:  # queued before tasks named their object
+        return
+    if version is None or version.objectName != task.objectName:  # else the version's own name
+        deps.bucket.delete_object(universal_object_name(task.objectName))
 
 
 def _outcome(deps: Dependencies[BundleConverterSettings], version: Version) -> Conversion:
