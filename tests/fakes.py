@@ -22,7 +22,7 @@ from google.api_core import exceptions as api_exceptions
 
 from apkdrop.accounts import Account, Caller, KeyScope
 from apkdrop.adapters.background_writes import Abandoned
-from apkdrop.adapters.firestore_applications import claimed_since
+from apkdrop.adapters.firestore_applications import claimed_since, keeping_requeued
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
@@ -496,7 +496,8 @@ class FakeApplicationStore:
             return False
         if (version.objectName, version.objectGeneration) != (object_name, generation):
             return False
-        self.version_docs[app_id][number]["hashing"] = hashing.model_dump(mode="json")
+        recorded = keeping_requeued(hashing, version.hashing)
+        self.version_docs[app_id][number]["hashing"] = recorded.model_dump(mode="json")
         if hashing.failure is not None:
             self.version_docs[app_id][number][Awaited.HASH.value] = None
         return True
@@ -539,7 +540,8 @@ class FakeApplicationStore:
             return False
         if version.conversion is None or version.conversion.state != ConversionState.PENDING:
             return False
-        self.version_docs[app_id][number]["conversion"] = conversion.model_dump(mode="json")
+        recorded = keeping_requeued(conversion, version.conversion)
+        self.version_docs[app_id][number]["conversion"] = recorded.model_dump(mode="json")
         if conversion.state is not ConversionState.PENDING:
             self.version_docs[app_id][number][Awaited.CONVERSION.value] = None
         return True

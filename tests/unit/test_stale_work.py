@@ -67,18 +67,24 @@ def first_task(answer: UploadAnswer) -> str:
     return f"sha256-{answer.data.id}-1"
 
 
-def killed_on_its_last_attempt(
-    worker: FlaskClient, deps: Dependencies, monkeypatch: pytest.MonkeyPatch, answer: UploadAnswer
+def killed_hash_attempt(
+    worker: FlaskClient,
+    deps: Dependencies,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: UploadAnswer,
+    task_suffix: str = "",
+    retries: str = LAST,
 ) -> None:
-    real = bucket(deps).sha256_of
+    """The first hash task (or the one `task_suffix` names) killed on an attempt, by default
+    its last."""
 
     def killed(*_: object) -> str:
         raise Killed
 
-    monkeypatch.setattr(bucket(deps), "sha256_of", killed)
-    with pytest.raises(Killed):
-        deliver(worker, deps, first_task(answer), LAST)
-    monkeypatch.setattr(bucket(deps), "sha256_of", real)
+    with monkeypatch.context() as dying:
+        dying.setattr(bucket(deps), "sha256_of", killed)
+        with pytest.raises(Killed):
+            deliver(worker, deps, first_task(answer) + task_suffix, retries)
 
 
 def unavailable(*_: object) -> None:
@@ -90,11 +96,24 @@ def swept_at(deps: Dependencies, moment: datetime.datetime) -> int:
     return sweep(deps).staleWork
 
 
+def requeued_after_the_workers_read(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch, answer: UploadAnswer, at: datetime.datetime
+) -> None:
+    """The sweep queues the version's work again at `at`, and Cloud Tasks runs the new task at
+    once: its worker's read came before the requeue's commit, its marks come after."""
+    store = deps.applications
+    before_requeue = store.get_version(answer.data.id, 1)
+    assert swept_at(deps, at) == 1
+    reads = iter([before_requeue])
+    real_get = store.get_version
+    monkeypatch.setattr(store, "get_version", lambda *a: next(reads, None) or real_get(*a))
+
+
 def test_a_hash_whose_last_attempt_was_killed_is_queued_again_and_computed(
     deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answer = publish_large(deps)
-    killed_on_its_last_attempt(worker, deps, monkeypatch, answer)
+    killed_hash_attempt(worker, deps, monkeypatch, answer)
     assert shown(deps, answer) == (None, HashState.COMPUTING)
 
     assert swept_at(deps, NOW + STALE_AFTER - datetime.timedelta(seconds=1)) == 0
@@ -130,7 +149,7 @@ def test_a_hash_still_waited_for_after_its_requeue_is_given_up(
     deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answer = publish_large(deps)
-    killed_on_its_last_attempt(worker, deps, monkeypatch, answer)
+    killed_hash_attempt(worker, deps, monkeypatch, answer)
     requeued_at = NOW + STALE_AFTER + datetime.timedelta(seconds=1)
     assert swept_at(deps, requeued_at) == 1
     # The requeued task's attempts keep the requeue: a retried failure does not reset it.
@@ -149,6 +168,21 @@ def test_a_hash_still_waited_for_after_its_requeue_is_given_up(
     assert swept_at(deps, requeued_at + 10 * STALE_AFTER) == 0
     assert deliver(worker, deps, first_task(answer) + "-requeued").json["outcome"] == "known"
     assert shown(deps, answer) == (None, HashState.FAILED)
+
+
+def test_a_requeued_hash_whose_worker_read_before_the_requeue_is_given_up_all_the_same(
+    deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = publish_large(deps)
+    killed_hash_attempt(worker, deps, monkeypatch, answer)
+    requeued_at = NOW + STALE_AFTER + datetime.timedelta(seconds=1)
+    requeued_after_the_workers_read(deps, monkeypatch, answer, requeued_at)
+    killed_hash_attempt(worker, deps, monkeypatch, answer, "-requeued", "0")
+
+    assert swept_at(deps, requeued_at + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
+
+    assert shown(deps, answer) == (None, HashState.FAILED)
+    assert len(queue(deps).tasks) == 2  # queued twice, never a third time
 
 
 def test_a_hash_computed_before_the_answer_is_never_waited_for() -> None:
@@ -189,16 +223,22 @@ def convert(converter: FlaskClient, deps: Dependencies, task_id: str, retries: s
     return run_task(converter, conversion_queue(deps), task_id, retries)
 
 
-def conversion_killed_on_its_last_attempt(
-    converter: FlaskClient, deps: Dependencies, monkeypatch: pytest.MonkeyPatch, task_id: str
+def killed_conversion_attempt(
+    converter: FlaskClient,
+    deps: Dependencies,
+    monkeypatch: pytest.MonkeyPatch,
+    task_id: str,
+    retries: str = CONVERSION_LAST,
 ) -> None:
+    """The task killed while bundletool runs, on an attempt (by default its last)."""
+
     def killed(*_: object, **__: object) -> None:
         raise Killed
 
     with monkeypatch.context() as dying:
         dying.setattr(bundletool.subprocess, "run", killed)
         with pytest.raises(Killed):
-            convert(converter, deps, task_id, CONVERSION_LAST)
+            convert(converter, deps, task_id, retries)
 
 
 def test_a_conversion_whose_last_attempt_was_killed_is_queued_again_and_done(
@@ -206,7 +246,7 @@ def test_a_conversion_whose_last_attempt_was_killed_is_queued_again_and_done(
 ) -> None:
     answer = upload(deps, ALICE, bundle())
     first = f"universal-apk-{answer.data.id}-1"
-    conversion_killed_on_its_last_attempt(converter, deps, monkeypatch, first)
+    killed_conversion_attempt(converter, deps, monkeypatch, first)
     assert conversion(deps, answer)["state"] == "PENDING"
 
     assert swept_at(deps, NOW + STALE_AFTER - datetime.timedelta(seconds=1)) == 0
@@ -222,7 +262,7 @@ def test_a_conversion_still_pending_after_its_requeue_is_given_up(
 ) -> None:
     answer = upload(deps, ALICE, bundle())
     first = f"universal-apk-{answer.data.id}-1"
-    conversion_killed_on_its_last_attempt(converter, deps, monkeypatch, first)
+    killed_conversion_attempt(converter, deps, monkeypatch, first)
     requeued_at = NOW + STALE_AFTER + datetime.timedelta(seconds=1)
     assert swept_at(deps, requeued_at) == 1
     with monkeypatch.context() as outage:  # the requeued task's failed attempt keeps the requeue
@@ -238,6 +278,22 @@ def test_a_conversion_still_pending_after_its_requeue_is_given_up(
     }
     assert len(conversion_queue(deps).tasks) == 2  # queued twice, never a third time
     assert convert(converter, deps, first + "-requeued").json["outcome"] == "known"
+
+
+def test_a_requeued_conversion_whose_worker_read_before_the_requeue_is_given_up_all_the_same(
+    deps: Dependencies, converter: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())
+    first = f"universal-apk-{answer.data.id}-1"
+    killed_conversion_attempt(converter, deps, monkeypatch, first)
+    requeued_at = NOW + STALE_AFTER + datetime.timedelta(seconds=1)
+    requeued_after_the_workers_read(deps, monkeypatch, answer, requeued_at)
+    killed_conversion_attempt(converter, deps, monkeypatch, first + "-requeued", "0")
+
+    assert swept_at(deps, requeued_at + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
+
+    assert conversion(deps, answer)["reason"] == NEVER_ANSWERED
+    assert len(conversion_queue(deps).tasks) == 2  # queued twice, never a third time
 
 
 def test_a_conversion_that_could_not_be_queued_is_failed_at_once_not_swept(

@@ -4,6 +4,7 @@ import datetime
 import random
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from google.api_core import exceptions as api_exceptions
 from google.cloud import firestore
@@ -36,6 +37,7 @@ from apkdrop.retention.models import RETENTION_DELETES
 VERSION_COMMIT_ATTEMPTS = 200
 MAX_BACKOFF_SECONDS = 0.25
 LARGE_UPLOADS = "applicationUploads"
+Requeuable = TypeVar("Requeuable", Hashing, Conversion)
 
 
 def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.DocumentReference:
@@ -53,6 +55,14 @@ def newest_in_channel(db: firestore.Client, app_id: str, channel: str) -> firest
         .order_by("versionNumber", direction=firestore.Query.DESCENDING)
         .limit(1)
     )
+
+
+def keeping_requeued(new: Requeuable, stored: Requeuable | None) -> Requeuable:
+    """`new`, still requeued if `stored` is: an attempt's mark, from a read before the sweep's
+    requeue committed, must not clear it (the sweep would then queue the work a third time)."""
+    if stored is None or not stored.requeued:
+        return new
+    return new.model_copy(update={"requeued": True})
 
 
 def claimed_since(record: dict, claimed_before: datetime.datetime) -> bool:
@@ -194,7 +204,7 @@ class ApplicationStore:
             number,
             (object_name, generation),
             lambda version: version.sha256 is None,
-            {"sha256": sha256, Awaited.HASH.value: None},
+            lambda _: {"sha256": sha256, Awaited.HASH.value: None},
         )
 
     @backend_call("Firestore")
@@ -221,7 +231,10 @@ class ApplicationStore:
             number,
             hashed,
             lambda version: version.sha256State is HashState.COMPUTING,
-            {"hashing": hashing.model_dump(mode="json")} | wait,
+            lambda version: (
+                {"hashing": keeping_requeued(hashing, version.hashing).model_dump(mode="json")}
+                | wait
+            ),
         )
 
     @backend_call("Firestore")
@@ -242,9 +255,9 @@ class ApplicationStore:
         number: int,
         hashed: tuple[str, int],
         waits: Callable[[Version], bool],
-        changes: dict,
+        changes: Callable[[Version], dict],
     ) -> bool:
-        """Applies `changes` in one transaction if the version still points at the hashed
+        """Applies the version's `changes` in one transaction if it still points at the hashed
         (object, generation) and `waits`; False if it is gone, replaced or done meanwhile."""
         reference = self._version_ref(app_id, number)
 
@@ -255,7 +268,7 @@ class ApplicationStore:
                 return False
             if (version.objectName, version.objectGeneration) != hashed:
                 return False
-            transaction.update(reference, changes)
+            transaction.update(reference, changes(version))
             return True
 
         return update(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
@@ -264,22 +277,22 @@ class ApplicationStore:
     def record_conversion(
         self, app_id: str, number: int, generation: int, conversion: Conversion
     ) -> bool:
-        changes: dict = {"conversion": conversion.model_dump(mode="json")}
-        if conversion.state is not ConversionState.PENDING:
-            changes[Awaited.CONVERSION.value] = None
-        return self._update_pending_conversion(app_id, number, generation, changes)
+        pending = conversion.state is ConversionState.PENDING
+        ends_wait = {} if pending else {Awaited.CONVERSION.value: None}
+        return self._update_pending_conversion(app_id, number, generation, conversion, ends_wait)
 
     @backend_call("Firestore")
     def requeue_conversion(
         self, app_id: str, number: int, generation: int, at: datetime.datetime
     ) -> bool:
         requeued = Conversion(state=ConversionState.PENDING, requeued=True)
-        changes = {"conversion": requeued.model_dump(mode="json"), Awaited.CONVERSION.value: at}
-        return self._update_pending_conversion(app_id, number, generation, changes)
+        restarts_wait = {Awaited.CONVERSION.value: at}
+        return self._update_pending_conversion(app_id, number, generation, requeued, restarts_wait)
 
     def _update_pending_conversion(
-        self, app_id: str, number: int, generation: int, changes: dict
+        self, app_id: str, number: int, generation: int, conversion: Conversion, wait: dict
     ) -> bool:
+        """Sets the conversion (and `wait`'s change) of a version whose conversion is PENDING."""
         reference = self._version_ref(app_id, number)
         app_reference = self._apps.document(app_id)
 
@@ -293,7 +306,8 @@ class ApplicationStore:
                 return False
             if version.conversion is None or version.conversion.state != ConversionState.PENDING:
                 return False
-            transaction.update(reference, changes)
+            recorded = keeping_requeued(conversion, version.conversion)
+            transaction.update(reference, {"conversion": recorded.model_dump(mode="json")} | wait)
             return True
 
         return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))

@@ -98,16 +98,13 @@ def hash_on_attempt(deps: Dependencies[HashRetrySettings], task: HashTask, attem
     version = _waiting_version(deps, task)
     if isinstance(version, str):
         return version
-    requeued = version.hashing is not None and version.hashing.requeued
 
+    # The store keeps the sweep's `requeued` (this read may predate it).
     def mark(number: int | None) -> bool:
-        hashing = Hashing(unfinishedAttempt=number, requeued=requeued)
-        return deps.applications.record_hashing(*task.where, hashing)
+        return deps.applications.record_hashing(*task.where, Hashing(unfinishedAttempt=number))
 
     def give_up(reason: str) -> str:
-        if not deps.applications.record_hashing(
-            *task.where, Hashing(failure=reason, requeued=requeued)
-        ):
+        if not deps.applications.record_hashing(*task.where, Hashing(failure=reason)):
             return "changed"
         log.warning("SHA-256 %s", reason, extra=log_fields(task=task.task_id))
         return "gave up"

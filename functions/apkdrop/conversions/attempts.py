@@ -23,12 +23,9 @@ def convert_on_attempt(
         return version
     assert version.conversion is not None  # waiting: PENDING
 
-    requeued = version.conversion.requeued
-
+    # The store keeps the sweep's `requeued` (this read may predate it).
     def mark(number: int | None) -> bool:
-        pending = Conversion(
-            state=ConversionState.PENDING, unfinishedAttempt=number, requeued=requeued
-        )
+        pending = Conversion(state=ConversionState.PENDING, unfinishedAttempt=number)
         return service.record(deps, task, pending)
 
     def give_up(reason: str) -> str:

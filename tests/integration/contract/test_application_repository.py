@@ -752,6 +752,33 @@ def test_stale_conversions_are_listed_until_one_is_no_longer_pending(
     assert store.requeue_conversion(app.id, 1, 7, LONG_AGO) is False  # no longer PENDING
 
 
+def test_a_requeue_outlives_the_attempts_recorded_after_it(store: ApplicationRepository) -> None:
+    """An attempt's mark, from a read before the sweep's requeue committed, keeps it (else the
+    sweep would queue the work a third time)."""
+    app = new_app()
+    first = waiting(app, 1, datetime.timedelta(0)).model_copy(update={"conversion": PENDING})
+    assert store.create_app(app, first, claim_package=True)
+    name = first.objectName
+
+    assert store.record_hashing(app.id, 1, name, 7, Hashing(unfinishedAttempt=1))
+    found = store.get_version(app.id, 1)
+    assert found is not None and found[1].hashing == Hashing(unfinishedAttempt=1)  # not set
+    assert store.requeue_hashing(app.id, 1, name, 7, LONG_AGO)
+    assert store.record_hashing(app.id, 1, name, 7, Hashing(unfinishedAttempt=1))
+    found = store.get_version(app.id, 1)
+    assert found is not None and found[1].hashing == Hashing(unfinishedAttempt=1, requeued=True)
+
+    marked = Conversion(state=ConversionState.PENDING, unfinishedAttempt=1)
+    assert store.record_conversion(app.id, 1, 7, marked)
+    found = store.get_version(app.id, 1)
+    assert found is not None and found[1].conversion == marked  # not set
+    assert store.requeue_conversion(app.id, 1, 7, LONG_AGO)
+    assert store.record_conversion(app.id, 1, 7, marked)
+    found = store.get_version(app.id, 1)
+    assert found is not None
+    assert found[1].conversion == marked.model_copy(update={"requeued": True})
+
+
 def test_a_conversion_is_recorded_once_on_a_pending_version_of_its_generation(
     store: ApplicationRepository,
 ) -> None:
