@@ -453,3 +453,33 @@ def test_a_deletion_whose_files_failed_is_finished_by_the_next_run(
     (finished,) = [e for e in deps.audit.events if e.action is AuditAction.DELETE]
     assert finished.details == {"deletedBy": "retention", "rule": enforcement.UNFINISHED_RULE}
     assert sweep(deps).deleted == 0
+
+
+def test_what_retention_deletes_is_a_version_deleted_event_even_when_its_files_fail(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = Hook(
+        id=new_opaque_id(),
+        accountId=OWNER.id,
+        url="https://hooks.example.com/apkdrop",
+        kind=HookKind.JSON,
+        createdAt=START,
+        events=["version.deleted"],
+        appId=None,
+        channel=None,
+    )
+    assert deps.webhooks.add_hook(hook, 10)
+    app_id = new_app(deps)
+    set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 1}}})
+    upload_to(deps, "nightly", 2)
+    with monkeypatch.context() as outage:
+        outage.setattr(bucket(deps), "delete_object", storage_down)
+        upload_to(deps, "nightly", 3)  # tombstones 2.0, then cannot delete its files
+    assert sweep(deps).deleted == 1  # the next run finishes it
+
+    deleted = [task.payload["event"] for task in deps.webhook_queue.tasks.values()]
+    assert [event["data"]["version"]["version"] for event in deleted] == ["2.0"]
+
+
+def storage_down(name: str) -> None:
+    raise BackendUnavailable("Cloud Storage is unavailable, retry later")

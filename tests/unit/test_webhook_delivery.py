@@ -141,6 +141,53 @@ def test_a_deleted_version_and_a_deleted_app_emit_version_deleted(deps, web) -> 
     assert len({e["id"] for e in events}) == 3
 
 
+def storage_fails_once(deps: Dependencies, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bucket's next object deletion fails, after the deletion's tombstone committed."""
+    real_delete = deps.bucket.delete_object
+    outages = [BackendUnavailable("Cloud Storage is unavailable, retry later")]
+
+    def flaky(name: str) -> None:
+        if outages:
+            raise outages.pop()
+        real_delete(name)
+
+    monkeypatch.setattr(deps.bucket, "delete_object", flaky)
+
+
+def test_a_version_delete_that_failed_halfway_has_emitted_version_deleted(
+    deps, web, monkeypatch
+) -> None:
+    hook = add_hook(deps, events=["version.deleted"])
+    app_id = upload(deps, OWNER, apk()).data.id
+    upload(deps, OWNER, apk(code=2))
+    storage_fails_once(deps, monkeypatch)
+
+    with pytest.raises(BackendUnavailable):  # a 503: the version is deleted, its files not yet
+        deletion.delete_version(deps, OWNER, app_id, "2.0")
+    deletion.delete_version(deps, OWNER, app_id, "2.0")  # the retry finishes it (204)
+
+    events = [task["event"] for task in tasks(deps) if task["hookId"] == hook.id]
+    assert [(e["type"], e["data"]["version"]["version"]) for e in events] == [
+        ("version.deleted", "2.0")
+    ]
+
+
+def test_an_app_delete_that_failed_halfway_has_emitted_each_version_deleted(
+    deps, web, monkeypatch
+) -> None:
+    hook = add_hook(deps, events=["version.deleted"])
+    app_id = upload(deps, OWNER, apk()).data.id
+    upload(deps, OWNER, apk(code=2))
+    storage_fails_once(deps, monkeypatch)
+
+    with pytest.raises(BackendUnavailable):
+        deletion.delete_application(deps, OWNER, app_id)
+    deletion.delete_application(deps, OWNER, app_id)
+
+    events = [task["event"] for task in tasks(deps) if task["hookId"] == hook.id]
+    assert sorted(e["data"]["version"]["version"] for e in events) == ["1.0", "2.0"]
+
+
 def test_a_deleted_versions_event_shows_no_icon_it_took_with_it(deps, web) -> None:
     add_hook(deps, HookKind.SLACK, events=["version.deleted"])
     app_id = upload(deps, OWNER, apk_with_icon()).data.id

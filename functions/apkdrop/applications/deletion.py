@@ -4,6 +4,10 @@ First one commit turns the record into a tombstone listing its objects (`pending
 the objects are deleted (a missing one counts as deleted), then the list is cleared. A DELETE
 that finds a tombstone still listing objects finishes the job, so a retry after a half-failed
 delete completes it; one without them is gone already (404).
+
+The version.deleted events are emitted right after the tombstone's commit, by the request that
+wrote it (the only one that read what was deleted): a request that then fails leaves the
+deletion done for every reader, and whoever finishes it has nothing left to tell.
 """
 
 from apkdrop.accounts import Caller, KeyScope
@@ -32,11 +36,11 @@ def delete_version(
     tombstone = store.delete_version(app.id, number, caller.email, deps.clock())
     if tombstone is None or not tombstone.pendingObjects:
         raise NotFound(f"Application {app_id} has no version {version}")
+    if found is not None:  # None: a retry finishing an earlier deletion, which emitted it
+        events.version_deleted(deps, *found)
     _delete_objects(deps, tombstone.pendingObjects)
     store.finish_version_deletion(app.id, number)
     record(deps, caller, AuditAction.DELETE, version_path(app.id, number))
-    if found is not None:  # None: a retry finishing an earlier deletion, which emitted nothing
-        events.version_deleted(deps, *found)
 
 
 def delete_application(
@@ -46,9 +50,7 @@ def delete_application(
     so a later upload of it creates a new app. `app_id` is one `checked_app_id` let through."""
     store = deps.applications
     app = store.get_app(app_id)
-    remaining: list[
-        tuple[Application, Version]
-    ] = []  # a retry finishing an earlier deletion emits nothing
+    remaining: list[tuple[Application, Version]] = []  # a retry's: the first emitted them
     if app is None:
         tombstone = store.deleted_app(app_id)
         if tombstone is not None and not tombstone.pendingObjects:
@@ -60,11 +62,11 @@ def delete_application(
         tombstone = None
     if tombstone is None or tombstone.accountId != caller.id:
         raise NotFound(f"Application {app_id} not found")
+    for deleted in remaining:
+        events.version_deleted(deps, *deleted)
     _delete_objects(deps, tombstone.pendingObjects)
     store.finish_app_deletion(tombstone.id)
     record(deps, caller, AuditAction.DELETE, application_path(tombstone.id))
-    for deleted in remaining:
-        events.version_deleted(deps, *deleted)
 
 
 def delete_version_by_retention(
@@ -79,6 +81,8 @@ def delete_version_by_retention(
     )
     if tombstone is None or not tombstone.pendingObjects:
         return False
+    if found is not None:
+        events.version_deleted(deps, *found)
     _delete_objects(deps, tombstone.pendingObjects)
     store.finish_version_deletion(app.id, number)
     record(
@@ -88,8 +92,6 @@ def delete_version_by_retention(
         version_path(app.id, number),
         {"deletedBy": RETENTION_ACTOR, "rule": rule},
     )
-    if found is not None:
-        events.version_deleted(deps, *found)
     return True
 
 
