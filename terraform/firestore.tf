@@ -199,9 +199,11 @@ resource "google_firestore_index" "versions_by_channel" {
 # - objectName: an expired large upload's file is kept while a live version of any app keeps it
 #   (firestore_applications.ApplicationStore.object_in_use);
 # - hashWaitingSince, conversionWaitingSince: the hashes and conversions waited for too long
-#   are queued again (firestore_applications.stale_query, models.Awaited).
+#   are queued again (firestore_applications.stale_query, models.Awaited);
+# - pendingSince: version deletions left halfway are finished
+#   (firestore_tombstones.left_halfway; apps' is a collection's, served automatically).
 resource "google_firestore_field" "version_collection_group" {
-  for_each = toset(["objectName", "hashWaitingSince", "conversionWaitingSince"])
+  for_each = toset(["objectName", "hashWaitingSince", "conversionWaitingSince", "pendingSince"])
 
   collection = "versions"
   database   = google_firestore_database.main.name

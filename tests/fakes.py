@@ -36,6 +36,8 @@ from apkdrop.applications.models import (
 )
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
+    FINISHED,
+    PENDING_SINCE,
     AppTombstone,
     VersionTombstone,
     is_tombstone,
@@ -625,6 +627,7 @@ class FakeApplicationStore:
             deletedAt=at,
             deletedBy=deleted_by,
             pendingObjects=objects_of(Version.model_validate(stored)),
+            pendingSince=at,
         )
         self.version_docs[app_id][number] = tombstone.model_dump()
         remaining = [version.versionNumber for version in self.versions(app_id)]
@@ -656,7 +659,7 @@ class FakeApplicationStore:
         stored = self.version_docs.get(app_id, {}).get(number)
         if stored is None:
             raise BackendUnavailable("Firestore is unavailable, retry later")  # NotFound
-        stored["pendingObjects"] = []
+        stored |= FINISHED
 
     def unfinished_deletions(self, app_id: str) -> list[VersionTombstone]:
         found = [
@@ -665,6 +668,18 @@ class FakeApplicationStore:
             if is_tombstone(stored) and stored["pendingObjects"]
         ]
         return sorted(found, key=lambda tombstone: tombstone.versionNumber)
+
+    def versions_deleted_halfway(
+        self, pending_before: datetime.datetime, limit: int
+    ) -> list[tuple[str, VersionTombstone]]:
+        found = [
+            (app_id, VersionTombstone.model_validate(stored))
+            for app_id, versions in self.version_docs.items()
+            for stored in versions.values()
+            if is_tombstone(stored)
+            and (stored.get(PENDING_SINCE) or pending_before) < pending_before
+        ]
+        return sorted(found, key=lambda pair: pair[1].pendingSince or pending_before)[:limit]
 
     def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None:
         stored = self.version_docs.get(app_id, {}).get(number)
@@ -696,6 +711,7 @@ class FakeApplicationStore:
             deletedAt=at,
             deletedBy=deleted_by,
             pendingObjects=pending,
+            pendingSince=at if pending else None,
         )
         self.apps[app_id] = tombstone.model_dump()
         return tombstone
@@ -704,11 +720,24 @@ class FakeApplicationStore:
         app = AppTombstone.model_validate(self.apps[app_id])
         versions = self.version_docs.get(app_id, {})
         for number, stored in versions.items():
-            if not is_tombstone(stored):
+            if is_tombstone(stored):
+                stored |= FINISHED
+            else:
                 versions[number] = VersionTombstone(
                     versionNumber=number, deletedAt=app.deletedAt, deletedBy=app.deletedBy
                 ).model_dump()
-        self.apps[app_id]["pendingObjects"] = []
+        self.apps[app_id] |= FINISHED
+
+    def apps_deleted_halfway(
+        self, pending_before: datetime.datetime, limit: int
+    ) -> list[AppTombstone]:
+        found = [
+            AppTombstone.model_validate(stored)
+            for stored in self.apps.values()
+            if is_tombstone(stored)
+            and (stored.get(PENDING_SINCE) or pending_before) < pending_before
+        ]
+        return sorted(found, key=lambda tombstone: tombstone.pendingSince or pending_before)[:limit]
 
     def deleted_app(self, app_id: str) -> AppTombstone | None:
         stored = self.apps.get(app_id)

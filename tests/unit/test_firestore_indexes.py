@@ -98,6 +98,9 @@ COLLECTION_GROUP_QUERIES = {
         "applications/acct/upload.apk"
     ),
     **{f"the {awaited.name.lower()}s waited for too long": stale(awaited) for awaited in Awaited},
+    "the version deletions left halfway": lambda client: ApplicationStore(
+        client
+    ).versions_deleted_halfway(datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), 100),
 }
 
 

@@ -7,12 +7,14 @@ import logging
 import pytest
 
 from apkdrop.accounts import Caller, KeyScope
+from apkdrop.applications import deletion
 from apkdrop.applications.models import Version
 from apkdrop.audit.models import AuditAction
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.ids import new_opaque_id
 from apkdrop.retention import enforcement, policies
+from apkdrop.retention.left_halfway import LEFT_HALFWAY_AFTER
 from apkdrop.retention.models import RetentionPolicy
 from apkdrop.retention.selection import Reason, doomed_versions
 from apkdrop.retention.sweep import sweep
@@ -481,5 +483,103 @@ def test_what_retention_deletes_is_a_version_deleted_event_even_when_its_files_f
     assert [event["data"]["version"]["version"] for event in deleted] == ["2.0"]
 
 
+# --- deletions left halfway -------------------------------------------------------------------
+
+
 def storage_down(name: str) -> None:
     raise BackendUnavailable("Cloud Storage is unavailable, retry later")
+
+
+def objects_of(deps: Dependencies, app_id: str) -> set[str]:
+    return {
+        name
+        for version in store(deps).versions(app_id)
+        for name in (version.objectName, version.iconObject)
+        if name is not None
+    }
+
+
+def deletes(deps: Dependencies) -> list[tuple[str, str, dict]]:
+    return [
+        (event.actor.keyPrefix, event.target, event.details)
+        for event in deps.audit.events
+        if event.action is AuditAction.DELETE
+    ]
+
+
+def test_an_owners_version_delete_left_halfway_is_finished_by_the_sweep_an_hour_later(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = new_app(deps)  # no retention policy
+    upload_to(deps, "default", 2)
+    doomed = objects_of(deps, app_id) - {store(deps).get_version(app_id, 1)[1].objectName}
+    with monkeypatch.context() as outage:
+        outage.setattr(bucket(deps), "delete_object", storage_down)
+        with pytest.raises(BackendUnavailable):  # a 503 that nobody repeats
+            deletion.delete_version(deps, OWNER, app_id, "2.0")
+
+    assert sweep(deps).deleted == 0  # its request may still be finishing it
+    deps.clock.now += LEFT_HALFWAY_AFTER
+    assert sweep(deps).deleted == 1
+
+    assert doomed and not doomed & set(bucket(deps).objects)
+    assert store(deps).deleted_version(app_id, 2).pendingObjects == []
+    assert deletes(deps) == [
+        (
+            "retention",
+            f"/v1/application/{app_id}/versions/2.0",
+            {"deletedBy": OWNER.email, "finishedBy": "retention"},
+        )
+    ]
+    assert sweep(deps).deleted == 0
+
+
+def test_an_owners_app_delete_left_halfway_is_finished_with_its_versions(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = new_app(deps)
+    upload_to(deps, "default", 2)
+    objects = objects_of(deps, app_id)
+    with monkeypatch.context() as outage:
+        outage.setattr(bucket(deps), "delete_object", storage_down)
+        with pytest.raises(BackendUnavailable):  # 2.0's deletion stops halfway...
+            deletion.delete_version(deps, OWNER, app_id, "2.0")
+        with pytest.raises(BackendUnavailable):  # ...then the app's
+            deletion.delete_application(deps, OWNER, app_id)
+    assert store(deps).versions(app_id)  # 1.0's document is still a live one
+
+    deps.clock.now += LEFT_HALFWAY_AFTER
+    assert sweep(deps).deleted == 1  # the app, and with it 2.0's tombstone
+
+    assert not objects & set(bucket(deps).objects)
+    assert store(deps).deleted_app(app_id).pendingObjects == []
+    assert store(deps).versions(app_id) == []
+    assert store(deps).unfinished_deletions(app_id) == []
+    assert deletes(deps) == [
+        (
+            "retention",
+            f"/v1/application/{app_id}",
+            {"deletedBy": OWNER.email, "finishedBy": "retention"},
+        )
+    ]
+
+
+@pytest.mark.parametrize("deps", [fake_dependencies(retention_max_deletions_per_run=2)])
+def test_deletions_left_halfway_are_finished_within_the_runs_budget(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apps = [upload(deps, OWNER, apk(package=f"com.example.app{n}")).data.id for n in range(3)]
+    with monkeypatch.context() as outage:
+        outage.setattr(bucket(deps), "delete_object", storage_down)
+        for app_id in apps:
+            with pytest.raises(BackendUnavailable):
+                deletion.delete_application(deps, OWNER, app_id)
+    deps.clock.now += LEFT_HALFWAY_AFTER
+
+    runs = [sweep(deps).model_dump() for _ in range(3)]
+    assert runs == [
+        {"deleted": 2, "staleWork": 0, "finished": False},
+        {"deleted": 1, "staleWork": 0, "finished": True},
+        {"deleted": 0, "staleWork": 0, "finished": True},
+    ]
+    assert [store(deps).deleted_app(app_id).pendingObjects for app_id in apps] == [[], [], []]

@@ -8,10 +8,12 @@ import hashlib
 import pytest
 from flask.testing import FlaskClient
 
+from apkdrop.applications import deletion
 from apkdrop.applications.models import HashState, UploadAnswer
 from apkdrop.conversions import bundletool
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
+from apkdrop.retention.left_halfway import LEFT_HALFWAY_AFTER
 from apkdrop.retention.stale_work import NEVER_ANSWERED
 from apkdrop.retention.sweep import sweep
 from apkdrop.task_attempts import RETRY_COUNT_HEADER
@@ -304,3 +306,23 @@ def test_a_conversion_that_could_not_be_queued_is_failed_at_once_not_swept(
         answer = upload(deps, ALICE, bundle())
     assert conversion(deps, answer)["state"] == "FAILED"
     assert swept_at(deps, NOW + 10 * STALE_AFTER) == 0
+
+
+def test_the_pending_conversion_of_an_app_deleted_halfway_is_never_queued_again(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = upload(deps, ALICE, bundle())  # PENDING: its conversion is waited for from NOW
+    deps.clock.now = NOW + STALE_AFTER
+    with monkeypatch.context() as outage:
+        outage.setattr(bucket(deps), "delete_object", unavailable)
+        with pytest.raises(BackendUnavailable):  # the owner's DELETE: a 503, never repeated
+            deletion.delete_application(deps, ALICE, answer.data.id)
+
+    # Its versions' documents stay live until the sweep finishes the deletion, an hour on:
+    # no run before counts or queues their work, and that one tombstones them.
+    runs = [
+        NOW + STALE_AFTER + n * LEFT_HALFWAY_AFTER + datetime.timedelta(seconds=1) for n in range(4)
+    ]
+    assert [swept_at(deps, moment) for moment in runs] == [0, 0, 0, 0]
+    assert deps.applications.versions(answer.data.id) == []
+    assert list(conversion_queue(deps).tasks) == [f"universal-apk-{answer.data.id}-1"]

@@ -22,6 +22,7 @@ from apkdrop.applications.models import (
 )
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
+    FINISHED,
     AppTombstone,
     VersionTombstone,
     is_tombstone,
@@ -437,7 +438,7 @@ class ApplicationStore:
 
     @backend_call("Firestore")
     def finish_version_deletion(self, app_id: str, number: int) -> None:
-        self._version_ref(app_id, number).update({"pendingObjects": []})
+        self._version_ref(app_id, number).update(FINISHED)
 
     @backend_call("Firestore")
     def unfinished_deletions(self, app_id: str) -> list[VersionTombstone]:
@@ -448,6 +449,19 @@ class ApplicationStore:
             if is_tombstone(document := snapshot.to_dict() or {}) and document["pendingObjects"]
         ]
         return sorted(found, key=lambda tombstone: tombstone.versionNumber)
+
+    @backend_call("Firestore")
+    def versions_deleted_halfway(
+        self, pending_before: datetime.datetime, limit: int
+    ) -> list[tuple[str, VersionTombstone]]:
+        query = tombstones.left_halfway(self._db.collection_group("versions"), pending_before)
+        return [
+            (
+                snapshot.reference.parent.parent.id,
+                VersionTombstone.model_validate(snapshot.to_dict()),
+            )
+            for snapshot in query.limit(limit).stream()
+        ]
 
     @backend_call("Firestore")
     def deleted_version(self, app_id: str, number: int) -> VersionTombstone | None:
@@ -472,6 +486,16 @@ class ApplicationStore:
     @backend_call("Firestore")
     def finish_app_deletion(self, app_id: str) -> None:
         tombstones.finish_app_deletion(self._db, self._apps.document(app_id))
+
+    @backend_call("Firestore")
+    def apps_deleted_halfway(
+        self, pending_before: datetime.datetime, limit: int
+    ) -> list[AppTombstone]:
+        query = tombstones.left_halfway(self._apps, pending_before)
+        return [
+            AppTombstone.model_validate(snapshot.to_dict())
+            for snapshot in query.limit(limit).stream()
+        ]
 
     @backend_call("Firestore")
     def deleted_app(self, app_id: str) -> AppTombstone | None:

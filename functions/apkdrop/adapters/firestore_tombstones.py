@@ -13,6 +13,8 @@ from google.cloud import firestore
 from apkdrop.applications.models import Access, Application, Version
 from apkdrop.applications.tombstones import (
     DELETED_AT,
+    FINISHED,
+    PENDING_SINCE,
     AppTombstone,
     VersionTombstone,
     is_tombstone,
@@ -117,6 +119,7 @@ def delete_version(
             deletedAt=at,
             deletedBy=deleted_by,
             pendingObjects=objects_of(version),
+            pendingSince=at,
         )
         transaction.set(version_ref, tombstone.model_dump())
         newest = max((n for n, _ in remaining if n != number), default=0)
@@ -187,6 +190,7 @@ def delete_app(
             deletedAt=at,
             deletedBy=deleted_by,
             pendingObjects=pending,
+            pendingSince=at if pending else None,
         )
         transaction.set(app_ref, tombstone.model_dump())
         return tombstone
@@ -196,21 +200,36 @@ def delete_app(
 
 def finish_app_deletion(db: firestore.Client, app_ref: firestore.DocumentReference) -> None:
     """Tombstones the deleted app's version documents (nothing else writes them any more: every
-    writer checks the app first), then clears the app's pendingObjects."""
+    writer checks the app first) and clears their tombstones' lists (the app's listed their
+    objects too), then clears the app's pendingObjects."""
     app = AppTombstone.model_validate(app_ref.get().to_dict())
-    live = [
-        snapshot
+    unfinished = [
+        (snapshot.reference, document)
         for snapshot in app_ref.collection("versions").stream()
-        if not is_tombstone(snapshot.to_dict() or {})
+        if not is_tombstone(document := snapshot.to_dict() or {}) or document["pendingObjects"]
     ]
-    for start in range(0, len(live), TOMBSTONES_PER_COMMIT):
+    for start in range(0, len(unfinished), TOMBSTONES_PER_COMMIT):
         batch = db.batch()
-        for snapshot in live[start : start + TOMBSTONES_PER_COMMIT]:
-            tombstone = VersionTombstone(
-                versionNumber=snapshot.get("versionNumber"),
-                deletedAt=app.deletedAt,
-                deletedBy=app.deletedBy,
-            )
-            batch.set(snapshot.reference, tombstone.model_dump())
+        for reference, document in unfinished[start : start + TOMBSTONES_PER_COMMIT]:
+            if is_tombstone(document):
+                batch.update(reference, FINISHED)
+            else:
+                tombstone = VersionTombstone(
+                    versionNumber=document["versionNumber"],
+                    deletedAt=app.deletedAt,
+                    deletedBy=app.deletedBy,
+                )
+                batch.set(reference, tombstone.model_dump())
         batch.commit()
-    app_ref.update({"pendingObjects": []})
+    app_ref.update(FINISHED)
+
+
+def left_halfway(
+    source: firestore.Query | firestore.CollectionReference, pending_before: datetime.datetime
+) -> firestore.Query:
+    """The tombstones of `source` whose objects are pending since before `pending_before`, the
+    oldest first. A single-field index serves it: the automatic one for apps, for versions
+    (across apps) a collection-group one (terraform/firestore.tf)."""
+    return source.where(filter=firestore.FieldFilter(PENDING_SINCE, "<", pending_before)).order_by(
+        PENDING_SINCE
+    )

@@ -106,9 +106,11 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.finish_version_deletion": ENTITY_UPDATE,
     "ApplicationStore.deleted_version": ENTITY_GET,
     "ApplicationStore.unfinished_deletions": ENTITY_LIST,
+    "ApplicationStore.versions_deleted_halfway": ENTITY_LIST,  # a collection-group query
     # ... and deletes the package pointer
     "ApplicationStore.delete_app": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT | ENTITY_DELETE,
     "ApplicationStore.finish_app_deletion": ENTITY_GET | ENTITY_LIST | ENTITY_UPSERT,
+    "ApplicationStore.apps_deleted_halfway": ENTITY_LIST,  # every account's, for the sweep
     "ApplicationStore.deleted_app": ENTITY_GET,
     # firestore_applications.RateLimitWindows
     "RateLimitWindows.increment": ENTITY_UPSERT,

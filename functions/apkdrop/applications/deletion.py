@@ -3,7 +3,8 @@
 First one commit turns the record into a tombstone listing its objects (`pendingObjects`), then
 the objects are deleted (a missing one counts as deleted), then the list is cleared. A DELETE
 that finds a tombstone still listing objects finishes the job, so a retry after a half-failed
-delete completes it; one without them is gone already (404).
+delete completes it; one without them is gone already (404). One never repeated is finished by
+the retention sweep (retention/left_halfway.py).
 
 The version.deleted events are emitted right after the tombstone's commit, by the request that
 wrote it (the only one that read what was deleted): a request that then fails leaves the
@@ -14,6 +15,7 @@ from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications.access_changes import version_number
 from apkdrop.applications.models import Application, Version
 from apkdrop.applications.queries import owned_app
+from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
 from apkdrop.audit.models import AuditAction
 from apkdrop.audit.service import record
 from apkdrop.dependencies import Dependencies
@@ -95,14 +97,39 @@ def delete_version_by_retention(
     return True
 
 
+def finish_version_left_halfway(
+    deps: Dependencies[object], app_id: str, tombstone: VersionTombstone
+) -> None:
+    """Deletes what the tombstone of a version deletion left halfway still lists, then clears
+    the list; recorded as retention's doing when the app is live (else the app's deletion,
+    which lists these objects too, is what the audit trail shows)."""
+    _delete_objects(deps, tombstone.pendingObjects)
+    deps.applications.finish_version_deletion(app_id, tombstone.versionNumber)
+    app = deps.applications.get_app(app_id)
+    if app is not None:
+        target = version_path(app_id, tombstone.versionNumber)
+        record(deps, retention_caller(app), AuditAction.DELETE, target, _finished(tombstone))
+
+
+def finish_app_left_halfway(deps: Dependencies[object], tombstone: AppTombstone) -> None:
+    """As `delete_application` finishing the job, for a deletion nobody repeated."""
+    _delete_objects(deps, tombstone.pendingObjects)
+    deps.applications.finish_app_deletion(tombstone.id)
+    finisher = _retention_actor(tombstone.accountId, tombstone.deletedBy)
+    record(deps, finisher, AuditAction.DELETE, application_path(tombstone.id), _finished(tombstone))
+
+
 def retention_caller(app: Application) -> Caller:
     """The audit trail's actor for what retention does in the app's account: no key acted."""
-    return Caller(
-        id=app.accountId,
-        email=app.ownerEmail or RETENTION_ACTOR,
-        keyPrefix=RETENTION_ACTOR,
-        scope=KeyScope.ADMIN,
-    )
+    return _retention_actor(app.accountId, app.ownerEmail or RETENTION_ACTOR)
+
+
+def _retention_actor(account_id: str, email: str) -> Caller:
+    return Caller(id=account_id, email=email, keyPrefix=RETENTION_ACTOR, scope=KeyScope.ADMIN)
+
+
+def _finished(tombstone: VersionTombstone | AppTombstone) -> dict[str, str]:
+    return {"deletedBy": tombstone.deletedBy, "finishedBy": RETENTION_ACTOR}
 
 
 def _delete_objects(deps: Dependencies[object], names: list[str]) -> None:

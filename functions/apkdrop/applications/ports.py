@@ -143,6 +143,13 @@ class ApplicationRepository(Protocol):
         """The app's version tombstones whose files are not all deleted yet, oldest first."""
         ...
 
+    def versions_deleted_halfway(
+        self, pending_before: datetime.datetime, limit: int
+    ) -> list[tuple[str, VersionTombstone]]:
+        """At most `limit` version tombstones of any app (with their app's id) whose objects
+        are pending since before `pending_before`, the oldest first."""
+        ...
+
     def delete_app(
         self, app_id: str, deleted_by: str, at: datetime.datetime
     ) -> AppTombstone | None:
@@ -151,7 +158,14 @@ class ApplicationRepository(Protocol):
         None: no such app."""
 
     def finish_app_deletion(self, app_id: str) -> None:
-        """Turns the app's remaining version documents into tombstones, then clears its
-        pendingObjects."""
+        """Turns the app's remaining version documents into tombstones and clears the lists of
+        its version tombstones, then clears its pendingObjects."""
+
+    def apps_deleted_halfway(
+        self, pending_before: datetime.datetime, limit: int
+    ) -> list[AppTombstone]:
+        """At most `limit` app tombstones of any account whose objects are pending since before
+        `pending_before`, the oldest first."""
+        ...
 
     def deleted_app(self, app_id: str) -> AppTombstone | None: ...

@@ -3,6 +3,8 @@
 A tombstone keeps the number (or id) taken, so a deleted version's number is never given again
 and its links answer 410. `pendingObjects` lists the bucket objects not yet deleted: a delete
 writes the tombstone first, deletes them, then clears the list, so a retry can finish the job.
+`pendingSince` is set while the list is not empty, so the retention sweep can find (by one
+indexed field) and finish a deletion whose request stopped halfway and was never repeated.
 """
 
 from pydantic import BaseModel, Field
@@ -12,6 +14,9 @@ from apkdrop.conversions.models import universal_object_name
 from apkdrop.shared_models import Timestamp
 
 DELETED_AT = "deletedAt"  # the field only a tombstone document has
+PENDING_SINCE = "pendingSince"
+# What a tombstone becomes once its objects are gone.
+FINISHED = {"pendingObjects": [], PENDING_SINCE: None}
 DELETED_DURING_UPLOAD = (
     "The application was deleted while this upload ran: upload again to create a new app"
 )
@@ -26,6 +31,7 @@ class VersionTombstone(BaseModel):
     deletedAt: Timestamp
     deletedBy: str  # the account's email, as the deleting key acted for it
     pendingObjects: list[str] = Field(default_factory=list)
+    pendingSince: Timestamp | None = None
 
 
 class AppTombstone(BaseModel):
@@ -35,6 +41,7 @@ class AppTombstone(BaseModel):
     deletedBy: str
     # Every version's objects; its versions' documents become tombstones before this is cleared.
     pendingObjects: list[str] = Field(default_factory=list)
+    pendingSince: Timestamp | None = None
 
 
 def objects_of(version: Version) -> list[str]:

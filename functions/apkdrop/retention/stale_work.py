@@ -7,6 +7,8 @@ nothing, and an outage may leave a task never queued. So a version waiting longe
 attempt of its task takes (HASH_STALE_AFTER_SECONDS, CONVERSION_STALE_AFTER_SECONDS) is queued
 once more, in a task of its own name; waiting that long again, the work is recorded FAILED.
 Either way no version waits for ever, and nothing records what a worker did not compute.
+A version of a deleted app (one whose deletion stopped before its versions became tombstones)
+waits for nothing: it is skipped, until the sweep finishes that deletion (left_halfway.py).
 """
 
 import datetime
@@ -80,6 +82,8 @@ def settle_stale_work(deps: Deps, budget: int) -> int:
         for app_id, version in deps.applications.stale_versions(
             waiting.awaited, stale_before, budget - settled
         ):
+            if deps.applications.get_app(app_id) is None:
+                continue  # deleted halfway: finishing its deletion tombstones the version
             fields = log_fields(appId=app_id, versionNumber=version.versionNumber)
             if waiting.requeued(version):
                 waiting.give_up(deps, app_id, version)

@@ -1,8 +1,8 @@
-"""The scheduled sweep: every app whose policy may delete, each deleted version a
-management deletion by retention, every build project with a maxAgeDays, each deleted
-upload context a DELETE of it by retention, the large uploads nobody published, and the large
-uploads' hashes and bundles' conversions that never arrived; bounded per run, the rest left to
-the next run."""
+"""The scheduled sweep: the deletions of apps and versions left halfway, every app whose policy
+may delete, each deleted version a management deletion by retention, every build project with a
+maxAgeDays, each deleted upload context a DELETE of it by retention, the large uploads nobody
+published, and the large uploads' hashes and bundles' conversions that never arrived; bounded
+per run, the rest left to the next run."""
 
 import functools
 import logging
@@ -16,6 +16,7 @@ from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import log_fields
 from apkdrop.retention.abandoned_uploads import delete_abandoned_uploads
 from apkdrop.retention.enforcement import enforce
+from apkdrop.retention.left_halfway import finish_left_halfway
 from apkdrop.retention.projects import expire_contexts, finish_pending
 from apkdrop.retention.stale_work import settle_stale_work
 from apkdrop.settings import RetentionSweeperSettings
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 class SweepReport(BaseModel):
     deleted: int
-    """Versions, build-upload contexts and abandoned large uploads this run deleted."""
+    """Versions, build-upload contexts and abandoned large uploads this run deleted, and the
+    deletions of apps and versions left halfway it finished."""
     staleWork: int
     """Versions' hashes and conversions waited for too long that this run queued again or
     gave up on (at most RETENTION_MAX_DELETIONS_PER_RUN)."""
@@ -48,6 +50,11 @@ def sweep(deps: Dependencies[RetentionSweeperSettings]) -> SweepReport:
     except BackendUnavailable:
         failed += 1
         log.warning("retention sweep could not finish a context deletion left halfway")
+    try:
+        deleted += finish_left_halfway(deps, budget - deleted)
+    except BackendUnavailable:
+        failed += 1
+        log.warning("retention sweep could not finish an app or version deletion left halfway")
     parts: list[Part] = [
         ({"appId": app.id}, functools.partial(enforce, deps, app))
         for app in deps.applications.apps_with_retention()

@@ -20,7 +20,7 @@ from apkdrop.applications.models import (
     Version,
 )
 from apkdrop.applications.ports import ApplicationRepository
-from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
+from apkdrop.applications.tombstones import FINISHED, AppTombstone, VersionTombstone
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.conversions.models import PENDING, Conversion, ConversionState, UniversalApk
 from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
@@ -529,6 +529,7 @@ def test_a_deleted_version_is_a_tombstone_and_the_latest_moves_back(
         deletedAt=DELETED_AT,
         deletedBy="owner@example.com",
         pendingObjects=[version_of(app, 2).objectName],
+        pendingSince=DELETED_AT,
     )
     assert store.deleted_version(app.id, 2) == tombstone
     assert store.deleted_version(app.id, 1) is None
@@ -540,7 +541,7 @@ def test_a_deleted_version_is_a_tombstone_and_the_latest_moves_back(
     # A second deletion finds the tombstone as it is; finishing clears what it lists.
     assert store.delete_version(app.id, 2, "other@example.com", CREATED) == tombstone
     store.finish_version_deletion(app.id, 2)
-    assert store.deleted_version(app.id, 2).pendingObjects == []
+    assert store.deleted_version(app.id, 2).model_dump(include=set(FINISHED)) == FINISHED
     assert store.delete_version(app.id, 7, "owner@example.com", DELETED_AT) is None
 
 
@@ -586,6 +587,7 @@ def test_a_deleted_app_is_a_tombstone_and_releases_its_package(
         deletedAt=DELETED_AT,
         deletedBy="owner@example.com",
         pendingObjects=tombstone.pendingObjects,  # in no particular order
+        pendingSince=DELETED_AT,
     )
     assert sorted(tombstone.pendingObjects) == sorted(
         version_of(app, n).objectName for n in (1, 2, 3)
@@ -597,8 +599,9 @@ def test_a_deleted_app_is_a_tombstone_and_releases_its_package(
     assert store.deleted_app(app.id) == tombstone
     assert store.delete_app(app.id, "again@example.com", CREATED) == tombstone
     store.finish_app_deletion(app.id)
-    assert store.deleted_app(app.id).pendingObjects == []
+    assert store.deleted_app(app.id).model_dump(include=set(FINISHED)) == FINISHED
     assert store.versions(app.id) == []
+    assert store.unfinished_deletions(app.id) == []  # 2.0's list too: the app's listed it
     assert [store.deleted_version(app.id, n).versionNumber for n in (1, 2, 3)] == [1, 2, 3]
     # The package is free: a new app claims it.
     again = new_app(app.accountId)
@@ -872,6 +875,48 @@ def test_unfinished_deletions_are_the_tombstones_whose_files_remain(
     (left,) = store.unfinished_deletions(app.id)
     assert (left.versionNumber, left.deletedBy) == (3, "retention")
     assert left.pendingObjects == [version_of(app, 3).objectName]
+
+
+# Earlier than any other suite's deletions: the queries below span every app.
+LONG_AGO = datetime.datetime(2001, 1, 1, tzinfo=datetime.UTC)
+HOUR = datetime.timedelta(hours=1)
+
+
+def test_versions_deleted_halfway_are_those_pending_since_before_the_given_time(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    for _ in (2, 3):
+        append(store, app)
+    assert store.delete_version(app.id, 3, "owner@example.com", LONG_AGO + HOUR) is not None
+    assert store.delete_version(app.id, 1, "retention", LONG_AGO) is not None
+
+    def halfway(before: datetime.datetime, limit: int = 100) -> list[tuple[str, int]]:
+        found = store.versions_deleted_halfway(before, limit)
+        return [(app_id, tombstone.versionNumber) for app_id, tombstone in found]
+
+    assert halfway(LONG_AGO + HOUR) == [(app.id, 1)]
+    assert halfway(LONG_AGO + 2 * HOUR) == [(app.id, 1), (app.id, 3)]  # the oldest first
+    assert halfway(LONG_AGO + 2 * HOUR, limit=1) == [(app.id, 1)]
+    store.finish_version_deletion(app.id, 1)
+    store.finish_version_deletion(app.id, 3)
+    assert halfway(LONG_AGO + 2 * HOUR) == []
+
+
+def test_apps_deleted_halfway_are_those_pending_since_before_the_given_time(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    empty = created(store, new_app(package="com.example.contract.empty"))
+    store.delete_version(empty.id, 1, "owner@example.com", LONG_AGO)
+    store.finish_version_deletion(empty.id, 1)
+    tombstone = store.delete_app(app.id, "owner@example.com", LONG_AGO)
+    assert store.delete_app(empty.id, "owner@example.com", LONG_AGO).pendingSince is None
+
+    assert store.apps_deleted_halfway(LONG_AGO, 100) == []
+    assert store.apps_deleted_halfway(LONG_AGO + HOUR, 100) == [tombstone]
+    store.finish_app_deletion(app.id)
+    assert store.apps_deleted_halfway(LONG_AGO + HOUR, 100) == []
 
 
 def test_a_commit_retried_after_it_was_applied_keeps_its_one_version(
