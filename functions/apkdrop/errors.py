@@ -53,6 +53,11 @@ class BackendUnavailable(ApkdropError):
     """A Google Cloud service (or SendGrid) failed or timed out; the caller may retry."""
 
 
+class CommitOutcomeUnknown(BackendUnavailable):
+    """A commit answered with an error, and whether it was applied all the same could not be
+    read back: what it would have stored may be in use, so nothing it names may be deleted."""
+
+
 class Misconfigured(ApkdropError):
     """The deployment lacks a setting or secret this request needs: no retry helps until an
     operator fixes it, so it answers 500 without Retry-After (a task queue gives up after its

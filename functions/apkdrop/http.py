@@ -16,6 +16,7 @@ from apkdrop import logs, request_body
 from apkdrop.errors import (
     ApkdropError,
     BackendUnavailable,
+    CommitOutcomeUnknown,
     Conflict,
     Forbidden,
     Gone,
@@ -60,6 +61,7 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     InternalError: 500,
     Misconfigured: 500,
     BackendUnavailable: 503,
+    CommitOutcomeUnknown: 503,  # a BackendUnavailable, named for the upload's cleanup
 }
 # werkzeug's own refusals, by status, as the domain error that answers them.
 FRAMEWORK_ERRORS: dict[int, type[ApkdropError]] = {

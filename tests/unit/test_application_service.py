@@ -18,10 +18,23 @@ from apkdrop.applications.models import AccessType, UploadAnswer
 from apkdrop.applications.object_names import apk_object_name
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.errors import (
+    BackendUnavailable,
+    CommitOutcomeUnknown,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+)
+from apkdrop.retention.abandoned_uploads import (
+    ABANDONED_UPLOAD_GRACE,
+    STALE_CLAIM,
+    delete_abandoned_uploads,
+)
 from apkdrop.signed_uploads import upload_headers
 from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
 from tests.fixtures.apk_builder import build_apk, build_zip, play_ready
+from tests.unit.test_notification_delivery import apk_with_icon
 
 CONFLICT = (
     "Application with package name '{}' already exists. Use versionAction='create_new_version' "
@@ -370,6 +383,109 @@ def test_a_published_upload_is_kept(deps: Dependencies) -> None:
     assert app_objects(deps) == {deps.applications.versions(answer.data.id)[0].objectName}
 
 
+@pytest.mark.parametrize("action", ["do_nothing", "create_new_version", "create_new_app"])
+def test_a_first_upload_whose_commit_was_resent_once_applied_is_published(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    """The library resends a commit whose answer was lost; the resend finds this upload's own
+    app. It once read as a concurrent upload's: a 409 whose undo deleted version 1's file, a
+    version 2 of the same file, or a 503 that deleted it."""
+    real_create = store(deps).create_app
+
+    def resent(*args: object) -> bool:
+        real_create(*args)
+        return real_create(*args)
+
+    monkeypatch.setattr(store(deps), "create_app", resent)
+
+    answer = upload(deps, ALICE, apk(), versionAction=action)
+
+    assert answer.data.version == "1.0"
+    (version,) = store(deps).versions(answer.data.id)
+    assert app_objects(deps) == {version.objectName}
+
+
+def commits_unconfirmed(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch, method: str, applied: bool
+) -> None:
+    """The store's `method` answers its next call as the adapter does when its commit failed
+    and Firestore could not be read to find out whether it was applied: `applied` says if it
+    was."""
+    real = getattr(store(deps), method)
+    unconfirmed = iter([applied])
+
+    def commit(*args: object) -> object:
+        outcome = next(unconfirmed, None)
+        if outcome is None:
+            return real(*args)
+        if outcome:
+            real(*args)
+        raise CommitOutcomeUnknown("Firestore is unavailable, retry later")
+
+    monkeypatch.setattr(store(deps), method, commit)
+
+
+def swept_a_day_later(deps: Dependencies) -> None:
+    deps.clock.now += ABANDONED_UPLOAD_GRACE + STALE_CLAIM
+    delete_abandoned_uploads(deps, budget=10)
+
+
+@pytest.mark.parametrize("action", ["do_nothing", "create_new_version", "create_new_app"])
+def test_a_first_version_that_may_be_committed_keeps_its_files(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    """The undo once deleted the APK and icon version 1 points at."""
+    commits_unconfirmed(deps, monkeypatch, "create_app", applied=True)
+
+    with pytest.raises(BackendUnavailable):
+        upload(deps, ALICE, apk_with_icon(), versionAction=action)
+
+    (app_id,) = store(deps).apps
+    (version,) = store(deps).versions(app_id)
+    assert version.iconObject is not None
+    assert bucket(deps).deleted == []
+    assert {version.objectName, version.iconObject} <= set(bucket(deps).objects)
+    # Left to the sweep, which keeps a file a version points at.
+    (left,) = store(deps).uploads.values()
+    assert left["objectName"] == version.objectName
+    swept_a_day_later(deps)
+    assert store(deps).uploads == {}
+    assert {version.objectName, version.iconObject} <= set(bucket(deps).objects)
+
+
+def test_a_new_version_that_may_be_committed_keeps_its_file(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The undo once deleted the file version 2 points at."""
+    app_id = upload(deps, ALICE, apk()).data.id
+    commits_unconfirmed(deps, monkeypatch, "append_version", applied=True)
+
+    with pytest.raises(BackendUnavailable):
+        upload(deps, ALICE, apk(code=2))
+
+    newest = store(deps).versions(app_id)[0]
+    assert newest.versionNumber == 2
+    assert bucket(deps).deleted == []
+    assert newest.objectName in app_objects(deps)
+    swept_a_day_later(deps)
+    assert newest.objectName in app_objects(deps)
+
+
+def test_a_kept_file_no_version_points_at_is_deleted_by_the_sweep(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = upload(deps, ALICE, apk()).data.id
+    commits_unconfirmed(deps, monkeypatch, "append_version", applied=False)
+
+    with pytest.raises(BackendUnavailable):
+        upload(deps, ALICE, apk(code=2))
+
+    (version,) = store(deps).versions(first)
+    assert len(app_objects(deps)) == 2
+    swept_a_day_later(deps)
+    assert app_objects(deps) == {version.objectName}
+
+
 # --- large uploads ------------------------------------------------------------------------------
 
 
@@ -529,6 +645,27 @@ def test_a_transient_failure_after_the_claim_can_be_retried(
     answer = upload(deps, ALICE, uploadId=upload_id)
     (version,) = deps.applications.versions(answer.data.id)
     assert (version.objectName, version.objectGeneration) == (put.name, put.generation)
+
+
+def test_a_large_upload_that_may_be_published_is_not_released(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Released, the client's retry once published the same file as a second version, so that
+    deleting either deleted the other's file."""
+    app_id = upload(deps, ALICE, apk()).data.id
+    upload_id = start_large(deps, ALICE, apk(code=2))
+    commits_unconfirmed(deps, monkeypatch, "append_version", applied=True)
+
+    with pytest.raises(BackendUnavailable):
+        upload(deps, ALICE, uploadId=upload_id)
+    assert isinstance(refused(deps, ALICE, uploadId=upload_id), NotFound)  # the CLI's retry
+
+    assert store(deps).releases == []
+    newest, _ = store(deps).versions(app_id)
+    assert (newest.versionNumber, newest.objectName) == (2, put_object_name(deps, upload_id))
+    swept_a_day_later(deps)  # its claim is stale by then: the record goes, the file stays
+    assert store(deps).uploads == {}
+    assert newest.objectName in app_objects(deps)
 
 
 # --- apkUrl -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud import firestore
 
 from apkdrop.adapters import firestore_tombstones as tombstones
-from apkdrop.adapters.errors import backend_call
+from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
 from apkdrop.applications.models import (
     Access,
@@ -29,13 +29,19 @@ from apkdrop.applications.tombstones import (
 )
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.conversions.models import Conversion, ConversionState
-from apkdrop.errors import BackendUnavailable, Conflict
+from apkdrop.errors import BackendUnavailable, CommitOutcomeUnknown, Conflict
 from apkdrop.notifications.models import Notification
 from apkdrop.retention.models import RETENTION_DELETES
 
 # Versions are numbered optimistically: read the app, then create version N+1 and update the app
 # in one atomic commit that fails if the app changed meanwhile. Contention only costs a retry.
 VERSION_COMMIT_ATTEMPTS = 200
+# How a version commit fails when the app changed, or version N was taken, since it was read.
+LOST_TO_A_CONCURRENT_COMMIT = (
+    api_exceptions.FailedPrecondition,
+    api_exceptions.AlreadyExists,
+    api_exceptions.Aborted,
+)
 MAX_BACKOFF_SECONDS = 0.25
 LARGE_UPLOADS = "applicationUploads"
 Requeuable = TypeVar("Requeuable", Hashing, Conversion)
@@ -113,8 +119,9 @@ class ApplicationStore:
         """Creates the app with its version 1 in one commit.
 
         With `claim_package`, only if no app of the package exists yet (False when another
-        request created one first); otherwise the new app becomes the package's latest.
-        """
+        request created one first); otherwise the new app becomes the package's latest. True
+        too when the commit was applied although it answered with an error (so the same create
+        sent again finds its own documents and is done)."""
         batch = self._db.batch()
         batch.create(self._apps.document(app.id), app.model_dump())
         batch.create(self._version_ref(app.id, 1), first.model_dump())
@@ -125,8 +132,11 @@ class ApplicationStore:
             batch.set(pointer, {"appId": app.id})
         try:
             batch.commit()
-        except api_exceptions.AlreadyExists:
-            if claim_package:
+        except TRANSIENT as exc:
+            # The app's id is new, so a version 1 of it with this upload's file is this commit's.
+            if self._stored_as(app.id, 1, first):
+                return True
+            if claim_package and isinstance(exc, api_exceptions.AlreadyExists):
                 return False
             raise
         return True
@@ -142,7 +152,8 @@ class ApplicationStore:
         """Adds version N+1, made from the channel's newest version (else the app's latest).
 
         That version is read after the app, and the commit fails if the app changed meanwhile
-        (every upload and deletion writes it), so it is the one the new version follows.
+        (every upload and deletion writes it), so it is the one the new version follows. A
+        commit applied although it answered with an error is the new version all the same.
         """
         for attempt in range(VERSION_COMMIT_ATTEMPTS):
             snapshot = self._apps.document(app_id).get()
@@ -165,23 +176,24 @@ class ApplicationStore:
             )
             try:
                 batch.commit()
-            except (
-                api_exceptions.FailedPrecondition,
-                api_exceptions.AlreadyExists,
-                api_exceptions.Aborted,
-            ):
-                # The library resends a commit whose answer was lost, and the second one fails
-                # on the first one's writes: then the version is committed all the same.
+            except TRANSIENT as exc:
                 if not self._stored_as(app_id, number, version):
+                    if not isinstance(exc, LOST_TO_A_CONCURRENT_COMMIT):
+                        raise
                     time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))
                     continue
             return app.model_copy(update=changes), version
         raise BackendUnavailable("too many concurrent uploads of this application, retry later")
 
     def _stored_as(self, app_id: str, number: int, version: Version) -> bool:
-        """Whether version `number` is this one: its file is the upload's own, which no other
-        upload names."""
-        stored = self._version_ref(app_id, number).get().to_dict() or {}
+        """After a commit's error: whether it stored `version` as `number` all the same (the
+        library resends a commit whose answer was lost, and the second one fails on the first
+        one's writes; any error may follow an applied commit). Its file is the upload's own,
+        which no other upload names. CommitOutcomeUnknown if that cannot be read."""
+        try:
+            stored = self._version_ref(app_id, number).get().to_dict() or {}
+        except TRANSIENT as exc:
+            raise CommitOutcomeUnknown("Firestore is unavailable, retry later") from exc
         return stored.get("objectName") == version.objectName
 
     @backend_call("Firestore")

@@ -77,7 +77,8 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     # firestore_applications.ApplicationStore
     "ApplicationStore.get_app": ENTITY_GET,
     "ApplicationStore.latest_app_for_package": ENTITY_GET,
-    "ApplicationStore.create_app": ENTITY_CREATE | ENTITY_UPDATE,  # the package pointer
+    # The package pointer's update; the read back after a commit's error.
+    "ApplicationStore.create_app": ENTITY_GET | ENTITY_CREATE | ENTITY_UPDATE,
     # The channel's newest version is a query.
     "ApplicationStore.append_version": ENTITY_GET | ENTITY_LIST | ENTITY_CREATE | ENTITY_UPDATE,
     "ApplicationStore.get_version": ENTITY_GET,

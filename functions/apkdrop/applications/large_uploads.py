@@ -37,17 +37,32 @@ def create_large_upload(
     url = deps.bucket.signed_put_url(object_name, headers, ttl)
     now = deps.clock()
     deps.applications.create_large_upload(
-        upload_id,
-        {
-            "accountId": account.id,
-            "objectName": object_name,
-            "dateCreated": now,
-            "urlExpiresAt": now + ttl,
-            "claimed": False,
-        },
+        upload_id, _upload_record(account.id, object_name, now, now + ttl)
     )
     return LargeUpload(
         uploadId=upload_id,
         uploadSpec=UploadSpec(url=url, headers=headers),
         expiresInSeconds=settings.upload_url_ttl_seconds,
     )
+
+
+def leave_to_sweep(deps: Dependencies[object], account_id: str, object_name: str) -> None:
+    """Has the retention sweep delete `object_name` unless a live version keeps it, for a file
+    that may or may not be a committed version's: recorded as a large upload whose URL has just
+    expired, under an id no client knows (abandoned_uploads.py)."""
+    now = deps.clock()
+    deps.applications.create_large_upload(
+        new_opaque_id(), _upload_record(account_id, object_name, now, now)
+    )
+
+
+def _upload_record(
+    account_id: str, object_name: str, created: datetime.datetime, url_expires: datetime.datetime
+) -> dict:
+    return {
+        "accountId": account_id,
+        "objectName": object_name,
+        "dateCreated": created,
+        "urlExpiresAt": url_expires,
+        "claimed": False,
+    }

@@ -2,6 +2,7 @@
 
 import contextlib
 import contextvars
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -11,7 +12,7 @@ from apkdrop.accounts import Caller
 from apkdrop.apk_inspection import ApkError, ApkInspection, failure_lines, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.hashing import queue_hash
-from apkdrop.applications.large_uploads import too_large_detail
+from apkdrop.applications.large_uploads import leave_to_sweep, too_large_detail
 from apkdrop.applications.models import (
     Application,
     NewVersion,
@@ -26,7 +27,13 @@ from apkdrop.audit import uploads
 from apkdrop.builds.ports import ObjectWriter
 from apkdrop.conversions.queueing import queue_conversion
 from apkdrop.dependencies import Dependencies
-from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound, PayloadTooLarge
+from apkdrop.errors import (
+    BackendUnavailable,
+    CommitOutcomeUnknown,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+)
 from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.delivery import queue_upload_email
 from apkdrop.notifications.models import Notification, NotificationState
@@ -39,12 +46,16 @@ from apkdrop.webhooks import events
 # How an upload that cannot be read is named in the refusal.
 FILE_KINDS = {"APK": "APK", "AAB": "App Bundle"}
 
+log = logging.getLogger(__name__)
+
 
 class UploadSession:
     """One upload request: receives the APK, publishes it, and cleans up after a failure.
 
     The APK goes to its final object name as it streams in; if anything fails before the
     version is committed, the object is deleted, so a rejected upload leaves nothing behind.
+    After a commit that may have been applied (CommitOutcomeUnknown) nothing is deleted, since
+    its version would point at the files; the sweep deletes the APK if no version does.
     """
 
     def __init__(self, deps: Dependencies[ApplicationApiSettings], account: Caller) -> None:
@@ -57,6 +68,8 @@ class UploadSession:
         self._writers: list[ObjectWriter] = []
         # What to take back, in reverse order, if the upload is not published.
         self._undo: list[Callable[[], None]] = []
+        # What to do instead when the version may be committed (it would point at the files).
+        self._if_maybe_published: list[Callable[[], None]] = []
         self._published = False
 
     def __enter__(self) -> "UploadSession":
@@ -64,6 +77,10 @@ class UploadSession:
 
     def __exit__(self, kind: type | None, error: BaseException | None, tb: TracebackType) -> None:
         if self._published:
+            return
+        if isinstance(error, CommitOutcomeUnknown):
+            for step in self._if_maybe_published:
+                step()
             return
         for step in reversed(self._undo):
             # Each step on its own, best effort: the original error is what the client sees.
@@ -83,7 +100,16 @@ class UploadSession:
         writer = bucket.start_object(object_name, limit, too_large)
         self._writers.append(writer)
         self._undo += [lambda: bucket.delete_object(object_name), writer.abandon]
+        self._if_maybe_published.append(lambda: self._leave_to_sweep(object_name))
         return writer
+
+    def _leave_to_sweep(self, object_name: str) -> None:
+        try:
+            leave_to_sweep(self._deps, self._account.id, object_name)
+        except BackendUnavailable as exc:
+            log.error(
+                "kept %s, which a version may point at; no sweep knows it: %s", object_name, exc
+            )
 
     def publish(self, form: UploadForm) -> UploadAnswer:
         """Stores the APK named by the form as a version, per its versionAction."""
@@ -197,7 +223,8 @@ class UploadSession:
             raise NotFound(f"Upload {upload_id} not found (or already used)")
         self.object_name = record["objectName"]
         # Released, a retry can publish the file; the sweep deletes it if none comes, and a
-        # claim left behind (this instance killed) once it is stale.
+        # claim left behind (this instance killed, a commit that may have published it) once it
+        # is stale, unless a version keeps it.
         self._undo.append(lambda: self._deps.applications.release_large_upload(upload_id))
         uploaded = self._deps.bucket.find_object(self.object_name)
         if uploaded is None:

@@ -6,6 +6,7 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 from google.cloud import firestore
 from google.cloud.firestore_v1.batch import WriteBatch
+from google.cloud.firestore_v1.document import DocumentReference
 
 from apkdrop.adapters import firestore_applications
 from apkdrop.apk.models import ApkInfo
@@ -23,7 +24,7 @@ from apkdrop.applications.ports import ApplicationRepository
 from apkdrop.applications.tombstones import FINISHED, AppTombstone, VersionTombstone
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.conversions.models import PENDING, Conversion, ConversionState, UniversalApk
-from apkdrop.errors import BackendUnavailable, Conflict, InvalidRequest
+from apkdrop.errors import BackendUnavailable, CommitOutcomeUnknown, Conflict, InvalidRequest
 from apkdrop.notifications.models import Notification, NotificationState
 from tests.fakes import FakeApplicationStore
 from tests.integration.contract.conftest import IMPLEMENTATIONS, fake_or_firestore, unique
@@ -136,10 +137,25 @@ def test_a_new_app_without_the_claim_becomes_the_packages_latest(
 def test_an_app_id_is_created_once(store: ApplicationRepository) -> None:
     app = created(store, new_app())
     again = app.model_copy(update={"packageName": "com.example.again"})
-    assert store.create_app(again, version_of(again, 1), claim_package=True) is False
+    # Another upload's: its own file.
+    first = version_of(again, 1).model_copy(update={"objectName": unique("applications/")})
+    assert store.create_app(again, first, claim_package=True) is False
     with pytest.raises(BackendUnavailable):
-        store.create_app(again, version_of(again, 1), claim_package=False)
+        store.create_app(again, first, claim_package=False)
     assert store.get_app(app.id) == app
+
+
+@pytest.mark.parametrize("claim_package", [True, False])
+def test_a_create_sent_again_once_applied_is_done(
+    store: ApplicationRepository, claim_package: bool
+) -> None:
+    """As the library's resend of a commit whose answer was lost: it finds its own app, not one
+    a concurrent upload created."""
+    app = created(store, new_app())
+    assert store.create_app(app, version_of(app, 1), claim_package) is True
+    assert store.get_version(app.id, 1) == (app, version_of(app, 1))
+    assert [v.versionNumber for v in store.versions(app.id)] == [1]
+    assert store.latest_app_for_package(app.accountId, app.packageName) == app
 
 
 def test_an_appended_version_is_made_from_the_latest_and_updates_the_app(
@@ -950,3 +966,73 @@ def test_a_commit_retried_after_it_was_applied_keeps_its_one_version(
     assert [v.versionNumber for v in store.versions(app.id) if v.objectName == same_file] == [2]
     stored = store.get_app(app.id)
     assert stored is not None and stored.latest_application_version == 2
+
+
+def commits_then_answer(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, reads_fail: bool = False
+) -> None:
+    """The next commit is applied, then answers `error`; with `reads_fail`, every document read
+    after it fails too, so whether it was applied cannot be found out."""
+    commit = WriteBatch.commit
+    answers = [error]
+
+    def applied_then_failed(self: WriteBatch, *args: object, **kwargs: object) -> object:
+        result = commit(self, *args, **kwargs)
+        if not answers:
+            return result
+        if reads_fail:
+            monkeypatch.setattr(DocumentReference, "get", unavailable)
+        raise answers.pop()
+
+    def unavailable(self: DocumentReference, *args: object, **kwargs: object) -> object:
+        raise api_exceptions.ServiceUnavailable("unavailable")
+
+    monkeypatch.setattr(WriteBatch, "commit", applied_then_failed)
+
+
+ANSWERS_OF_AN_APPLIED_COMMIT = [
+    api_exceptions.AlreadyExists("Document already exists"),
+    api_exceptions.DeadlineExceeded("Deadline exceeded"),
+]
+
+
+@pytest.mark.parametrize("error", ANSWERS_OF_AN_APPLIED_COMMIT)
+@pytest.mark.parametrize("claim_package", [True, False])
+def test_an_app_whose_commit_answered_an_error_once_applied_is_created(
+    firestore_client: firestore.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    claim_package: bool,
+) -> None:
+    store = firestore_applications.ApplicationStore(firestore_client)
+    app = new_app()
+    commits_then_answer(monkeypatch, error)
+    assert store.create_app(app, version_of(app, 1), claim_package) is True
+    assert store.get_version(app.id, 1) == (app, version_of(app, 1))
+    assert store.latest_app_for_package(app.accountId, app.packageName) == app
+
+
+@pytest.mark.parametrize("error", ANSWERS_OF_AN_APPLIED_COMMIT)
+def test_a_version_whose_commit_answered_an_error_once_applied_is_appended(
+    firestore_client: firestore.Client, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    store = firestore_applications.ApplicationStore(firestore_client)
+    app = created(store, new_app())
+    commits_then_answer(monkeypatch, error)
+    updated, version = append(store, app)
+    assert (version.versionNumber, updated.latest_application_version) == (2, 2)
+    assert [v.versionNumber for v in store.versions(app.id)] == [2, 1]
+
+
+def test_a_commit_whose_outcome_cannot_be_read_back_is_unknown(
+    firestore_client: firestore.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = firestore_applications.ApplicationStore(firestore_client)
+    app = new_app()
+    commits_then_answer(monkeypatch, api_exceptions.DeadlineExceeded("Deadline"), reads_fail=True)
+    with pytest.raises(CommitOutcomeUnknown):
+        store.create_app(app, version_of(app, 1), claim_package=True)
+    monkeypatch.undo()
+    commits_then_answer(monkeypatch, api_exceptions.DeadlineExceeded("Deadline"), reads_fail=True)
+    with pytest.raises(CommitOutcomeUnknown):
+        append(store, app)
