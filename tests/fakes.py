@@ -34,6 +34,7 @@ from apkdrop.applications.models import (
     HashState,
     Version,
 )
+from apkdrop.applications.object_names import large_upload_files
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
     FINISHED,
@@ -789,12 +790,14 @@ class FakeApplicationStore:
         ]
         return [upload_id for _, upload_id in sorted(found)[:limit]]
 
-    def abandon_large_upload(self, upload_id: str, claimed_before: datetime.datetime) -> str | None:
+    def abandon_large_upload(
+        self, upload_id: str, claimed_before: datetime.datetime
+    ) -> list[str] | None:
         record = self.uploads.get(upload_id)
         if record is None or claimed_since(record, claimed_before):
             return None
         self.uploads[upload_id] = {**record, "abandoned": True}
-        return record["objectName"]
+        return large_upload_files(record)
 
     def object_in_use(self, object_name: str) -> bool:
         return any(

@@ -474,16 +474,19 @@ def test_a_new_version_that_may_be_committed_keeps_its_file(
 def test_a_kept_file_no_version_points_at_is_deleted_by_the_sweep(
     deps: Dependencies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = upload(deps, ALICE, apk()).data.id
+    first = upload(deps, ALICE, apk("com.example.icon")).data.id  # no icon
     commits_unconfirmed(deps, monkeypatch, "append_version", applied=False)
 
     with pytest.raises(BackendUnavailable):
-        upload(deps, ALICE, apk(code=2))
+        upload(deps, ALICE, apk_with_icon())  # the same package, with an icon
 
     (version,) = store(deps).versions(first)
     assert len(app_objects(deps)) == 2
+    icons = [name for name in bucket(deps).objects if name.startswith("icons/")]
+    assert len(icons) == 1  # the upload's own: version 1 has none
     swept_a_day_later(deps)
     assert app_objects(deps) == {version.objectName}
+    assert not any(name.startswith("icons/") for name in bucket(deps).objects)
 
 
 # --- large uploads ------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_a_claim_lost_to_another_app_is_false(
 
 
 @pytest.mark.parametrize("claim_package", [True, False])
-def test_a_create_that_is_not_stored_fails_as_not_applied(
+def test_a_timed_out_create_not_read_back_may_still_be_applied(
     monkeypatch: pytest.MonkeyPatch,
     uploaded: tuple[Application, Version],
     claim_package: bool,
@@ -109,9 +109,9 @@ def test_a_create_that_is_not_stored_fails_as_not_applied(
     applications, _ = adapter(
         monkeypatch, app, [api_exceptions.DeadlineExceeded("Deadline exceeded")], None
     )
-    with pytest.raises(BackendUnavailable) as raised:
+    # A timed-out commit may land after the read: its files must stay (the sweep decides).
+    with pytest.raises(CommitOutcomeUnknown):
         applications.create_app(app, first, claim_package)
-    assert not isinstance(raised.value, CommitOutcomeUnknown)
 
 
 def test_an_app_id_taken_by_another_upload_fails_as_not_applied(
@@ -172,15 +172,14 @@ def test_a_version_that_lost_to_a_concurrent_commit_is_made_again(
     assert (version.objectName, commit.call_count) == (first.objectName, 2)
 
 
-def test_a_version_that_is_not_stored_after_a_failure_fails_as_not_applied(
+def test_a_timed_out_version_not_read_back_may_still_be_applied(
     monkeypatch: pytest.MonkeyPatch, uploaded: tuple[Application, Version]
 ) -> None:
     app, first = uploaded
     deadline = api_exceptions.DeadlineExceeded("Deadline exceeded")
     applications, commit = adapter(monkeypatch, app, [deadline], None)
-    with pytest.raises(BackendUnavailable) as raised:
+    with pytest.raises(CommitOutcomeUnknown):
         append(applications, app, first)
-    assert not isinstance(raised.value, CommitOutcomeUnknown)
     assert commit.call_count == 1
 
 

@@ -20,6 +20,7 @@ from apkdrop.applications.models import (
     HashState,
     Version,
 )
+from apkdrop.applications.object_names import large_upload_files
 from apkdrop.applications.tombstones import (
     DELETED_DURING_UPLOAD,
     FINISHED,
@@ -70,6 +71,15 @@ def keeping_requeued(new: Requeuable, stored: Requeuable | None) -> Requeuable:
     if stored is None or not stored.requeued:
         return new
     return new.model_copy(update={"requeued": True})
+
+
+def _outcome_unknown(exc: Exception) -> CommitOutcomeUnknown | Exception:
+    """What a commit's error means once the commit was not read back: a timeout or an outage
+    may still apply it after the read (CommitOutcomeUnknown); another create's documents in the
+    way (AlreadyExists without a claim: an id minted twice) mean it was not."""
+    if isinstance(exc, api_exceptions.AlreadyExists):
+        return exc
+    return CommitOutcomeUnknown("Firestore is unavailable, retry later")
 
 
 def claimed_since(record: dict, claimed_before: datetime.datetime) -> bool:
@@ -138,7 +148,7 @@ class ApplicationStore:
                 return True
             if claim_package and isinstance(exc, api_exceptions.AlreadyExists):
                 return False
-            raise
+            raise _outcome_unknown(exc) from exc
         return True
 
     @backend_call("Firestore")
@@ -179,7 +189,7 @@ class ApplicationStore:
             except TRANSIENT as exc:
                 if not self._stored_as(app_id, number, version):
                     if not isinstance(exc, LOST_TO_A_CONCURRENT_COMMIT):
-                        raise
+                        raise _outcome_unknown(exc) from exc
                     time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))
                     continue
             return app.model_copy(update=changes), version
@@ -385,17 +395,19 @@ class ApplicationStore:
         return [snapshot.id for snapshot in query.stream()]
 
     @backend_call("Firestore")
-    def abandon_large_upload(self, upload_id: str, claimed_before: datetime.datetime) -> str | None:
+    def abandon_large_upload(
+        self, upload_id: str, claimed_before: datetime.datetime
+    ) -> list[str] | None:
         reference = self._db.collection(LARGE_UPLOADS).document(upload_id)
 
         @firestore.transactional
-        def abandon(transaction: firestore.Transaction) -> str | None:
+        def abandon(transaction: firestore.Transaction) -> list[str] | None:
             record = reference.get(transaction=transaction).to_dict()
             if record is None or claimed_since(record, claimed_before):
                 return None
             if not record.get("abandoned"):
                 transaction.update(reference, {"abandoned": True})
-            return record["objectName"]
+            return large_upload_files(record)
 
         return abandon(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 

@@ -46,14 +46,17 @@ def create_large_upload(
     )
 
 
-def leave_to_sweep(deps: Dependencies[object], account_id: str, object_name: str) -> None:
-    """Has the retention sweep delete `object_name` unless a live version keeps it, for a file
-    that may or may not be a committed version's: recorded as a large upload whose URL has just
-    expired, under an id no client knows (abandoned_uploads.py)."""
+def leave_to_sweep(
+    deps: Dependencies[object], account_id: str, object_name: str, icon_object: str | None
+) -> None:
+    """Has the retention sweep delete `object_name` and its icon unless a live version keeps
+    the APK, for files that may or may not be a committed version's: recorded as a large upload
+    whose URL has just expired, under an id no client knows (abandoned_uploads.py)."""
     now = deps.clock()
-    deps.applications.create_large_upload(
-        new_opaque_id(), _upload_record(account_id, object_name, now, now)
-    )
+    record = _upload_record(account_id, object_name, now, now)
+    if icon_object:
+        record["iconObject"] = icon_object
+    deps.applications.create_large_upload(new_opaque_id(), record)
 
 
 def _upload_record(

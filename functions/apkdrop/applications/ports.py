@@ -84,10 +84,13 @@ class ApplicationRepository(Protocol):
         claimed or not, oldest first."""
         ...
 
-    def abandon_large_upload(self, upload_id: str, claimed_before: datetime.datetime) -> str | None:
+    def abandon_large_upload(
+        self, upload_id: str, claimed_before: datetime.datetime
+    ) -> list[str] | None:
         """In one transaction: re-reads the record and, unless claimed since `claimed_before`
         (a finalize may be publishing it), marks it abandoned (no claim takes it any more);
-        its objectName then, None if claimed since or gone."""
+        the files it names then (object_names.large_upload_files), None if claimed since or
+        gone."""
         ...
 
     def object_in_use(self, object_name: str) -> bool:

@@ -65,11 +65,10 @@ class UploadSession:
         # A large upload's APK is the object it was PUT to instead (_adopt_large_upload).
         self.object_name = apk_object_name(account.id, upload_key)
         self._icon_name = f"icons/{account.id}/{upload_key}"
+        self._icon_stored = False
         self._writers: list[ObjectWriter] = []
         # What to take back, in reverse order, if the upload is not published.
         self._undo: list[Callable[[], None]] = []
-        # What to do instead when the version may be committed (it would point at the files).
-        self._if_maybe_published: list[Callable[[], None]] = []
         self._published = False
 
     def __enter__(self) -> "UploadSession":
@@ -79,8 +78,7 @@ class UploadSession:
         if self._published:
             return
         if isinstance(error, CommitOutcomeUnknown):
-            for step in self._if_maybe_published:
-                step()
+            self._leave_to_sweep()  # the version may be committed: it would point at the files
             return
         for step in reversed(self._undo):
             # Each step on its own, best effort: the original error is what the client sees.
@@ -100,15 +98,17 @@ class UploadSession:
         writer = bucket.start_object(object_name, limit, too_large)
         self._writers.append(writer)
         self._undo += [lambda: bucket.delete_object(object_name), writer.abandon]
-        self._if_maybe_published.append(lambda: self._leave_to_sweep(object_name))
         return writer
 
-    def _leave_to_sweep(self, object_name: str) -> None:
+    def _leave_to_sweep(self) -> None:
+        icon = self._icon_name if self._icon_stored else None
         try:
-            leave_to_sweep(self._deps, self._account.id, object_name)
+            leave_to_sweep(self._deps, self._account.id, self.object_name, icon)
         except BackendUnavailable as exc:
             log.error(
-                "kept %s, which a version may point at; no sweep knows it: %s", object_name, exc
+                "kept %s, which a version may point at; no sweep knows it: %s",
+                self.object_name,
+                exc,
             )
 
     def publish(self, form: UploadForm) -> UploadAnswer:
@@ -193,6 +193,7 @@ class UploadSession:
             return None
         self._icon_name += "." + icon.mediaType.split("/")[1]
         self._deps.bucket.put_object(self._icon_name, inspection.icon, icon.mediaType)
+        self._icon_stored = True
         self._undo.append(lambda: self._deps.bucket.delete_object(self._icon_name))
         return self._icon_name
 

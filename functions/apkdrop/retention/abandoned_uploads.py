@@ -33,11 +33,13 @@ def delete_abandoned_uploads(deps: Dependencies[object], budget: int) -> int:
     for upload_id in deps.applications.abandoned_large_uploads(
         now - ABANDONED_UPLOAD_GRACE, budget
     ):
-        object_name = deps.applications.abandon_large_upload(upload_id, now - STALE_CLAIM)
-        if object_name is None:
+        files = deps.applications.abandon_large_upload(upload_id, now - STALE_CLAIM)
+        if files is None:
             continue  # a finalize claimed it lately: it may be publishing it
-        if not deps.applications.object_in_use(object_name):
-            deps.bucket.delete_object(object_name)
+        apk, *icon = files
+        if not deps.applications.object_in_use(apk):
+            for name in (apk, *icon):
+                deps.bucket.delete_object(name)
         deps.applications.delete_large_upload(upload_id)
         deleted += 1
     return deleted

@@ -398,11 +398,11 @@ def test_an_abandoned_upload_is_never_claimed_and_stays_listed_until_deleted(
 ) -> None:
     upload_id = large_upload(store)
     object_name = f"applications/acct-{upload_id}/{upload_id}.apk"
-    assert store.abandon_large_upload(upload_id, CLAIMED) == object_name
+    assert store.abandon_large_upload(upload_id, CLAIMED) == [object_name]
     assert claim(store, upload_id) is None
     # A sweep that failed to delete the file finds it again, and goes on.
     assert upload_id in store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
-    assert store.abandon_large_upload(upload_id, CLAIMED) == object_name
+    assert store.abandon_large_upload(upload_id, CLAIMED) == [object_name]
     store.delete_large_upload(upload_id)
     assert upload_id not in store.abandoned_large_uploads(EXPIRED + MINUTE, 1000)
     assert store.abandon_large_upload(upload_id, CLAIMED) is None
@@ -453,7 +453,7 @@ def test_a_claim_that_read_the_upload_before_the_sweep_abandoned_it_fails(
 
     monkeypatch.setattr(firestore.DocumentReference, "get", read_then_sweep)
     assert claim(store, upload_id) is None
-    assert sweeps == [f"applications/acct-{upload_id}/{upload_id}.apk"]
+    assert sweeps == [[f"applications/acct-{upload_id}/{upload_id}.apk"]]
 
 
 def test_a_claim_that_read_the_upload_before_the_sweep_deleted_it_fails(
