@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from apkdrop_cli.errors import CliError, Refused, UsageError
+from apkdrop_cli.http import public_url
 from apkdrop_cli.insights import insights_line, insights_outputs
 from apkdrop_cli.output import Result, checks_line, human_size
 from apkdrop_cli.publish import summary_wanted
@@ -52,7 +53,7 @@ def _upload(session: Session, args: argparse.Namespace) -> tuple[dict, str]:
     fields = form_fields(args)
     api, out = session.api, session.output
     if args.url:
-        out.note(f"importing {args.url}")
+        out.note(f"importing {public_url(args.url)}")
         answer = api.post(
             "/v1/application", "importing the APK", data={**fields, "apkUrl": args.url}
         )

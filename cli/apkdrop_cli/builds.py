@@ -11,9 +11,12 @@ from apkdrop_cli.insights import insights_line, insights_outputs
 from apkdrop_cli.output import Result, checks_line, signed_size
 from apkdrop_cli.session import Session
 from apkdrop_cli.storage import file_size
-from apkdrop_cli.summary import insights_markdown
+from apkdrop_cli.summary import code, insights_markdown, text
 
-SETTLED = {"FINISHED", "FAILED"}
+# A build's final states: DELETED too (its context deleted while CI waits).
+SETTLED = {"FINISHED", "FAILED", "DELETED"}
+# The context's state: the first of these any build is in, else FINISHED.
+UNFINISHED = ("FAILED", "DELETED", "UPLOADING")
 
 
 def upload(session: Session, args: argparse.Namespace) -> Result:
@@ -71,7 +74,8 @@ def _put_all(session: Session, registered: list[dict], files: list, sizes: list[
 def _wait(
     session: Session, args: argparse.Namespace, project: str, context_id: int, builds: list
 ) -> Result:
-    """Polls the context until each build is FINISHED or FAILED, or --wait-timeout passes."""
+    """Polls the context until each build is FINISHED, FAILED or DELETED, or --wait-timeout
+    passes."""
     ours = {build["id"] for build in builds}
     deadline = session.clock() + args.wait_timeout
     session.output.note(f"waiting for {len(ours)} build(s) to be inspected")
@@ -106,7 +110,7 @@ def _result(
     project: str, context_id: int, builds: list[dict], pairing: dict | None = None
 ) -> Result:
     states = [build["uploadState"] for build in builds]
-    state = "FAILED" if "FAILED" in states else "UPLOADING" if "UPLOADING" in states else "FINISHED"
+    state = next((unfinished for unfinished in UNFINISHED if unfinished in states), "FINISHED")
     data = {
         "project": project,
         "contextId": context_id,
@@ -128,6 +132,8 @@ def _result(
             reason = build.get("failureReason") or "no reason given"
             failures.append(f"build {build['id']} ({build['buildFileName']}) FAILED: {reason}")
             outputs.setdefault("failure-reason", reason)
+        if build["uploadState"] == "DELETED":
+            failures.append(f"build {build['id']} ({build['buildFileName']}) was DELETED")
         if changes := insights_line(build.get("insights")):
             lines.append(f"    {changes}")
         info = build.get("apkInfo") or {}
@@ -191,17 +197,19 @@ def pairing_line(pairing: dict) -> str:
 
 
 def _summary(data: dict) -> str:
+    # Names and versions come from the APKs, reasons and warnings quote them: shown as text.
     rows = "\n".join(
-        f"| {b['id']} | {b['buildType']} | `{b['buildFileName']}` | {b['uploadState']} | "
-        f"{(b.get('apkInfo') or {}).get('packageName') or ''} "
-        f"{(b.get('apkInfo') or {}).get('versionName') or ''} | {b.get('failureReason') or ''} |"
+        f"| {b['id']} | {b['buildType']} | {code(b['buildFileName'])} | {b['uploadState']} | "
+        f"{text((b.get('apkInfo') or {}).get('packageName') or '')} "
+        f"{text((b.get('apkInfo') or {}).get('versionName') or '')} | "
+        f"{text(b.get('failureReason') or '')} |"
         for b in data["builds"]
     )
-    title = f"upload context {data['contextId']} in `{data['project']}`: {data['state']}"
+    title = f"upload context {data['contextId']} in {code(data['project'])}: {data['state']}"
     pairing = data["pairing"]
     notes = ""
     if pairing:
-        warnings = "".join(f"- {warning}\n" for warning in pairing["warnings"])
+        warnings = "".join(f"- {text(warning)}\n" for warning in pairing["warnings"])
         notes = f"\n{pairing_line(pairing).strip()}\n\n{warnings}"
     changes = "".join(
         "\n" + insights_markdown(build["insights"], of="Build " + str(build["id"])) + "\n"

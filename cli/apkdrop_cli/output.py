@@ -157,17 +157,28 @@ class Output:
             self._out(json.dumps(result.data, indent=2))
         else:
             for line in result.lines:
-                self._out(line)
+                self._line(line)
             if result.table is not None:
                 self._table(*result.table)
         for warning in result.warnings:
             self.warning(warning)
         outputs = {**result.outputs, "json": document}
+        if result.exit_code != ExitCode.OK:  # as for a refusal (main._fail): a FAILED build
+            outputs |= {"error": result.error or "", "exit-code": str(int(result.exit_code))}
         github.write_outputs({k: self.redact(v) for k, v in outputs.items()}, self.environ)
         if result.summary:
             github.write_summary(self.redact(result.summary), self.environ)
         if result.error:
             self.error(result.error)
+
+    def _line(self, text: str) -> None:
+        """One line of a result, which carries text from the server and the APK: kept on one
+        line, and under GitHub Actions never read as a workflow command (the runner takes any
+        line starting with `::`, leading spaces aside, as one: `::error`, `::add-mask`)."""
+        line = " ".join(text.splitlines())
+        if self._on_github and line.lstrip().startswith("::"):
+            line = "> " + line
+        self._out(line)
 
     def _out(self, text: str) -> None:
         with self._lock:
@@ -178,7 +189,7 @@ class Output:
         if not is_terminal(self.stdout):
             # Tab-separated, no header: for grep, cut and awk.
             for row in rows:
-                self._out("\t".join(row))
+                self._line("\t".join(row))
             return
         table = Table(highlight=False)
         for index, column in enumerate(columns):

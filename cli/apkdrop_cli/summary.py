@@ -9,13 +9,16 @@ from apkdrop_cli.output import human_size, signed_size
 from apkdrop_cli.qr import qr_text
 
 COMPONENTS = ("dex", "resources", "native", "assets", "other")
-# What markdown or HTML would read as syntax in text from an APK (a label) or a server.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&])")
+# What markdown or HTML would read as syntax in text from an APK (a label) or a server; ':'
+# and 'www.' too, which GitHub's renderer links bare (https://…, www.…).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&:])")
+BARE_WWW = re.compile(r"(?i)\b(www)\.")
 
 
 def text(value: object) -> str:
     """`value` shown as it is: nothing in it becomes a link, a tag or a hidden marker."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return BARE_WWW.sub(r"\1\\.", escaped)
 
 
 def code(value: object) -> str:

@@ -83,7 +83,7 @@ def test_text_from_the_apk_is_never_markup() -> None:
     summary = app_summary(uploaded("AppX", "1.0"), detail)
     assert "[Win](" not in summary  # an unescaped link
     assert not re.search(r"(?<!\\)<!--", summary)  # no unescaped marker
-    assert r"\[Win\](https://evil.example) \<!-- apkdrop:app:AppA --\>" in summary
+    assert r"\[Win\](https\://evil.example) \<!-- apkdrop\:app\:AppA --\>" in summary
 
 
 def test_the_icon_is_an_image_of_the_signed_url_only() -> None:
