@@ -1,6 +1,7 @@
 """The command line: global options (taken before or after the command), commands, help."""
 
 import argparse
+import math
 from collections.abc import Mapping
 
 from apkdrop_cli import __version__, apps, builds, manage
@@ -114,7 +115,7 @@ def _confirmation(parser: argparse.ArgumentParser) -> None:
 
 def positive(text: str) -> float:
     value = float(text)
-    if value <= 0:
+    if not 0 < value < math.inf:  # nan too: a deadline that never comes
         raise argparse.ArgumentTypeError(f"must be positive, not {text}")
     return value
 

@@ -395,6 +395,15 @@ def test_no_project_is_a_usage_error(cli, fake, apk):
     assert fake.requests == []
 
 
+@pytest.mark.parametrize("timeout", ["nan", "inf", "0", "-5"])
+def test_a_wait_timeout_that_never_comes_is_a_usage_error(cli, fake, apk, timeout):
+    code = cli(
+        "build", "upload", "--project", "p", "--apk", str(apk), "--wait", "--wait-timeout", timeout
+    )
+    assert code == ExitCode.USAGE
+    assert fake.requests == []
+
+
 def test_a_refused_registration_shows_the_detail(cli, fake, apk):
     detail = "sourceControlIsoTimestamp: Input should have timezone info"
     fake.answer_next(
