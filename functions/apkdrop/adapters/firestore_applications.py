@@ -73,15 +73,6 @@ def keeping_requeued(new: Requeuable, stored: Requeuable | None) -> Requeuable:
     return new.model_copy(update={"requeued": True})
 
 
-def _outcome_unknown(exc: Exception) -> CommitOutcomeUnknown | Exception:
-    """What a commit's error means once the commit was not read back: a timeout or an outage
-    may still apply it after the read (CommitOutcomeUnknown); another create's documents in the
-    way (AlreadyExists without a claim: an id minted twice) mean it was not."""
-    if isinstance(exc, api_exceptions.AlreadyExists):
-        return exc
-    return CommitOutcomeUnknown("Firestore is unavailable, retry later")
-
-
 def claimed_since(record: dict, claimed_before: datetime.datetime) -> bool:
     """Claimed at or after `claimed_before` (a claim without its time counts as old)."""
     claimed_at = record.get("claimedAt")
@@ -146,9 +137,12 @@ class ApplicationStore:
             # The app's id is new, so a version 1 of it with this upload's file is this commit's.
             if self._stored_as(app.id, 1, first):
                 return True
-            if claim_package and isinstance(exc, api_exceptions.AlreadyExists):
-                return False
-            raise _outcome_unknown(exc) from exc
+            if isinstance(exc, api_exceptions.AlreadyExists):  # not applied
+                if claim_package:
+                    return False
+                raise  # another create's documents in the way: an id minted twice
+            # Not read back after a timeout or an outage: it may still be applied after the read.
+            raise CommitOutcomeUnknown("Firestore is unavailable, retry later") from exc
         return True
 
     @backend_call("Firestore")
@@ -189,7 +183,8 @@ class ApplicationStore:
             except TRANSIENT as exc:
                 if not self._stored_as(app_id, number, version):
                     if not isinstance(exc, LOST_TO_A_CONCURRENT_COMMIT):
-                        raise _outcome_unknown(exc) from exc
+                        # A timeout or an outage: it may still be applied after the read.
+                        raise CommitOutcomeUnknown("Firestore is unavailable, retry later") from exc
                     time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2**attempt)))
                     continue
             return app.model_copy(update=changes), version

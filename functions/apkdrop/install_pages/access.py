@@ -35,10 +35,9 @@ def insights_shown(
     visitors: Iterable[str | None],
 ) -> Insights | None:
     """`version`'s insights, when every visitor may open the version they describe (`compared`,
-    None once deleted): they name it and tell its size, permissions and signer."""
+    number `compared_number(version)`; None once deleted): they name it and tell its size,
+    permissions and signer."""
     if version.insights is None or compared is None:
-        return None
-    if compared.versionNumber != compared_number(version):
         return None
     if not all(may_open(app, compared, visitor) for visitor in visitors):
         return None

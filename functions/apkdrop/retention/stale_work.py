@@ -12,6 +12,7 @@ waits for nothing: it is skipped, until the sweep finishes that deletion (left_h
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ def settle_stale_work(deps: Deps, budget: int) -> int:
     """Queues again, or gives up on, at most `budget` versions' hashes and conversions, the
     longest waiting first; how many it settled."""
     settled = 0
+    # One read per app, however many of its versions wait.
+    app_is_live = functools.cache(lambda app_id: deps.applications.get_app(app_id) is not None)
     for waiting in WAITING:
         if settled >= budget:
             break
@@ -82,7 +85,7 @@ def settle_stale_work(deps: Deps, budget: int) -> int:
         for app_id, version in deps.applications.stale_versions(
             waiting.awaited, stale_before, budget - settled
         ):
-            if deps.applications.get_app(app_id) is None:
+            if not app_is_live(app_id):
                 continue  # deleted halfway: finishing its deletion tombstones the version
             fields = log_fields(appId=app_id, versionNumber=version.versionNumber)
             if waiting.requeued(version):
