@@ -18,7 +18,8 @@ pre{{white-space:pre-wrap;line-height:1.2}} h2{{font-size:16px;margin:0 0 4px}}<
 <body><h1>Pull request comments held by the fake GitHub ({count}, newest first)</h1>
 <p>API URL for <code>GITHUB_API_URL</code>: <code>{api_url}</code></p>{articles}</body></html>"""
 ARTICLE = (
-    '<article id="comment-{id}"><h2>{repo} #{issue}, comment {id}</h2><pre>{body}</pre></article>'
+    '<article id="comment-{id}"><h2>{repo} #{issue}, comment {id} by {author}</h2>'
+    "<pre>{body}</pre></article>"
 )
 API_PREFIX = "/_dev/github/api"
 
@@ -26,7 +27,10 @@ API_PREFIX = "/_dev/github/api"
 def dev_github_pages(fake: FakeGitHub, stack_url: str) -> dict[str, Callable[[], Response]]:
     def as_json() -> Response:
         keys = ("id", "repo", "issue", "body")
-        body = [{key: comment[key] for key in keys} for comment in fake.comments]
+        body = [
+            {**{key: comment[key] for key in keys}, "author": comment["user"]["login"]}
+            for comment in fake.comments
+        ]
         return Response(json.dumps(body), mimetype="application/json")
 
     def as_page() -> Response:
@@ -35,6 +39,7 @@ def dev_github_pages(fake: FakeGitHub, stack_url: str) -> dict[str, Callable[[],
                 id=comment["id"],
                 repo=html.escape(comment["repo"]),
                 issue=comment["issue"],
+                author=html.escape(comment["user"]["login"]),
                 body=html.escape(comment["body"]),
             )
             for comment in reversed(fake.comments)

@@ -17,6 +17,8 @@ environment:
   GITHUB_STEP_SUMMARY  under GitHub Actions, uploads append their markdown summary there
   GITHUB_TOKEN      with --comment-pr, the token that comments on the pull request
   GITHUB_API_URL    with --comment-pr, GitHub's REST API (default https://api.github.com)
+  APKDROP_GITHUB_LOGIN  with --comment-pr, who the token comments as (APP-SLUG[bot] for a
+                    GitHub App's token); default: GET /user's login, else github-actions[bot]
 
 exit codes:
   0  done

@@ -1,5 +1,8 @@
 """`--comment-pr`: one comment per app on the pull request of a GitHub Actions run, posted once
-and edited on every later run. It is found again by a hidden marker in its body."""
+and edited on every later run. It is found again by a hidden marker at the start of its body
+and by its author, the identity behind the token: anyone who may comment on the pull request
+can write the marker, and editing their comment would fail (GITHUB_TOKEN may edit only its
+own) or, with an admin's token, rewrite their words."""
 
 import json
 import re
@@ -8,6 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from apkdrop_cli.errors import Refused, Unavailable
 from apkdrop_cli.http import CONNECT_TIMEOUT_SECONDS, USER_AGENT, Retrier, check
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -16,6 +20,13 @@ PAGE_SIZE = 100  # GitHub's largest page of comments
 MAX_PAGES = 50  # past 5,000 comments, a new comment is posted rather than reading on
 # GitHub's media type and REST version for these endpoints.
 GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+# The token's login where GitHub cannot tell it: `APP-SLUG[bot]` for the installation token of
+# a GitHub App other than GitHub Actions (whose GITHUB_TOKEN is ACTIONS_BOT_LOGIN).
+ENV_LOGIN = "APKDROP_GITHUB_LOGIN"
+# The author of what GitHub Actions' GITHUB_TOKEN writes.
+ACTIONS_BOT_LOGIN = "github-actions[bot]"
+# GitHub's 403 to an app installation's token on an endpoint for users only, like GET /user.
+NOT_FOR_INTEGRATIONS = "Resource not accessible by integration"
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,7 @@ class PullRequest:
     repository: str  # owner/name
     number: int
     token: str
+    login: str  # our comments' author, from ENV_LOGIN; empty: ask GitHub
 
 
 class NotAPullRequest(Exception):
@@ -53,11 +65,11 @@ def pull_request(environ: Mapping[str, str]) -> PullRequest:
     if not isinstance(number, int):
         raise NotAPullRequest("no pull request number in GITHUB_EVENT_PATH")
     api_url = (environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
-    return PullRequest(api_url, repository, number, token)
+    return PullRequest(api_url, repository, number, token, environ.get(ENV_LOGIN, "").strip())
 
 
 class GitHubComments:
-    """The three REST endpoints used, through the CLI's retries (429 and 5xx, network errors)."""
+    """The four REST endpoints used, through the CLI's retries (429 and 5xx, network errors)."""
 
     def __init__(
         self,
@@ -88,15 +100,42 @@ class GitHubComments:
         body = f"{marker(key)}\n{markdown}"
         target = self._target
         issue = f"{target.api_url}/repos/{target.repository}/issues"
-        existing = self._find(f"{issue}/{target.number}/comments", marker(key))
+        login = target.login or self._login()
+        existing = self._find(f"{issue}/{target.number}/comments", marker(key), login)
         if existing is not None:
-            answer = self._send("PATCH", f"{issue}/comments/{existing}", body, idempotent=True)
-            return "updated", answer.get("html_url", "")
+            try:
+                answer = self._send("PATCH", f"{issue}/comments/{existing}", body, idempotent=True)
+            except Refused as exc:
+                if exc.status != 404:
+                    raise
+                # Deleted since it was listed: posted again.
+            else:
+                return "updated", answer.get("html_url", "")
         # Not retried after a lost answer: a second POST would be a second comment.
         answer = self._send("POST", f"{issue}/{target.number}/comments", body, idempotent=False)
         return "posted", answer.get("html_url", "")
 
-    def _find(self, url: str, mark: str) -> int | None:
+    def _login(self) -> str:
+        """Who the token writes as. GET /user names the user of a personal access token (or of
+        an OAuth or a GitHub App's user token). GitHub refuses it to an app installation's token
+        (403, "Resource not accessible by integration"); without ENV_LOGIN that is taken to be
+        GITHUB_TOKEN, whose comments are github-actions[bot]'s. Any other 403 (a rate limit,
+        a blocked token) is an error, not a guess: a wrong login could edit another's comment."""
+        try:
+            answer = self._request("GET", f"{self._target.api_url}/user", None, idempotent=True)
+        except Refused as exc:
+            if exc.status == 403 and NOT_FOR_INTEGRATIONS in exc.detail:
+                return ACTIONS_BOT_LOGIN
+            raise
+        user = answer.json()
+        login = user.get("login") if isinstance(user, dict) else None
+        if not isinstance(login, str) or not login:
+            raise Unavailable("GitHub GET /user: no login in the answer")
+        return login
+
+    def _find(self, url: str, mark: str, login: str) -> int | None:
+        """The first comment that starts with `mark` and is by `login` (the exact login: a
+        comment by anyone else is never ours, whatever its body says)."""
         next_url: str | None = f"{url}?per_page={PAGE_SIZE}"
         for _ in range(MAX_PAGES):
             if next_url is None:
@@ -106,7 +145,12 @@ class GitHubComments:
             for comment in comments if isinstance(comments, list) else []:
                 if not isinstance(comment, dict) or not isinstance(comment.get("id"), int):
                     continue
-                if str(comment.get("body") or "").startswith(mark):
+                author = comment.get("user")
+                if (
+                    isinstance(author, dict)
+                    and author.get("login") == login
+                    and str(comment.get("body") or "").startswith(mark)
+                ):
                     return comment["id"]
             next_url = response.links.get("next", {}).get("url")
         return None

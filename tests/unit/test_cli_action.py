@@ -144,21 +144,21 @@ def test_app_mode_access_is_sent_only_when_named(action, tmp_path, private, flag
 
 
 def test_the_summary_and_the_pull_request_comment(action, tmp_path):
-    shown = ("GITHUB_STEP_SUMMARY", "GITHUB_TOKEN")
+    shown = ("GITHUB_STEP_SUMMARY", "GITHUB_TOKEN", "APKDROP_GITHUB_LOGIN")
     done = run_upload(action, tmp_path, shown, url="https://example.com/a.apk")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-3:] == [
+    assert done.stdout.splitlines()[-4:] == [
         "https://example.com/a.apk", f"GITHUB_STEP_SUMMARY={tmp_path}/step-summary",
-        "GITHUB_TOKEN=(unset)",
+        "GITHUB_TOKEN=(unset)", "APKDROP_GITHUB_LOGIN=(unset)",
     ]  # fmt: skip
 
     done = run_upload(
         action, tmp_path, shown,
         url="https://example.com/a.apk", summary="false", **{"comment-pr": "true",
-        "github-token": "ghs_token"},
+        "github-token": "ghs_token", "github-login": "my-app[bot]"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-4:] == [
+    assert done.stdout.splitlines()[-5:] == [
         "https://example.com/a.apk", "--comment-pr", "GITHUB_STEP_SUMMARY=",
-        "GITHUB_TOKEN=ghs_token",
+        "GITHUB_TOKEN=ghs_token", "APKDROP_GITHUB_LOGIN=my-app[bot]",
     ]  # fmt: skip

@@ -137,8 +137,12 @@ def test_the_fake_github_is_mounted_under_its_prefix_with_its_pages() -> None:
     )
     assert edited.json["body"] == "bye"
     assert client.get(comments, headers=headers).json == [edited.json]
+    dev_user = github.identity("dev-token").login  # a personal access token's user
+    assert client.get(f"{API_PREFIX}/user", headers=headers).json["login"] == dev_user
+    assert edited.json["user"] == {"login": dev_user, "type": "User"}
     assert client.get("/_dev/github.json").json == [
-        {"id": 1, "repo": "octo/app", "issue": 7, "body": "bye"}
+        {"id": 1, "repo": "octo/app", "issue": 7, "body": "bye", "author": dev_user}
     ]
     page = client.get("/_dev/github").get_data(as_text=True)
     assert "http://127.0.0.1:8080/_dev/github/api" in page and "bye" in page
+    assert f"comment 1 by {dev_user}" in page and "dev-token" not in page
