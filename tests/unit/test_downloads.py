@@ -420,3 +420,72 @@ def test_a_closed_version_is_neither_downloaded_nor_recorded(load, deps: Depende
     response = page_visitor(load, deps).get(f"/app/{APP_ID}/download")
     assert response.status_code == 401
     assert log(deps).events == {} and count(deps, 1) == 0
+
+
+# --- a HEAD is no download --------------------------------------------------------------------
+
+PRIVATE_ID = "PrivateDownloadsTest01"
+DOWNLOADS = [
+    ("application_api", f"/v1/application/{APP_ID}/versions/1.0/download"),
+    ("install_pages", f"/app/{APP_ID}/download?version=1.0"),
+]
+
+
+@pytest.mark.parametrize(("target", "path"), DOWNLOADS)
+def test_a_head_is_authorised_as_its_get_but_records_nothing(
+    load, deps: Dependencies, app: Application, target: str, path: str
+) -> None:
+    """A link previewer or a download manager probing the size sends a HEAD first."""
+    auth = owner_key(deps)
+    client = load(target)
+
+    probed = client.head(path, headers=auth)
+
+    assert probed.status_code == 302
+    assert "Location" not in probed.headers  # no signed URL was minted
+    assert bucket(deps).signed_gets == [] and log(deps).events == {} and count(deps, 1) == 0
+    fetched = client.get(path, headers=auth)
+    assert fetched.status_code == 302
+    assert fetched.headers["Location"].startswith("https://storage.example.test/")
+    assert len(log(deps).events) == 1 and count(deps, 1) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "email", "status"),
+    [
+        (f"/app/{PRIVATE_ID}/download", None, 401),
+        (f"/app/{PRIVATE_ID}/download", "stranger@example.com", 403),
+        (f"/app/{APP_ID}/download?version=9.0", None, 404),
+        (f"/app/{APP_ID}/download?version=3.0", None, 410),  # deleted below
+    ],
+)
+def test_a_refused_page_download_answers_a_head_as_its_get(
+    load, deps: Dependencies, app: Application, path: str, email: str | None, status: int
+) -> None:
+    install_page_app(deps.applications, PRIVATE_ID, access="PRIVATE", allowed_users=(TESTER,))
+    deletion.delete_version(deps, OWNER_CALLER, APP_ID, "3.0")
+    pages = page_visitor(load, deps, email)
+
+    assert pages.head(path).status_code == pages.get(path).status_code == status
+    assert bucket(deps).signed_gets == [] and log(deps).events == {}
+
+
+@pytest.mark.parametrize(
+    ("path", "keyed", "status"),
+    [
+        (f"/v1/application/{APP_ID}/versions/1.0/download", False, 401),
+        (f"/v1/application/{APP_ID}/versions/9.0/download", True, 404),
+        (f"/v1/application/{PRIVATE_ID}/versions/1.0/download", True, 404),  # another account's
+    ],
+)
+def test_a_refused_api_download_answers_a_head_as_its_get(
+    api: FlaskClient, deps: Dependencies, app: Application, path: str, keyed: bool, status: int
+) -> None:
+    install_page_app(deps.applications, PRIVATE_ID)
+    auth = owner_key(deps) if keyed else {}
+
+    head, get = api.head(path, headers=auth), api.get(path, headers=auth)
+
+    assert head.status_code == get.status_code == status
+    assert get.get_json() == {"detail": get.get_json()["detail"]}
+    assert bucket(deps).signed_gets == [] and log(deps).events == {}

@@ -26,8 +26,8 @@ def download_version(
 ) -> flask.Response:
     """Any key of the account may download (reading is allowed to upload keys)."""
     caller = authenticate(deps.accounts, request.headers)
-    url = service.api_download(deps, caller, checked_app_id(app_id), version)
-    return flask.Response(status=302, headers={"Location": url})
+    url = service.api_download(deps, caller, checked_app_id(app_id), version, is_probe(request))
+    return download_redirect(url)
 
 
 def list_downloads(
@@ -39,6 +39,20 @@ def list_downloads(
     return json_response(
         service.downloads_page(deps, caller, checked_app_id(app_id), version, page)
     )
+
+
+def is_probe(request: flask.Request) -> bool:
+    """A HEAD, which werkzeug routes to the GET view: a link previewer or a download manager
+    asking the size, answered as its GET would be, but no download."""
+    return request.method == "HEAD"
+
+
+def download_redirect(url: str | None) -> flask.Response:
+    """The 302 to a download's signed URL; a probe's names none (none was minted)."""
+    response = flask.Response(status=302)
+    if url is not None:
+        response.headers["Location"] = url
+    return response
 
 
 VIEWS = {view.__name__: view for view in (download_version, list_downloads)}

@@ -25,13 +25,17 @@ def signed_download(
     visitor: str | None,
     via: Via,
     universal: bool = False,
-) -> str:
+    probe: bool = False,
+) -> str | None:
     """The short-lived signed URL of the version's file (with `universal`, a bundle's universal
     APK when it is built), once its download is recorded.
 
     A download whose record cannot be written is refused (the adapter's 503): nothing is
-    downloaded unrecorded.
+    downloaded unrecorded. A `probe` (a HEAD), authorised by the caller as its download is, is
+    no download: nothing is minted or recorded (None).
     """
+    if probe:
+        return None
     built = universal_apk(version) if universal else None
     file_type: FileType = "APK" if built else version.fileType
     url = deps.bucket.signed_get_url(
@@ -54,9 +58,13 @@ def signed_download(
 
 
 def api_download(
-    deps: Dependencies[object], caller: Caller, app_id: str, version_label: str
-) -> str:
-    """A version of the caller's own app, downloaded as the key's account.
+    deps: Dependencies[object],
+    caller: Caller,
+    app_id: str,
+    version_label: str,
+    probe: bool = False,
+) -> str | None:
+    """A version of the caller's own app, downloaded as the key's account (a `probe`: None).
 
     The owner is checked on the app `get_version` reads anyway; only a miss reads it again.
     """
@@ -66,7 +74,7 @@ def api_download(
         owned_app(deps, caller, app_id)  # not found: the app (or another account's)
         raise NotFound(f"Application {app_id} has no version {version_label}")
     app, version = found
-    return signed_download(deps, app, version, caller.email, Via.API)
+    return signed_download(deps, app, version, caller.email, Via.API, probe=probe)
 
 
 def downloads_page(

@@ -86,12 +86,14 @@ def download_url(
     requested: str | None,
     email: str | None,
     bundle: bool = False,
-) -> str:
+    probe: bool = False,
+) -> str | None:
     """A short-lived signed URL, so the bytes come straight from the bucket (recorded): of a
-    bundle's universal APK once built, unless `bundle` asks for the .aab itself."""
+    bundle's universal APK once built, unless `bundle` asks for the .aab itself (a `probe`,
+    authorised the same: None)."""
     visible = visible_version(deps, app_id, requested, email)
     return downloads.signed_download(
-        deps, visible.app, visible.version, email, Via.PAGE, universal=not bundle
+        deps, visible.app, visible.version, email, Via.PAGE, universal=not bundle, probe=probe
     )
 
 

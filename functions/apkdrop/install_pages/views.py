@@ -15,6 +15,7 @@ from apkdrop import links
 from apkdrop.apk_inspection import CHECK_TITLES
 from apkdrop.channels import is_channel
 from apkdrop.dependencies import Dependencies
+from apkdrop.downloads.api import download_redirect, is_probe
 from apkdrop.errors import ApkdropError, NotFound
 from apkdrop.http import route_map, serve
 from apkdrop.ids import OPAQUE_ID
@@ -92,8 +93,8 @@ def download(
     app_id = _app_id(app_id)
     email = session.signed_in_email(request, deps.settings, deps.sessions)
     bundle = request.args.get("file") == "aab"
-    url = service.download_url(deps, app_id, request.args.get("version"), email, bundle)
-    return _redirect(url, 302)
+    version, probe = request.args.get("version"), is_probe(request)
+    return download_redirect(service.download_url(deps, app_id, version, email, bundle, probe))
 
 
 def ask_for_link(
