@@ -74,7 +74,7 @@ def test_a_cookie_replayed_after_sign_out_is_not_signed_in(stack, client):
         assert browser.post("/auth/verify", data={"token": token_of(link)}).status_code == 303
         cookie = browser.cookies[COOKIE]
         assert browser.get(f"/app/{app['id']}").status_code == 200
-        assert browser.get("/auth/sign-out").status_code == 200
+        assert browser.post("/auth/sign-out").status_code == 200
 
     replayed = httpx.get(app["magicLink"], cookies={COOKIE: cookie})
     assert replayed.status_code == 401

@@ -90,7 +90,7 @@ def test_sign_out_goes_back_under_the_base_url(
     pages: FlaskClient, deps: Dependencies, base: str
 ) -> None:
     sign_in_as(pages, deps, TESTER)
-    left = pages.get(f"/auth/sign-out?next=/app/{PRIVATE}")
+    left = pages.post("/auth/sign-out", data={"next": f"/app/{PRIVATE}"})
     assert left.headers["Location"] == f"{base}/app/{PRIVATE}"
 
 
@@ -106,3 +106,40 @@ def test_a_deleted_versions_page_links_to_the_latest_under_the_base_url(
 
     assert gone.status_code == 410 and 'id="latest"' in gone.text
     assert outside(base, f"/app/{PUBLIC}", gone.text) == []
+
+
+def origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@pytest.mark.parametrize(
+    ("base", "opened_at"),
+    [
+        (NO_LOAD_BALANCER, NO_LOAD_BALANCER),
+        (LOAD_BALANCER, LOAD_BALANCER),
+        (LOAD_BALANCER, NO_LOAD_BALANCER),
+    ],
+)
+def test_forms_are_accepted_from_either_url_of_the_pages(
+    pages: FlaskClient, deps: Dependencies, base: str, opened_at: str
+) -> None:
+    """A browser without Sec-Fetch-Site names the page's origin: PUBLIC_BASE_URL's, or, with
+    the load balancer, install-pages' own URL, where the same pages work (their links are
+    relative), the host the browser sent the form to."""
+    ours = {"Origin": origin(opened_at)}
+    host = origin(opened_at)
+
+    asked = pages.post(
+        "/auth/sign-in", data={"app": PRIVATE, "email": TESTER}, headers=ours, base_url=host
+    )
+    assert asked.status_code == 200, asked.text
+    confirmed = pages.post(
+        "/auth/verify", data={"token": emailed_token(deps)}, headers=ours, base_url=host
+    )
+    assert confirmed.headers["Location"] == f"{base}/app/{PRIVATE}"
+
+    # Another site's form, sent to the same host, is refused.
+    theirs = {"Origin": "https://evil.example"}
+    refused = pages.post("/auth/sign-out", headers=theirs, base_url=host)
+    assert refused.status_code == 403

@@ -141,6 +141,14 @@ def assert_html_page(response, status: int) -> None:
     assert response.headers["X-Request-Id"]
 
 
+def sign_out_form(response) -> str | None:
+    """The `next` the page's Sign out button posts (None: none), once it has the button."""
+    page = text(response)
+    assert '<form class="inline" method="post" action="../auth/sign-out">' in page, page
+    found = re.search(r'<input type="hidden" name="next" value="([^"]*)">', page)
+    return html.unescape(found.group(1)) if found else None
+
+
 def deliver_queued(deps: Dependencies) -> list[str]:
     """Runs the email worker on every queued task, as Cloud Tasks would; the outcomes."""
     return [
@@ -484,7 +492,7 @@ def test_a_signed_in_tester_or_owner_sees_the_app(
     assert_html_page(response, 200)
     assert heading(response) == "Secret App"
     assert email in text(response)
-    assert f'href="../auth/sign-out?next=/app/{private_app.id}">Sign out</a>' in text(response)
+    assert sign_out_form(response) == f"/app/{private_app.id}"
     download = pages.get(f"/app/{private_app.id}/download")
     assert download.status_code == 302
     assert bucket(deps).signed_gets[-1][1] == datetime.timedelta(minutes=5)
@@ -500,7 +508,7 @@ def test_a_signed_in_visitor_not_on_the_list_is_refused(
     assert_html_page(response, 403)
     assert heading(response) == "No access"
     assert f"{STRANGER} is not on this app&#39;s list of testers." in text(response)
-    assert f'href="../auth/sign-out?next=/app/{private_app.id}"' in text(response)
+    assert sign_out_form(response) == f"/app/{private_app.id}"
     assert "Secret App" not in text(response)
     assert pages.get(f"/app/{private_app.id}/download").status_code == 403
     assert bucket(deps).signed_gets == []
@@ -837,7 +845,7 @@ def test_sign_out_clears_the_cookie(
     sign_in_as(pages, deps, TESTER)
     assert pages.get(f"/app/{private_app.id}").status_code == 200
 
-    response = pages.get("/auth/sign-out", query_string={"next": f"/app/{private_app.id}"})
+    response = pages.post("/auth/sign-out", data={"next": f"/app/{private_app.id}"})
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"{SITE}/app/{private_app.id}"
@@ -852,7 +860,7 @@ def test_a_cookie_replayed_after_sign_out_signs_nobody_in(
 ) -> None:
     sign_in_as(pages, deps, TESTER)
     copied = pages.get_cookie(session.COOKIE_NAME).value
-    assert pages.get("/auth/sign-out").status_code == 200
+    assert pages.post("/auth/sign-out").status_code == 200
 
     pages.set_cookie(session.COOKIE_NAME, copied)
     assert_html_page(pages.get(f"/app/{private_app.id}"), 401)
@@ -877,13 +885,161 @@ def test_a_cookie_replayed_after_sign_out_signs_nobody_in(
     ],
 )
 def test_sign_out_only_follows_app_pages(pages: FlaskClient, target: str) -> None:
-    response = pages.get("/auth/sign-out", query_string={"next": target})
+    response = pages.post("/auth/sign-out", data={"next": target})
     # Anything but one of our app pages: no redirect at all, a "Signed out" page instead.
     assert response.status_code == 200
     assert "Location" not in response.headers
     assert "Signed out" in response.get_data(as_text=True)
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("apkdrop_session=;") and "a=b" not in cookie
+
+
+def test_opening_sign_out_asks_for_the_button_and_ends_nothing(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    """Another site can make a browser open a URL (a link, an image): only the button's POST
+    signs out, and an old bookmark of the GET still finds it."""
+    sign_in_as(pages, deps, TESTER)
+
+    response = pages.get("/auth/sign-out", query_string={"next": f"/app/{private_app.id}"})
+
+    assert_html_page(response, 200)
+    assert heading(response) == "Sign out"
+    assert sign_out_form(response) == f"/app/{private_app.id}"
+    assert "Set-Cookie" not in response.headers
+    assert pages.get(f"/app/{private_app.id}").status_code == 200  # still signed in
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/app/x", "/app/abc?x=//evil.example"])
+def test_the_sign_out_page_carries_only_an_app_page_on(pages: FlaskClient, target: str) -> None:
+    assert sign_out_form(pages.get("/auth/sign-out", query_string={"next": target})) is None
+
+
+# --- forms sent from other sites ----------------------------------------------------------------
+
+# Every route that changes something: each must refuse another site's form.
+STATE_CHANGING = sorted(
+    rule.rule for rule in views.ROUTES.iter_rules() if rule.methods - {"GET", "HEAD", "OPTIONS"}
+)
+CROSS_SITE = [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # a sibling host is not us
+    {"Sec-Fetch-Site": "cross-site", "Origin": SITE},  # the browser's own word wins
+    {"Origin": "https://evil.example"},
+    {"Origin": "https://apkdrop.example.test.evil.example"},
+    {"Origin": "https://apkdrop.example.test:8443"},
+    {"Origin": "null"},  # an opaque origin: a sandboxed frame, a data: URL
+    {"Origin": "https://apkdrop.example.test:99999"},  # no origin at all
+]
+OWN_PAGES = [
+    {},  # neither header: curl, a very old browser
+    {"Sec-Fetch-Site": "same-origin"},
+    {"Sec-Fetch-Site": "none"},  # the visitor's own doing (a bookmark)
+    {"Origin": SITE},  # PUBLIC_BASE_URL's origin, from a browser without Sec-Fetch-Site
+    {"Origin": "HTTPS://APKDROP.example.test:443"},
+    {"Origin": "http://localhost"},  # the host the request was sent to (the test client's)
+]
+
+
+# What a header can hold (the test client refuses a line break).
+HEADER_CHARACTERS = st.characters(codec="latin-1", exclude_characters="\r\n")
+
+
+def test_every_state_changing_route_is_a_form() -> None:
+    assert STATE_CHANGING == ["/auth/sign-in", "/auth/sign-out", "/auth/verify"]
+
+
+@pytest.mark.parametrize("path", STATE_CHANGING)
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_a_form_from_another_site_is_refused(
+    pages: FlaskClient, path: str, headers: dict[str, str]
+) -> None:
+    response = pages.post(path, headers=headers)
+    assert_html_page(response, 403)
+    assert heading(response) == "No access"
+    assert "sent from another site" in text(response)
+    assert "sign-out" not in text(response)  # no other address would help
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE[:1] + CROSS_SITE[3:4])
+def test_another_sites_form_does_nothing(
+    pages: FlaskClient, deps: Dependencies, private_app: Application, headers: dict[str, str]
+) -> None:
+    """Login CSRF: another site's page posts its own token, to sign the visitor into its
+    account here. Nor may it ask for links, or sign anyone out."""
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    token = emailed_token(deps)
+    queued = len(email_queue(deps).calls)
+    sign_in_as(pages, deps, TESTER)
+
+    forms = {
+        "/auth/sign-in": {"app": private_app.id, "email": STRANGER},
+        "/auth/verify": {"token": token},
+        "/auth/sign-out": {"next": f"/app/{private_app.id}"},
+    }
+    for path, form in forms.items():
+        assert pages.post(path, data=form, headers=headers).status_code == 403
+
+    assert len(email_queue(deps).calls) == queued
+    assert sign_in.redeem_link(deps, token).email == TESTER  # unspent
+    assert len(sessions(deps).sessions) == 1  # none started, none revoked
+    assert pages.get(f"/app/{private_app.id}").status_code == 200
+
+
+@pytest.mark.parametrize("headers", OWN_PAGES)
+def test_a_form_from_our_own_pages_is_accepted(
+    pages: FlaskClient, deps: Dependencies, private_app: Application, headers: dict[str, str]
+) -> None:
+    asked = pages.post(
+        "/auth/sign-in", data={"app": private_app.id, "email": TESTER}, headers=headers
+    )
+    assert_html_page(asked, 200)
+    assert heading(asked) == CHECK_EMAIL
+
+    confirmed = pages.post("/auth/verify", data={"token": emailed_token(deps)}, headers=headers)
+    assert confirmed.status_code == 303
+    assert pages.get(f"/app/{private_app.id}").status_code == 200
+
+    left = pages.post("/auth/sign-out", data={"next": f"/app/{private_app.id}"}, headers=headers)
+    assert left.status_code == 303
+    assert pages.get(f"/app/{private_app.id}").status_code == 401
+
+
+def test_opening_a_page_from_another_site_is_no_form(
+    pages: FlaskClient, public_app: Application
+) -> None:
+    """A link on another site opens the page and its download: only forms are refused."""
+    cross_site = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+    assert pages.get(f"/app/{APP_ID}", headers=cross_site).status_code == 200
+    assert pages.get(f"/app/{APP_ID}/download", headers=cross_site).status_code == 302
+    assert pages.get("/auth/sign-out", headers=cross_site).status_code == 200
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    path=st.sampled_from(STATE_CHANGING),
+    fetch_site=st.none()
+    | st.sampled_from(["same-origin", "cross-site", ""])
+    | st.text(HEADER_CHARACTERS, max_size=20),
+    origin=st.none()
+    | st.sampled_from([SITE, "null", "https://", "https://[::1", "http://localhost:x"])
+    | st.text(HEADER_CHARACTERS, max_size=40),
+)
+def test_no_origin_header_is_a_server_error(
+    pages: FlaskClient, path: str, fetch_site: str | None, origin: str | None
+) -> None:
+    headers = {"Sec-Fetch-Site": fetch_site, "Origin": origin}
+    sent = {name: value for name, value in headers.items() if value is not None}
+    response = pages.post(path, headers=sent)
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, text(response)
+    assert response.mimetype == "text/html"
 
 
 # --- the client's address -----------------------------------------------------------------------

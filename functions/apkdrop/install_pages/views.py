@@ -1,7 +1,8 @@
 """The install pages: an app's page, its download, and the sign-in flow of private apps.
 
 Each view reads the request (its ids, its `?version=`, the session's address), calls one
-service function, and renders or redirects.
+service function, and renders or redirects. Every form (any route but GET and HEAD) is refused
+when another site sent it (same_origin.py).
 """
 
 from typing import cast
@@ -19,7 +20,7 @@ from apkdrop.downloads.api import download_redirect, is_probe
 from apkdrop.errors import ApkdropError, NotFound
 from apkdrop.http import route_map, serve
 from apkdrop.ids import OPAQUE_ID
-from apkdrop.install_pages import service, session, sign_in
+from apkdrop.install_pages import same_origin, service, session, sign_in
 from apkdrop.install_pages.rendering import error_page, page
 from apkdrop.settings import InstallPagesSettings
 from apkdrop.version_labels import parse_label
@@ -30,7 +31,8 @@ ROUTES = route_map(
     Rule("/auth/sign-in", methods=["POST"], endpoint="ask_for_link"),
     Rule("/auth/verify", methods=["GET"], endpoint="confirm_link"),
     Rule("/auth/verify", methods=["POST"], endpoint="verify_link"),
-    Rule("/auth/sign-out", methods=["GET"], endpoint="sign_out"),
+    Rule("/auth/sign-out", methods=["GET"], endpoint="confirm_sign_out"),
+    Rule("/auth/sign-out", methods=["POST"], endpoint="sign_out"),
 )
 
 
@@ -129,8 +131,16 @@ def verify_link(request: flask.Request, deps: Dependencies[InstallPagesSettings]
     return response
 
 
-def sign_out(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:
+def confirm_sign_out(
+    request: flask.Request, deps: Dependencies[InstallPagesSettings]
+) -> flask.Response:
+    """Only a button: another site can make a browser open a URL, but not press it."""
     target = request.args.get("next", "")
+    return page("confirm_sign_out.html", next=target if links.is_app_page(target) else None)
+
+
+def sign_out(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:
+    target = request.form.get("next", "")
     # On to our own pages only: never an open redirect.
     if links.is_app_page(target):
         response = _redirect(links.site_url(deps.settings.public_base_url, target), 303)
@@ -141,8 +151,16 @@ def sign_out(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -
 
 
 VIEWS = {
-    view.__name__: view
-    for view in (app_page, download, ask_for_link, confirm_link, verify_link, sign_out)
+    view.__name__: same_origin.guarded(view)
+    for view in (
+        app_page,
+        download,
+        ask_for_link,
+        confirm_link,
+        verify_link,
+        confirm_sign_out,
+        sign_out,
+    )
 }
 
 
