@@ -134,7 +134,8 @@ def verify_link(request: flask.Request, deps: Dependencies[InstallPagesSettings]
 def confirm_sign_out(
     request: flask.Request, deps: Dependencies[InstallPagesSettings]
 ) -> flask.Response:
-    """Only a button: another site can make a browser open a URL, but not press it."""
+    """Only the button: another site can make a browser open a URL (a link, an image), and
+    the button's POST is refused from another site."""
     target = request.args.get("next", "")
     return page("confirm_sign_out.html", next=target if links.is_app_page(target) else None)
 
