@@ -7,6 +7,7 @@ address (no second lookup a DNS rebinding could answer differently).
 import ipaddress
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -96,6 +97,20 @@ class Target:
             content=content,
             extensions={"sni_hostname": self.host} if self.scheme == "https" else {},
         )
+
+
+def send_within(
+    client: "httpx.Client", request: "httpx.Request", seconds: float
+) -> "httpx.Response":
+    """`client.send(request, stream=True)`, given up after `seconds` however the server answers:
+    a status line and headers trickled a byte at a time keep every read under its timeout.
+    Raises TimeoutError then. The send runs on a thread of its own; closing the client after
+    it ends that thread's connection."""
+    sending = ThreadPoolExecutor(1, thread_name_prefix="outbound-send")
+    try:
+        return sending.submit(client.send, request, stream=True).result(timeout=seconds)
+    finally:
+        sending.shutdown(wait=False)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ import contextlib
 import gzip
 import ipaddress
 import socket
+import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 
@@ -688,7 +690,8 @@ def test_a_long_download_at_the_minimum_rate_is_accepted(web: FakeWeb) -> None:
 
 def test_slow_redirects_count_towards_the_deadline(web: FakeWeb) -> None:
     clock = FakeClock()
-    fetch = paced(clock, total=30, rate=1, grace=5)
+    # Not a multiple of 10: no hop starts with no time left, which would race its own thread.
+    fetch = paced(clock, total=35, rate=1, grace=5)
 
     def slow_redirect(request: httpx.Request) -> httpx.Response:
         clock.now += 10
@@ -696,8 +699,30 @@ def test_slow_redirects_count_towards_the_deadline(web: FakeWeb) -> None:
 
     web.route("https://files.example.com/loop", slow_redirect)
     detail = downloaded_refusal(fetch, "https://files.example.com/loop")
-    assert detail == "apkUrl download took longer than 30 seconds"
+    assert detail == "apkUrl download took longer than 35 seconds"
     assert len(web.requests) == 4
+
+
+def test_headers_trickled_past_the_deadline_are_cut_off_at_it(web: FakeWeb) -> None:
+    # A server that sends its status line and headers a byte at a time keeps every read under
+    # the read timeout: the deadline must hold before the first byte of the body too.
+    headers_done = threading.Event()
+
+    def trickled_headers(request: httpx.Request) -> httpx.Response:
+        headers_done.wait(10)
+        return httpx.Response(200, content=b"late")
+
+    web.route("https://files.example.com/slow.apk", trickled_headers)
+    pace = DownloadPace(total_seconds=0.3, min_bytes_per_second=1, grace_seconds=0.1)
+    fetch = fetcher({"files.example.com": [PUBLIC_V4]}, pace=pace)
+
+    started = time.monotonic()
+    try:
+        detail = downloaded_refusal(fetch, "https://files.example.com/slow.apk")
+    finally:
+        headers_done.set()
+    assert detail == "apkUrl download took longer than 0.3 seconds"
+    assert time.monotonic() - started < 3
 
 
 def test_no_single_read_may_wait_longer_than_the_deadline(

@@ -35,9 +35,15 @@ class PaceWatch:
 
     def check_deadline(self) -> None:
         if self._elapsed() > self.pace.total_seconds:
-            raise InvalidRequest(
-                f"apkUrl download took longer than {self.pace.total_seconds:g} seconds"
-            )
+            raise self.overdue()
+
+    def seconds_left(self) -> float:
+        return max(0.0, self.pace.total_seconds - self._elapsed())
+
+    def overdue(self) -> InvalidRequest:
+        return InvalidRequest(
+            f"apkUrl download took longer than {self.pace.total_seconds:g} seconds"
+        )
 
     def check(self, received: int) -> None:
         """After each read: the deadline, then the average rate since the start."""

@@ -12,7 +12,7 @@ import httpx
 from apkdrop.applications.download_pace import DownloadPace, PaceWatch
 from apkdrop.errors import InvalidRequest
 from apkdrop.settings import ApplicationUploadSettings
-from apkdrop.url_guard import Resolver, Target, UrlRules, check_url
+from apkdrop.url_guard import Resolver, Target, UrlRules, check_url, send_within
 
 MAX_REDIRECTS = 5
 APK_URL = UrlRules("apkUrl", {"http": 80, "https": 443})
@@ -46,8 +46,9 @@ class UrlFetcher:
     def download(self, url: str) -> Iterator[Iterator[bytes]]:
         """Yields the body of `url` as it arrives, after following at most 5 checked redirects.
 
-        Refused past the total deadline or below the minimum rate; one read may overrun the
-        deadline by at most the read timeout, itself no longer than the deadline.
+        Refused past the total deadline (headers included) or below the minimum rate; one read
+        of the body may overrun the deadline by at most the read timeout, itself no longer than
+        the deadline.
         """
         watch = self.pace.start()
         total = self.pace.total_seconds
@@ -63,7 +64,10 @@ class UrlFetcher:
                 except httpx.InvalidURL as exc:
                     raise InvalidRequest("apkUrl is not a valid URL") from exc
                 try:
-                    response = client.send(request, stream=True)
+                    # Bounded as a whole: a server may trickle its headers as slowly as its body.
+                    response = send_within(client, request, watch.seconds_left())
+                except TimeoutError as exc:
+                    raise watch.overdue() from exc
                 except httpx.HTTPError as exc:
                     raise InvalidRequest(f"apkUrl could not be fetched: {_reason(exc)}") from exc
                 try:

@@ -7,15 +7,13 @@ whole POST, not each read: a receiver that trickles its answer a byte at a time 
 """
 
 import re
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as DeadlinePassed
 from dataclasses import dataclass
 
 import httpx
 
 from apkdrop.errors import InvalidRequest
 from apkdrop.settings import WebhookSettings
-from apkdrop.url_guard import Resolver, Target, UrlRules, check_url
+from apkdrop.url_guard import Resolver, Target, UrlRules, check_url, send_within
 from apkdrop.webhooks.ports import ReceiverUnreachable
 
 HOOK_URL = UrlRules("url", {"https": 443})
@@ -47,20 +45,13 @@ class HookSender:
                 request = target.request(client, "POST", headers, body)
             except httpx.InvalidURL as exc:
                 raise InvalidRequest("url is not a valid URL") from exc
-            # The answer's body is never read: a receiver cannot hold the worker with it. The
-            # send runs on a thread of its own so that the deadline holds however the receiver
-            # answers; past it the client closes, which ends that thread's connection.
-            sending = ThreadPoolExecutor(1, thread_name_prefix="webhook-post")
+            # The answer's body is never read: a receiver cannot hold the worker with it.
             try:
-                response = sending.submit(client.send, request, stream=True).result(
-                    timeout=self.timeout_seconds
-                )
-            except (httpx.TimeoutException, DeadlinePassed) as exc:
+                response = send_within(client, request, self.timeout_seconds)
+            except (httpx.TimeoutException, TimeoutError) as exc:
                 raise ReceiverUnreachable("timed out") from exc
             except httpx.HTTPError as exc:
                 raise ReceiverUnreachable("connection failed") from exc
-            finally:
-                sending.shutdown(wait=False)
             response.close()
             return response.status_code
 
