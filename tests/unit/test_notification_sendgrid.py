@@ -20,6 +20,7 @@ from python_http_client import exceptions as http_errors
 
 from apkdrop.adapters.sendgrid_mail import SendGridMailer
 from apkdrop.errors import BackendUnavailable
+from apkdrop.notifications.delivery import SEND_LEASE
 from apkdrop.notifications.models import RenderedEmail
 from apkdrop.notifications.ports import MailRefused
 from apkdrop.settings import SENDGRID_MAX_PERSONALIZATIONS
@@ -168,6 +169,21 @@ def test_final_statuses_through_the_client(transport: Transport, status: int) ->
 
 def test_unreachable_sendgrid_through_the_client(transport: Transport) -> None:
     transport.answers.append(urllib.error.URLError(OSError("Network is unreachable")))
+    with pytest.raises(BackendUnavailable):
+        mailer().send(EMAIL)
+
+
+def test_a_sendgrid_that_never_answers_is_an_outage_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without a timeout a socket waits forever: past SEND_LEASE another worker would send the
+    # email a second time, and the function's own timeout would end the first one.
+    def silent(self, request: urllib.request.Request, *args, timeout=None, **kwargs):
+        if timeout is None or timeout > SEND_LEASE.total_seconds():
+            raise AssertionError(f"waited for SendGrid with timeout={timeout}")
+        raise TimeoutError("The read operation timed out")  # what the socket raises at it
+
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", silent)
     with pytest.raises(BackendUnavailable):
         mailer().send(EMAIL)
 

@@ -10,10 +10,15 @@ from apkdrop.errors import BackendUnavailable
 from apkdrop.notifications.models import RenderedEmail
 from apkdrop.notifications.ports import MailRefused
 
+# Each connect and read of a send (the client has none: it would wait forever). Well within
+# the delivery's SEND_LEASE, so no second worker sends while the first still waits.
+TIMEOUT_SECONDS = 20
+
 
 class SendGridMailer:
     def __init__(self, api_key: str, host: str, sender: str) -> None:
         self._client = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._client.client.timeout = TIMEOUT_SECONDS  # every request's client inherits it
         self._sender = sender
 
     def send(self, email: RenderedEmail) -> None:
