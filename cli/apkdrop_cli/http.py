@@ -24,6 +24,10 @@ from apkdrop_cli.errors import Refused, Unavailable
 
 USER_AGENT = f"apkdrop-cli/{__version__}"
 CONNECT_TIMEOUT_SECONDS = 15.0
+# Far above any answer of the API; counted as it inflates, so a gzip bomb is cut off too.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+# What describes the body as sent, not the body once read.
+SENT_FORM_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 # Errors after which the server may or may not have acted on the request.
 AMBIGUOUS = (httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.CloseError)
 RETRYABLE = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
@@ -114,7 +118,7 @@ def server_detail(response: httpx.Response) -> str:
     """The API's `detail` (with its `requestId`), storage's XML message, or the status line."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested
         body = None
     if isinstance(body, dict) and isinstance(body.get("detail"), str):
         detail = body["detail"]
@@ -137,6 +141,28 @@ def check(response: httpx.Response, what: str) -> httpx.Response:
     if retryable_status(response.status_code):
         raise Unavailable(message)
     raise Refused(message, response.status_code, detail)
+
+
+def read_bounded(response: httpx.Response, what: str) -> httpx.Response:
+    """The streamed `response`, read whole and decoded, as a response of its own. Unavailable
+    past MAX_ANSWER_BYTES: what httpx inflates from one read is at most that read's ratio."""
+    body = bytearray()
+    for piece in response.iter_bytes():
+        body += piece
+        if len(body) > MAX_ANSWER_BYTES:
+            raise Unavailable(f"{what}: the server's answer is over {MAX_ANSWER_BYTES} bytes")
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in SENT_FORM_HEADERS
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=bytes(body),
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 def public_url(url: str) -> str:
@@ -189,7 +215,13 @@ class ApiClient:
     def request(self, method: str, path: str, what: str, *, idempotent: bool, **kwargs) -> dict:
         def attempt_once(attempt: int) -> httpx.Response:
             started = time.monotonic()
-            response = self._http.request(method, path, **kwargs)
+            streamed = self._http.send(
+                self._http.build_request(method, path, **kwargs), stream=True
+            )
+            try:
+                response = read_bounded(streamed, what)
+            finally:
+                streamed.close()
             if self._log:
                 elapsed = time.monotonic() - started
                 self._log(f"{method} {path} -> {response.status_code} ({elapsed:.2f}s)")
@@ -200,7 +232,7 @@ class ApiClient:
             return {}
         try:
             body = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested
             raise Unavailable(f"{what}: the server's answer is not JSON") from exc
         if not isinstance(body, dict):
             raise Unavailable(f"{what}: the server's answer is not a JSON object")

@@ -1,5 +1,6 @@
 """The CLI's HTTP layer: retries with backoff and jitter, Retry-After, errors, signed PUTs."""
 
+import gzip
 import random
 from datetime import UTC, datetime
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from apkdrop_cli import http as cli_http
 from apkdrop_cli.config import Config
 from apkdrop_cli.errors import ExitCode, Refused, Unavailable
 from apkdrop_cli.http import ApiClient, Retrier, RetryPolicy, retry_after_seconds, server_detail
@@ -144,6 +146,52 @@ def test_4xx_is_not_retried_and_shows_the_detail():
     assert caught.value.status == 400
     assert caught.value.message == "registering app.apk: 400 contextId: Input should be valid"
     assert len(script.requests) == 1
+
+
+def test_an_answer_nested_too_deeply_is_not_json():
+    deep = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError, no ValueError
+    with pytest.raises(Unavailable, match="the server's answer is not JSON"):
+        client(Script(httpx.Response(200, content=deep)), []).get("/x", "reading")
+    with pytest.raises(Refused) as caught:
+        client(Script(httpx.Response(400, content=deep)), []).get("/x", "reading")
+    assert caught.value.detail == "Bad Request"
+
+
+class EndlessAnswer(httpx.SyncByteStream):
+    """An answer that never ends; past `cap` bytes it fails the test instead of running on."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.sent = 0
+
+    def __iter__(self):
+        while self.sent <= self.cap:
+            self.sent += 64 * 1024
+            yield b" " * (64 * 1024)
+        raise AssertionError(f"read {self.sent} bytes of an endless answer")
+
+
+def test_an_endless_answer_is_cut_off(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(cli_http, "MAX_ANSWER_BYTES", 1024 * 1024)
+    stream = EndlessAnswer(cap=8 * 1024 * 1024)
+    with pytest.raises(Unavailable, match="reading: the server's answer is over 1048576 bytes"):
+        client(Script(httpx.Response(200, stream=stream)), []).get("/x", "reading")
+    assert stream.sent <= 2 * 1024 * 1024
+
+
+def test_a_compressed_answer_is_bounded_as_it_inflates(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(cli_http, "MAX_ANSWER_BYTES", 1024 * 1024)
+    bomb = gzip.compress(b" " * (16 * 1024 * 1024))  # 16 KiB that inflate to 16 MiB
+    answer = httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=bomb)
+    with pytest.raises(Unavailable, match="the server's answer is over 1048576 bytes"):
+        client(Script(answer), []).get("/x", "reading")
+
+
+def test_a_compressed_answer_within_the_bound_is_read():
+    answer = httpx.Response(
+        200, headers={"Content-Encoding": "gzip"}, content=gzip.compress(b'{"ok": true}')
+    )
+    assert client(Script(answer), []).get("/x", "reading") == {"ok": True}
 
 
 def test_the_key_goes_in_a_header_to_the_api():
