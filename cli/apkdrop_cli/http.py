@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -165,6 +166,17 @@ def read_bounded(response: httpx.Response, what: str) -> httpx.Response:
     )
 
 
+def send_bounded(
+    client: httpx.Client, method: str, url: str, what: str, **options: Any
+) -> httpx.Response:
+    """`client.request(method, url, **options)`, its answer read through read_bounded."""
+    streamed = client.send(client.build_request(method, url, **options), stream=True)
+    try:
+        return read_bounded(streamed, what)
+    finally:
+        streamed.close()
+
+
 def public_url(url: str) -> str:
     """A URL fit for a log: without its query (a signed URL's query is a credential)."""
     parts = urlsplit(str(url))
@@ -215,13 +227,7 @@ class ApiClient:
     def request(self, method: str, path: str, what: str, *, idempotent: bool, **kwargs) -> dict:
         def attempt_once(attempt: int) -> httpx.Response:
             started = time.monotonic()
-            streamed = self._http.send(
-                self._http.build_request(method, path, **kwargs), stream=True
-            )
-            try:
-                response = read_bounded(streamed, what)
-            finally:
-                streamed.close()
+            response = send_bounded(self._http, method, path, what, **kwargs)
             if self._log:
                 elapsed = time.monotonic() - started
                 self._log(f"{method} {path} -> {response.status_code} ({elapsed:.2f}s)")

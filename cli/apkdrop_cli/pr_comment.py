@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from apkdrop_cli.errors import Refused, Unavailable
-from apkdrop_cli.http import CONNECT_TIMEOUT_SECONDS, USER_AGENT, Retrier, check
+from apkdrop_cli.http import CONNECT_TIMEOUT_SECONDS, USER_AGENT, Retrier, check, send_bounded
 
 DEFAULT_API_URL = "https://api.github.com"
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
@@ -164,6 +164,8 @@ class GitHubComments:
     ) -> httpx.Response:
         what = f"GitHub {method} {url.split('?')[0]}"
         response = self._retrier.send(
-            what, lambda _: self._http.request(method, url, json=payload), idempotent=idempotent
+            what,
+            lambda _: send_bounded(self._http, method, url, what, json=payload),
+            idempotent=idempotent,
         )
         return check(response, what)

@@ -55,7 +55,8 @@ def _comment(
     try:
         with GitHubComments(target, retrier, timeout, transport) as comments:
             done, url = comments.upsert(key, markdown)
-    except (CliError, ValueError) as exc:  # ValueError: an answer that is not JSON
+    # ValueError: an answer that is not JSON; RecursionError: one absurdly nested
+    except (CliError, ValueError, RecursionError) as exc:
         output.warning(f"the pull request comment failed: {getattr(exc, 'message', exc)}")
         return
     output.note(f"{done} the comment on pull request #{target.number}: {url}")

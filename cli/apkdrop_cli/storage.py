@@ -8,7 +8,7 @@ from typing import BinaryIO, Protocol
 import httpx
 
 from apkdrop_cli.errors import Refused, UsageError
-from apkdrop_cli.http import CONNECT_TIMEOUT_SECONDS, Retrier, check, public_url
+from apkdrop_cli.http import CONNECT_TIMEOUT_SECONDS, Retrier, check, public_url, send_bounded
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -100,8 +100,9 @@ class Storage:
         headers = {**spec.get("headers", {}), "Content-Length": str(size)}
 
         def attempt_once(attempt: int) -> httpx.Response:
-            response = self._http.request(
-                method, spec["url"], headers=headers, content=read_chunks(path, progress)
+            content = read_chunks(path, progress)
+            response = send_bounded(
+                self._http, method, spec["url"], what, headers=headers, content=content
             )
             if self._log:
                 self._log(f"{method} {public_url(spec['url'])} -> {response.status_code}")

@@ -86,3 +86,17 @@ def pull_request_env(tmp_path, number: int = 7, **extra: str) -> dict[str, str]:
         "GITHUB_API_URL": f"http://{GITHUB_HOST}",
         **extra,
     }
+
+
+class EndlessAnswer(httpx.SyncByteStream):
+    """An answer that never ends; past `cap` bytes it fails the test instead of running on."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.sent = 0
+
+    def __iter__(self):
+        while self.sent <= self.cap:
+            self.sent += 64 * 1024
+            yield b" " * (64 * 1024)
+        raise AssertionError(f"read {self.sent} bytes of an endless answer")

@@ -13,6 +13,7 @@ from apkdrop_cli.config import Config
 from apkdrop_cli.errors import ExitCode, Refused, Unavailable
 from apkdrop_cli.http import ApiClient, Retrier, RetryPolicy, retry_after_seconds, server_detail
 from apkdrop_cli.storage import Storage
+from tests.unit.cli_uploads import EndlessAnswer
 
 KEY = "apkd_unit-test-key-0123456789"
 SPEC = {
@@ -155,20 +156,6 @@ def test_an_answer_nested_too_deeply_is_not_json():
     with pytest.raises(Refused) as caught:
         client(Script(httpx.Response(400, content=deep)), []).get("/x", "reading")
     assert caught.value.detail == "Bad Request"
-
-
-class EndlessAnswer(httpx.SyncByteStream):
-    """An answer that never ends; past `cap` bytes it fails the test instead of running on."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.sent = 0
-
-    def __iter__(self):
-        while self.sent <= self.cap:
-            self.sent += 64 * 1024
-            yield b" " * (64 * 1024)
-        raise AssertionError(f"read {self.sent} bytes of an endless answer")
 
 
 def test_an_endless_answer_is_cut_off(monkeypatch: pytest.MonkeyPatch):

@@ -6,10 +6,20 @@ import io
 from pathlib import Path
 
 import httpx
+import pytest
 
+from apkdrop_cli import http as cli_http
 from apkdrop_cli.main import run
 from infra.fake_github import FakeGitHub
-from tests.unit.cli_uploads import KEY, TOKEN, FakeApi, Router, pull_request_env, uploaded
+from tests.unit.cli_uploads import (
+    KEY,
+    TOKEN,
+    EndlessAnswer,
+    FakeApi,
+    Router,
+    pull_request_env,
+    uploaded,
+)
 
 MARK = "<!-- apkdrop:app:AppA -->"
 ACTIONS_BOT = {"login": "github-actions[bot]", "type": "Bot"}
@@ -227,3 +237,23 @@ def test_another_refusal_of_get_user_is_a_warning_not_a_guess(tmp_path: Path) ->
     assert "comment failed: GitHub GET http://github.test/user: 403" in stderr
     assert ours["body"] == f"{MARK}\nold summary"
     assert github.requests == ["POST /repos/octo/app/issues/7/comments"]  # the plant only
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # json.loads raises RecursionError, no ValueError
+        lambda: httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000),
+        lambda: httpx.Response(200, stream=EndlessAnswer(cap=8 * 1024 * 1024)),
+    ],
+    ids=["nested", "endless"],
+)
+def test_an_absurd_answer_from_github_is_a_warning_and_the_upload_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer
+) -> None:
+    monkeypatch.setattr(cli_http, "MAX_ANSWER_BYTES", 1024 * 1024)
+    absurd = httpx.MockTransport(lambda request: answer())
+    code, stdout, stderr = upload(tmp_path, FakeApi(), absurd, pull_request_env(tmp_path))
+    assert code == 0, stderr
+    assert "app AppA version 1.0" in stdout
+    assert "::warning title=apkdrop::the pull request comment failed" in stderr
