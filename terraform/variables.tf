@@ -73,6 +73,12 @@ variable "email_queue" {
   })
   default  = {}
   nullable = false
+
+  validation {
+    # Cloud Tasks reads -1 as unlimited: a task its handler refuses would be dispatched for ever.
+    condition     = var.email_queue.max_attempts >= 1 && var.email_queue.max_attempts <= 100
+    error_message = "email_queue.max_attempts must be 1 to 100."
+  }
 }
 
 variable "failed_upload_retention_days" {
@@ -361,6 +367,12 @@ variable "upload_expiry_queue" {
   })
   default  = {}
   nullable = false
+
+  validation {
+    # Cloud Tasks reads -1 as unlimited: a task its handler refuses would be dispatched for ever.
+    condition     = var.upload_expiry_queue.max_attempts >= 1 && var.upload_expiry_queue.max_attempts <= 100
+    error_message = "upload_expiry_queue.max_attempts must be 1 to 100."
+  }
 }
 
 variable "upload_rate_limit_per_minute" {

@@ -210,6 +210,20 @@ def test_a_worker_knows_its_queues_max_attempts_from_the_same_variable(queue: st
     assert f"{attempts} >= {low} && {attempts} <= {bounds['Le'].le}" in conditions
 
 
+@pytest.mark.parametrize("queue", sorted(local("queues")))
+def test_no_queue_may_retry_a_task_forever(queue: str):
+    """Cloud Tasks reads max_attempts -1 as unlimited: a task its handler refuses (a 400 for a
+    malformed body, a 503 that never clears) would then be dispatched for ever."""
+    variable = re.fullmatch(r"\$\{var\.([a-z_]+)\}", local("queues")[queue])
+    assert variable, local("queues")[queue]
+    name = variable.group(1)
+    (declared,) = [block[name] for _, block in blocks("variable") if name in block]
+    conditions = " ".join(check["condition"] for check in declared.get("validation", []))
+    assert re.search(
+        rf"var\.{name}\.max_attempts >= [1-9]\d* && var\.{name}\.max_attempts <= \d+", conditions
+    ), conditions
+
+
 def test_queues_and_secrets_that_functions_name_exist():
     queues, secrets = set(local("queues")), set(local("secrets"))
     for name, needs in local("function_needs").items():
