@@ -82,6 +82,19 @@ def test_put_answers_the_policy_and_get_reads_it_back(
     assert deps.applications.apps_with_retention() == []
 
 
+def test_channels_are_listed_by_name_however_they_were_sent_or_stored(
+    api: FlaskClient, auth: dict[str, str], app_id: str, deps: Dependencies
+) -> None:
+    # Firestore hands a map's keys back in an order of its own: GET read them shuffled.
+    body = {"channels": {"release": {}, "beta": {"keepLatest": 2}, "nightly": {"keepLatest": 5}}}
+    answer = api.put(retention(app_id), headers=auth, json=body)
+    assert list(answer.json["data"]["channels"]) == ["beta", "nightly", "release"]
+    stored = deps.applications.apps[app_id]["retention"]
+    stored["channels"] = dict(reversed(stored["channels"].items()))
+    read = api.get(retention(app_id), headers=auth).json
+    assert list(read["data"]["channels"]) == ["beta", "nightly", "release"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

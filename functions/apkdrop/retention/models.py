@@ -40,7 +40,8 @@ class RetentionPolicy(BaseModel):
         for name in channels:
             if not CHANNEL_PATTERN.fullmatch(name):
                 raise ValueError(f"{name!r} is not a channel: 1-64 characters of [a-z0-9._-]")
-        return channels
+        # By name: Firestore hands a map back in an order of its own, so GET would shuffle them.
+        return dict(sorted(channels.items()))
 
     def rule_for(self, channel: str) -> RetentionRule | None:
         return self.channels.get(channel, self.default)
