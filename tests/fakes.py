@@ -26,6 +26,7 @@ from apkdrop.adapters.firestore_applications import claimed_since, keeping_reque
 from apkdrop.adapters.firestore_tombstones import retention_may_delete
 from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
+from apkdrop.applications.idempotency import KeyedVersion, KeyUsed, UploadKey
 from apkdrop.applications.models import (
     Access,
     Application,
@@ -128,9 +129,8 @@ class FakeAuditLog:
         self.events: list[AuditEvent] = []
 
     def append(self, event: AuditEvent) -> None:
-        if any(stored.id == event.id for stored in self.events):
-            raise BackendUnavailable("Firestore is unavailable, retry later")  # AlreadyExists
-        self.events.append(event)
+        if all(stored.id != event.id for stored in self.events):
+            self.events.append(event)
 
     def trail(
         self, account_id: str, limit: int, after: TimeCursor | None
@@ -404,6 +404,8 @@ class FakeApplicationStore:
         self.uploads: dict[str, dict[str, Any]] = {}
         self.claims: list[str] = []
         self.releases: list[str] = []
+        # Idempotency-Key records by (account id, key).
+        self.keys: dict[tuple[str, str], dict[str, Any]] = {}
         # Runs once between an append's read and its commit, as a concurrent request would.
         self.before_commit: Callable[[], None] | None = None
 
@@ -417,13 +419,17 @@ class FakeApplicationStore:
         app_id = self.package_pointers.get((account_id, package))
         return None if app_id is None else self.get_app(app_id)
 
-    def create_app(self, app: Application, first: Version, claim_package: bool) -> bool:
-        """One commit: the app, its version 1 and the package pointer (created or replaced).
-        Sent again once applied (the library's resend), it finds its own version 1: done."""
+    def create_app(
+        self, app: Application, first: Version, claim_package: bool, key: UploadKey | None = None
+    ) -> bool:
+        """One commit: the app, its version 1, the package pointer (created or replaced) and
+        the key's record (created). Sent again once applied (the library's resend), it finds
+        its own version 1: done."""
         pointer = (app.accountId, app.packageName)
         stored_first = self.version_docs.get(app.id, {}).get(1, {})
         if stored_first.get("objectName") == first.objectName:
             return True
+        self._refuse_used(key)
         if app.id in self.apps or (claim_package and pointer in self.package_pointers):
             if claim_package:
                 return False
@@ -431,6 +437,8 @@ class FakeApplicationStore:
         self.apps[app.id] = app.model_dump()
         self.version_docs[app.id] = {1: first.model_dump()}
         self.package_pointers[pointer] = app.id
+        if key is not None:
+            self.keys[key.accountId, key.key] = key.for_version(app.id, 1).model_dump()
         return True
 
     def append_version(
@@ -439,11 +447,13 @@ class FakeApplicationStore:
         channel: str,
         make_version: Callable[[Version | None, int], Version],
         app_changes: dict,
+        key: UploadKey | None = None,
     ) -> tuple[Application, Version]:
         """Like the optimistic commit: made from the channel's newest version (else the app's
         latest), retried if the app changed before the commit (`before_commit` plays a
-        concurrent upload in between)."""
+        concurrent upload in between); with the key's record, which no other commit made."""
         while True:
+            self._refuse_used(key)
             if app_id not in self.apps:
                 raise AssertionError(f"append_version to unknown app {app_id}")
             app = self.get_app(app_id)
@@ -469,7 +479,18 @@ class FakeApplicationStore:
             raise AssertionError(f"version {number} of {app_id} written twice")
         versions[number] = version.model_dump()
         self.apps[app_id] = {**self.apps[app_id], **changes}
+        if key is not None:
+            self.keys[key.accountId, key.key] = key.for_version(app_id, number).model_dump()
         return Application.model_validate(self.apps[app_id]), version
+
+    def keyed_version(self, account_id: str, key: str) -> KeyedVersion | None:
+        record = self.keys.get((account_id, key))
+        return None if record is None else KeyedVersion.model_validate(record)
+
+    def _refuse_used(self, key: UploadKey | None) -> None:
+        used = None if key is None else self.keyed_version(key.accountId, key.key)
+        if used is not None:
+            raise KeyUsed(used)
 
     def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None:
         app = self.get_app(app_id)

@@ -37,6 +37,11 @@ class Conflict(ApkdropError):
     """The request clashes with the current state of a resource."""
 
 
+class Unprocessable(ApkdropError):
+    """The request is well formed but contradicts an earlier one it claims to repeat (an
+    Idempotency-Key sent with another upload)."""
+
+
 class PayloadTooLarge(ApkdropError):
     """The request body is larger than this path accepts."""
 

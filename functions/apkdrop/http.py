@@ -27,6 +27,7 @@ from apkdrop.errors import (
     PayloadTooLarge,
     RateLimited,
     Unauthenticated,
+    Unprocessable,
 )
 from apkdrop.ids import parse_id
 from apkdrop.request_body import BodyLimit
@@ -57,6 +58,7 @@ ERROR_STATUS: dict[type[ApkdropError], int] = {
     Conflict: 409,
     Gone: 410,
     PayloadTooLarge: 413,
+    Unprocessable: 422,
     RateLimited: 429,
     InternalError: 500,
     Misconfigured: 500,

@@ -1,5 +1,7 @@
 """The ids apkdrop mints and reads, and the names clients choose, as they are spelled."""
 
+import base64
+import hashlib
 import re
 import secrets
 
@@ -26,6 +28,14 @@ def new_opaque_id() -> str:
     while (opaque := secrets.token_urlsafe(OPAQUE_ID_BYTES)).startswith("-"):
         pass
     return opaque
+
+
+def derived_opaque_id(*subject: object) -> str:
+    """An opaque id that is the same for the same subject, however often it is made: what
+    records a repeated action once."""
+    key = "/".join(str(part) for part in subject).encode()
+    digest = hashlib.sha256(key).digest()[:OPAQUE_ID_BYTES]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def new_request_id() -> str:

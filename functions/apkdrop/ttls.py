@@ -1,4 +1,5 @@
-"""How long each signed URL apkdrop hands out stays valid (uploads: UPLOAD_URL_TTL_SECONDS)."""
+"""How long each signed URL apkdrop hands out stays valid (uploads: UPLOAD_URL_TTL_SECONDS), and
+how long an upload's Idempotency-Key is remembered."""
 
 import datetime
 
@@ -9,3 +10,5 @@ PAGE_ICON_URL_TTL = datetime.timedelta(hours=1)
 # The icon in what is read long after it is sent (an upload email, a Slack message, a CI job's
 # summary or pull request comment): the longest a V4 signed URL may live.
 MESSAGE_ICON_URL_TTL = datetime.timedelta(days=7)
+# A CI job's retries of one upload come within minutes; a day covers a rerun of the job too.
+IDEMPOTENCY_KEY_TTL = datetime.timedelta(hours=24)

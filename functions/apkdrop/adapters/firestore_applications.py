@@ -1,6 +1,8 @@
-"""Firestore: applications, their numbered versions, large-upload records, rate-limit windows."""
+"""Firestore: applications, their numbered versions, large-upload records, upload
+idempotency keys, rate-limit windows."""
 
 import datetime
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from google.cloud import firestore
 from apkdrop.adapters import firestore_tombstones as tombstones
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
+from apkdrop.applications.idempotency import KeyedVersion, KeyUsed, UploadKey
 from apkdrop.applications.models import (
     Access,
     Application,
@@ -45,6 +48,9 @@ LOST_TO_A_CONCURRENT_COMMIT = (
 )
 MAX_BACKOFF_SECONDS = 0.25
 LARGE_UPLOADS = "applicationUploads"
+# accounts/{accountId}/idempotencyKeys/{sha256 of the key}: a key may hold any printable
+# character, a document id not ("/", "..", "__x__"). Deleted by a TTL policy on expireAt.
+IDEMPOTENCY_KEYS = "idempotencyKeys"
 Requeuable = TypeVar("Requeuable", Hashing, Conversion)
 
 
@@ -116,13 +122,16 @@ class ApplicationStore:
         return self.get_app(pointer.get("appId")) if pointer.exists else None
 
     @backend_call("Firestore")
-    def create_app(self, app: Application, first: Version, claim_package: bool) -> bool:
-        """Creates the app with its version 1 in one commit.
+    def create_app(
+        self, app: Application, first: Version, claim_package: bool, key: UploadKey | None = None
+    ) -> bool:
+        """Creates the app with its version 1 (and `key`'s record) in one commit.
 
         With `claim_package`, only if no app of the package exists yet (False when another
         request created one first); otherwise the new app becomes the package's latest. True
         too when the commit was applied although it answered with an error (so the same create
-        sent again finds its own documents and is done)."""
+        sent again finds its own documents and is done). KeyUsed when the key's record was
+        created first by another commit."""
         batch = self._db.batch()
         batch.create(self._apps.document(app.id), app.model_dump())
         batch.create(self._version_ref(app.id, 1), first.model_dump())
@@ -131,6 +140,10 @@ class ApplicationStore:
             batch.create(pointer, {"appId": app.id})
         else:
             batch.set(pointer, {"appId": app.id})
+        if key is not None:
+            batch.create(
+                self._key_ref(key.accountId, key.key), key.for_version(app.id, 1).model_dump()
+            )
         try:
             batch.commit()
         except TRANSIENT as exc:
@@ -138,6 +151,7 @@ class ApplicationStore:
             if self._stored_as(app.id, 1, first):
                 return True
             if isinstance(exc, api_exceptions.AlreadyExists):  # not applied
+                self._refuse_used(key)  # the record, not the package, may be what clashed
                 if claim_package:
                     return False
                 raise  # another create's documents in the way: an id minted twice
@@ -152,14 +166,18 @@ class ApplicationStore:
         channel: str,
         make_version: Callable[[Version | None, int], Version],
         app_changes: dict,
+        key: UploadKey | None = None,
     ) -> tuple[Application, Version]:
         """Adds version N+1, made from the channel's newest version (else the app's latest).
 
         That version is read after the app, and the commit fails if the app changed meanwhile
         (every upload and deletion writes it), so it is the one the new version follows. A
         commit applied although it answered with an error is the new version all the same.
+        `key`'s record is created in the same commit: a concurrent commit of it makes this one
+        fail, and the next attempt raises KeyUsed.
         """
         for attempt in range(VERSION_COMMIT_ATTEMPTS):
+            self._refuse_used(key)
             snapshot = self._apps.document(app_id).get()
             app = tombstones.live_app(snapshot)
             if app is None:
@@ -178,6 +196,9 @@ class ApplicationStore:
                 changes,
                 option=self._db.write_option(last_update_time=snapshot.update_time),
             )
+            if key is not None:
+                keyed = key.for_version(app_id, number)
+                batch.create(self._key_ref(key.accountId, key.key), keyed.model_dump())
             try:
                 batch.commit()
             except TRANSIENT as exc:
@@ -189,6 +210,20 @@ class ApplicationStore:
                     continue
             return app.model_copy(update=changes), version
         raise BackendUnavailable("too many concurrent uploads of this application, retry later")
+
+    @backend_call("Firestore")
+    def keyed_version(self, account_id: str, key: str) -> KeyedVersion | None:
+        return self._keyed_version(account_id, key)
+
+    def _keyed_version(self, account_id: str, key: str) -> KeyedVersion | None:
+        record = self._key_ref(account_id, key).get().to_dict()
+        return None if record is None else KeyedVersion.model_validate(record)
+
+    def _refuse_used(self, key: UploadKey | None) -> None:
+        """KeyUsed if `key`'s record exists (committed by another upload)."""
+        used = None if key is None else self._keyed_version(key.accountId, key.key)
+        if used is not None:
+            raise KeyUsed(used)
 
     def _stored_as(self, app_id: str, number: int, version: Version) -> bool:
         """After a commit's error: whether it stored `version` as `number` all the same (the
@@ -538,6 +573,11 @@ class ApplicationStore:
 
     def _version_ref(self, app_id: str, number: int) -> firestore.DocumentReference:
         return version_ref(self._db, app_id, number)
+
+    def _key_ref(self, account_id: str, key: str) -> firestore.DocumentReference:
+        accounts = self._db.collection("accounts")
+        keys = accounts.document(account_id).collection(IDEMPOTENCY_KEYS)
+        return keys.document(hashlib.sha256(key.encode()).hexdigest())
 
     def _package_pointer(self, account_id: str, package: str) -> firestore.DocumentReference:
         return (

@@ -1,5 +1,8 @@
 """Firestore: the audit trail, one document per event."""
 
+import contextlib
+
+from google.api_core import exceptions as api_exceptions
 from google.cloud import firestore
 
 from apkdrop.adapters.errors import backend_call
@@ -17,7 +20,8 @@ class AuditTrail:
 
     @backend_call("Firestore")
     def append(self, event: AuditEvent) -> None:
-        self._events.document(event.id).create(event.model_dump())
+        with contextlib.suppress(api_exceptions.AlreadyExists):  # recorded before
+            self._events.document(event.id).create(event.model_dump())
 
     @backend_call("Firestore")
     def trail(

@@ -82,6 +82,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     # The channel's newest version is a query.
     "ApplicationStore.append_version": ENTITY_GET | ENTITY_LIST | ENTITY_CREATE | ENTITY_UPDATE,
     "ApplicationStore.get_version": ENTITY_GET,
+    "ApplicationStore.keyed_version": ENTITY_GET,
     "ApplicationStore.set_notification": ENTITY_UPDATE,
     "ApplicationStore.record_sha256": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.record_hashing": ENTITY_GET | ENTITY_UPDATE,  # a transaction

@@ -6,7 +6,7 @@ from werkzeug.routing import Rule
 
 from apkdrop import request_body
 from apkdrop.accounts import Caller, api_key_from_headers, authenticate, hash_api_key
-from apkdrop.applications import large_uploads, management_api, queries, service
+from apkdrop.applications import idempotency, large_uploads, management_api, queries, service
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.models import ApplicationDetailAnswer, ApplicationList
 from apkdrop.applications.rate_limit import enforce_rate_limit
@@ -55,7 +55,8 @@ def upload(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -
     account = _rate_limited_account(request, deps)
     if request.mimetype not in FORM_TYPES:
         raise InvalidRequest("Send the upload as multipart/form-data")
-    with service.UploadSession(deps, account) as session:
+    key = idempotency.read_key(request.headers)
+    with service.UploadSession(deps, account, key) as session:
         parser = FormDataParser(
             # Typed as returning IO[bytes], but werkzeug only writes and seeks the part's stream.
             stream_factory=lambda **_: session.file_writer(),  # pyright: ignore[reportArgumentType]
@@ -73,7 +74,10 @@ def upload(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -
         if set(files) - {"file"}:
             raise InvalidRequest("Send the APK in the field 'file'")
         form = read_upload_form(fields, has_file="file" in files, settings=deps.settings)
-        return json_response(session.publish(form))
+        response = json_response(session.publish(form))
+    if session.replayed:
+        response.headers[idempotency.REPLAYED_HEADER] = "true"
+    return response
 
 
 def create_large_upload(

@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Callable
 from typing import Protocol
 
+from apkdrop.applications.idempotency import KeyedVersion, UploadKey
 from apkdrop.applications.models import Access, Application, Awaited, Hashing, Version
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
 from apkdrop.conversions.models import Conversion
@@ -13,17 +14,29 @@ from apkdrop.notifications.models import Notification
 class ApplicationRepository(Protocol):
     def get_app(self, app_id: str) -> Application | None: ...
     def latest_app_for_package(self, account_id: str, package: str) -> Application | None: ...
-    def create_app(self, app: Application, first: Version, claim_package: bool) -> bool: ...
+    def create_app(
+        self, app: Application, first: Version, claim_package: bool, key: UploadKey | None = None
+    ) -> bool:
+        """With `key`, its record (KeyedVersion of version 1) is created in the same commit;
+        KeyUsed if another commit created it first."""
+        ...
+
     def append_version(
         self,
         app_id: str,
         channel: str,
         make_version: Callable[[Version | None, int], Version],
         app_changes: dict,
+        key: UploadKey | None = None,
     ) -> tuple[Application, Version]:
         """Adds version N+1 = `make_version(previous, N+1)` in one commit that retries if the
         app changed meanwhile. `previous` is the newest remaining version of `channel`, else the
-        app's latest (None when neither exists)."""
+        app's latest (None when neither exists). With `key`, its record (KeyedVersion of N+1)
+        is created in the same commit; KeyUsed if another commit created it first."""
+        ...
+
+    def keyed_version(self, account_id: str, key: str) -> KeyedVersion | None:
+        """The record of the account's Idempotency-Key `key`, None if none was committed."""
         ...
 
     def get_version(self, app_id: str, number: int) -> tuple[Application, Version] | None: ...

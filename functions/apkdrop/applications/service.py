@@ -12,9 +12,18 @@ from apkdrop.accounts import Caller
 from apkdrop.apk_inspection import ApkError, ApkInspection, failure_lines, inspect_apk
 from apkdrop.applications.form import UploadForm
 from apkdrop.applications.hashing import queue_hash
+from apkdrop.applications.idempotency import (
+    HEADER,
+    KEY_REUSED,
+    KeyedVersion,
+    KeyUsed,
+    UploadKey,
+    fingerprint,
+)
 from apkdrop.applications.large_uploads import leave_to_sweep, too_large_detail
 from apkdrop.applications.models import (
     Application,
+    HashState,
     NewVersion,
     UploadAnswer,
     UploadedApplication,
@@ -25,14 +34,17 @@ from apkdrop.applications.signer_policy import ignored_warn
 from apkdrop.applications.versions import publish_version
 from apkdrop.audit import uploads
 from apkdrop.builds.ports import ObjectWriter
+from apkdrop.conversions.models import ConversionState
 from apkdrop.conversions.queueing import queue_conversion
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import (
     BackendUnavailable,
     CommitOutcomeUnknown,
+    Gone,
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
+    Unprocessable,
 )
 from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.delivery import queue_upload_email
@@ -40,7 +52,7 @@ from apkdrop.notifications.models import Notification, NotificationState
 from apkdrop.retention import enforcement as retention
 from apkdrop.settings import ApplicationApiSettings
 from apkdrop.shared_models import StorageObject
-from apkdrop.ttls import MESSAGE_ICON_URL_TTL
+from apkdrop.ttls import IDEMPOTENCY_KEY_TTL, MESSAGE_ICON_URL_TTL
 from apkdrop.webhooks import events
 
 # How an upload that cannot be read is named in the refusal.
@@ -56,11 +68,22 @@ class UploadSession:
     version is committed, the object is deleted, so a rejected upload leaves nothing behind.
     After a commit that may have been applied (CommitOutcomeUnknown) nothing is deleted, since
     its version would point at the files; the sweep deletes the APK if no version does.
+
+    With an Idempotency-Key another request already published under (idempotency.py), the
+    answer is that version's (`replayed`), and this request's file is deleted like a rejected
+    one's.
     """
 
-    def __init__(self, deps: Dependencies[ApplicationApiSettings], account: Caller) -> None:
+    def __init__(
+        self,
+        deps: Dependencies[ApplicationApiSettings],
+        account: Caller,
+        idempotency_key: str | None = None,
+    ) -> None:
         self._deps = deps
         self._account = account
+        self._idempotency_key = idempotency_key
+        self.replayed = False
         upload_key = new_opaque_id()
         # A large upload's APK is the object it was PUT to instead (_adopt_large_upload).
         self.object_name = apk_object_name(account.id, upload_key)
@@ -113,17 +136,64 @@ class UploadSession:
 
     def publish(self, form: UploadForm) -> UploadAnswer:
         """Stores the APK named by the form as a version, per its versionAction."""
+        used = self._used_key()
+        names_its_file = bool(form.apkUrl or form.uploadId)
+        if used is not None and names_its_file:  # answered without fetching or claiming it
+            return self._replay(used, form, fingerprint(form, None))
         stored, sha256 = self._receive(form)
+        request_fingerprint = fingerprint(form, None if names_its_file else sha256)
+        if used is not None:
+            return self._replay(used, form, request_fingerprint)
         if stored.size == 0:
             raise InvalidRequest("The uploaded file is empty")
         inspection = self._inspect(stored)
-        recipients, warnings = self._recipients(form)
+        recipients, _ = self._recipients(form)
         new_version = self._new_version(
             form, inspection, stored, sha256, self._store_icon(inspection), recipients
         )
-        app, version = publish_version(self._deps, self._account, new_version)
+        key = self._upload_key(request_fingerprint)
+        try:
+            app, version = publish_version(self._deps, self._account, new_version, key)
+        except KeyUsed as exc:  # a concurrent request with the key committed first
+            return self._replay(exc.used, form, request_fingerprint)
         self._published = True
-        warnings += self._follow_up(app, version, notify=bool(recipients))
+        return self._published_answer(form, app, version)
+
+    def _used_key(self) -> KeyedVersion | None:
+        """The version this request's Idempotency-Key published, if one did (one read)."""
+        if self._idempotency_key is None:
+            return None
+        return self._deps.applications.keyed_version(self._account.id, self._idempotency_key)
+
+    def _upload_key(self, request_fingerprint: str) -> UploadKey | None:
+        if self._idempotency_key is None:
+            return None
+        return UploadKey(
+            accountId=self._account.id,
+            key=self._idempotency_key,
+            fingerprint=request_fingerprint,
+            expireAt=self._deps.clock() + IDEMPOTENCY_KEY_TTL,
+        )
+
+    def _replay(
+        self, used: KeyedVersion, form: UploadForm, request_fingerprint: str
+    ) -> UploadAnswer:
+        """What the request that published `used` answered, built from the stored version; it
+        sets off the version's follow-ups again (each is a no-op once done), so a version
+        whose commit answered 503 gets them once."""
+        if used.fingerprint != request_fingerprint:
+            raise Unprocessable(KEY_REUSED)
+        found = self._deps.applications.get_version(used.appId, used.versionNumber)
+        if found is None:
+            raise Gone(f"The version this {HEADER} published has been deleted")
+        self.replayed = True
+        return self._published_answer(form, *found)
+
+    def _published_answer(
+        self, form: UploadForm, app: Application, version: Version
+    ) -> UploadAnswer:
+        _, warnings = self._recipients(form)
+        warnings += self._follow_up(app, version)
         if version.insights is not None:
             warnings += version.insights.warnings
         warnings += ignored_warn(app.signerPolicy, form.signerPolicy, app.id)
@@ -132,24 +202,28 @@ class UploadSession:
             warnings=form.warnings + warnings + failure_lines(version.checks),
         )
 
-    def _follow_up(self, app: Application, version: Version, notify: bool) -> list[str]:
+    def _follow_up(self, app: Application, version: Version) -> list[str]:
         """What a published version sets off, all at once, since none waits for another: the
         upload's answer waits for the slowest instead of their sum. A queue that cannot be
-        reached now is a warning, not an upload failure."""
+        reached now is a warning, not an upload failure.
+
+        Each is idempotent per version, as a replay runs them again: the tasks are named by
+        the version, the audit event's id too, retention never deletes the version itself, and
+        what a worker has done (a hash, a conversion, an email) is not queued again."""
         deps = self._deps
 
         def warn_unless(queued: Callable[[], bool], warning: str) -> Callable[[], str | None]:
             return lambda: None if queued() else warning
 
         steps: list[Callable[[], str | None]] = []
-        if version.sha256 is None:
+        if version.sha256State is HashState.COMPUTING:
             steps.append(
                 warn_unless(
                     lambda: queue_hash(deps, app, version),
                     "The SHA-256 could not be computed: it shows as computing",
                 )
             )
-        if version.conversion is not None:
+        if version.conversion is not None and version.conversion.state is ConversionState.PENDING:
             steps.append(
                 warn_unless(
                     lambda: queue_conversion(deps, app, version),
@@ -158,7 +232,10 @@ class UploadSession:
             )
         steps.append(lambda: uploads.record_version(deps, self._account, app, version))
         steps.append(lambda: retention.after_upload(deps, app, version))
-        if notify:
+        if (
+            version.notification is not None
+            and version.notification.status is NotificationState.QUEUED
+        ):
             steps.append(
                 warn_unless(
                     lambda: queue_upload_email(deps, app, version),

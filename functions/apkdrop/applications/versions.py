@@ -2,6 +2,7 @@
 
 from apkdrop.accounts import Account
 from apkdrop.applications.document_size import ensure_fits
+from apkdrop.applications.idempotency import UploadKey
 from apkdrop.applications.models import (
     Access,
     AccessType,
@@ -30,9 +31,10 @@ def already_exists(package: str) -> str:
 
 
 def publish_version(
-    deps: Dependencies[object], account: Account, new: NewVersion
+    deps: Dependencies[object], account: Account, new: NewVersion, key: UploadKey | None
 ) -> tuple[Application, Version]:
-    """Stores `new` as version N of the right app; N comes from one atomic commit.
+    """Stores `new` as version N of the right app; N comes from one atomic commit, which creates
+    `key`'s record too (KeyUsed if another upload's commit created it first).
 
     CREATE_NEW_APP always starts a new app at 1. Otherwise the app named by `appId`, else the
     package's newest app, gets N+1; with no app yet, one is created at 1 (concurrent first
@@ -41,13 +43,13 @@ def publish_version(
     store = deps.applications
     first = _fitting(new.as_version(1, new.access_or(FIRST_VERSION_ACCESS)))
     if new.versionAction is VersionAction.CREATE_NEW_APP:
-        created = _new_app(deps, account, new, first, claim_package=False)
+        created = _new_app(deps, account, new, first, key, claim_package=False)
         if created is None:  # never: create_app declines only a package claim
             raise BackendUnavailable("Firestore is unavailable, retry later")
         return created
     app = _target_app(deps, account, new.packageName, new.appId)
     if app is None:
-        created = _new_app(deps, account, new, first, claim_package=True)
+        created = _new_app(deps, account, new, first, key, claim_package=True)
         if created is not None:
             return created
         app = store.latest_app_for_package(account.id, new.packageName)  # created concurrently
@@ -67,7 +69,7 @@ def publish_version(
         access = new.access_or(inherited_access(previous))
         return _fitting(new.as_version(number, access, insights))
 
-    return store.append_version(app_id, new.channel, make_version, new.app_changes())
+    return store.append_version(app_id, new.channel, make_version, new.app_changes(), key)
 
 
 def inherited_access(latest: Version | None) -> Access:
@@ -103,6 +105,7 @@ def _new_app(
     account: Account,
     new: NewVersion,
     first: Version,
+    key: UploadKey | None,
     claim_package: bool,
 ) -> tuple[Application, Version] | None:
     """None when `claim_package` lost to a concurrent upload that created the app first."""
@@ -116,6 +119,6 @@ def _new_app(
         **new.app_changes(),
     )
     ensure_fits("The application", app.model_dump())
-    if not deps.applications.create_app(app, first, claim_package):
+    if not deps.applications.create_app(app, first, claim_package, key):
         return None
     return app, first

@@ -7,7 +7,9 @@ from apkdrop.paging import TimeCursor
 
 
 class AuditLog(Protocol):
-    def append(self, event: AuditEvent) -> None: ...
+    def append(self, event: AuditEvent) -> None:
+        """Stores the event; one whose id is stored already is a no-op (the first stays)."""
+        ...
 
     def trail(
         self, account_id: str, limit: int, after: TimeCursor | None

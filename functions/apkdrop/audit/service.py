@@ -24,9 +24,11 @@ def record(
     action: AuditAction,
     target: str,
     details: Mapping[str, JsonValue] | None = None,
+    event_id: str | None = None,
 ) -> AuditEvent:
-    """Appends the event of an action that has been done."""
-    return append_event(deps.audit, deps.clock, caller, action, target, details)
+    """Appends the event of an action that has been done. An action that may be recorded again
+    (an upload's replay) names its `event_id`: a second append of it is a no-op."""
+    return append_event(deps.audit, deps.clock, caller, action, target, details, event_id)
 
 
 def append_event(
@@ -36,6 +38,7 @@ def append_event(
     action: AuditAction,
     target: str,
     details: Mapping[str, JsonValue] | None = None,
+    event_id: str | None = None,
 ) -> AuditEvent:
     """`record` for code that has an audit log but no Dependencies (the operator's key commands).
 
@@ -43,7 +46,7 @@ def append_event(
     (Cloud Logging keeps it) rather than turning a done deletion into an error to retry.
     """
     event = AuditEvent(
-        id=new_opaque_id(),
+        id=event_id or new_opaque_id(),
         accountId=caller.id,
         at=clock(),
         actor=Actor.of(caller),

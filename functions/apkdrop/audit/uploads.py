@@ -7,6 +7,7 @@ from apkdrop.audit.service import record
 from apkdrop.audit.targets import build_target
 from apkdrop.builds.models import StoredBuild
 from apkdrop.dependencies import Dependencies
+from apkdrop.ids import derived_opaque_id
 from apkdrop.links import version_path
 
 
@@ -19,7 +20,9 @@ def record_version(
         "sha256": version.sha256,
     }
     target = version_path(app.id, version.versionNumber)
-    record(deps, caller, AuditAction.UPLOAD, target, details)
+    # One event per version, however often its upload is replayed.
+    event_id = derived_opaque_id(AuditAction.UPLOAD.value, app.id, version.versionNumber)
+    record(deps, caller, AuditAction.UPLOAD, target, details, event_id)
 
 
 def record_build(deps: Dependencies[object], caller: Caller, build: StoredBuild) -> None:

@@ -1,9 +1,7 @@
 """Emitting an event: one named Cloud Task per hook that receives it, so a repeated emission
 (a retried handler) collapses into the task already queued."""
 
-import base64
 import datetime
-import hashlib
 import logging
 
 from pydantic import JsonValue
@@ -13,7 +11,7 @@ from apkdrop.applications.queries import application_detail
 from apkdrop.builds.models import StoredBuild, UploadState
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
-from apkdrop.ids import OPAQUE_ID_BYTES
+from apkdrop.ids import derived_opaque_id
 from apkdrop.logs import log_fields
 from apkdrop.settings import (
     ApplicationApiSettings,
@@ -36,9 +34,7 @@ SETTLED_EVENTS = {
 
 def event_id(event: EventType, *subject: object) -> str:
     """The same id for the same event however often it is emitted."""
-    key = "/".join(str(part) for part in (event.value, *subject)).encode()
-    digest = hashlib.sha256(key).digest()[:OPAQUE_ID_BYTES]  # an opaque id: receivers dedupe on it
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return derived_opaque_id(event.value, *subject)  # receivers dedupe on it
 
 
 def version_created(
