@@ -473,6 +473,7 @@ class FakeApplicationStore:
                 concurrent()
             if self.apps[app_id] is read:
                 break
+        self._refuse_used(key)  # the record is created-only: committed meanwhile, it fails
         changes = {**app_changes, "latest_application_version": number, "lastVersionNumber": number}
         versions = self.version_docs.setdefault(app_id, {})
         if number in versions:

@@ -10,6 +10,7 @@ from google.cloud.firestore_v1.document import DocumentReference
 
 from apkdrop.adapters import firestore_applications
 from apkdrop.apk.models import ApkInfo
+from apkdrop.applications.idempotency import KeyUsed, UploadKey
 from apkdrop.applications.models import (
     AccessType,
     Application,
@@ -1036,3 +1037,81 @@ def test_a_commit_whose_outcome_cannot_be_read_back_is_unknown(
     commits_then_answer(monkeypatch, api_exceptions.DeadlineExceeded("Deadline"), reads_fail=True)
     with pytest.raises(CommitOutcomeUnknown):
         append(store, app)
+
+
+# --- Idempotency-Key records --------------------------------------------------------------------
+
+
+def upload_key(account_id: str, key: str = "ci/run 7/../upload") -> UploadKey:
+    """A key with characters no document id may hold as they are."""
+    return UploadKey(
+        accountId=account_id,
+        key=key,
+        fingerprint="ab" * 32,
+        expireAt=CREATED + datetime.timedelta(days=1),
+    )
+
+
+@pytest.mark.parametrize("claim_package", [True, False])
+def test_a_key_is_committed_with_the_first_version(
+    store: ApplicationRepository, claim_package: bool
+) -> None:
+    app = new_app()
+    key = upload_key(app.accountId)
+    assert store.keyed_version(app.accountId, key.key) is None
+
+    assert store.create_app(app, version_of(app, 1), claim_package, key) is True
+
+    assert store.keyed_version(app.accountId, key.key) == key.for_version(app.id, 1)
+    assert store.keyed_version(unique("acct"), key.key) is None  # keys are per account
+    assert store.keyed_version(app.accountId, key.key + "x") is None
+
+
+def test_a_key_is_committed_with_an_appended_version(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    key = upload_key(app.accountId)
+
+    _, version = store.append_version(
+        app.id, DEFAULT_CHANNEL, lambda _, number: version_of(app, number), {}, key
+    )
+
+    assert store.keyed_version(app.accountId, key.key) == key.for_version(app.id, 2)
+    assert version.versionNumber == 2
+
+
+@pytest.mark.parametrize("claim_package", [True, False])
+def test_a_create_with_a_used_key_stores_nothing(
+    store: ApplicationRepository, claim_package: bool
+) -> None:
+    first = new_app()
+    key = upload_key(first.accountId)
+    assert store.create_app(first, version_of(first, 1), claim_package=True, key=key)
+    again = new_app(first.accountId, package="com.example.other")
+
+    with pytest.raises(KeyUsed) as raised:
+        store.create_app(again, version_of(again, 1), claim_package, key)
+
+    assert raised.value.used == key.for_version(first.id, 1)
+    assert store.get_app(again.id) is None
+    assert store.latest_app_for_package(first.accountId, "com.example.other") is None
+
+
+def test_a_key_committed_during_an_append_makes_it_store_nothing(
+    store: ApplicationRepository,
+) -> None:
+    """The concurrent duplicate writes another app: only the key's record clashes."""
+    app = created(store, new_app())
+    other = new_app(app.accountId, package="com.example.other")
+    key = upload_key(app.accountId)
+
+    def make(_: Version | None, number: int) -> Version:
+        if store.get_app(other.id) is None:
+            assert store.create_app(other, version_of(other, 1), claim_package=True, key=key)
+        return version_of(app, number)
+
+    with pytest.raises(KeyUsed) as raised:
+        store.append_version(app.id, DEFAULT_CHANNEL, make, {}, key)
+
+    assert raised.value.used == key.for_version(other.id, 1)
+    assert [version.versionNumber for version in store.versions(app.id)] == [1]
+    assert store.get_app(app.id) == app
