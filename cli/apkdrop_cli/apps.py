@@ -1,6 +1,7 @@
 """`apkdrop app upload | list | show`: the application upload API."""
 
 import argparse
+import secrets
 import sys
 from pathlib import Path
 from urllib.parse import quote
@@ -47,28 +48,36 @@ def _app_or_none(session: Session, app_id: str) -> dict | None:
 
 
 def _upload(session: Session, args: argparse.Namespace) -> tuple[dict, str]:
-    """The server's answer, and the path the APK took: direct, large-file or url."""
+    """The server's answer, and the path the APK took: direct, large-file or url.
+
+    One Idempotency-Key per upload, kept across its retries: a retry after a lost answer or a
+    503 whose version was committed gets that version, never a second one. (A 413 stores
+    nothing, so the large-file path may publish under the same key.)"""
     if bool(args.file) == bool(args.url):
         raise UsageError("Give the APK as FILE or --url URL (exactly one)")
     fields = form_fields(args)
+    key = secrets.token_urlsafe(24)
     api, out = session.api, session.output
     if args.url:
         out.note(f"importing {public_url(args.url)}")
         answer = api.post(
-            "/v1/application", "importing the APK", data={**fields, "apkUrl": args.url}
+            "/v1/application",
+            "importing the APK",
+            idempotency_key=key,
+            data={**fields, "apkUrl": args.url},
         )
         return answer, "url"
     path = Path(args.file)
     size = file_size(path, "APK")
     if args.large or size > DIRECT_UPLOAD_LIMIT_BYTES:
-        return _large_upload(session, path, size, fields), "large-file"
+        return _large_upload(session, path, size, fields, key), "large-file"
     try:
-        return _direct_upload(session, path, size, fields), "direct"
+        return _direct_upload(session, path, size, fields, key), "direct"
     except Refused as exc:
         if exc.status != 413:
             raise
         out.note("the server takes smaller files in one request: using the large-file path")
-        return _large_upload(session, path, size, fields), "large-file"
+        return _large_upload(session, path, size, fields, key), "large-file"
 
 
 def form_fields(args: argparse.Namespace) -> dict[str, str | list[str]]:
@@ -122,12 +131,13 @@ def split_addresses(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
-def _direct_upload(session: Session, path: Path, size: int, fields: dict) -> dict:
+def _direct_upload(session: Session, path: Path, size: int, fields: dict, key: str) -> dict:
     with path.open("rb") as file, session.output.transfers() as transfers:
         tracker = transfers.track(path.name, size)
         answer = session.api.post(
             "/v1/application",
             f"uploading {path.name}",
+            idempotency_key=key,
             data=fields,
             files={"file": (path.name, ProgressFile(file, tracker), APK_MEDIA_TYPE)},
         )
@@ -135,7 +145,7 @@ def _direct_upload(session: Session, path: Path, size: int, fields: dict) -> dic
     return answer
 
 
-def _large_upload(session: Session, path: Path, size: int, fields: dict) -> dict:
+def _large_upload(session: Session, path: Path, size: int, fields: dict, key: str) -> dict:
     api = session.api
     started = api.post("/v1/application/uploads", "starting a large-file upload")
     with session.output.transfers() as transfers:
@@ -145,6 +155,7 @@ def _large_upload(session: Session, path: Path, size: int, fields: dict) -> dict
     return api.post(
         "/v1/application",
         f"publishing {path.name}",
+        idempotency_key=key,
         data={**fields, "uploadId": started["uploadId"]},
     )
 

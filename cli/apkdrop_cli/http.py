@@ -1,10 +1,11 @@
 """HTTP with retries: exponential backoff with jitter on connection errors, 429 and 5xx.
 
 A 429 or 503 waits as long as its `Retry-After` says. Reads (and PATCHes, which set a state)
-are retried after any transport error; a POST or DELETE only when the request cannot have been
-processed (it never connected, or the body was not fully sent), or when the answer was 429/5xx,
-which the API documents as having written nothing. So a lost answer never turns one upload into
-two, nor a done deletion into a 404.
+are retried after any transport error, and so is a POST sent with an `Idempotency-Key` (the
+server answers its repeat with the first answer: an upload's). Another POST, or a DELETE, only
+when the request cannot have been processed (it never connected, or the body was not fully
+sent), or when the answer was 429/5xx. So a lost answer never turns one upload into two, nor
+a done deletion into a 404.
 """
 
 import random
@@ -24,6 +25,7 @@ from apkdrop_cli.config import Config
 from apkdrop_cli.errors import Refused, Unavailable
 
 USER_AGENT = f"apkdrop-cli/{__version__}"
+IDEMPOTENCY_KEY = "Idempotency-Key"
 CONNECT_TIMEOUT_SECONDS = 15.0
 # Far above any answer of the API; counted as it inflates, so a gzip bomb is cut off too.
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
@@ -212,8 +214,14 @@ class ApiClient:
     def get(self, path: str, what: str, **kwargs: object) -> dict:
         return self.request("GET", path, what, idempotent=True, **kwargs)
 
-    def post(self, path: str, what: str, **kwargs: object) -> dict:
-        return self.request("POST", path, what, idempotent=False, **kwargs)
+    def post(
+        self, path: str, what: str, *, idempotency_key: str | None = None, **kwargs: object
+    ) -> dict:
+        """With `idempotency_key`, sent with each attempt, and retried after a lost answer too."""
+        if idempotency_key is None:
+            return self.request("POST", path, what, idempotent=False, **kwargs)
+        headers = {IDEMPOTENCY_KEY: idempotency_key}
+        return self.request("POST", path, what, idempotent=True, headers=headers, **kwargs)
 
     def patch(self, path: str, what: str, **kwargs: object) -> dict:
         return self.request("PATCH", path, what, idempotent=True, **kwargs)

@@ -637,6 +637,37 @@ def test_a_direct_upload_that_could_not_connect_is_sent_again_whole(cli, fake, a
     assert "uploading app-debug.apk: ConnectError: connection refused; retry 1/5" in cli.stderr
 
 
+def test_a_direct_upload_whose_answer_was_lost_is_sent_again_with_its_key(cli, fake, apk):
+    """Once never repeated (it may have been published); with the key the server answers the
+    repeat with the version the first one made."""
+    fake.answer_next("POST", "/v1/application", httpx.ReadError("connection reset"))
+    assert cli("app", "upload", str(apk)) == 0
+    first, again = fake.requests
+    assert again.headers["Idempotency-Key"] == first.headers["Idempotency-Key"]
+    ((_, files),) = fake.forms
+    assert files == {"file": apk.read_bytes()}
+
+
+@pytest.mark.parametrize("flags", [[], ["--large"]], ids=["direct", "large-file"])
+def test_each_upload_has_a_key_of_its_own(cli, fake, apk, flags):
+    assert cli("app", "upload", str(apk), *flags) == 0
+    assert cli("app", "upload", str(apk), *flags) == 0
+    keys = [
+        r.headers.get("Idempotency-Key")
+        for r in fake.requests
+        if (r.method, r.url.path) == ("POST", "/v1/application")
+    ]
+    assert len(keys) == 2 and None not in keys and len(set(keys)) == 2
+    assert all(len(key) <= 255 and key.isascii() and key.isprintable() for key in keys)
+
+
+def test_an_imported_url_is_sent_again_with_its_key_after_a_lost_answer(cli, fake):
+    fake.answer_next("POST", "/v1/application", httpx.ReadTimeout("timed out"))
+    assert cli("app", "upload", "--url", "https://files.example.com/app.apk") == 0
+    first, again = fake.requests
+    assert again.headers["Idempotency-Key"] == first.headers["Idempotency-Key"]
+
+
 def test_progress_bars_on_a_terminal_plain_lines_otherwise(cli, fake, apk):
     assert cli("app", "upload", str(apk), tty=True) == 0
     assert "app-debug.apk" in cli.stderr and "━" in cli.stderr

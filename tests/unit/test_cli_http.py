@@ -121,6 +121,27 @@ def test_a_post_is_not_repeated_when_it_may_have_been_processed():
     assert len(script.requests) == 1
 
 
+def test_a_post_with_an_idempotency_key_is_repeated_with_the_same_key():
+    """The server answers the repeat with the first answer: no second upload."""
+    script = Script(
+        httpx.ReadTimeout("timed out"),
+        httpx.Response(503, json={"detail": "retry"}),
+        httpx.Response(200, json={"data": {}}),
+    )
+    answer = client(script, []).post(
+        "/v1/application", "uploading", idempotency_key="k-1", data={"apkUrl": "https://x"}
+    )
+    assert answer == {"data": {}}
+    assert [request.headers["Idempotency-Key"] for request in script.requests] == ["k-1"] * 3
+    assert len(set(script.bodies)) == 1
+
+
+def test_a_post_without_a_key_sends_none():
+    script = Script(httpx.Response(200, json={}))
+    client(script, []).post("/v1/application", "uploading", data={"apkUrl": "https://x"})
+    assert "Idempotency-Key" not in script.requests[0].headers
+
+
 def test_a_post_that_never_connected_is_retried():
     script = Script(httpx.ConnectError("refused"), httpx.Response(200, json={"id": 1}))
     assert client(script, []).post("/api/v1/projects/p/build-uploads", "creating") == {"id": 1}
