@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from apkdrop.applications import idempotency
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.applications.models import (
     AccessType,
@@ -94,6 +95,7 @@ class Operation:
     body_type: str = "application/json"
     parameters: list[dict] = field(default_factory=list)
     status: int = 200  # of `answer`
+    answer_headers: dict = field(default_factory=dict)
 
 
 def _path_parameter(name: str, schema: dict, description: str) -> dict:
@@ -108,6 +110,28 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
 
 def _query_parameter(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+IDEMPOTENCY_KEY = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_CHARS,
+        "pattern": f"^{idempotency.KEY.pattern}$",
+    },
+    "description": "a fresh random key per upload, the same on its retries: a repeat answers "
+    "the version the first request published (with Idempotent-Replayed: true) instead of "
+    "making another; the same key with another file or other fields answers 422. Per account, "
+    "remembered for at least 24 hours",
+}
+REPLAYED = {
+    idempotency.REPLAYED_HEADER: {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "this answer repeats the one of an earlier request with the key",
+    }
+}
 
 
 MAX_PAGE_SIZE = PagingSettings.model_fields["max_page_size"].default  # MAX_PAGE_SIZE may lower it
@@ -203,9 +227,11 @@ OPERATIONS = [
         "/v1/application",
         "Upload an APK (file, URL or large upload)",
         UploadAnswer,
-        (400, 401, 404, 409, 413, 429),
+        (400, 401, 404, 409, 410, 413, 422, 429),
         body=ApplicationUploadForm,
         body_type="multipart/form-data",
+        parameters=[IDEMPOTENCY_KEY],
+        answer_headers=REPLAYED,
     ),
     Operation(
         "post",
@@ -347,7 +373,9 @@ ERROR_DESCRIPTIONS = {
     403: "This API key may only upload; use an admin key",
     404: "Unknown (or another account's) resource",
     409: "Conflicts with an existing app, a deleted context, or the webhooks cap",
+    410: "The version this Idempotency-Key published has been deleted",
     413: "Too large for one request: use /v1/application/uploads",
+    422: "This Idempotency-Key was used for a different upload",
     429: "Rate limit exceeded (see Retry-After)",
     503: "A Google service failed; retry after Retry-After",
 }
@@ -367,6 +395,8 @@ def openapi_document() -> dict:
             responses = {"302": REDIRECT}
         elif op.answer:
             responses = {str(op.status): _content(op.answer, "OK")}
+            if op.answer_headers:
+                responses[str(op.status)]["headers"] = op.answer_headers
         else:
             responses = {"204": {"description": "Done"}}
         # 400: any request can be malformed (the front end refuses bad headers); 503: outages.
