@@ -158,6 +158,7 @@ resource "google_firestore_index" "live_contexts_of_project" {
 # passed. expireAt is never queried, so it is not indexed either (no write hot-spot on it).
 locals {
   ttl_collections = {
+    idempotencyKeys  = "uploads' Idempotency-Key records (accounts/{id}/idempotencyKeys), kept 24 h"
     installSessions  = "install-pages' sessions of signed-in visitors"
     rateLimitWindows = "per-key upload counts of one minute"
     signInTokens     = "install-pages' one-time sign-in tokens"

@@ -438,7 +438,7 @@ class FakeApplicationStore:
         self.version_docs[app.id] = {1: first.model_dump()}
         self.package_pointers[pointer] = app.id
         if key is not None:
-            self.keys[key.accountId, key.key] = key.for_version(app.id, 1).model_dump()
+            self.keys[key.accountId, key.key] = self._key_record(key, app.id, 1)
         return True
 
     def append_version(
@@ -481,12 +481,16 @@ class FakeApplicationStore:
         versions[number] = version.model_dump()
         self.apps[app_id] = {**self.apps[app_id], **changes}
         if key is not None:
-            self.keys[key.accountId, key.key] = key.for_version(app_id, number).model_dump()
+            self.keys[key.accountId, key.key] = self._key_record(key, app_id, number)
         return Application.model_validate(self.apps[app_id]), version
 
     def keyed_version(self, account_id: str, key: str) -> KeyedVersion | None:
         record = self.keys.get((account_id, key))
         return None if record is None else KeyedVersion.model_validate(record)
+
+    @staticmethod
+    def _key_record(key: UploadKey, app_id: str, number: int) -> dict[str, Any]:
+        return {**key.for_version(app_id, number).model_dump(), "expireAt": key.expireAt}
 
     def _refuse_used(self, key: UploadKey | None) -> None:
         used = None if key is None else self.keyed_version(key.accountId, key.key)

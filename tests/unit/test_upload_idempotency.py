@@ -171,7 +171,8 @@ def test_a_key_s_record_is_committed_with_its_version_and_expires_in_a_day(
     assert isinstance(used, KeyedVersion)
     assert (used.appId, used.versionNumber) == (data["id"], 1)
     (version,) = deps.applications.versions(data["id"])
-    assert used.expireAt == version.uploadTime + IDEMPOTENCY_KEY_TTL + datetime.timedelta(
+    expire_at = store(deps).keys[account_id, KEY]["expireAt"]
+    assert expire_at == version.uploadTime + IDEMPOTENCY_KEY_TTL + datetime.timedelta(
         milliseconds=1
     )
 

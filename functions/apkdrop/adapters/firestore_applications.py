@@ -48,9 +48,6 @@ LOST_TO_A_CONCURRENT_COMMIT = (
 )
 MAX_BACKOFF_SECONDS = 0.25
 LARGE_UPLOADS = "applicationUploads"
-# accounts/{accountId}/idempotencyKeys/{sha256 of the key}: a key may hold any printable
-# character, a document id not ("/", "..", "__x__"). Deleted by a TTL policy on expireAt.
-IDEMPOTENCY_KEYS = "idempotencyKeys"
 Requeuable = TypeVar("Requeuable", Hashing, Conversion)
 
 
@@ -106,9 +103,27 @@ def abandoned_uploads_query(db: firestore.Client, expired_before: datetime.datet
     )
 
 
+class IdempotencyKeyRecords:
+    """`accounts/{accountId}/idempotencyKeys/{sha256 of the key}`, which ApplicationStore
+    writes in its version commits. Hashed: a key may hold any printable character, a document
+    id not ("/", "..", "__x__"). A TTL policy on expireAt deletes each (terraform/firestore.tf)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+
+    def reference(self, account_id: str, key: str) -> firestore.DocumentReference:
+        keys = self._db.collection("accounts").document(account_id).collection("idempotencyKeys")
+        return keys.document(hashlib.sha256(key.encode()).hexdigest())
+
+    @staticmethod
+    def document(key: UploadKey, keyed: KeyedVersion) -> dict:
+        return {**keyed.model_dump(), "expireAt": key.expireAt}
+
+
 class ApplicationStore:
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
+        self._keys = IdempotencyKeyRecords(client)
 
     @backend_call("Firestore")
     def get_app(self, app_id: str) -> Application | None:
@@ -141,8 +156,9 @@ class ApplicationStore:
         else:
             batch.set(pointer, {"appId": app.id})
         if key is not None:
+            keyed = key.for_version(app.id, 1)
             batch.create(
-                self._key_ref(key.accountId, key.key), key.for_version(app.id, 1).model_dump()
+                self._keys.reference(key.accountId, key.key), self._keys.document(key, keyed)
             )
         try:
             batch.commit()
@@ -198,7 +214,8 @@ class ApplicationStore:
             )
             if key is not None:
                 keyed = key.for_version(app_id, number)
-                batch.create(self._key_ref(key.accountId, key.key), keyed.model_dump())
+                reference = self._keys.reference(key.accountId, key.key)
+                batch.create(reference, self._keys.document(key, keyed))
             try:
                 batch.commit()
             except TRANSIENT as exc:
@@ -216,7 +233,7 @@ class ApplicationStore:
         return self._keyed_version(account_id, key)
 
     def _keyed_version(self, account_id: str, key: str) -> KeyedVersion | None:
-        record = self._key_ref(account_id, key).get().to_dict()
+        record = self._keys.reference(account_id, key).get().to_dict()
         return None if record is None else KeyedVersion.model_validate(record)
 
     def _refuse_used(self, key: UploadKey | None) -> None:
@@ -573,11 +590,6 @@ class ApplicationStore:
 
     def _version_ref(self, app_id: str, number: int) -> firestore.DocumentReference:
         return version_ref(self._db, app_id, number)
-
-    def _key_ref(self, account_id: str, key: str) -> firestore.DocumentReference:
-        accounts = self._db.collection("accounts")
-        keys = accounts.document(account_id).collection(IDEMPOTENCY_KEYS)
-        return keys.document(hashlib.sha256(key.encode()).hexdigest())
 
     def _package_pointer(self, account_id: str, package: str) -> firestore.DocumentReference:
         return (

@@ -51,13 +51,12 @@ class UploadKey(BaseModel):
             fingerprint=self.fingerprint,
             appId=app_id,
             versionNumber=number,
-            expireAt=self.expireAt,
         )
 
 
 class KeyedVersion(BaseModel):
-    """The stored record of a key: the version its upload committed (Firestore's TTL deletes
-    it some time after expireAt)."""
+    """The stored record of a key: the version its upload committed. (Stored with the key's
+    expireAt, after which Firestore's TTL policy deletes it.)"""
 
     model_config = ConfigDict(frozen=True)
 
@@ -65,7 +64,6 @@ class KeyedVersion(BaseModel):
     fingerprint: str
     appId: str
     versionNumber: PositiveInt
-    expireAt: Timestamp
 
 
 class KeyUsed(Exception):
