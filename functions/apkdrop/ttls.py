@@ -10,5 +10,6 @@ PAGE_ICON_URL_TTL = datetime.timedelta(hours=1)
 # The icon in what is read long after it is sent (an upload email, a Slack message, a CI job's
 # summary or pull request comment): the longest a V4 signed URL may live.
 MESSAGE_ICON_URL_TTL = datetime.timedelta(days=7)
-# A CI job's retries of one upload come within minutes; a day covers a rerun of the job too.
+# An Idempotency-Key's record: a client's retries of one upload, however long their backoff,
+# come well within a day (as long as Stripe keeps its keys).
 IDEMPOTENCY_KEY_TTL = datetime.timedelta(hours=24)

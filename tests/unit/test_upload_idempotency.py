@@ -6,12 +6,20 @@ import io
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.datastructures import EnvironHeaders
 
 from apkdrop.accounts import issue_api_key
-from apkdrop.applications.idempotency import KEY_REUSED, KEY_RULE, MAX_KEY_CHARS, KeyedVersion
+from apkdrop.applications.idempotency import (
+    KEY_REUSED,
+    KEY_RULE,
+    MAX_KEY_CHARS,
+    KeyedVersion,
+    read_key,
+)
 from apkdrop.applications.large_uploads import create_large_upload
 from apkdrop.audit.models import AuditAction
 from apkdrop.dependencies import Dependencies
+from apkdrop.errors import InvalidRequest
 from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.models import NotificationState
 from apkdrop.ttls import IDEMPOTENCY_KEY_TTL
@@ -371,3 +379,11 @@ def test_a_replay_queues_nothing_a_worker_has_done(
 
     assert deps.email_queue.calls == queued
     assert deps.hash_queue.calls == []
+
+
+@pytest.mark.parametrize("key", ["ab\n", "a\nb", "\n"], ids=repr)
+def test_a_key_with_a_line_break_is_refused(key: str) -> None:
+    """As a server might pass it in the WSGI environ: `$` once matched before a final one."""
+    with pytest.raises(InvalidRequest) as refused:
+        read_key(EnvironHeaders({"HTTP_IDEMPOTENCY_KEY": key}))
+    assert refused.value.detail == KEY_RULE
