@@ -309,6 +309,32 @@ def test_a_large_upload_s_retry_answers_its_version_not_404(
     assert object_name in bucket(deps).objects
 
 
+def test_a_large_upload_committed_after_its_retry_read_the_key_is_answered(
+    api: FlaskClient, api_key: str, deps: Dependencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request's commit answered 503 and landed after the retry's first read of the
+    key: the retry's claim of the uploadId (still the first's) failed, and it answered 404."""
+    (account,) = deps.accounts.accounts.values()
+    large = create_large_upload(deps, account)
+    bucket(deps).put(store(deps).uploads[large.uploadId]["objectName"], apk())
+    commits_unconfirmed(deps, monkeypatch, "create_app", applied=True)
+    assert post(api, api_key, None, uploadId=large.uploadId).status_code == 503
+    real, reads = store(deps).keyed_version, []
+
+    def read_before_the_commit_landed(account_id: str, key: str) -> KeyedVersion | None:
+        reads.append(key)
+        return None if len(reads) == 1 else real(account_id, key)
+
+    monkeypatch.setattr(store(deps), "keyed_version", read_before_the_commit_landed)
+
+    retried = post(api, api_key, None, uploadId=large.uploadId)
+
+    assert retried.status_code == 200, retried.json
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    (app_id,) = store(deps).apps
+    assert versions(deps, app_id) == ["1.0"]
+
+
 # --- a concurrent duplicate ---------------------------------------------------------------------
 
 

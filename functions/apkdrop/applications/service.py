@@ -140,7 +140,14 @@ class UploadSession:
         names_its_file = bool(form.apkUrl or form.uploadId)
         if used is not None and names_its_file:  # answered without fetching or claiming it
             return self._replay(used, form, fingerprint(form, None))
-        stored, sha256 = self._receive(form)
+        try:
+            stored, sha256 = self._receive(form)
+        except NotFound:
+            # An uploadId still claimed by the first request with this key, whose commit (it
+            # answered 503) may have landed since the read above.
+            if (used := self._used_key()) is None:
+                raise
+            return self._replay(used, form, fingerprint(form, None))
         request_fingerprint = fingerprint(form, None if names_its_file else sha256)
         if used is not None:
             return self._replay(used, form, request_fingerprint)
