@@ -1176,12 +1176,17 @@ class FakeSignInTokens:
         }
 
     def redeem(self, request_id: str, token_hash: str) -> LinkTarget | None:
+        target = self.peek(request_id, token_hash)
+        if target is not None:
+            self.tokens[request_id]["used"] = True
+        return target
+
+    def peek(self, request_id: str, token_hash: str) -> LinkTarget | None:
         token = self.tokens.get(request_id)
         if token is None or token["tokenHash"] != token_hash:
             return None
         if token["used"] or token["expireAt"] <= self._clock():
             return None
-        token["used"] = True
         return LinkTarget(token["email"], token["appId"], token["version"], token["channel"])
 
 

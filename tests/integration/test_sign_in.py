@@ -53,6 +53,7 @@ def test_a_prefetched_link_stays_valid_until_confirmed(stack, client):
         scanned = httpx.get(link)
         assert scanned.status_code == 200, scanned.text
         assert '<form method="post" action="../auth/verify">' in scanned.text
+        assert '<strong id="sign-in-email">reader@example.com</strong>' in scanned.text
         assert COOKIE not in scanned.headers.get("Set-Cookie", "")
 
     confirmed = httpx.post(f"{stack.url}/auth/verify", data={"token": token_of(link)})

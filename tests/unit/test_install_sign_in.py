@@ -13,6 +13,7 @@ from apkdrop.install_pages import sign_in
 from apkdrop.install_pages.ports import LinkTarget
 from apkdrop.notifications.models import EmailTaskBody, SignInEmailTask
 from tests.fakes import (
+    FakeApplicationStore,
     FakeScheduler,
     FakeSignInTokens,
     fake_dependencies,
@@ -375,11 +376,43 @@ def test_the_request_id_alone_or_with_the_stored_hash_is_no_token(
     assert sign_in.redeem_link(deps, token).email == TESTER
 
 
-def test_check_link_spends_nothing(deps: Dependencies, private_app: Application) -> None:
+def test_peeking_names_the_target_and_spends_nothing(
+    deps: Dependencies, private_app: Application
+) -> None:
     sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
     token = issued_token(deps)
     for _ in range(3):
-        sign_in.check_link(token)
+        assert sign_in.peek_link(deps, token) == sign_in.LinkShown(TESTER, "Secret App")
     assert sign_in.redeem_link(deps, token).email == TESTER
-    with pytest.raises(InvalidRequest):
-        sign_in.check_link("nonsense")
+
+
+def test_peeking_names_no_app_once_the_app_is_gone(
+    deps: Dependencies, private_app: Application
+) -> None:
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    token = issued_token(deps)
+    assert isinstance(deps.applications, FakeApplicationStore)
+    del deps.applications.apps[private_app.id]
+    assert sign_in.peek_link(deps, token) == sign_in.LinkShown(TESTER, None)
+
+
+@pytest.mark.parametrize("spoil", ["redeemed", "expired", "reissued", "other secret", "nonsense"])
+def test_peeking_refuses_what_redeeming_refuses(
+    deps: Dependencies, private_app: Application, spoil: str
+) -> None:
+    """The same answer whichever it is: the page must not tell them apart."""
+    sign_in.request_link(deps, private_app, TESTER, CLIENT, None)
+    token = issued_token(deps)
+    if spoil == "redeemed":
+        sign_in.redeem_link(deps, token)
+    elif spoil == "expired":
+        deps.clock.now += sign_in.LINK_LIFETIME
+    elif spoil == "reissued":
+        issued_token(deps)
+    elif spoil == "other secret":
+        token = token.split(".")[0] + "." + "A" * 43
+    else:
+        token = "nonsense"
+    with pytest.raises(InvalidRequest) as caught:
+        sign_in.peek_link(deps, token)
+    assert caught.value.detail == EXPIRED

@@ -766,6 +766,42 @@ def test_the_emailed_link_opens_a_confirm_page_and_spends_nothing(
     assert sign_in.redeem_link(deps, token).email == TESTER  # still valid
 
 
+def test_the_confirm_page_names_who_signs_in_and_to_what(
+    pages: FlaskClient, deps: Dependencies, private_app: Application
+) -> None:
+    """Login CSRF: another site can link a visitor to its own token's page; the page must say
+    whose address the button signs in as."""
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    token = emailed_token(deps)
+
+    response = pages.get("/auth/verify", query_string={"token": token})
+
+    assert_html_page(response, 200)
+    assert f'<strong id="sign-in-email">{TESTER}</strong>' in text(response)
+    assert '<strong id="sign-in-app">Secret App</strong>' in text(response)
+    assert sign_in.redeem_link(deps, token).email == TESTER  # still valid
+
+
+@pytest.mark.parametrize("spoil", ["redeemed", "expired", "other secret"])
+def test_a_link_that_cannot_sign_in_shows_the_invalid_page_before_the_button(
+    pages: FlaskClient, deps: Dependencies, private_app: Application, spoil: str
+) -> None:
+    pages.post("/auth/sign-in", data={"app": private_app.id, "email": TESTER})
+    token = emailed_token(deps)
+    if spoil == "redeemed":
+        assert pages.post("/auth/verify", data={"token": token}).status_code == 303
+    elif spoil == "expired":
+        deps.clock.now += sign_in.LINK_LIFETIME
+    else:
+        token = token.split(".")[0] + "." + "A" * 43
+
+    response = pages.get("/auth/verify", query_string={"token": token})
+
+    assert_html_page(response, 400)
+    assert EXPIRED in text(response)
+    assert TESTER not in text(response) and 'name="token"' not in text(response)
+
+
 def test_confirming_signs_in_once(
     pages: FlaskClient, deps: Dependencies, private_app: Application
 ) -> None:

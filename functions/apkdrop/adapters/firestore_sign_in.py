@@ -42,17 +42,25 @@ class SignInTokens:
 
         @firestore.transactional
         def use(transaction: firestore.Transaction) -> LinkTarget | None:
-            token = reference.get(transaction=transaction).to_dict()
-            if token is None:  # no such request
-                return None
-            if not hmac.compare_digest(token["tokenHash"], token_hash):
-                return None
-            if token["used"] or token["expireAt"] <= utc_now():
-                return None
-            transaction.update(reference, {"used": True, "usedAt": utc_now()})
-            # Tokens issued before channels were carried have none.
-            return LinkTarget(
-                token["email"], token["appId"], token["version"], token.get("channel")
-            )
+            target = _valid_target(reference.get(transaction=transaction).to_dict(), token_hash)
+            if target is not None:
+                transaction.update(reference, {"used": True, "usedAt": utc_now()})
+            return target
 
         return use(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+
+    @backend_call("Firestore")
+    def peek(self, request_id: str, token_hash: str) -> LinkTarget | None:
+        return _valid_target(self._tokens.document(request_id).get().to_dict(), token_hash)
+
+
+def _valid_target(token: dict | None, token_hash: str) -> LinkTarget | None:
+    """The stored token's target if `token_hash` is its hash and it is unused and unexpired."""
+    if token is None:  # no such request
+        return None
+    if not hmac.compare_digest(token["tokenHash"], token_hash):
+        return None
+    if token["used"] or token["expireAt"] <= utc_now():
+        return None
+    # Tokens issued before channels were carried have none.
+    return LinkTarget(token["email"], token["appId"], token["version"], token.get("channel"))

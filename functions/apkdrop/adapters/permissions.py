@@ -124,6 +124,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     # firestore_sign_in.SignInTokens
     "SignInTokens.issue": ENTITY_UPSERT,  # a set: a retried send replaces the request's token
     "SignInTokens.redeem": ENTITY_GET | ENTITY_UPDATE,
+    "SignInTokens.peek": ENTITY_GET,
     # firestore_sessions.Sessions
     "Sessions.create": ENTITY_CREATE,
     "Sessions.email_of": ENTITY_GET,

@@ -22,6 +22,9 @@ class TokenRepository(Protocol):
     def redeem(self, request_id: str, token_hash: str) -> LinkTarget | None:
         """Spends a valid token; None if unknown, replaced, used or expired."""
 
+    def peek(self, request_id: str, token_hash: str) -> LinkTarget | None:
+        """What `redeem` would return now, spending nothing."""
+
 
 class SessionRepository(Protocol):
     def create(self, session_hash: str, email: str, expire_at: datetime.datetime) -> None: ...

@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import re
 import secrets
+from typing import NamedTuple
 
 from apkdrop import links
 from apkdrop.accounts import is_email
@@ -75,17 +76,35 @@ def issue_link(
     return links.sign_in_link(deps.settings.public_base_url, f"{task.requestId}.{secret}")
 
 
-def check_link(token: str) -> None:
-    """Refuses a token that cannot be one of ours, without spending anything."""
+class LinkShown(NamedTuple):
+    """What the confirm page names, so nobody presses the button for someone else's link."""
+
+    email: str
+    app_name: str | None  # None: the app was deleted since the link was sent
+
+
+def _request_and_hash(token: str) -> tuple[str, str]:
+    """The token's request id and its secret's hash; a token that cannot be one of ours is
+    refused before any read."""
     if TOKEN.fullmatch(token) is None:
         raise InvalidRequest(LINK_EXPIRED)
+    request_id, secret = token.split(".")
+    return request_id, _digest(secret)
+
+
+def peek_link(deps: Dependencies[object], token: str) -> LinkShown:
+    """Who a valid, unused link signs in, and to which app; spends nothing (a mail scanner
+    opens links). Refused as redeeming would refuse it, whichever the reason."""
+    target = deps.sign_in_tokens.peek(*_request_and_hash(token))
+    if target is None:
+        raise InvalidRequest(LINK_EXPIRED)
+    app = deps.applications.get_app(target.app_id)
+    return LinkShown(target.email, None if app is None else app.display_name)
 
 
 def redeem_link(deps: Dependencies[object], token: str) -> LinkTarget:
     """What a valid, unused link was issued for; it cannot be used again."""
-    check_link(token)
-    request_id, secret = token.split(".")
-    redeemed = deps.sign_in_tokens.redeem(request_id, _digest(secret))
+    redeemed = deps.sign_in_tokens.redeem(*_request_and_hash(token))
     if redeemed is None:
         raise InvalidRequest(LINK_EXPIRED)
     return redeemed

@@ -114,10 +114,11 @@ def ask_for_link(
 def confirm_link(
     request: flask.Request, deps: Dependencies[InstallPagesSettings]
 ) -> flask.Response:
-    """The emailed link only shows a button: a mail scanner that opens it spends nothing."""
+    """The emailed link only shows a button: a mail scanner that opens it spends nothing. The
+    page names the address, since another site can link a visitor to its own token's page."""
     token = request.args.get("token", "")
-    sign_in.check_link(token)
-    return page("confirm_sign_in.html", token=token)
+    shown = sign_in.peek_link(deps, token)
+    return page("confirm_sign_in.html", token=token, email=shown.email, app_name=shown.app_name)
 
 
 def verify_link(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:

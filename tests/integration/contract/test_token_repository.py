@@ -69,3 +69,27 @@ def test_a_token_issued_again_after_use_is_valid_again(tokens: TokenRepository) 
     tokens.redeem(request_id, token_hash)
     tokens.issue(request_id, token_hash, TARGET, later())
     assert tokens.redeem(request_id, token_hash) == TARGET
+
+
+def test_peeking_shows_the_target_and_spends_nothing(tokens: TokenRepository) -> None:
+    request_id, token_hash = unique("request"), unique("token")
+    tokens.issue(request_id, token_hash, TARGET, later())
+    assert tokens.peek(request_id, token_hash) == TARGET
+    assert tokens.peek(request_id, token_hash) == TARGET
+    assert tokens.redeem(request_id, token_hash) == TARGET
+
+
+def test_peeking_refuses_what_redeeming_refuses(tokens: TokenRepository) -> None:
+    used, expired, replaced = unique("request"), unique("request"), unique("request")
+    token_hash, newer = unique("token"), unique("token")
+    tokens.issue(used, token_hash, TARGET, later())
+    tokens.redeem(used, token_hash)
+    tokens.issue(expired, token_hash, TARGET, utc_now() - datetime.timedelta(seconds=1))
+    tokens.issue(replaced, token_hash, TARGET, later())
+    tokens.issue(replaced, newer, TARGET, later())
+    assert tokens.peek(unique("request"), token_hash) is None
+    assert tokens.peek(used, token_hash) is None
+    assert tokens.peek(expired, token_hash) is None
+    assert tokens.peek(replaced, token_hash) is None
+    assert tokens.peek(replaced, unique("token")) is None
+    assert tokens.peek(replaced, newer) == TARGET
