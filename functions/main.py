@@ -67,6 +67,10 @@ def framework_errors(exc: Exception) -> flask.Response:
         from apkdrop.install_pages.rendering import error_page
 
         render = error_page
+    elif flask.current_app.name == "build_finalized":  # an unreadable event is acknowledged
+        from apkdrop.builds import events
+
+        render = events.answer_refused
     return framework_error(exc, render)
 
 

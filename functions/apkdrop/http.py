@@ -132,6 +132,18 @@ def parse_json(request: flask.Request, model: type[Model]) -> Model:
         raise InvalidRequest(validation_detail(exc)) from exc
 
 
+def acknowledge_unreadable(handler: str, reason: str) -> flask.Response:
+    """A 2xx for a task or event that can never be read: Cloud Tasks and Eventarc deliver
+    anything else again, for nothing (raise to get a retry, return to acknowledge). The reason
+    names what is wrong, never the body's values."""
+    log_unreadable(handler, reason)
+    return json_response({"detail": f"Acknowledged, never to be read: {reason}"})
+
+
+def log_unreadable(handler: str, reason: str) -> None:
+    log.error("%s acknowledged what it can never read: %s", handler, reason)
+
+
 def positive_id(value: str, field: str) -> int:
     parsed = parse_id(value)
     if parsed is None:
@@ -153,18 +165,21 @@ def serve(
     deps: Configured,
     render_error: ErrorRenderer = error_response,
     uploads: dict[str, BodyLimit] | None = None,
+    bound_body: bool = True,
 ) -> flask.Response:
     """Runs the view `routes` picks for the request; `render_error` answers every error (JSON
     by default), given the error and the route's arguments. The body is bounded first:
-    `uploads` names the endpoints that take a multipart file, and its limit."""
+    `uploads` names the endpoints that take a multipart file, and its limit. `bound_body`
+    False: the view bounds it itself, after authenticating its caller (a task handler)."""
     started = time.monotonic()
     request_id = _bind_request_id(request)
     arguments: dict = {}
     try:
         endpoint, matched = routes.bind_to_environ(request.environ).match()
         arguments = dict(matched)
-        upload = (uploads or {}).get(endpoint)
-        request_body.bound(request, request_body.body_limit(request, deps.settings, upload))
+        if bound_body:
+            upload = (uploads or {}).get(endpoint)
+            request_body.bound(request, request_body.body_limit(request, deps.settings, upload))
         response = views[endpoint](request, deps, **arguments)
     except Exception as exc:  # every answer is ours: never the framework's HTML
         response = answer_error(exc, arguments, render_error)

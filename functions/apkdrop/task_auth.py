@@ -1,23 +1,65 @@
 """Task handlers accept only Cloud Tasks' OIDC token of the queue's account, for their own URL;
-the retention sweeper only Cloud Scheduler's token of its job's account."""
+the retention sweeper only Cloud Scheduler's token of its job's account.
 
-from collections.abc import Mapping
+A task that passed that check but whose body can never be read is acknowledged: Cloud Tasks
+retries every other answer up to the queue's max_attempts, and the body would not change.
+"""
 
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import flask
 import google.auth.transport.requests
 from google.auth import exceptions as auth_exceptions
 from google.oauth2 import id_token
+from pydantic import BaseModel
 from werkzeug.datastructures import Headers
 from werkzeug.routing import Rule
 
-from apkdrop.errors import BackendUnavailable, Forbidden, Unauthenticated
-from apkdrop.http import route_map
+from apkdrop import request_body
+from apkdrop.dependencies import Dependencies
+from apkdrop.errors import (
+    BackendUnavailable,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+)
+from apkdrop.http import acknowledge_unreadable, parse_json, route_map, serve
 from apkdrop.settings import SchedulerAuthSettings, TaskAuthSettings
 
 # A task handler's one route: Cloud Tasks POSTs the task to the function's URL.
 TASK_ROUTES = route_map(Rule("/", methods=["POST"], endpoint="task"))
+Deps = TypeVar("Deps", bound=Dependencies[Any])
+Task = TypeVar("Task", bound=BaseModel)
 
 # Tests replace this; production verifies against Google's published certificates.
 verify_token = id_token.verify_oauth2_token
+
+
+def serve_task(
+    request: flask.Request,
+    deps: Deps,
+    handler: str,
+    audience: str,
+    model: type[Task],
+    run: Callable[[flask.Request, Deps, Task], flask.Response],
+) -> flask.Response:
+    """Serves the Cloud Task `handler` (its entry point's name, for the log): authenticates the
+    caller for `audience` before anything reads the body (401, 403), then bounds and parses
+    the body as `model` and hands it to `run`. A body too large or malformed is acknowledged
+    (a 200 and an ERROR log), never run."""
+
+    def task(request: flask.Request, deps: Deps) -> flask.Response:
+        verify_task_caller(request.headers, deps.settings, audience)
+        try:
+            request_body.bound(request, request_body.body_limit(request, deps.settings, None))
+            body = parse_json(request, model)
+        except (InvalidRequest, PayloadTooLarge) as exc:
+            return acknowledge_unreadable(handler, exc.detail)
+        return run(request, deps, body)
+
+    return serve(request, TASK_ROUTES, {"task": task}, deps, bound_body=False)
 
 
 def verify_task_caller(

@@ -1,9 +1,11 @@
 """Task handlers accept only the queue account's OIDC token, for their own URL.
 
 `verify_task_caller` on its own, then through the real entry points (send_email and
-expire_build_upload, loaded by functions_framework) and the Settings that switch it.
+expire_build_upload, loaded by functions_framework) and the Settings that switch it; last, every
+task handler acknowledging an authenticated task whose body it can never read.
 """
 
+import json
 import sys
 
 import pytest
@@ -299,3 +301,67 @@ def test_entry_point_without_a_token_works_with_the_dev_setting(
     response = load(target).post("/", json=body)
     assert (response.status_code, response.json) == (200, answer)
     assert verifier.calls == []
+
+
+# --- a task whose body can never be read ------------------------------------------------------
+
+# Every Cloud Tasks handler. Cloud Tasks retries any answer but a 2xx (up to max_attempts).
+TASK_HANDLERS = [
+    "send_email",
+    "expire_build_upload",
+    "hash_apk",
+    "deliver_webhook",
+    "convert_bundle",
+]
+UNREADABLE = [
+    pytest.param({"data": "not json", "content_type": "application/json"}, id="not-json"),
+    pytest.param({"json": []}, id="not-an-object"),
+    pytest.param({"json": {"unexpected": "secret-value"}}, id="wrong-fields"),
+    pytest.param({"data": "x" * (64 * 1024 + 1), "content_type": "application/json"},
+                 id="too-large"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kwargs", UNREADABLE)
+@pytest.mark.parametrize("target", TASK_HANDLERS)
+def test_an_authenticated_task_that_can_never_be_read_is_acknowledged(
+    load,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    deps: Dependencies,
+    target: str,
+    kwargs: dict,
+) -> None:
+    install(monkeypatch, INVOKER_CLAIMS)
+    worker = load(target)
+    capsys.readouterr()
+    response = worker.post("/", headers=BEARER, **kwargs)
+
+    assert response.status_code == 200, response.json
+    assert response.mimetype == "application/json"
+    assert list(response.json) == ["detail"] and response.json["detail"]
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (error,) = [entry for entry in logged if entry["severity"] == "ERROR"]
+    assert target in error["message"]
+    assert "secret-value" not in error["message"] + response.get_data(as_text=True)
+    assert deps.mailer.sent == [] and deps.deliveries.deliveries == {}
+
+
+@pytest.mark.parametrize("kwargs", UNREADABLE)
+@pytest.mark.parametrize("target", TASK_HANDLERS)
+def test_an_unreadable_task_without_a_token_is_still_401(
+    load, monkeypatch: pytest.MonkeyPatch, target: str, kwargs: dict
+) -> None:
+    verifier = install(monkeypatch, INVOKER_CLAIMS)
+    response = load(target).post("/", **kwargs)
+    assert (response.status_code, response.json) == (401, {"detail": "Missing task token"})
+    assert verifier.calls == []
+
+
+@pytest.mark.parametrize("target", TASK_HANDLERS)
+def test_an_unreadable_task_of_another_caller_is_still_403(
+    load, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    install(monkeypatch, {"email": "intruder@example.com", "email_verified": True})
+    response = load(target).post("/", headers=BEARER, data="x" * (64 * 1024 + 1))
+    assert response.status_code == 403

@@ -6,20 +6,19 @@ import flask
 from apkdrop.conversions.attempts import convert_on_attempt
 from apkdrop.conversions.models import ConversionTask
 from apkdrop.dependencies import Dependencies
-from apkdrop.http import json_response, parse_json, serve
+from apkdrop.http import json_response
 from apkdrop.settings import BundleConverterSettings
 from apkdrop.task_attempts import attempt_of
-from apkdrop.task_auth import TASK_ROUTES, verify_task_caller
+from apkdrop.task_auth import serve_task
 
 
 def convert_version(
-    request: flask.Request, deps: Dependencies[BundleConverterSettings]
+    request: flask.Request, deps: Dependencies[BundleConverterSettings], task: ConversionTask
 ) -> flask.Response:
-    verify_task_caller(request.headers, deps.settings, str(deps.settings.bundle_converter_url))
-    task = parse_json(request, ConversionTask)
     outcome = convert_on_attempt(deps, task, attempt_of(request.headers))
     return json_response({"task": task.task_id, "outcome": outcome})
 
 
 def handle(request: flask.Request, deps: Dependencies[BundleConverterSettings]) -> flask.Response:
-    return serve(request, TASK_ROUTES, {"task": convert_version}, deps)
+    audience = str(deps.settings.bundle_converter_url)
+    return serve_task(request, deps, "convert_bundle", audience, ConversionTask, convert_version)

@@ -3,20 +3,21 @@
 import flask
 
 from apkdrop.dependencies import Dependencies
-from apkdrop.http import json_response, parse_json, serve
+from apkdrop.http import json_response
 from apkdrop.settings import WebhookWorkerSettings
 from apkdrop.task_attempts import attempt_of
-from apkdrop.task_auth import TASK_ROUTES, verify_task_caller
+from apkdrop.task_auth import serve_task
 from apkdrop.webhooks import delivery
 from apkdrop.webhooks.models import HookTask
 
 
-def deliver(request: flask.Request, deps: Dependencies[WebhookWorkerSettings]) -> flask.Response:
-    verify_task_caller(request.headers, deps.settings, str(deps.settings.webhook_worker_url))
-    task = parse_json(request, HookTask)
+def deliver(
+    request: flask.Request, deps: Dependencies[WebhookWorkerSettings], task: HookTask
+) -> flask.Response:
     outcome = delivery.deliver(deps, task, attempt_of(request.headers))
     return json_response({"delivery": task.delivery_id, "outcome": outcome})
 
 
 def handle(request: flask.Request, deps: Dependencies[WebhookWorkerSettings]) -> flask.Response:
-    return serve(request, TASK_ROUTES, {"task": deliver}, deps)
+    audience = str(deps.settings.webhook_worker_url)
+    return serve_task(request, deps, "deliver_webhook", audience, HookTask, deliver)
