@@ -103,7 +103,7 @@ locals {
       firestore       = true
       memory          = "512Mi"
       secrets         = { SESSION_SIGNING_KEY = "session-signing-key" }
-      settings        = ["core", "bucket", "signing", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "sign_in"]
+      settings        = ["core", "bucket", "signing", "email_queue", "email_task", "task_auth", "body_limit", "public_link", "sign_in", "install_page_history"]
       timeout_seconds = 60
     }
     retention-sweeper = {
@@ -253,6 +253,9 @@ locals {
     }
     expiry_task = {
       UPLOAD_EXPIRY_URL = local.function_urls["build-upload-expiry"]
+    }
+    install_page_history = {
+      INSTALL_PAGE_HISTORY_VERSIONS = tostring(var.install_page_history_versions)
     }
     mail = { # and the secret SENDGRID_API_KEY
       EMAIL_FROM    = var.email_from

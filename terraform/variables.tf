@@ -117,6 +117,17 @@ variable "hash_queue" {
   }
 }
 
+variable "install_page_history_versions" {
+  description = "Newest version documents an install page picks its history from (INSTALL_PAGE_HISTORY_VERSIONS); older versions are not listed."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.install_page_history_versions >= 1 && var.install_page_history_versions <= 1000
+    error_message = "install_page_history_versions must be between 1 and 1000."
+  }
+}
+
 variable "labels" {
   description = "Labels added to every resource that takes them."
   type        = map(string)

@@ -408,6 +408,9 @@ class FakeApplicationStore:
         self.keys: dict[tuple[str, str], dict[str, Any]] = {}
         # Runs once between an append's read and its commit, as a concurrent request would.
         self.before_commit: Callable[[], None] | None = None
+        # Version documents (tombstones included) read by versions(), newest_versions() and
+        # by number: what a request costs in Firestore reads.
+        self.version_documents_read = 0
 
     def get_app(self, app_id: str) -> Application | None:
         stored = self.apps.get(app_id)
@@ -595,12 +598,35 @@ class FakeApplicationStore:
 
     def versions(self, app_id: str) -> list[Version]:
         """The remaining versions, newest first."""
+        self.version_documents_read += len(self.version_docs.get(app_id, {}))
         found = [
             Version.model_validate(v)
             for v in self.version_docs.get(app_id, {}).values()
             if not is_tombstone(v)
         ]
         return sorted(found, key=lambda version: version.versionNumber, reverse=True)
+
+    def newest_versions(
+        self, app_id: str, limit: int, channel: str | None = None, below: int | None = None
+    ) -> tuple[list[Version], int | None]:
+        """As the adapter's query: tombstones (which have no channel) count toward `limit`
+        only without `channel`; a document without the field is in no channel's query, but for
+        the default channel's fallback when none has it."""
+        documents = self.version_docs.get(app_id, {})
+        matching = [
+            documents[number]
+            for number in sorted(documents, reverse=True)
+            if (below is None or number < below)
+            and (channel is None or documents[number].get("channel") == channel)
+        ][: limit + 1]
+        self.version_documents_read += len(matching)
+        if not matching and channel == DEFAULT_CHANNEL:
+            every, older = self.newest_versions(app_id, limit, None, below)
+            return [version for version in every if version.channel == channel], older
+        window = matching[:limit]
+        older = window[-1]["versionNumber"] if len(matching) > limit else None
+        live = [Version.model_validate(doc) for doc in window if not is_tombstone(doc)]
+        return live, older
 
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]:
         found = {app.id: self._live_version(app.id, app.latest_application_version) for app in apps}
@@ -778,6 +804,7 @@ class FakeApplicationStore:
 
     def _live_version(self, app_id: str, number: int) -> Version | None:
         stored = self.version_docs.get(app_id, {}).get(number)
+        self.version_documents_read += stored is not None
         if stored is None or is_tombstone(stored):
             return None
         return Version.model_validate(stored)

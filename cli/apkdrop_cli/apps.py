@@ -47,6 +47,22 @@ def _app_or_none(session: Session, app_id: str) -> dict | None:
         return None
 
 
+def _app_with_every_version(session: Session, app_id: str, channel: str | None) -> dict:
+    """The app's `data`, its versions those of every page (the API answers them in pages)."""
+    path = f"/v1/application/{quote(app_id, safe='')}"
+    query = {"channel": channel} if channel else {}
+    versions: list[dict] = []
+    token = None
+    while True:
+        page_query = {**query, "pageToken": token} if token else query
+        answer = session.api.get(path, f"reading application {app_id}", params=page_query)
+        app = answer["data"]
+        versions += app.get("versions", [])
+        token = answer.get("nextPageToken")
+        if not token:
+            return {**app, "versions": versions}
+
+
 def _upload(session: Session, args: argparse.Namespace) -> tuple[dict, str]:
     """The server's answer, and the path the APK took: direct, large-file or url.
 
@@ -214,11 +230,7 @@ def list_apps(session: Session, args: argparse.Namespace) -> Result:
 
 
 def show_app(session: Session, args: argparse.Namespace) -> Result:
-    what = f"reading application {args.id}"
-    path = f"/v1/application/{quote(args.id, safe='')}"
-    if args.channel:
-        path += f"?channel={quote(args.channel, safe='')}"
-    app = session.api.get(path, what)["data"]
+    app = _app_with_every_version(session, args.id, args.channel)
     label = app.get("name") or app.get("appLabel") or app["packageName"]
     # Null once every version was deleted (the app stays, and the next upload brings one).
     latest = app["latestVersion"]

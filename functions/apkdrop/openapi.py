@@ -16,6 +16,7 @@ from apkdrop.applications.models import (
     AccessType,
     ApplicationChange,
     ApplicationDetailAnswer,
+    ApplicationDetailPage,
     ApplicationList,
     LargeUpload,
     SignerPolicy,
@@ -244,8 +245,8 @@ OPERATIONS = [
     Operation(
         "get",
         "/v1/application/{appId}",
-        "An application with its channels and versions",
-        ApplicationDetailAnswer,
+        "An application with its channels and a page of its versions, newest first",
+        ApplicationDetailPage,
         (400, 401, 404),
         parameters=[
             APP_ID,
@@ -254,6 +255,7 @@ OPERATIONS = [
                 {"type": "string", "pattern": CHANNEL_SCHEMA_PATTERN},
                 "only this channel's versions (404 when it has none)",
             ),
+            *PAGING,
         ],
     ),
     Operation(

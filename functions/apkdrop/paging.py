@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Generic, NamedTuple, TypeVar
 
-from pydantic import BaseModel, Field, PlainSerializer, TypeAdapter
+from pydantic import BaseModel, Field, PlainSerializer, PositiveInt, TypeAdapter
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.errors import InvalidRequest
@@ -30,6 +30,8 @@ class TimeCursor(NamedTuple):
 
 
 TIME_CURSOR: TypeAdapter[TimeCursor] = TypeAdapter(TimeCursor)
+# Where a list of an app's versions (newest first) resumes: below this version number.
+VERSION_CURSOR: TypeAdapter[PositiveInt] = TypeAdapter(PositiveInt)
 
 
 @dataclass(frozen=True)

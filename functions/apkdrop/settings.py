@@ -246,6 +246,14 @@ class SignInSettings(SettingsGroup):
     trusted_proxy_hops: PositiveInt = 1
 
 
+class InstallPageHistorySettings(SettingsGroup):
+    """What an install page reads of its app's versions."""
+
+    # The newest version documents (of the page's channel, else deleted ones included) its
+    # history is chosen from: bounds a public page's reads whatever the app's age.
+    install_page_history_versions: PositiveInt = Field(default=50, le=MAX_PAGE_SIZE_CEILING)
+
+
 class PagingSettings(SettingsGroup):
     """Paged lists (`GET /v1/audit`, an app's downloads)."""
 
@@ -452,6 +460,7 @@ class InstallPagesSettings(
     BodyLimitSettings,
     PublicLinkSettings,
     SignInSettings,
+    InstallPageHistorySettings,
 ):
     """install-pages: signed downloads, sessions, and sign-in emails' tasks."""
 

@@ -179,7 +179,7 @@ def test_an_app_delete_that_fails_halfway_is_finished_by_a_retry(deps, monkeypat
 def test_an_app_deleted_with_no_versions_left_is_deleted(deps):
     app_id = app_with(deps, 1)
     deletion.delete_version(deps, OWNER, app_id, "1.0")
-    assert queries.get_application(deps, OWNER, app_id).latestVersion is None
+    assert queries.get_application(deps, OWNER, app_id).data.latestVersion is None
     deletion.delete_application(deps, OWNER, app_id)
     assert store(deps).deleted_app(app_id) is not None
 

@@ -743,7 +743,7 @@ def test_magic_links_follow_the_public_base_url(base: str, expected: str) -> Non
     data = upload(deps, ALICE, apk()).data
     assert data.magicLink == expected + data.id
     assert data.versionedMagicLink == f"{expected}{data.id}?version=1.0"
-    detail = queries.get_application(deps, ALICE, data.id)
+    detail = queries.get_application(deps, ALICE, data.id).data
     assert detail.magicLink == data.magicLink
     assert detail.versions[0].versionedMagicLink == data.versionedMagicLink
 
@@ -777,7 +777,7 @@ def test_get_application_versions_newest_first(deps: Dependencies) -> None:
         allowedUsers="qa@example.com",
     )
 
-    detail = queries.get_application(deps, ALICE, app.id)
+    detail = queries.get_application(deps, ALICE, app.id).data
 
     assert (detail.id, detail.latestVersion, detail.accessType) == (app.id, "2.0", "private")
     assert [v.version for v in detail.versions] == ["2.0", "1.0"]

@@ -93,7 +93,7 @@ def built(deps: Dependencies) -> list[str]:
 def conversion(deps: Dependencies, answer: UploadAnswer) -> dict:
     """The version's conversion as recorded, but the marks of its attempts and of the sweep;
     the API shows it without them and the object's name."""
-    (view,) = queries.get_application(deps, ALICE, answer.data.id).versions
+    (view,) = queries.get_application(deps, ALICE, answer.data.id).data.versions
     (version,) = deps.applications.versions(answer.data.id)
     assert view.conversion is not None and version.conversion is not None
     recorded = version.conversion.model_dump(mode="json", exclude={"unfinishedAttempt", "requeued"})
@@ -151,7 +151,7 @@ def test_a_bundle_is_converted_once_to_a_universal_apk_signed_by_the_distributio
 def test_an_apk_upload_queues_no_conversion(deps: Dependencies) -> None:
     answer = upload(deps, ALICE, build_apk("com.example.plain", "1.0", 1))
     assert queue(deps).calls == []
-    (view,) = queries.get_application(deps, ALICE, answer.data.id).versions
+    (view,) = queries.get_application(deps, ALICE, answer.data.id).data.versions
     assert view.conversion is None
 
 

@@ -109,7 +109,7 @@ def test_the_detail_lists_channels_with_their_latest_and_filters_by_channel(
     upload(deps, OWNER, apk(3), channel="nightly")
     upload(deps, OWNER, apk(4), channel="pr-7")
 
-    detail = queries.get_application(deps, OWNER, app_id)
+    detail = queries.get_application(deps, OWNER, app_id).data
     assert [(c.channel, c.latestVersion) for c in detail.channels] == [
         ("pr-7", "4.0"),
         ("nightly", "3.0"),
@@ -118,7 +118,7 @@ def test_the_detail_lists_channels_with_their_latest_and_filters_by_channel(
     assert detail.channels[1].channelMagicLink == f"{BASE}/app/{app_id}?channel=nightly"
     assert [(v.version, v.channel) for v in detail.versions][-1] == ("1.0", "default")
 
-    nightly = queries.get_application(deps, OWNER, app_id, "nightly")
+    nightly = queries.get_application(deps, OWNER, app_id, "nightly").data
     assert [v.version for v in nightly.versions] == ["3.0", "2.0"]
     assert len(nightly.channels) == 3  # the channels stay whole
     with pytest.raises(NotFound, match="has no channel release"):

@@ -717,6 +717,25 @@ def test_app_show(cli):
     assert json.loads(cli.stdout)["versions"] == [VERSION]
 
 
+def test_app_show_lists_the_versions_of_every_page(cli, fake: FakeApkdrop):
+    path = f"/v1/application/{APP['id']}"
+    older = {**VERSION, "version": "1.0"}
+    newer = {**VERSION, "version": "2.0"}
+    fake.answer_next(
+        "GET",
+        path,
+        httpx.Response(200, json={"data": {**APP, "versions": [newer]}, "nextPageToken": "Mg"}),
+        httpx.Response(200, json={"data": {**APP, "versions": [older]}, "nextPageToken": None}),
+    )
+
+    assert cli("--json", "app", "show", APP["id"], "--channel", "nightly") == 0
+
+    assert json.loads(cli.stdout)["versions"] == [newer, older]
+    first, second = [r.url.params for r in fake.requests if r.url.path == path]
+    assert dict(first) == {"channel": "nightly"}
+    assert dict(second) == {"channel": "nightly", "pageToken": "Mg"}
+
+
 def test_app_show_of_an_app_without_versions_says_so(cli):
     assert cli("app", "show", EMPTIED_APP["id"]) == 0
     assert "Nightly (com.example.app)" in cli.stdout

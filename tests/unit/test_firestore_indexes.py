@@ -72,6 +72,9 @@ QUERIES = {
     "a channel's newest version": lambda client: newest_in_channel(
         client, "app", "nightly"
     ).stream(),
+    "a page of a channel's versions": lambda client: ApplicationStore(client).newest_versions(
+        "app", 50, "nightly", 120
+    ),
     "a project's contexts past its maxAgeDays": lambda client: live_contexts_query(
         client, "acct", "demo", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     ).stream(),

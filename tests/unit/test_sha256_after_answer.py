@@ -70,7 +70,7 @@ def publish_large(deps: Dependencies, content: bytes = LARGE) -> UploadAnswer:
 
 
 def shown(deps: Dependencies, answer: UploadAnswer) -> tuple[str | None, HashState]:
-    (view,) = queries.get_application(deps, ALICE, answer.data.id).versions
+    (view,) = queries.get_application(deps, ALICE, answer.data.id).data.versions
     return view.sha256, view.sha256State
 
 

@@ -137,7 +137,7 @@ def test_the_list_shows_the_latest_versions_access(deps: Dependencies, old_app) 
 
 
 def test_the_detail_shows_each_versions_access(deps: Dependencies, old_app) -> None:
-    detail = queries.get_application(deps, ALICE, old_app.id)
+    detail = queries.get_application(deps, ALICE, old_app.id).data
     assert detail.accessType == "private"
     assert [(v.version, v.accessType, v.allowedUsers) for v in detail.versions] == [
         ("2.0", "private", [QA]),

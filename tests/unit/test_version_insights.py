@@ -62,7 +62,7 @@ def test_the_first_version_has_no_insights_and_the_next_compares_with_it(deps) -
     assert insights.signer.changed is False
     assert insights.size is not None and insights.size.file.after == newest.size
     # GET /v1/application/{id} shows each version's insights.
-    detail = queries.get_application(deps, OWNER, first.data.id)
+    detail = queries.get_application(deps, OWNER, first.data.id).data
     assert [v.insights for v in detail.versions] == [insights, None]
 
 

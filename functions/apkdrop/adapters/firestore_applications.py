@@ -68,6 +68,21 @@ def newest_in_channel(db: firestore.Client, app_id: str, channel: str) -> firest
     )
 
 
+def newest_versions_query(
+    db: firestore.Client, app_id: str, channel: str | None, below: int | None
+) -> firestore.Query:
+    """The app's version documents by number, newest first, below `below`, of `channel`; the
+    automatic single-field index serves it without a channel, versions_by_channel with one."""
+    query: firestore.Query | firestore.CollectionReference = (
+        db.collection("applications").document(app_id).collection("versions")
+    )
+    if channel is not None:
+        query = query.where(filter=firestore.FieldFilter("channel", "==", channel))
+    if below is not None:
+        query = query.where(filter=firestore.FieldFilter("versionNumber", "<", below))
+    return query.order_by("versionNumber", direction=firestore.Query.DESCENDING)
+
+
 def keeping_requeued(new: Requeuable, stored: Requeuable | None) -> Requeuable:
     """`new`, still requeued if `stored` is: an attempt's mark, from a read before the sweep's
     requeue committed, must not clear it (the sweep would then queue the work a third time)."""
@@ -392,6 +407,21 @@ class ApplicationStore:
     def versions(self, app_id: str) -> list[Version]:
         """The remaining versions, newest first."""
         return tombstones.live_versions(self._apps.document(app_id).collection("versions").stream())
+
+    @backend_call("Firestore")
+    def newest_versions(
+        self, app_id: str, limit: int, channel: str | None = None, below: int | None = None
+    ) -> tuple[list[Version], int | None]:
+        # One more than asked for tells whether an older document remains.
+        query = newest_versions_query(self._db, app_id, channel, below).limit(limit + 1)
+        found = list(query.stream())
+        if not found and channel == DEFAULT_CHANNEL:
+            # Versions stored before channels have no field to match, and are the default's.
+            every, older = self.newest_versions(app_id, limit, None, below)
+            return [version for version in every if version.channel == channel], older
+        window = found[:limit]
+        older = window[-1].get("versionNumber") if len(found) > limit else None
+        return tombstones.live_versions(window), older
 
     @backend_call("Firestore")
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]:

@@ -92,6 +92,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.requeue_conversion": ENTITY_GET | ENTITY_UPDATE,  # a transaction
     "ApplicationStore.apps_of_account": ENTITY_LIST,
     "ApplicationStore.versions": ENTITY_LIST,
+    "ApplicationStore.newest_versions": ENTITY_LIST,
     "ApplicationStore.latest_versions": ENTITY_GET,  # a batch get
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,

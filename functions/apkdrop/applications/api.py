@@ -8,7 +8,7 @@ from apkdrop import request_body
 from apkdrop.accounts import Caller, api_key_from_headers, authenticate, hash_api_key
 from apkdrop.applications import idempotency, large_uploads, management_api, queries, service
 from apkdrop.applications.form import read_upload_form
-from apkdrop.applications.models import ApplicationDetailAnswer, ApplicationList
+from apkdrop.applications.models import ApplicationList
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.audit.api import list_events
 from apkdrop.channels import CHANNEL_RULE, is_channel
@@ -17,6 +17,7 @@ from apkdrop.downloads import api as downloads_api
 from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
+from apkdrop.paging import VERSION_CURSOR, page_request
 from apkdrop.request_body import BodyLimit
 from apkdrop.retention import api as retention_api
 from apkdrop.settings import ApplicationApiSettings
@@ -101,8 +102,9 @@ def get_application(
     channel = request.args.get("channel")
     if channel is not None and not is_channel(channel):
         raise InvalidRequest(CHANNEL_RULE)
-    app = queries.get_application(deps, account, queries.checked_app_id(app_id), channel)
-    return json_response(ApplicationDetailAnswer(data=app))
+    page = page_request(request.args, VERSION_CURSOR, deps.settings.max_page_size)
+    app_id = queries.checked_app_id(app_id)
+    return json_response(queries.get_application(deps, account, app_id, channel, page))
 
 
 def openapi(request: flask.Request, deps: Dependencies[ApplicationApiSettings]) -> flask.Response:

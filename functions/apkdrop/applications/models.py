@@ -337,7 +337,9 @@ class ChannelView(BaseModel):
 
 class ApplicationDetail(ApplicationView):
     channels: list[ChannelView] = Field(
-        description="every channel with a remaining version, the most recently uploaded first"
+        description="every channel with a remaining version among the app's newest "
+        "CHANNEL_SUMMARY_VERSIONS (100) version documents, deleted ones included, the most "
+        "recently uploaded first"
     )
     versions: list[VersionView]
 
@@ -392,6 +394,16 @@ class ApplicationList(BaseModel):
 
 class ApplicationDetailAnswer(BaseModel):
     data: ApplicationDetail
+
+
+class ApplicationDetailPage(BaseModel):
+    """`GET /v1/application/{appId}`: the app with one page of its versions, newest first."""
+
+    data: ApplicationDetail
+    nextPageToken: str | None = Field(
+        description="the next page's pageToken; null on the last page. A page may list fewer "
+        "versions than its limit (a deleted version takes its place) and still have one"
+    )
 
 
 class VersionAnswer(BaseModel):

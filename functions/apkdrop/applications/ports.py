@@ -85,7 +85,23 @@ class ApplicationRepository(Protocol):
         ...
 
     def apps_of_account(self, account_id: str) -> list[Application]: ...
-    def versions(self, app_id: str) -> list[Version]: ...
+    def versions(self, app_id: str) -> list[Version]:
+        """Every remaining version, newest first: for owners' operations that walk them all,
+        never for a request that shows some (newest_versions)."""
+        ...
+
+    def newest_versions(
+        self, app_id: str, limit: int, channel: str | None = None, below: int | None = None
+    ) -> tuple[list[Version], int | None]:
+        """The remaining versions among the app's `limit` newest version documents numbered
+        below `below` (None: from the newest), newest first, in one query. Without `channel`
+        a deleted version's tombstone is one of the `limit` (so fewer may come back); with it,
+        only that channel's versions are read (a tombstone has no channel) — but for the
+        default channel, when none has the field, the window without `channel` filtered to it
+        (versions stored before channels have none). Then the `below` of the next window: the
+        last document's number, None when no older one remains."""
+        ...
+
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]: ...
     def create_large_upload(self, upload_id: str, record: dict) -> None: ...
     def claim_large_upload(

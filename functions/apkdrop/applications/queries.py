@@ -6,6 +6,7 @@ from apkdrop.applications.models import (
     AccessType,
     Application,
     ApplicationDetail,
+    ApplicationDetailPage,
     ApplicationView,
     ChannelView,
     Version,
@@ -14,8 +15,14 @@ from apkdrop.applications.models import (
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 from apkdrop.ids import OPAQUE_ID
+from apkdrop.paging import DEFAULT_PAGE_SIZE, VERSION_CURSOR, PageRequest, page_token
 from apkdrop.settings import PublicLinkSettings
 from apkdrop.version_labels import label
+
+# The newest version documents (deleted ones included) whose channels an app's answer lists:
+# an app with more channels than that in its recent uploads shows only the recent ones.
+CHANNEL_SUMMARY_VERSIONS = 100
+FIRST_PAGE: PageRequest[int] = PageRequest(limit=DEFAULT_PAGE_SIZE, after=None)
 
 
 def app_not_found(app_id: str) -> NotFound:
@@ -44,17 +51,19 @@ def get_application(
     account: Account,
     app_id: str,
     channel: str | None = None,
-) -> ApplicationDetail:
-    """One app with its remaining versions, newest first (deleted ones are not listed), or only
-    those of `channel` (404 when it has none)."""
+    page: PageRequest[int] = FIRST_PAGE,
+) -> ApplicationDetailPage:
+    """One app with a page of its remaining versions, newest first (deleted ones are not
+    listed), or only of those of `channel` (404 when it has none)."""
     app = owned_app(deps, account, app_id)
-    versions = deps.applications.versions(app.id)
-    if channel is None:
-        return application_detail(deps, app, versions)
-    in_channel = [version for version in versions if version.channel == channel]
-    if not in_channel:
+    newest, _ = deps.applications.newest_versions(app.id, CHANNEL_SUMMARY_VERSIONS)
+    listed, older = deps.applications.newest_versions(app.id, page.limit, channel, page.after)
+    if channel is not None and page.after is None and not listed:
         raise NotFound(f"Application {app_id} has no channel {channel}")
-    return application_detail(deps, app, versions, listed=in_channel)
+    return ApplicationDetailPage(
+        data=application_detail(deps, app, newest, listed=listed),
+        nextPageToken=None if older is None else page_token(older, VERSION_CURSOR),
+    )
 
 
 def application_detail(
@@ -63,8 +72,8 @@ def application_detail(
     versions: list[Version],
     listed: list[Version] | None = None,
 ) -> ApplicationDetail:
-    """`app` with its channels and `listed` (default: all its remaining `versions`, newest
-    first)."""
+    """`app` with the channels of `versions` (its newest remaining ones, newest first) and
+    `listed` (default: `versions`)."""
     return ApplicationDetail(
         **_view(deps, app, versions[0] if versions else None).model_dump(),
         channels=_channels(deps, app, versions),

@@ -31,7 +31,8 @@ def version_gone(
     email: str | None,
 ) -> VersionGone | None:
     """The answer for version `number` (None: the latest) of `app` if it was deleted;
-    `versions` are the remaining ones, newest first, and `email` the signed-in visitor."""
+    `versions` are the remaining ones of the page's history window, newest first (none older
+    is looked for), and `email` the signed-in visitor."""
     if number is None:
         # Only deletions leave an app without versions; an upload brings the link back.
         return VersionGone("Every version of this app was deleted.", None) if not versions else None

@@ -10,7 +10,7 @@ from apkdrop.downloads.models import Via
 from apkdrop.errors import Forbidden, NotFound, Unauthenticated
 from apkdrop.install_pages import gone, sign_in
 from apkdrop.install_pages.access import compared_number, insights_shown, may_open, openable
-from apkdrop.settings import InstallPagesSettings
+from apkdrop.settings import InstallPageHistorySettings, InstallPagesSettings
 from apkdrop.ttls import PAGE_ICON_URL_TTL
 from apkdrop.version_labels import parse_label
 
@@ -19,7 +19,8 @@ NO_SUCH_APP = "This app does not exist, or its link is mistyped."
 
 @dataclass(frozen=True)
 class VisibleVersion:
-    """A version the visitor may open, and every version of its app they may open."""
+    """A version the visitor may open, and the versions of its app they may open among the
+    newest (history_window), the one shown included."""
 
     app: Application
     version: Version
@@ -34,7 +35,7 @@ class AppPage(VisibleVersion):
 
 
 def visible_version(
-    deps: Dependencies[object],
+    deps: Dependencies[InstallPageHistorySettings],
     app_id: str,
     requested: str | None,
     email: str | None,
@@ -43,32 +44,57 @@ def visible_version(
     """Version `requested` (its label as asked, None: the latest) of the app, if `email` may
     open it. With `channel`, among that channel's versions only (404 when it has none)."""
     app = _app(deps, app_id)
-    versions = every_version = deps.applications.versions(app.id)
+    window = history_window(deps, app, channel)
     latest = app.latest_application_version
     if channel is not None:
-        versions = [v for v in versions if v.channel == channel]
-        if not versions:
+        if not window:
             raise NotFound(f"This app has no channel {channel}.")
-        latest = versions[0].versionNumber
+        latest = window[0].versionNumber
     number = _requested_version(requested)
     if number is None:
         number = latest
-    version = next((v for v in versions if v.versionNumber == number), None)
+    version = _version(deps, app, window, number)
+    if version is not None and channel is not None and version.channel != channel:
+        version = None
     if version is None:
-        deleted = gone.version_gone(deps, app, versions, number if requested else None, email)
+        deleted = gone.version_gone(deps, app, window, number if requested else None, email)
         raise deleted or NotFound(f"This app has no version {requested}.")
     if not may_open(app, version, email):
         if email is None:
             raise Unauthenticated("This app is private: sign in to see it.")
         raise Forbidden(f"{email} is not on this app's list of testers.")
     number = compared_number(version)
-    compared = next((v for v in every_version if v.versionNumber == number), None)
+    compared = None if number is None else _version(deps, app, window, number)
     insights = insights_shown(app, version, compared, [email])
-    return VisibleVersion(app, version, openable(app, versions, email), latest, insights)
+    history = openable(app, window, email)
+    if version not in history:  # older than the window: the ones between are not looked for
+        history.append(version)
+    return VisibleVersion(app, version, history, latest, insights)
+
+
+def history_window(
+    deps: Dependencies[InstallPageHistorySettings], app: Application, channel: str | None
+) -> list[Version]:
+    """The remaining versions among the newest INSTALL_PAGE_HISTORY_VERSIONS version documents
+    (of `channel` when given), newest first: all a page reads of its app's versions but the one
+    it shows and the one its insights compare with, each by number."""
+    limit = deps.settings.install_page_history_versions
+    return deps.applications.newest_versions(app.id, limit, channel)[0]
+
+
+def _version(
+    deps: Dependencies[object], app: Application, window: list[Version], number: int
+) -> Version | None:
+    """Remaining version `number`, from `window` when it is there (no second read)."""
+    found = next((v for v in window if v.versionNumber == number), None)
+    if found is not None:
+        return found
+    stored = deps.applications.get_version(app.id, number)
+    return None if stored is None else stored[1]
 
 
 def app_page(
-    deps: Dependencies[object],
+    deps: Dependencies[InstallPageHistorySettings],
     app_id: str,
     requested: str | None,
     email: str | None,
@@ -81,7 +107,7 @@ def app_page(
 
 
 def download_url(
-    deps: Dependencies[object],
+    deps: Dependencies[InstallPageHistorySettings],
     app_id: str,
     requested: str | None,
     email: str | None,

@@ -115,14 +115,11 @@ def _version_to_open(
 ) -> tuple[Application, Version] | None:
     number = task.version
     if number is None and task.channel is not None:
-        # The latest of the channel whose page asked, as that page shows it.
-        newest = next(
-            (v for v in deps.applications.versions(task.appId) if v.channel == task.channel),
-            None,
-        )
-        if newest is None:
+        # The latest of the channel whose page asked, as that page shows it: one indexed read.
+        newest, _ = deps.applications.newest_versions(task.appId, 1, task.channel)
+        if not newest:
             return None
-        number = newest.versionNumber
+        number = newest[0].versionNumber
     if number is None:
         app = deps.applications.get_app(task.appId)
         if app is None:
