@@ -293,6 +293,76 @@ def test_the_versions_of_an_app_are_newest_first(store: ApplicationRepository) -
     assert store.versions(unique("app")) == []
 
 
+def test_the_newest_versions_are_a_window_by_number_with_the_next_ones_below(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    for _ in range(11):  # past 9: numbers, not strings, are what orders them
+        append(store, app)
+
+    newest, below = store.newest_versions(app.id, 5)
+    older, last = store.newest_versions(app.id, 5, below=below)
+    oldest, end = store.newest_versions(app.id, 5, below=last)
+
+    assert [v.versionNumber for v in newest] == [12, 11, 10, 9, 8] and below == 8
+    assert [v.versionNumber for v in older] == [7, 6, 5, 4, 3] and last == 3
+    assert [v.versionNumber for v in oldest] == [2, 1] and end is None
+    assert store.newest_versions(app.id, 12) == (store.versions(app.id), None)
+    assert store.newest_versions(unique("app"), 5) == ([], None)
+
+
+def test_a_deleted_version_keeps_its_place_in_the_newest_versions(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    for _ in range(3):
+        append(store, app)
+    store.delete_version(app.id, 4, "owner@example.com", CREATED)
+    store.delete_version(app.id, 3, "owner@example.com", CREATED)
+
+    newest, below = store.newest_versions(app.id, 2)
+
+    assert (newest, below) == ([], 3)  # two tombstones read, more below them
+    assert [v.versionNumber for v in store.newest_versions(app.id, 2, below=3)[0]] == [2, 1]
+
+
+def test_the_newest_versions_of_a_channel_are_its_own(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    for channel in ("nightly", DEFAULT_CHANNEL, "nightly", "nightly"):
+        append_in(store, app, channel)
+    store.delete_version(app.id, 5, "owner@example.com", CREATED)
+
+    nightly, below = store.newest_versions(app.id, 1, "nightly")
+    rest, end = store.newest_versions(app.id, 5, "nightly", below)
+
+    assert [v.versionNumber for v in nightly] == [4] and below == 4  # 5.0 was deleted
+    assert [v.versionNumber for v in rest] == [2] and end is None
+    assert [v.versionNumber for v in store.newest_versions(app.id, 5, DEFAULT_CHANNEL)[0]] == [
+        3,
+        1,
+    ]
+    assert store.newest_versions(app.id, 5, "release") == ([], None)
+
+
+def test_versions_stored_before_channels_are_the_default_channels_newest(
+    store: ApplicationRepository, request: pytest.FixtureRequest
+) -> None:
+    app = created(store, new_app())
+    append_in(store, app, "nightly")
+    # Version 1's document as it was written before versions had a channel.
+    if isinstance(store, FakeApplicationStore):
+        del store.version_docs[app.id][1]["channel"]
+    else:
+        client = request.getfixturevalue("firestore_client")
+        firestore_applications.version_ref(client, app.id, 1).update(
+            {"channel": firestore.DELETE_FIELD}
+        )
+
+    found, _ = store.newest_versions(app.id, 5, DEFAULT_CHANNEL)
+
+    assert [v.versionNumber for v in found] == [1]
+
+
 def test_the_latest_versions_are_by_app_id_and_skip_what_is_missing(
     store: ApplicationRepository,
 ) -> None:
