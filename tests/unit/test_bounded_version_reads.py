@@ -201,3 +201,12 @@ def test_the_last_page_has_no_next_token(deps: Dependencies, owned) -> None:
             break
     assert seen == [f"{n}.0" for n in range(MANY, 0, -1)]
     assert token is None
+
+
+def test_a_download_reads_only_the_version_it_serves(deps: Dependencies) -> None:
+    app = app_with_many_versions(deps)
+
+    url = pages.download_url(deps, app.id, "3.0", None)
+
+    assert url is not None and f"{app.id}/3.apk" in url
+    assert store(deps).version_documents_read == 1

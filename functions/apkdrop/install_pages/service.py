@@ -50,19 +50,7 @@ def visible_version(
         if not window:
             raise NotFound(f"This app has no channel {channel}.")
         latest = window[0].versionNumber
-    number = _requested_version(requested)
-    if number is None:
-        number = latest
-    version = _version(deps, app, window, number)
-    if version is not None and channel is not None and version.channel != channel:
-        version = None
-    if version is None:
-        deleted = gone.version_gone(deps, app, window, number if requested else None, email)
-        raise deleted or NotFound(f"This app has no version {requested}.")
-    if not may_open(app, version, email):
-        if email is None:
-            raise Unauthenticated("This app is private: sign in to see it.")
-        raise Forbidden(f"{email} is not on this app's list of testers.")
+    version = _openable_version(deps, app, requested, latest, email, window, channel)
     number = compared_number(version)
     compared = None if number is None else _version(deps, app, window, number)
     insights = insights_shown(app, version, compared, [email])
@@ -80,6 +68,36 @@ def history_window(
     it shows and the one its insights compare with, each by number."""
     limit = deps.settings.install_page_history_versions
     return deps.applications.newest_versions(app.id, limit, channel)[0]
+
+
+def _openable_version(
+    deps: Dependencies[InstallPageHistorySettings],
+    app: Application,
+    requested: str | None,
+    latest: int,
+    email: str | None,
+    window: list[Version] | None,
+    channel: str | None = None,
+) -> Version:
+    """Version `requested` (None: `latest`), of `channel` when given, if `email` may open it.
+    `window` is the page's history_window; None (a download) reads it only for the 410 of a
+    deleted version."""
+    number = _requested_version(requested)
+    if number is None:
+        number = latest
+    version = _version(deps, app, window or [], number)
+    if version is not None and channel is not None and version.channel != channel:
+        version = None
+    if version is None:
+        if window is None:
+            window = history_window(deps, app, channel)
+        deleted = gone.version_gone(deps, app, window, number if requested else None, email)
+        raise deleted or NotFound(f"This app has no version {requested}.")
+    if not may_open(app, version, email):
+        if email is None:
+            raise Unauthenticated("This app is private: sign in to see it.")
+        raise Forbidden(f"{email} is not on this app's list of testers.")
+    return version
 
 
 def _version(
@@ -117,9 +135,11 @@ def download_url(
     """A short-lived signed URL, so the bytes come straight from the bucket (recorded): of a
     bundle's universal APK once built, unless `bundle` asks for the .aab itself (a `probe`,
     authorised the same: None)."""
-    visible = visible_version(deps, app_id, requested, email)
+    app = _app(deps, app_id)
+    latest = app.latest_application_version
+    version = _openable_version(deps, app, requested, latest, email, None)
     return downloads.signed_download(
-        deps, visible.app, visible.version, email, Via.PAGE, universal=not bundle, probe=probe
+        deps, app, version, email, Via.PAGE, universal=not bundle, probe=probe
     )
 
 
