@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Generic, NamedTuple, TypeVar
 
-from pydantic import BaseModel, Field, PlainSerializer, PositiveInt, TypeAdapter
+from pydantic import BaseModel, Field, PlainSerializer, TypeAdapter
 from werkzeug.datastructures import MultiDict
 
 from apkdrop.errors import InvalidRequest
-from apkdrop.ids import OPAQUE_ID, parse_id
+from apkdrop.ids import MAX_ID_DIGITS, OPAQUE_ID, parse_id
 from apkdrop.shared_models import Timestamp
 
 DEFAULT_PAGE_SIZE = 50
@@ -30,8 +30,11 @@ class TimeCursor(NamedTuple):
 
 
 TIME_CURSOR: TypeAdapter[TimeCursor] = TypeAdapter(TimeCursor)
-# Where a list of an app's versions (newest first) resumes: below this version number.
-VERSION_CURSOR: TypeAdapter[PositiveInt] = TypeAdapter(PositiveInt)
+# Where a list of an app's versions (newest first) resumes: below this version number, a JSON
+# integer Firestore can compare (a larger one would fail the query, not the token).
+VERSION_CURSOR: TypeAdapter[int] = TypeAdapter(
+    Annotated[int, Field(strict=True, ge=1, lt=10**MAX_ID_DIGITS)]
+)
 
 
 @dataclass(frozen=True)

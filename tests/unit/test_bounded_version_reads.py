@@ -1,8 +1,10 @@
 """No page view nor API read loads every version of an app: each reads a bounded window of
 version documents, newest first, however many versions a nightly CI has uploaded."""
 
+import base64
 import copy
 import datetime
+import json
 
 import pytest
 from flask.testing import FlaskClient
@@ -210,3 +212,15 @@ def test_a_download_reads_only_the_version_it_serves(deps: Dependencies) -> None
 
     assert url is not None and f"{app.id}/3.apk" in url
     assert store(deps).version_documents_read == 1
+
+
+@pytest.mark.parametrize("below", [0, -1, 2**63, "3", 1.5])
+def test_a_page_token_no_page_ends_at_is_refused(owned, below: object) -> None:
+    """A Firestore integer is 64 bits: a number past it would fail the query, not the token."""
+    api, auth, app = owned
+    token = base64.urlsafe_b64encode(json.dumps(below).encode()).rstrip(b"=").decode()
+
+    answer = api.get(f"/v1/application/{app.id}?pageToken={token}", headers=auth)
+
+    assert answer.status_code == 400
+    assert answer.json == {"detail": "pageToken is not one this API handed out"}
