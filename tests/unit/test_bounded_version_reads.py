@@ -10,8 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from apkdrop.accounts import KeyScope, issue_api_key_with_caller
-from apkdrop.applications.models import Application
-from apkdrop.applications.queries import CHANNEL_SUMMARY_VERSIONS
+from apkdrop.applications.models import CHANNEL_SUMMARY_VERSIONS, Application
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 from apkdrop.install_pages import service as pages

@@ -335,11 +335,16 @@ class ChannelView(BaseModel):
     channelMagicLink: str
 
 
+# The newest version documents (deleted ones included) whose channels an app's answer lists:
+# an app with more channels than that in its recent uploads shows only the recent ones.
+CHANNEL_SUMMARY_VERSIONS = 100
+
+
 class ApplicationDetail(ApplicationView):
     channels: list[ChannelView] = Field(
         description="every channel with a remaining version among the app's newest "
-        "CHANNEL_SUMMARY_VERSIONS (100) version documents, deleted ones included, the most "
-        "recently uploaded first"
+        f"{CHANNEL_SUMMARY_VERSIONS} version documents (a deleted version's included), the "
+        "most recently uploaded first"
     )
     versions: list[VersionView]
 

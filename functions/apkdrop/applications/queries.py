@@ -3,6 +3,7 @@
 from apkdrop import links
 from apkdrop.accounts import Account
 from apkdrop.applications.models import (
+    CHANNEL_SUMMARY_VERSIONS,
     AccessType,
     Application,
     ApplicationDetail,
@@ -19,9 +20,6 @@ from apkdrop.paging import DEFAULT_PAGE_SIZE, VERSION_CURSOR, PageRequest, page_
 from apkdrop.settings import PublicLinkSettings
 from apkdrop.version_labels import label
 
-# The newest version documents (deleted ones included) whose channels an app's answer lists:
-# an app with more channels than that in its recent uploads shows only the recent ones.
-CHANNEL_SUMMARY_VERSIONS = 100
 FIRST_PAGE: PageRequest[int] = PageRequest(limit=DEFAULT_PAGE_SIZE, after=None)
 
 
