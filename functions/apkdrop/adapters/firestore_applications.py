@@ -60,12 +60,7 @@ def version_ref(db: firestore.Client, app_id: str, number: int) -> firestore.Doc
 
 def newest_in_channel(db: firestore.Client, app_id: str, channel: str) -> firestore.Query:
     """The app's newest version document of `channel` (tombstones have no channel)."""
-    versions = db.collection("applications").document(app_id).collection("versions")
-    return (
-        versions.where(filter=firestore.FieldFilter("channel", "==", channel))
-        .order_by("versionNumber", direction=firestore.Query.DESCENDING)
-        .limit(1)
-    )
+    return newest_versions_query(db, app_id, channel, None).limit(1)
 
 
 def newest_versions_query(
