@@ -127,9 +127,10 @@ def test_private_app_sign_in_flow(stack, client):
         download.value.save_as(saved)
         assert sha256_of(saved) == hashlib.sha256(apk).hexdigest()
 
-        # The link works once.
-        open_link(page, link)
+        # The link works once: spent, its page says so before any button.
+        assert page.goto(link).status == 400
         assert page.get_by_text("already used or has expired").is_visible()
+        assert page.locator("#confirm").count() == 0
         page.goto(app["magicLink"])
         page.click("text=Sign out")
         assert page.goto(app["magicLink"]).status == 401
@@ -179,6 +180,7 @@ def test_an_expired_sign_in_link_is_refused(stack, client):
         expired = {"expireAt": firestore.SERVER_TIMESTAMP}  # now: the link's 15 minutes are up
         database.collection("signInTokens").document(request_id).update(expired)
 
-        open_link(page, link)
+        assert page.goto(link).status == 400
         assert page.get_by_text("already used or has expired").is_visible()
+        assert page.locator("#confirm").count() == 0
         assert page.goto(app["magicLink"]).status == 401
