@@ -11,9 +11,9 @@ resource "google_firestore_database" "main" {
   depends_on = [google_project_service.api]
 }
 
-# Most queries are one equality filter (builds by contextId, applications by accountId) sorted
-# in code, which Firestore's automatic single-field indexes serve. A query that combines filters
-# or orders on another field needs a google_firestore_index here (the emulator needs none).
+# Most queries are one equality filter (builds by contextId, for one) sorted in code, which
+# Firestore's automatic single-field indexes serve. A query that combines filters or orders on
+# another field needs a google_firestore_index here (the emulator needs none).
 
 # An app's downloads, newest first (firestore_downloads.DownloadJournal.newest), and one
 # version's. Firestore appends __name__ in the last field's direction: the tie-break it orders by.
@@ -50,6 +50,23 @@ resource "google_firestore_index" "downloads_of_version" {
 
   fields {
     field_path = "at"
+    order      = "DESCENDING"
+  }
+}
+
+# GET /v1/application: an account's apps, newest first, paged
+# (firestore_applications.ApplicationStore.apps_of_account); __name__ is the tie-break.
+resource "google_firestore_index" "apps_by_account" {
+  collection = "applications"
+  database   = google_firestore_database.main.name
+  project    = var.project_id
+
+  fields {
+    field_path = "accountId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "dateCreated"
     order      = "DESCENDING"
   }
 }

@@ -591,10 +591,20 @@ class FakeApplicationStore:
         self.version_docs[app_id][number][Awaited.CONVERSION.value] = at
         return True
 
-    def apps_of_account(self, account_id: str) -> list[Application]:
+    def apps_of_account(
+        self, account_id: str, limit: int, after: TimeCursor | None
+    ) -> tuple[list[Application], TimeCursor | None]:
+        """As the adapter's query: a tombstone, which has no dateCreated, is never read."""
         apps = [Application.model_validate(a) for a in self.apps.values() if not is_tombstone(a)]
-        mine = [app for app in apps if app.accountId == account_id]
-        return sorted(mine, key=lambda app: app.dateCreated, reverse=True)
+        mine = sorted(
+            (app for app in apps if app.accountId == account_id),
+            key=Application.cursor,
+            reverse=True,
+        )
+        if after is not None:
+            mine = [app for app in mine if app.cursor() < after]
+        page = mine[:limit]
+        return page, page[-1].cursor() if len(mine) > limit else None
 
     def versions(self, app_id: str) -> list[Version]:
         """The remaining versions, newest first."""

@@ -3,6 +3,7 @@
 import argparse
 import secrets
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,20 +48,28 @@ def _app_or_none(session: Session, app_id: str) -> dict | None:
         return None
 
 
+def _every_page(session: Session, path: str, what: str, query: dict[str, str]) -> Iterator[dict]:
+    """Each answer of a paged list, following nextPageToken until the last page."""
+    token = None
+    while True:
+        page_query = {**query, "pageToken": token} if token else query
+        answer = session.api.get(path, what, params=page_query)
+        yield answer
+        token = answer.get("nextPageToken")
+        if not token:
+            return
+
+
 def _app_with_every_version(session: Session, app_id: str, channel: str | None) -> dict:
     """The app's `data`, its versions those of every page (the API answers them in pages)."""
     path = f"/v1/application/{quote(app_id, safe='')}"
     query = {"channel": channel} if channel else {}
+    app: dict = {}
     versions: list[dict] = []
-    token = None
-    while True:
-        page_query = {**query, "pageToken": token} if token else query
-        answer = session.api.get(path, f"reading application {app_id}", params=page_query)
+    for answer in _every_page(session, path, f"reading application {app_id}", query):
         app = answer["data"]
         versions += app.get("versions", [])
-        token = answer.get("nextPageToken")
-        if not token:
-            return {**app, "versions": versions}
+    return {**app, "versions": versions}
 
 
 def _upload(session: Session, args: argparse.Namespace) -> tuple[dict, str]:
@@ -208,7 +217,8 @@ def upload_result(answer: dict, path_taken: str) -> Result:
 
 
 def list_apps(session: Session, args: argparse.Namespace) -> Result:
-    apps = session.api.get("/v1/application", "listing the applications").get("data", [])
+    pages = _every_page(session, "/v1/application", "listing the applications", {})
+    apps = [app for answer in pages for app in answer.get("data", [])]
     if not apps:
         session.output.note("no applications yet")
     rows = [

@@ -475,9 +475,113 @@ def test_another_accounts_app_is_404(
     app_id = post_upload(api, auth, build_apk()).json["data"]["id"]
     stranger = {"X-Api-Key": issue_api_key(deps.accounts, "stranger@example.com")}
     assert api.get(f"/v1/application/{app_id}", headers=stranger).status_code == 404
-    assert api.get("/v1/application", headers=stranger).json == {"data": []}
+    assert api.get("/v1/application", headers=stranger).json == {
+        "data": [],
+        "nextPageToken": None,
+    }
     hijack = post_upload(api, stranger, build_apk(), appId=app_id)
     assert (hijack.status_code, hijack.json) == (404, {"detail": f"Application {app_id} not found"})
+
+
+def listed_pages(api: FlaskClient, auth: dict[str, str], limit: str = "") -> list[list[dict]]:
+    """Every page of GET /v1/application, following nextPageToken to the end."""
+    pages, token = [], ""
+    while True:
+        query = {"limit": limit, "pageToken": token}
+        answer = api.get("/v1/application", headers=auth, query_string=query)
+        assert answer.status_code == 200, answer.json
+        assert set(answer.json) == {"data", "nextPageToken"}
+        pages.append(answer.json["data"])
+        token = answer.json["nextPageToken"]
+        if token is None:
+            return pages
+
+
+def new_apps(api: FlaskClient, auth: dict[str, str], count: int) -> list[str]:
+    content = build_apk("com.example.many")
+    uploads = [
+        post_upload(api, auth, content, versionAction="CREATE_NEW_APP") for _ in range(count)
+    ]
+    return [upload.json["data"]["id"] for upload in uploads]
+
+
+def test_the_list_pages_the_accounts_apps_newest_first(
+    api: FlaskClient, auth: dict[str, str], deps: Dependencies
+) -> None:
+    """120 apps, 20 of them created at the same instant (the id breaks the tie), between
+    another account's: 50 a page by default, each app exactly once."""
+    stranger = {"X-Api-Key": issue_api_key(deps.accounts, "stranger@example.com")}
+    mine = new_apps(api, auth, 50)
+    theirs = new_apps(api, stranger, 5)
+    deps.clock.step = None  # the same dateCreated for the next 20 of each
+    mine += new_apps(api, auth, 20)
+    theirs += new_apps(api, stranger, 20)
+    deps.clock.step = datetime.timedelta(milliseconds=1)
+    mine += new_apps(api, auth, 50)
+
+    pages = listed_pages(api, auth)
+
+    assert [len(page) for page in pages] == [50, 50, 20]
+    listed = [app for page in pages for app in page]
+    assert sorted(app["id"] for app in listed) == sorted(mine)
+    newest_first = sorted(listed, key=lambda app: (app["dateCreated"], app["id"]), reverse=True)
+    assert listed == newest_first
+    assert listed[0]["id"] == mine[-1] and listed[-1]["id"] == mine[0]
+    assert sorted(app["id"] for page in listed_pages(api, stranger, "7") for app in page) == sorted(
+        theirs
+    )
+
+
+def test_a_deleted_app_leaves_no_gap_in_the_list(api: FlaskClient, auth: dict[str, str]) -> None:
+    """A deleted app's document has no dateCreated, so the query does not read it: pages stay
+    full."""
+    oldest, deleted, middle, also_deleted, newest = new_apps(api, auth, 5)
+    for app_id in (deleted, also_deleted):
+        assert api.delete(f"/v1/application/{app_id}", headers=auth).status_code == 204
+
+    pages = listed_pages(api, auth, "2")
+
+    assert [[app["id"] for app in page] for page in pages] == [[newest, middle], [oldest]]
+
+
+def test_a_listed_app_keeps_its_shape(api: FlaskClient, auth: dict[str, str]) -> None:
+    (app_id,) = new_apps(api, auth, 1)
+    (listed,) = api.get("/v1/application", headers=auth).json["data"]
+    assert set(listed) == {
+        "id",
+        "packageName",
+        "appLabel",
+        "name",
+        "magicLink",
+        "latestVersion",
+        "accessType",
+        "signerPolicy",
+        "dateCreated",
+    }
+    assert (listed["id"], listed["latestVersion"], listed["accessType"]) == (
+        app_id,
+        "1.0",
+        "public",
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("limit=0", "limit must be an integer from 1 to 100"),
+        ("limit=101", "limit must be an integer from 1 to 100"),
+        ("limit=1&limit=2", "limit must be given at most once"),
+        ("pageToken=%FF%00", "pageToken is not one this API handed out"),
+        ("pageToken=bm90IGpzb24", "pageToken is not one this API handed out"),  # "not json"
+        ("pageToken=Mg", "pageToken is not one this API handed out"),  # a versions page's: 2
+        ("pageToken=a&pageToken=b", "pageToken must be given at most once"),
+    ],
+)
+def test_a_bad_page_of_the_list_is_a_400(
+    api: FlaskClient, auth: dict[str, str], query: str, detail: str
+) -> None:
+    answer = api.get(f"/v1/application?{query}", headers=auth)
+    assert (answer.status_code, answer.json) == (400, {"detail": detail})
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import queries
 from apkdrop.applications.form import read_upload_form
 from apkdrop.applications.large_uploads import create_large_upload, too_large_detail
-from apkdrop.applications.models import AccessType, UploadAnswer
+from apkdrop.applications.models import AccessType, ApplicationView, UploadAnswer
 from apkdrop.applications.object_names import apk_object_name
 from apkdrop.applications.service import UploadSession
 from apkdrop.dependencies import Dependencies
@@ -26,6 +26,7 @@ from apkdrop.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from apkdrop.paging import DEFAULT_PAGE_SIZE, PageRequest
 from apkdrop.retention.abandoned_uploads import (
     ABANDONED_UPLOAD_GRACE,
     STALE_CLAIM,
@@ -751,13 +752,20 @@ def test_magic_links_follow_the_public_base_url(base: str, expected: str) -> Non
 # --- queries ------------------------------------------------------------------------------------
 
 
+def listed_apps(deps: Dependencies, caller: Caller) -> list[ApplicationView]:
+    """The first page of the caller's apps (the tests' accounts have fewer)."""
+    page = queries.list_applications(deps, caller, PageRequest(limit=DEFAULT_PAGE_SIZE, after=None))
+    assert page.nextPageToken is None
+    return page.data
+
+
 def test_list_applications_newest_first(deps: Dependencies) -> None:
     first = upload(deps, ALICE, apk("com.example.one", label="One")).data
     second = upload(deps, ALICE, apk("com.example.two")).data
     upload(deps, ALICE, apk("com.example.one", label="One"))  # no reordering by versions
     upload(deps, BOB, apk("com.example.bob"))
 
-    listed = queries.list_applications(deps, ALICE)
+    listed = listed_apps(deps, ALICE)
 
     assert [(a.id, a.latestVersion) for a in listed] == [(second.id, "1.0"), (first.id, "2.0")]
     one = listed[1]
@@ -799,7 +807,7 @@ def test_another_accounts_app_does_not_exist(deps: Dependencies) -> None:
     with pytest.raises(NotFound) as caught:
         queries.get_application(deps, ALICE, theirs.id)
     assert caught.value.detail == f"Application {theirs.id} not found"
-    assert queries.list_applications(deps, ALICE) == []
+    assert listed_apps(deps, ALICE) == []
 
 
 def test_unknown_app_does_not_exist(deps: Dependencies) -> None:

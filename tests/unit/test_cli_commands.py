@@ -709,6 +709,22 @@ def test_app_list_plain_and_json(cli):
     assert json.loads(cli.stdout) == [APP]
 
 
+def test_app_list_follows_every_page(cli, fake: FakeApkdrop):
+    second = {**APP, "id": "Second0123456789abcde", "packageName": "com.example.second"}
+    fake.answer_next(
+        "GET",
+        "/v1/application",
+        httpx.Response(200, json={"data": [APP], "nextPageToken": "t1"}),
+        httpx.Response(200, json={"data": [second], "nextPageToken": None}),
+    )
+
+    assert cli("--json", "app", "list") == 0
+
+    assert json.loads(cli.stdout) == [APP, second]
+    first, then = [dict(r.url.params) for r in fake.requests if r.url.path == "/v1/application"]
+    assert (first, then) == ({}, {"pageToken": "t1"})
+
+
 def test_app_show(cli):
     assert cli("app", "show", "AppId0123456789abcdef") == 0
     assert "Example (com.example.app): app AppId0123456789abcdef, public" in cli.stdout

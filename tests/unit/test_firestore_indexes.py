@@ -67,6 +67,9 @@ def sent_query(monkeypatch: pytest.MonkeyPatch, run: Callable[[firestore.Client]
 
 QUERIES = {
     "an account's audit trail": lambda client: AuditTrail(client).trail("acct", 50, None),
+    "a page of an account's apps": lambda client: ApplicationStore(client).apps_of_account(
+        "acct", 50, None
+    ),
     "an app's downloads": lambda client: DownloadJournal(client).newest("app", None, 50, None),
     "one version's downloads": lambda client: DownloadJournal(client).newest("app", 2, 50, None),
     "a channel's newest version": lambda client: newest_in_channel(

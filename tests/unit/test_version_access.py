@@ -7,7 +7,7 @@ from apkdrop.applications.models import AccessType, Application
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
 from tests.fakes import FakeApplicationStore, install_page_app
-from tests.unit.test_application_service import ALICE, apk, refused, upload
+from tests.unit.test_application_service import ALICE, apk, listed_apps, refused, upload
 
 QA = "qa@example.com"
 
@@ -132,7 +132,7 @@ def old_app(deps: Dependencies) -> Application:
 
 
 def test_the_list_shows_the_latest_versions_access(deps: Dependencies, old_app) -> None:
-    (listed,) = queries.list_applications(deps, ALICE)
+    (listed,) = listed_apps(deps, ALICE)
     assert (listed.id, listed.latestVersion, listed.accessType) == (old_app.id, "2.0", "private")
 
 
@@ -146,4 +146,4 @@ def test_the_detail_shows_each_versions_access(deps: Dependencies, old_app) -> N
 
 
 def test_an_empty_list_reads_no_versions(deps: Dependencies) -> None:
-    assert queries.list_applications(deps, ALICE) == []
+    assert listed_apps(deps, ALICE) == []

@@ -14,6 +14,7 @@ from google.cloud import firestore
 from apkdrop.adapters import firestore_tombstones as tombstones
 from apkdrop.adapters.errors import TRANSIENT, backend_call
 from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
+from apkdrop.adapters.firestore_paging import newest_first
 from apkdrop.applications.idempotency import KeyedVersion, KeyUsed, UploadKey
 from apkdrop.applications.models import (
     Access,
@@ -35,6 +36,7 @@ from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.conversions.models import Conversion, ConversionState
 from apkdrop.errors import BackendUnavailable, CommitOutcomeUnknown, Conflict
 from apkdrop.notifications.models import Notification
+from apkdrop.paging import TimeCursor
 from apkdrop.retention.models import RETENTION_DELETES
 
 # Versions are numbered optimistically: read the app, then create version N+1 and update the app
@@ -393,10 +395,16 @@ class ApplicationStore:
         return record(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
     @backend_call("Firestore")
-    def apps_of_account(self, account_id: str) -> list[Application]:
+    def apps_of_account(
+        self, account_id: str, limit: int, after: TimeCursor | None
+    ) -> tuple[list[Application], TimeCursor | None]:
+        """Served by the composite index apps_by_account (terraform/firestore.tf). A deleted
+        app's tombstone has no dateCreated, and a query ordered by a field skips the documents
+        without it: tombstones are never read, so every page but the last is full."""
         query = self._apps.where(filter=firestore.FieldFilter("accountId", "==", account_id))
-        apps = [app for doc in query.stream() if (app := tombstones.live_app(doc)) is not None]
-        return sorted(apps, key=lambda app: app.dateCreated, reverse=True)
+        return newest_first(
+            query, ("dateCreated", "__name__"), Application.model_validate, limit, after
+        )
 
     @backend_call("Firestore")
     def versions(self, app_id: str) -> list[Version]:

@@ -1,4 +1,5 @@
-"""One page of a query newest first, by a (time, id) cursor: the audit trail, hook deliveries."""
+"""One page of a query newest first, by a (time, id) cursor: the audit trail, hook deliveries,
+an account's apps."""
 
 from collections.abc import Callable
 from typing import Protocol, TypeVar

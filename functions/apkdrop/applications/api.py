@@ -8,7 +8,6 @@ from apkdrop import request_body
 from apkdrop.accounts import Caller, api_key_from_headers, authenticate, hash_api_key
 from apkdrop.applications import idempotency, large_uploads, management_api, queries, service
 from apkdrop.applications.form import read_upload_form
-from apkdrop.applications.models import ApplicationList
 from apkdrop.applications.rate_limit import enforce_rate_limit
 from apkdrop.audit.api import list_events
 from apkdrop.channels import CHANNEL_RULE, is_channel
@@ -17,7 +16,7 @@ from apkdrop.downloads import api as downloads_api
 from apkdrop.errors import InvalidRequest
 from apkdrop.http import json_response, route_map, serve
 from apkdrop.openapi import openapi_document
-from apkdrop.paging import VERSION_CURSOR, page_request
+from apkdrop.paging import TIME_CURSOR, VERSION_CURSOR, page_request
 from apkdrop.request_body import BodyLimit
 from apkdrop.retention import api as retention_api
 from apkdrop.settings import ApplicationApiSettings
@@ -92,7 +91,8 @@ def list_applications(
     request: flask.Request, deps: Dependencies[ApplicationApiSettings]
 ) -> flask.Response:
     account = authenticate(deps.accounts, request.headers)
-    return json_response(ApplicationList(data=queries.list_applications(deps, account)))
+    page = page_request(request.args, TIME_CURSOR, deps.settings.max_page_size)
+    return json_response(queries.list_applications(deps, account, page))
 
 
 def get_application(

@@ -12,6 +12,7 @@ from apkdrop.apk.models import ApkInfo, PlayCheck
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.conversions.models import PENDING, Conversion, ConversionView
 from apkdrop.notifications.models import Notification
+from apkdrop.paging import Page, TimeCursor
 from apkdrop.retention.models import RetentionPolicy
 from apkdrop.shared_models import Timestamp, UploadSpec
 from apkdrop.version_labels import label
@@ -254,6 +255,9 @@ class Application(BaseModel):
     def next_version_number(self) -> int:
         return max(self.lastVersionNumber or 0, self.latest_application_version) + 1
 
+    def cursor(self) -> TimeCursor:
+        return TimeCursor(self.dateCreated, self.id)
+
 
 class UploadedApplication(BaseModel):
     """The `data` of a successful upload."""
@@ -392,12 +396,13 @@ class ApplicationChange(AccessChange):
         return value.strip() if isinstance(value, str) else value
 
 
-# The `{"data": ...}` answers of GET /v1/application and GET /v1/application/{appId}.
-class ApplicationList(BaseModel):
-    data: list[ApplicationView]
+class ApplicationPage(Page[ApplicationView]):
+    """`GET /v1/application`: a page of the account's apps, newest first."""
 
 
 class ApplicationDetailAnswer(BaseModel):
+    """The `{"data": ...}` answer of PATCH /v1/application/{appId}."""
+
     data: ApplicationDetail
 
 

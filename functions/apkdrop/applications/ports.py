@@ -9,6 +9,7 @@ from apkdrop.applications.models import Access, Application, Awaited, Hashing, V
 from apkdrop.applications.tombstones import AppTombstone, VersionTombstone
 from apkdrop.conversions.models import Conversion
 from apkdrop.notifications.models import Notification
+from apkdrop.paging import TimeCursor
 
 
 class ApplicationRepository(Protocol):
@@ -84,7 +85,13 @@ class ApplicationRepository(Protocol):
         """As record_conversion with a PENDING one `requeued`, its wait restarting `at`."""
         ...
 
-    def apps_of_account(self, account_id: str) -> list[Application]: ...
+    def apps_of_account(
+        self, account_id: str, limit: int, after: TimeCursor | None
+    ) -> tuple[list[Application], TimeCursor | None]:
+        """At most `limit` of the account's apps, newest first (ties by id), after `after`,
+        and the cursor of the next page, None at the end. A deleted app is never one of them."""
+        ...
+
     def versions(self, app_id: str) -> list[Version]:
         """Every remaining version, newest first: for owners' operations that walk them all,
         never for a request that shows some (newest_versions)."""

@@ -8,6 +8,7 @@ from apkdrop.applications.models import (
     Application,
     ApplicationDetail,
     ApplicationDetailPage,
+    ApplicationPage,
     ApplicationView,
     ChannelView,
     Version,
@@ -16,7 +17,14 @@ from apkdrop.applications.models import (
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import NotFound
 from apkdrop.ids import OPAQUE_ID
-from apkdrop.paging import DEFAULT_PAGE_SIZE, VERSION_CURSOR, PageRequest, page_token
+from apkdrop.paging import (
+    DEFAULT_PAGE_SIZE,
+    TIME_CURSOR,
+    VERSION_CURSOR,
+    PageRequest,
+    TimeCursor,
+    page_token,
+)
 from apkdrop.settings import PublicLinkSettings
 from apkdrop.version_labels import label
 
@@ -36,12 +44,15 @@ def checked_app_id(app_id: str) -> str:
 
 
 def list_applications(
-    deps: Dependencies[PublicLinkSettings], account: Account
-) -> list[ApplicationView]:
-    """The account's apps, newest first."""
-    apps = deps.applications.apps_of_account(account.id)
+    deps: Dependencies[PublicLinkSettings], account: Account, page: PageRequest[TimeCursor]
+) -> ApplicationPage:
+    """A page of the account's apps, newest first, each with its latest version's access."""
+    apps, last = deps.applications.apps_of_account(account.id, page.limit, page.after)
     latest = deps.applications.latest_versions(apps)
-    return [_view(deps, app, latest.get(app.id)) for app in apps]
+    return ApplicationPage(
+        data=[_view(deps, app, latest.get(app.id)) for app in apps],
+        nextPageToken=None if last is None else page_token(last, TIME_CURSOR),
+    )
 
 
 def get_application(

@@ -279,10 +279,39 @@ def test_the_apps_of_an_account_are_its_own_newest_first(store: ApplicationRepos
         for hours in (1, 3, 2)
     ]
     created(store, new_app())
-    assert store.apps_of_account(account_id) == sorted(
-        apps, key=lambda app: app.dateCreated, reverse=True
-    )
-    assert store.apps_of_account(unique("acct")) == []
+    newest_first = sorted(apps, key=lambda app: app.dateCreated, reverse=True)
+    assert store.apps_of_account(account_id, 10, None) == (newest_first, None)
+    assert store.apps_of_account(unique("acct"), 10, None) == ([], None)
+
+
+def test_the_apps_of_an_account_come_in_pages_with_ties_broken_by_id(
+    store: ApplicationRepository,
+) -> None:
+    account_id = unique("acct")
+    apps = [
+        created(store, new_app(account_id, f"com.example.p{n}", hours=hours))
+        for n, hours in enumerate((0, 2, 0, 1, 0))  # three created at the same instant
+    ]
+    newest_first = sorted(apps, key=lambda app: (app.dateCreated, app.id), reverse=True)
+
+    first, after_first = store.apps_of_account(account_id, 2, None)
+    second, after_second = store.apps_of_account(account_id, 2, after_first)
+    last, end = store.apps_of_account(account_id, 2, after_second)
+
+    assert first + second + last == newest_first
+    assert [len(first), len(second), len(last)] == [2, 2, 1] and end is None
+    assert after_first == (first[-1].dateCreated, first[-1].id)
+    assert store.apps_of_account(account_id, 5, None) == (newest_first, None)
+
+
+def test_a_deleted_app_takes_no_place_in_a_page_of_apps(store: ApplicationRepository) -> None:
+    account_id = unique("acct")
+    oldest, deleted, newest = [
+        created(store, new_app(account_id, f"com.example.p{hours}", hours=hours))
+        for hours in (0, 1, 2)
+    ]
+    store.delete_app(deleted.id, "owner@example.com", DELETED_AT)
+    assert store.apps_of_account(account_id, 2, None) == ([newest, oldest], None)
 
 
 def test_the_versions_of_an_app_are_newest_first(store: ApplicationRepository) -> None:
@@ -681,7 +710,7 @@ def test_a_deleted_app_is_a_tombstone_and_releases_its_package(
     )
     assert store.get_app(app.id) is None
     assert store.get_version(app.id, 1) is None
-    assert store.apps_of_account(app.accountId) == []
+    assert store.apps_of_account(app.accountId, 10, None) == ([], None)
     assert store.latest_app_for_package(app.accountId, app.packageName) is None
     assert store.deleted_app(app.id) == tombstone
     assert store.delete_app(app.id, "again@example.com", CREATED) == tombstone
