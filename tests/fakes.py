@@ -477,7 +477,12 @@ class FakeApplicationStore:
             if self.apps[app_id] is read:
                 break
         self._refuse_used(key)  # the record is created-only: committed meanwhile, it fails
-        changes = {**app_changes, "latest_application_version": number, "lastVersionNumber": number}
+        changes = {
+            **app_changes,
+            "latest_application_version": number,
+            "lastVersionNumber": number,
+            **app.channel_change(channel),
+        }
         versions = self.version_docs.setdefault(app_id, {})
         if number in versions:
             raise AssertionError(f"version {number} of {app_id} written twice")
@@ -637,6 +642,21 @@ class FakeApplicationStore:
         older = window[-1]["versionNumber"] if len(matching) > limit else None
         live = [Version.model_validate(doc) for doc in window if not is_tombstone(doc)]
         return live, older
+
+    def newest_of_channels(self, app_id: str, channels: list[str]) -> list[Version]:
+        """As the adapter's limit-1 query per channel: one document read for each found."""
+        documents = self.version_docs.get(app_id, {})
+        found = []
+        for channel in channels:
+            numbers = [
+                number
+                for number, doc in documents.items()
+                if doc.get("channel") == channel and not is_tombstone(doc)
+            ]
+            if numbers:
+                self.version_documents_read += 1
+                found.append(Version.model_validate(documents[max(numbers)]))
+        return sorted(found, key=lambda version: version.versionNumber, reverse=True)
 
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]:
         found = {app.id: self._live_version(app.id, app.latest_application_version) for app in apps}

@@ -172,6 +172,21 @@ def test_get_application_pages_its_versions(deps: Dependencies, owned) -> None:
     assert second.json["nextPageToken"]
 
 
+def test_get_application_reads_one_version_per_channel_besides_its_page(
+    deps: Dependencies, owned
+) -> None:
+    """An app document that names its channels: each channel's newest, not the window."""
+    api, auth, app = owned
+    store(deps).apps[app.id]["channels"] = ["nightly", "default"]
+
+    answer = api.get(f"/v1/application/{app.id}?limit=5", headers=auth)
+
+    assert answer.status_code == 200, answer.json
+    channels = {c["channel"]: c["latestVersion"] for c in answer.json["data"]["channels"]}
+    assert channels == {"nightly": f"{MANY}.0", "default": f"{MANY - 1}.0"}
+    assert store(deps).version_documents_read == 5 + 1 + 2  # the page, one past it, 2 channels
+
+
 def test_get_application_of_a_channel_pages_that_channels_versions(
     deps: Dependencies, owned
 ) -> None:

@@ -7,10 +7,11 @@ import pytest
 from apkdrop import links
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import deletion, queries
-from apkdrop.applications.models import AccessType
+from apkdrop.applications.models import CHANNEL_SUMMARY_VERSIONS, MAX_CHANNELS_SHOWN, AccessType
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, NotFound, Unauthenticated
 from apkdrop.install_pages import service as pages
+from tests.fakes import FakeApplicationStore
 from tests.unit.test_application_service import upload
 from tests.unit.test_version_insights import CAMERA, INTERNET, OTHER, apk
 
@@ -123,6 +124,65 @@ def test_the_detail_lists_channels_with_their_latest_and_filters_by_channel(
     assert len(nightly.channels) == 3  # the channels stay whole
     with pytest.raises(NotFound, match="has no channel release"):
         queries.get_application(deps, OWNER, app_id, "release")
+
+
+def channels_of(deps: Dependencies, app_id: str) -> list[tuple[str, str]]:
+    detail = queries.get_application(deps, OWNER, app_id).data
+    return [(c.channel, c.latestVersion) for c in detail.channels]
+
+
+def test_a_channel_uploaded_to_before_the_newest_versions_is_still_listed(
+    deps: Dependencies,
+) -> None:
+    """More versions of nightly since beta's than the window of version documents holds."""
+    content = apk(1)
+    app_id = upload(deps, OWNER, content, channel="beta").data.id
+    for _ in range(CHANNEL_SUMMARY_VERSIONS):
+        upload(deps, OWNER, content, channel="nightly")
+
+    last = f"{CHANNEL_SUMMARY_VERSIONS + 1}.0"
+    assert channels_of(deps, app_id) == [("nightly", last), ("beta", "1.0")]
+
+
+def test_the_channels_most_recently_uploaded_to_are_listed(deps: Dependencies) -> None:
+    content = apk(1)
+    app_id = upload(deps, OWNER, content, channel="c0").data.id
+    for n in range(1, MAX_CHANNELS_SHOWN + 1):
+        upload(deps, OWNER, content, channel=f"c{n}")
+
+    shown = [channel for channel, _ in channels_of(deps, app_id)]
+    assert shown == [f"c{n}" for n in range(MAX_CHANNELS_SHOWN, 0, -1)]  # c0's is the oldest
+
+    upload(deps, OWNER, content, channel="c0")
+    shown = [channel for channel, _ in channels_of(deps, app_id)]
+    assert shown[0] == "c0" and "c1" not in shown and len(shown) == MAX_CHANNELS_SHOWN
+
+
+def test_a_channel_without_a_remaining_version_is_not_listed(deps: Dependencies) -> None:
+    app_id = upload(deps, OWNER, apk(1)).data.id
+    upload(deps, OWNER, apk(2), channel="nightly")
+    upload(deps, OWNER, apk(3), channel="beta")
+    upload(deps, OWNER, apk(4), channel="nightly")
+    for version in ("2.0", "4.0"):
+        deletion.delete_version(deps, OWNER, app_id, version)
+
+    assert channels_of(deps, app_id) == [("beta", "3.0"), ("default", "1.0")]
+    detail = queries.get_application(deps, OWNER, app_id).data
+    assert detail.latestVersion == "3.0"
+
+
+def test_an_app_stored_before_its_channels_were_lists_those_of_its_newest_versions(
+    deps: Dependencies,
+) -> None:
+    """Its document has no list to complete, so it keeps none: the window stays its source."""
+    fake = deps.applications
+    assert isinstance(fake, FakeApplicationStore)
+    app_id = upload(deps, OWNER, apk(1), channel="beta").data.id
+    del fake.apps[app_id]["channels"]  # as written before apps kept their channels
+    upload(deps, OWNER, apk(2), channel="nightly")
+
+    assert "channels" not in fake.apps[app_id]
+    assert channels_of(deps, app_id) == [("nightly", "2.0"), ("beta", "1.0")]
 
 
 def test_the_page_of_a_channel_opens_its_latest_under_that_versions_access(

@@ -216,6 +216,7 @@ class ApplicationStore:
                 **app_changes,
                 "latest_application_version": number,
                 "lastVersionNumber": number,
+                **app.channel_change(channel),
             }
             batch = self._db.batch()
             batch.create(self._version_ref(app_id, number), version.model_dump())
@@ -425,6 +426,17 @@ class ApplicationStore:
         window = found[:limit]
         older = window[-1].get("versionNumber") if len(found) > limit else None
         return tombstones.live_versions(window), older
+
+    @backend_call("Firestore")
+    def newest_of_channels(self, app_id: str, channels: list[str]) -> list[Version]:
+        found = [
+            version
+            for channel in channels
+            for version in tombstones.live_versions(
+                newest_in_channel(self._db, app_id, channel).stream()
+            )
+        ]
+        return sorted(found, key=lambda version: version.versionNumber, reverse=True)
 
     @backend_call("Firestore")
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]:

@@ -93,6 +93,7 @@ PERMISSIONS: dict[str, frozenset[Need]] = {
     "ApplicationStore.apps_of_account": ENTITY_LIST,
     "ApplicationStore.versions": ENTITY_LIST,
     "ApplicationStore.newest_versions": ENTITY_LIST,
+    "ApplicationStore.newest_of_channels": ENTITY_LIST,  # a query per channel
     "ApplicationStore.latest_versions": ENTITY_GET,  # a batch get
     "ApplicationStore.create_large_upload": ENTITY_CREATE,
     "ApplicationStore.claim_large_upload": ENTITY_GET | ENTITY_UPDATE,

@@ -221,6 +221,11 @@ class NewVersion(BaseModel):
         )
 
 
+# The channels an app keeps and its answer lists: those most recently uploaded to (each one
+# costs a query of its newest version).
+MAX_CHANNELS_SHOWN = 20
+
+
 class Application(BaseModel):
     """An app: one account's line of versions of a package.
 
@@ -246,6 +251,10 @@ class Application(BaseModel):
     accessChangedAt: Timestamp | None = None
     signerPolicy: SignerPolicy = SignerPolicy.WARN
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
+    # The channels uploaded to, the most recent first, at most MAX_CHANNELS_SHOWN (each version
+    # commit writes it). None on documents from before it: their newest version documents'
+    # channels are listed instead (CHANNEL_SUMMARY_VERSIONS).
+    channels: list[str] | None = None
 
     @property
     def display_name(self) -> str:
@@ -257,6 +266,15 @@ class Application(BaseModel):
 
     def cursor(self) -> TimeCursor:
         return TimeCursor(self.dateCreated, self.id)
+
+    def channel_change(self, channel: str) -> dict:
+        """The document's change once a version of `channel` is stored: the channel moves to
+        the front of `channels`, the least recent beyond MAX_CHANNELS_SHOWN drops off. Nothing
+        for a document without the list: one started now would miss its older channels."""
+        if self.channels is None:
+            return {}
+        others = [name for name in self.channels if name != channel]
+        return {"channels": [channel, *others][:MAX_CHANNELS_SHOWN]}
 
 
 class UploadedApplication(BaseModel):
@@ -339,16 +357,17 @@ class ChannelView(BaseModel):
     channelMagicLink: str
 
 
-# The newest version documents (deleted ones included) whose channels an app's answer lists:
-# an app with more channels than that in its recent uploads shows only the recent ones.
+# Where the channels of an app stored before apps named theirs are read from: its newest version
+# documents (deleted ones included), so a channel older than those is not listed.
 CHANNEL_SUMMARY_VERSIONS = 100
 
 
 class ApplicationDetail(ApplicationView):
     channels: list[ChannelView] = Field(
-        description="every channel with a remaining version among the app's newest "
-        f"{CHANNEL_SUMMARY_VERSIONS} version documents (a deleted version's included), the "
-        "most recently uploaded first"
+        description=f"the {MAX_CHANNELS_SHOWN} channels most recently uploaded to that have a "
+        "remaining version (an app stored before its channels were kept: those with one among "
+        f"its newest {CHANNEL_SUMMARY_VERSIONS} version documents, a deleted version's "
+        "included), by their newest version, the most recent first"
     )
     versions: list[VersionView]
 

@@ -65,7 +65,7 @@ def get_application(
     """One app with a page of its remaining versions, newest first (deleted ones are not
     listed), or only of those of `channel` (404 when it has none)."""
     app = owned_app(deps, account, app_id)
-    newest, _ = deps.applications.newest_versions(app.id, CHANNEL_SUMMARY_VERSIONS)
+    newest = _newest_of_each_channel(deps, app)
     listed, older = deps.applications.newest_versions(app.id, page.limit, channel, page.after)
     if channel is not None and page.after is None and not listed:
         raise NotFound(f"Application {app_id} has no channel {channel}")
@@ -73,6 +73,16 @@ def get_application(
         data=application_detail(deps, app, newest, listed=listed),
         nextPageToken=None if older is None else page_token(older, VERSION_CURSOR),
     )
+
+
+def _newest_of_each_channel(deps: Dependencies[object], app: Application) -> list[Version]:
+    """Each listed channel's newest remaining version, newest first. The first is the app's
+    latest, whose access the answer shows, but when the latest's channel dropped off
+    `channels` (each one uploaded to since then having lost every version)."""
+    if app.channels is None:  # stored before apps kept their channels
+        window, _ = deps.applications.newest_versions(app.id, CHANNEL_SUMMARY_VERSIONS)
+        return window
+    return deps.applications.newest_of_channels(app.id, app.channels)
 
 
 def application_detail(

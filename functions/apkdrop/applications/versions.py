@@ -116,6 +116,7 @@ def _new_app(
         packageName=new.packageName,
         dateCreated=new.uploadTime,
         latest_application_version=1,
+        channels=[new.channel],
         **new.app_changes(),
     )
     ensure_fits("The application", app.model_dump())

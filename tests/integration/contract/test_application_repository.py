@@ -12,6 +12,7 @@ from apkdrop.adapters import firestore_applications
 from apkdrop.apk.models import ApkInfo
 from apkdrop.applications.idempotency import KeyUsed, UploadKey
 from apkdrop.applications.models import (
+    MAX_CHANNELS_SHOWN,
     AccessType,
     Application,
     ApplicationMetaData,
@@ -390,6 +391,54 @@ def test_versions_stored_before_channels_are_the_default_channels_newest(
     found, _ = store.newest_versions(app.id, 5, DEFAULT_CHANNEL)
 
     assert [v.versionNumber for v in found] == [1]
+
+
+def test_the_newest_of_channels_are_each_ones_newest_remaining_version(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    for channel in ("nightly", "beta", "nightly"):
+        append_in(store, app, channel)
+    store.delete_version(app.id, 4, "owner@example.com", CREATED)
+
+    found = store.newest_of_channels(app.id, ["beta", "nightly", DEFAULT_CHANNEL, "release"])
+
+    assert [(v.versionNumber, v.channel) for v in found] == [
+        (3, "beta"),
+        (2, "nightly"),  # 4.0 was deleted
+        (1, DEFAULT_CHANNEL),
+    ]
+    assert store.newest_of_channels(app.id, []) == []
+
+
+def test_a_version_commit_puts_its_channel_first_in_the_apps_channels(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app().model_copy(update={"channels": [DEFAULT_CHANNEL]}))
+
+    moved, _ = store.append_version(
+        app.id, "nightly", lambda _, number: version_of(app, number, channel="nightly"), {}
+    )
+    assert moved.channels == ["nightly", DEFAULT_CHANNEL]
+    assert store.get_app(app.id).channels == ["nightly", DEFAULT_CHANNEL]
+
+    append_in(store, app, DEFAULT_CHANNEL)
+    assert store.get_app(app.id).channels == [DEFAULT_CHANNEL, "nightly"]
+
+
+def test_the_apps_channels_keep_the_most_recently_uploaded_to(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app().model_copy(update={"channels": ["c0"]}))
+    for n in range(1, MAX_CHANNELS_SHOWN + 1):
+        append_in(store, app, f"c{n}")
+    assert store.get_app(app.id).channels == [f"c{n}" for n in range(MAX_CHANNELS_SHOWN, 0, -1)]
+
+
+def test_an_app_stored_without_channels_gets_no_partial_list(store: ApplicationRepository) -> None:
+    app = created(store, new_app())
+    append_in(store, app, "nightly")
+    assert store.get_app(app.id).channels is None
 
 
 def test_the_latest_versions_are_by_app_id_and_skip_what_is_missing(
