@@ -90,7 +90,9 @@ class Gateway:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         headers.setdefault("X-Request-Id", uuid.uuid4().hex)
         headers["X-Forwarded-For"] = request.remote_addr or ""
-        headers["X-Forwarded-Host"] = request.host
+        # The host the client named, as the load balancer passes it on: the pages' same-origin
+        # guard compares a form's Origin with it.
+        headers["Host"] = headers["X-Forwarded-Host"] = request.host
         headers["X-Forwarded-Proto"] = request.scheme
         # The request line as the client sent it (still percent-encoded), like a load balancer.
         target = request.environ.get("RAW_URI") or request.full_path.rstrip("?")

@@ -146,3 +146,16 @@ def test_the_fake_github_is_mounted_under_its_prefix_with_its_pages() -> None:
     page = client.get("/_dev/github").get_data(as_text=True)
     assert "http://127.0.0.1:8080/_dev/github/api" in page and "bye" in page
     assert f"comment 1 by {dev_user}" in page and "dev-token" not in page
+
+
+def test_the_host_the_client_named_is_passed_on() -> None:
+    """As the load balancer does: install-pages' same-origin guard compares a form's Origin with
+    the host the browser sent it to, which is the gateway's, not the function's own address."""
+    hosts: list[str] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.headers["Host"])
+        return reply(303)
+
+    gateway(upstream).post("/auth/sign-in", headers={"Host": "localhost:8080"})
+    assert hosts == ["localhost:8080"]
