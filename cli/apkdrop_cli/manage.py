@@ -9,8 +9,6 @@ from apkdrop_cli.errors import CliError, UsageError
 from apkdrop_cli.output import Result, is_terminal
 from apkdrop_cli.session import Session
 
-# Downloads asked for per request; the server may send fewer per page.
-DOWNLOADS_PAGE_SIZE = 100
 VERSION = re.compile(r"(\d+)(\.0)?")
 
 
@@ -90,8 +88,8 @@ def downloads(session: Session, args: argparse.Namespace) -> Result:
     records: list[dict] = []
     token = None
     while args.limit is None or len(records) < args.limit:
-        wanted = DOWNLOADS_PAGE_SIZE if args.limit is None else args.limit - len(records)
-        page_query = {**query, "limit": min(wanted, DOWNLOADS_PAGE_SIZE)}
+        # The server's own page size: a limit above a deployment's MAX_PAGE_SIZE would be a 400.
+        page_query = dict(query)
         if token:
             page_query["pageToken"] = token
         answer = session.api.get(path, f"reading the downloads of app {args.id}", params=page_query)
