@@ -1317,6 +1317,18 @@ def fake_dependencies(**settings_overrides: Any) -> Dependencies[AllSettings]:
     return Dependencies(**{name: fake for name, fake in fakes.items() if name in wanted})
 
 
+def fake_store(deps: Dependencies) -> "FakeApplicationStore":
+    """The fake behind `deps.applications`, typed as such for a test's assertions."""
+    assert isinstance(deps.applications, FakeApplicationStore)
+    return deps.applications
+
+
+def fake_bucket(deps: Dependencies) -> "FakeBucket":
+    """The fake behind `deps.bucket`, typed as such for a test's assertions."""
+    assert isinstance(deps.bucket, FakeBucket)
+    return deps.bucket
+
+
 class ScriptedMailer(FakeMailer):
     """A FakeMailer whose next sends raise the queued errors, in order, before it succeeds.
 

@@ -11,13 +11,11 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, NotFound
 from apkdrop.retention.abandoned_uploads import ABANDONED_UPLOAD_GRACE, STALE_CLAIM
 from apkdrop.retention.sweep import sweep
-from tests.fakes import fake_dependencies
+from tests.fakes import fake_bucket, fake_dependencies, fake_store
 from tests.unit.test_application_service import (
     ALICE,
     apk,
-    bucket,
     refused,
-    store,
     upload,
 )
 
@@ -33,9 +31,9 @@ def clock(deps: Dependencies) -> None:
 def put_large(deps: Dependencies, content: bytes = b"") -> tuple[str, str]:
     """A large upload and, given content, its PUT file: (uploadId, object name)."""
     upload_id = create_large_upload(deps, ALICE).uploadId
-    object_name = store(deps).uploads[upload_id]["objectName"]
+    object_name = fake_store(deps).uploads[upload_id]["objectName"]
     if content:
-        bucket(deps).put(object_name, content)
+        fake_bucket(deps).put(object_name, content)
     return upload_id, object_name
 
 
@@ -59,9 +57,9 @@ def test_the_sweep_deletes_expired_uploads_keeping_a_published_file_and_young_on
 
     assert sweep(deps).model_dump() == {"deleted": 4, "staleWork": 0, "finished": True}
 
-    assert set(store(deps).uploads) == {young}  # a published one's record goes, not its file
-    assert {expired_file, released_file} & set(bucket(deps).objects) == set()
-    assert {published_file, young_file} <= set(bucket(deps).objects)
+    assert set(fake_store(deps).uploads) == {young}  # a published one's record goes, not its file
+    assert {expired_file, released_file} & set(fake_bucket(deps).objects) == set()
+    assert {published_file, young_file} <= set(fake_bucket(deps).objects)
     error = refused(deps, ALICE, uploadId=expired)
     assert (type(error), error.detail) == (
         NotFound,
@@ -76,7 +74,7 @@ def test_an_upload_whose_url_has_not_expired_past_the_grace_is_kept(deps: Depend
     past_the_grace(deps)
     deps.clock.now -= datetime.timedelta(seconds=10)  # each reading of the sweep's moves it 1 s
     assert sweep(deps).deleted == 0
-    assert object_name in bucket(deps).objects
+    assert object_name in fake_bucket(deps).objects
     assert upload(deps, ALICE, uploadId=upload_id).data.version == "1.0"
 
 
@@ -90,8 +88,8 @@ def test_the_sweep_is_bounded_and_the_next_run_goes_on() -> None:
         {"deleted": 1, "staleWork": 0, "finished": True},
         {"deleted": 0, "staleWork": 0, "finished": True},
     ]
-    assert store(deps).uploads == {}
-    assert {name for _, name in uploads} & set(bucket(deps).objects) == set()
+    assert fake_store(deps).uploads == {}
+    assert {name for _, name in uploads} & set(fake_bucket(deps).objects) == set()
 
 
 def test_a_finalize_that_claims_first_keeps_its_file(
@@ -100,7 +98,7 @@ def test_a_finalize_that_claims_first_keeps_its_file(
     """The sweep has listed the upload; the finalize claims it before the sweep's transaction."""
     upload_id, object_name = put_large(deps, apk())
     past_the_grace(deps)
-    listed = store(deps).abandoned_large_uploads
+    listed = fake_store(deps).abandoned_large_uploads
     answers = []
 
     def list_then_finalize(expired_before: datetime.datetime, limit: int) -> list[str]:
@@ -108,14 +106,14 @@ def test_a_finalize_that_claims_first_keeps_its_file(
         answers.append(upload(deps, ALICE, uploadId=upload_id))
         return found
 
-    monkeypatch.setattr(store(deps), "abandoned_large_uploads", list_then_finalize)
+    monkeypatch.setattr(fake_store(deps), "abandoned_large_uploads", list_then_finalize)
     assert sweep(deps).deleted == 0
 
     (answer,) = answers
     (version,) = deps.applications.versions(answer.data.id)
     assert version.objectName == object_name
-    assert object_name in bucket(deps).objects
-    assert store(deps).uploads[upload_id]["claimed"] is True
+    assert object_name in fake_bucket(deps).objects
+    assert fake_store(deps).uploads[upload_id]["claimed"] is True
 
 
 def test_a_sweep_during_a_finalize_passes_the_claimed_upload_by(
@@ -123,7 +121,7 @@ def test_a_sweep_during_a_finalize_passes_the_claimed_upload_by(
 ) -> None:
     upload_id, object_name = put_large(deps, apk())
     past_the_grace(deps)
-    claim = store(deps).claim_large_upload
+    claim = fake_store(deps).claim_large_upload
     reports = []
 
     def claim_then_sweep(*args: str) -> dict | None:
@@ -131,13 +129,13 @@ def test_a_sweep_during_a_finalize_passes_the_claimed_upload_by(
         reports.append(sweep(deps))
         return record
 
-    monkeypatch.setattr(store(deps), "claim_large_upload", claim_then_sweep)
+    monkeypatch.setattr(fake_store(deps), "claim_large_upload", claim_then_sweep)
     answer = upload(deps, ALICE, uploadId=upload_id)
 
     assert [report.deleted for report in reports] == [0]
     (version,) = deps.applications.versions(answer.data.id)
     assert version.objectName == object_name
-    assert object_name in bucket(deps).objects
+    assert object_name in fake_bucket(deps).objects
 
 
 def test_a_finalize_after_the_sweep_abandoned_the_upload_is_not_found(
@@ -152,21 +150,21 @@ def test_a_finalize_after_the_sweep_abandoned_the_upload_is_not_found(
         raise BackendUnavailable("Cloud Storage is unavailable, retry later")
 
     with monkeypatch.context() as patch:
-        patch.setattr(bucket(deps), "delete_object", unavailable)
+        patch.setattr(fake_bucket(deps), "delete_object", unavailable)
         with pytest.raises(BackendUnavailable):
             sweep(deps)
-    assert store(deps).uploads[upload_id]["abandoned"] is True
+    assert fake_store(deps).uploads[upload_id]["abandoned"] is True
 
     error = refused(deps, ALICE, uploadId=upload_id)
     assert (type(error), error.detail) == (
         NotFound,
         f"Upload {upload_id} not found (or already used)",
     )
-    assert store(deps).claims == []
+    assert fake_store(deps).claims == []
 
     assert sweep(deps).model_dump() == {"deleted": 1, "staleWork": 0, "finished": True}
-    assert upload_id not in store(deps).uploads
-    assert object_name not in bucket(deps).objects
+    assert upload_id not in fake_store(deps).uploads
+    assert object_name not in fake_bucket(deps).objects
 
 
 def test_a_claim_left_behind_is_swept_once_stale_and_not_before(
@@ -180,14 +178,16 @@ def test_a_claim_left_behind_is_swept_once_stale_and_not_before(
         raise BackendUnavailable("Firestore is unavailable, retry later")
 
     past_the_grace(deps)
-    monkeypatch.setattr(store(deps), "release_large_upload", unavailable)
+    monkeypatch.setattr(fake_store(deps), "release_large_upload", unavailable)
     assert refused(deps, ALICE, uploadId=upload_id).detail == "Invalid APK: not a zip archive"
     monkeypatch.undo()
     assert sweep(deps).deleted == 0  # claimed a moment ago: a finalize may be publishing it
-    assert object_name in bucket(deps).objects
+    assert object_name in fake_bucket(deps).objects
     deps.clock.now += STALE_CLAIM
     assert sweep(deps).deleted == 1
-    assert object_name not in bucket(deps).objects and upload_id not in store(deps).uploads
+    assert (
+        object_name not in fake_bucket(deps).objects and upload_id not in fake_store(deps).uploads
+    )
 
 
 def test_a_file_put_again_after_its_version_was_deleted_is_swept(deps: Dependencies) -> None:
@@ -196,11 +196,13 @@ def test_a_file_put_again_after_its_version_was_deleted_is_swept(deps: Dependenc
     upload_id, object_name = put_large(deps, apk())
     answer = upload(deps, ALICE, uploadId=upload_id)
     delete_version(deps, ALICE, answer.data.id, "1.0")
-    assert object_name not in bucket(deps).objects
-    bucket(deps).put(object_name, apk())  # the URL is still valid
+    assert object_name not in fake_bucket(deps).objects
+    fake_bucket(deps).put(object_name, apk())  # the URL is still valid
     past_the_grace(deps)
     assert sweep(deps).deleted == 1
-    assert object_name not in bucket(deps).objects and upload_id not in store(deps).uploads
+    assert (
+        object_name not in fake_bucket(deps).objects and upload_id not in fake_store(deps).uploads
+    )
 
 
 def test_a_file_a_version_keeps_is_kept_even_when_its_record_was_released(
@@ -210,7 +212,7 @@ def test_a_file_a_version_keeps_is_kept_even_when_its_record_was_released(
     version's file stays, whatever the record says."""
     upload_id, object_name = put_large(deps, apk())
     upload(deps, ALICE, uploadId=upload_id)
-    store(deps).release_large_upload(upload_id)
+    fake_store(deps).release_large_upload(upload_id)
     past_the_grace(deps)
     assert sweep(deps).deleted == 1
-    assert object_name in bucket(deps).objects and upload_id not in store(deps).uploads
+    assert object_name in fake_bucket(deps).objects and upload_id not in fake_store(deps).uploads

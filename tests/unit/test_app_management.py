@@ -10,7 +10,7 @@ from apkdrop.applications.models import AccessType, ApplicationChange, VersionCh
 from apkdrop.audit.models import AuditAction
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound
-from tests.fakes import FakeApplicationStore, FakeBucket
+from tests.fakes import fake_bucket, fake_store
 from tests.unit.test_application_service import apk, upload
 
 OWNER = Caller(
@@ -32,23 +32,13 @@ def app_with(deps: Dependencies, count: int, **fields: str) -> str:
     return app_id
 
 
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
 def objects_of(deps: Dependencies, app_id: str, number: int) -> set[str]:
-    version = store(deps).get_version(app_id, number)[1]
+    version = fake_store(deps).get_version(app_id, number)[1]
     return {version.objectName, *([version.iconObject] if version.iconObject else [])}
 
 
 def access(deps: Dependencies, app_id: str) -> list[tuple[str, AccessType, list[str]]]:
-    return [(v.version, v.accessType, v.allowedUsers) for v in store(deps).versions(app_id)]
+    return [(v.version, v.accessType, v.allowedUsers) for v in fake_store(deps).versions(app_id)]
 
 
 def test_naming_testers_makes_a_version_private_and_public_lists_nobody(deps):
@@ -86,14 +76,16 @@ def test_an_app_wide_private_needs_testers_on_every_version_or_changes_none(deps
             deps, OWNER, app_id, ApplicationChange(accessType="PRIVATE", name="Locked")
         )
     assert access(deps, app_id) == before
-    assert store(deps).get_app(app_id).name is None
+    assert fake_store(deps).get_app(app_id).name is None
 
 
 def test_an_upload_racing_an_app_patch_inherits_the_patched_access(deps):
     app_id = app_with(deps, 1)  # public
     lock = ApplicationChange(accessType="PRIVATE", allowedUsers=[QA])
     # Between the upload's read of the latest version and its commit.
-    store(deps).before_commit = lambda: access_changes.change_application(deps, OWNER, app_id, lock)
+    fake_store(deps).before_commit = lambda: access_changes.change_application(
+        deps, OWNER, app_id, lock
+    )
     answer = upload(deps, OWNER, apk(code=2))
     assert (answer.data.version, answer.data.accessType) == ("2.0", "private")
     assert access(deps, app_id) == [
@@ -112,17 +104,17 @@ def test_a_version_delete_whose_last_firestore_write_fails_is_finished_by_a_retr
         raise BackendUnavailable("Firestore is unavailable, retry later")
 
     with monkeypatch.context() as failing:
-        failing.setattr(store(deps), "finish_version_deletion", unavailable)
+        failing.setattr(fake_store(deps), "finish_version_deletion", unavailable)
         with pytest.raises(BackendUnavailable):
             deletion.delete_version(deps, OWNER, app_id, "2.0")
     # The bucket answered: the files are gone, and nothing names them as there.
-    assert not objects & set(bucket(deps).objects)
-    assert store(deps).get_version(app_id, 2) is None
-    assert store(deps).get_app(app_id).latest_application_version == 1
-    assert set(store(deps).deleted_version(app_id, 2).pendingObjects) == objects
+    assert not objects & set(fake_bucket(deps).objects)
+    assert fake_store(deps).get_version(app_id, 2) is None
+    assert fake_store(deps).get_app(app_id).latest_application_version == 1
+    assert set(fake_store(deps).deleted_version(app_id, 2).pendingObjects) == objects
 
     deletion.delete_version(deps, OWNER, app_id, "2.0")  # the retry completes it
-    assert store(deps).deleted_version(app_id, 2).pendingObjects == []
+    assert fake_store(deps).deleted_version(app_id, 2).pendingObjects == []
     with pytest.raises(NotFound):
         deletion.delete_version(deps, OWNER, app_id, "2.0")
     deletions = [e for e in deps.audit.events if e.action is not AuditAction.UPLOAD]
@@ -137,17 +129,17 @@ def test_a_version_delete_whose_bucket_fails_is_finished_by_a_retry(deps, monkey
         raise BackendUnavailable("Cloud Storage is unavailable, retry later")
 
     with monkeypatch.context() as failing:
-        failing.setattr(bucket(deps), "delete_object", unavailable)
+        failing.setattr(fake_bucket(deps), "delete_object", unavailable)
         with pytest.raises(BackendUnavailable):
             deletion.delete_version(deps, OWNER, app_id, "2.0")
     # The tombstone came first: the files are still there, and listed as pending.
-    assert objects <= set(bucket(deps).objects)
-    assert set(store(deps).deleted_version(app_id, 2).pendingObjects) == objects
-    assert [v.versionNumber for v in store(deps).versions(app_id)] == [1]
+    assert objects <= set(fake_bucket(deps).objects)
+    assert set(fake_store(deps).deleted_version(app_id, 2).pendingObjects) == objects
+    assert [v.versionNumber for v in fake_store(deps).versions(app_id)] == [1]
 
     deletion.delete_version(deps, OWNER, app_id, "2.0")
-    assert not objects & set(bucket(deps).objects)
-    assert store(deps).deleted_version(app_id, 2).pendingObjects == []
+    assert not objects & set(fake_bucket(deps).objects)
+    assert fake_store(deps).deleted_version(app_id, 2).pendingObjects == []
 
 
 def test_an_app_delete_that_fails_halfway_is_finished_by_a_retry(deps, monkeypatch):
@@ -158,17 +150,17 @@ def test_an_app_delete_that_fails_halfway_is_finished_by_a_retry(deps, monkeypat
         raise BackendUnavailable("Firestore is unavailable, retry later")
 
     with monkeypatch.context() as failing:
-        failing.setattr(store(deps), "finish_app_deletion", unavailable)
+        failing.setattr(fake_store(deps), "finish_app_deletion", unavailable)
         with pytest.raises(BackendUnavailable):
             deletion.delete_application(deps, OWNER, app_id)
-    assert not objects & set(bucket(deps).objects)
-    assert store(deps).get_app(app_id) is None
+    assert not objects & set(fake_bucket(deps).objects)
+    assert fake_store(deps).get_app(app_id) is None
     with pytest.raises(NotFound):
         queries.get_application(deps, OWNER, app_id)
 
     deletion.delete_application(deps, OWNER, app_id)
-    assert store(deps).deleted_app(app_id).pendingObjects == []
-    assert store(deps).versions(app_id) == []
+    assert fake_store(deps).deleted_app(app_id).pendingObjects == []
+    assert fake_store(deps).versions(app_id) == []
     with pytest.raises(NotFound):
         deletion.delete_application(deps, OWNER, app_id)
     stranger = OWNER.model_copy(update={"id": "acct-stranger"})
@@ -181,7 +173,7 @@ def test_an_app_deleted_with_no_versions_left_is_deleted(deps):
     deletion.delete_version(deps, OWNER, app_id, "1.0")
     assert queries.get_application(deps, OWNER, app_id).data.latestVersion is None
     deletion.delete_application(deps, OWNER, app_id)
-    assert store(deps).deleted_app(app_id) is not None
+    assert fake_store(deps).deleted_app(app_id) is not None
 
 
 def test_a_version_label_that_names_no_version_is_not_found(deps):

@@ -19,7 +19,12 @@ from apkdrop.errors import BackendUnavailable
 from apkdrop.logs import JsonFormatter
 from apkdrop.retention import enforcement as retention_enforcement
 from apkdrop.ttls import MESSAGE_ICON_URL_TTL
-from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
+from tests.fakes import (
+    FakeWeb,
+    fake_bucket,
+    fake_dependencies,
+    fake_store,
+)
 from tests.fixtures.apk_builder import build_apk, play_ready
 from tests.unit.test_notification_delivery import apk_with_icon
 
@@ -71,16 +76,6 @@ def auth(key: str) -> dict[str, str]:
     return {"X-Api-Key": key}
 
 
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
 def post_upload(
     api: FlaskClient,
     auth: dict[str, str],
@@ -105,10 +100,10 @@ def test_an_uploads_answer_signs_its_icon_for_a_week(
     assert response.status_code == 200, response.json
     (version,) = deps.applications.versions(response.json["data"]["id"])
     assert version.iconObject is not None
-    assert bucket(deps).signed_gets[-1] == (version.iconObject, MESSAGE_ICON_URL_TTL, None)
+    assert fake_bucket(deps).signed_gets[-1] == (version.iconObject, MESSAGE_ICON_URL_TTL, None)
     assert response.json["data"]["iconUrl"] == (
-        f"https://storage.example.test/{bucket(deps).name}/{version.iconObject}"
-        f"?get={len(bucket(deps).signed_gets)}"
+        f"https://storage.example.test/{fake_bucket(deps).name}/{version.iconObject}"
+        f"?get={len(fake_bucket(deps).signed_gets)}"
     )
 
 
@@ -168,7 +163,7 @@ def test_multipart_upload(api: FlaskClient, auth: dict[str, str], deps: Dependen
     assert response.json["warnings"] == ["Ignored invalid notification email: 'broken@'"]
     assert response.headers["X-Request-Id"]
     (version,) = deps.applications.versions(data["id"])
-    assert bucket(deps).data(version.objectName) == content
+    assert fake_bucket(deps).data(version.objectName) == content
 
     again = post_upload(api, auth, content)
     assert (again.json["data"]["id"], again.json["data"]["version"]) == (data["id"], "2.0")
@@ -265,7 +260,7 @@ def test_content_length_over_the_limit_is_413(
     assert response.status_code == 413
     assert "/v1/application/uploads" in response.json["detail"]
     assert response.json["detail"].startswith("The file is larger than 1000 bytes")
-    assert bucket(deps).started == []  # refused before reading the body
+    assert fake_bucket(deps).started == []  # refused before reading the body
 
 
 @pytest.mark.parametrize("settings_overrides", [{"max_direct_upload_bytes": 1000}])
@@ -276,9 +271,9 @@ def test_a_file_over_the_limit_within_the_overhead_is_413(
 
     assert response.status_code == 413
     assert "/v1/application/uploads" in response.json["detail"]
-    (started,) = bucket(deps).started
+    (started,) = fake_bucket(deps).started
     assert started.terminated
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).objects == {}
 
 
 def test_a_second_file_field_is_refused(
@@ -289,8 +284,8 @@ def test_a_second_file_field_is_refused(
         400,
         {"detail": "Send the APK in the field 'file'"},
     )
-    assert bucket(deps).objects == {}
-    assert all(upload.terminated for upload in bucket(deps).started)
+    assert fake_bucket(deps).objects == {}
+    assert all(upload.terminated for upload in fake_bucket(deps).started)
 
 
 def test_two_files_are_refused(api: FlaskClient, auth: dict[str, str], deps: Dependencies) -> None:
@@ -303,7 +298,7 @@ def test_two_files_are_refused(api: FlaskClient, auth: dict[str, str], deps: Dep
         400,
         {"detail": "Send exactly one file, in the field 'file'"},
     )
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).objects == {}
 
 
 def test_invalid_apk_is_400_and_not_kept(
@@ -314,7 +309,7 @@ def test_invalid_apk_is_400_and_not_kept(
         400,
         {"detail": "Invalid APK: not a zip archive"},
     )
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).objects == {}
 
 
 def test_do_nothing_conflict_is_409(api: FlaskClient, auth: dict[str, str]) -> None:
@@ -341,7 +336,7 @@ def test_large_upload_round_trip(
     assert set(body) == {"uploadId", "uploadSpec", "expiresInSeconds"}
     assert body["uploadSpec"]["method"] == "PUT"
     content = build_apk("com.example.large")
-    bucket(deps).put(store(deps).uploads[body["uploadId"]]["objectName"], content)
+    fake_bucket(deps).put(fake_store(deps).uploads[body["uploadId"]]["objectName"], content)
 
     response = post_upload(api, auth, uploadId=body["uploadId"])
 
@@ -367,7 +362,7 @@ def test_rate_limit(api: FlaskClient, auth: dict[str, str], deps: Dependencies) 
     assert limited.status_code == 429
     assert limited.json == {"detail": RATE_LIMITED}
     assert limited.headers["Retry-After"] == "40"  # NOW is 20 s into its minute
-    assert bucket(deps).started == []  # refused before the body was read
+    assert fake_bucket(deps).started == []  # refused before the body was read
     assert api.post("/v1/application/uploads", headers=auth).status_code == 429
     # Reading is not limited, and another key has its own window.
     assert api.get("/v1/application", headers=auth).status_code == 200
@@ -617,7 +612,7 @@ def test_a_server_that_does_not_terminate_the_input(
     plain = api.application.test_client()  # no wsgi.input_terminated in its environ
     response = post_upload(plain, auth, build_apk())
     assert response.status_code == 200
-    assert len(store(deps).apps) == 1
+    assert len(fake_store(deps).apps) == 1
 
 
 # --- no form is a server error ------------------------------------------------------------------

@@ -33,7 +33,12 @@ from apkdrop.retention.abandoned_uploads import (
     delete_abandoned_uploads,
 )
 from apkdrop.signed_uploads import upload_headers
-from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
+from tests.fakes import (
+    FakeWeb,
+    fake_bucket,
+    fake_dependencies,
+    fake_store,
+)
 from tests.fixtures.apk_builder import build_apk, build_zip, play_ready
 from tests.unit.test_notification_delivery import apk_with_icon
 
@@ -60,18 +65,8 @@ def clock(deps: Dependencies) -> None:
     deps.clock.step = datetime.timedelta(seconds=1)
 
 
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
 def app_objects(deps: Dependencies) -> set[str]:
-    return {name for name in bucket(deps).objects if name.startswith("applications/")}
+    return {name for name in fake_bucket(deps).objects if name.startswith("applications/")}
 
 
 def upload(
@@ -126,7 +121,7 @@ def test_first_upload_creates_version_1(deps: Dependencies) -> None:
     }
     assert version.objectName.startswith(f"applications/{ALICE.id}/")
     assert app_objects(deps) == {version.objectName}
-    assert bucket(deps).data(version.objectName) == content
+    assert fake_bucket(deps).data(version.objectName) == content
 
 
 def test_second_upload_is_version_2_of_the_same_app(deps: Dependencies) -> None:
@@ -165,15 +160,15 @@ def test_do_nothing_creates_a_new_package(deps: Dependencies) -> None:
 
 def test_do_nothing_refuses_an_existing_package_and_stores_nothing(deps: Dependencies) -> None:
     created = upload(deps, ALICE, apk("com.example.nothing")).data
-    before = dict(bucket(deps).objects)
+    before = dict(fake_bucket(deps).objects)
 
     error = refused(deps, ALICE, apk("com.example.nothing"), versionAction="do_nothing")
 
     assert isinstance(error, Conflict)
     assert error.detail == CONFLICT.format("com.example.nothing")
-    assert bucket(deps).objects == before
+    assert fake_bucket(deps).objects == before
     assert [v.versionNumber for v in deps.applications.versions(created.id)] == [1]
-    assert len(bucket(deps).deleted) == 1  # the streamed copy was removed
+    assert len(fake_bucket(deps).deleted) == 1  # the streamed copy was removed
 
 
 def test_do_nothing_with_an_app_id_is_refused_too(deps: Dependencies) -> None:
@@ -219,10 +214,10 @@ def test_a_concurrently_created_app_gets_the_version(
 ) -> None:
     """Another request claimed the package between our look-up and our create_app."""
     first = upload(deps, ALICE, apk()).data
-    real_lookup = store(deps).latest_app_for_package
+    real_lookup = fake_store(deps).latest_app_for_package
     answers = iter([None])
     monkeypatch.setattr(
-        store(deps),
+        fake_store(deps),
         "latest_app_for_package",
         lambda *args: next(answers, None) or real_lookup(*args),
     )
@@ -230,17 +225,17 @@ def test_a_concurrently_created_app_gets_the_version(
     second = upload(deps, ALICE, apk()).data
 
     assert (second.id, second.version) == (first.id, "2.0")
-    assert len(store(deps).apps) == 1
+    assert len(fake_store(deps).apps) == 1
 
 
 def test_a_concurrently_created_app_conflicts_with_do_nothing(
     deps: Dependencies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upload(deps, ALICE, apk())
-    real_lookup = store(deps).latest_app_for_package
+    real_lookup = fake_store(deps).latest_app_for_package
     answers = iter([None])
     monkeypatch.setattr(
-        store(deps),
+        fake_store(deps),
         "latest_app_for_package",
         lambda *args: next(answers, None) or real_lookup(*args),
     )
@@ -253,13 +248,13 @@ def test_a_concurrently_created_app_conflicts_with_do_nothing(
 
 def test_another_accounts_app_id_is_not_found(deps: Dependencies) -> None:
     theirs = upload(deps, BOB, apk()).data
-    before = dict(bucket(deps).objects)
+    before = dict(fake_bucket(deps).objects)
 
     error = refused(deps, ALICE, apk(), appId=theirs.id)
 
     assert isinstance(error, NotFound)
     assert error.detail == f"Application {theirs.id} not found"
-    assert bucket(deps).objects == before
+    assert fake_bucket(deps).objects == before
     assert [v.versionNumber for v in deps.applications.versions(theirs.id)] == [1]
 
 
@@ -303,16 +298,16 @@ def test_an_invalid_apk_is_refused_and_deleted(
 
     assert isinstance(error, InvalidRequest)
     assert error.detail == detail
-    (started,) = bucket(deps).started
-    assert bucket(deps).deleted == [started.object_name]
-    assert bucket(deps).objects == {}
-    assert store(deps).apps == {}
+    (started,) = fake_bucket(deps).started
+    assert fake_bucket(deps).deleted == [started.object_name]
+    assert fake_bucket(deps).objects == {}
+    assert fake_store(deps).apps == {}
 
 
 def test_an_empty_file_is_refused(deps: Dependencies) -> None:
     error = refused(deps, ALICE, b"")
     assert (type(error), error.detail) == (InvalidRequest, "The uploaded file is empty")
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).objects == {}
 
 
 def test_a_file_over_the_direct_limit_is_too_large() -> None:
@@ -323,9 +318,9 @@ def test_a_file_over_the_direct_limit_is_too_large() -> None:
         writer.write(b"x" * 600)
     assert caught.value.detail == too_large_detail(1000)
     assert "POST /v1/application/uploads" in caught.value.detail
-    (started,) = bucket(deps).started
+    (started,) = fake_bucket(deps).started
     assert started.terminated
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).objects == {}
 
 
 def test_a_file_at_the_direct_limit_is_accepted() -> None:
@@ -339,8 +334,8 @@ def test_one_file_per_request(deps: Dependencies) -> None:
         session.file_writer().write(apk())
         session.file_writer()
     assert caught.value.detail == "Send exactly one file, in the field 'file'"
-    assert bucket(deps).started[0].terminated
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).started[0].terminated
+    assert fake_bucket(deps).objects == {}
 
 
 def test_a_request_that_fails_before_publishing_abandons_the_upload(deps: Dependencies) -> None:
@@ -348,9 +343,9 @@ def test_a_request_that_fails_before_publishing_abandons_the_upload(deps: Depend
     with pytest.raises(InvalidRequest), UploadSession(deps, ALICE) as session:
         session.file_writer().write(apk())
         read_upload_form(MultiDict({"accessType": "secret"}), True, deps.settings)
-    (started,) = bucket(deps).started
+    (started,) = fake_bucket(deps).started
     assert started.terminated
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).objects == {}
 
 
 def test_a_backend_failure_while_publishing_removes_the_object(
@@ -359,11 +354,11 @@ def test_a_backend_failure_while_publishing_removes_the_object(
     def unavailable(*args: object) -> bool:
         raise BackendUnavailable("Firestore is unavailable, retry later")
 
-    monkeypatch.setattr(store(deps), "create_app", unavailable)
+    monkeypatch.setattr(fake_store(deps), "create_app", unavailable)
     with pytest.raises(BackendUnavailable):
         upload(deps, ALICE, apk())
-    assert bucket(deps).objects == {}
-    assert len(bucket(deps).deleted) == 1
+    assert fake_bucket(deps).objects == {}
+    assert len(fake_bucket(deps).deleted) == 1
 
 
 def test_a_failed_cleanup_does_not_hide_the_original_error(
@@ -372,15 +367,15 @@ def test_a_failed_cleanup_does_not_hide_the_original_error(
     def unavailable(*args: object) -> None:
         raise BackendUnavailable("Cloud Storage is unavailable, retry later")
 
-    monkeypatch.setattr(bucket(deps), "delete_object", unavailable)
+    monkeypatch.setattr(fake_bucket(deps), "delete_object", unavailable)
     error = refused(deps, ALICE, b"junk")
     assert error.detail == "Invalid APK: not a zip archive"
 
 
 def test_a_published_upload_is_kept(deps: Dependencies) -> None:
     answer = upload(deps, ALICE, apk())
-    assert bucket(deps).deleted == []
-    assert not bucket(deps).started[0].terminated
+    assert fake_bucket(deps).deleted == []
+    assert not fake_bucket(deps).started[0].terminated
     assert app_objects(deps) == {deps.applications.versions(answer.data.id)[0].objectName}
 
 
@@ -391,18 +386,18 @@ def test_a_first_upload_whose_commit_was_resent_once_applied_is_published(
     """The library resends a commit whose answer was lost; the resend finds this upload's own
     app. It once read as a concurrent upload's: a 409 whose undo deleted version 1's file, a
     version 2 of the same file, or a 503 that deleted it."""
-    real_create = store(deps).create_app
+    real_create = fake_store(deps).create_app
 
     def resent(*args: object) -> bool:
         real_create(*args)
         return real_create(*args)
 
-    monkeypatch.setattr(store(deps), "create_app", resent)
+    monkeypatch.setattr(fake_store(deps), "create_app", resent)
 
     answer = upload(deps, ALICE, apk(), versionAction=action)
 
     assert answer.data.version == "1.0"
-    (version,) = store(deps).versions(answer.data.id)
+    (version,) = fake_store(deps).versions(answer.data.id)
     assert app_objects(deps) == {version.objectName}
 
 
@@ -412,7 +407,7 @@ def commits_unconfirmed(
     """The store's `method` answers its next call as the adapter does when its commit failed
     and Firestore could not be read to find out whether it was applied: `applied` says if it
     was."""
-    real = getattr(store(deps), method)
+    real = getattr(fake_store(deps), method)
     unconfirmed = iter([applied])
 
     def commit(*args: object) -> object:
@@ -423,7 +418,7 @@ def commits_unconfirmed(
             real(*args)
         raise CommitOutcomeUnknown("Firestore is unavailable, retry later")
 
-    monkeypatch.setattr(store(deps), method, commit)
+    monkeypatch.setattr(fake_store(deps), method, commit)
 
 
 def swept_a_day_later(deps: Dependencies) -> None:
@@ -441,17 +436,17 @@ def test_a_first_version_that_may_be_committed_keeps_its_files(
     with pytest.raises(BackendUnavailable):
         upload(deps, ALICE, apk_with_icon(), versionAction=action)
 
-    (app_id,) = store(deps).apps
-    (version,) = store(deps).versions(app_id)
+    (app_id,) = fake_store(deps).apps
+    (version,) = fake_store(deps).versions(app_id)
     assert version.iconObject is not None
-    assert bucket(deps).deleted == []
-    assert {version.objectName, version.iconObject} <= set(bucket(deps).objects)
+    assert fake_bucket(deps).deleted == []
+    assert {version.objectName, version.iconObject} <= set(fake_bucket(deps).objects)
     # Left to the sweep, which keeps a file a version points at.
-    (left,) = store(deps).uploads.values()
+    (left,) = fake_store(deps).uploads.values()
     assert left["objectName"] == version.objectName
     swept_a_day_later(deps)
-    assert store(deps).uploads == {}
-    assert {version.objectName, version.iconObject} <= set(bucket(deps).objects)
+    assert fake_store(deps).uploads == {}
+    assert {version.objectName, version.iconObject} <= set(fake_bucket(deps).objects)
 
 
 def test_a_new_version_that_may_be_committed_keeps_its_file(
@@ -464,9 +459,9 @@ def test_a_new_version_that_may_be_committed_keeps_its_file(
     with pytest.raises(BackendUnavailable):
         upload(deps, ALICE, apk(code=2))
 
-    newest = store(deps).versions(app_id)[0]
+    newest = fake_store(deps).versions(app_id)[0]
     assert newest.versionNumber == 2
-    assert bucket(deps).deleted == []
+    assert fake_bucket(deps).deleted == []
     assert newest.objectName in app_objects(deps)
     swept_a_day_later(deps)
     assert newest.objectName in app_objects(deps)
@@ -481,13 +476,13 @@ def test_a_kept_file_no_version_points_at_is_deleted_by_the_sweep(
     with pytest.raises(BackendUnavailable):
         upload(deps, ALICE, apk_with_icon())  # the same package, with an icon
 
-    (version,) = store(deps).versions(first)
+    (version,) = fake_store(deps).versions(first)
     assert len(app_objects(deps)) == 2
-    icons = [name for name in bucket(deps).objects if name.startswith("icons/")]
+    icons = [name for name in fake_bucket(deps).objects if name.startswith("icons/")]
     assert len(icons) == 1  # the upload's own: version 1 has none
     swept_a_day_later(deps)
     assert app_objects(deps) == {version.objectName}
-    assert not any(name.startswith("icons/") for name in bucket(deps).objects)
+    assert not any(name.startswith("icons/") for name in fake_bucket(deps).objects)
 
 
 # --- large uploads ------------------------------------------------------------------------------
@@ -497,18 +492,18 @@ def start_large(deps: Dependencies, account: Caller, content: bytes | None) -> s
     """Creates a large upload and, given content, PUTs it where the version will keep it."""
     started = create_large_upload(deps, account)
     if content is not None:
-        bucket(deps).put(put_object_name(deps, started.uploadId), content)
+        fake_bucket(deps).put(put_object_name(deps, started.uploadId), content)
     return started.uploadId
 
 
 def put_object_name(deps: Dependencies, upload_id: str) -> str:
-    return store(deps).uploads[upload_id]["objectName"]
+    return fake_store(deps).uploads[upload_id]["objectName"]
 
 
 def test_create_large_upload(deps: Dependencies) -> None:
     started = create_large_upload(deps, ALICE)
 
-    (call,) = bucket(deps).signed
+    (call,) = fake_bucket(deps).signed
     assert call.object_name == apk_object_name(ALICE.id, started.uploadId)
     assert call.object_name == f"applications/{ALICE.id}/{started.uploadId}.apk"
     assert call.headers == upload_headers(deps.settings.max_upload_bytes)
@@ -519,8 +514,8 @@ def test_create_large_upload(deps: Dependencies) -> None:
     assert started.uploadSpec.method == "PUT"
     assert started.uploadSpec.headers == call.headers
     assert started.expiresInSeconds == deps.settings.upload_url_ttl_seconds
-    created = store(deps).uploads[started.uploadId]["dateCreated"]
-    assert store(deps).uploads[started.uploadId] == {
+    created = fake_store(deps).uploads[started.uploadId]["dateCreated"]
+    assert fake_store(deps).uploads[started.uploadId] == {
         "accountId": ALICE.id,
         "objectName": call.object_name,
         "dateCreated": created,
@@ -535,7 +530,7 @@ def test_create_large_upload(deps: Dependencies) -> None:
 def test_large_upload_is_published_in_place_and_hashed(deps: Dependencies) -> None:
     content = apk("com.example.large", "9.0", 900, padding_bytes=300 * 1024)
     upload_id = start_large(deps, ALICE, None)
-    put = bucket(deps).put(put_object_name(deps, upload_id), content)
+    put = fake_bucket(deps).put(put_object_name(deps, upload_id), content)
 
     answer = upload(deps, ALICE, uploadId=upload_id)
 
@@ -545,9 +540,9 @@ def test_large_upload_is_published_in_place_and_hashed(deps: Dependencies) -> No
     assert version.sha256 == hashlib.sha256(content).hexdigest()
     # The very object the client PUT, not a copy: same name, same generation.
     assert (version.objectName, version.objectGeneration) == (put.name, put.generation)
-    assert bucket(deps).find_object(put.name) == put
+    assert fake_bucket(deps).find_object(put.name) == put
     assert app_objects(deps) == {put.name}
-    assert (store(deps).claims, store(deps).releases) == ([upload_id], [])
+    assert (fake_store(deps).claims, fake_store(deps).releases) == ([upload_id], [])
 
 
 def test_large_upload_can_be_used_once(deps: Dependencies) -> None:
@@ -558,7 +553,7 @@ def test_large_upload_can_be_used_once(deps: Dependencies) -> None:
 
     assert isinstance(error, NotFound)
     assert error.detail == f"Upload {upload_id} not found (or already used)"
-    assert store(deps).releases == []
+    assert fake_store(deps).releases == []
 
 
 def test_another_accounts_large_upload_is_not_found(deps: Dependencies) -> None:
@@ -580,8 +575,8 @@ def test_large_upload_without_its_file_is_released_for_a_retry(deps: Dependencie
 
     assert isinstance(error, InvalidRequest)
     assert error.detail == f"Upload {upload_id} has no file yet: PUT it to its uploadSpec"
-    assert store(deps).releases == [upload_id]
-    bucket(deps).put(put_object_name(deps, upload_id), apk())
+    assert fake_store(deps).releases == [upload_id]
+    fake_bucket(deps).put(put_object_name(deps, upload_id), apk())
     assert upload(deps, ALICE, uploadId=upload_id).data.version == "1.0"
 
 
@@ -595,7 +590,7 @@ def test_large_upload_over_the_limit_is_refused_and_released() -> None:
         InvalidRequest,
         "The uploaded file is larger than the limit",
     )
-    assert store(deps).releases == [upload_id]
+    assert fake_store(deps).releases == [upload_id]
     # The PUT file stays where it is: the retention sweep deletes it once its URL expired.
     assert app_objects(deps) == {put_object_name(deps, upload_id)}
 
@@ -606,11 +601,11 @@ def test_invalid_large_upload_is_released_and_its_object_kept(deps: Dependencies
     error = refused(deps, ALICE, uploadId=upload_id)
 
     assert error.detail == "Invalid APK: not a zip archive"
-    assert store(deps).claims == [upload_id]
-    assert store(deps).releases == [upload_id]
-    assert bucket(deps).deleted == []
+    assert fake_store(deps).claims == [upload_id]
+    assert fake_store(deps).releases == [upload_id]
+    assert fake_bucket(deps).deleted == []
     assert app_objects(deps) == {put_object_name(deps, upload_id)}
-    assert store(deps).apps == {}
+    assert fake_store(deps).apps == {}
 
 
 def test_do_nothing_conflict_releases_the_large_upload(deps: Dependencies) -> None:
@@ -620,9 +615,9 @@ def test_do_nothing_conflict_releases_the_large_upload(deps: Dependencies) -> No
     error = refused(deps, ALICE, uploadId=upload_id, versionAction="DO_NOTHING")
 
     assert isinstance(error, Conflict)
-    assert store(deps).releases == [upload_id]
+    assert fake_store(deps).releases == [upload_id]
     # The first upload's APK, and the PUT file left for a retry (or the sweep).
-    (first,) = deps.applications.versions(next(iter(store(deps).apps)))
+    (first,) = deps.applications.versions(next(iter(fake_store(deps).apps)))
     assert app_objects(deps) == {first.objectName, put_object_name(deps, upload_id)}
 
 
@@ -630,8 +625,8 @@ def test_a_transient_failure_after_the_claim_can_be_retried(
     deps: Dependencies, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upload_id = start_large(deps, ALICE, apk())
-    put = bucket(deps).find_object(put_object_name(deps, upload_id))
-    real_create = store(deps).create_app
+    put = fake_bucket(deps).find_object(put_object_name(deps, upload_id))
+    real_create = fake_store(deps).create_app
     failures = iter([BackendUnavailable("Firestore is unavailable, retry later")])
 
     def flaky_create(*args: object) -> bool:
@@ -640,11 +635,11 @@ def test_a_transient_failure_after_the_claim_can_be_retried(
             raise failure
         return real_create(*args)
 
-    monkeypatch.setattr(store(deps), "create_app", flaky_create)
+    monkeypatch.setattr(fake_store(deps), "create_app", flaky_create)
     with pytest.raises(BackendUnavailable):
         upload(deps, ALICE, uploadId=upload_id)
-    assert store(deps).releases == [upload_id]
-    assert bucket(deps).find_object(put.name) == put
+    assert fake_store(deps).releases == [upload_id]
+    assert fake_bucket(deps).find_object(put.name) == put
 
     answer = upload(deps, ALICE, uploadId=upload_id)
     (version,) = deps.applications.versions(answer.data.id)
@@ -664,11 +659,11 @@ def test_a_large_upload_that_may_be_published_is_not_released(
         upload(deps, ALICE, uploadId=upload_id)
     assert isinstance(refused(deps, ALICE, uploadId=upload_id), NotFound)  # the CLI's retry
 
-    assert store(deps).releases == []
-    newest, _ = store(deps).versions(app_id)
+    assert fake_store(deps).releases == []
+    newest, _ = fake_store(deps).versions(app_id)
     assert (newest.versionNumber, newest.objectName) == (2, put_object_name(deps, upload_id))
     swept_a_day_later(deps)  # its claim is stale by then: the record goes, the file stays
-    assert store(deps).uploads == {}
+    assert fake_store(deps).uploads == {}
     assert newest.objectName in app_objects(deps)
 
 
@@ -693,7 +688,7 @@ def test_url_import(deps: Dependencies, web: FakeWeb) -> None:
     (version,) = deps.applications.versions(answer.data.id)
     assert version.apkInfo.packageName == "com.example.fetched"
     assert (version.size, version.sha256) == (len(content), hashlib.sha256(content).hexdigest())
-    assert bucket(deps).data(version.objectName) == content
+    assert fake_bucket(deps).data(version.objectName) == content
 
 
 def test_url_import_over_the_limit_is_refused() -> None:
@@ -705,9 +700,9 @@ def test_url_import_over_the_limit_is_refused() -> None:
         url = web.serve("https://files.example.com/big.apk", b"x" * 5000)
         error = refused(deps, ALICE, apkUrl=url)
     assert error.detail == "apkUrl is larger than 1000 bytes"
-    (started,) = bucket(deps).started
+    (started,) = fake_bucket(deps).started
     assert started.terminated
-    assert bucket(deps).objects == {}
+    assert fake_bucket(deps).objects == {}
 
 
 @pytest.mark.parametrize(
@@ -723,8 +718,8 @@ def test_url_import_failures_leave_nothing(
 ) -> None:
     web.serve("https://files.example.com/page.html", b"<html>hello</html>")
     assert refused(deps, ALICE, apkUrl=url).detail == detail
-    assert bucket(deps).objects == {}
-    assert store(deps).apps == {}
+    assert fake_bucket(deps).objects == {}
+    assert fake_store(deps).apps == {}
 
 
 # --- magic links --------------------------------------------------------------------------------

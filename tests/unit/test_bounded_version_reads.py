@@ -18,7 +18,7 @@ from apkdrop.install_pages.gone import VersionGone
 from apkdrop.notifications import delivery
 from apkdrop.notifications.models import SignInEmailTask
 from apkdrop.paging import DEFAULT_PAGE_SIZE
-from tests.fakes import FakeApplicationStore, fake_dependencies, install_page_app
+from tests.fakes import fake_dependencies, fake_store, install_page_app
 
 MANY = 500
 WINDOW = 10  # INSTALL_PAGE_HISTORY_VERSIONS in these tests
@@ -30,11 +30,6 @@ def deps() -> Dependencies:
     return fake_dependencies(install_page_history_versions=WINDOW)
 
 
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
 def app_with_many_versions(
     deps: Dependencies,
     channel_of=lambda number: "default",
@@ -42,8 +37,8 @@ def app_with_many_versions(
 ) -> Application:
     """An app with MANY versions (written straight into the fake: uploading 500 takes long),
     private to TESTER from number `private_from` on; no document read counted yet."""
-    app = install_page_app(store(deps), version_names=("1.0",))
-    documents = store(deps).version_docs[app.id]
+    app = install_page_app(fake_store(deps), version_names=("1.0",))
+    documents = fake_store(deps).version_docs[app.id]
     first = documents[1]
     for number in range(1, MANY + 1):
         private = private_from is not None and number >= private_from
@@ -54,8 +49,8 @@ def app_with_many_versions(
             "accessType": "PRIVATE" if private else "PUBLIC",
             "allowedUsers": [TESTER] if private else [],
         }
-    store(deps).apps[app.id] |= {"latest_application_version": MANY, "lastVersionNumber": MANY}
-    store(deps).version_documents_read = 0
+    fake_store(deps).apps[app.id] |= {"latest_application_version": MANY, "lastVersionNumber": MANY}
+    fake_store(deps).version_documents_read = 0
     return app
 
 
@@ -74,7 +69,7 @@ def test_the_install_page_reads_a_window_of_the_newest_versions(deps: Dependenci
 
     assert shown.version.versionNumber == MANY
     assert numbers(shown.versions) == list(range(MANY, MANY - WINDOW, -1))
-    assert store(deps).version_documents_read <= WINDOW + 2
+    assert fake_store(deps).version_documents_read <= WINDOW + 2
 
 
 def test_an_old_version_shows_with_the_newest_window_as_its_history(deps: Dependencies) -> None:
@@ -86,7 +81,7 @@ def test_an_old_version_shows_with_the_newest_window_as_its_history(deps: Depend
     # The versions between the window and the one shown are not looked for.
     assert numbers(shown.versions) == [*range(MANY, MANY - WINDOW, -1), 3]
     assert shown.latest == MANY
-    assert store(deps).version_documents_read <= WINDOW + 2
+    assert fake_store(deps).version_documents_read <= WINDOW + 2
 
 
 def test_a_channel_page_reads_a_window_of_its_channel(deps: Dependencies) -> None:
@@ -96,7 +91,7 @@ def test_a_channel_page_reads_a_window_of_its_channel(deps: Dependencies) -> Non
 
     assert shown.version.versionNumber == shown.latest == MANY
     assert numbers(shown.versions) == list(range(MANY, MANY - 2 * WINDOW, -2))
-    assert store(deps).version_documents_read <= WINDOW + 2
+    assert fake_store(deps).version_documents_read <= WINDOW + 2
     # A version of another channel is not on the channel's page.
     with pytest.raises(NotFound, match=r"no version 499\.0"):
         pages.app_page(deps, app.id, "499.0", None, "nightly")
@@ -112,7 +107,7 @@ def test_when_no_version_of_the_window_is_openable_the_history_is_the_one_shown(
 
     assert numbers(anonymous.versions) == [1]  # never a private one named
     assert numbers(tester.versions) == [*range(MANY, MANY - WINDOW, -1), 1]
-    assert store(deps).version_documents_read <= 2 * (WINDOW + 2)
+    assert fake_store(deps).version_documents_read <= 2 * (WINDOW + 2)
 
 
 def test_a_deleted_versions_page_links_the_newest_openable_of_the_window(
@@ -120,14 +115,14 @@ def test_a_deleted_versions_page_links_the_newest_openable_of_the_window(
 ) -> None:
     app = app_with_many_versions(deps, private_from=MANY - 1)
     deleted_at = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
-    assert store(deps).delete_version(app.id, 3, "owner@example.com", deleted_at)
-    store(deps).version_documents_read = 0
+    assert fake_store(deps).delete_version(app.id, 3, "owner@example.com", deleted_at)
+    fake_store(deps).version_documents_read = 0
 
     with pytest.raises(VersionGone) as gone:
         pages.app_page(deps, app.id, "3.0", None)
 
     assert gone.value.latest_link == f"/app/{app.id}?version={MANY - 2}.0"
-    assert store(deps).version_documents_read <= WINDOW + 2
+    assert fake_store(deps).version_documents_read <= WINDOW + 2
 
 
 def test_the_sign_in_email_reads_one_version_of_the_channel(deps: Dependencies) -> None:
@@ -137,7 +132,7 @@ def test_the_sign_in_email_reads_one_version_of_the_channel(deps: Dependencies) 
     found = delivery._version_to_open(deps, task)
 
     assert found is not None and found[1].versionNumber == MANY - 1
-    assert store(deps).version_documents_read <= 3  # one past the newest, then it by number
+    assert fake_store(deps).version_documents_read <= 3  # one past the newest, then it by number
 
 
 @pytest.fixture
@@ -145,7 +140,7 @@ def owned(deps: Dependencies, load) -> tuple[FlaskClient, dict[str, str], Applic
     """application_api, an admin key's headers, and that key's app of MANY versions."""
     app = app_with_many_versions(deps, channel_of=nightly_every_other)
     key, caller = issue_api_key_with_caller(deps.accounts, "ci@example.com", KeyScope.ADMIN)
-    store(deps).apps[app.id]["accountId"] = caller.id
+    fake_store(deps).apps[app.id]["accountId"] = caller.id
     return load("application_api"), {"X-Api-Key": key}, app
 
 
@@ -161,7 +156,9 @@ def test_get_application_pages_its_versions(deps: Dependencies, owned) -> None:
     assert channels == {"nightly": f"{MANY}.0", "default": f"{MANY - 1}.0"}
     assert first.json["data"]["latestVersion"] == f"{MANY}.0"
     # The page and one past it, and the window the channels are summed up from.
-    assert store(deps).version_documents_read <= DEFAULT_PAGE_SIZE + CHANNEL_SUMMARY_VERSIONS + 2
+    assert (
+        fake_store(deps).version_documents_read <= DEFAULT_PAGE_SIZE + CHANNEL_SUMMARY_VERSIONS + 2
+    )
 
     token = first.json["nextPageToken"]
     second = api.get(f"/v1/application/{app.id}?limit=3&pageToken={token}", headers=auth)
@@ -177,14 +174,14 @@ def test_get_application_reads_one_version_per_channel_besides_its_page(
 ) -> None:
     """An app document that names its channels: each channel's newest, not the window."""
     api, auth, app = owned
-    store(deps).apps[app.id]["channels"] = ["nightly", "default"]
+    fake_store(deps).apps[app.id]["channels"] = ["nightly", "default"]
 
     answer = api.get(f"/v1/application/{app.id}?limit=5", headers=auth)
 
     assert answer.status_code == 200, answer.json
     channels = {c["channel"]: c["latestVersion"] for c in answer.json["data"]["channels"]}
     assert channels == {"nightly": f"{MANY}.0", "default": f"{MANY - 1}.0"}
-    assert store(deps).version_documents_read == 5 + 1 + 2  # the page, one past it, 2 channels
+    assert fake_store(deps).version_documents_read == 5 + 1 + 2  # the page, one past it, 2 channels
 
 
 def test_get_application_of_a_channel_pages_that_channels_versions(
@@ -201,7 +198,7 @@ def test_get_application_of_a_channel_pages_that_channels_versions(
         f"/v1/application/{app.id}?channel=nightly&limit=100&pageToken={token}", headers=auth
     )
     assert last.json["data"]["versions"][0]["version"] == "496.0"
-    assert store(deps).version_documents_read <= 2 * (100 + CHANNEL_SUMMARY_VERSIONS + 2)
+    assert fake_store(deps).version_documents_read <= 2 * (100 + CHANNEL_SUMMARY_VERSIONS + 2)
 
 
 def test_the_last_page_has_no_next_token(deps: Dependencies, owned) -> None:
@@ -225,7 +222,7 @@ def test_a_download_reads_only_the_version_it_serves(deps: Dependencies) -> None
     url = pages.download_url(deps, app.id, "3.0", None)
 
     assert url is not None and f"{app.id}/3.apk" in url
-    assert store(deps).version_documents_read == 1
+    assert fake_store(deps).version_documents_read == 1
 
 
 @pytest.mark.parametrize("below", [0, -1, 2**63, "3", 1.5])

@@ -14,7 +14,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict, NotFound
 from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import utc_now
-from tests.fakes import FakeAuditLog, FakeBucket, FakeBuildStore
+from tests.fakes import FakeAuditLog, FakeBuildStore, fake_bucket
 from tests.fixtures.apk_builder import build_apk
 
 PROJECT = "demo"
@@ -39,11 +39,6 @@ def register(deps: Dependencies, owner: Caller, context_id: int | None = None) -
     return build
 
 
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
 def audit_events(deps: Dependencies) -> list:
     """The deletions' events (registering a build records an upload too)."""
     assert isinstance(deps.audit, FakeAuditLog)
@@ -52,7 +47,7 @@ def audit_events(deps: Dependencies) -> list:
 
 def upload(deps: Dependencies, build: StoredBuild, data: bytes = APK) -> StorageObject:
     """What a PUT to the build's signed URL leaves in the bucket."""
-    return bucket(deps).put(build.objectName, data, {service.BUILD_ID_METADATA: str(build.id)})
+    return fake_bucket(deps).put(build.objectName, data, {service.BUILD_ID_METADATA: str(build.id)})
 
 
 def finalized(uploaded: StorageObject) -> settlement.FinalizedEvent:
@@ -84,7 +79,7 @@ def test_a_deleted_build_is_a_tombstone_and_its_file_is_gone(deps: Dependencies)
     assert after.uploadState is UploadState.DELETED
     assert after.dateDeleted is not None and after.pendingObjects == []
     assert after.apkInfo == build.apkInfo  # what it was stays readable
-    assert bucket(deps).find_object(build.objectName) is None
+    assert fake_bucket(deps).find_object(build.objectName) is None
     assert service.get_build(deps, owner, PROJECT, build.id).uploadState is UploadState.DELETED
     [event] = audit_events(deps)
     assert (event.action, event.target) == (
@@ -117,7 +112,7 @@ def test_another_account_s_or_an_unknown_build_is_not_found(deps: Dependencies, 
     with pytest.raises(NotFound):
         deletion.delete_build(deps, actor, project, build_id)
     assert stored(deps, build.id).uploadState is UploadState.FINISHED
-    assert bucket(deps).find_object(build.objectName) is not None
+    assert fake_bucket(deps).find_object(build.objectName) is not None
     assert audit_events(deps) == []
 
 
@@ -131,7 +126,7 @@ def test_a_delete_that_failed_halfway_is_finished_by_a_retry(
         raise BackendUnavailable("Cloud Storage is unavailable, retry later")
 
     with monkeypatch.context() as patch:
-        patch.setattr(bucket(deps), "delete_object", outage)
+        patch.setattr(fake_bucket(deps), "delete_object", outage)
         with pytest.raises(BackendUnavailable):
             deletion.delete_build(deps, owner, PROJECT, build.id)
     half = stored(deps, build.id)
@@ -143,7 +138,7 @@ def test_a_delete_that_failed_halfway_is_finished_by_a_retry(
     deletion.delete_build(deps, owner, PROJECT, build.id)
     assert stored(deps, build.id).pendingObjects == []
     assert stored(deps, build.id).dateDeleted == half.dateDeleted
-    assert bucket(deps).find_object(build.objectName) is None
+    assert fake_bucket(deps).find_object(build.objectName) is None
     assert len(audit_events(deps)) == 1
     with pytest.raises(NotFound):
         deletion.delete_build(deps, owner, PROJECT, build.id)
@@ -162,7 +157,7 @@ def test_a_file_arriving_after_the_delete_is_deleted_not_settled(deps: Dependenc
     after = stored(deps, build.id)
     assert after.uploadState is UploadState.DELETED
     assert after.apkInfo is None and after.objectGeneration is None
-    assert bucket(deps).find_object(build.objectName) is None
+    assert fake_bucket(deps).find_object(build.objectName) is None
 
 
 def test_a_second_upload_after_a_settled_build_is_deleted(deps: Dependencies) -> None:
@@ -172,7 +167,7 @@ def test_a_second_upload_after_a_settled_build_is_deleted(deps: Dependencies) ->
     build = settled_build(deps, owner)
     deletion.delete_build(deps, owner, PROJECT, build.id)
     settlement.handle_finalized(deps, finalized(upload(deps, build)))
-    assert bucket(deps).find_object(build.objectName) is None
+    assert fake_bucket(deps).find_object(build.objectName) is None
     assert stored(deps, build.id).uploadState is UploadState.DELETED
 
 
@@ -182,7 +177,7 @@ def test_a_build_deleted_while_it_is_inspected_stays_deleted(
     owner = caller(deps)
     build = register(deps, owner)
     uploaded = upload(deps, build)
-    real_open = bucket(deps).open_object
+    real_open = fake_bucket(deps).open_object
 
     @contextmanager
     def deleted_once_open(stored: StorageObject) -> Iterator[BinaryIO]:
@@ -190,7 +185,7 @@ def test_a_build_deleted_while_it_is_inspected_stays_deleted(
             deletion.delete_build(deps, owner, PROJECT, build.id)
             yield reader
 
-    monkeypatch.setattr(bucket(deps), "open_object", deleted_once_open)
+    monkeypatch.setattr(fake_bucket(deps), "open_object", deleted_once_open)
     settled = settlement.settle_upload(deps, build.id, uploaded)
     assert settled is not None and settled.uploadState is UploadState.DELETED
     after = stored(deps, build.id)
@@ -199,7 +194,7 @@ def test_a_build_deleted_while_it_is_inspected_stays_deleted(
         None,
         None,
     )
-    assert bucket(deps).find_object(build.objectName) is None
+    assert fake_bucket(deps).find_object(build.objectName) is None
 
 
 def test_the_expiry_task_leaves_a_deleted_build_deleted(deps: Dependencies) -> None:
@@ -217,7 +212,7 @@ def test_the_expiry_task_deletes_a_late_file_whose_event_was_lost(deps: Dependen
     deletion.delete_build(deps, owner, PROJECT, build.id)
     upload(deps, build)  # its finalize event never comes
     settlement.expire_upload(deps, build.id)
-    assert bucket(deps).find_object(build.objectName) is None
+    assert fake_bucket(deps).find_object(build.objectName) is None
     assert stored(deps, build.id).uploadState is UploadState.DELETED
 
 
@@ -226,13 +221,13 @@ def test_the_expiry_task_does_not_fail_a_build_deleted_while_it_runs(
 ) -> None:
     owner = caller(deps)
     build = register(deps, owner)
-    real_find = bucket(deps).find_object
+    real_find = fake_bucket(deps).find_object
 
     def find_then_delete(object_name: str) -> StorageObject | None:
         deletion.delete_build(deps, owner, PROJECT, build.id)
         return real_find(object_name)
 
-    monkeypatch.setattr(bucket(deps), "find_object", find_then_delete)
+    monkeypatch.setattr(fake_bucket(deps), "find_object", find_then_delete)
     expired = settlement.expire_upload(deps, build.id)
     assert expired is not None and expired.uploadState is UploadState.DELETED
     assert stored(deps, build.id).failureReason is None
@@ -256,7 +251,7 @@ def test_deleting_a_context_deletes_every_build_of_it(deps: Dependencies) -> Non
         (finished.id, UploadState.DELETED),
         (pending.id, UploadState.DELETED),
     ]
-    assert bucket(deps).find_object(finished.objectName) is None
+    assert fake_bucket(deps).find_object(finished.objectName) is None
     assert stored(deps, other.id).uploadState is UploadState.UPLOADING
     [event] = audit_events(deps)
     assert event.target == f"/api/v1/projects/{PROJECT}/build-uploads/{context.id}"
@@ -291,7 +286,7 @@ def test_a_context_delete_that_failed_halfway_is_finished_by_a_retry(
     owner = caller(deps)
     context = service.create_context(deps, owner, PROJECT)
     first, second = register(deps, owner, context.id), register(deps, owner, context.id)
-    real_delete = bucket(deps).delete_object
+    real_delete = fake_bucket(deps).delete_object
 
     def fail_on_second(object_name: str) -> None:
         if object_name == second.objectName:
@@ -299,7 +294,7 @@ def test_a_context_delete_that_failed_halfway_is_finished_by_a_retry(
         real_delete(object_name)
 
     with monkeypatch.context() as patch:
-        patch.setattr(bucket(deps), "delete_object", fail_on_second)
+        patch.setattr(fake_bucket(deps), "delete_object", fail_on_second)
         with pytest.raises(BackendUnavailable):
             deletion.delete_context(deps, owner, PROJECT, context.id)
     assert stored(deps, second.id).pendingObjects == [second.objectName]

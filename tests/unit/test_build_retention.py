@@ -20,11 +20,10 @@ from apkdrop.builds.retention import set_project_policy
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, Conflict
 from apkdrop.retention.sweep import sweep
-from tests.fakes import FakeBuildStore, fake_dependencies
+from tests.fakes import FakeBuildStore, fake_bucket, fake_dependencies
 from tests.unit.test_build_deletion import (
     PROJECT,
     audit_events,
-    bucket,
     caller,
     register,
     stored,
@@ -152,8 +151,8 @@ def test_contexts_older_than_max_age_days_go_with_their_files(deps: Dependencies
     for build in old:
         gone = stored(deps, build.id)
         assert (gone.uploadState, gone.pendingObjects) == (UploadState.DELETED, [])
-        assert build.objectName not in bucket(deps).objects
-    assert recent[0].objectName in bucket(deps).objects
+        assert build.objectName not in fake_bucket(deps).objects
+    assert recent[0].objectName in fake_bucket(deps).objects
     (event,) = audit_events(deps)
     assert event.target == f"{PROJECT_URL}/build-uploads/{old[0].contextId}"
     assert event.details == {
@@ -270,14 +269,14 @@ def test_a_sweep_that_stops_halfway_is_finished_by_the_next(
     first, second = settled_context(deps, owner, count=2)
     deps.clock.now += 30 * DAY
     set_policy(deps, owner, 7)
-    delete_object = bucket(deps).delete_object
+    delete_object = fake_bucket(deps).delete_object
 
     def fail_on_second(name: str) -> None:
         if name == second.objectName:
             raise BackendUnavailable("Cloud Storage is unavailable, retry later")
         delete_object(name)
 
-    monkeypatch.setattr(bucket(deps), "delete_object", fail_on_second)
+    monkeypatch.setattr(fake_bucket(deps), "delete_object", fail_on_second)
     with pytest.raises(BackendUnavailable):
         sweep(deps)
     monkeypatch.undo()
@@ -285,7 +284,7 @@ def test_a_sweep_that_stops_halfway_is_finished_by_the_next(
     assert sweep(deps).deleted == 1
     for build in (first, second):
         assert stored(deps, build.id).pendingObjects == []
-        assert build.objectName not in bucket(deps).objects
+        assert build.objectName not in fake_bucket(deps).objects
     context = builds(deps).get_context(first.contextId)
     assert context is not None and not context.retentionPending
     assert sweep(deps).model_dump() == {"deleted": 0, "staleWork": 0, "finished": True}
@@ -331,21 +330,21 @@ def test_a_halfway_deletion_that_fails_again_holds_no_other_sweeping_back(
     set_policy(deps, owner, 7)
     context = builds(deps).get_context(stuck.contextId)
     assert context is not None
-    delete_object = bucket(deps).delete_object
+    delete_object = fake_bucket(deps).delete_object
 
     def fail_on_stuck(name: str) -> None:
         if name == stuck.objectName:
             raise BackendUnavailable("Cloud Storage is unavailable, retry later")
         delete_object(name)
 
-    monkeypatch.setattr(bucket(deps), "delete_object", fail_on_stuck)
+    monkeypatch.setattr(fake_bucket(deps), "delete_object", fail_on_stuck)
     with pytest.raises(BackendUnavailable):
         deletion.delete_context_by_retention(deps, context, None)
     deps.clock.now += 30 * DAY  # now the fresh one is old too
     with pytest.raises(BackendUnavailable, match="could not be swept"):
         sweep(deps)
     assert fresh.contextId not in live(deps)  # swept all the same
-    assert fresh.objectName not in bucket(deps).objects
+    assert fresh.objectName not in fake_bucket(deps).objects
 
 
 def test_an_owners_deletion_while_the_sweep_backs_off_stays_deleted(

@@ -14,7 +14,7 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, NotFound
 from apkdrop.shared_models import StorageObject
 from apkdrop.timeutil import utc_now
-from tests.fakes import FakeBucket, FakeBuildStore, FakeScheduler, fake_dependencies
+from tests.fakes import FakeBuildStore, FakeScheduler, fake_bucket, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
 from tests.paths import SETTINGS_APK, real_apk
 
@@ -40,11 +40,6 @@ def store(deps: Dependencies) -> FakeBuildStore:
     return deps.builds
 
 
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
 def scheduler(deps: Dependencies) -> FakeScheduler:
     assert isinstance(deps.expiry_queue, FakeScheduler)
     return deps.expiry_queue
@@ -54,7 +49,7 @@ def upload(deps: Dependencies, build_id: int, data: bytes) -> StorageObject:
     """Puts `data` where the build's signed URL would, with the metadata the URL enforces."""
     build = deps.builds.get_build(build_id)
     assert build is not None
-    return bucket(deps).put(build.objectName, data, {service.BUILD_ID_METADATA: str(build_id)})
+    return fake_bucket(deps).put(build.objectName, data, {service.BUILD_ID_METADATA: str(build_id)})
 
 
 def finalized(uploaded: StorageObject, age_seconds: float = 0) -> settlement.FinalizedEvent:
@@ -105,7 +100,7 @@ def test_register_build_signs_exactly_the_upload_headers(deps: Dependencies) -> 
     }
     assert registered.uploadSpec.headers == expected
     assert registered.uploadSpec.method == "PUT"
-    (call,) = bucket(deps).signed
+    (call,) = fake_bucket(deps).signed
     assert call.headers == expected
     assert call.ttl == datetime.timedelta(seconds=deps.settings.upload_url_ttl_seconds)
     assert registered.uploadSpec.url == call.url
@@ -134,7 +129,7 @@ def test_object_name_is_made_only_of_ids(deps: Dependencies) -> None:
     stored = deps.builds.get_build(registered.build.id)
     expected = f"builds/{account.id}/{registered.build.contextId}/{registered.build.id}.apk"
     assert stored.objectName == expected
-    assert bucket(deps).signed[0].object_name == expected
+    assert fake_bucket(deps).signed[0].object_name == expected
 
 
 @pytest.mark.parametrize(
@@ -151,7 +146,7 @@ def test_path_like_file_names_never_reach_the_object_name(
     except ValidationError:
         return  # rejected before the service is even called
     service.register_build(deps, account, "demo", body)
-    (call,) = bucket(deps).signed
+    (call,) = fake_bucket(deps).signed
     assert ".." not in call.object_name and file_name.strip() not in call.object_name
 
 
@@ -180,7 +175,7 @@ def test_each_build_gets_its_own_task(deps: Dependencies) -> None:
 def _assert_nothing_written(deps: Dependencies) -> None:
     assert store(deps).builds == {}
     assert scheduler(deps).calls == []
-    assert bucket(deps).signed == []
+    assert fake_bucket(deps).signed == []
     assert "builds" not in store(deps).counters
 
 
@@ -321,7 +316,7 @@ def test_an_object_not_named_like_the_build_is_ignored(deps: Dependencies) -> No
 
 
 def test_an_unknown_build_id_is_ignored(deps: Dependencies) -> None:
-    uploaded = bucket(deps).put("builds/x/1/77.apk", build_apk(), {"build-id": "77"})
+    uploaded = fake_bucket(deps).put("builds/x/1/77.apk", build_apk(), {"build-id": "77"})
     assert settlement.handle_finalized(deps, finalized(uploaded)) is None
     assert store(deps).builds == {}
 
@@ -340,7 +335,7 @@ def test_an_oversized_object_fails_without_being_read(deps: Dependencies) -> Non
 def test_a_vanished_object_is_acknowledged_and_changes_nothing(deps: Dependencies) -> None:
     build_id = register(deps, new_account(deps)).build.id
     uploaded = upload(deps, build_id, build_apk())
-    del bucket(deps).objects[uploaded.name]
+    del fake_bucket(deps).objects[uploaded.name]
     before = deps.builds.get_build(build_id)
     assert settlement.handle_finalized(deps, finalized(uploaded)) is None
     assert deps.builds.get_build(build_id) == before
@@ -370,7 +365,7 @@ def test_expiry_settles_an_upload_whose_event_never_came(deps: Dependencies) -> 
 def test_expiry_leaves_a_finished_build_alone(deps: Dependencies) -> None:
     build_id = register(deps, new_account(deps)).build.id
     finished = settlement.handle_finalized(deps, finalized(upload(deps, build_id, build_apk())))
-    del bucket(deps).objects[finished.objectName]
+    del fake_bucket(deps).objects[finished.objectName]
     assert settlement.expire_upload(deps, build_id) == finished
     assert deps.builds.get_build(build_id) == finished
 

@@ -29,7 +29,7 @@ from apkdrop.conversions.queueing import NOT_QUEUED
 from apkdrop.conversions.service import NO_KEYSTORE
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
-from tests.fakes import CONVERTER_URL, FakeBucket, FakeScheduler, fake_dependencies
+from tests.fakes import CONVERTER_URL, FakeScheduler, fake_bucket, fake_dependencies
 from tests.fixtures.aab_builder import build_bundle, keystore, universal_apk
 from tests.fixtures.apk_builder import Signer, build_apk
 from tests.unit.test_application_service import ALICE, upload
@@ -74,11 +74,6 @@ def worker(load_task) -> FlaskClient:
     return load_task("convert_bundle")
 
 
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
 def queue(deps: Dependencies) -> FakeScheduler:
     assert isinstance(deps.conversion_queue, FakeScheduler)
     return deps.conversion_queue
@@ -86,7 +81,7 @@ def queue(deps: Dependencies) -> FakeScheduler:
 
 def built(deps: Dependencies) -> list[str]:
     """The universal APKs the converter started to store."""
-    started = [upload.object_name for upload in bucket(deps).started]
+    started = [upload.object_name for upload in fake_bucket(deps).started]
     return [name for name in started if name.endswith("-universal.apk")]
 
 
@@ -133,7 +128,7 @@ def test_a_bundle_is_converted_once_to_a_universal_apk_signed_by_the_distributio
 
     universal = conversion(deps, answer)["universalApk"]
     name = version.objectName.removesuffix(".apk") + "-universal.apk"
-    data = bucket(deps).data(name)
+    data = fake_bucket(deps).data(name)
     info = inspect_apk(io.BytesIO(data)).info
     assert (info.fileType, info.packageName, info.versionCode) == ("APK", "com.example.convert", 7)
     assert info.nativeAbis == ["arm64-v8a", "x86_64"]
@@ -288,12 +283,12 @@ def test_deleting_a_version_deletes_its_universal_apk(
     answer = upload(deps, ALICE, bundle())
     convert(deps, worker, answer)
     universal = conversion(deps, answer)["universalApk"]["objectName"]
-    assert universal in bucket(deps).objects
+    assert universal in fake_bucket(deps).objects
 
     deletion.delete_version(deps, ALICE, answer.data.id, "1.0")
 
-    assert universal in bucket(deps).deleted
-    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+    assert universal in fake_bucket(deps).deleted
+    assert not any(name.startswith("applications/") for name in fake_bucket(deps).objects)
 
 
 def test_an_apk_built_for_a_version_deleted_meanwhile_is_deleted_again(
@@ -310,7 +305,7 @@ def test_an_apk_built_for_a_version_deleted_meanwhile_is_deleted_again(
 
     monkeypatch.setattr(store, "record_conversion", deleted_first)
     assert convert(deps, worker, answer) == "changed"
-    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+    assert not any(name.startswith("applications/") for name in fake_bucket(deps).objects)
 
 
 def test_an_apk_stored_but_not_recorded_goes_with_its_version(
@@ -327,11 +322,11 @@ def test_an_apk_stored_but_not_recorded_goes_with_its_version(
     monkeypatch.setattr(deps.applications, "record_conversion", firestore_down)
     (task,) = queue(deps).calls
     assert worker.post("/", json=task.payload).status_code == 503  # stored, not recorded
-    assert len(built(deps)) == 1 and built(deps)[0] in bucket(deps).objects
+    assert len(built(deps)) == 1 and built(deps)[0] in fake_bucket(deps).objects
 
     deletion.delete_version(deps, ALICE, answer.data.id, "1.0")  # before the retry
 
-    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+    assert not any(name.startswith("applications/") for name in fake_bucket(deps).objects)
     monkeypatch.setattr(deps.applications, "record_conversion", record)
     again = worker.post("/", json=task.payload)
     assert again.status_code == 200, again.json
@@ -379,7 +374,7 @@ def test_an_apk_stored_for_a_version_deleted_meanwhile_goes_though_its_outcome_i
     assert worker.post("/", json=task.payload).status_code == 503  # Cloud Tasks retries
 
     assert len(built(deps)) == 1
-    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+    assert not any(name.startswith("applications/") for name in fake_bucket(deps).objects)
 
 
 def test_an_apk_a_killed_attempt_stored_for_a_version_deleted_meanwhile_goes_with_the_retry(
@@ -392,13 +387,13 @@ def test_an_apk_a_killed_attempt_stored_for_a_version_deleted_meanwhile_goes_wit
     with pytest.raises(Killed):
         worker.post("/", json=task.payload)
     (universal,) = built(deps)
-    assert universal in bucket(deps).objects  # no record names it
+    assert universal in fake_bucket(deps).objects  # no record names it
 
     monkeypatch.setattr(deps.applications, "record_conversion", record)
     again = worker.post("/", json=task.payload)
 
     assert again.json["outcome"] == "gone"  # acknowledged: no task will come again
-    assert not any(name.startswith("applications/") for name in bucket(deps).objects)
+    assert not any(name.startswith("applications/") for name in fake_bucket(deps).objects)
 
 
 def test_an_apk_whose_record_landed_though_its_answer_was_lost_is_kept(
@@ -419,7 +414,7 @@ def test_an_apk_whose_record_landed_though_its_answer_was_lost_is_kept(
 
     monkeypatch.setattr(deps.applications, "record_conversion", record)
     assert convert(deps, worker, answer) == "known"
-    assert conversion(deps, answer)["universalApk"]["objectName"] in bucket(deps).objects
+    assert conversion(deps, answer)["universalApk"]["objectName"] in fake_bucket(deps).objects
 
 
 def test_a_task_queued_before_tasks_named_their_object_is_still_converted(
@@ -444,7 +439,7 @@ def test_a_redelivery_after_an_interrupted_attempt_records_its_stored_apk(
         path = Path(work) / "distribution.p12"
         path.write_bytes(base64.b64decode(json.loads(distribution()[0])["keystore"]))
         earlier = universal_apk(bundle(), path, PASSWORD)
-    bucket(deps).put(name, earlier)  # stored, then the instance died before recording it
+    fake_bucket(deps).put(name, earlier)  # stored, then the instance died before recording it
 
     assert convert(deps, worker, answer) == "done"
 
@@ -466,7 +461,7 @@ def test_an_apk_a_concurrent_delivery_recorded_is_kept(
     monkeypatch.setattr(store, "record_conversion", recorded_first)
     assert convert(deps, worker, answer) == "changed"
     universal = conversion(deps, answer)["universalApk"]["objectName"]
-    assert universal in bucket(deps).objects
+    assert universal in fake_bucket(deps).objects
 
 
 # --- the install page ---------------------------------------------------------------------------
@@ -499,7 +494,7 @@ def test_the_page_serves_the_universal_apk_and_keeps_the_bundle_as_a_link(
 
     pages.get(f"/app/{answer.data.id}/download?version=1.0")
     pages.get(f"/app/{answer.data.id}/download?version=1.0&file=aab")
-    served = [(name, file) for name, _, file in bucket(deps).signed_gets[-2:]]
+    served = [(name, file) for name, _, file in fake_bucket(deps).signed_gets[-2:]]
     assert served == [
         (universal, "Bundle_Demo-7.0.apk"),
         (version.objectName, "Bundle_Demo-7.0.aab"),

@@ -15,10 +15,9 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.settings import BundleConverterSettings
 from apkdrop.task_attempts import KILLED, MAX_WHY_CHARS, RETRY_COUNT_HEADER, UNEXPECTED
-from tests.fakes import fake_dependencies
+from tests.fakes import fake_bucket, fake_dependencies
 from tests.unit.test_application_service import ALICE, upload
 from tests.unit.test_bundle_converter import (
-    bucket,
     built,
     bundle,
     conversion,
@@ -54,7 +53,7 @@ def storage_down(monkeypatch: pytest.MonkeyPatch, deps: Dependencies, error: Exc
     def down(*_: object) -> None:
         raise error
 
-    monkeypatch.setattr(bucket(deps), "open_object", down)
+    monkeypatch.setattr(fake_bucket(deps), "open_object", down)
 
 
 def unfinished_attempt(deps: Dependencies, app_id: str) -> int | None:
@@ -169,10 +168,10 @@ def test_a_last_attempt_after_failures_it_was_told_of_still_converts(
     deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answer = upload(deps, ALICE, bundle())
-    open_object = bucket(deps).open_object
+    open_object = fake_bucket(deps).open_object
     storage_down(monkeypatch, deps, BackendUnavailable(STORAGE_DOWN))
     assert attempt(worker, deps, "8").status_code == 503
-    monkeypatch.setattr(bucket(deps), "open_object", open_object)
+    monkeypatch.setattr(fake_bucket(deps), "open_object", open_object)
 
     assert attempt(worker, deps, LAST).json["outcome"] == "done"
 
@@ -188,7 +187,7 @@ def test_a_redelivered_last_attempt_after_the_outcome_does_nothing(
         storage_down(monkeypatch, deps, BackendUnavailable(STORAGE_DOWN))
     assert attempt(worker, deps, LAST).json["outcome"] == first
     recorded = conversion(deps, answer)
-    monkeypatch.setattr(bucket(deps), "open_object", pytest.fail)  # no work
+    monkeypatch.setattr(fake_bucket(deps), "open_object", pytest.fail)  # no work
 
     response = attempt(worker, deps, LAST)
 

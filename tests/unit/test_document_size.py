@@ -15,9 +15,9 @@ from apkdrop.applications.document_size import (
 from apkdrop.applications.form import MAX_RELEASE_NOTES_CHARS
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
-from tests.fakes import fake_dependencies
+from tests.fakes import fake_dependencies, fake_store
 from tests.fixtures.apk_builder import build_apk
-from tests.unit.test_application_service import ALICE, app_objects, refused, store, upload
+from tests.unit.test_application_service import ALICE, app_objects, refused, upload
 
 WIDE = "\U0001d51e"  # MATHEMATICAL FRAKTUR SMALL A: four bytes in UTF-8, one character
 
@@ -79,7 +79,7 @@ def widest_addresses(count: int) -> list[str]:
 
 
 def nothing_stored(deps: Dependencies) -> bool:
-    return app_objects(deps) == set() and store(deps).apps == {}
+    return app_objects(deps) == set() and fake_store(deps).apps == {}
 
 
 def test_the_widest_allowed_users_alone_still_fit(deps: Dependencies) -> None:
@@ -153,5 +153,5 @@ def test_a_new_version_too_large_leaves_the_app_as_it_was(deps: Dependencies) ->
         releaseNotes=WIDE * MAX_RELEASE_NOTES_CHARS,
     )
     assert error.detail.startswith("The version is too large to store")
-    assert store(deps).apps[first.data.id]["latest_application_version"] == 1
+    assert fake_store(deps).apps[first.data.id]["latest_application_version"] == 1
     assert len(app_objects(deps)) == 1

@@ -20,10 +20,10 @@ from apkdrop.errors import BackendUnavailable, InvalidRequest, NotFound
 from apkdrop.install_pages import session
 from apkdrop.paging import TIME_CURSOR, PageRequest, TimeCursor, page_request
 from tests.fakes import (
-    FakeApplicationStore,
-    FakeBucket,
     FakeDownloadLog,
+    fake_bucket,
     fake_dependencies,
+    fake_store,
     install_page_app,
     install_session_cookie,
 )
@@ -53,19 +53,9 @@ def app(deps: Dependencies) -> Application:
     )
 
 
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
 def log(deps: Dependencies) -> FakeDownloadLog:
     assert isinstance(deps.downloads, FakeDownloadLog)
     return deps.downloads
-
-
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
 
 
 def count(deps: Dependencies, number: int) -> int:
@@ -86,7 +76,7 @@ class BrokenDownloadLog(FakeDownloadLog):
 
 
 def with_broken_log(deps: Dependencies) -> Dependencies:
-    return dataclasses.replace(deps, downloads=BrokenDownloadLog(store(deps)))
+    return dataclasses.replace(deps, downloads=BrokenDownloadLog(fake_store(deps)))
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -116,7 +106,7 @@ def test_the_signed_url_saves_the_file_under_its_label_and_version(
     deps: Dependencies, app: Application
 ) -> None:
     download(deps, app, 3)
-    assert bucket(deps).signed_gets == [
+    assert fake_bucket(deps).signed_gets == [
         (
             f"applications/acct-install/{APP_ID}/3.apk",
             datetime.timedelta(minutes=5),
@@ -140,7 +130,7 @@ def test_a_version_without_a_count_reads_as_never_downloaded(
     deps: Dependencies, app: Application
 ) -> None:
     """Versions stored before the download record have no downloadCount field."""
-    del store(deps).version_docs[APP_ID][1]["downloadCount"]
+    del fake_store(deps).version_docs[APP_ID][1]["downloadCount"]
     assert count(deps, 1) == 0
     download(deps, app, 1)
     assert count(deps, 1) == 1
@@ -161,7 +151,7 @@ def test_the_api_download_of_no_version_is_not_found(
 ) -> None:
     with pytest.raises(NotFound):
         service.api_download(deps, OWNER_CALLER, APP_ID, wanted)
-    assert log(deps).events == {} and bucket(deps).signed_gets == []
+    assert log(deps).events == {} and fake_bucket(deps).signed_gets == []
 
 
 def test_another_accounts_app_is_not_found(deps: Dependencies, app: Application) -> None:
@@ -179,7 +169,7 @@ def test_another_accounts_app_is_not_found_whichever_version_is_asked_for(
     with pytest.raises(NotFound) as refused:
         service.api_download(deps, STRANGER, APP_ID, wanted)
     assert refused.value.detail == f"Application {APP_ID} not found"
-    assert log(deps).events == {} and bucket(deps).signed_gets == []
+    assert log(deps).events == {} and fake_bucket(deps).signed_gets == []
 
 
 # --- listing --------------------------------------------------------------------------------
@@ -316,7 +306,7 @@ def owner_key(deps: Dependencies, scope: KeyScope = KeyScope.ADMIN) -> dict[str,
     key = issue_api_key(deps.accounts, OWNER, scope=scope)
     # The fake account ids are made fresh: move the test app into the key's account.
     (account_id,) = deps.accounts.accounts  # type: ignore[attr-defined]
-    stored = store(deps).apps[APP_ID]
+    stored = fake_store(deps).apps[APP_ID]
     stored["accountId"] = account_id
     return {"X-Api-Key": key}
 
@@ -329,7 +319,7 @@ def test_an_api_download_redirects_and_is_listed(
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("https://storage.example.test/")
-    assert bucket(deps).signed_gets[-1][0] == f"applications/acct-install/{APP_ID}/2.apk"
+    assert fake_bucket(deps).signed_gets[-1][0] == f"applications/acct-install/{APP_ID}/2.apk"
     assert response.headers["Cache-Control"] == "no-store"
     admin = owner_key(deps)
     listed = api.get(f"/v1/application/{APP_ID}/downloads", headers=admin)
@@ -443,7 +433,7 @@ def test_a_head_is_authorised_as_its_get_but_records_nothing(
 
     assert probed.status_code == 302
     assert "Location" not in probed.headers  # no signed URL was minted
-    assert bucket(deps).signed_gets == [] and log(deps).events == {} and count(deps, 1) == 0
+    assert fake_bucket(deps).signed_gets == [] and log(deps).events == {} and count(deps, 1) == 0
     fetched = client.get(path, headers=auth)
     assert fetched.status_code == 302
     assert fetched.headers["Location"].startswith("https://storage.example.test/")
@@ -467,7 +457,7 @@ def test_a_refused_page_download_answers_a_head_as_its_get(
     pages = page_visitor(load, deps, email)
 
     assert pages.head(path).status_code == pages.get(path).status_code == status
-    assert bucket(deps).signed_gets == [] and log(deps).events == {}
+    assert fake_bucket(deps).signed_gets == [] and log(deps).events == {}
 
 
 @pytest.mark.parametrize(
@@ -488,4 +478,4 @@ def test_a_refused_api_download_answers_a_head_as_its_get(
 
     assert head.status_code == get.status_code == status
     assert get.get_json() == {"detail": get.get_json()["detail"]}
-    assert bucket(deps).signed_gets == [] and log(deps).events == {}
+    assert fake_bucket(deps).signed_gets == [] and log(deps).events == {}

@@ -16,12 +16,11 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from apkdrop.settings import HashWorkerSettings
 from apkdrop.task_attempts import KILLED, RETRY_COUNT_HEADER
-from tests.fakes import fake_dependencies
+from tests.fakes import fake_bucket, fake_dependencies
 from tests.unit.test_sha256_after_answer import (
     INLINE_LIMIT,
     LARGE,
     OTHER,
-    bucket,
     publish_large,
     queue,
     shown,
@@ -59,7 +58,7 @@ def storage_down(monkeypatch: pytest.MonkeyPatch, deps: Dependencies) -> None:
     def down(*_: object) -> str:
         raise BackendUnavailable(STORAGE_DOWN)
 
-    monkeypatch.setattr(bucket(deps), "sha256_of", down)
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", down)
 
 
 @pytest.mark.parametrize("retries", ["0", "18", "", "x"])
@@ -104,7 +103,7 @@ def test_a_replaced_object_is_given_up_on_never_hashed_in_its_place(
 ) -> None:
     answer = publish_large(deps)
     (task,) = queue(deps).calls
-    bucket(deps).put(task.payload["objectName"], OTHER)  # its generation is gone
+    fake_bucket(deps).put(task.payload["objectName"], OTHER)  # its generation is gone
 
     assert attempt(worker, deps, LAST).json["outcome"] == "gave up"
 
@@ -119,7 +118,7 @@ def test_the_last_attempt_gives_up_at_once_after_a_killed_attempt(
     def killed(*_: object) -> str:
         raise Killed
 
-    monkeypatch.setattr(bucket(deps), "sha256_of", killed)
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", killed)
     with pytest.raises(Killed):
         attempt(worker, deps, "18")
     assert hashing(deps, answer.data.id) == {
@@ -128,7 +127,7 @@ def test_the_last_attempt_gives_up_at_once_after_a_killed_attempt(
         "requeued": False,
     }
 
-    monkeypatch.setattr(bucket(deps), "sha256_of", pytest.fail)  # not tried again
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", pytest.fail)  # not tried again
     response = attempt(worker, deps, LAST)
 
     assert (response.status_code, response.json["outcome"]) == (200, "gave up")
@@ -145,10 +144,10 @@ def test_a_last_attempt_after_failures_it_was_told_of_still_hashes(
     deps: Dependencies, worker: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answer = publish_large(deps)
-    sha256_of = bucket(deps).sha256_of
+    sha256_of = fake_bucket(deps).sha256_of
     storage_down(monkeypatch, deps)
     assert attempt(worker, deps, "18").status_code == 503
-    monkeypatch.setattr(bucket(deps), "sha256_of", sha256_of)
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", sha256_of)
 
     assert attempt(worker, deps, LAST).json["outcome"] == "recorded"
 
@@ -164,7 +163,7 @@ def test_a_redelivered_last_attempt_after_the_outcome_does_nothing(
         storage_down(monkeypatch, deps)
     attempt(worker, deps, LAST)
     before = shown(deps, answer)
-    monkeypatch.setattr(bucket(deps), "sha256_of", pytest.fail)  # no work
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", pytest.fail)  # no work
 
     response = attempt(worker, deps, LAST)
 

@@ -28,10 +28,10 @@ from apkdrop.notifications import delivery
 from apkdrop.notifications.models import EmailTaskBody
 from tests import fakes
 from tests.fakes import (
-    FakeBucket,
     FakeMailer,
     FakeScheduler,
     FakeSessions,
+    fake_bucket,
     fake_dependencies,
     install_page_app,
     install_session_cookie,
@@ -90,11 +90,6 @@ def private_app(deps: Dependencies) -> Application:
         allowed_users=(TESTER,),
         owner_email=OWNER,
     )
-
-
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
 
 
 def email_queue(deps: Dependencies) -> FakeScheduler:
@@ -218,7 +213,7 @@ def test_a_missing_version_is_a_friendly_404(
     response = pages.get(f"/app/{APP_ID}", query_string={"version": wanted})
     assert_html_page(response, 404)
     assert heading(response) == "Not found"
-    assert bucket(deps).signed_gets == []
+    assert fake_bucket(deps).signed_gets == []
 
 
 def test_a_channels_page_opens_its_latest_and_lists_only_its_versions(
@@ -244,7 +239,7 @@ def test_an_unknown_or_malformed_channel_is_a_friendly_404(
     assert_html_page(response, 404)
     assert heading(response) == "Not found"
     assert "<script>" not in text(response)
-    assert bucket(deps).signed_gets == []
+    assert fake_bucket(deps).signed_gets == []
 
 
 @pytest.mark.parametrize(
@@ -320,7 +315,7 @@ def test_an_icon_is_a_short_lived_signed_url(pages: FlaskClient, deps: Dependenc
     response = pages.get(f"/app/{APP_ID}")
 
     assert response.status_code == 200
-    (icon_call,) = bucket(deps).signed_gets
+    (icon_call,) = fake_bucket(deps).signed_gets
     assert icon_call == ("icons/app.png", datetime.timedelta(hours=1), None)
     assert 'src="https://storage.example.test/apkdrop-test-uploads/icons/app.png?get=1"' in text(
         response
@@ -360,7 +355,7 @@ def test_a_page_for_an_app_published_by_the_upload_service(
     download = pages.get(f"/app/{answer.data.id}/download?version=1.0")
     assert download.status_code == 302
     (version,) = deps.applications.versions(answer.data.id)
-    assert bucket(deps).signed_gets[-1] == (
+    assert fake_bucket(deps).signed_gets[-1] == (
         version.objectName,
         datetime.timedelta(minutes=5),
         "Real_App-4.5.6.apk",
@@ -376,7 +371,7 @@ def test_download_redirects_to_a_five_minute_signed_url(
     response = pages.get(f"/app/{APP_ID}/download")
 
     assert response.status_code == 302
-    (call,) = bucket(deps).signed_gets
+    (call,) = fake_bucket(deps).signed_gets
     object_name, ttl, name = call
     assert object_name == f"applications/acct-install/{APP_ID}/2.apk"
     assert ttl == datetime.timedelta(minutes=5)
@@ -392,7 +387,7 @@ def test_download_of_an_older_version(
 ) -> None:
     response = pages.get(f"/app/{APP_ID}/download", query_string={"version": wanted})
     assert response.status_code == 302
-    assert bucket(deps).signed_gets == [
+    assert fake_bucket(deps).signed_gets == [
         (
             f"applications/acct-install/{APP_ID}/1.apk",
             datetime.timedelta(minutes=5),
@@ -406,7 +401,7 @@ def test_download_of_a_missing_version_is_a_404_page(
 ) -> None:
     response = pages.get(f"/app/{APP_ID}/download?version=7.0")
     assert_html_page(response, 404)
-    assert bucket(deps).signed_gets == []
+    assert fake_bucket(deps).signed_gets == []
 
 
 def name_for(label: str | None, version_name: str | None, package: str = "com.example.x") -> str:
@@ -468,7 +463,7 @@ def test_a_private_app_asks_an_anonymous_visitor_to_sign_in(
     assert 'name="email"' in page and 'type="email"' in page
     assert f'<input type="hidden" name="app" value="{private_app.id}">' in page
     assert "Secret App" not in page and "com.example.install" not in page  # nothing leaks
-    assert bucket(deps).signed_gets == []
+    assert fake_bucket(deps).signed_gets == []
 
 
 def test_a_private_download_needs_a_session(
@@ -478,7 +473,7 @@ def test_a_private_download_needs_a_session(
     assert_html_page(response, 401)
     assert "Location" not in response.headers
     assert f'name="app" value="{private_app.id}"' in text(response)
-    assert bucket(deps).signed_gets == []
+    assert fake_bucket(deps).signed_gets == []
 
 
 @pytest.mark.parametrize("email", [TESTER, OWNER])
@@ -495,7 +490,7 @@ def test_a_signed_in_tester_or_owner_sees_the_app(
     assert sign_out_form(response) == f"/app/{private_app.id}"
     download = pages.get(f"/app/{private_app.id}/download")
     assert download.status_code == 302
-    assert bucket(deps).signed_gets[-1][1] == datetime.timedelta(minutes=5)
+    assert fake_bucket(deps).signed_gets[-1][1] == datetime.timedelta(minutes=5)
 
 
 def test_a_signed_in_visitor_not_on_the_list_is_refused(
@@ -511,7 +506,7 @@ def test_a_signed_in_visitor_not_on_the_list_is_refused(
     assert sign_out_form(response) == f"/app/{private_app.id}"
     assert "Secret App" not in text(response)
     assert pages.get(f"/app/{private_app.id}/download").status_code == 403
-    assert bucket(deps).signed_gets == []
+    assert fake_bucket(deps).signed_gets == []
 
 
 def test_a_session_of_a_public_app_visitor_is_shown(

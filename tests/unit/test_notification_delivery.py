@@ -21,11 +21,11 @@ from apkdrop.notifications import delivery
 from apkdrop.notifications.models import NotificationState, UploadNotificationTask
 from apkdrop.notifications.ports import MailRefused
 from tests.fakes import (
-    FakeBucket,
     FakeDeliveries,
     FakeMailer,
     FakeScheduler,
     ScriptedMailer,
+    fake_bucket,
 )
 from tests.fixtures.apk_builder import (
     ICON_ID,
@@ -78,11 +78,6 @@ def queue(deps: Dependencies) -> FakeScheduler:
 def mailer(deps: Dependencies) -> FakeMailer:
     assert isinstance(deps.mailer, FakeMailer)
     return deps.mailer
-
-
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
 
 
 def ledger(deps: Dependencies) -> FakeDeliveries:
@@ -221,7 +216,7 @@ def test_a_queue_outage_does_not_fail_the_upload(
     assert answer.data.version == "1.0"
     assert answer.warnings == [NOT_QUEUED]
     version = version_of(deps, answer.data.id)
-    assert bucket(deps).find_object(version.objectName) is not None  # not undone
+    assert fake_bucket(deps).find_object(version.objectName) is not None  # not undone
     notification = version.notification
     assert notification.status is NotificationState.FAILED
     assert notification.recipients == [ALICE.email]
@@ -375,25 +370,25 @@ def test_the_icon_is_stored_beside_the_apk_at_publish(
     version = version_of(deps, answer.data.id)
     key = version.objectName.rsplit("/", 1)[1].removesuffix(".apk")
     assert version.iconObject == f"icons/{ALICE.id}/{key}.{extension}"
-    assert bucket(deps).data(version.iconObject) == icon_bytes(media)
-    assert bucket(deps).content_types[version.iconObject] == f"image/{media}"
+    assert fake_bucket(deps).data(version.iconObject) == icon_bytes(media)
+    assert fake_bucket(deps).content_types[version.iconObject] == f"image/{media}"
 
 
 def test_an_apk_without_icon_stores_none(deps: Dependencies) -> None:
     version = version_of(deps, upload(deps).data.id)
     assert version.iconObject is None
-    assert not any(name.startswith("icons/") for name in bucket(deps).objects)
+    assert not any(name.startswith("icons/") for name in fake_bucket(deps).objects)
 
 
 def test_the_icon_is_removed_when_the_publish_fails(deps: Dependencies) -> None:
     upload(deps, apk_with_icon())
-    (kept,) = [name for name in bucket(deps).objects if name.startswith("icons/")]
+    (kept,) = [name for name in fake_bucket(deps).objects if name.startswith("icons/")]
 
     with pytest.raises(Conflict):
         upload(deps, apk_with_icon(), versionAction="DO_NOTHING")
 
-    assert [name for name in bucket(deps).objects if name.startswith("icons/")] == [kept]
-    (removed,) = [name for name in bucket(deps).deleted if name.startswith("icons/")]
+    assert [name for name in fake_bucket(deps).objects if name.startswith("icons/")] == [kept]
+    (removed,) = [name for name in fake_bucket(deps).deleted if name.startswith("icons/")]
     assert removed != kept
 
 
@@ -407,21 +402,21 @@ def test_the_icon_is_removed_when_the_store_fails(
     with pytest.raises(BackendUnavailable):
         upload(deps, apk_with_icon(), sendNotification="true")
 
-    assert bucket(deps).objects == {}
-    assert any(name.startswith("icons/") for name in bucket(deps).deleted)
+    assert fake_bucket(deps).objects == {}
+    assert any(name.startswith("icons/") for name in fake_bucket(deps).deleted)
     assert queue(deps).calls == []
 
 
 def test_the_email_shows_the_icon_through_a_week_long_signed_url(deps: Dependencies) -> None:
     app_id = upload(deps, apk_with_icon(), sendNotification="true").data.id
     icon = version_of(deps, app_id).iconObject
-    bucket(deps).signed_gets.clear()  # the upload's answer signed one too
+    fake_bucket(deps).signed_gets.clear()  # the upload's answer signed one too
 
     assert deliver(deps, app_id) == "sent"
 
-    ((object_name, ttl, _),) = bucket(deps).signed_gets
+    ((object_name, ttl, _),) = fake_bucket(deps).signed_gets
     assert (object_name, ttl) == (icon, SEVEN_DAYS)
-    url = f"https://storage.example.test/{bucket(deps).name}/{icon}?get=1"
+    url = f"https://storage.example.test/{fake_bucket(deps).name}/{icon}?get=1"
     (email,) = mailer(deps).sent
     assert f'src="{url}"' in email.html
 
@@ -429,7 +424,7 @@ def test_the_email_shows_the_icon_through_a_week_long_signed_url(deps: Dependenc
 def test_without_an_icon_nothing_is_signed(deps: Dependencies) -> None:
     app_id = upload(deps, sendNotification="true").data.id
     assert deliver(deps, app_id) == "sent"
-    assert bucket(deps).signed_gets == []
+    assert fake_bucket(deps).signed_gets == []
     assert "<img" not in mailer(deps).sent[0].html
 
 
@@ -441,7 +436,7 @@ def test_a_signing_outage_releases_the_delivery(
     def unavailable(*args: object) -> str:
         raise BackendUnavailable("IAM signBlob is unavailable, retry later")
 
-    monkeypatch.setattr(bucket(deps), "signed_get_url", unavailable)
+    monkeypatch.setattr(fake_bucket(deps), "signed_get_url", unavailable)
     with pytest.raises(BackendUnavailable):
         deliver(deps, app_id)
     assert mailer(deps).sent == []

@@ -19,7 +19,7 @@ from apkdrop.retention.models import RetentionPolicy
 from apkdrop.retention.selection import Reason, doomed_versions
 from apkdrop.retention.sweep import sweep
 from apkdrop.webhooks.models import Hook, HookKind
-from tests.fakes import FakeApplicationStore, FakeBucket, fake_dependencies
+from tests.fakes import fake_bucket, fake_dependencies, fake_store
 from tests.unit.test_application_service import apk, upload
 
 OWNER = Caller(
@@ -35,16 +35,6 @@ def clock(deps: Dependencies) -> None:
     deps.clock.step = datetime.timedelta(seconds=1)
 
 
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
 def upload_to(deps: Dependencies, channel: str, code: int) -> str:
     """Uploads the next version of com.example.app into `channel`; the app's id."""
     return upload(deps, OWNER, apk(code=code), channel=channel).data.id
@@ -53,7 +43,7 @@ def upload_to(deps: Dependencies, channel: str, code: int) -> str:
 def remaining(deps: Dependencies, app_id: str, channel: str | None = None) -> list[int]:
     return [
         v.versionNumber
-        for v in store(deps).versions(app_id)
+        for v in fake_store(deps).versions(app_id)
         if channel is None or v.channel == channel
     ]
 
@@ -151,18 +141,18 @@ def test_keep_latest_2_on_nightly_with_4_uploads(deps: Dependencies) -> None:
     app_id = new_app(deps)  # 1.0, default
     upload_to(deps, "release", 2)  # 2.0, release
     set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 2}}})
-    files = {n: store(deps).get_version(app_id, n)[1].objectName for n in (1, 2)}
+    files = {n: fake_store(deps).get_version(app_id, n)[1].objectName for n in (1, 2)}
     for code in range(3, 7):  # 3.0 … 6.0, nightly
         upload_to(deps, "nightly", code)
-        files[code] = store(deps).get_version(app_id, code)[1].objectName
+        files[code] = fake_store(deps).get_version(app_id, code)[1].objectName
     assert remaining(deps, app_id, "nightly") == [6, 5]
     assert remaining(deps, app_id) == [6, 5, 2, 1]  # other channels untouched
     for gone in (3, 4):
-        tombstone = store(deps).deleted_version(app_id, gone)
+        tombstone = fake_store(deps).deleted_version(app_id, gone)
         assert tombstone is not None and tombstone.deletedBy == "retention"
         assert tombstone.pendingObjects == []
-        assert files[gone] not in bucket(deps).objects
-    assert {files[n] for n in (1, 2, 5, 6)} <= set(bucket(deps).objects)
+        assert files[gone] not in fake_bucket(deps).objects
+    assert {files[n] for n in (1, 2, 5, 6)} <= set(fake_bucket(deps).objects)
     deletions = [e for e in deps.audit.events if e.action is AuditAction.DELETE]
     assert [e.target for e in deletions] == [
         f"/v1/application/{app_id}/versions/3.0",
@@ -177,7 +167,7 @@ def test_a_pinned_version_survives_and_counts_toward_keep_latest(deps: Dependenc
     app_id = new_app(deps)
     set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 2}}})
     upload_to(deps, "nightly", 2)
-    store(deps).set_pinned(app_id, 2, True)
+    fake_store(deps).set_pinned(app_id, 2, True)
     for code in (3, 4, 5):
         upload_to(deps, "nightly", code)
     # 5 and 4 are the two kept; 2 is pinned (and counted), 3 went.
@@ -190,7 +180,7 @@ def test_an_upload_never_deletes_itself_when_a_newer_one_commits_first(
     app_id = new_app(deps)
     upload_to(deps, "nightly", 2)
     set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 1}}})
-    fake = store(deps)
+    fake = fake_store(deps)
     read = fake.versions
 
     def newer_upload_commits_first(app: str) -> list[Version]:
@@ -239,7 +229,7 @@ def test_a_failed_enforcement_leaves_the_upload_standing(
     def down(*args, **kwargs):
         raise BackendUnavailable("Firestore is unavailable, retry later")
 
-    monkeypatch.setattr(store(deps), "delete_version", down)
+    monkeypatch.setattr(fake_store(deps), "delete_version", down)
     with caplog.at_level(logging.WARNING):
         upload_to(deps, "nightly", 3)
     assert remaining(deps, app_id, "nightly") == [3, 2]
@@ -305,7 +295,7 @@ def test_the_sweep_applies_keep_latest_that_an_upload_did_not(deps: Dependencies
 def racing_sweep(deps: Dependencies, app_id: str, concurrently) -> int:
     """A sweep whose read of the app's versions is followed, before its deletions, by
     `concurrently()` (what another request does meanwhile)."""
-    fake = store(deps)
+    fake = fake_store(deps)
     read = fake.versions
 
     def then_race(app: str) -> list[Version]:
@@ -339,7 +329,7 @@ def test_a_pin_made_during_a_sweep_holds(deps: Dependencies) -> None:
     for code in (2, 3):
         upload_to(deps, "nightly", code)
     set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 1}}})
-    assert racing_sweep(deps, app_id, lambda: store(deps).set_pinned(app_id, 2, True)) == 0
+    assert racing_sweep(deps, app_id, lambda: fake_store(deps).set_pinned(app_id, 2, True)) == 0
     assert remaining(deps, app_id, "nightly") == [3, 2]
 
 
@@ -352,7 +342,7 @@ def test_a_sweep_never_leaves_a_channel_empty_when_its_newest_goes_meanwhile(
     deps.clock.now += 30 * DAY
     set_policy(deps, app_id, {"channels": {"nightly": {"maxAgeDays": 14}}})
     # It chose 2.0 (old, not the newest); the owner deletes 3.0 before it acts.
-    owner_deletes = lambda: store(deps).delete_version(app_id, 3, OWNER.email, START)  # noqa: E731
+    owner_deletes = lambda: fake_store(deps).delete_version(app_id, 3, OWNER.email, START)  # noqa: E731
     assert racing_sweep(deps, app_id, owner_deletes) == 0
     assert remaining(deps, app_id, "nightly") == [2]
 
@@ -370,8 +360,8 @@ def test_two_sweeps_at_once_delete_each_version_once(deps: Dependencies) -> None
 
 def test_enforce_on_an_app_without_a_policy_reads_nothing(deps: Dependencies) -> None:
     app_id = new_app(deps)
-    app = store(deps).get_app(app_id)
-    fake = store(deps)
+    app = fake_store(deps).get_app(app_id)
+    fake = fake_store(deps)
     fake.versions = lambda _: pytest.fail("no policy: nothing to read")  # type: ignore[method-assign]
     assert enforcement.enforce(deps, app, 100) == 0
 
@@ -385,7 +375,7 @@ def test_a_sweep_goes_on_past_an_app_it_cannot_sweep_then_asks_for_a_retry(
         upload(deps, OWNER, apk(package=f"com.example.app{index}", code=2))
         set_policy(deps, first, {"default": {"keepLatest": 1}})
         apps.append(first)
-    fake = store(deps)
+    fake = fake_store(deps)
     read = fake.versions
 
     def busy(app_id: str) -> list[Version]:
@@ -438,20 +428,20 @@ def test_a_deletion_whose_files_failed_is_finished_by_the_next_run(
     app_id = new_app(deps)
     set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 1}}})
     upload_to(deps, "nightly", 2)
-    doomed = store(deps).get_version(app_id, 2)[1].objectName
-    real_delete = bucket(deps).delete_object
+    doomed = fake_store(deps).get_version(app_id, 2)[1].objectName
+    real_delete = fake_bucket(deps).delete_object
 
     def storage_down(name: str) -> None:
         raise BackendUnavailable("Cloud Storage is unavailable, retry later")
 
-    monkeypatch.setattr(bucket(deps), "delete_object", storage_down)
+    monkeypatch.setattr(fake_bucket(deps), "delete_object", storage_down)
     upload_to(deps, "nightly", 3)  # its keepLatest tombstones 2.0, then cannot delete its files
-    assert store(deps).unfinished_deletions(app_id)[0].versionNumber == 2
-    monkeypatch.setattr(bucket(deps), "delete_object", real_delete)
+    assert fake_store(deps).unfinished_deletions(app_id)[0].versionNumber == 2
+    monkeypatch.setattr(fake_bucket(deps), "delete_object", real_delete)
 
     assert sweep(deps).deleted == 1
-    assert doomed not in bucket(deps).objects
-    assert store(deps).unfinished_deletions(app_id) == []
+    assert doomed not in fake_bucket(deps).objects
+    assert fake_store(deps).unfinished_deletions(app_id) == []
     (finished,) = [e for e in deps.audit.events if e.action is AuditAction.DELETE]
     assert finished.details == {"deletedBy": "retention", "rule": enforcement.UNFINISHED_RULE}
     assert sweep(deps).deleted == 0
@@ -475,7 +465,7 @@ def test_what_retention_deletes_is_a_version_deleted_event_even_when_its_files_f
     set_policy(deps, app_id, {"channels": {"nightly": {"keepLatest": 1}}})
     upload_to(deps, "nightly", 2)
     with monkeypatch.context() as outage:
-        outage.setattr(bucket(deps), "delete_object", storage_down)
+        outage.setattr(fake_bucket(deps), "delete_object", storage_down)
         upload_to(deps, "nightly", 3)  # tombstones 2.0, then cannot delete its files
     assert sweep(deps).deleted == 1  # the next run finishes it
 
@@ -493,7 +483,7 @@ def storage_down(name: str) -> None:
 def objects_of(deps: Dependencies, app_id: str) -> set[str]:
     return {
         name
-        for version in store(deps).versions(app_id)
+        for version in fake_store(deps).versions(app_id)
         for name in (version.objectName, version.iconObject)
         if name is not None
     }
@@ -512,9 +502,9 @@ def test_an_owners_version_delete_left_halfway_is_finished_by_the_sweep_an_hour_
 ) -> None:
     app_id = new_app(deps)  # no retention policy
     upload_to(deps, "default", 2)
-    doomed = objects_of(deps, app_id) - {store(deps).get_version(app_id, 1)[1].objectName}
+    doomed = objects_of(deps, app_id) - {fake_store(deps).get_version(app_id, 1)[1].objectName}
     with monkeypatch.context() as outage:
-        outage.setattr(bucket(deps), "delete_object", storage_down)
+        outage.setattr(fake_bucket(deps), "delete_object", storage_down)
         with pytest.raises(BackendUnavailable):  # a 503 that nobody repeats
             deletion.delete_version(deps, OWNER, app_id, "2.0")
 
@@ -522,8 +512,8 @@ def test_an_owners_version_delete_left_halfway_is_finished_by_the_sweep_an_hour_
     deps.clock.now += LEFT_HALFWAY_AFTER
     assert sweep(deps).deleted == 1
 
-    assert doomed and not doomed & set(bucket(deps).objects)
-    assert store(deps).deleted_version(app_id, 2).pendingObjects == []
+    assert doomed and not doomed & set(fake_bucket(deps).objects)
+    assert fake_store(deps).deleted_version(app_id, 2).pendingObjects == []
     assert deletes(deps) == [
         (
             "retention",
@@ -541,20 +531,20 @@ def test_an_owners_app_delete_left_halfway_is_finished_with_its_versions(
     upload_to(deps, "default", 2)
     objects = objects_of(deps, app_id)
     with monkeypatch.context() as outage:
-        outage.setattr(bucket(deps), "delete_object", storage_down)
+        outage.setattr(fake_bucket(deps), "delete_object", storage_down)
         with pytest.raises(BackendUnavailable):  # 2.0's deletion stops halfway...
             deletion.delete_version(deps, OWNER, app_id, "2.0")
         with pytest.raises(BackendUnavailable):  # ...then the app's
             deletion.delete_application(deps, OWNER, app_id)
-    assert store(deps).versions(app_id)  # 1.0's document is still a live one
+    assert fake_store(deps).versions(app_id)  # 1.0's document is still a live one
 
     deps.clock.now += LEFT_HALFWAY_AFTER
     assert sweep(deps).deleted == 1  # the app, and with it 2.0's tombstone
 
-    assert not objects & set(bucket(deps).objects)
-    assert store(deps).deleted_app(app_id).pendingObjects == []
-    assert store(deps).versions(app_id) == []
-    assert store(deps).unfinished_deletions(app_id) == []
+    assert not objects & set(fake_bucket(deps).objects)
+    assert fake_store(deps).deleted_app(app_id).pendingObjects == []
+    assert fake_store(deps).versions(app_id) == []
+    assert fake_store(deps).unfinished_deletions(app_id) == []
     assert deletes(deps) == [
         (
             "retention",
@@ -570,7 +560,7 @@ def test_deletions_left_halfway_are_finished_within_the_runs_budget(
 ) -> None:
     apps = [upload(deps, OWNER, apk(package=f"com.example.app{n}")).data.id for n in range(3)]
     with monkeypatch.context() as outage:
-        outage.setattr(bucket(deps), "delete_object", storage_down)
+        outage.setattr(fake_bucket(deps), "delete_object", storage_down)
         for app_id in apps:
             with pytest.raises(BackendUnavailable):
                 deletion.delete_application(deps, OWNER, app_id)
@@ -582,4 +572,4 @@ def test_deletions_left_halfway_are_finished_within_the_runs_budget(
         {"deleted": 1, "staleWork": 0, "finished": True},
         {"deleted": 0, "staleWork": 0, "finished": True},
     ]
-    assert [store(deps).deleted_app(app_id).pendingObjects for app_id in apps] == [[], [], []]
+    assert [fake_store(deps).deleted_app(app_id).pendingObjects for app_id in apps] == [[], [], []]

@@ -21,10 +21,10 @@ from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable
 from tests.fakes import (
     HASH_WORKER_URL,
-    FakeApplicationStore,
-    FakeBucket,
     FakeScheduler,
+    fake_bucket,
     fake_dependencies,
+    fake_store,
 )
 from tests.fixtures.apk_builder import build_apk, play_ready
 
@@ -46,16 +46,6 @@ def worker(load_task) -> FlaskClient:
     return load_task("hash_apk")
 
 
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
 def queue(deps: Dependencies) -> FakeScheduler:
     assert isinstance(deps.hash_queue, FakeScheduler)
     return deps.hash_queue
@@ -63,7 +53,7 @@ def queue(deps: Dependencies) -> FakeScheduler:
 
 def publish_large(deps: Dependencies, content: bytes = LARGE) -> UploadAnswer:
     started = create_large_upload(deps, ALICE)
-    bucket(deps).put(store(deps).uploads[started.uploadId]["objectName"], content)
+    fake_bucket(deps).put(fake_store(deps).uploads[started.uploadId]["objectName"], content)
     with UploadSession(deps, ALICE) as session:
         fields = MultiDict({"uploadId": started.uploadId})
         return session.publish(read_upload_form(fields, has_file=False, settings=deps.settings))
@@ -88,7 +78,7 @@ def test_the_hash_is_computing_until_the_worker_records_it(
         "appId": answer.data.id,
         "versionNumber": 1,
         "objectName": version.objectName,
-        "generation": bucket(deps).objects[version.objectName][1].generation,
+        "generation": fake_bucket(deps).objects[version.objectName][1].generation,
     }
 
     response = worker.post("/", json=task.payload)
@@ -104,7 +94,7 @@ def test_a_storage_failure_answers_503_and_the_retry_records_it(
 ) -> None:
     answer = publish_large(deps)
     payload = queue(deps).calls[0].payload
-    real = bucket(deps).sha256_of
+    real = fake_bucket(deps).sha256_of
     failures = [BackendUnavailable("Cloud Storage is unavailable, retry later")]
 
     def flaky(object_name: str, generation: int) -> str:
@@ -112,7 +102,7 @@ def test_a_storage_failure_answers_503_and_the_retry_records_it(
             raise failures.pop()
         return real(object_name, generation)
 
-    monkeypatch.setattr(bucket(deps), "sha256_of", flaky)
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", flaky)
 
     first = worker.post("/", json=payload)
     assert first.status_code == 503  # Cloud Tasks retries
@@ -129,7 +119,7 @@ def test_a_replaced_object_is_never_hashed_in_its_place(
     generation is gone, so it is retried, and nothing is recorded from the new bytes."""
     answer = publish_large(deps)
     payload = queue(deps).calls[0].payload
-    bucket(deps).put(payload["objectName"], OTHER)
+    fake_bucket(deps).put(payload["objectName"], OTHER)
 
     assert worker.post("/", json=payload).status_code == 503
     assert shown(deps, answer) == (None, HashState.COMPUTING)
@@ -140,7 +130,7 @@ def test_a_version_pointing_at_another_generation_is_left_alone(
 ) -> None:
     answer = publish_large(deps)
     payload = queue(deps).calls[0].payload
-    versions = store(deps).version_docs[answer.data.id]
+    versions = fake_store(deps).version_docs[answer.data.id]
     versions[1]["objectGeneration"] = payload["generation"] + 1  # re-published meanwhile
 
     assert worker.post("/", json=payload).json["outcome"] == "replaced"
@@ -152,14 +142,14 @@ def test_the_record_is_refused_if_the_version_changed_while_hashing(
 ) -> None:
     answer = publish_large(deps)
     payload = queue(deps).calls[0].payload
-    versions = store(deps).version_docs[answer.data.id]
-    real = bucket(deps).sha256_of
+    versions = fake_store(deps).version_docs[answer.data.id]
+    real = fake_bucket(deps).sha256_of
 
     def meanwhile(object_name: str, generation: int) -> str:
         versions[1]["objectGeneration"] = generation + 1
         return real(object_name, generation)
 
-    monkeypatch.setattr(bucket(deps), "sha256_of", meanwhile)
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", meanwhile)
 
     assert worker.post("/", json=payload).json["outcome"] == "changed"
     assert versions[1]["sha256"] is None
@@ -195,12 +185,12 @@ def test_no_hash_at_all_is_a_warning_not_a_failure(
 
     deps = dataclasses.replace(deps, hash_queue=DownQueue())
     started = create_large_upload(deps, ALICE)
-    bucket(deps).put(store(deps).uploads[started.uploadId]["objectName"], LARGE)
+    fake_bucket(deps).put(fake_store(deps).uploads[started.uploadId]["objectName"], LARGE)
 
     def down(*_: object) -> str:
         raise BackendUnavailable("Cloud Storage is unavailable, retry later")
 
-    monkeypatch.setattr(bucket(deps), "sha256_of", down)
+    monkeypatch.setattr(fake_bucket(deps), "sha256_of", down)
     with UploadSession(deps, ALICE) as session:
         fields = MultiDict({"uploadId": started.uploadId})
         answer = session.publish(read_upload_form(fields, has_file=False, settings=deps.settings))

@@ -17,7 +17,7 @@ from apkdrop.retention.left_halfway import LEFT_HALFWAY_AFTER
 from apkdrop.retention.stale_work import NEVER_ANSWERED
 from apkdrop.retention.sweep import sweep
 from apkdrop.task_attempts import RETRY_COUNT_HEADER
-from tests.fakes import FakeScheduler, fake_dependencies
+from tests.fakes import FakeScheduler, fake_bucket, fake_dependencies
 from tests.fixtures.apk_builder import build_apk
 from tests.unit.test_application_service import ALICE, upload
 from tests.unit.test_bundle_converter import bundle, conversion, keystore_secret
@@ -26,7 +26,6 @@ from tests.unit.test_hash_attempts import LAST, Killed, storage_down
 from tests.unit.test_sha256_after_answer import (
     INLINE_LIMIT,
     LARGE,
-    bucket,
     publish_large,
     queue,
     shown,
@@ -84,7 +83,7 @@ def killed_hash_attempt(
         raise Killed
 
     with monkeypatch.context() as dying:
-        dying.setattr(bucket(deps), "sha256_of", killed)
+        dying.setattr(fake_bucket(deps), "sha256_of", killed)
         with pytest.raises(Killed):
             deliver(worker, deps, first_task(answer) + task_suffix, retries)
 
@@ -268,7 +267,7 @@ def test_a_conversion_still_pending_after_its_requeue_is_given_up(
     requeued_at = NOW + STALE_AFTER + datetime.timedelta(seconds=1)
     assert swept_at(deps, requeued_at) == 1
     with monkeypatch.context() as outage:  # the requeued task's failed attempt keeps the requeue
-        outage.setattr(bucket(deps), "open_object", unavailable)
+        outage.setattr(fake_bucket(deps), "open_object", unavailable)
         assert convert(converter, deps, first + "-requeued").status_code == 503
 
     assert swept_at(deps, requeued_at + STALE_AFTER + datetime.timedelta(seconds=1)) == 1
@@ -314,7 +313,7 @@ def test_the_pending_conversion_of_an_app_deleted_halfway_is_never_queued_again(
     answer = upload(deps, ALICE, bundle())  # PENDING: its conversion is waited for from NOW
     deps.clock.now = NOW + STALE_AFTER
     with monkeypatch.context() as outage:
-        outage.setattr(bucket(deps), "delete_object", unavailable)
+        outage.setattr(fake_bucket(deps), "delete_object", unavailable)
         with pytest.raises(BackendUnavailable):  # the owner's DELETE: a 503, never repeated
             deletion.delete_application(deps, ALICE, answer.data.id)
 

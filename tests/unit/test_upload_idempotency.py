@@ -24,7 +24,12 @@ from apkdrop.ids import new_opaque_id
 from apkdrop.notifications.models import NotificationState
 from apkdrop.ttls import IDEMPOTENCY_KEY_TTL
 from apkdrop.webhooks.models import Hook, HookKind
-from tests.fakes import FakeApplicationStore, FakeBucket, FakeWeb, fake_dependencies
+from tests.fakes import (
+    FakeWeb,
+    fake_bucket,
+    fake_dependencies,
+    fake_store,
+)
 from tests.unit.test_application_service import ALICE, apk, commits_unconfirmed
 from tests.unit.test_notification_delivery import apk_with_icon
 
@@ -66,16 +71,6 @@ def account_id(deps: Dependencies, api_key: str) -> str:
     return account.id
 
 
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
-
-
-def bucket(deps: Dependencies) -> FakeBucket:
-    assert isinstance(deps.bucket, FakeBucket)
-    return deps.bucket
-
-
 def post(
     api: FlaskClient, api_key: str, content: bytes | None, key: str | None = KEY, **fields: str
 ):
@@ -89,7 +84,7 @@ def post(
 
 
 def app_files(deps: Dependencies) -> set[str]:
-    return {name for name in bucket(deps).objects if name.startswith("applications/")}
+    return {name for name in fake_bucket(deps).objects if name.startswith("applications/")}
 
 
 def versions(deps: Dependencies, app_id: str) -> list[str]:
@@ -128,7 +123,7 @@ def test_a_retry_after_a_lost_answer_replays_the_first(
     assert versions(deps, first.json["data"]["id"]) == ["1.0"]
     # The retry's own file is deleted: nothing is orphaned.
     assert app_files(deps) == files
-    assert len(bucket(deps).deleted) == 1
+    assert len(fake_bucket(deps).deleted) == 1
 
 
 def test_a_retry_after_an_applied_commit_that_answered_503_answers_its_version(
@@ -148,7 +143,7 @@ def test_a_retry_after_an_applied_commit_that_answered_503_answers_its_version(
     assert versions(deps, app_id) == ["2.0", "1.0"]
     newest = deps.applications.versions(app_id)[0]
     assert app_files(deps) == {version.objectName for version in deps.applications.versions(app_id)}
-    assert newest.objectName in bucket(deps).objects
+    assert newest.objectName in fake_bucket(deps).objects
 
 
 @pytest.mark.parametrize("action", ["create_new_version", "create_new_app"])
@@ -165,7 +160,7 @@ def test_a_first_version_committed_under_a_503_is_answered_on_retry(
     retried = post(api, api_key, apk(), versionAction=action)
 
     assert retried.status_code == 200, retried.json
-    (app_id,) = store(deps).apps
+    (app_id,) = fake_store(deps).apps
     assert retried.json["data"]["id"] == app_id
     assert versions(deps, app_id) == ["1.0"]
 
@@ -179,7 +174,7 @@ def test_a_key_s_record_is_committed_with_its_version_and_expires_in_a_day(
     assert isinstance(used, KeyedVersion)
     assert (used.appId, used.versionNumber) == (data["id"], 1)
     (version,) = deps.applications.versions(data["id"])
-    expire_at = store(deps).keys[account_id, KEY]["expireAt"]
+    expire_at = fake_store(deps).keys[account_id, KEY]["expireAt"]
     assert expire_at == version.uploadTime + IDEMPOTENCY_KEY_TTL + datetime.timedelta(
         milliseconds=1
     )
@@ -251,7 +246,7 @@ def test_a_key_whose_version_was_deleted_answers_410(
 
     assert gone.status_code == 410
     assert "Idempotency-Key" in gone.json["detail"]
-    assert store(deps).apps[app_id]  # nothing new: the tombstone only
+    assert fake_store(deps).apps[app_id]  # nothing new: the tombstone only
 
 
 @pytest.mark.parametrize(
@@ -263,7 +258,7 @@ def test_a_malformed_key_is_refused(
     response = post(api, api_key, apk(), key=key)
     assert response.status_code == 400
     assert response.json == {"detail": KEY_RULE}
-    assert store(deps).apps == {}
+    assert fake_store(deps).apps == {}
     assert app_files(deps) == set()
 
 
@@ -297,16 +292,16 @@ def test_a_large_upload_s_retry_answers_its_version_not_404(
     """Its uploadId publishes once: without the key a retry answered 404 (already used)."""
     (account,) = deps.accounts.accounts.values()
     large = create_large_upload(deps, account)
-    object_name = store(deps).uploads[large.uploadId]["objectName"]
-    bucket(deps).put(object_name, apk())
+    object_name = fake_store(deps).uploads[large.uploadId]["objectName"]
+    fake_bucket(deps).put(object_name, apk())
     first = post(api, api_key, None, uploadId=large.uploadId)
 
     again = post(api, api_key, None, uploadId=large.uploadId)
 
     assert again.status_code == 200, again.json
     assert again.json == first.json
-    assert store(deps).claims == [large.uploadId]
-    assert object_name in bucket(deps).objects
+    assert fake_store(deps).claims == [large.uploadId]
+    assert object_name in fake_bucket(deps).objects
 
 
 def test_a_large_upload_committed_after_its_retry_read_the_key_is_answered(
@@ -316,22 +311,22 @@ def test_a_large_upload_committed_after_its_retry_read_the_key_is_answered(
     key: the retry's claim of the uploadId (still the first's) failed, and it answered 404."""
     (account,) = deps.accounts.accounts.values()
     large = create_large_upload(deps, account)
-    bucket(deps).put(store(deps).uploads[large.uploadId]["objectName"], apk())
+    fake_bucket(deps).put(fake_store(deps).uploads[large.uploadId]["objectName"], apk())
     commits_unconfirmed(deps, monkeypatch, "create_app", applied=True)
     assert post(api, api_key, None, uploadId=large.uploadId).status_code == 503
-    real, reads = store(deps).keyed_version, []
+    real, reads = fake_store(deps).keyed_version, []
 
     def read_before_the_commit_landed(account_id: str, key: str) -> KeyedVersion | None:
         reads.append(key)
         return None if len(reads) == 1 else real(account_id, key)
 
-    monkeypatch.setattr(store(deps), "keyed_version", read_before_the_commit_landed)
+    monkeypatch.setattr(fake_store(deps), "keyed_version", read_before_the_commit_landed)
 
     retried = post(api, api_key, None, uploadId=large.uploadId)
 
     assert retried.status_code == 200, retried.json
     assert retried.headers["Idempotent-Replayed"] == "true"
-    (app_id,) = store(deps).apps
+    (app_id,) = fake_store(deps).apps
     assert versions(deps, app_id) == ["1.0"]
 
 
@@ -345,7 +340,7 @@ def test_a_concurrent_duplicate_that_commits_first_is_answered(
     other's version (deleting its own file) instead of making a second one."""
     app_id = post(api, api_key, apk(), key=None).json["data"]["id"]
     concurrent: list = []
-    store(deps).before_commit = lambda: concurrent.append(post(api, api_key, apk(code=2)))
+    fake_store(deps).before_commit = lambda: concurrent.append(post(api, api_key, apk(code=2)))
 
     answer = post(api, api_key, apk(code=2))
 
@@ -379,7 +374,7 @@ def test_a_version_published_under_a_503_gets_its_follow_ups_once_on_replay(
     for _ in range(3):
         assert post(api, api_key, apk_with_icon(), **fields).status_code == 200
 
-    (app_id,) = store(deps).apps
+    (app_id,) = fake_store(deps).apps
     assert len(deps.email_queue.tasks) == 1
     assert len(deps.webhook_queue.tasks) == 1
     (event,) = deps.audit.events

@@ -6,15 +6,10 @@ from apkdrop.applications import queries
 from apkdrop.applications.models import AccessType, Application
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import InvalidRequest
-from tests.fakes import FakeApplicationStore, install_page_app
+from tests.fakes import fake_store, install_page_app
 from tests.unit.test_application_service import ALICE, apk, listed_apps, refused, upload
 
 QA = "qa@example.com"
-
-
-def store(deps: Dependencies) -> FakeApplicationStore:
-    assert isinstance(deps.applications, FakeApplicationStore)
-    return deps.applications
 
 
 def access_of(deps: Dependencies, app_id: str) -> list[tuple[str, AccessType, list[str]]]:
@@ -93,7 +88,7 @@ def test_the_inherited_access_is_the_one_committed_after(deps: Dependencies) -> 
     """A concurrent private upload lands between our read and our commit: we retry after it,
     and inherit its access, not the public one we first read."""
     first = upload(deps, ALICE, apk()).data
-    store(deps).before_commit = lambda: upload(
+    fake_store(deps).before_commit = lambda: upload(
         deps, ALICE, apk(), accessType="private", allowedUsers=QA
     )
 
@@ -109,7 +104,7 @@ def test_the_inherited_access_is_the_one_committed_after(deps: Dependencies) -> 
 
 def test_a_missing_latest_version_document_is_inherited_as_owner_only(deps: Dependencies) -> None:
     first = upload(deps, ALICE, apk()).data
-    del store(deps).version_docs[first.id][1]
+    del fake_store(deps).version_docs[first.id][1]
     assert upload(deps, ALICE, apk()).data.accessType == "private"
     assert access_of(deps, first.id) == [("2.0", AccessType.PRIVATE, [])]
 
@@ -126,7 +121,7 @@ def old_app(deps: Dependencies) -> Application:
         version_names=("1.0", "2.0"),
         accesses=(("PUBLIC", ()), ("PRIVATE", (QA,))),
     )
-    stored = store(deps).apps[app.id]
+    stored = fake_store(deps).apps[app.id]
     stored.update(accountId=ALICE.id, accessType="PUBLIC", allowedUsers=[])
     return app
 

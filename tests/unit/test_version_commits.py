@@ -17,7 +17,8 @@ from apkdrop.applications.models import Application, Version
 from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import BackendUnavailable, CommitOutcomeUnknown
-from tests.unit.test_application_service import ALICE, apk, store, upload
+from tests.fakes import fake_store
+from tests.unit.test_application_service import ALICE, apk, upload
 
 # What a commit that was applied may answer: a resend's clash with its own writes, or a failure.
 AFTER_AN_APPLIED_COMMIT = [
@@ -35,9 +36,9 @@ READ_FAILS = api_exceptions.ServiceUnavailable("unavailable")
 def uploaded(deps: Dependencies) -> tuple[Application, Version]:
     """An app and its version 1, as an upload makes them."""
     app_id = upload(deps, ALICE, apk()).data.id
-    app = store(deps).get_app(app_id)
+    app = fake_store(deps).get_app(app_id)
     assert app is not None
-    return app, store(deps).versions(app_id)[0]
+    return app, fake_store(deps).versions(app_id)[0]
 
 
 def adapter(

@@ -10,8 +10,9 @@ from apkdrop.applications import access_changes, deletion, queries
 from apkdrop.applications.models import ApplicationChange, SignerPolicy
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, InvalidRequest
+from tests.fakes import fake_store
 from tests.fixtures.apk_builder import build_apk, generated_signer
-from tests.unit.test_application_service import app_objects, refused, store, upload
+from tests.unit.test_application_service import app_objects, refused, upload
 
 OWNER = Caller(
     id="acct-owner", email="owner@example.com", keyPrefix="apkd_abcd", scope=KeyScope.ADMIN
@@ -101,7 +102,7 @@ def test_a_changed_signer_under_warn_is_stored_with_a_warning(deps) -> None:
 
 def test_a_changed_signer_under_reject_is_refused_and_nothing_is_stored(deps) -> None:
     app_id = upload(deps, OWNER, apk(1), signerPolicy="REJECT").data.id
-    assert store(deps).get_app(app_id).signerPolicy is SignerPolicy.REJECT
+    assert fake_store(deps).get_app(app_id).signerPolicy is SignerPolicy.REJECT
     kept = app_objects(deps)
 
     error = refused(deps, OWNER, apk(2, signer=OTHER))
@@ -118,7 +119,7 @@ def test_a_changed_signer_under_reject_is_refused_and_nothing_is_stored(deps) ->
 def test_an_upload_may_tighten_the_policy_but_never_loosen_it(deps) -> None:
     app_id = upload(deps, OWNER, apk(1)).data.id
     upload(deps, OWNER, apk(2), signerPolicy="reject")
-    assert store(deps).get_app(app_id).signerPolicy is SignerPolicy.REJECT
+    assert fake_store(deps).get_app(app_id).signerPolicy is SignerPolicy.REJECT
 
     error = refused(deps, OWNER, apk(3, signer=OTHER), signerPolicy="warn")
     assert isinstance(error, Conflict)
@@ -128,7 +129,7 @@ def test_an_upload_may_tighten_the_policy_but_never_loosen_it(deps) -> None:
         "signerPolicy=warn was ignored: this app's policy is reject, which only "
         f"PATCH /v1/application/{app_id} changes"
     ]
-    assert store(deps).get_app(app_id).signerPolicy is SignerPolicy.REJECT
+    assert fake_store(deps).get_app(app_id).signerPolicy is SignerPolicy.REJECT
 
 
 def test_reject_in_the_upload_itself_guards_that_upload(deps) -> None:
@@ -136,7 +137,7 @@ def test_reject_in_the_upload_itself_guards_that_upload(deps) -> None:
     error = refused(deps, OWNER, apk(2, signer=OTHER), signerPolicy="reject")
     assert isinstance(error, Conflict)
     # Refused: the policy it asked for was not stored either.
-    assert store(deps).get_app(app_id).signerPolicy is SignerPolicy.WARN
+    assert fake_store(deps).get_app(app_id).signerPolicy is SignerPolicy.WARN
 
 
 def test_an_owner_sets_the_policy_with_patch(deps) -> None:
