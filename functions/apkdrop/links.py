@@ -1,13 +1,13 @@
 """The links apkdrop hands out: an app's magic link, a version's, its download, sign-in."""
 
-import re
-
 from pydantic import HttpUrl
 
-from apkdrop.version_labels import label
+from apkdrop.channels import is_channel
+from apkdrop.ids import OPAQUE_ID
+from apkdrop.version_labels import label, parse_label
 
-# The install pages' own paths: the only places sign-out may send a visitor on to.
-_APP_PAGE = re.compile(r"/app/[A-Za-z0-9_-]+")
+# What an app page's query may name, each once (app_page builds it).
+_PAGE_ARGUMENTS = ("version", "channel")
 
 
 def app_page(app_id: str, version: int | None = None, channel: str | None = None) -> str:
@@ -29,8 +29,32 @@ def bundle_download(app_id: str, version: int) -> str:
     return f"{download(app_id, version)}&file=aab"
 
 
-def is_app_page(path: str) -> bool:
-    return _APP_PAGE.fullmatch(path) is not None
+def page_asked_for(app_id: str, version: str | None, channel: str | None) -> str | None:
+    """The app page of `app_id` at `version` (a label) and `channel` (None: not asked for),
+    rebuilt by app_page; None when any of them names none."""
+    number = None if version is None else parse_label(version)
+    if not OPAQUE_ID.fullmatch(app_id) or (version is not None and number is None):
+        return None
+    if channel is not None and not is_channel(channel):
+        return None
+    return app_page(app_id, number, channel)
+
+
+def app_page_in(path: str) -> str | None:
+    """The app page `path` names (`/app/{id}`, with `version=N.0` and/or `channel=NAME`),
+    rebuilt from its parts, never echoed; None for any other path. The only places sign-out
+    may send a visitor on to: no open redirect, no header injection."""
+    page, has_query, query = path.partition("?")
+    app_id = page.removeprefix("/app/")
+    if app_id == page:
+        return None
+    asked: dict[str, str] = {}
+    for pair in query.split("&") if has_query else ():
+        name, equals, value = pair.partition("=")
+        if name not in _PAGE_ARGUMENTS or name in asked or not equals:
+            return None
+        asked[name] = value
+    return page_asked_for(app_id, asked.get("version"), asked.get("channel"))
 
 
 def from_page(page_path: str, site_path: str) -> str:

@@ -509,6 +509,79 @@ def test_a_signed_in_visitor_not_on_the_list_is_refused(
     assert fake_bucket(deps).signed_gets == []
 
 
+@pytest.fixture
+def public_latest_app(deps: Dependencies) -> Application:
+    """Private 1.0 on the nightly channel, under a public latest: signing out of 1.0's page
+    on to the latest would show no sign-in form for 1.0."""
+    return install_page_app(
+        deps.applications,
+        "PublicLatestPage0001",
+        version_names=("1.0", "2.0"),
+        accesses=(("PRIVATE", (TESTER,)), ("PUBLIC", ())),
+        channels=("nightly", "default"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "own_page"),
+    [("?version=1.0", "?version=1.0"), ("?version=1", "?version=1.0"), ("?channel=nightly", "")],
+)
+def test_signing_out_of_a_refused_page_comes_back_to_that_page(
+    pages: FlaskClient,
+    deps: Dependencies,
+    public_latest_app: Application,
+    query: str,
+    own_page: str,
+) -> None:
+    app_id = public_latest_app.id
+    own_page = f"/app/{app_id}{own_page or query}"
+    sign_in_as(pages, deps, STRANGER)
+    refused = pages.get(f"/app/{app_id}{query}")
+    assert_html_page(refused, 403)
+    assert sign_out_form(refused) == own_page
+
+    signed_out = pages.post("/auth/sign-out", data={"next": own_page})
+
+    assert signed_out.status_code == 303
+    assert signed_out.headers["Location"] == f"{SITE}{own_page}"
+    back = pages.get(own_page)
+    assert_html_page(back, 401)  # the sign-in form for the page that refused them
+    assert f'name="app" value="{app_id}"' in text(back)
+
+
+def test_a_refused_download_signs_out_on_to_its_versions_page(
+    pages: FlaskClient, deps: Dependencies, public_latest_app: Application
+) -> None:
+    sign_in_as(pages, deps, STRANGER)
+    refused = pages.get(f"/app/{public_latest_app.id}/download?version=1.0")
+    assert_html_page(refused, 403)
+    assert 'action="../../auth/sign-out"' in text(refused)  # from the download's own path
+    own_page = html.escape(f"/app/{public_latest_app.id}?version=1.0")
+    assert f'<input type="hidden" name="next" value="{own_page}">' in text(refused)
+
+
+@pytest.mark.parametrize(
+    ("query", "own_page"),
+    [
+        ("", ""),
+        ("?version=1.0", "?version=1.0"),
+        ("?channel=nightly", "?channel=nightly"),
+        ("?version=1.0&channel=nightly", "?version=1.0&channel=nightly"),
+    ],
+)
+def test_an_app_pages_sign_out_comes_back_to_that_page(
+    pages: FlaskClient,
+    deps: Dependencies,
+    public_latest_app: Application,
+    query: str,
+    own_page: str,
+) -> None:
+    sign_in_as(pages, deps, TESTER)
+    response = pages.get(f"/app/{public_latest_app.id}{query}")
+    assert_html_page(response, 200)
+    assert sign_out_form(response) == f"/app/{public_latest_app.id}{own_page}"
+
+
 def test_a_session_of_a_public_app_visitor_is_shown(
     pages: FlaskClient, deps: Dependencies, public_app: Application
 ) -> None:
@@ -913,6 +986,11 @@ def test_a_cookie_replayed_after_sign_out_signs_nobody_in(
         "https:/evil.example",
         "javascript:alert(1)",
         "/auth/sign-out",
+        "//evil.com",
+        f"/app/{APP_ID}?version=1.0&next=http://evil",
+        f"/app/{APP_ID}?channel=nightly\r\nSet-Cookie: a=b",
+        f"/app/{APP_ID}/../..",
+        f"/app/{APP_ID}?version=1.0#//evil.example",
     ],
 )
 def test_sign_out_only_follows_app_pages(pages: FlaskClient, target: str) -> None:
@@ -941,7 +1019,23 @@ def test_opening_sign_out_asks_for_the_button_and_ends_nothing(
     assert pages.get(f"/app/{private_app.id}").status_code == 200  # still signed in
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/app/x", "/app/abc?x=//evil.example"])
+@pytest.mark.parametrize("query", ["?version=2.0", "?channel=beta", "?version=2.0&channel=beta"])
+def test_the_sign_out_page_carries_a_versioned_or_channel_page_on(
+    pages: FlaskClient, query: str
+) -> None:
+    target = f"/app/{APP_ID}{query}"
+    assert sign_out_form(pages.get("/auth/sign-out", query_string={"next": target})) == target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/app/x",
+        "/app/abc?x=//evil.example",
+        f"/app/{APP_ID}?version=1.0&next=http://evil",
+        f"/app/{APP_ID}?channel=<b>",
+    ],
+)
 def test_the_sign_out_page_carries_only_an_app_page_on(pages: FlaskClient, target: str) -> None:
     assert sign_out_form(pages.get("/auth/sign-out", query_string={"next": target})) is None
 

@@ -26,17 +26,36 @@ def test_pages_and_downloads_are_paths_of_this_site() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "ours"),
+    ("path", "page"),
     [
-        (f"/app/{APP_ID}", True),
-        (f"/app/{APP_ID}?version=1.0", False),
-        ("//evil.example/app/x", False),
-        ("/app/", False),
-        (f"https://evil.example/app/{APP_ID}", False),
+        *[(f"/app/{APP_ID}", f"/app/{APP_ID}")],
+        *[(f"/app/{APP_ID}?version=3.0", f"/app/{APP_ID}?version=3.0")],
+        *[(f"/app/{APP_ID}?version=3", f"/app/{APP_ID}?version=3.0")],  # rebuilt, not echoed
+        *[(f"/app/{APP_ID}?channel=nightly", f"/app/{APP_ID}?channel=nightly")],
+        *[(f"/app/{APP_ID}?channel=beta&version=2.0", f"/app/{APP_ID}?version=2.0&channel=beta")],
+        ("//evil.example/app/x", None),
+        ("//evil.com", None),
+        ("/app/", None),
+        (f"https://evil.example/app/{APP_ID}", None),
+        (f"/app/{APP_ID}/../..", None),
+        (f"/app/{APP_ID}/download?version=1.0", None),
+        (f"/app/{APP_ID}?version=1.0&next=http://evil", None),
+        (f"/app/{APP_ID}?version=1.0&version=2.0", None),
+        (f"/app/{APP_ID}?version=1.5", None),
+        (f"/app/{APP_ID}?version=", None),
+        (f"/app/{APP_ID}?version", None),
+        (f"/app/{APP_ID}?channel=Nightly", None),
+        (f"/app/{APP_ID}?channel=nightly%0d%0aSet-Cookie:a=b", None),
+        (f"/app/{APP_ID}?channel=nightly\r\nSet-Cookie: a=b", None),
+        (f"/app/{APP_ID}\r\nSet-Cookie: a=b", None),
+        (f"/app/{APP_ID}?", None),
+        (f"/app/{APP_ID}?&", None),
+        (f"/app/{APP_ID}#x", None),
+        ("/app/short", None),  # no id this API mints
     ],
 )
-def test_only_app_pages_are_ours_to_return_to(path: str, ours: bool) -> None:
-    assert links.is_app_page(path) is ours
+def test_only_app_pages_are_ours_to_return_to(path: str, page: str | None) -> None:
+    assert links.app_page_in(path) == page
 
 
 @pytest.mark.parametrize("number", [1, 9, 10, 123456])

@@ -38,9 +38,11 @@ def error_page(
     arguments: dict,
     version: str | None = None,
     channel: str | None = None,
+    own_page: str | None = None,
 ) -> flask.Response:
     """The friendly page for an error; a private app's page offers the sign-in form, for the
-    `version` and `channel` the visitor asked for (None: the latest, of every channel)."""
+    `version` and `channel` the visitor asked for (None: the latest, of every channel), and
+    its refusal a sign-out that comes back to `own_page`, the app page asked for."""
     status = status_of(exc)
     return page(
         "error.html",
@@ -50,6 +52,7 @@ def error_page(
         app_id=arguments.get("app_id"),
         version=version,
         channel=channel,
+        own_page=own_page,
         latest_link=exc.latest_link if isinstance(exc, VersionGone) else None,
         # Worth quoting to support; the cause is in the logs under the same id.
         request_id=logs.request_id.get() if status >= 500 else None,

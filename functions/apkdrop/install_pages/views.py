@@ -84,6 +84,7 @@ def app_page(
         download_url=links.download(app.id, version.versionNumber),
         bundle_download_url=links.bundle_download(app.id, version.versionNumber),
         signed_in_as=email,
+        own_page=_own_page(request, app.id),
         is_newest=version.versionNumber == newest.versionNumber,
         check_titles=CHECK_TITLES,
     )
@@ -137,14 +138,12 @@ def confirm_sign_out(
 ) -> flask.Response:
     """Only the button: another site can make a browser open a URL (a link, an image), and
     the button's POST is refused from another site."""
-    target = request.args.get("next", "")
-    return page("confirm_sign_out.html", next=target if links.is_app_page(target) else None)
+    return page("confirm_sign_out.html", next=links.app_page_in(request.args.get("next", "")))
 
 
 def sign_out(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> flask.Response:
-    target = request.form.get("next", "")
-    # On to our own pages only: never an open redirect.
-    if links.is_app_page(target):
+    target = links.app_page_in(request.form.get("next", ""))
+    if target is not None:
         response = _redirect(links.site_url(deps.settings.public_base_url, target), 303)
     else:
         response = page("signed_out.html")
@@ -189,6 +188,12 @@ def _channel(text: str | None) -> str | None:
     return text
 
 
+def _own_page(request: flask.Request, app_id: str) -> str | None:
+    """The app page `request` asked for, at its `?version=` and `?channel=` (None: they name
+    none): where signing out of it, or of its refusal, comes back to."""
+    return links.page_asked_for(app_id, request.args.get("version"), request.args.get("channel"))
+
+
 def _redirect(location: str, code: int) -> flask.Response:
     """werkzeug's redirect as the flask.Response every view returns (it builds the class it is
     given, but its annotation names only werkzeug's base class)."""
@@ -202,6 +207,8 @@ def handle(request: flask.Request, deps: Dependencies[InstallPagesSettings]) -> 
         channel = request.args.get("channel")
         # Only a well-formed name is carried on to the sign-in form (and so echoed).
         carried = channel if channel is not None and is_channel(channel) else None
-        return error_page(exc, arguments, request.args.get("version"), carried)
+        app_id = arguments.get("app_id")
+        own_page = None if app_id is None else _own_page(request, app_id)
+        return error_page(exc, arguments, request.args.get("version"), carried, own_page)
 
     return serve(request, ROUTES, VIEWS, deps, render_error=render_error)
