@@ -28,6 +28,7 @@ from apkdrop.adapters.streamed_upload import HashingWriter
 from apkdrop.applications import url_fetch
 from apkdrop.applications.idempotency import KeyedVersion, KeyUsed, UploadKey
 from apkdrop.applications.models import (
+    CHANNEL_SUMMARY_VERSIONS,
     Access,
     Application,
     Awaited,
@@ -471,6 +472,11 @@ class FakeApplicationStore:
                 else self._live_version(app_id, app.latest_application_version)
             )
             version = make_version(previous, number)
+            window = (
+                []
+                if app.channels is not None
+                else self.newest_versions(app_id, CHANNEL_SUMMARY_VERSIONS)[0]
+            )
             if self.before_commit is not None:
                 concurrent, self.before_commit = self.before_commit, None
                 concurrent()
@@ -481,7 +487,7 @@ class FakeApplicationStore:
             **app_changes,
             "latest_application_version": number,
             "lastVersionNumber": number,
-            **app.channel_change(channel),
+            **app.channel_change(channel, window),
         }
         versions = self.version_docs.setdefault(app_id, {})
         if number in versions:
@@ -644,7 +650,8 @@ class FakeApplicationStore:
         return live, older
 
     def newest_of_channels(self, app_id: str, channels: list[str]) -> list[Version]:
-        """As the adapter's limit-1 query per channel: one document read for each found."""
+        """As the adapter's limit-1 query per channel: one document read for each found; the
+        default channel's versions stored before channels are looked for in the window."""
         documents = self.version_docs.get(app_id, {})
         found = []
         for channel in channels:
@@ -656,6 +663,9 @@ class FakeApplicationStore:
             if numbers:
                 self.version_documents_read += 1
                 found.append(Version.model_validate(documents[max(numbers)]))
+            elif channel == DEFAULT_CHANNEL:
+                window, _ = self.newest_versions(app_id, CHANNEL_SUMMARY_VERSIONS, channel)
+                found += window[:1]
         return sorted(found, key=lambda version: version.versionNumber, reverse=True)
 
     def latest_versions(self, apps: list[Application]) -> dict[str, Version]:

@@ -8,10 +8,12 @@ from apkdrop import links
 from apkdrop.accounts import Caller, KeyScope
 from apkdrop.applications import deletion, queries
 from apkdrop.applications.models import CHANNEL_SUMMARY_VERSIONS, MAX_CHANNELS_SHOWN, AccessType
+from apkdrop.channels import DEFAULT_CHANNEL
 from apkdrop.dependencies import Dependencies
 from apkdrop.errors import Conflict, NotFound, Unauthenticated
 from apkdrop.install_pages import service as pages
-from tests.fakes import FakeApplicationStore
+from apkdrop.paging import DEFAULT_PAGE_SIZE
+from tests.fakes import fake_store
 from tests.unit.test_application_service import upload
 from tests.unit.test_version_insights import CAMERA, INTERNET, OTHER, apk
 
@@ -171,18 +173,73 @@ def test_a_channel_without_a_remaining_version_is_not_listed(deps: Dependencies)
     assert detail.latestVersion == "3.0"
 
 
-def test_an_app_stored_before_its_channels_were_lists_those_of_its_newest_versions(
+def stored_before_apps_kept_channels(deps: Dependencies, app_id: str) -> None:
+    del fake_store(deps).apps[app_id]["channels"]
+
+
+def test_the_first_upload_to_an_app_stored_before_its_channels_starts_its_list(
     deps: Dependencies,
 ) -> None:
-    """Its document has no list to complete, so it keeps none: the window stays its source."""
-    fake = deps.applications
-    assert isinstance(fake, FakeApplicationStore)
+    """From the channels its window of version documents listed: from then on each is read by
+    one query, and a channel uploaded to since is kept however old its versions grow."""
+    content = apk(1)
+    app_id = upload(deps, OWNER, content, channel="beta").data.id
+    upload(deps, OWNER, content, channel="nightly")
+    stored_before_apps_kept_channels(deps, app_id)
+    upload(deps, OWNER, content, channel="release")
+    assert fake_store(deps).apps[app_id]["channels"] == ["release", "nightly", "beta"]
+
+    for _ in range(CHANNEL_SUMMARY_VERSIONS):
+        upload(deps, OWNER, content, channel="nightly")
+    fake_store(deps).version_documents_read = 0
+    assert channels_of(deps, app_id) == [
+        ("nightly", f"{CHANNEL_SUMMARY_VERSIONS + 3}.0"),
+        ("release", "3.0"),
+        ("beta", "1.0"),
+    ]
+    # A document per channel, and the page of versions with one past it.
+    assert fake_store(deps).version_documents_read == 3 + DEFAULT_PAGE_SIZE + 1
+
+
+def test_the_list_started_on_an_old_app_names_only_channels_with_a_remaining_version(
+    deps: Dependencies,
+) -> None:
     app_id = upload(deps, OWNER, apk(1), channel="beta").data.id
-    del fake.apps[app_id]["channels"]  # as written before apps kept their channels
+    upload(deps, OWNER, apk(2), channel="nightly")
+    upload(deps, OWNER, apk(3))
+    upload(deps, OWNER, apk(4), channel="beta")
+    upload(deps, OWNER, apk(5), channel="gone")
+    deletion.delete_version(deps, OWNER, app_id, "5.0")
+    stored_before_apps_kept_channels(deps, app_id)
+    upload(deps, OWNER, apk(6), channel="nightly")
+
+    assert fake_store(deps).apps[app_id]["channels"] == ["nightly", "beta", DEFAULT_CHANNEL]
+
+
+def test_an_upload_committed_while_an_old_apps_list_is_started_keeps_its_channel(
+    deps: Dependencies,
+) -> None:
+    app_id = upload(deps, OWNER, apk(1)).data.id
+    stored_before_apps_kept_channels(deps, app_id)
+    fake_store(deps).before_commit = lambda: upload(deps, OWNER, apk(2), channel="beta")
+
+    upload(deps, OWNER, apk(3), channel="nightly")
+
+    assert fake_store(deps).apps[app_id]["channels"] == ["nightly", "beta", DEFAULT_CHANNEL]
+    assert channels_of(deps, app_id) == [("nightly", "3.0"), ("beta", "2.0"), ("default", "1.0")]
+
+
+def test_versions_stored_before_channels_keep_the_default_channel_listed(
+    deps: Dependencies,
+) -> None:
+    """Their documents have no channel for its query to match: the window still finds them."""
+    app_id = upload(deps, OWNER, apk(1)).data.id
+    del fake_store(deps).version_docs[app_id][1]["channel"]
+    stored_before_apps_kept_channels(deps, app_id)
     upload(deps, OWNER, apk(2), channel="nightly")
 
-    assert "channels" not in fake.apps[app_id]
-    assert channels_of(deps, app_id) == [("nightly", "2.0"), ("beta", "1.0")]
+    assert fake_store(deps).apps[app_id]["channels"] == ["nightly", DEFAULT_CHANNEL]
+    assert channels_of(deps, app_id) == [("nightly", "2.0"), ("default", "1.0")]
 
 
 def test_the_page_of_a_channel_opens_its_latest_under_that_versions_access(

@@ -17,6 +17,7 @@ from apkdrop.adapters.firestore import TRANSACTION_ATTEMPTS
 from apkdrop.adapters.firestore_paging import newest_first
 from apkdrop.applications.idempotency import KeyedVersion, KeyUsed, UploadKey
 from apkdrop.applications.models import (
+    CHANNEL_SUMMARY_VERSIONS,
     Access,
     Application,
     Awaited,
@@ -216,7 +217,7 @@ class ApplicationStore:
                 **app_changes,
                 "latest_application_version": number,
                 "lastVersionNumber": number,
-                **app.channel_change(channel),
+                **app.channel_change(channel, self._listed_before_channels(app)),
             }
             batch = self._db.batch()
             batch.create(self._version_ref(app_id, number), version.model_dump())
@@ -429,13 +430,14 @@ class ApplicationStore:
 
     @backend_call("Firestore")
     def newest_of_channels(self, app_id: str, channels: list[str]) -> list[Version]:
-        found = [
-            version
-            for channel in channels
-            for version in tombstones.live_versions(
-                newest_in_channel(self._db, app_id, channel).stream()
-            )
-        ]
+        found: list[Version] = []
+        for channel in channels:
+            newest = tombstones.live_versions(newest_in_channel(self._db, app_id, channel).stream())
+            if not newest and channel == DEFAULT_CHANNEL:
+                # Versions stored before channels have no field to match: looked for among
+                # the version documents such an app listed its channels from.
+                newest, _ = self.newest_versions(app_id, CHANNEL_SUMMARY_VERSIONS, channel)
+            found += newest[:1]
         return sorted(found, key=lambda version: version.versionNumber, reverse=True)
 
     @backend_call("Firestore")
@@ -619,6 +621,14 @@ class ApplicationStore:
         if document is None or not is_tombstone(document):
             return None
         return AppTombstone.model_validate(document)
+
+    def _listed_before_channels(self, app: Application) -> list[Version]:
+        """The versions whose channels an app stored before apps kept theirs lists (none for
+        an app with the list). Read after the app: the commit fails if a version came or went."""
+        if app.channels is not None:
+            return []
+        window, _ = self.newest_versions(app.id, CHANNEL_SUMMARY_VERSIONS)
+        return window
 
     def _previous(self, app: Application, channel: str) -> Version | None:
         """The newest remaining version of `channel`, else the app's latest."""

@@ -252,8 +252,9 @@ class Application(BaseModel):
     signerPolicy: SignerPolicy = SignerPolicy.WARN
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
     # The channels uploaded to, the most recent first, at most MAX_CHANNELS_SHOWN (each version
-    # commit writes it). None on documents from before it: their newest version documents'
-    # channels are listed instead (CHANNEL_SUMMARY_VERSIONS).
+    # commit writes it). None on documents from before it until their next version commit
+    # starts it: their newest version documents' channels are listed instead
+    # (CHANNEL_SUMMARY_VERSIONS).
     channels: list[str] | None = None
 
     @property
@@ -267,13 +268,14 @@ class Application(BaseModel):
     def cursor(self) -> TimeCursor:
         return TimeCursor(self.dateCreated, self.id)
 
-    def channel_change(self, channel: str) -> dict:
+    def channel_change(self, channel: str, window: list[Version]) -> dict:
         """The document's change once a version of `channel` is stored: the channel moves to
-        the front of `channels`, the least recent beyond MAX_CHANNELS_SHOWN drops off. Nothing
-        for a document without the list: one started now would miss its older channels."""
-        if self.channels is None:
-            return {}
-        others = [name for name in self.channels if name != channel]
+        the front of `channels`, the least recent beyond MAX_CHANNELS_SHOWN drops off. A
+        document without the list starts it from the channels of `window`, the remaining
+        versions among its newest CHANNEL_SUMMARY_VERSIONS version documents, newest first:
+        those it listed until then."""
+        known = self.channels if self.channels is not None else [v.channel for v in window]
+        others = [name for name in dict.fromkeys(known) if name != channel]
         return {"channels": [channel, *others][:MAX_CHANNELS_SHOWN]}
 
 
@@ -365,9 +367,9 @@ CHANNEL_SUMMARY_VERSIONS = 100
 class ApplicationDetail(ApplicationView):
     channels: list[ChannelView] = Field(
         description=f"the {MAX_CHANNELS_SHOWN} channels most recently uploaded to that have a "
-        "remaining version (an app stored before its channels were kept: those with one among "
-        f"its newest {CHANNEL_SUMMARY_VERSIONS} version documents, a deleted version's "
-        "included), by their newest version, the most recent first"
+        "remaining version (an app stored before its channels were kept, until its next "
+        f"upload: those with one among its newest {CHANNEL_SUMMARY_VERSIONS} version documents, "
+        "a deleted version's included), by their newest version, the most recent first"
     )
     versions: list[VersionView]
 

@@ -172,7 +172,12 @@ def test_an_appended_version_is_made_from_the_latest_and_updates_the_app(
 
     updated, version = store.append_version(app.id, DEFAULT_CHANNEL, make, {"appLabel": "Renamed"})
     expected = app.model_copy(
-        update={"appLabel": "Renamed", "latest_application_version": 2, "lastVersionNumber": 2}
+        update={
+            "appLabel": "Renamed",
+            "latest_application_version": 2,
+            "lastVersionNumber": 2,
+            "channels": [DEFAULT_CHANNEL],
+        }
     )
     assert seen == [(version_of(app, 1), 2)]
     assert (updated, version) == (expected, version_of(app, 2, "2.0"))
@@ -237,18 +242,24 @@ def test_a_version_is_made_from_its_channels_newest_else_the_apps_latest(
     ]
 
 
+def stored_before_channels(
+    store: ApplicationRepository, request: pytest.FixtureRequest, app_id: str, number: int
+) -> None:
+    """Rewrites version `number`'s document as it was before versions had a channel."""
+    if isinstance(store, FakeApplicationStore):
+        del store.version_docs[app_id][number]["channel"]
+    else:
+        client = request.getfixturevalue("firestore_client")
+        firestore_applications.version_ref(client, app_id, number).update(
+            {"channel": firestore.DELETE_FIELD}
+        )
+
+
 def test_a_version_stored_before_channels_is_the_default_channels(
     store: ApplicationRepository, request: pytest.FixtureRequest
 ) -> None:
     app = created(store, new_app())
-    # Version 1's document as it was written before versions had a channel.
-    if isinstance(store, FakeApplicationStore):
-        del store.version_docs[app.id][1]["channel"]
-    else:
-        client = request.getfixturevalue("firestore_client")
-        firestore_applications.version_ref(client, app.id, 1).update(
-            {"channel": firestore.DELETE_FIELD}
-        )
+    stored_before_channels(store, request, app.id, 1)
     append_in(store, app, "nightly")
 
     previous, _ = append_in(store, app, DEFAULT_CHANNEL)
@@ -379,14 +390,7 @@ def test_versions_stored_before_channels_are_the_default_channels_newest(
 ) -> None:
     app = created(store, new_app())
     append_in(store, app, "nightly")
-    # Version 1's document as it was written before versions had a channel.
-    if isinstance(store, FakeApplicationStore):
-        del store.version_docs[app.id][1]["channel"]
-    else:
-        client = request.getfixturevalue("firestore_client")
-        firestore_applications.version_ref(client, app.id, 1).update(
-            {"channel": firestore.DELETE_FIELD}
-        )
+    stored_before_channels(store, request, app.id, 1)
 
     found, _ = store.newest_versions(app.id, 5, DEFAULT_CHANNEL)
 
@@ -435,10 +439,25 @@ def test_the_apps_channels_keep_the_most_recently_uploaded_to(
     assert store.get_app(app.id).channels == [f"c{n}" for n in range(MAX_CHANNELS_SHOWN, 0, -1)]
 
 
-def test_an_app_stored_without_channels_gets_no_partial_list(store: ApplicationRepository) -> None:
+def test_an_app_stored_without_channels_starts_its_list_from_its_newest_versions(
+    store: ApplicationRepository,
+) -> None:
+    app = created(store, new_app())
+    assert app.channels is None
+    append_in(store, app, "nightly")
+    assert store.get_app(app.id).channels == ["nightly", DEFAULT_CHANNEL]
+
+
+def test_versions_stored_before_channels_are_the_default_channels_newest_of_channels(
+    store: ApplicationRepository, request: pytest.FixtureRequest
+) -> None:
     app = created(store, new_app())
     append_in(store, app, "nightly")
-    assert store.get_app(app.id).channels is None
+    stored_before_channels(store, request, app.id, 1)
+
+    found = store.newest_of_channels(app.id, ["nightly", DEFAULT_CHANNEL])
+
+    assert [(v.versionNumber, v.channel) for v in found] == [(2, "nightly"), (1, DEFAULT_CHANNEL)]
 
 
 def test_the_latest_versions_are_by_app_id_and_skip_what_is_missing(
@@ -639,7 +658,12 @@ def test_the_access_of_one_version_changes_with_the_app_in_one_commit(
     changes = {"accessChangedAt": DELETED_AT}
     updated, changed = store.change_access(app.id, 2, private_to(["qa@example.com"]), changes)
     assert updated == app.model_copy(
-        update={"latest_application_version": 2, "lastVersionNumber": 2, **changes}
+        update={
+            "latest_application_version": 2,
+            "lastVersionNumber": 2,
+            "channels": [DEFAULT_CHANNEL],
+            **changes,
+        }
     )
     assert [(v.versionNumber, v.accessType, v.allowedUsers) for v in changed] == [
         (2, AccessType.PRIVATE, ["qa@example.com"])
